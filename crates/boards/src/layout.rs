@@ -90,7 +90,7 @@ pub fn serpentine(
             // Within a band the chain runs down the first domain, up the next, and so on; with an
             // odd number of domains per band it leaves each band at the bottom, next to the
             // first domain of the band below.
-            let within = if slot % 2 == 0 { k } else { per_domain - 1 - k };
+            let within = if slot.is_multiple_of(2) { k } else { per_domain - 1 - k };
             chips.push(ChipPosition {
                 index: domain * per_domain + k,
                 domain,
