@@ -81,7 +81,7 @@ pub fn serpentine(
         let band = domain / per_row;
         let slot = domain % per_row;
         // Bands alternate direction so domain k+1 is always next to domain k.
-        let col = if band % 2 == 0 {
+        let col = if band.is_multiple_of(2) {
             slot
         } else {
             per_row - 1 - slot
@@ -90,7 +90,11 @@ pub fn serpentine(
             // Within a band the chain runs down the first domain, up the next, and so on; with an
             // odd number of domains per band it leaves each band at the bottom, next to the
             // first domain of the band below.
-            let within = if slot.is_multiple_of(2) { k } else { per_domain - 1 - k };
+            let within = if slot.is_multiple_of(2) {
+                k
+            } else {
+                per_domain - 1 - k
+            };
             chips.push(ChipPosition {
                 index: domain * per_domain + k,
                 domain,
