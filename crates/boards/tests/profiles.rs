@@ -1,5 +1,7 @@
 //! Board profiles: the built-in set, overrides, and the errors a bad file gets.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // Fine for tests: a failure is the report.
+
 use std::path::PathBuf;
 
 use boards::{Catalog, Profile, ProfileError};
