@@ -1,0 +1,102 @@
+//! The command line, declared with clap.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Hashbench: test, diagnose and track the repair of Bitcoin ASIC hashboards.
+#[derive(Debug, Parser)]
+#[command(name = "hashbench", version, about)]
+pub struct Cli {
+    /// Directory of board profile files that replace or add to the built-in ones
+    /// (default: `boards/` in the user's config directory).
+    #[arg(long, global = true, value_name = "DIR")]
+    pub profiles_dir: Option<PathBuf>,
+
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Decode captured BM13xx chain traffic (hex) into frames.
+    Decode(DecodeArgs),
+    /// List the board profiles.
+    Profiles(ProfilesArgs),
+}
+
+/// Chip families, as named on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FamilyArg {
+    /// Antminer S9.
+    Bm1387,
+    /// Antminer S17 generation.
+    Bm1397,
+    /// Antminer S19 / S19 Pro.
+    Bm1398,
+    /// Antminer S19j Pro.
+    Bm1362,
+    /// Antminer S19k Pro / S19 XP, Bitaxe Ultra / Hex.
+    Bm1366,
+    /// Antminer S21, Bitaxe Supra / SupraHex.
+    Bm1368,
+    /// Antminer S21 Pro, Bitaxe Gamma.
+    Bm1370,
+}
+
+impl From<FamilyArg> for bm13xx::Family {
+    fn from(f: FamilyArg) -> Self {
+        match f {
+            FamilyArg::Bm1387 => Self::Bm1387,
+            FamilyArg::Bm1397 => Self::Bm1397,
+            FamilyArg::Bm1398 => Self::Bm1398,
+            FamilyArg::Bm1362 => Self::Bm1362,
+            FamilyArg::Bm1366 => Self::Bm1366,
+            FamilyArg::Bm1368 => Self::Bm1368,
+            FamilyArg::Bm1370 => Self::Bm1370,
+        }
+    }
+}
+
+/// Which line of the chain the capture was taken on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Source {
+    /// Host to chips (TX / CI): commands and jobs.
+    Host,
+    /// Chips to host (RX / RO): register replies and nonces.
+    Chip,
+}
+
+/// Arguments of `hashbench decode`.
+#[derive(Debug, Args)]
+pub struct DecodeArgs {
+    /// Chip family of the chain.
+    #[arg(long, value_enum)]
+    pub family: FamilyArg,
+    /// Direction of the captured bytes.
+    #[arg(long, value_enum, default_value = "chip")]
+    pub from: Source,
+    /// Print `{"frames":[...]}` instead of one line per frame.
+    #[arg(long)]
+    pub json: bool,
+    /// Address interval of the chain, for the chip address of nonces (default: 4 for BM1387,
+    /// 2 otherwise).
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub interval: Option<u16>,
+    /// Hex bytes; spaces, `:` and `,` between bytes are optional.
+    #[arg(value_name = "HEX")]
+    pub hex: Vec<String>,
+    /// A file of hex text (`#` starts a comment).
+    #[arg(long, value_name = "PATH")]
+    pub file: Option<PathBuf>,
+}
+
+/// Arguments of `hashbench profiles`.
+#[derive(Debug, Args)]
+pub struct ProfilesArgs {
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}

@@ -1,0 +1,35 @@
+//! Hashbench, the application: the command line (and, from issue 4/8, the GUI) on top of the
+//! workspace crates.
+//!
+//! Owns: argument parsing, reading the user's files and config directory, and rendering results
+//! as text or JSON. Does not: implement protocol, board or diagnosis logic (those live in the
+//! pure crates below it); every command here is a thin adapter that reads input, calls a crate and
+//! writes output.
+
+pub mod cli;
+pub mod decode;
+pub mod hex;
+pub mod profiles;
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use anyhow::Context;
+
+/// Exit code for a command that could not run because its input was bad (arguments, files).
+pub const EXIT_BAD_INPUT: u8 = 2;
+
+/// Run one command, writing its output to `out`.
+pub fn run(cli: cli::Cli, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
+    let catalog = || profiles::load_catalog(cli.profiles_dir.as_deref());
+    match cli.command {
+        Some(cli::Command::Decode(args)) => decode::run(&args, out)?,
+        Some(cli::Command::Profiles(args)) => profiles::run(&catalog()?, &args, out)?,
+        None => {
+            use clap::CommandFactory;
+            let help = cli::Cli::command().render_help();
+            writeln!(out, "{help}").context("writing help")?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
