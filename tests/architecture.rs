@@ -1,0 +1,135 @@
+//! Architecture invariants, checked on every test run (see ARCHITECTURE.md):
+//! - pure crates never depend, directly or through another crate, on a GUI, serial, database,
+//!   async-runtime or other I/O crate;
+//! - every crate root opens with a `//!` paragraph saying what it owns and what it does not do.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)] // Fine for tests.
+
+use std::collections::{BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::Value;
+
+/// Crates that must stay pure: no I/O, usable from the no_std firmware or the engine.
+/// Add a crate here in the commit that creates it.
+const PURE_CRATES: &[&str] = &["bm13xx"];
+
+/// Packages a pure crate must never pull in.
+const FORBIDDEN: &[&str] = &[
+    "egui", "eframe", "egui_plot", "egui_extras", "egui_kittest", "winit", "wgpu", "glow", "serialport", "rusqlite",
+    "libsqlite3-sys", "tokio", "mio", "async-std", "reqwest", "directories", "rfd", "probe-rs", "nusb",
+    "krilla", "plotters",
+];
+
+fn workspace_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn cargo_metadata() -> Value {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let out = Command::new(cargo)
+        .args(["metadata", "--format-version", "1", "--locked"])
+        .current_dir(workspace_root())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "cargo metadata: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// Names of every package that `root` (a package name) reaches through normal dependencies.
+fn normal_closure(metadata: &Value, root: &str) -> BTreeSet<String> {
+    let packages = metadata["packages"].as_array().unwrap();
+    let name_of: HashMap<&str, &str> =
+        packages.iter().map(|p| (p["id"].as_str().unwrap(), p["name"].as_str().unwrap())).collect();
+    let nodes: HashMap<&str, &Value> = metadata["resolve"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| (n["id"].as_str().unwrap(), n))
+        .collect();
+    let root_id = packages.iter().find(|p| p["name"] == root).unwrap_or_else(|| panic!("no package {root}"))["id"]
+        .as_str()
+        .unwrap();
+    let mut seen = BTreeSet::new();
+    let mut stack = vec![root_id];
+    while let Some(id) = stack.pop() {
+        for dep in nodes[id]["deps"].as_array().unwrap() {
+            let normal = dep["dep_kinds"].as_array().unwrap().iter().any(|k| k["kind"].is_null());
+            let dep_id = dep["pkg"].as_str().unwrap();
+            if normal && seen.insert(name_of[dep_id].to_owned()) {
+                stack.push(dep_id);
+            }
+        }
+    }
+    seen
+}
+
+/// The forbidden packages in `root`'s normal-dependency closure.
+fn violations(metadata: &Value, root: &str) -> Vec<String> {
+    normal_closure(metadata, root).into_iter().filter(|name| FORBIDDEN.contains(&name.as_str())).collect()
+}
+
+#[test]
+fn pure_crates_depend_on_no_io_crate() {
+    let metadata = cargo_metadata();
+    for krate in PURE_CRATES {
+        let bad = violations(&metadata, krate);
+        assert!(bad.is_empty(), "pure crate `{krate}` depends on {bad:?}; move that code to an I/O crate above it");
+    }
+}
+
+#[test]
+fn the_check_catches_a_forbidden_dependency() {
+    // A synthetic graph: pure -> helper -> serialport. The check must see through `helper`, and
+    // must ignore dev-dependencies (egui_kittest).
+    let metadata = serde_json::json!({
+        "packages": [
+            {"id": "pure", "name": "pure"}, {"id": "helper", "name": "helper"},
+            {"id": "sp", "name": "serialport"}, {"id": "kt", "name": "egui_kittest"}
+        ],
+        "resolve": {"nodes": [
+            {"id": "pure", "deps": [
+                {"pkg": "helper", "dep_kinds": [{"kind": null}]},
+                {"pkg": "kt", "dep_kinds": [{"kind": "dev"}]}
+            ]},
+            {"id": "helper", "deps": [{"pkg": "sp", "dep_kinds": [{"kind": null}]}]},
+            {"id": "sp", "deps": []},
+            {"id": "kt", "deps": []}
+        ]}
+    });
+    assert_eq!(violations(&metadata, "pure"), ["serialport"]);
+}
+
+fn crate_roots(dir: &Path) -> Vec<PathBuf> {
+    let mut roots = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let src = entry.unwrap().path().join("src");
+        for root in ["lib.rs", "main.rs"] {
+            if src.join(root).exists() {
+                roots.push(src.join(root));
+            }
+        }
+    }
+    roots
+}
+
+#[test]
+fn every_crate_root_says_what_it_owns() {
+    let root = workspace_root();
+    let mut roots = crate_roots(&root.join("crates"));
+    roots.push(root.join("app/src/lib.rs"));
+    roots.push(root.join("app/src/main.rs"));
+    assert!(roots.len() >= 3);
+    for path in roots {
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.starts_with("//! "), "{} must open with a `//!` paragraph", path.display());
+        if path.ends_with("lib.rs") {
+            assert!(
+                text.lines().take_while(|l| l.starts_with("//!")).any(|l| l.contains("not")),
+                "{}: the opening paragraph must also say what the crate does not do",
+                path.display()
+            );
+        }
+    }
+}
