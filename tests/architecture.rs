@@ -17,9 +17,27 @@ const PURE_CRATES: &[&str] = &["bm13xx"];
 
 /// Packages a pure crate must never pull in.
 const FORBIDDEN: &[&str] = &[
-    "egui", "eframe", "egui_plot", "egui_extras", "egui_kittest", "winit", "wgpu", "glow", "serialport", "rusqlite",
-    "libsqlite3-sys", "tokio", "mio", "async-std", "reqwest", "directories", "rfd", "probe-rs", "nusb",
-    "krilla", "plotters",
+    "egui",
+    "eframe",
+    "egui_plot",
+    "egui_extras",
+    "egui_kittest",
+    "winit",
+    "wgpu",
+    "glow",
+    "serialport",
+    "rusqlite",
+    "libsqlite3-sys",
+    "tokio",
+    "mio",
+    "async-std",
+    "reqwest",
+    "directories",
+    "rfd",
+    "probe-rs",
+    "nusb",
+    "krilla",
+    "plotters",
 ];
 
 fn workspace_root() -> PathBuf {
@@ -33,29 +51,42 @@ fn cargo_metadata() -> Value {
         .current_dir(workspace_root())
         .output()
         .unwrap();
-    assert!(out.status.success(), "cargo metadata: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "cargo metadata: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
 /// Names of every package that `root` (a package name) reaches through normal dependencies.
 fn normal_closure(metadata: &Value, root: &str) -> BTreeSet<String> {
     let packages = metadata["packages"].as_array().unwrap();
-    let name_of: HashMap<&str, &str> =
-        packages.iter().map(|p| (p["id"].as_str().unwrap(), p["name"].as_str().unwrap())).collect();
+    let name_of: HashMap<&str, &str> = packages
+        .iter()
+        .map(|p| (p["id"].as_str().unwrap(), p["name"].as_str().unwrap()))
+        .collect();
     let nodes: HashMap<&str, &Value> = metadata["resolve"]["nodes"]
         .as_array()
         .unwrap()
         .iter()
         .map(|n| (n["id"].as_str().unwrap(), n))
         .collect();
-    let root_id = packages.iter().find(|p| p["name"] == root).unwrap_or_else(|| panic!("no package {root}"))["id"]
+    let root_id = packages
+        .iter()
+        .find(|p| p["name"] == root)
+        .unwrap_or_else(|| panic!("no package {root}"))["id"]
         .as_str()
         .unwrap();
     let mut seen = BTreeSet::new();
     let mut stack = vec![root_id];
     while let Some(id) = stack.pop() {
         for dep in nodes[id]["deps"].as_array().unwrap() {
-            let normal = dep["dep_kinds"].as_array().unwrap().iter().any(|k| k["kind"].is_null());
+            let normal = dep["dep_kinds"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|k| k["kind"].is_null());
             let dep_id = dep["pkg"].as_str().unwrap();
             if normal && seen.insert(name_of[dep_id].to_owned()) {
                 stack.push(dep_id);
@@ -67,7 +98,10 @@ fn normal_closure(metadata: &Value, root: &str) -> BTreeSet<String> {
 
 /// The forbidden packages in `root`'s normal-dependency closure.
 fn violations(metadata: &Value, root: &str) -> Vec<String> {
-    normal_closure(metadata, root).into_iter().filter(|name| FORBIDDEN.contains(&name.as_str())).collect()
+    normal_closure(metadata, root)
+        .into_iter()
+        .filter(|name| FORBIDDEN.contains(&name.as_str()))
+        .collect()
 }
 
 #[test]
@@ -75,7 +109,10 @@ fn pure_crates_depend_on_no_io_crate() {
     let metadata = cargo_metadata();
     for krate in PURE_CRATES {
         let bad = violations(&metadata, krate);
-        assert!(bad.is_empty(), "pure crate `{krate}` depends on {bad:?}; move that code to an I/O crate above it");
+        assert!(
+            bad.is_empty(),
+            "pure crate `{krate}` depends on {bad:?}; move that code to an I/O crate above it"
+        );
     }
 }
 
@@ -123,10 +160,16 @@ fn every_crate_root_says_what_it_owns() {
     assert!(roots.len() >= 3);
     for path in roots {
         let text = std::fs::read_to_string(&path).unwrap();
-        assert!(text.starts_with("//! "), "{} must open with a `//!` paragraph", path.display());
+        assert!(
+            text.starts_with("//! "),
+            "{} must open with a `//!` paragraph",
+            path.display()
+        );
         if path.ends_with("lib.rs") {
             assert!(
-                text.lines().take_while(|l| l.starts_with("//!")).any(|l| l.contains("not")),
+                text.lines()
+                    .take_while(|l| l.starts_with("//!"))
+                    .any(|l| l.contains("not")),
                 "{}: the opening paragraph must also say what the crate does not do",
                 path.display()
             );
