@@ -73,7 +73,7 @@ impl HeaderSet {
 
     /// Parse records of height (u32 LE) + 80-byte header.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, BadHeaderSet> {
-        if bytes.len() % RECORD != 0 {
+        if !bytes.len().is_multiple_of(RECORD) {
             return Err(BadHeaderSet { len: bytes.len() });
         }
         let records = bytes
