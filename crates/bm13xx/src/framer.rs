@@ -128,6 +128,12 @@ impl Framer {
         self.stats
     }
 
+    /// Stream offset just past the last byte pushed so far.
+    #[must_use]
+    pub fn stream_offset(&self) -> u64 {
+        self.base + self.end as u64
+    }
+
     /// Change the expected reply length (after version rolling is switched on or off).
     pub fn set_reply_len(&mut self, reply_len: ReplyLen) {
         self.reply_len = reply_len;

@@ -190,16 +190,28 @@ impl ChainSetup {
         owner.position * self.sweep_seconds(owner.slot)
     }
 
-    /// HASH_COUNTING_NUMBER (25 MHz ticks) that makes the widest slot's sweep cover
-    /// `self.coverage` of it, plus the ~200-tick overrun guard (MUJ-REF).
+    /// HASH_COUNTING_NUMBER (25 MHz ticks) for the widest slot: its whole sweep less the
+    /// 200-tick guard MUJ-REF subtracts because sweeps overrun their deadline by about 130
+    /// ticks, so no chip sweeps into its neighbour's slot.
     #[must_use]
     pub fn hash_counting_number(&self) -> u32 {
         let widest = (0..self.slots())
             .map(|s| self.sweep_seconds(s))
             .fold(0.0, f64::max);
-        (widest * self.coverage * 25e6).ceil() as u32 + 200
+        ((widest * 25e6).floor() as u32)
+            .saturating_sub(HCN_GUARD_TICKS)
+            .max(1)
+    }
+
+    /// Fraction of the slot `slot` a sweep of `hcn` ticks covers (at most 1).
+    #[must_use]
+    pub fn coverage_of(&self, hcn: u32, slot: usize) -> f64 {
+        (f64::from(hcn) / 25e6 / self.sweep_seconds(slot).max(f64::MIN_POSITIVE)).min(1.0)
     }
 }
+
+/// Ticks subtracted from the HASH_COUNTING_NUMBER (MUJ-REF: subtract about 200).
+pub const HCN_GUARD_TICKS: u32 = 200;
 
 #[cfg(test)]
 mod tests {

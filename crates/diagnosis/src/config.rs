@@ -1,0 +1,95 @@
+//! Every threshold the engine uses, in one place, with where each default comes from.
+
+/// Engine settings. `Config::default()` is what `hashbench diagnose` uses.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    /// Ticket difficulty for the pattern test. Factory S19j Pro / S21 Pro chains and ESP-Miner
+    /// use 256 (facts §3.4); at 256 about 11,500 of the set's headers are usable.
+    pub ticket_difficulty: u64,
+    /// Reset pulse and the wait after it, ms (ESP-Miner: 100 ms low, 100 ms after; facts §1.1).
+    pub reset_low_ms: u64,
+    /// See `reset_low_ms`.
+    pub reset_wait_ms: u64,
+    /// Wait after power on before measuring, ms. [I]
+    pub power_settle_ms: u64,
+    /// Discovery ends when no reply came for this long, ms. [I] BMM polls 3 × 300 ms; the jig's
+    /// timestamps let us stop sooner.
+    pub discovery_quiet_ms: u64,
+    /// Discovery rounds; counts that differ between rounds are an intermittent link.
+    pub discovery_rounds: usize,
+    /// Reads per chip when checking addressing; a chip must answer one of them.
+    pub address_check_tries: usize,
+    /// Wait after the baud-change write before switching the jig, ms (factory ≈ 60 ms, facts §2.3).
+    pub baud_drain_ms: u64,
+    /// A chip is weak when at least this fraction of its cores is dead (the repair threshold).
+    pub weak_fraction: f64,
+    /// A chip is `ok` once the chance that a chip with `weak_fraction` dead cores would have shown
+    /// what this one showed is below this.
+    pub ok_risk: f64,
+    /// Confirmed dead cores that make a chip weak.
+    pub weak_dead_cores: usize,
+    /// A chip that returned no golden nonce from this many patterns is dead.
+    pub dead_min_patterns: u32,
+    /// Tries of one pattern before its core counts as dead (the retries absorb lost bytes).
+    pub tries_per_pattern: u8,
+    /// Hardware errors that mark a chip, and the share of its results they must be.
+    pub hw_error_min: u32,
+    /// See `hw_error_min`.
+    pub hw_error_rate: f64,
+    /// The error rate a chip with hardware errors must not hide: once a chip showed any error,
+    /// it is only `ok` when a chip erring this often would very unlikely have shown so few.
+    pub hw_error_fault_rate: f64,
+    /// Address rotations of the pattern test (each gives every chip a new nonce slice).
+    pub max_rounds: usize,
+    /// Most patterns one chip gets before it is called inconclusive.
+    pub max_patterns_per_chip: usize,
+    /// Extra wait for a reply beyond its expected time: fixed µs, plus reply frames' time.
+    pub reply_margin_us: u64,
+    /// Domain states: below this fraction of nominal a domain is shorted; above this, open.
+    pub short_fraction: f64,
+    /// See `short_fraction`.
+    pub open_fraction: f64,
+    /// Board sensors above this are an over-temperature, °C. [I] Bitmain boards protect at
+    /// about 90-95 °C PCB temperature.
+    pub overtemp_c: f32,
+    /// Readings outside this range, or exactly -1 or 127, are implausible (ESP-Miner's "TEMP:FAIL"
+    /// values, facts §4.2).
+    pub plausible_c: (f32, f32),
+    /// Transient misses (lost, then found on retry) that make a chip's link intermittent, and how
+    /// far above the board's median rate its rate must be.
+    pub intermittent_min: u32,
+    /// See `intermittent_min`.
+    pub intermittent_ratio: f64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            ticket_difficulty: 256,
+            reset_low_ms: 100,
+            reset_wait_ms: 100,
+            power_settle_ms: 200,
+            discovery_quiet_ms: 30,
+            discovery_rounds: 2,
+            address_check_tries: 3,
+            baud_drain_ms: 60,
+            weak_fraction: 0.10,
+            ok_risk: 1e-3,
+            weak_dead_cores: 2,
+            dead_min_patterns: 8,
+            tries_per_pattern: 3,
+            hw_error_min: 2,
+            hw_error_rate: 0.02,
+            hw_error_fault_rate: 0.10,
+            max_rounds: 8,
+            max_patterns_per_chip: 200,
+            reply_margin_us: 500,
+            short_fraction: 0.2,
+            open_fraction: 2.5,
+            overtemp_c: 90.0,
+            plausible_c: (-20.0, 130.0),
+            intermittent_min: 3,
+            intermittent_ratio: 4.0,
+        }
+    }
+}

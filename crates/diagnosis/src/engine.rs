@@ -1,0 +1,1212 @@
+//! The diagnosis, step by step: preflight, enumeration, addressing and configuration, baud,
+//! the known-nonce pattern test, accounting, verdict.
+
+use std::collections::{BTreeSet, HashMap};
+
+use bm13xx::job::job_for_header;
+use bm13xx::pll::{Pll, PllLimits};
+use bm13xx::reply::Reply;
+use bm13xx::{Command, Dest, Family, FamilyParams, registers as reg};
+use boards::Profile;
+use patterns::select::spread;
+use patterns::setup::SliceRule;
+use patterns::{ChainSetup, HeaderSet, NonceVerdict, Pattern, PatternPool};
+
+use crate::config::Config;
+use crate::findings;
+use crate::jig::{Jig, JigError, JigInfo, SensorRef, Telemetry};
+use crate::report::{
+    BoardIdentity, ChipResult, ChipState, DomainResult, DomainState, Provenance, Report,
+    SensorResult, SensorState, Timing, Verdict,
+};
+use crate::stats::{self, Evidence};
+use crate::wire::{Arrived, Wire};
+
+/// The steps of a diagnosis, in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Step {
+    /// Power, domain voltages, sensors, EEPROM.
+    Preflight,
+    /// Chip discovery at 115200.
+    Enumeration,
+    /// Addresses, ticket mask, frequency, sweep.
+    Configuration,
+    /// Raising the UART rate.
+    Baud,
+    /// The known-nonce pattern test.
+    PatternTest,
+    /// Findings and verdict.
+    Verdict,
+}
+
+impl Step {
+    /// Every step, in order.
+    pub const ALL: [Step; 6] = [
+        Step::Preflight,
+        Step::Enumeration,
+        Step::Configuration,
+        Step::Baud,
+        Step::PatternTest,
+        Step::Verdict,
+    ];
+
+    /// Name shown to the technician.
+    #[must_use]
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Preflight => "Preflight: power, voltages, sensors",
+            Self::Enumeration => "Enumeration at 115200",
+            Self::Configuration => "Addressing and configuration",
+            Self::Baud => "Raise the baud rate",
+            Self::PatternTest => "Known-nonce pattern test",
+            Self::Verdict => "Verdict",
+        }
+    }
+}
+
+/// A progress report.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Progress {
+    /// Current step.
+    pub step: Step,
+    /// Fraction of the step done, 0..=1.
+    pub fraction: f32,
+    /// What is happening.
+    pub message: String,
+    /// Chips whose state is now known: (chain index, state).
+    pub chips: Vec<(usize, ChipState)>,
+    /// A telemetry sample, when one was taken.
+    pub telemetry: Option<Telemetry>,
+}
+
+/// What the caller asks for.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Baud rate for the pattern test (default: the profile's high rate, capped by the jig).
+    pub baud: Option<u32>,
+    /// Thresholds.
+    pub config: Config,
+    /// Hashbench version, for provenance.
+    pub app_version: String,
+    /// Simulation seed, for provenance.
+    pub seed: Option<u64>,
+}
+
+enum Stop {
+    Cancelled,
+    Jig(JigError),
+}
+
+impl From<JigError> for Stop {
+    fn from(e: JigError) -> Self {
+        Self::Jig(e)
+    }
+}
+
+type Flow<T = ()> = Result<T, Stop>;
+
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ChipTrack {
+    pub(crate) address: Option<u8>,
+    pub(crate) slot: usize,
+    used: BTreeSet<usize>,
+    pub(crate) cores_ok: BTreeSet<u8>,
+    pub(crate) cores_dead: BTreeSet<u8>,
+    pub(crate) patterns: u32,
+    pub(crate) golden: u32,
+    pub(crate) hw_errors: u32,
+    pub(crate) other_valid: u32,
+    pub(crate) transient: u32,
+    pub(crate) state: Option<ChipState>,
+    pub(crate) chip_id: Option<u16>,
+}
+
+impl ChipTrack {
+    fn evidence(&self) -> Evidence {
+        Evidence {
+            patterns: self.patterns,
+            golden: self.golden,
+            hw_errors: self.hw_errors,
+            cores_ok: self.cores_ok.len(),
+            cores_dead: self.cores_dead.len(),
+        }
+    }
+}
+
+/// What the engine learned, for the findings.
+#[derive(Debug, Default)]
+pub(crate) struct Learned {
+    pub(crate) domains: Vec<DomainResult>,
+    pub(crate) sensors: Vec<SensorResult>,
+    pub(crate) chips: Vec<ChipTrack>,
+    pub(crate) found: usize,
+    pub(crate) discovery_counts: Vec<usize>,
+    /// (chips answering at the high rate, that rate), when fewer than at 115200.
+    pub(crate) marginal: Option<(usize, u32)>,
+    pub(crate) pattern_tested: bool,
+}
+
+struct Engine<'a, 'j> {
+    wire: Wire<'j>,
+    profile: &'a Profile,
+    family: Family,
+    params: FamilyParams,
+    cfg: &'a Config,
+    progress: &'a mut dyn FnMut(&Progress),
+    cancel: &'a dyn Fn() -> bool,
+    info: Option<JigInfo>,
+    setup: Option<ChainSetup>,
+    learned: Learned,
+    telemetry: Vec<Telemetry>,
+    board: BoardIdentity,
+    pattern_baud: u32,
+    pattern_time_us: u64,
+    pattern_bytes: (u64, u64),
+    current: Step,
+}
+
+/// Run a full diagnosis of the board on `jig` as `profile`. Always returns a report: a run that
+/// could not finish says why in `aborted` and is `inconclusive`.
+pub fn run(
+    jig: &mut dyn Jig,
+    profile: &Profile,
+    options: &Options,
+    progress: &mut dyn FnMut(&Progress),
+    cancel: &dyn Fn() -> bool,
+) -> Report {
+    let start_us = jig.now_us().unwrap_or(0);
+    let wire = match Wire::new(jig, profile.family.value) {
+        Ok(wire) => wire,
+        Err(e) => return empty_report(profile, options, &e.to_string()),
+    };
+    let mut engine = Engine {
+        wire,
+        profile,
+        family: profile.family.value,
+        params: profile.params,
+        cfg: &options.config,
+        progress,
+        cancel,
+        info: None,
+        setup: None,
+        learned: Learned::default(),
+        telemetry: Vec::new(),
+        board: BoardIdentity::default(),
+        pattern_baud: 115_200,
+        pattern_time_us: 0,
+        pattern_bytes: (0, 0),
+        current: Step::Preflight,
+    };
+    engine.learned.chips = vec![ChipTrack::default(); profile.chips.value];
+    let aborted = match engine.steps(options) {
+        Ok(()) => None,
+        Err(Stop::Cancelled) => Some("cancelled by the operator".to_owned()),
+        Err(Stop::Jig(e)) => Some(e.to_string()),
+    };
+    // Leave the board safe: chain in reset, power off.
+    let _ = engine.wire.jig().set_reset(true);
+    let _ = engine.wire.jig().set_power(false);
+    engine.report(options, start_us, aborted)
+}
+
+fn empty_report(profile: &Profile, options: &Options, why: &str) -> Report {
+    let learned = Learned {
+        chips: vec![ChipTrack::default(); profile.chips.value],
+        ..Learned::default()
+    };
+    let chips = chip_results(profile, &learned);
+    Report {
+        model: profile.id.clone(),
+        chip_family: profile.family.value.name().to_owned(),
+        verdict: Verdict::Inconclusive,
+        chips_expected: profile.chips.value,
+        chips_found: 0,
+        chips,
+        domains: Vec::new(),
+        sensors: Vec::new(),
+        findings: Vec::new(),
+        timing: Timing {
+            duration_s: 0.0,
+            wire_bytes: 0,
+            baud: 115_200,
+            wire_bound_s: 0.0,
+            pattern_test_s: 0.0,
+        },
+        provenance: provenance(profile, options, ""),
+        aborted: Some(why.to_owned()),
+        board: BoardIdentity::default(),
+        telemetry: Vec::new(),
+    }
+}
+
+fn provenance(profile: &Profile, options: &Options, firmware: &str) -> Provenance {
+    Provenance {
+        app_version: options.app_version.clone(),
+        pattern_set: HeaderSet::mainnet().identity().to_owned(),
+        profile: format!("{}@{}", profile.id, profile.version),
+        seed: options.seed,
+        jig_firmware: firmware.to_owned(),
+    }
+}
+
+fn chip_results(profile: &Profile, learned: &Learned) -> Vec<ChipResult> {
+    (0..profile.chips.value)
+        .map(|i| {
+            let track = learned.chips.get(i).cloned().unwrap_or_default();
+            let state = if i >= learned.found {
+                ChipState::Missing
+            } else {
+                track.state.unwrap_or(if learned.pattern_tested {
+                    ChipState::Inconclusive
+                } else {
+                    ChipState::Untested
+                })
+            };
+            let temp_c = profile
+                .sensors
+                .iter()
+                .zip(&learned.sensors)
+                .filter(|(s, _)| s.near_chip == i)
+                .filter_map(|(_, r)| r.temp_c)
+                .fold(None, |acc: Option<f32>, t| {
+                    Some(acc.map_or(t, |a| a.max(t)))
+                });
+            ChipResult {
+                index: i,
+                address: track.address,
+                domain: profile.domain_of(i).unwrap_or(0),
+                state,
+                patterns: track.patterns,
+                golden: track.golden,
+                hw_errors: track.hw_errors,
+                temp_c,
+                cores_ok: track.cores_ok.len(),
+                cores_dead: track.cores_dead.len(),
+                transient: track.transient,
+            }
+        })
+        .collect()
+}
+
+impl Engine<'_, '_> {
+    fn step(&mut self, step: Step, fraction: f32, message: impl Into<String>) -> Flow {
+        if (self.cancel)() {
+            return Err(Stop::Cancelled);
+        }
+        let p = Progress {
+            step,
+            fraction,
+            message: message.into(),
+            chips: Vec::new(),
+            telemetry: None,
+        };
+        (self.progress)(&p);
+        Ok(())
+    }
+
+    fn steps(&mut self, options: &Options) -> Flow {
+        self.step(Step::Preflight, 0.0, "Powering the board")?;
+        self.preflight()?;
+        self.step(Step::Enumeration, 0.0, "Counting chips at 115200")?;
+        self.enumerate()?;
+        self.step(
+            Step::Configuration,
+            0.0,
+            "Addressing and configuring the chain",
+        )?;
+        let slots: Vec<usize> = (0..self.profile.chips.value).collect();
+        self.bring_up(&slots, 115_200, false)?;
+        self.read_sensors()?;
+        self.sample()?;
+        self.step(Step::Baud, 0.0, "Raising the baud rate")?;
+        self.raise_baud(options.baud)?;
+        if self.learned.found > 0 {
+            self.step(Step::PatternTest, 0.0, "Sending known-nonce work")?;
+            let t0 = self.wire.now();
+            let (tx0, rx0) = (self.wire.stats.tx_bytes, self.wire.stats.rx_bytes);
+            self.pattern_test()?;
+            self.pattern_time_us = self.wire.now() - t0;
+            self.pattern_bytes = (
+                self.wire.stats.tx_bytes - tx0,
+                self.wire.stats.rx_bytes - rx0,
+            );
+        }
+        self.read_sensors()?;
+        self.sample()?;
+        self.step(Step::Verdict, 1.0, "Deciding")?;
+        Ok(())
+    }
+
+    fn wait_ms(&mut self, ms: u64) -> Flow<Vec<Arrived>> {
+        let t = self.wire.now() + ms * 1000;
+        Ok(self.wire.wait_until(t)?)
+    }
+
+    fn sample(&mut self) -> Flow<Telemetry> {
+        let t = self.wire.jig().measure()?;
+        self.telemetry.push(t.clone());
+        let p = Progress {
+            step: self.current,
+            fraction: 1.0,
+            message: String::new(),
+            chips: Vec::new(),
+            telemetry: Some(t.clone()),
+        };
+        (self.progress)(&p);
+        Ok(t)
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Preflight.
+
+    fn preflight(&mut self) -> Flow {
+        let info = self.wire.jig().info()?;
+        self.info = Some(info);
+        self.wire.jig().set_reset(true)?;
+        self.wire.set_baud(115_200)?;
+        self.wire.jig().set_power(true)?;
+        self.wait_ms(self.cfg.power_settle_ms)?;
+        let t = self.sample()?;
+        let band = &self.profile.voltage;
+        let nominal = f64::from(band.nominal_mv.value);
+        self.learned.domains = t
+            .domain_mv()
+            .into_iter()
+            .enumerate()
+            .map(|(index, mv)| {
+                let v = f64::from(mv);
+                let state = if v < self.cfg.short_fraction * nominal {
+                    DomainState::Short
+                } else if v > self.cfg.open_fraction * nominal {
+                    DomainState::Open
+                } else if mv < band.low_mv() {
+                    DomainState::Low
+                } else if mv > band.high_mv() {
+                    DomainState::High
+                } else {
+                    DomainState::Ok
+                };
+                DomainResult {
+                    index,
+                    voltage_mv: mv,
+                    state,
+                }
+            })
+            .collect();
+        self.learned.sensors = self
+            .profile
+            .sensors
+            .iter()
+            .map(|s| SensorResult {
+                name: s.name.clone(),
+                temp_c: None,
+                state: SensorState::Missing,
+            })
+            .collect();
+        self.board = match self.wire.jig().read_eeprom(0, 32) {
+            Ok(bytes) => parse_eeprom(&bytes),
+            Err(JigError::NoDevice(_)) => BoardIdentity::default(),
+            Err(e) => return Err(e.into()),
+        };
+        Ok(())
+    }
+
+    fn read_sensors(&mut self) -> Flow {
+        let (lo, hi) = self.cfg.plausible_c;
+        for (i, sensor) in self.profile.sensors.iter().enumerate() {
+            let via_chip_address = match sensor.host_chip {
+                Some(host) => match self.learned.chips.get(host).and_then(|c| c.address) {
+                    Some(address) if host < self.learned.found => Some(address),
+                    // The host ASIC is not on the chain: nothing can reach the sensor.
+                    _ => continue,
+                },
+                None => None,
+            };
+            let r = SensorRef {
+                kind: sensor.kind,
+                i2c_address: sensor.i2c_address,
+                via_chip_address,
+            };
+            let reading = match self.wire.jig().read_temperature(&r) {
+                Ok(t) => Some(t),
+                Err(JigError::NoDevice(_)) => None,
+                Err(e) => return Err(e.into()),
+            };
+            let Some(result) = self.learned.sensors.get_mut(i) else {
+                continue;
+            };
+            if let Some(t) = reading {
+                let plausible = t.is_finite() && t > lo && t < hi && t != -1.0 && t != 127.0;
+                if plausible && result.state != SensorState::Implausible {
+                    result.state = SensorState::Ok;
+                    result.temp_c = Some(result.temp_c.map_or(t, |m| m.max(t)));
+                } else if !plausible {
+                    result.state = SensorState::Implausible;
+                    result.temp_c = Some(t);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Enumeration and bring-up.
+
+    fn release_reset(&mut self) -> Flow {
+        self.wire.jig().set_reset(true)?;
+        self.wait_ms(self.cfg.reset_low_ms)?;
+        self.wire.jig().set_reset(false)?;
+        self.wait_ms(self.cfg.reset_wait_ms)?;
+        if self.family.rolls_version() {
+            // Broadcast 0xA4 three times, as ESP-Miner and the factory do; replies become 11 bytes.
+            for _ in 0..3 {
+                self.wire.command(Command::WriteRegister {
+                    dest: Dest::All,
+                    register: reg::VERSION_ROLLING,
+                    value: reg::VERSION_ROLLING_FULL_MASK,
+                })?;
+            }
+            self.wire.drain(1000)?;
+            self.wire.set_version_rolling(true);
+        } else {
+            self.wire.set_version_rolling(false);
+        }
+        Ok(())
+    }
+
+    fn enumerate(&mut self) -> Flow {
+        self.release_reset()?;
+        let quiet = self.cfg.discovery_quiet_ms * 1000;
+        let expected = self.family.chip_id();
+        for round in 0..self.cfg.discovery_rounds.max(1) {
+            let replies = self.wire.ask(
+                Command::ReadRegister {
+                    dest: Dest::All,
+                    register: reg::CHIP_ADDRESS,
+                },
+                quiet,
+            )?;
+            let ids: Vec<u16> = replies
+                .iter()
+                .filter_map(|a| match a.reply {
+                    Reply::Register(r) if r.register == reg::CHIP_ADDRESS => Some(r.chip_id()),
+                    _ => None,
+                })
+                .collect();
+            self.learned.discovery_counts.push(ids.len());
+            let wrong = ids.iter().filter(|&&id| id != expected).count();
+            self.step(
+                Step::Enumeration,
+                (round + 1) as f32 / self.cfg.discovery_rounds.max(1) as f32,
+                format!(
+                    "Found {} of {} chips ({wrong} with another chip ID)",
+                    ids.len(),
+                    self.profile.chips.value
+                ),
+            )?;
+        }
+        Ok(())
+    }
+
+    fn address_of_slot(&self, slot: usize) -> Option<u8> {
+        bm13xx::address::address_of(slot, self.profile.address_interval.value)
+    }
+
+    fn slice_rule(&self, chips: usize) -> SliceRule {
+        let interval = self.profile.address_interval.value;
+        if self.profile.nonce_offsets.value {
+            return SliceRule::even_offsets(chips);
+        }
+        match self.params.nonce_chip_rule {
+            bm13xx::family::NonceChipRule::AddressField { shift } => {
+                SliceRule::AddressField { shift, interval }
+            }
+            bm13xx::family::NonceChipRule::OffsetRange if self.profile.chips.value == 1 => {
+                SliceRule::Offsets { starts: vec![0] }
+            }
+            // [C] ESP-Miner reads BM1370 chips by the BM1366 field when no offsets are written.
+            bm13xx::family::NonceChipRule::OffsetRange => SliceRule::AddressField {
+                shift: 17,
+                interval,
+            },
+        }
+    }
+
+    /// Reset the chain, address chip i at `slots[i]`, configure it and (optionally) switch to
+    /// `baud`. The chip count comes from the address check.
+    fn bring_up(&mut self, slots: &[usize], baud: u32, reset: bool) -> Flow {
+        if reset {
+            self.wire.set_baud(115_200)?;
+            self.release_reset()?;
+        }
+        for _ in 0..3 {
+            self.wire.command(Command::ChainInactive)?;
+        }
+        let expected = self.profile.chips.value;
+        for &slot in slots.iter().take(expected) {
+            let address = self.address_of_slot(slot).unwrap_or(0);
+            self.wire.command(Command::SetAddress { address })?;
+        }
+        for (i, &slot) in slots.iter().enumerate().take(expected) {
+            if let Some(track) = self.learned.chips.get_mut(i) {
+                track.slot = slot;
+            }
+        }
+        self.wire.drain(1000)?;
+        let found = self.check_addresses(slots, self.cfg.address_check_tries)?;
+        self.learned.found = found;
+        for (i, track) in self.learned.chips.iter_mut().enumerate() {
+            track.address = if i < found {
+                slots.get(i).and_then(|&s| {
+                    bm13xx::address::address_of(s, self.profile.address_interval.value)
+                })
+            } else {
+                None
+            };
+        }
+        self.configure(found)?;
+        if baud > 115_200 && found > 0 {
+            self.switch_baud(baud)?;
+        }
+        Ok(())
+    }
+
+    /// Read register 0 of every chip at its slot's address; returns how many chips answered
+    /// (one past the last that did). Records chip IDs.
+    fn check_addresses(&mut self, slots: &[usize], tries: usize) -> Flow<usize> {
+        let expected = self.profile.chips.value.min(slots.len());
+        let addresses: Vec<u8> = slots
+            .iter()
+            .take(expected)
+            .map(|&s| self.address_of_slot(s).unwrap_or(0))
+            .collect();
+        let mut answered: Vec<Option<u16>> = vec![None; expected];
+        let reply_us = (self.family.reply_len(self.family.rolls_version()) as f64
+            * self.wire.byte_us()) as u64;
+        for _ in 0..tries.max(1) {
+            let pending: Vec<usize> = (0..expected).filter(|&i| answered[i].is_none()).collect();
+            if pending.is_empty() {
+                break;
+            }
+            for &i in &pending {
+                self.wire.command(Command::ReadRegister {
+                    dest: Dest::Chip(addresses[i]),
+                    register: reg::CHIP_ADDRESS,
+                })?;
+            }
+            let settle =
+                reply_us * 4 + self.relay_us(expected) * 2 + self.cfg.discovery_quiet_ms * 1000;
+            let replies = self.wire.drain(settle)?;
+            for a in replies {
+                if let Reply::Register(r) = a.reply {
+                    if r.register != reg::CHIP_ADDRESS {
+                        continue;
+                    }
+                    if let Some(i) = addresses.iter().position(|&x| x == r.chip_address) {
+                        answered[i] = Some(r.chip_id());
+                    }
+                }
+            }
+        }
+        let found = answered
+            .iter()
+            .rposition(Option::is_some)
+            .map_or(0, |i| i + 1);
+        for (track, id) in self.learned.chips.iter_mut().zip(&answered).take(found) {
+            if let Some(id) = id {
+                track.chip_id = Some(*id);
+            }
+        }
+        Ok(found)
+    }
+
+    /// Estimated relay delay to chip `index` and back is within this, µs ([I] 4 bit times a chip).
+    fn relay_us(&self, index: usize) -> u64 {
+        (index as f64 * 4.0 * 1e6 / f64::from(self.wire.baud())) as u64
+    }
+
+    fn configure(&mut self, found: usize) -> Flow {
+        if found == 0 {
+            return Ok(());
+        }
+        let (ticket_reg, pll_reg, hcn_reg) = if self.family == Family::Bm1387 {
+            (
+                reg::bm1387::TICKET_MASK,
+                reg::bm1387::PLL_PARAMETER,
+                reg::bm1387::HASH_COUNTING_NUMBER,
+            )
+        } else {
+            (reg::TICKET_MASK, reg::PLL0, reg::HASH_COUNTING_NUMBER)
+        };
+        let mask = bm13xx::ticket::mask_for_difficulty(self.cfg.ticket_difficulty).unwrap_or(0xFF);
+        self.wire.command(Command::WriteRegister {
+            dest: Dest::All,
+            register: ticket_reg,
+            value: mask,
+        })?;
+        let wanted = self.profile.frequency_mhz.value;
+        let pll = Pll::for_frequency(wanted, PllLimits::default()).unwrap_or(Pll {
+            fb_div: 0xA8,
+            ref_div: 2,
+            post_div1: 2,
+            post_div2: 2,
+        });
+        self.wire.command(Command::WriteRegister {
+            dest: Dest::All,
+            register: pll_reg,
+            value: pll.register_value(self.family),
+        })?;
+        let rule = self.slice_rule(found);
+        let mut setup = ChainSetup::new(self.family, &self.params, rule, pll.frequency_mhz());
+        setup.ticket_difficulty = self.cfg.ticket_difficulty;
+        let hcn = setup.hash_counting_number();
+        // Patterns must lie in the part of every slot the sweep covers before its deadline.
+        setup.coverage = (0..setup.slots())
+            .map(|s| setup.coverage_of(hcn, s))
+            .fold(1.0, f64::min);
+        self.wire.command(Command::WriteRegister {
+            dest: Dest::All,
+            register: hcn_reg,
+            value: hcn,
+        })?;
+        self.setup = Some(setup);
+        self.write_offsets(found)?;
+        self.wire.drain(1000)?;
+        Ok(())
+    }
+
+    fn write_offsets(&mut self, found: usize) -> Flow {
+        let Some(setup) = &self.setup else {
+            return Ok(());
+        };
+        if !self.profile.nonce_offsets.value {
+            return Ok(());
+        }
+        let writes: Vec<(u8, u32)> = (0..found)
+            .filter_map(|i| {
+                let track = self.learned.chips.get(i)?;
+                Some((track.address?, setup.rule.offset_register(track.slot)?))
+            })
+            .collect();
+        for (address, value) in writes {
+            self.wire.command(Command::WriteRegister {
+                dest: Dest::Chip(address),
+                register: reg::CHIP_NONCE_OFFSET,
+                value,
+            })?;
+        }
+        Ok(())
+    }
+
+    fn switch_baud(&mut self, baud: u32) -> Flow<u32> {
+        let Some((divider, actual)) = bm13xx::baud::divider_for_baud(baud) else {
+            return Ok(self.wire.baud());
+        };
+        let register = self.family.baud_register();
+        let value = bm13xx::baud::divider_register_value(self.family, divider);
+        self.wire.command(Command::WriteRegister {
+            dest: Dest::All,
+            register,
+            value,
+        })?;
+        self.wire.drain(self.cfg.baud_drain_ms * 1000)?;
+        self.wire.set_baud(actual)?;
+        Ok(actual)
+    }
+
+    fn raise_baud(&mut self, wanted: Option<u32>) -> Flow {
+        let max = self.info.as_ref().map_or(115_200, |i| i.max_baud);
+        let target = wanted.unwrap_or(self.profile.high_baud.value).min(max);
+        let found = self.learned.found;
+        if target <= 115_200 || found == 0 {
+            self.pattern_baud = self.wire.baud();
+            return Ok(());
+        }
+        let actual = self.switch_baud(target)?;
+        let slots: Vec<usize> = self.learned.chips.iter().map(|c| c.slot).collect();
+        let high_found = self.check_addresses(&slots[..found], 2)?;
+        if high_found < found {
+            self.learned.marginal = Some((high_found, actual));
+            self.step(
+                Step::Baud,
+                0.5,
+                format!("Only {high_found} of {found} chips answer at {actual} baud: falling back to 115200"),
+            )?;
+            self.bring_up(&slots, 115_200, true)?;
+        }
+        self.pattern_baud = self.wire.baud();
+        self.step(
+            Step::Baud,
+            1.0,
+            format!("Pattern test at {} baud", self.pattern_baud),
+        )
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // The pattern test.
+
+    fn pattern_test(&mut self) -> Flow {
+        let Some(setup) = self.setup.clone() else {
+            return Ok(());
+        };
+        self.learned.pattern_tested = true;
+        let pool = PatternPool::build(HeaderSet::mainnet(), &setup);
+        let needed = stats::cores_needed(setup.cores, self.cfg);
+        let rounds = if setup.slots() > 1 {
+            self.cfg.max_rounds.max(1)
+        } else {
+            1
+        };
+        let mut setup = setup;
+        for round in 0..rounds {
+            let found = self.learned.found;
+            let undecided: Vec<usize> = (0..found)
+                .filter(|&i| self.learned.chips[i].state.is_none())
+                .collect();
+            if undecided.is_empty() {
+                break;
+            }
+            if round > 0 {
+                setup = self.rotate(round, &setup)?;
+            }
+            let mut picks: Vec<Vec<Pattern>> = Vec::with_capacity(undecided.len());
+            for &i in &undecided {
+                let c = &self.learned.chips[i];
+                let have = c.cores_ok.len() + c.cores_dead.len();
+                let want = needed.saturating_sub(have).max(4) + 2;
+                let budget = self
+                    .cfg
+                    .max_patterns_per_chip
+                    .saturating_sub(c.patterns as usize);
+                let tested: BTreeSet<u8> = c.cores_ok.union(&c.cores_dead).copied().collect();
+                picks.push(spread(
+                    pool.slot(c.slot),
+                    want.min(budget),
+                    &tested,
+                    &c.used,
+                ));
+            }
+            if picks.iter().all(Vec::is_empty) {
+                break;
+            }
+            self.test_round(&setup, &undecided, &picks)?;
+            let chips: Vec<(usize, ChipState)> = undecided
+                .iter()
+                .filter_map(|&i| {
+                    let c = &mut self.learned.chips[i];
+                    c.state = stats::decide(&c.evidence(), setup.cores, self.cfg);
+                    c.state.map(|s| (i, s))
+                })
+                .collect();
+            let decided = (0..found)
+                .filter(|&i| self.learned.chips[i].state.is_some())
+                .count();
+            let p = Progress {
+                step: Step::PatternTest,
+                fraction: decided as f32 / found.max(1) as f32,
+                message: format!("Round {}: {decided} of {found} chips decided", round + 1),
+                chips,
+                telemetry: None,
+            };
+            if (self.cancel)() {
+                return Err(Stop::Cancelled);
+            }
+            (self.progress)(&p);
+            self.sample()?;
+        }
+        Ok(())
+    }
+
+    /// Give every chip a new slot for round `round`: rewrite offsets (BM1370) or addresses.
+    fn rotate(&mut self, round: usize, setup: &ChainSetup) -> Flow<ChainSetup> {
+        let found = self.learned.found;
+        let slots = setup.slots();
+        let targets: Vec<usize> = (0..found).map(|i| (i + round) % slots).collect();
+        if let SliceRule::Offsets { .. } = setup.rule {
+            for (i, &slot) in targets.iter().enumerate() {
+                self.learned.chips[i].slot = slot;
+            }
+            self.write_offsets(found)?;
+            self.wire.drain(0)?;
+            return Ok(setup.clone());
+        }
+        let interval = self.profile.address_interval.value;
+        let occupied: BTreeSet<usize> = (0..found).map(|i| self.learned.chips[i].slot).collect();
+        let free = (0..slots).any(|s| !occupied.contains(&s));
+        let mut moved = false;
+        if free && found < slots {
+            // [I] Re-address in place through register 0, last chip first, so every target
+            // address is free when it is written (the previous round's block shifted by one).
+            for i in (0..found).rev() {
+                let (Some(old), Some(new)) = (
+                    self.learned.chips[i].address,
+                    bm13xx::address::address_of(targets[i], interval),
+                ) else {
+                    continue;
+                };
+                let value = u32::from(self.family.chip_id()) << 16 | u32::from(new);
+                self.wire.command(Command::WriteRegister {
+                    dest: Dest::Chip(old),
+                    register: reg::CHIP_ADDRESS,
+                    value,
+                })?;
+            }
+            self.wire.drain(0)?;
+            let answered = self.confirm_addresses(&targets)?;
+            moved = answered == found;
+        }
+        let mut all_slots: Vec<usize> = targets.clone();
+        all_slots.extend((found..self.profile.chips.value).map(|i| (i + round) % slots));
+        if !moved {
+            // Fall back to what the protocol guarantees: reset and set every address again.
+            let baud = self.pattern_baud;
+            self.bring_up(&all_slots, baud, true)?;
+            return Ok(self.setup.clone().unwrap_or_else(|| setup.clone()));
+        }
+        for (i, &slot) in targets.iter().enumerate() {
+            self.learned.chips[i].slot = slot;
+            self.learned.chips[i].address = bm13xx::address::address_of(slot, interval);
+        }
+        Ok(setup.clone())
+    }
+
+    /// Read register 0 at each target address; how many chips answered at their new address.
+    fn confirm_addresses(&mut self, targets: &[usize]) -> Flow<usize> {
+        let interval = self.profile.address_interval.value;
+        let addresses: Vec<u8> = targets
+            .iter()
+            .filter_map(|&s| bm13xx::address::address_of(s, interval))
+            .collect();
+        for &a in &addresses {
+            self.wire.command(Command::ReadRegister {
+                dest: Dest::Chip(a),
+                register: reg::CHIP_ADDRESS,
+            })?;
+        }
+        let reply_us = (self.family.reply_len(self.family.rolls_version()) as f64
+            * self.wire.byte_us()) as u64;
+        let replies = self
+            .wire
+            .drain(reply_us * 4 + self.relay_us(targets.len()) * 2 + 2000)?;
+        let seen: BTreeSet<u8> = replies
+            .iter()
+            .filter_map(|a| match a.reply {
+                Reply::Register(r) if r.register == reg::CHIP_ADDRESS => Some(r.chip_address),
+                _ => None,
+            })
+            .collect();
+        Ok(addresses.iter().filter(|a| seen.contains(a)).count())
+    }
+
+    /// Send each chip's patterns (interleaved), retry misses, and record the evidence.
+    fn test_round(&mut self, setup: &ChainSetup, chips: &[usize], picks: &[Vec<Pattern>]) -> Flow {
+        let mut schedule: Vec<(usize, Pattern)> = Vec::new();
+        let longest = picks.iter().map(Vec::len).max().unwrap_or(0);
+        for k in 0..longest {
+            for (&chip, list) in chips.iter().zip(picks) {
+                if let Some(p) = list.get(k) {
+                    schedule.push((chip, *p));
+                }
+            }
+        }
+        let mut tries: Vec<u8> = vec![0; schedule.len()];
+        let mut golden: Vec<bool> = vec![false; schedule.len()];
+        let mut hw_on_own: Vec<bool> = vec![false; schedule.len()];
+        for (chip, p) in &schedule {
+            let c = &mut self.learned.chips[*chip];
+            c.patterns += 1;
+            c.used.insert(p.record);
+        }
+        let mut todo: Vec<usize> = (0..schedule.len()).collect();
+        for _ in 0..self.cfg.tries_per_pattern.max(1) {
+            if todo.is_empty() {
+                break;
+            }
+            let batch: Vec<(usize, Pattern)> = todo.iter().map(|&k| schedule[k]).collect();
+            let outcome = self.send_jobs(setup, &batch)?;
+            for (slot, &k) in todo.iter().enumerate() {
+                tries[k] += 1;
+                if outcome[slot].golden {
+                    golden[k] = true;
+                }
+                if outcome[slot].hw {
+                    hw_on_own[k] = true;
+                }
+            }
+            todo.retain(|&k| !golden[k]);
+        }
+        for (k, (chip, p)) in schedule.iter().enumerate() {
+            let c = &mut self.learned.chips[*chip];
+            if golden[k] {
+                c.golden += 1;
+                if !c.cores_dead.contains(&p.owner.core) {
+                    c.cores_ok.insert(p.owner.core);
+                }
+                if tries[k] > 1 && !hw_on_own[k] {
+                    // Lost, then found on retry, with nothing miscomputed in between.
+                    c.transient += 1;
+                }
+            } else if !hw_on_own[k] {
+                // Every try missed and the chip sent nothing wrong instead: the core is dead.
+                c.cores_ok.remove(&p.owner.core);
+                c.cores_dead.insert(p.owner.core);
+            }
+        }
+        Ok(())
+    }
+
+    /// Send jobs back to back, as close to the wire as the sweeps allow, and collect what comes
+    /// back. Golden nonces are matched by value; anything else is verified against the job it
+    /// answers (by job id) and attributed to the chip whose slice it lies in.
+    fn send_jobs(&mut self, setup: &ChainSetup, batch: &[(usize, Pattern)]) -> Flow<Vec<Outcome>> {
+        let family = self.family;
+        let ids = job_ids(family);
+        let mut outcome = vec![Outcome::default(); batch.len()];
+        let mut sent: Vec<Sent> = Vec::with_capacity(batch.len());
+        let mut by_golden: HashMap<u32, usize> = HashMap::with_capacity(batch.len());
+        let slot_to_chip: HashMap<usize, usize> = (0..self.learned.found)
+            .map(|i| (self.learned.chips[i].slot, i))
+            .collect();
+        let reply_us =
+            self.family.reply_len(self.family.rolls_version()) as f64 * self.wire.byte_us();
+        let mut last_golden_us = 0.0f64;
+        let mut latest_expected = 0.0f64;
+        let lookahead_us = 8.0 * 88.0 * self.wire.byte_us();
+        for (k, (chip, p)) in batch.iter().enumerate() {
+            if k % 256 == 0 && (self.cancel)() {
+                return Err(Stop::Cancelled);
+            }
+            let job_id = ids[k % ids.len()];
+            let frame = job_for_header(family, &self.params, job_id, &p.header);
+            let t_job = frame.as_bytes().len() as f64 * self.wire.byte_us();
+            // The previous job must have reached its golden nonce before this one lands.
+            let earliest = (last_golden_us - t_job).ceil();
+            let mut wait_to = if earliest > self.wire.tx_done() {
+                earliest as u64
+            } else {
+                0
+            };
+            let backlog = self.wire.tx_done() - self.wire.now() as f64;
+            if backlog > lookahead_us {
+                wait_to = wait_to.max((self.wire.tx_done() - lookahead_us) as u64);
+            }
+            if wait_to > self.wire.now() {
+                let arrived = self.wire.wait_until(wait_to)?;
+                self.absorb(
+                    setup,
+                    &arrived,
+                    &sent,
+                    &by_golden,
+                    &slot_to_chip,
+                    &mut outcome,
+                );
+            }
+            self.wire.send(frame.as_bytes())?;
+            let end = self.wire.tx_done();
+            // Timing margin for model error: 5 % of the sweep time plus two bit times.
+            let sweep_us = setup.time_to(&p.owner) * 1e6;
+            last_golden_us = end + sweep_us * 1.05 + 2.0 * self.wire.byte_us() / 10.0;
+            let expected = end
+                + sweep_us
+                + 2.0 * self.relay_us(*chip) as f64
+                + reply_us * 4.0
+                + self.cfg.reply_margin_us as f64;
+            latest_expected = latest_expected.max(expected);
+            by_golden.insert(p.golden, k);
+            sent.push(Sent {
+                job_id,
+                header: p.header,
+                golden: p.golden,
+                chip: *chip,
+                at_us: end,
+            });
+        }
+        let arrived = self.wire.wait_until(latest_expected.ceil() as u64)?;
+        self.absorb(
+            setup,
+            &arrived,
+            &sent,
+            &by_golden,
+            &slot_to_chip,
+            &mut outcome,
+        );
+        Ok(outcome)
+    }
+
+    fn absorb(
+        &mut self,
+        setup: &ChainSetup,
+        arrived: &[Arrived],
+        sent: &[Sent],
+        by_golden: &HashMap<u32, usize>,
+        slot_to_chip: &HashMap<usize, usize>,
+        outcome: &mut [Outcome],
+    ) {
+        let interval = self.profile.address_interval.value;
+        for a in arrived {
+            let Reply::Nonce(n) = a.reply else { continue };
+            let fields = n.fields(self.family, &self.params, interval);
+            let version_bits = fields.version_bits.unwrap_or(0);
+            // The golden nonce of a job we sent, found with the version we sent.
+            if let Some(&k) = by_golden.get(&fields.nonce)
+                && let Some(s) = sent.get(k)
+            {
+                let version = bm13xx::header::fields::version(&s.header) | version_bits;
+                if patterns::verify(
+                    &s.header,
+                    version,
+                    fields.nonce,
+                    s.golden,
+                    setup.ticket_difficulty,
+                ) == NonceVerdict::Golden
+                {
+                    outcome[k].golden = true;
+                    continue;
+                }
+            }
+            // Otherwise: the latest job sent with this id before the reply came.
+            let Some(k) = sent
+                .iter()
+                .rposition(|s| s.job_id == fields.job_id && s.at_us <= a.at_us as f64 + 1.0)
+            else {
+                continue;
+            };
+            let s = &sent[k];
+            let version = bm13xx::header::fields::version(&s.header) | version_bits;
+            let verdict = patterns::verify(
+                &s.header,
+                version,
+                fields.nonce,
+                s.golden,
+                setup.ticket_difficulty,
+            );
+            let owner_chip = setup
+                .owner(fields.nonce)
+                .and_then(|o| slot_to_chip.get(&o.slot).copied())
+                .unwrap_or(s.chip);
+            let Some(track) = self.learned.chips.get_mut(owner_chip) else {
+                continue;
+            };
+            match verdict {
+                NonceVerdict::Golden => outcome[k].golden = true,
+                NonceVerdict::OtherValid { .. } => track.other_valid += 1,
+                NonceVerdict::FailsDiff1 | NonceVerdict::BelowTicket { .. } => {
+                    track.hw_errors += 1;
+                    if owner_chip == s.chip {
+                        outcome[k].hw = true;
+                    }
+                }
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // The report.
+
+    fn report(mut self, options: &Options, start_us: u64, aborted: Option<String>) -> Report {
+        let end_us = self.wire.now();
+        let firmware = self
+            .info
+            .as_ref()
+            .map(|i| i.firmware.clone())
+            .unwrap_or_default();
+        if aborted.is_some() {
+            // Undecided chips of an aborted run stay untested, not inconclusive.
+            self.learned.pattern_tested &= false;
+        }
+        let chips = chip_results(self.profile, &self.learned);
+        let findings = findings::build(self.profile, self.cfg, &self.learned, &chips);
+        let verdict = if aborted.is_some() {
+            Verdict::Inconclusive
+        } else if !findings.is_empty()
+            || chips.iter().any(|c| {
+                matches!(
+                    c.state,
+                    ChipState::Weak | ChipState::Dead | ChipState::Missing | ChipState::HwErrors
+                )
+            })
+        {
+            Verdict::Fail
+        } else if chips
+            .iter()
+            .any(|c| matches!(c.state, ChipState::Inconclusive | ChipState::Untested))
+        {
+            Verdict::Inconclusive
+        } else {
+            Verdict::Pass
+        };
+        let (tx, rx) = self.pattern_bytes;
+        let baud = self.pattern_baud;
+        Report {
+            model: self.profile.id.clone(),
+            chip_family: self.family.name().to_owned(),
+            verdict,
+            chips_expected: self.profile.chips.value,
+            chips_found: self.learned.found,
+            chips,
+            domains: std::mem::take(&mut self.learned.domains),
+            sensors: std::mem::take(&mut self.learned.sensors),
+            findings,
+            timing: Timing {
+                duration_s: end_us.saturating_sub(start_us) as f64 / 1e6,
+                wire_bytes: self.wire.stats.tx_bytes + self.wire.stats.rx_bytes,
+                baud,
+                wire_bound_s: tx.max(rx) as f64 * 10.0 / f64::from(baud),
+                pattern_test_s: self.pattern_time_us as f64 / 1e6,
+            },
+            provenance: provenance(self.profile, options, &firmware),
+            aborted,
+            board: std::mem::take(&mut self.board),
+            telemetry: std::mem::take(&mut self.telemetry),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+struct Outcome {
+    golden: bool,
+    hw: bool,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Sent {
+    job_id: u8,
+    header: bm13xx::header::Header,
+    golden: u32,
+    chip: usize,
+    at_us: f64,
+}
+
+/// Job ids a family can tell apart in its replies (facts §1.5).
+fn job_ids(family: Family) -> Vec<u8> {
+    match family.job_byte_layout() {
+        bm13xx::family::JobByteLayout::Whole => (0..128).collect(),
+        bm13xx::family::JobByteLayout::MidstateLow2 => (0..128).step_by(4).collect(),
+        bm13xx::family::JobByteLayout::SubcoreLow3 | bm13xx::family::JobByteLayout::SubcoreLow4 => {
+            (0..128).step_by(8).collect()
+        }
+    }
+}
+
+/// Read the board identity from the EEPROM. The simulated board's layout is `HB`, version,
+/// serial (16 bytes), board code (8 bytes); an unknown layout gives no identity.
+fn parse_eeprom(bytes: &[u8]) -> BoardIdentity {
+    let text = |range: std::ops::Range<usize>| {
+        bytes
+            .get(range)
+            .map(|b| {
+                b.iter()
+                    .take_while(|&&c| c != 0 && c != 0xFF)
+                    .map(|&c| c as char)
+                    .collect::<String>()
+            })
+            .filter(|s| !s.is_empty() && s.chars().all(|c| c.is_ascii_graphic()))
+    };
+    if bytes.get(0..2) != Some(b"HB") {
+        return BoardIdentity::default();
+    }
+    BoardIdentity {
+        serial: text(3..19),
+        board_code: text(19..27),
+    }
+}

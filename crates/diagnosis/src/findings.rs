@@ -1,0 +1,332 @@
+//! From what the engine learned to what a technician should repair, most severe first.
+
+use boards::Profile;
+
+use crate::config::Config;
+use crate::engine::Learned;
+use crate::report::{ChipResult, ChipState, DomainState, Finding, FindingKind, SensorState};
+
+fn range_text(chips: &[usize]) -> String {
+    match chips {
+        [] => "none".to_owned(),
+        [one] => format!("chip {one}"),
+        [first, .., last] if last - first + 1 == chips.len() => format!("chips {first}-{last}"),
+        many => format!(
+            "chips {}",
+            many.iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
+/// Grid distance between two chips on the board layout.
+fn distance(profile: &Profile, a: usize, b: usize) -> f64 {
+    match (profile.layout.chips.get(a), profile.layout.chips.get(b)) {
+        (Some(p), Some(q)) => {
+            let dr = f64::from(p.row) - f64::from(q.row);
+            let dc = f64::from(p.col) - f64::from(q.col);
+            (dr * dr + dc * dc).sqrt()
+        }
+        _ => f64::INFINITY,
+    }
+}
+
+/// Every finding of a run, sorted by severity then chip.
+pub(crate) fn build(
+    profile: &Profile,
+    cfg: &Config,
+    learned: &Learned,
+    chips: &[ChipResult],
+) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let expected = profile.chips.value;
+    let found = learned.found;
+    let nominal = profile.voltage.nominal_mv.value;
+
+    // Shorted domains, and the chips they take down.
+    let shorted: Vec<usize> = learned
+        .domains
+        .iter()
+        .filter(|d| d.state == DomainState::Short)
+        .map(|d| d.index)
+        .collect();
+    let mut explained_break = false;
+    for &d in &shorted {
+        let in_domain: Vec<usize> = profile.chips_in_domain(d).collect();
+        let first = in_domain.iter().copied().min().unwrap_or(0);
+        let mut taken: Vec<usize> = in_domain.clone();
+        if found == first {
+            explained_break = true;
+            taken.extend((first..expected).filter(|i| !in_domain.contains(i)));
+        }
+        taken.sort_unstable();
+        taken.dedup();
+        let mv = learned.domains.get(d).map_or(0, |x| x.voltage_mv);
+        let beyond = if found == first && first + in_domain.len() < expected {
+            format!(
+                ", and without them the chain cannot reach chips {}-{}",
+                first + in_domain.len(),
+                expected - 1
+            )
+        } else {
+            String::new()
+        };
+        out.push(Finding {
+            kind: FindingKind::DomainShort,
+            chips: taken,
+            domains: vec![d],
+            suspects: in_domain.clone(),
+            message: format!(
+                "Domain {d} is shorted: {mv} mV instead of {nominal} mV. Its {} have no power{beyond}; the other domains share its voltage",
+                range_text(&in_domain)
+            ),
+            hint: format!(
+                "Power off and measure domain {d}'s resistance against its neighbours; look for a shorted chip or capacitor among {}",
+                range_text(&in_domain)
+            ),
+        });
+    }
+
+    // The chain stops early.
+    if found < expected && !explained_break {
+        let missing: Vec<usize> = (found..expected).collect();
+        let (message, suspects, hint) = if found == 0 {
+            (
+                format!("No chip answers: the chain stops before chip 0 ({expected} expected)"),
+                vec![0],
+                "Check board power first, then the level shifter and chip 0's CLK/CO/RST; short RO to 1V8 between chips 0 and 1 and count again".to_owned(),
+            )
+        } else {
+            (
+                format!(
+                    "The chain stops after chip {}: chips {found}-{} do not answer",
+                    found - 1,
+                    expected - 1
+                ),
+                vec![found, found - 1],
+                format!(
+                    "Probe CLK, CO, RI, BO and RST between chips {} and {found} against the local domain ground; the break is usually at chip {found}, sometimes at chip {}",
+                    found - 1,
+                    found - 1
+                ),
+            )
+        };
+        out.push(Finding {
+            kind: FindingKind::ChainBreak,
+            chips: missing,
+            domains: Vec::new(),
+            suspects,
+            message,
+            hint,
+        });
+    }
+
+    // Chips answering with another chip ID.
+    let want = profile.family.value.chip_id();
+    for (i, c) in learned.chips.iter().enumerate().take(found) {
+        if let Some(id) = c.chip_id.filter(|&id| id != want) {
+            out.push(Finding {
+                kind: FindingKind::WrongChipId,
+                chips: vec![i],
+                domains: vec![profile.domain_of(i).unwrap_or(0)],
+                suspects: vec![i],
+                message: format!("Chip {i} reports chip ID 0x{id:04X}, not 0x{want:04X}"),
+                hint: format!(
+                    "A different part is fitted at chip {i}: replace it with a {}",
+                    profile.family.value.name().to_uppercase()
+                ),
+            });
+        }
+    }
+
+    // Per-chip results of the pattern test.
+    for c in chips.iter().take(found) {
+        let i = c.index;
+        let domain = vec![c.domain];
+        match c.state {
+            ChipState::Dead => out.push(Finding {
+                kind: FindingKind::DeadChip,
+                chips: vec![i],
+                domains: domain,
+                suspects: vec![i],
+                message: format!("Chip {i} answers but returned none of its {} golden nonces", c.patterns),
+                hint: format!("Check chip {i}'s core supply (its domain's LDOs) and clock; if they are right, replace chip {i}"),
+            }),
+            ChipState::Weak => out.push(Finding {
+                kind: FindingKind::WeakChip,
+                chips: vec![i],
+                domains: domain,
+                suspects: vec![i],
+                message: format!(
+                    "Chip {i}: {} of {} tested cores returned nothing; {} golden nonces of {} patterns",
+                    c.cores_dead,
+                    c.cores_dead + c.cores_ok,
+                    c.golden,
+                    c.patterns
+                ),
+                hint: format!("Reflow chip {i}; if it stays weak, replace it"),
+            }),
+            ChipState::HwErrors => out.push(Finding {
+                kind: FindingKind::HwErrors,
+                chips: vec![i],
+                domains: domain,
+                suspects: vec![i],
+                message: format!("Chip {i} returned {} miscomputed nonces and {} good ones", c.hw_errors, c.golden),
+                hint: format!(
+                    "Check domain {}'s voltage under load; errors that stay on chip {i} point at the chip (replace it), errors that move between chips point at the supply",
+                    c.domain
+                ),
+            }),
+            _ => {}
+        }
+    }
+
+    // Domain voltages outside the band, unless a short explains them.
+    for d in &learned.domains {
+        let state = d.state;
+        if matches!(state, DomainState::Ok | DomainState::Short)
+            || (!shorted.is_empty() && state == DomainState::High)
+        {
+            continue;
+        }
+        let in_domain: Vec<usize> = profile.chips_in_domain(d.index).collect();
+        let what = match state {
+            DomainState::Low => "below",
+            DomainState::High => "above",
+            _ => "far above (open)",
+        };
+        out.push(Finding {
+            kind: FindingKind::DomainVoltage,
+            chips: in_domain.clone(),
+            domains: vec![d.index],
+            suspects: in_domain.clone(),
+            message: format!(
+                "Domain {} is at {} mV, {what} its band {}-{} mV",
+                d.index,
+                d.voltage_mv,
+                profile.voltage.low_mv(),
+                profile.voltage.high_mv()
+            ),
+            hint: format!(
+                "A domain that draws less than its neighbours rises: check CLK and RST into {} and their solder joints",
+                range_text(&in_domain)
+            ),
+        });
+    }
+
+    // Chips lost at the high baud rate.
+    if let Some((high, baud)) = learned.marginal {
+        let suspects = if high == 0 {
+            vec![0]
+        } else {
+            vec![high, high - 1]
+        };
+        out.push(Finding {
+            kind: FindingKind::MarginalHighBaud,
+            chips: vec![high],
+            domains: Vec::new(),
+            suspects,
+            message: format!("All {found} chips answer at 115200 baud but only {high} at {baud} baud; the test ran at 115200"),
+            hint: format!("A marginal chip or signal near chip {high}: check its CO/RI solder joints and the signal path, bisect as for a chain break"),
+        });
+    }
+
+    // Links that lose bytes now and then.
+    let counts = &learned.discovery_counts;
+    let varying = counts.iter().min() != counts.iter().max();
+    let rates: Vec<f64> = chips
+        .iter()
+        .take(found)
+        .map(|c| f64::from(c.transient) / f64::from(c.patterns.max(1)))
+        .collect();
+    let mut sorted = rates.clone();
+    sorted.sort_by(f64::total_cmp);
+    let median = sorted.get(sorted.len() / 2).copied().unwrap_or(0.0);
+    let mut flaky: Vec<usize> = chips
+        .iter()
+        .take(found)
+        .zip(&rates)
+        .filter(|(c, r)| {
+            c.transient >= cfg.intermittent_min && **r > cfg.intermittent_ratio * median + 0.02
+        })
+        .map(|(c, _)| c.index)
+        .collect();
+    if varying
+        && let Some(&least) = counts.iter().min()
+        && least < found
+        && !flaky.contains(&least)
+    {
+        flaky.push(least);
+    }
+    flaky.sort_unstable();
+    if !flaky.is_empty() {
+        let first = flaky[0];
+        out.push(Finding {
+            kind: FindingKind::Intermittent,
+            chips: flaky.clone(),
+            domains: Vec::new(),
+            suspects: vec![first],
+            message: format!(
+                "Replies from {} were lost and came back on retry{}",
+                range_text(&flaky),
+                if varying { format!("; chip counts varied between discoveries ({counts:?})") } else { String::new() }
+            ),
+            hint: format!("An intermittent joint near chip {first}: reflow it and its neighbours, then retest twice"),
+        });
+    }
+
+    // Sensors: missing, implausible, or over the limit.
+    for (s, r) in profile.sensors.iter().zip(&learned.sensors) {
+        let host_gone = s.host_chip.is_some_and(|h| h >= found);
+        match r.state {
+            SensorState::Missing if host_gone => {}
+            SensorState::Missing | SensorState::Implausible => out.push(Finding {
+                kind: FindingKind::SensorMissing,
+                chips: vec![s.near_chip],
+                domains: Vec::new(),
+                suspects: vec![s.near_chip],
+                message: if r.state == SensorState::Missing {
+                    format!("Temperature sensor {} does not answer", s.name)
+                } else {
+                    format!("Temperature sensor {} reads an impossible {:?} °C", s.name, r.temp_c)
+                },
+                hint: format!("Check sensor {} ({}) and its I2C lines; a board without it may refuse to start", s.name, s.kind.name()),
+            }),
+            SensorState::Ok => {
+                if let Some(t) = r.temp_c.filter(|&t| t > cfg.overtemp_c) {
+                    let sensor_chip = s.near_chip;
+                    // The chips for which this sensor is the nearest: where the heat comes from.
+                    let mut region: Vec<usize> = (0..expected)
+                        .filter(|&c| {
+                            let mine = distance(profile, c, sensor_chip);
+                            profile.sensors.iter().all(|o| distance(profile, c, o.near_chip) >= mine)
+                        })
+                        .collect();
+                    region.sort_by(|&a, &b| distance(profile, a, sensor_chip).total_cmp(&distance(profile, b, sensor_chip)));
+                    let suspects = region.iter().copied().take(5).collect();
+                    let mut chips_sorted = region.clone();
+                    chips_sorted.sort_unstable();
+                    out.push(Finding {
+                        kind: FindingKind::Overtemp,
+                        chips: chips_sorted,
+                        domains: Vec::new(),
+                        suspects,
+                        message: format!("Sensor {} reads {t:.1} °C, above the {:.0} °C limit", s.name, cfg.overtemp_c),
+                        hint: format!(
+                            "A chip near chip {sensor_chip} overheats: check heatsink contact and thermal paste there, and that chip's current"
+                        ),
+                    });
+                }
+            }
+        }
+    }
+
+    out.sort_by(|a, b| {
+        a.kind
+            .cmp(&b.kind)
+            .then(a.chips.first().cmp(&b.chips.first()))
+    });
+    out
+}

@@ -1,0 +1,118 @@
+//! The seam between the engine and a test jig: what a jig can do, in the jig's own time.
+//!
+//! A real jig (RP2040 firmware over USB serial) and the simulated one implement this trait. The
+//! engine sees only what a jig reports: bytes from the ASIC chain with the jig's timestamps,
+//! measured voltages and currents, sensor readings and EEPROM bytes. Time is the jig's clock in
+//! microseconds; the engine never sleeps, it asks the jig to wait.
+
+use boards::SensorKind;
+
+/// What went wrong talking to the jig (not a finding about the board).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum JigError {
+    /// The jig is gone (unplugged, port closed).
+    #[error("the jig disconnected: {0}")]
+    Disconnected(String),
+    /// The jig did not answer in time.
+    #[error("the jig did not answer within {after_ms} ms")]
+    Timeout {
+        /// How long we waited.
+        after_ms: u64,
+    },
+    /// The jig answered something this app does not understand.
+    #[error("the jig sent something unexpected: {0}")]
+    Protocol(String),
+    /// The jig refused a request (e.g. a baud rate above what it supports).
+    #[error("the jig refused: {0}")]
+    Refused(String),
+    /// A device on the board did not answer (sensor or EEPROM absent).
+    #[error("no answer from {0}")]
+    NoDevice(String),
+}
+
+/// Who the jig is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JigInfo {
+    /// Firmware name and version, e.g. `hashbench-jig 0.1.0`.
+    pub firmware: String,
+    /// Wire protocol version.
+    pub protocol: u16,
+    /// Fastest ASIC UART rate the jig supports.
+    pub max_baud: u32,
+    /// True for the simulated jig.
+    pub simulated: bool,
+}
+
+/// One sample of the board's electrical state.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Telemetry {
+    /// Jig time of the sample, µs.
+    pub at_us: u64,
+    /// Voltage of each domain's top tap above board ground, mV: the domains are stacked, so
+    /// domain k's voltage is `taps_mv[k] - taps_mv[k-1]` (with `taps_mv[-1]` = 0).
+    pub taps_mv: Vec<u32>,
+    /// Board input voltage, mV.
+    pub input_mv: u32,
+    /// Board input current, mA.
+    pub input_ma: u32,
+}
+
+impl Telemetry {
+    /// Per-domain voltages from the cumulative taps, mV.
+    #[must_use]
+    pub fn domain_mv(&self) -> Vec<u32> {
+        let mut below = 0;
+        self.taps_mv
+            .iter()
+            .map(|&tap| {
+                let v = tap.saturating_sub(below);
+                below = tap;
+                v
+            })
+            .collect()
+    }
+}
+
+/// Where a temperature sensor is and how to reach it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SensorRef {
+    /// Part.
+    pub kind: SensorKind,
+    /// 7-bit I2C address, for sensors on an I2C bus.
+    pub i2c_address: Option<u8>,
+    /// Address of the ASIC that reaches the sensor (I2C passthrough or its own diode input).
+    pub via_chip_address: Option<u8>,
+}
+
+/// Bytes the jig received from the ASIC chain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Received {
+    /// Jig time the first byte arrived, µs.
+    pub at_us: u64,
+    /// The bytes.
+    pub bytes: Vec<u8>,
+}
+
+/// A test jig.
+pub trait Jig {
+    /// Firmware, protocol and capabilities.
+    fn info(&mut self) -> Result<JigInfo, JigError>;
+    /// The jig's clock, µs.
+    fn now_us(&mut self) -> Result<u64, JigError>;
+    /// Switch board power.
+    fn set_power(&mut self, on: bool) -> Result<(), JigError>;
+    /// Drive the chain's reset line (true = held in reset).
+    fn set_reset(&mut self, asserted: bool) -> Result<(), JigError>;
+    /// Set the jig's ASIC UART rate. Bytes already queued go out at the old rate.
+    fn set_baud(&mut self, baud: u32) -> Result<(), JigError>;
+    /// Queue bytes for the ASIC chain; they go out back to back at the current rate.
+    fn send(&mut self, bytes: &[u8]) -> Result<(), JigError>;
+    /// Wait until the jig's clock reads `t_us`, appending what the chain sent meanwhile.
+    fn wait_until(&mut self, t_us: u64, received: &mut Vec<Received>) -> Result<(), JigError>;
+    /// Measure domain taps, input voltage and current.
+    fn measure(&mut self) -> Result<Telemetry, JigError>;
+    /// Read a temperature sensor, °C. An absent sensor is `JigError::NoDevice`.
+    fn read_temperature(&mut self, sensor: &SensorRef) -> Result<f32, JigError>;
+    /// Read `len` bytes of the board EEPROM from `offset`.
+    fn read_eeprom(&mut self, offset: u8, len: u8) -> Result<Vec<u8>, JigError>;
+}

@@ -1,0 +1,254 @@
+//! What a diagnosis found: the structure `hashbench diagnose --json` prints, field for field.
+
+use serde::Serialize;
+
+use crate::jig::Telemetry;
+
+/// Overall verdict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// Every chip, domain and sensor is fine.
+    Pass,
+    /// Something needs repair.
+    Fail,
+    /// Nothing is known to be wrong, but not everything could be proven right.
+    Inconclusive,
+}
+
+/// State of one chip.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
+pub enum ChipState {
+    /// Returned its golden nonces.
+    Ok,
+    /// Some cores are dead.
+    Weak,
+    /// Answers but returns no nonces.
+    Dead,
+    /// Does not answer.
+    Missing,
+    /// Returns miscomputed nonces.
+    HwErrors,
+    /// Not enough evidence either way.
+    Inconclusive,
+    /// Not tested.
+    Untested,
+}
+
+impl ChipState {
+    /// One letter for the board map, readable without colour.
+    #[must_use]
+    pub fn letter(self) -> char {
+        match self {
+            Self::Ok => 'o',
+            Self::Weak => 'w',
+            Self::Dead => 'D',
+            Self::Missing => 'M',
+            Self::HwErrors => 'H',
+            Self::Inconclusive => '?',
+            Self::Untested => '.',
+        }
+    }
+}
+
+/// State of one voltage domain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DomainState {
+    /// Inside the profile's band.
+    Ok,
+    /// Below the band.
+    Low,
+    /// Above the band.
+    High,
+    /// Near zero.
+    Short,
+    /// Far above nominal.
+    Open,
+}
+
+/// State of one temperature sensor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SensorState {
+    /// Answers with a plausible reading.
+    Ok,
+    /// Does not answer.
+    Missing,
+    /// Answers with an impossible value.
+    Implausible,
+}
+
+/// Kinds of finding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
+pub enum FindingKind {
+    /// A domain is shorted.
+    DomainShort,
+    /// The chain stops before its end.
+    ChainBreak,
+    /// A chip answers but hashes nothing.
+    DeadChip,
+    /// A chip reports another chip ID.
+    WrongChipId,
+    /// A chip returns miscomputed nonces.
+    HwErrors,
+    /// A chip has dead cores.
+    WeakChip,
+    /// A domain voltage is outside its band.
+    DomainVoltage,
+    /// Chips are lost at the high baud rate.
+    MarginalHighBaud,
+    /// A link loses bytes now and then.
+    Intermittent,
+    /// A sensor reads above the limit.
+    Overtemp,
+    /// A sensor does not answer or reads nonsense.
+    SensorMissing,
+}
+
+/// One thing to repair or check, with where to look.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Finding {
+    /// What kind.
+    pub kind: FindingKind,
+    /// Chips involved (chain indices).
+    pub chips: Vec<usize>,
+    /// Domains involved.
+    pub domains: Vec<usize>,
+    /// Chain indices to probe first.
+    pub suspects: Vec<usize>,
+    /// What was seen.
+    pub message: String,
+    /// What to do.
+    pub hint: String,
+}
+
+/// Result for one chip.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ChipResult {
+    /// Chain index.
+    pub index: usize,
+    /// Address in the last addressing round (none if it never took one).
+    pub address: Option<u8>,
+    /// Voltage domain.
+    pub domain: usize,
+    /// State.
+    pub state: ChipState,
+    /// Patterns sent for it (retries not counted).
+    pub patterns: u32,
+    /// Golden nonces it returned.
+    pub golden: u32,
+    /// Miscomputed nonces it returned.
+    pub hw_errors: u32,
+    /// Temperature at the chip, where a sensor sits there.
+    pub temp_c: Option<f32>,
+    /// Distinct cores that returned a golden nonce.
+    #[serde(skip)]
+    pub cores_ok: usize,
+    /// Cores confirmed dead.
+    #[serde(skip)]
+    pub cores_dead: usize,
+    /// Lost then found on retry.
+    #[serde(skip)]
+    pub transient: u32,
+}
+
+/// Result for one domain.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DomainResult {
+    /// Domain index.
+    pub index: usize,
+    /// Measured voltage, mV.
+    pub voltage_mv: u32,
+    /// State.
+    pub state: DomainState,
+}
+
+/// Result for one sensor.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SensorResult {
+    /// Sensor name from the profile.
+    pub name: String,
+    /// Highest reading, °C.
+    pub temp_c: Option<f32>,
+    /// State.
+    pub state: SensorState,
+}
+
+/// How long the run took and how close to the wire it came.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Timing {
+    /// Jig time from start to verdict, s.
+    pub duration_s: f64,
+    /// Bytes on the chain link, both directions, whole run.
+    pub wire_bytes: u64,
+    /// Baud rate of the pattern test.
+    pub baud: u32,
+    /// Least time the pattern test's bytes need on the wire at that baud, s.
+    pub wire_bound_s: f64,
+    /// Jig time the pattern test took, s.
+    #[serde(skip)]
+    pub pattern_test_s: f64,
+}
+
+/// Where a result came from.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Provenance {
+    /// Hashbench version.
+    pub app_version: String,
+    /// Identity (SHA-256) of the header set.
+    pub pattern_set: String,
+    /// Profile id and version, `id@version`.
+    pub profile: String,
+    /// Simulation seed (simulated runs only).
+    pub seed: Option<u64>,
+    /// Jig firmware.
+    pub jig_firmware: String,
+}
+
+/// Board identity read from its EEPROM.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BoardIdentity {
+    /// Serial number, if the EEPROM holds one in a known layout.
+    pub serial: Option<String>,
+    /// Board code.
+    pub board_code: Option<String>,
+}
+
+/// The whole result of one diagnosis.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Report {
+    /// Profile id.
+    pub model: String,
+    /// Chip family.
+    pub chip_family: String,
+    /// Overall verdict.
+    pub verdict: Verdict,
+    /// Chips the profile expects.
+    pub chips_expected: usize,
+    /// Chips that answered.
+    pub chips_found: usize,
+    /// One entry per expected chip.
+    pub chips: Vec<ChipResult>,
+    /// One entry per domain.
+    pub domains: Vec<DomainResult>,
+    /// One entry per sensor.
+    pub sensors: Vec<SensorResult>,
+    /// What to repair, most severe first.
+    pub findings: Vec<Finding>,
+    /// Timing.
+    pub timing: Timing,
+    /// Provenance.
+    pub provenance: Provenance,
+    /// Why the run stopped early, if it did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub aborted: Option<String>,
+    /// Board identity from the EEPROM.
+    #[serde(skip)]
+    pub board: BoardIdentity,
+    /// Telemetry samples taken during the run.
+    #[serde(skip)]
+    pub telemetry: Vec<Telemetry>,
+}

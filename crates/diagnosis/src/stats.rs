@@ -1,0 +1,206 @@
+//! When the evidence about a chip is enough: the per-chip decision of the pattern test.
+//!
+//! Each pattern tests one core. Patterns are spread over distinct cores, so after `m` distinct
+//! cores with `d` of them dead, the chance that a chip with a fraction `f` of dead cores would
+//! look this good is hypergeometric. The chip is `ok` when that chance is below the risk we
+//! accept; `weak` once enough dead cores are confirmed; otherwise the test goes on, and a chip
+//! still undecided when the budget runs out is `inconclusive`, never `ok`.
+
+use crate::config::Config;
+use crate::report::ChipState;
+
+/// What the pattern test knows about one chip.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Evidence {
+    /// Distinct patterns resolved (each may have been tried several times).
+    pub patterns: u32,
+    /// Golden nonces returned.
+    pub golden: u32,
+    /// Miscomputed nonces returned.
+    pub hw_errors: u32,
+    /// Distinct cores that returned a golden nonce.
+    pub cores_ok: usize,
+    /// Distinct cores confirmed dead (every try missed).
+    pub cores_dead: usize,
+}
+
+/// ln C(n, k).
+fn ln_choose(n: u64, k: u64) -> f64 {
+    if k > n {
+        return f64::NEG_INFINITY;
+    }
+    let k = k.min(n - k);
+    (0..k)
+        .map(|i| ((n - i) as f64).ln() - ((i + 1) as f64).ln())
+        .sum()
+}
+
+/// P(X ≤ d) for X ~ Hypergeometric(population `cores`, `dead` marked, `m` draws).
+#[must_use]
+pub fn chance_at_most(cores: u64, dead: u64, m: u64, d: u64) -> f64 {
+    if m > cores {
+        return 0.0;
+    }
+    let total = ln_choose(cores, m);
+    (0..=d.min(m))
+        .map(|x| (ln_choose(dead, x) + ln_choose(cores - dead.min(cores), m - x) - total).exp())
+        .sum::<f64>()
+        .min(1.0)
+}
+
+/// P(X ≤ k) for X ~ Binomial(n, p).
+#[must_use]
+pub fn binomial_at_most(n: u64, p: f64, k: u64) -> f64 {
+    if p <= 0.0 {
+        return 1.0;
+    }
+    (0..=k.min(n))
+        .map(|i| (ln_choose(n, i) + i as f64 * p.ln() + (n - i) as f64 * (1.0 - p).ln()).exp())
+        .sum::<f64>()
+        .min(1.0)
+}
+
+/// Dead cores of a chip at the weak threshold: ceil(fraction × cores).
+#[must_use]
+pub fn weak_dead(cores: u16, config: &Config) -> u64 {
+    (config.weak_fraction * f64::from(cores)).ceil() as u64
+}
+
+/// The chip's state, or `None` while more evidence is needed.
+#[must_use]
+pub fn decide(e: &Evidence, cores: u16, config: &Config) -> Option<ChipState> {
+    let results = e.golden + e.hw_errors;
+    if e.golden == 0 && e.patterns >= config.dead_min_patterns {
+        return Some(if e.hw_errors > 0 {
+            ChipState::HwErrors
+        } else {
+            ChipState::Dead
+        });
+    }
+    if e.hw_errors >= config.hw_error_min
+        && f64::from(e.hw_errors) >= config.hw_error_rate * f64::from(results)
+    {
+        return Some(ChipState::HwErrors);
+    }
+    if e.cores_dead >= config.weak_dead_cores {
+        return Some(ChipState::Weak);
+    }
+    // A chip that showed any hardware error is only cleared once a chip erring at the fault
+    // rate would very unlikely have shown so few.
+    if e.hw_errors > 0
+        && binomial_at_most(
+            u64::from(results),
+            config.hw_error_fault_rate,
+            u64::from(e.hw_errors),
+        ) > config.ok_risk
+    {
+        return None;
+    }
+    let m = (e.cores_ok + e.cores_dead) as u64;
+    let risk = chance_at_most(
+        u64::from(cores),
+        weak_dead(cores, config),
+        m,
+        e.cores_dead as u64,
+    );
+    (risk <= config.ok_risk).then_some(ChipState::Ok)
+}
+
+/// Distinct cores a chip with no dead core must show before it is `ok`.
+#[must_use]
+pub fn cores_needed(cores: u16, config: &Config) -> usize {
+    let dead = weak_dead(cores, config);
+    (1..=u64::from(cores))
+        .find(|&m| chance_at_most(u64::from(cores), dead, m, 0) <= config.ok_risk)
+        .unwrap_or(u64::from(cores)) as usize
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ok_after(cores: u16, cores_ok: usize) -> Option<ChipState> {
+        let e = Evidence {
+            patterns: cores_ok as u32,
+            golden: cores_ok as u32,
+            cores_ok,
+            ..Evidence::default()
+        };
+        decide(&e, cores, &Config::default())
+    }
+
+    #[test]
+    fn hypergeometric_tail() {
+        // Drawing every core must find a dead one.
+        assert_eq!(chance_at_most(65, 7, 65, 0), 0.0);
+        assert!((chance_at_most(65, 7, 0, 0) - 1.0).abs() < 1e-12);
+        // One draw misses 7 dead of 65 with probability 58/65.
+        assert!((chance_at_most(65, 7, 1, 0) - 58.0 / 65.0).abs() < 1e-12);
+        assert!((chance_at_most(10, 3, 4, 3) - 1.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn a_healthy_chip_needs_enough_distinct_cores() {
+        let needed = cores_needed(65, &Config::default());
+        assert!((35..=50).contains(&needed), "{needed}");
+        assert_eq!(ok_after(65, needed - 1), None);
+        assert_eq!(ok_after(65, needed), Some(ChipState::Ok));
+        assert!(cores_needed(128, &Config::default()) > needed);
+    }
+
+    #[test]
+    fn dead_weak_and_hw_errors() {
+        let cfg = Config::default();
+        let dead = Evidence {
+            patterns: 8,
+            ..Evidence::default()
+        };
+        assert_eq!(decide(&dead, 65, &cfg), Some(ChipState::Dead));
+        let weak = Evidence {
+            patterns: 12,
+            golden: 10,
+            cores_ok: 10,
+            cores_dead: 2,
+            ..Evidence::default()
+        };
+        assert_eq!(decide(&weak, 65, &cfg), Some(ChipState::Weak));
+        let hw = Evidence {
+            patterns: 12,
+            golden: 9,
+            hw_errors: 3,
+            cores_ok: 9,
+            ..Evidence::default()
+        };
+        assert_eq!(decide(&hw, 65, &cfg), Some(ChipState::HwErrors));
+        let garbage = Evidence {
+            patterns: 8,
+            hw_errors: 8,
+            ..Evidence::default()
+        };
+        assert_eq!(decide(&garbage, 65, &cfg), Some(ChipState::HwErrors));
+        // One error in 45 results is not enough either way: test on.
+        let one = Evidence {
+            patterns: 45,
+            golden: 44,
+            hw_errors: 1,
+            cores_ok: 44,
+            ..Evidence::default()
+        };
+        assert_eq!(decide(&one, 65, &cfg), None);
+        let cleared = Evidence {
+            patterns: 130,
+            golden: 129,
+            hw_errors: 1,
+            cores_ok: 60,
+            ..Evidence::default()
+        };
+        assert_eq!(decide(&cleared, 65, &cfg), Some(ChipState::Ok));
+    }
+
+    #[test]
+    fn binomial_tail() {
+        assert!((binomial_at_most(10, 0.5, 10) - 1.0).abs() < 1e-12);
+        assert!((binomial_at_most(3, 0.5, 0) - 0.125).abs() < 1e-12);
+        assert!((binomial_at_most(2, 0.1, 1) - 0.99).abs() < 1e-12);
+    }
+}

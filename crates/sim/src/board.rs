@@ -1,0 +1,571 @@
+//! The simulated hashboard: a chain of chips behind one UART, stacked voltage domains, sensors
+//! and an EEPROM, driven by a discrete-event clock in nanoseconds.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
+use bm13xx::framer::{Event as FramerEvent, Framer};
+use bm13xx::job::{DecodedJob, decode_job};
+use bm13xx::{Command, Dest, Family, crc::crc5, header};
+use boards::{Profile, SensorKind};
+use patterns::HeaderSet;
+
+use crate::chip::{Chip, RegMap};
+use crate::fault::Fault;
+use crate::rng::Rng;
+
+/// Nanoseconds.
+pub type Ns = u64;
+
+/// Bit times a chip adds when it relays a byte to the next chip [I].
+const RELAY_BITS: f64 = 2.0;
+/// Per-byte drop probability on a `flaky` chip's replies.
+const FLAKY_DROP: f64 = 0.02;
+/// Temperature rise of an overheating chip, °C, and how far it spreads (grid units).
+const HOT_RISE: f64 = 150.0;
+const HOT_SPREAD: f64 = 6.0;
+/// Ambient and the board's warm-up when powered, °C, with its time constant, s.
+const AMBIENT: f64 = 25.0;
+const WARM_RISE: f64 = 15.0;
+const WARM_TAU_S: f64 = 20.0;
+/// Current one chip draws, mA (sets the input current scale).
+const CHIP_MA: f64 = 8000.0;
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+enum Pending {
+    /// A host frame has fully arrived at the first chip.
+    Frame { bytes: Vec<u8>, sent_baud: u32 },
+    /// A chip found the golden nonce of job `seq`.
+    Found {
+        chip: usize,
+        seq: u64,
+        nonce: u32,
+        job_byte: u8,
+        excess: u8,
+    },
+    /// A chip's reply is ready at its RO pin.
+    Reply { chip: usize, bytes: Vec<u8> },
+}
+
+#[derive(Debug, Clone, Copy)]
+struct SentJob {
+    seq: u64,
+    at: Ns,
+}
+
+/// The board's state.
+#[derive(Debug)]
+pub struct Board {
+    pub(crate) profile: Profile,
+    pub(crate) family: Family,
+    faults: Vec<Fault>,
+    pub(crate) chips: Vec<Chip>,
+    rng: Rng,
+    noise: Rng,
+    pub(crate) powered: bool,
+    powered_at: Ns,
+    pub(crate) in_reset: bool,
+    reset_at: Ns,
+    /// The chain's UART rate (all chips switch together on a broadcast write).
+    pub(crate) chain_baud: u32,
+    events: BinaryHeap<(Reverse<Ns>, Reverse<u64>, Pending)>,
+    event_seq: u64,
+    jobs: Vec<SentJob>,
+    job_seq: u64,
+    rx_free_at: Ns,
+    /// Replies that reached the jig: (first byte time, bytes).
+    pub(crate) delivered: Vec<(Ns, Ns, Vec<u8>)>,
+    pub(crate) eeprom: [u8; 256],
+    headers: &'static HeaderSet,
+}
+
+fn byte_ns(baud: u32) -> f64 {
+    10.0 * 1e9 / f64::from(baud.max(1))
+}
+
+impl Board {
+    /// A board for `profile` with `faults`, deterministic for `seed`.
+    pub fn new(profile: &Profile, faults: &[Fault], seed: u64) -> Self {
+        let family = profile.family.value;
+        let rng = Rng::new(seed);
+        let mut fault_rng = rng.fork(1);
+        let cores = usize::from(profile.params.cores.min(128));
+        let mut chips: Vec<Chip> = (0..profile.chips.value)
+            .map(|i| Chip::new(i, family, family.chip_id(), cores))
+            .collect();
+        for fault in faults {
+            match *fault {
+                Fault::Dead(k) => chips[k].alive.iter_mut().for_each(|c| *c = false),
+                Fault::Weak(k, pct) => {
+                    let n = (cores * usize::from(pct)).div_ceil(100);
+                    let mut order: Vec<usize> = (0..cores).collect();
+                    for i in (1..order.len()).rev() {
+                        order.swap(i, fault_rng.below(i + 1));
+                    }
+                    for &core in order.iter().take(n) {
+                        chips[k].alive[core] = false;
+                    }
+                }
+                Fault::WrongId(k) => {
+                    // A part from another family fitted in its place.
+                    let wrong = if family == Family::Bm1366 {
+                        Family::Bm1362
+                    } else {
+                        Family::Bm1366
+                    };
+                    chips[k].chip_id = wrong.chip_id();
+                    chips[k].reset(family);
+                }
+                _ => {}
+            }
+        }
+        let mut eeprom = [0xFF; 256];
+        write_eeprom(&mut eeprom, profile, seed);
+        Self {
+            profile: profile.clone(),
+            family,
+            faults: faults.to_vec(),
+            chips,
+            noise: rng.fork(2),
+            rng: rng.fork(3),
+            powered: false,
+            powered_at: 0,
+            in_reset: true,
+            reset_at: 0,
+            chain_baud: 115_200,
+            events: BinaryHeap::new(),
+            event_seq: 0,
+            jobs: Vec::new(),
+            job_seq: 0,
+            rx_free_at: 0,
+            delivered: Vec::new(),
+            eeprom,
+            headers: HeaderSet::mainnet(),
+        }
+    }
+
+    fn has(&self, f: impl Fn(&Fault) -> bool) -> bool {
+        self.faults.iter().any(f)
+    }
+
+    fn shorted_domain(&self, domain: usize) -> bool {
+        self.has(|f| *f == Fault::Short(domain))
+    }
+
+    /// First chain index that cannot be reached now (chips from here on neither hear nor answer).
+    fn reach(&self) -> usize {
+        if !self.powered || self.in_reset {
+            return 0;
+        }
+        let mut reach = self.chips.len();
+        for fault in &self.faults {
+            match *fault {
+                Fault::Break(k) => reach = reach.min(k),
+                Fault::SlowLink(k) if self.chain_baud > 115_200 => reach = reach.min(k),
+                Fault::Short(d) => {
+                    if let Some(first) = self.profile.chips_in_domain(d).min() {
+                        reach = reach.min(first);
+                    }
+                }
+                _ => {}
+            }
+        }
+        reach
+    }
+
+    fn relay_ns(&self, index: usize) -> Ns {
+        (index as f64 * RELAY_BITS * 1e9 / f64::from(self.chain_baud.max(1))) as Ns
+    }
+
+    fn push(&mut self, at: Ns, event: Pending) {
+        self.event_seq += 1;
+        self.events
+            .push((Reverse(at), Reverse(self.event_seq), event));
+    }
+
+    /// Power switched at `now`.
+    pub fn set_power(&mut self, on: bool, now: Ns) {
+        if on && !self.powered {
+            self.powered_at = now;
+        }
+        self.powered = on;
+        if !on {
+            self.reset_chain(now);
+        }
+    }
+
+    /// Reset line driven at `now`.
+    pub fn set_reset(&mut self, asserted: bool, now: Ns) {
+        if asserted {
+            self.reset_chain(now);
+        }
+        self.in_reset = asserted;
+    }
+
+    fn reset_chain(&mut self, now: Ns) {
+        let family = self.family;
+        for chip in &mut self.chips {
+            chip.reset(family);
+        }
+        self.chain_baud = 115_200;
+        self.reset_at = now;
+    }
+
+    /// The host put `bytes` on the wire starting at `start`, one byte every `byte_ns(baud)`.
+    pub fn host_bytes(&mut self, bytes: &[u8], start: Ns, baud: u32, framer: &mut Framer) {
+        let step = byte_ns(baud);
+        let mut frames = Vec::new();
+        framer.feed(bytes, |event| {
+            if let FramerEvent::Frame {
+                offset,
+                bytes,
+                crc_ok: true,
+            } = event
+            {
+                frames.push((offset, bytes.to_vec()));
+            }
+        });
+        let base = framer_base(framer, bytes.len());
+        for (offset, frame) in frames {
+            let last = offset + frame.len() as u64 - base;
+            let at = start + ((last as f64) * step) as Ns;
+            self.push(
+                at,
+                Pending::Frame {
+                    bytes: frame,
+                    sent_baud: baud,
+                },
+            );
+        }
+    }
+
+    /// Run every event up to `until`.
+    pub fn advance(&mut self, until: Ns) {
+        while let Some((Reverse(at), _, _)) = self.events.peek() {
+            if *at > until {
+                break;
+            }
+            let Some((Reverse(at), _, event)) = self.events.pop() else {
+                break;
+            };
+            match event {
+                Pending::Frame { bytes, sent_baud } => self.frame(at, &bytes, sent_baud),
+                Pending::Found {
+                    chip,
+                    seq,
+                    nonce,
+                    job_byte,
+                    excess,
+                } => self.found(at, chip, seq, nonce, job_byte, excess),
+                Pending::Reply { chip, bytes } => self.reply_on_line(at, chip, bytes),
+            }
+        }
+    }
+
+    fn frame(&mut self, at: Ns, bytes: &[u8], sent_baud: u32) {
+        if sent_baud != self.chain_baud || at < self.reset_at {
+            // Framing errors at the chips: the bytes mean nothing to them.
+            return;
+        }
+        let body = if self.family.has_preamble() {
+            bytes.get(2..).unwrap_or_default()
+        } else {
+            bytes
+        };
+        if let Some(command) = Command::decode(self.family, body) {
+            self.command(at, command);
+        } else if let Ok(job) = decode_job(self.family, body) {
+            self.job(at, &job);
+        }
+    }
+
+    fn command(&mut self, at: Ns, command: Command) {
+        let reach = self.reach();
+        let family = self.family;
+        match command {
+            Command::SetAddress { address } => {
+                if let Some(chip) = self.chips.iter_mut().take(reach).find(|c| !c.addressed) {
+                    chip.address = address;
+                    chip.addressed = true;
+                }
+            }
+            Command::ChainInactive => {}
+            Command::WriteRegister {
+                dest,
+                register,
+                value,
+            } => {
+                let baud_register = RegMap::of(family).baud;
+                for chip in self.chips.iter_mut().take(reach) {
+                    if matches!(dest, Dest::All) || dest == Dest::Chip(chip.address) {
+                        chip.write(family, register, value);
+                    }
+                }
+                if register == baud_register && dest == Dest::All && reach > 0 {
+                    let divider = match family {
+                        Family::Bm1397 | Family::Bm1398 => (value >> 8) & 0x1F,
+                        _ => (value >> 8) & 0xFF,
+                    };
+                    self.chain_baud = bm13xx::baud::baud_for_divider(divider);
+                }
+            }
+            Command::ReadRegister { dest, register } => {
+                for i in 0..reach {
+                    let chip = &self.chips[i];
+                    if matches!(dest, Dest::All) || dest == Dest::Chip(chip.address) {
+                        let bytes = self.register_reply(chip, register);
+                        let ready = at + self.relay_ns(i);
+                        self.push(ready, Pending::Reply { chip: i, bytes });
+                    }
+                }
+            }
+        }
+    }
+
+    fn register_reply(&self, chip: &Chip, register: u8) -> Vec<u8> {
+        let value = chip.read(register).to_be_bytes();
+        let mut body = vec![
+            value[0],
+            value[1],
+            value[2],
+            value[3],
+            chip.address,
+            register,
+        ];
+        if self.family.reply_len(chip.version_rolling) == 11 {
+            body.extend_from_slice(&[0, 0]);
+        }
+        self.finish_reply(body, 0x00)
+    }
+
+    fn finish_reply(&self, mut body: Vec<u8>, kind: u8) -> Vec<u8> {
+        // The CRC5 covers the body and the type bits: pick the 5 CRC bits that zero the residue.
+        body.push(kind);
+        for crc in 0..32u8 {
+            if let Some(last) = body.last_mut() {
+                *last = kind | crc;
+            }
+            if crc5(&body) == 0 {
+                break;
+            }
+        }
+        if self.family.has_preamble() {
+            let mut framed = vec![0xAA, 0x55];
+            framed.extend_from_slice(&body);
+            framed
+        } else {
+            body
+        }
+    }
+
+    fn job(&mut self, at: Ns, job: &DecodedJob) {
+        self.job_seq += 1;
+        let seq = self.job_seq;
+        self.jobs.push(SentJob { seq, at });
+        let Some(known) = self.golden_of(job) else {
+            return;
+        };
+        let nonce = known.golden();
+        let reach = self.reach();
+        let family = self.family;
+        for i in 0..reach {
+            let chip = &self.chips[i];
+            if known.difficulty < chip.ticket_difficulty(family) as f64 {
+                continue;
+            }
+            let Some(seconds) = chip.time_to_nonce(family, nonce) else {
+                continue;
+            };
+            let found_at = at + self.relay_ns(i) + (seconds * 1e9) as Ns;
+            let mask_bits = bm13xx::ticket::mask_bits(chip.ticket_difficulty(family));
+            let zeros = header::leading_zero_bits(&header::sha256d(&known.header));
+            let excess = (2 * zeros.saturating_sub(32 + mask_bits)).min(255) as u8;
+            let job_byte = Chip::job_byte(family, job.job_id());
+            self.push(
+                found_at,
+                Pending::Found {
+                    chip: i,
+                    seq,
+                    nonce,
+                    job_byte,
+                    excess,
+                },
+            );
+        }
+    }
+
+    fn golden_of(&self, job: &DecodedJob) -> Option<&'static patterns::KnownHeader> {
+        match job {
+            DecodedJob::FullHeader { header, .. } => self.headers.find_job(header),
+            DecodedJob::Midstate {
+                tail, midstates, ..
+            } => {
+                let mut key = [0u8; 12];
+                key.copy_from_slice(&tail[..12]);
+                self.headers.with_tail(&key).find(|k| {
+                    let (first, _) = header::split(&k.header);
+                    header::midstate(&first) == midstates[0]
+                })
+            }
+        }
+    }
+
+    /// The job chip `chip` is working on at `at`: the last one that had reached it.
+    fn current_job(&self, chip: usize, at: Ns) -> Option<u64> {
+        let relay = self.relay_ns(chip);
+        let n = self.jobs.partition_point(|j| j.at + relay <= at);
+        let job = self.jobs.get(n.checked_sub(1)?)?;
+        (job.at > self.reset_at).then_some(job.seq)
+    }
+
+    fn found(&mut self, at: Ns, chip: usize, seq: u64, nonce: u32, job_byte: u8, excess: u8) {
+        if chip >= self.reach() || self.current_job(chip, at) != Some(seq) {
+            // A newer job (or a reset) took the chip off this one before it got there.
+            return;
+        }
+        let mut nonce = nonce;
+        let hw_pct = self.faults.iter().find_map(|f| match *f {
+            Fault::HwErr(k, pct) if k == chip => Some(pct),
+            _ => None,
+        });
+        if let Some(pct) = hw_pct
+            && self.rng.chance(f64::from(pct) / 100.0)
+        {
+            // A miscomputed result: low counter bits wrong, chip and core fields intact.
+            let bit = 1u32 << self.rng.below(16);
+            nonce = (nonce.swap_bytes() ^ bit).swap_bytes();
+        }
+        let rolling = self.chips[chip].version_rolling;
+        let mut body = nonce.to_le_bytes().to_vec();
+        if self.family.reply_len(rolling) == 11 {
+            body.extend_from_slice(&[excess, job_byte, 0, 0]);
+        } else {
+            body.extend_from_slice(&[0, job_byte]);
+        }
+        let bytes = self.finish_reply(body, 0x80);
+        self.push(at, Pending::Reply { chip, bytes });
+    }
+
+    fn reply_on_line(&mut self, at: Ns, chip: usize, mut bytes: Vec<u8>) {
+        if chip >= self.reach() {
+            return;
+        }
+        if self.has(|f| *f == Fault::Flaky(chip)) {
+            let rng = &mut self.rng;
+            bytes.retain(|_| !rng.chance(FLAKY_DROP));
+        }
+        let arrive = at + self.relay_ns(chip);
+        let start = arrive.max(self.rx_free_at);
+        let end = start + (bytes.len() as f64 * byte_ns(self.chain_baud)) as Ns;
+        self.rx_free_at = end;
+        self.delivered.push((start, end, bytes));
+    }
+
+    /// Domain voltages and input current at `now`: a stack of domains in series on a supply at
+    /// nominal × domains; a shorted domain drops to almost nothing and the rest share its volts.
+    pub fn electrical(&mut self, now: Ns) -> (Vec<u32>, u32, u32) {
+        let domains = self.profile.domains.value;
+        if !self.powered {
+            return (vec![0; domains], 0, 0);
+        }
+        let nominal = f64::from(self.profile.voltage.nominal_mv.value);
+        let supply = nominal * domains as f64;
+        let resistance: Vec<f64> = (0..domains)
+            .map(|d| if self.shorted_domain(d) { 0.002 } else { 1.0 })
+            .collect();
+        let total: f64 = resistance.iter().sum();
+        let _ = now;
+        let mut taps = Vec::with_capacity(domains);
+        let mut level = 0.0;
+        for r in &resistance {
+            level += supply * r / total;
+            let noise = (self.noise.unit() - 0.5) * 2.0;
+            taps.push((level + noise).max(0.0).round() as u32);
+        }
+        let per_domain = self.profile.chips_per_domain.value as f64 * CHIP_MA;
+        let current = per_domain * domains as f64 / total;
+        (taps, supply.round() as u32, current.round() as u32)
+    }
+
+    /// Temperature a sensor reads at `now`, or `None` when it does not answer.
+    pub fn temperature(&mut self, sensor_index: usize, now: Ns) -> Option<f32> {
+        let sensor = self.profile.sensors.get(sensor_index)?.clone();
+        if !self.powered || self.has(|f| *f == Fault::Sensor(sensor_index)) {
+            return None;
+        }
+        if let Some(host) = sensor.host_chip {
+            // Reached through its host ASIC: no answer if the host is out of reach.
+            if host >= self.reach() || self.in_reset {
+                return None;
+            }
+        }
+        let on_s = now.saturating_sub(self.powered_at) as f64 / 1e9;
+        let mut t = AMBIENT + WARM_RISE * (1.0 - (-on_s / WARM_TAU_S).exp());
+        let at = self.profile.layout.chips.get(sensor.near_chip)?.clone();
+        for fault in &self.faults {
+            if let Fault::Hot(k) = *fault
+                && let Some(hot) = self.profile.layout.chips.get(k)
+            {
+                let dr = f64::from(at.row) - f64::from(hot.row);
+                let dc = f64::from(at.col) - f64::from(hot.col);
+                let distance = (dr * dr + dc * dc).sqrt();
+                t += HOT_RISE * (-distance / HOT_SPREAD).exp() * (1.0 - (-on_s / 0.2).exp());
+            }
+        }
+        let noise = (self.noise.unit() - 0.5) * 0.4;
+        // LM75-class resolution: 0.125 °C.
+        Some(((t + noise) * 8.0).round() as f32 / 8.0)
+    }
+
+    /// The sensor index of a jig sensor reference.
+    pub fn sensor_index(
+        &self,
+        kind: SensorKind,
+        i2c: Option<u8>,
+        via_chip_address: Option<u8>,
+    ) -> Option<usize> {
+        let via_index = via_chip_address.and_then(|a| {
+            self.chips
+                .iter()
+                .find(|c| c.address == a && c.addressed)
+                .map(|c| c.index)
+        });
+        self.profile.sensors.iter().position(|s| {
+            s.kind == kind
+                && s.i2c_address == i2c
+                && (via_chip_address.is_none() || s.host_chip == via_index || s.host_chip.is_none())
+        })
+    }
+}
+
+/// How many bytes the framer has consumed before the bytes just fed (its stream offset base).
+fn framer_base(framer: &Framer, just_fed: usize) -> u64 {
+    framer.stream_offset().saturating_sub(just_fed as u64)
+}
+
+/// The simulated board's EEPROM, in a layout of our own ([I]: the real Bitmain EEPROM format is
+/// not in the facts file): `HB`, version 1, serial (16 bytes ASCII, NUL padded), board code (8).
+pub const EEPROM_MAGIC: [u8; 2] = *b"HB";
+
+fn write_eeprom(eeprom: &mut [u8; 256], profile: &Profile, seed: u64) {
+    eeprom[0..2].copy_from_slice(&EEPROM_MAGIC);
+    eeprom[2] = 1;
+    let serial = format!(
+        "SIM{:05}{:08X}",
+        profile.id.len() * 1000 + profile.chips.value,
+        seed as u32
+    );
+    let serial = serial.as_bytes();
+    for (i, slot) in eeprom[3..19].iter_mut().enumerate() {
+        *slot = serial.get(i).copied().unwrap_or(0);
+    }
+    let code = profile
+        .board_codes
+        .value
+        .first()
+        .cloned()
+        .unwrap_or_default();
+    for (i, slot) in eeprom[19..27].iter_mut().enumerate() {
+        *slot = code.as_bytes().get(i).copied().unwrap_or(0);
+    }
+}

@@ -1,0 +1,28 @@
+//! A simulated hashboard and test jig that speak only bytes and measurements.
+//!
+//! Owns: a model of a hashboard from its profile (chips with addresses, registers, chip IDs and
+//! cores; command relay down the chain and replies back; chain-inactive and set-address
+//! semantics; baud changes; the time every byte takes; sweeps that take the time a real chip
+//! would and return a golden nonce only if its owning core is alive and the sweep reaches it;
+//! stacked domain voltages; thermal lag; sensors; EEPROM), faults injected by name, and the
+//! simulated jig that puts the board behind the engine's [`diagnosis::jig::Jig`] seam on a
+//! virtual clock. Deterministic per seed.
+//!
+//! Does not: decide anything about the board (the engine does, from the same bytes and
+//! measurements a real jig gives), touch real hardware, or sleep: time is virtual.
+
+pub mod board;
+mod chip;
+pub mod fault;
+pub mod jig;
+mod rng;
+
+pub use board::Board;
+pub use fault::{Fault, FaultError};
+pub use jig::SimJig;
+
+/// A simulated jig with a `profile` board carrying `faults`, for `seed`.
+#[must_use]
+pub fn simulated(profile: &boards::Profile, faults: &[Fault], seed: u64) -> SimJig {
+    SimJig::new(Board::new(profile, faults, seed))
+}
