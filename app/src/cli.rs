@@ -25,6 +25,9 @@ pub enum Command {
     Decode(DecodeArgs),
     /// List the board profiles.
     Profiles(ProfilesArgs),
+    /// Diagnose a board: chips, domains, sensors, and what to repair.
+    /// Exit code 0 pass, 1 fail, 2 inconclusive, 3 could not run.
+    Diagnose(DiagnoseArgs),
 }
 
 /// Chip families, as named on the command line.
@@ -97,6 +100,27 @@ pub struct DecodeArgs {
 #[derive(Debug, Args)]
 pub struct ProfilesArgs {
     /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Arguments of `hashbench diagnose`.
+#[derive(Debug, Args)]
+pub struct DiagnoseArgs {
+    /// Diagnose a simulated board of this profile (see `hashbench profiles`).
+    #[arg(long, value_name = "PROFILE")]
+    pub sim: Option<String>,
+    /// Inject a fault into the simulated board (repeatable): dead:K, break:K, weak:K:PCT,
+    /// hwerr:K:PCT, short:D, sensor:S, wrongid:K, flaky:K, slowlink:K, hot:K (0-based).
+    #[arg(long, value_name = "SPEC")]
+    pub fault: Vec<String>,
+    /// Seed of the simulated board.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Baud rate for the pattern test (default: the profile's high rate, capped by the jig).
+    #[arg(long)]
+    pub baud: Option<u32>,
+    /// Print one JSON object instead of the summary.
     #[arg(long)]
     pub json: bool,
 }

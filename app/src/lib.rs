@@ -8,6 +8,7 @@
 
 pub mod cli;
 pub mod decode;
+pub mod diagnose;
 pub mod hex;
 pub mod profiles;
 
@@ -19,12 +20,24 @@ use anyhow::Context;
 /// Exit code for a command that could not run because its input was bad (arguments, files).
 pub const EXIT_BAD_INPUT: u8 = 2;
 
+/// The exit code for a failed command: `diagnose` reserves 2 for "inconclusive" and says 3 when
+/// it could not run; every other command exits 2 on bad input.
+#[must_use]
+pub fn exit_code_for(error: &anyhow::Error, command: Option<&str>) -> u8 {
+    if error.downcast_ref::<diagnose::CouldNotRun>().is_some() || command == Some("diagnose") {
+        diagnose::EXIT_COULD_NOT_RUN
+    } else {
+        EXIT_BAD_INPUT
+    }
+}
+
 /// Run one command, writing its output to `out`.
 pub fn run(cli: cli::Cli, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     let catalog = || profiles::load_catalog(cli.profiles_dir.as_deref());
     match cli.command {
         Some(cli::Command::Decode(args)) => decode::run(&args, out)?,
         Some(cli::Command::Profiles(args)) => profiles::run(&catalog()?, &args, out)?,
+        Some(cli::Command::Diagnose(args)) => return diagnose::run(&catalog()?, &args, out),
         None => {
             use clap::CommandFactory;
             let help = cli::Cli::command().render_help();

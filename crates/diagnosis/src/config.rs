@@ -53,7 +53,7 @@ pub struct Config {
     /// about 90-95 °C PCB temperature.
     pub overtemp_c: f32,
     /// Readings outside this range, or exactly -1 or 127, are implausible (ESP-Miner's "TEMP:FAIL"
-    /// values, facts §4.2).
+    /// values, facts §4.2). [I] The upper bound leaves room for a die that really is overheating.
     pub plausible_c: (f32, f32),
     /// Transient misses (lost, then found on retry) that make a chip's link intermittent, and how
     /// far above the board's median rate its rate must be.
@@ -87,7 +87,7 @@ impl Default for Config {
             short_fraction: 0.2,
             open_fraction: 2.5,
             overtemp_c: 90.0,
-            plausible_c: (-20.0, 130.0),
+            plausible_c: (-20.0, 150.0),
             intermittent_min: 3,
             intermittent_ratio: 4.0,
         }

@@ -21,9 +21,11 @@ pub type Ns = u64;
 const RELAY_BITS: f64 = 2.0;
 /// Per-byte drop probability on a `flaky` chip's replies.
 const FLAKY_DROP: f64 = 0.02;
-/// Temperature rise of an overheating chip, °C, and how far it spreads (grid units).
-const HOT_RISE: f64 = 150.0;
-const HOT_SPREAD: f64 = 6.0;
+/// Temperature rise of an overheating chip, °C, and the rise the sensor farthest from any chip
+/// still sees: the heat spreads through the heatsink with a length scaled to the board's sensor
+/// spacing, so the nearest sensor always sees a hot chip ([I]: a model, not a measurement).
+const HOT_RISE: f64 = 95.0;
+const HOT_AT_FARTHEST: f64 = 80.0;
 /// Ambient and the board's warm-up when powered, °C, with its time constant, s.
 const AMBIENT: f64 = 25.0;
 const WARM_RISE: f64 = 15.0;
@@ -502,6 +504,7 @@ impl Board {
         let on_s = now.saturating_sub(self.powered_at) as f64 / 1e9;
         let mut t = AMBIENT + WARM_RISE * (1.0 - (-on_s / WARM_TAU_S).exp());
         let at = self.profile.layout.chips.get(sensor.near_chip)?.clone();
+        let spread = self.hot_spread();
         for fault in &self.faults {
             if let Fault::Hot(k) = *fault
                 && let Some(hot) = self.profile.layout.chips.get(k)
@@ -509,12 +512,43 @@ impl Board {
                 let dr = f64::from(at.row) - f64::from(hot.row);
                 let dc = f64::from(at.col) - f64::from(hot.col);
                 let distance = (dr * dr + dc * dc).sqrt();
-                t += HOT_RISE * (-distance / HOT_SPREAD).exp() * (1.0 - (-on_s / 0.2).exp());
+                t += HOT_RISE * (-distance / spread).exp() * (1.0 - (-on_s / 0.2).exp());
             }
         }
         let noise = (self.noise.unit() - 0.5) * 0.4;
         // LM75-class resolution: 0.125 °C.
         Some(((t + noise) * 8.0).round() as f32 / 8.0)
+    }
+
+    /// Grid distance between two chips.
+    fn distance(&self, a: usize, b: usize) -> f64 {
+        match (
+            self.profile.layout.chips.get(a),
+            self.profile.layout.chips.get(b),
+        ) {
+            (Some(p), Some(q)) => {
+                let dr = f64::from(p.row) - f64::from(q.row);
+                let dc = f64::from(p.col) - f64::from(q.col);
+                (dr * dr + dc * dc).sqrt()
+            }
+            _ => f64::INFINITY,
+        }
+    }
+
+    /// Heat spreading length: the farthest any chip is from its nearest sensor sees
+    /// `HOT_AT_FARTHEST` of the hot chip's rise.
+    fn hot_spread(&self) -> f64 {
+        let farthest = (0..self.chips.len())
+            .map(|c| {
+                self.profile
+                    .sensors
+                    .iter()
+                    .map(|s| self.distance(c, s.near_chip))
+                    .fold(f64::INFINITY, f64::min)
+            })
+            .filter(|d| d.is_finite())
+            .fold(1.0, f64::max);
+        farthest / (HOT_RISE / HOT_AT_FARTHEST).ln()
     }
 
     /// The sensor index of a jig sensor reference.

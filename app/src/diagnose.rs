@@ -1,0 +1,262 @@
+//! `hashbench diagnose`: run the engine against a simulated board (or, from issue 3/8, a jig).
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use boards::{Catalog, Profile};
+use diagnosis::report::{ChipState, DomainState, SensorState};
+use diagnosis::{Config, Options, Report, Verdict};
+
+use crate::cli::DiagnoseArgs;
+
+/// Exit codes of `diagnose`.
+pub const EXIT_PASS: u8 = 0;
+/// The board needs repair.
+pub const EXIT_FAIL: u8 = 1;
+/// Nothing wrong found, but not everything proven.
+pub const EXIT_INCONCLUSIVE: u8 = 2;
+/// The diagnosis could not run (bad arguments, no jig, aborted).
+pub const EXIT_COULD_NOT_RUN: u8 = 3;
+
+/// A diagnosis that could not start; the CLI exits with [`EXIT_COULD_NOT_RUN`].
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct CouldNotRun(pub String);
+
+/// Look up a profile id with a message that lists the known ones.
+pub fn profile<'c>(catalog: &'c Catalog, id: &str) -> Result<&'c Profile, CouldNotRun> {
+    catalog.get(id).ok_or_else(|| {
+        CouldNotRun(format!(
+            "unknown board profile `{id}`; known: {}",
+            catalog.ids()
+        ))
+    })
+}
+
+/// Run a simulated diagnosis as asked by `args`.
+pub fn simulate(catalog: &Catalog, args: &DiagnoseArgs, id: &str) -> Result<Report, CouldNotRun> {
+    let profile = profile(catalog, id)?;
+    let faults = args
+        .fault
+        .iter()
+        .map(|spec| sim::Fault::parse(spec, profile))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| CouldNotRun(e.to_string()))?;
+    let mut jig = sim::simulated(profile, &faults, args.seed);
+    let options = Options {
+        baud: args.baud,
+        config: Config::default(),
+        app_version: env!("CARGO_PKG_VERSION").to_owned(),
+        seed: Some(args.seed),
+    };
+    Ok(diagnosis::run(
+        &mut jig,
+        profile,
+        &options,
+        &mut |_| {},
+        &|| false,
+    ))
+}
+
+/// The exit code for a report.
+#[must_use]
+pub fn exit_code(report: &Report) -> u8 {
+    if report.aborted.is_some() {
+        return EXIT_COULD_NOT_RUN;
+    }
+    match report.verdict {
+        Verdict::Pass => EXIT_PASS,
+        Verdict::Fail => EXIT_FAIL,
+        Verdict::Inconclusive => EXIT_INCONCLUSIVE,
+    }
+}
+
+/// The `diagnose` command.
+pub fn run(
+    catalog: &Catalog,
+    args: &DiagnoseArgs,
+    out: &mut dyn Write,
+) -> anyhow::Result<ExitCode> {
+    let Some(id) = &args.sim else {
+        return Err(CouldNotRun(
+            "say which board to diagnose: --sim <profile> (a real jig comes with --port)".into(),
+        )
+        .into());
+    };
+    let report = simulate(catalog, args, id)?;
+    let profile = profile(catalog, id)?;
+    if args.json {
+        serde_json::to_writer(&mut *out, &report).context("writing JSON")?;
+        writeln!(out).context("writing JSON")?;
+    } else {
+        write!(out, "{}", summary(profile, &report)).context("writing the summary")?;
+    }
+    Ok(ExitCode::from(exit_code(&report)))
+}
+
+/// The board map as text: one cell per chip at its place on the PCB, a letter for its state,
+/// `*` after a suspect.
+#[must_use]
+pub fn board_map(profile: &Profile, report: &Report) -> String {
+    let rows = usize::from(profile.layout.rows);
+    let cols = usize::from(profile.layout.cols);
+    let mut grid = vec![vec!["   ".to_owned(); cols]; rows];
+    let suspects: Vec<usize> = report
+        .findings
+        .iter()
+        .flat_map(|f| f.suspects.iter().copied())
+        .collect();
+    for (pos, chip) in profile.layout.chips.iter().zip(&report.chips) {
+        let mark = if suspects.contains(&chip.index) {
+            '*'
+        } else {
+            ' '
+        };
+        if let Some(cell) = grid
+            .get_mut(usize::from(pos.row))
+            .and_then(|r| r.get_mut(usize::from(pos.col)))
+        {
+            *cell = format!(" {}{mark}", chip.state.letter());
+        }
+    }
+    let mut text = String::new();
+    for row in grid {
+        text.push_str("   ");
+        text.push_str(row.concat().trim_end());
+        text.push('\n');
+    }
+    text
+}
+
+fn count(report: &Report, state: ChipState) -> usize {
+    report.chips.iter().filter(|c| c.state == state).count()
+}
+
+/// The human-readable summary.
+#[must_use]
+pub fn summary(profile: &Profile, report: &Report) -> String {
+    let mut s = String::new();
+    let verdict = match report.verdict {
+        Verdict::Pass => "PASS",
+        Verdict::Fail => "FAIL",
+        Verdict::Inconclusive => "INCONCLUSIVE",
+    };
+    s += &format!(
+        "{} ({}, {})\n",
+        profile.name,
+        report.model,
+        report.chip_family.to_uppercase()
+    );
+    s += &format!(
+        "Verdict: {verdict}   chips found {} of {}   pattern test at {} baud\n",
+        report.chips_found, report.chips_expected, report.timing.baud
+    );
+    if let Some(why) = &report.aborted {
+        s += &format!("The run stopped early: {why}\n");
+    }
+    let states = [
+        ChipState::Ok,
+        ChipState::Weak,
+        ChipState::Dead,
+        ChipState::Missing,
+        ChipState::HwErrors,
+        ChipState::Inconclusive,
+        ChipState::Untested,
+    ];
+    let tally: Vec<String> = states
+        .iter()
+        .filter(|&&st| count(report, st) > 0)
+        .map(|&st| format!("{} {}", count(report, st), format!("{st:?}").to_lowercase()))
+        .collect();
+    s += &format!("Chips: {}\n\n", tally.join(", "));
+    s += &format!(
+        "Board map{} (o ok, w weak, D dead, M missing, H hw errors, ? inconclusive, . untested, * suspect):\n",
+        if profile.layout.generic {
+            ", generic layout: real chip positions unknown"
+        } else {
+            ""
+        }
+    );
+    s += &board_map(profile, report);
+    s += "\n";
+    if report.findings.is_empty() {
+        s += "Findings: none\n";
+    } else {
+        s += "Findings:\n";
+        for (n, f) in report.findings.iter().enumerate() {
+            s += &format!(
+                "{:>3}. [{}] {}\n",
+                n + 1,
+                serde_json::to_value(f.kind)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_default(),
+                f.message
+            );
+            if !f.suspects.is_empty() {
+                let list: Vec<String> = f.suspects.iter().map(ToString::to_string).collect();
+                s += &format!("     probe first: chip {}\n", list.join(", chip "));
+            }
+            s += &format!("     what to do: {}\n", f.hint);
+        }
+    }
+    let off: Vec<String> = report
+        .domains
+        .iter()
+        .filter(|d| d.state != DomainState::Ok)
+        .map(|d| format!("domain {} {} mV ({:?})", d.index, d.voltage_mv, d.state))
+        .collect();
+    let (lo, hi) = report.domains.iter().fold((u32::MAX, 0), |(lo, hi), d| {
+        (lo.min(d.voltage_mv), hi.max(d.voltage_mv))
+    });
+    s += &format!(
+        "\nDomains: {} of {} in band ({lo}-{hi} mV measured){}\n",
+        report
+            .domains
+            .iter()
+            .filter(|d| d.state == DomainState::Ok)
+            .count(),
+        report.domains.len(),
+        if off.is_empty() {
+            String::new()
+        } else {
+            format!("; {}", off.join("; "))
+        }
+    );
+    let sensors: Vec<String> = report
+        .sensors
+        .iter()
+        .map(|x| match (x.state, x.temp_c) {
+            (SensorState::Ok, Some(t)) => format!("{} {t:.1} °C", x.name),
+            (state, _) => format!("{} {}", x.name, format!("{state:?}").to_lowercase()),
+        })
+        .collect();
+    s += &format!(
+        "Sensors: {}\n",
+        if sensors.is_empty() {
+            "none".to_owned()
+        } else {
+            sensors.join(", ")
+        }
+    );
+    s += &format!(
+        "Timing: {:.2} s on the jig clock, {} bytes on the chain link; pattern test {:.3} s, wire bound {:.3} s\n",
+        report.timing.duration_s,
+        report.timing.wire_bytes,
+        report.timing.pattern_test_s,
+        report.timing.wire_bound_s
+    );
+    let p = &report.provenance;
+    s += &format!(
+        "Provenance: hashbench {}, jig {}, profile {}, pattern set {}…{}\n",
+        p.app_version,
+        p.jig_firmware,
+        p.profile,
+        &p.pattern_set.get(..12).unwrap_or_default(),
+        p.seed
+            .map(|seed| format!(", seed {seed}"))
+            .unwrap_or_default()
+    );
+    s
+}

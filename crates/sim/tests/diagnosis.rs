@@ -1,0 +1,334 @@
+//! The engine against simulated boards: healthy boards pass, and every fault is found at the
+//! right chip or domain with the right finding.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // Fine for tests: a failure is the report.
+
+use boards::{Catalog, Profile};
+use diagnosis::report::{ChipState, FindingKind, Verdict};
+use diagnosis::{Config, Options, Report};
+
+fn profile(id: &str) -> Profile {
+    Catalog::builtin().unwrap().get(id).unwrap().clone()
+}
+
+fn diagnose(id: &str, faults: &[&str], seed: u64) -> Report {
+    let p = profile(id);
+    let faults: Vec<sim::Fault> = faults
+        .iter()
+        .map(|f| sim::Fault::parse(f, &p).unwrap())
+        .collect();
+    let mut jig = sim::simulated(&p, &faults, seed);
+    let options = Options {
+        baud: None,
+        config: Config::default(),
+        app_version: "test".into(),
+        seed: Some(seed),
+    };
+    diagnosis::run(&mut jig, &p, &options, &mut |_| {}, &|| false)
+}
+
+fn describe(r: &Report) -> String {
+    let findings: Vec<String> = r
+        .findings
+        .iter()
+        .map(|f| format!("{:?} {:?} {:?}: {}", f.kind, f.chips, f.suspects, f.message))
+        .collect();
+    let odd: Vec<String> = r
+        .chips
+        .iter()
+        .filter(|c| c.state != ChipState::Ok)
+        .take(6)
+        .map(|c| format!("{}:{:?}", c.index, c.state))
+        .collect();
+    format!(
+        "{} verdict {:?}, found {}/{}, chips {odd:?}, findings {findings:#?}",
+        r.model, r.verdict, r.chips_found, r.chips_expected
+    )
+}
+
+/// A healthy board: pass, every chip ok, no finding.
+fn check_pass(r: &Report) {
+    assert_eq!(r.verdict, Verdict::Pass, "{}", describe(r));
+    assert!(r.findings.is_empty(), "{}", describe(r));
+    assert!(
+        r.chips.iter().all(|c| c.state == ChipState::Ok),
+        "{}",
+        describe(r)
+    );
+    assert_eq!(r.chips_found, r.chips_expected);
+}
+
+/// The run fails with a finding of `kind` that names `chip` among its chips or suspects.
+fn check_finding_at_chip(r: &Report, kind: FindingKind, chip: usize) {
+    assert_eq!(r.verdict, Verdict::Fail, "{}", describe(r));
+    assert!(
+        r.findings
+            .iter()
+            .any(|f| f.kind == kind && (f.chips.contains(&chip) || f.suspects.contains(&chip))),
+        "expected {kind:?} at chip {chip}: {}",
+        describe(r)
+    );
+}
+
+/// The run fails with a finding of `kind` that names `domain`.
+fn check_finding_at_domain(r: &Report, kind: FindingKind, domain: usize) {
+    assert_eq!(r.verdict, Verdict::Fail, "{}", describe(r));
+    assert!(
+        r.findings
+            .iter()
+            .any(|f| f.kind == kind && f.domains.contains(&domain)),
+        "expected {kind:?} at domain {domain}: {}",
+        describe(r)
+    );
+}
+
+fn positions(p: &Profile) -> Vec<usize> {
+    let last = p.chips.value - 1;
+    let mut v = vec![0, last / 2, last];
+    v.dedup();
+    v
+}
+
+macro_rules! healthy {
+    ($($name:ident: $id:literal,)*) => {$(
+        #[test]
+        fn $name() {
+            for seed in 0..50 {
+                check_pass(&diagnose($id, &[], seed));
+            }
+        }
+    )*};
+}
+
+healthy! {
+    healthy_s9_passes_50_seeds: "s9",
+    healthy_s17plus_passes_50_seeds: "s17plus",
+    healthy_s19_passes_50_seeds: "s19",
+    healthy_s19pro_passes_50_seeds: "s19pro",
+    healthy_s19jpro_passes_50_seeds: "s19jpro",
+    healthy_s19jpro120_passes_50_seeds: "s19jpro120",
+    healthy_s19kpro_passes_50_seeds: "s19kpro",
+    healthy_s19xp_passes_50_seeds: "s19xp",
+    healthy_s21_passes_50_seeds: "s21",
+    healthy_s21pro_passes_50_seeds: "s21pro",
+    healthy_bitaxe_max_passes_50_seeds: "bitaxe-max",
+    healthy_bitaxe_ultra_passes_50_seeds: "bitaxe-ultra",
+    healthy_bitaxe_supra_passes_50_seeds: "bitaxe-supra",
+    healthy_bitaxe_gamma_passes_50_seeds: "bitaxe-gamma",
+    healthy_bitaxe_hex_passes_50_seeds: "bitaxe-hex",
+    healthy_bitaxe_suprahex_passes_50_seeds: "bitaxe-suprahex",
+}
+
+/// Boards the fault tests cover: one per chip family and layout style.
+const FAULT_BOARDS: [&str; 5] = ["s19jpro", "s21pro", "s9", "s19pro", "bitaxe-hex"];
+
+#[test]
+fn dead_chips_are_found_where_they_are() {
+    for id in FAULT_BOARDS {
+        for k in positions(&profile(id)) {
+            let r = diagnose(id, &[&format!("dead:{k}")], 3);
+            check_finding_at_chip(&r, FindingKind::DeadChip, k);
+            assert_eq!(r.chips[k].state, ChipState::Dead, "{}", describe(&r));
+        }
+    }
+}
+
+#[test]
+fn a_chain_break_names_the_last_found_and_first_missing_chip() {
+    for id in FAULT_BOARDS {
+        for k in positions(&profile(id)) {
+            let r = diagnose(id, &[&format!("break:{k}")], 4);
+            assert_eq!(r.chips_found, k, "{}", describe(&r));
+            let f = r
+                .findings
+                .iter()
+                .find(|f| f.kind == FindingKind::ChainBreak)
+                .expect("chain break");
+            assert_eq!(f.suspects[0], k, "{}", describe(&r));
+            if k > 0 {
+                assert_eq!(f.suspects[1], k - 1);
+            }
+            assert!(r.chips[k..].iter().all(|c| c.state == ChipState::Missing));
+        }
+    }
+}
+
+#[test]
+fn weak_chips_at_ten_percent_or_more_are_never_ok() {
+    for id in ["s19jpro", "s21pro", "s19pro"] {
+        let p = profile(id);
+        for pct in [10, 25, 50] {
+            for seed in 0..6 {
+                let k = positions(&p)[(seed as usize) % 3];
+                let r = diagnose(id, &[&format!("weak:{k}:{pct}")], seed);
+                let state = r.chips[k].state;
+                assert!(
+                    matches!(state, ChipState::Weak | ChipState::Inconclusive),
+                    "weak:{k}:{pct} seed {seed}: {}",
+                    describe(&r)
+                );
+                assert_ne!(r.verdict, Verdict::Pass, "{}", describe(&r));
+                if state == ChipState::Weak {
+                    check_finding_at_chip(&r, FindingKind::WeakChip, k);
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn hardware_errors_are_found_at_their_chip() {
+    for id in FAULT_BOARDS {
+        for k in positions(&profile(id)) {
+            for pct in [25, 100] {
+                let r = diagnose(id, &[&format!("hwerr:{k}:{pct}")], 5);
+                check_finding_at_chip(&r, FindingKind::HwErrors, k);
+                assert_eq!(r.chips[k].state, ChipState::HwErrors, "{}", describe(&r));
+            }
+        }
+    }
+}
+
+#[test]
+fn a_shorted_domain_explains_the_chips_it_takes_down() {
+    for id in FAULT_BOARDS {
+        let p = profile(id);
+        let last = p.domains.value - 1;
+        for d in [0, last / 2, last] {
+            let r = diagnose(id, &[&format!("short:{d}")], 6);
+            check_finding_at_domain(&r, FindingKind::DomainShort, d);
+            let first = p.chips_in_domain(d).min().unwrap();
+            assert_eq!(r.chips_found, first, "{}", describe(&r));
+            // The short explains the break: no separate chain-break finding blames a chip.
+            assert!(
+                r.findings.iter().all(|f| f.kind != FindingKind::ChainBreak),
+                "{}",
+                describe(&r)
+            );
+            let f = r
+                .findings
+                .iter()
+                .find(|f| f.kind == FindingKind::DomainShort)
+                .unwrap();
+            assert!(p.chips_in_domain(d).all(|c| f.chips.contains(&c)));
+            assert!(
+                f.message.contains(&format!("Domain {d} is shorted")),
+                "{}",
+                f.message
+            );
+        }
+    }
+}
+
+#[test]
+fn a_missing_sensor_is_named() {
+    for id in FAULT_BOARDS {
+        let p = profile(id);
+        for (s, sensor) in p.sensors.iter().enumerate() {
+            let r = diagnose(id, &[&format!("sensor:{s}")], 7);
+            check_finding_at_chip(&r, FindingKind::SensorMissing, sensor.near_chip);
+            assert!(
+                r.findings.iter().any(|f| f.message.contains(&sensor.name)),
+                "{}",
+                describe(&r)
+            );
+        }
+    }
+}
+
+#[test]
+fn a_wrong_chip_id_is_found_at_its_chip() {
+    for id in FAULT_BOARDS {
+        for k in positions(&profile(id)) {
+            check_finding_at_chip(
+                &diagnose(id, &[&format!("wrongid:{k}")], 8),
+                FindingKind::WrongChipId,
+                k,
+            );
+        }
+    }
+}
+
+#[test]
+fn a_flaky_link_is_intermittent_at_its_chip() {
+    for id in FAULT_BOARDS {
+        for k in positions(&profile(id)) {
+            let r = diagnose(id, &[&format!("flaky:{k}")], 9);
+            check_finding_at_chip(&r, FindingKind::Intermittent, k);
+        }
+    }
+}
+
+#[test]
+fn a_slow_link_is_marginal_at_high_baud_and_the_test_falls_back() {
+    for id in ["s19jpro", "s21pro", "s19pro"] {
+        let p = profile(id);
+        for k in positions(&p) {
+            let r = diagnose(id, &[&format!("slowlink:{k}")], 10);
+            check_finding_at_chip(&r, FindingKind::MarginalHighBaud, k);
+            assert_eq!(r.chips_found, p.chips.value, "{}", describe(&r));
+            assert_eq!(r.timing.baud, 115_200);
+            assert!(
+                r.chips.iter().all(|c| c.state == ChipState::Ok),
+                "{}",
+                describe(&r)
+            );
+        }
+    }
+}
+
+#[test]
+fn an_overheating_chip_is_in_the_region_of_the_hot_sensor() {
+    for id in FAULT_BOARDS {
+        for k in positions(&profile(id)) {
+            check_finding_at_chip(
+                &diagnose(id, &[&format!("hot:{k}")], 11),
+                FindingKind::Overtemp,
+                k,
+            );
+        }
+    }
+}
+
+#[test]
+fn combined_faults_are_each_found() {
+    let r = diagnose(
+        "s19jpro",
+        &[
+            "dead:5",
+            "weak:20:25",
+            "sensor:2",
+            "hwerr:60:50",
+            "wrongid:3",
+            "break:100",
+        ],
+        12,
+    );
+    check_finding_at_chip(&r, FindingKind::DeadChip, 5);
+    check_finding_at_chip(&r, FindingKind::WeakChip, 20);
+    check_finding_at_chip(&r, FindingKind::HwErrors, 60);
+    check_finding_at_chip(&r, FindingKind::WrongChipId, 3);
+    check_finding_at_chip(&r, FindingKind::ChainBreak, 100);
+    check_finding_at_chip(
+        &r,
+        FindingKind::SensorMissing,
+        profile("s19jpro").sensors[2].near_chip,
+    );
+
+    let r = diagnose(
+        "s21pro",
+        &["short:7", "slowlink:10", "flaky:20", "hot:2"],
+        13,
+    );
+    check_finding_at_domain(&r, FindingKind::DomainShort, 7);
+    check_finding_at_chip(&r, FindingKind::MarginalHighBaud, 10);
+    check_finding_at_chip(&r, FindingKind::Intermittent, 20);
+    check_finding_at_chip(&r, FindingKind::Overtemp, 2);
+}
+
+#[test]
+fn the_same_seed_gives_the_same_report() {
+    let a = diagnose("s19jpro", &["weak:7:30", "flaky:50"], 21);
+    let b = diagnose("s19jpro", &["weak:7:30", "flaky:50"], 21);
+    assert_eq!(a, b);
+}
