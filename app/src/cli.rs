@@ -28,6 +28,8 @@ pub enum Command {
     /// Diagnose a board: chips, domains, sensors, and what to repair.
     /// Exit code 0 pass, 1 fail, 2 inconclusive, 3 could not run.
     Diagnose(DiagnoseArgs),
+    /// Measure the performance goals and print them against their bounds.
+    Bench(BenchArgs),
 }
 
 /// Chip families, as named on the command line.
@@ -123,4 +125,15 @@ pub struct DiagnoseArgs {
     /// Print one JSON object instead of the summary.
     #[arg(long)]
     pub json: bool,
+}
+
+/// Arguments of `hashbench bench`.
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// Simulated diagnoses to time (the best is reported).
+    #[arg(long, default_value_t = 3)]
+    pub runs: usize,
+    /// Nonces for the host-cost measurement.
+    #[arg(long, default_value_t = 200_000)]
+    pub nonces: usize,
 }

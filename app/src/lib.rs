@@ -6,6 +6,7 @@
 //! pure crates below it); every command here is a thin adapter that reads input, calls a crate and
 //! writes output.
 
+pub mod bench;
 pub mod cli;
 pub mod decode;
 pub mod diagnose;
@@ -38,6 +39,7 @@ pub fn run(cli: cli::Cli, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
         Some(cli::Command::Decode(args)) => decode::run(&args, out)?,
         Some(cli::Command::Profiles(args)) => profiles::run(&catalog()?, &args, out)?,
         Some(cli::Command::Diagnose(args)) => return diagnose::run(&catalog()?, &args, out),
+        Some(cli::Command::Bench(args)) => bench::run(&catalog()?, &args, out)?,
         None => {
             use clap::CommandFactory;
             let help = cli::Cli::command().render_help();

@@ -1,0 +1,223 @@
+//! `hashbench bench`: the performance goals, measured in one run and printed against their
+//! bounds. Run it from a release build (`cargo run --release -p hashbench -- bench`).
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::time::Instant;
+
+use anyhow::Context;
+use bm13xx::framer::{Event, Framer};
+use bm13xx::{Family, Reply};
+use boards::Catalog;
+use diagnosis::{Config, Options};
+use patterns::{ChainSetup, HeaderSet, NonceVerdict, PatternPool, SliceRule};
+
+use crate::cli::BenchArgs;
+
+/// One measured goal.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Measure {
+    /// What is measured.
+    pub goal: String,
+    /// The measurement.
+    pub value: f64,
+    /// The bound it must stay under.
+    pub bound: f64,
+    /// Unit of both.
+    pub unit: &'static str,
+}
+
+impl Measure {
+    /// value / bound: at most 1 meets the goal.
+    #[must_use]
+    pub fn ratio(&self) -> f64 {
+        self.value / self.bound
+    }
+}
+
+fn simulated(catalog: &Catalog, id: &str, baud: Option<u32>) -> anyhow::Result<diagnosis::Report> {
+    let profile = catalog.get(id).with_context(|| format!("profile {id}"))?;
+    let mut jig = sim::simulated(profile, &[], 1);
+    let options = Options {
+        baud,
+        config: Config::default(),
+        app_version: env!("CARGO_PKG_VERSION").into(),
+        seed: Some(1),
+    };
+    Ok(diagnosis::run(
+        &mut jig,
+        profile,
+        &options,
+        &mut |_| {},
+        &|| false,
+    ))
+}
+
+/// Time-to-verdict of the pattern test against its wire bound, on a healthy S19j Pro.
+pub fn pattern_test_ratio(catalog: &Catalog, baud: u32) -> anyhow::Result<Measure> {
+    let report = simulated(catalog, "s19jpro", Some(baud))?;
+    let t = &report.timing;
+    Ok(Measure {
+        goal: format!(
+            "S19j Pro pattern test {:.3} s / wire bound {:.3} s at {baud} baud",
+            t.pattern_test_s, t.wire_bound_s
+        ),
+        value: t.pattern_test_s / t.wire_bound_s.max(f64::MIN_POSITIVE),
+        bound: 1.5,
+        unit: "x",
+    })
+}
+
+/// Real time of a simulated diagnosis of a 126-chip board (best of `runs`).
+pub fn diagnose_wall_time(catalog: &Catalog, runs: usize) -> anyhow::Result<Measure> {
+    let mut best = f64::INFINITY;
+    for _ in 0..runs.max(1) {
+        let start = Instant::now();
+        simulated(catalog, "s19jpro", None)?;
+        best = best.min(start.elapsed().as_secs_f64());
+    }
+    Ok(Measure {
+        goal: "diagnose --sim s19jpro, real time".into(),
+        value: best,
+        bound: 2.0,
+        unit: "s",
+    })
+}
+
+/// Host cost per returned nonce: frame, parse, match, verify (double SHA-256), attribute to a
+/// chip and count, as the engine does for every reply.
+pub fn nonce_cost(nonces: usize) -> Measure {
+    let family = Family::Bm1362;
+    let params = family.default_params();
+    let setup = ChainSetup::new(
+        family,
+        &params,
+        SliceRule::AddressField {
+            shift: 17,
+            interval: 2,
+        },
+        525.0,
+    );
+    let pool = PatternPool::build(HeaderSet::mainnet(), &setup);
+    let patterns: Vec<_> = (0..pool.slots())
+        .flat_map(|s| pool.slot(s).iter().copied())
+        .collect();
+    // The replies a chain would send: 11-byte nonce frames of golden nonces.
+    let mut wire = Vec::with_capacity(nonces * 11);
+    for p in patterns.iter().cycle().take(nonces) {
+        let mut body = p.golden.to_le_bytes().to_vec();
+        body.extend_from_slice(&[0, 0x08, 0, 0, 0x80]);
+        for crc in 0..32u8 {
+            if let Some(last) = body.last_mut() {
+                *last = 0x80 | crc;
+            }
+            if bm13xx::crc::crc5(&body) == 0 {
+                break;
+            }
+        }
+        wire.extend_from_slice(&[0xAA, 0x55]);
+        wire.extend_from_slice(&body);
+    }
+    let by_golden: HashMap<u32, usize> = patterns
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (p.golden, i))
+        .collect();
+    let mut per_slot = vec![0u32; setup.slots()];
+    let start = Instant::now();
+    let mut framer = Framer::replies(family, true);
+    let mut verified = 0usize;
+    framer.feed(&wire, |event| {
+        let Event::Frame {
+            bytes,
+            crc_ok: true,
+            ..
+        } = event
+        else {
+            return;
+        };
+        let Ok(Reply::Nonce(n)) = Reply::parse(family, bytes) else {
+            return;
+        };
+        let fields = n.fields(family, &params, 2);
+        let Some(&k) = by_golden.get(&fields.nonce) else {
+            return;
+        };
+        let Some(p) = patterns.get(k) else { return };
+        let version = bm13xx::header::fields::version(&p.header) | fields.version_bits.unwrap_or(0);
+        if patterns::verify(&p.header, version, fields.nonce, p.golden, 256) == NonceVerdict::Golden
+            && let Some(owner) = setup.owner(fields.nonce)
+            && let Some(count) = per_slot.get_mut(owner.slot)
+        {
+            *count += 1;
+            verified += 1;
+        }
+    });
+    let per_nonce = start.elapsed().as_secs_f64() / verified.max(1) as f64;
+    Measure {
+        goal: format!("host cost per returned nonce ({verified} verified)"),
+        value: per_nonce * 1e6,
+        bound: 2.0,
+        unit: "µs",
+    }
+}
+
+/// The `bench` command.
+pub fn run(catalog: &Catalog, args: &BenchArgs, out: &mut dyn Write) -> anyhow::Result<()> {
+    let measures = vec![
+        pattern_test_ratio(catalog, 115_200)?,
+        pattern_test_ratio(catalog, 3_125_000)?,
+        diagnose_wall_time(catalog, args.runs)?,
+        nonce_cost(args.nonces),
+    ];
+    writeln!(
+        out,
+        "{:<68} {:>12} {:>12}  {:>6}  goal",
+        "measure", "value", "bound", "ratio"
+    )
+    .context("writing")?;
+    for m in &measures {
+        writeln!(
+            out,
+            "{:<68} {:>10.4} {:<2}{:>10.4} {:<2} {:>6.3}  {}",
+            m.goal,
+            m.value,
+            m.unit,
+            m.bound,
+            m.unit,
+            m.ratio(),
+            if m.ratio() <= 1.0 { "met" } else { "MISSED" }
+        )
+        .context("writing")?;
+    }
+    if cfg!(debug_assertions) {
+        writeln!(
+            out,
+            "(debug build: real-time figures are pessimistic; use --release)"
+        )
+        .context("writing")?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_nonce_cost_bench_verifies_every_nonce_it_times() {
+        let m = nonce_cost(500);
+        assert!(m.goal.contains("(500 verified)"), "{}", m.goal);
+        assert!(m.value > 0.0);
+    }
+
+    #[test]
+    fn the_pattern_test_ratio_is_measured_on_a_passing_board() {
+        let m = pattern_test_ratio(&Catalog::builtin().unwrap(), 3_125_000).unwrap();
+        assert!(
+            m.value >= 1.0,
+            "a test cannot beat its own wire bound: {m:?}"
+        );
+        assert_eq!(m.bound, 1.5);
+    }
+}
