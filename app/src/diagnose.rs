@@ -129,6 +129,26 @@ pub fn board_map(profile: &Profile, report: &Report) -> String {
     text
 }
 
+/// A chip and where to find it on the board.
+fn position(profile: &Profile, chip: usize) -> String {
+    match profile.layout.chips.get(chip) {
+        Some(p) => {
+            let uref = p
+                .uref
+                .as_deref()
+                .map(|u| format!("{u}, "))
+                .unwrap_or_default();
+            format!(
+                "chip {chip} ({uref}row {}, column {}, domain {})",
+                p.row + 1,
+                p.col + 1,
+                p.domain
+            )
+        }
+        None => format!("chip {chip}"),
+    }
+}
+
 fn count(report: &Report, state: ChipState) -> usize {
     report.chips.iter().filter(|c| c.state == state).count()
 }
@@ -195,11 +215,31 @@ pub fn summary(profile: &Profile, report: &Report) -> String {
                 f.message
             );
             if !f.suspects.is_empty() {
-                let list: Vec<String> = f.suspects.iter().map(ToString::to_string).collect();
-                s += &format!("     probe first: chip {}\n", list.join(", chip "));
+                let list: Vec<String> = f.suspects.iter().map(|&c| position(profile, c)).collect();
+                s += &format!("     probe first: {}\n", list.join("; "));
             }
             s += &format!("     what to do: {}\n", f.hint);
         }
+    }
+    let tested: Vec<&diagnosis::report::ChipResult> =
+        report.chips.iter().filter(|c| c.patterns > 0).collect();
+    if let (Some(lo), Some(hi)) = (
+        tested.iter().map(|c| c.patterns).min(),
+        tested.iter().map(|c| c.patterns).max(),
+    ) {
+        let cores_lo = tested.iter().map(|c| c.cores_tested).min().unwrap_or(0);
+        let cores_hi = tested.iter().map(|c| c.cores_tested).max().unwrap_or(0);
+        s += &format!(
+            "\nPattern coverage: {lo}-{hi} patterns per chip, {cores_lo}-{cores_hi} distinct cores of {} exercised\n",
+            profile.params.cores.min(128)
+        );
+    }
+    if report.wrong_chip_nonces > 0 {
+        s += &format!(
+            "Note: {} valid nonces came from outside every chip's slice: the nonce attribution rule for {} may not fit this board\n",
+            report.wrong_chip_nonces,
+            report.chip_family.to_uppercase()
+        );
     }
     let off: Vec<String> = report
         .domains

@@ -144,6 +144,8 @@ pub(crate) struct Learned {
     /// (chips answering at the high rate, that rate), when fewer than at 115200.
     pub(crate) marginal: Option<(usize, u32)>,
     pub(crate) pattern_tested: bool,
+    /// Valid nonces that no chip on this chain should have found (attribution rule contradicted).
+    pub(crate) wrong_chip_nonces: u32,
 }
 
 struct Engine<'a, 'j> {
@@ -234,6 +236,7 @@ fn empty_report(profile: &Profile, options: &Options, why: &str) -> Report {
         },
         provenance: provenance(profile, options, ""),
         aborted: Some(why.to_owned()),
+        wrong_chip_nonces: 0,
         board: BoardIdentity::default(),
         telemetry: Vec::new(),
     }
@@ -282,6 +285,7 @@ fn chip_results(profile: &Profile, learned: &Learned) -> Vec<ChipResult> {
                 temp_c,
                 cores_ok: track.cores_ok.len(),
                 cores_dead: track.cores_dead.len(),
+                cores_tested: track.cores_ok.len() + track.cores_dead.len(),
                 transient: track.transient,
             }
         })
@@ -1073,13 +1077,14 @@ impl Engine<'_, '_> {
             };
             let s = &sent[k];
             let version = bm13xx::header::fields::version(&s.header) | version_bits;
-            let verdict = patterns::verify(
-                &s.header,
-                version,
-                fields.nonce,
-                s.golden,
-                setup.ticket_difficulty,
-            );
+            let verdict =
+                patterns::classify(setup, &s.header, version, fields.nonce, s.golden, |slot| {
+                    slot_to_chip.contains_key(&slot)
+                });
+            if let NonceVerdict::WrongChip { .. } = verdict {
+                self.learned.wrong_chip_nonces += 1;
+                continue;
+            }
             let owner_chip = setup
                 .owner(fields.nonce)
                 .and_then(|o| slot_to_chip.get(&o.slot).copied())
@@ -1089,7 +1094,9 @@ impl Engine<'_, '_> {
             };
             match verdict {
                 NonceVerdict::Golden => outcome[k].golden = true,
-                NonceVerdict::OtherValid { .. } => track.other_valid += 1,
+                NonceVerdict::OtherValid { .. } | NonceVerdict::WrongChip { .. } => {
+                    track.other_valid += 1
+                }
                 NonceVerdict::FailsDiff1 | NonceVerdict::BelowTicket { .. } => {
                     track.hw_errors += 1;
                     if owner_chip == s.chip {
@@ -1112,7 +1119,7 @@ impl Engine<'_, '_> {
             .unwrap_or_default();
         if aborted.is_some() {
             // Undecided chips of an aborted run stay untested, not inconclusive.
-            self.learned.pattern_tested &= false;
+            self.learned.pattern_tested = false;
         }
         let chips = chip_results(self.profile, &self.learned);
         let findings = findings::build(self.profile, self.cfg, &self.learned, &chips);
@@ -1156,6 +1163,7 @@ impl Engine<'_, '_> {
             },
             provenance: provenance(self.profile, options, &firmware),
             aborted,
+            wrong_chip_nonces: self.learned.wrong_chip_nonces,
             board: std::mem::take(&mut self.board),
             telemetry: std::mem::take(&mut self.telemetry),
         }

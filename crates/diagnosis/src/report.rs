@@ -150,6 +150,9 @@ pub struct ChipResult {
     /// Cores confirmed dead.
     #[serde(skip)]
     pub cores_dead: usize,
+    /// Distinct cores the patterns exercised (returned or confirmed dead).
+    #[serde(skip)]
+    pub cores_tested: usize,
     /// Lost then found on retry.
     #[serde(skip)]
     pub transient: u32,
@@ -245,6 +248,9 @@ pub struct Report {
     /// Why the run stopped early, if it did.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub aborted: Option<String>,
+    /// Valid nonces that no chip on the chain should have found by the family's attribution rule.
+    #[serde(skip)]
+    pub wrong_chip_nonces: u32,
     /// Board identity from the EEPROM.
     #[serde(skip)]
     pub board: BoardIdentity,

@@ -16,4 +16,4 @@ pub mod verify;
 pub use headers::{HeaderSet, KnownHeader};
 pub use select::{Coverage, Pattern, PatternPool};
 pub use setup::{ChainSetup, Owner, SliceRule};
-pub use verify::{NonceVerdict, verify};
+pub use verify::{NonceVerdict, classify, verify};

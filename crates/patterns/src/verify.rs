@@ -23,6 +23,13 @@ pub enum NonceVerdict {
         /// Its share difficulty.
         difficulty: f64,
     },
+    /// A valid nonce that, by the chain's attribution rule, no chip on this chain should have
+    /// found: its core or slot is not there. Either the rule (a disputed fact for some
+    /// families) is wrong for this board, or a chip sweeps outside its slice.
+    WrongChip {
+        /// The slot the rule names, if any.
+        slot: Option<usize>,
+    },
 }
 
 impl NonceVerdict {
@@ -63,6 +70,29 @@ pub fn verify(
     NonceVerdict::OtherValid { difficulty }
 }
 
+/// Like [`verify`], and then check the nonce against the chain: a valid nonce must lie on a real
+/// core of a slot for which `slot_has_chip` is true, or it is [`NonceVerdict::WrongChip`].
+#[must_use]
+pub fn classify(
+    setup: &crate::ChainSetup,
+    job: &Header,
+    version: u32,
+    nonce: u32,
+    golden: u32,
+    slot_has_chip: impl Fn(usize) -> bool,
+) -> NonceVerdict {
+    let verdict = verify(job, version, nonce, golden, setup.ticket_difficulty);
+    if verdict.is_hw_error() {
+        return verdict;
+    }
+    match setup.owner(nonce) {
+        Some(owner) if slot_has_chip(owner.slot) => verdict,
+        owner => NonceVerdict::WrongChip {
+            slot: owner.map(|o| o.slot),
+        },
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -91,6 +121,50 @@ mod tests {
             NonceVerdict::FailsDiff1
         );
         assert!(NonceVerdict::FailsDiff1.is_hw_error());
+    }
+
+    #[test]
+    fn a_valid_nonce_from_a_slot_without_a_chip_is_from_the_wrong_chip() {
+        use crate::{ChainSetup, SliceRule};
+        let f = bm13xx::Family::Bm1362;
+        let setup = ChainSetup::new(
+            f,
+            &f.default_params(),
+            SliceRule::AddressField {
+                shift: 17,
+                interval: 2,
+            },
+            525.0,
+        );
+        let known = HeaderSet::mainnet()
+            .records()
+            .iter()
+            .find(|r| r.difficulty >= 256.0 && setup.owner(r.golden()).is_some())
+            .unwrap();
+        let slot = setup.owner(known.golden()).unwrap().slot;
+        let job = known.job_header();
+        let v = header::fields::version(&job);
+        let with_chip = |s: usize| s == slot;
+        assert_eq!(
+            classify(&setup, &job, v, known.golden(), known.golden(), with_chip),
+            NonceVerdict::Golden
+        );
+        let without = |s: usize| s != slot;
+        assert_eq!(
+            classify(&setup, &job, v, known.golden(), known.golden(), without),
+            NonceVerdict::WrongChip { slot: Some(slot) }
+        );
+        assert_eq!(
+            classify(
+                &setup,
+                &job,
+                v,
+                known.golden() ^ 0x100,
+                known.golden(),
+                without
+            ),
+            NonceVerdict::FailsDiff1
+        );
     }
 
     #[test]

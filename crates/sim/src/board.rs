@@ -30,8 +30,12 @@ const HOT_AT_FARTHEST: f64 = 80.0;
 const AMBIENT: f64 = 25.0;
 const WARM_RISE: f64 = 15.0;
 const WARM_TAU_S: f64 = 20.0;
-/// Current one chip draws, mA (sets the input current scale).
+/// Current one idle chip draws, mA (sets the input current scale).
 const CHIP_MA: f64 = 8000.0;
+/// Extra load of a hashing chip with every core alive, relative to idle. [I]
+const HASHING_LOAD: f64 = 1.5;
+/// A chip counts as hashing for this long after its last job.
+const HASHING_WINDOW_NS: Ns = 100_000_000;
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 enum Pending {
@@ -463,8 +467,23 @@ impl Board {
         self.delivered.push((start, end, bytes));
     }
 
+    /// Whether chip `i` is hashing at `now`: powered, reachable, clocked, and given work lately.
+    fn hashing(&self, i: usize, now: Ns) -> bool {
+        let Some(chip) = self.chips.get(i) else {
+            return false;
+        };
+        let recent = self
+            .jobs
+            .last()
+            .is_some_and(|j| j.at > self.reset_at && now.saturating_sub(j.at) < HASHING_WINDOW_NS);
+        recent && i < self.reach() && chip.freq_hz(self.family) > 0.0
+    }
+
     /// Domain voltages and input current at `now`: a stack of domains in series on a supply at
-    /// nominal × domains; a shorted domain drops to almost nothing and the rest share its volts.
+    /// nominal × domains. Each domain's resistance follows its load: a hashing chip draws
+    /// more than an idle one (a dead chip hashes with no core), so a domain with a dead chip
+    /// rises while the others hash; a shorted domain drops to almost nothing and the rest share
+    /// its volts.
     pub fn electrical(&mut self, now: Ns) -> (Vec<u32>, u32, u32) {
         let domains = self.profile.domains.value;
         if !self.powered {
@@ -473,10 +492,29 @@ impl Board {
         let nominal = f64::from(self.profile.voltage.nominal_mv.value);
         let supply = nominal * domains as f64;
         let resistance: Vec<f64> = (0..domains)
-            .map(|d| if self.shorted_domain(d) { 0.002 } else { 1.0 })
+            .map(|d| {
+                if self.shorted_domain(d) {
+                    return 0.002;
+                }
+                let conductance: f64 = self
+                    .profile
+                    .chips_in_domain(d)
+                    .map(|i| {
+                        let alive = self.chips.get(i).map_or(0.0, |c| {
+                            c.alive.iter().filter(|a| **a).count() as f64
+                                / c.alive.len().max(1) as f64
+                        });
+                        if self.hashing(i, now) {
+                            1.0 + HASHING_LOAD * alive
+                        } else {
+                            1.0
+                        }
+                    })
+                    .sum();
+                1.0 / conductance.max(1e-6)
+            })
             .collect();
         let total: f64 = resistance.iter().sum();
-        let _ = now;
         let mut taps = Vec::with_capacity(domains);
         let mut level = 0.0;
         for r in &resistance {
@@ -484,8 +522,9 @@ impl Board {
             let noise = (self.noise.unit() - 0.5) * 2.0;
             taps.push((level + noise).max(0.0).round() as u32);
         }
-        let per_domain = self.profile.chips_per_domain.value as f64 * CHIP_MA;
-        let current = per_domain * domains as f64 / total;
+        // Scaled so an idle healthy board draws CHIP_MA per chip of one domain.
+        let idle_total = domains as f64 / self.profile.chips_per_domain.value as f64;
+        let current = CHIP_MA * idle_total / total * self.profile.chips_per_domain.value as f64;
         (taps, supply.round() as u32, current.round() as u32)
     }
 

@@ -332,3 +332,144 @@ fn the_same_seed_gives_the_same_report() {
     let b = diagnose("s19jpro", &["weak:7:30", "flaky:50"], 21);
     assert_eq!(a, b);
 }
+
+#[test]
+fn a_dead_chips_domain_rises_while_the_others_hash() {
+    let p = profile("s19jpro");
+    let r = diagnose("s19jpro", &["dead:40"], 14);
+    let d = p.domain_of(40).unwrap();
+    let preflight = r.telemetry.first().unwrap().domain_mv();
+    let spread = preflight.iter().max().unwrap() - preflight.iter().min().unwrap();
+    assert!(spread < 10, "idle domains are balanced: {preflight:?}");
+    let during = r
+        .telemetry
+        .iter()
+        .map(|t| t.domain_mv())
+        .find(|v| v[d] > v[(d + 1) % v.len()] + 30);
+    assert!(
+        during.is_some(),
+        "domain {d} should rise while chip 40 idles and the rest hash"
+    );
+}
+
+/// A jig that disconnects after `left` waits, and remembers what it was told last.
+struct Unplugged {
+    inner: sim::SimJig,
+    left: usize,
+    powered: bool,
+}
+
+impl diagnosis::Jig for Unplugged {
+    fn info(&mut self) -> Result<diagnosis::jig::JigInfo, diagnosis::JigError> {
+        self.inner.info()
+    }
+    fn now_us(&mut self) -> Result<u64, diagnosis::JigError> {
+        self.inner.now_us()
+    }
+    fn set_power(&mut self, on: bool) -> Result<(), diagnosis::JigError> {
+        self.powered = on;
+        self.inner.set_power(on)
+    }
+    fn set_reset(&mut self, asserted: bool) -> Result<(), diagnosis::JigError> {
+        self.inner.set_reset(asserted)
+    }
+    fn set_baud(&mut self, baud: u32) -> Result<(), diagnosis::JigError> {
+        self.inner.set_baud(baud)
+    }
+    fn send(&mut self, bytes: &[u8]) -> Result<(), diagnosis::JigError> {
+        self.inner.send(bytes)
+    }
+    fn wait_until(
+        &mut self,
+        t_us: u64,
+        received: &mut Vec<diagnosis::jig::Received>,
+    ) -> Result<(), diagnosis::JigError> {
+        if self.left == 0 {
+            return Err(diagnosis::JigError::Disconnected("USB cable pulled".into()));
+        }
+        self.left -= 1;
+        self.inner.wait_until(t_us, received)
+    }
+    fn measure(&mut self) -> Result<diagnosis::jig::Telemetry, diagnosis::JigError> {
+        self.inner.measure()
+    }
+    fn read_temperature(
+        &mut self,
+        sensor: &diagnosis::jig::SensorRef,
+    ) -> Result<f32, diagnosis::JigError> {
+        self.inner.read_temperature(sensor)
+    }
+    fn read_eeprom(&mut self, offset: u8, len: u8) -> Result<Vec<u8>, diagnosis::JigError> {
+        self.inner.read_eeprom(offset, len)
+    }
+}
+
+#[test]
+fn a_jig_lost_mid_run_gives_an_aborted_report_and_a_board_left_unpowered() {
+    let p = profile("s19jpro");
+    let mut jig = Unplugged {
+        inner: sim::simulated(&p, &[], 15),
+        left: 40,
+        powered: false,
+    };
+    let options = Options {
+        baud: None,
+        config: Config::default(),
+        app_version: "test".into(),
+        seed: Some(15),
+    };
+    let r = diagnosis::run(&mut jig, &p, &options, &mut |_| {}, &|| false);
+    assert_eq!(r.verdict, Verdict::Inconclusive);
+    assert!(
+        r.aborted.as_deref().unwrap().contains("USB cable pulled"),
+        "{:?}",
+        r.aborted
+    );
+    assert!(
+        !jig.powered,
+        "the engine switches board power off when it stops"
+    );
+    assert!(
+        r.chips
+            .iter()
+            .all(|c| c.state != ChipState::Ok || c.patterns > 0)
+    );
+}
+
+#[test]
+fn a_cancelled_run_stops_and_says_so() {
+    let p = profile("s19jpro");
+    let mut jig = sim::simulated(&p, &[], 16);
+    let options = Options {
+        baud: None,
+        config: Config::default(),
+        app_version: "test".into(),
+        seed: Some(16),
+    };
+    let mut in_pattern_test = false;
+    let cancel = std::cell::Cell::new(false);
+    let r = diagnosis::run(
+        &mut jig,
+        &p,
+        &options,
+        &mut |progress| {
+            if progress.step == diagnosis::Step::PatternTest && !progress.chips.is_empty() {
+                in_pattern_test = true;
+                cancel.set(true);
+            }
+        },
+        &|| cancel.get(),
+    );
+    assert!(in_pattern_test);
+    assert_eq!(r.verdict, Verdict::Inconclusive);
+    assert_eq!(r.aborted.as_deref(), Some("cancelled by the operator"));
+    // Chips decided before the cancel keep their state; the rest are untested, not ok.
+    assert!(r.chips.iter().any(|c| c.state == ChipState::Ok));
+    assert!(
+        r.chips
+            .iter()
+            .all(|c| matches!(c.state, ChipState::Ok | ChipState::Untested)),
+        "{}",
+        describe(&r)
+    );
+}
