@@ -1,0 +1,461 @@
+//! The firmware state machine.
+
+use embedded_hal::i2c::I2c;
+use jig_wire::frame::{Decoder, MAX_FRAME};
+use jig_wire::{
+    DeviceError, Event, HostFrame, JigFrame, PROTOCOL_VERSION, Request, Response, SensorAddress,
+    Telemetry, TripReason,
+};
+
+use crate::hal::Hal;
+
+/// Multiplexer channels of the domain-tap ladder.
+pub const TAP_CHANNELS: usize = 64;
+/// I2C address of the INA226-class input power monitor.
+const INA226: u8 = 0x40;
+/// I2C address of the board EEPROM (AT24C02 class).
+const EEPROM: u8 = 0x50;
+/// Chain bytes buffered before they must go to the host.
+const RX_CAPACITY: usize = 1024;
+/// Host bytes buffered for the chain.
+const TX_CAPACITY: usize = 4096;
+/// An `AsicRx` event goes out when this many bytes are waiting, or when the line has been quiet
+/// this long.
+const RX_FLUSH_BYTES: usize = 128;
+const RX_FLUSH_QUIET_US: u64 = 200;
+
+/// Safety limits and calibration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Lease time when the host sets none, ms.
+    pub default_lease_ms: u32,
+    /// Input current trip, mA.
+    pub max_input_ma: u32,
+    /// Input voltage trip (below), mV; checked once power has been on for `settle_ms`.
+    pub min_input_mv: u32,
+    /// Temperature trip, hundredths of °C, for every I2C sensor read.
+    pub max_temp_centi: i32,
+    /// Power settle time before the under-voltage check, ms.
+    pub settle_ms: u32,
+    /// How often the supervisor samples the power monitor, ms.
+    pub supervise_ms: u32,
+    /// Tap divider: tap mV = ADC mV × ratio / 1000.
+    pub tap_ratio_milli: u32,
+    /// INA226 shunt resistance, µΩ.
+    pub shunt_micro_ohm: u32,
+    /// Fastest ASIC UART rate.
+    pub max_baud: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            default_lease_ms: 1000,
+            max_input_ma: 150_000,
+            min_input_mv: 300,
+            max_temp_centi: 11_000,
+            settle_ms: 200,
+            supervise_ms: 10,
+            tap_ratio_milli: 30_000,
+            shunt_micro_ohm: 500,
+            max_baud: 3_125_000,
+        }
+    }
+}
+
+/// The jig.
+#[derive(Debug)]
+pub struct Firmware<H, I> {
+    hal: H,
+    i2c: I,
+    limits: Limits,
+    name: &'static str,
+    simulated: bool,
+    decoder: Decoder,
+    lease_ms: u32,
+    last_host_us: u64,
+    power_on_at: Option<u64>,
+    tripped: Option<TripReason>,
+    rx: heapless::Deque<u8, RX_CAPACITY>,
+    rx_first_us: u64,
+    rx_last_us: u64,
+    rx_dropped: u32,
+    tx: heapless::Deque<u8, TX_CAPACITY>,
+    sync: Option<(u16, u64)>,
+    last_supervise_us: u64,
+    plug: bool,
+}
+
+/// Encode `frame` and hand it to `out`.
+fn emit(frame: &JigFrame<'_>, out: &mut impl FnMut(&[u8])) {
+    let mut buf = [0u8; MAX_FRAME];
+    if let Ok(n) = jig_wire::encode(frame, &mut buf) {
+        out(buf.get(..n).unwrap_or_default());
+    }
+}
+
+fn respond(id: u16, response: Response<'_>, out: &mut impl FnMut(&[u8])) {
+    emit(&JigFrame::Response { id, response }, out);
+}
+
+impl<H: Hal, I: I2c> Firmware<H, I> {
+    /// The firmware at power-on: board power off, chain in reset.
+    pub fn new(mut hal: H, i2c: I, limits: Limits, name: &'static str, simulated: bool) -> Self {
+        hal.set_power(false);
+        hal.set_reset(true);
+        hal.set_fan(0);
+        let now = hal.now_us();
+        let plug = hal.plug_present();
+        Self {
+            hal,
+            i2c,
+            limits,
+            name,
+            simulated,
+            decoder: Decoder::new(),
+            lease_ms: limits.default_lease_ms,
+            last_host_us: now,
+            power_on_at: None,
+            tripped: None,
+            rx: heapless::Deque::new(),
+            rx_first_us: 0,
+            rx_last_us: 0,
+            rx_dropped: 0,
+            tx: heapless::Deque::new(),
+            sync: None,
+            last_supervise_us: now,
+            plug,
+        }
+    }
+
+    /// The hardware (for the simulator and tests).
+    pub fn hal(&mut self) -> &mut H {
+        &mut self.hal
+    }
+
+    /// Why power was cut, if a safety trip is latched.
+    #[must_use]
+    pub fn tripped(&self) -> Option<TripReason> {
+        self.tripped
+    }
+
+    /// Whether board power is on.
+    #[must_use]
+    pub fn powered(&self) -> bool {
+        self.power_on_at.is_some()
+    }
+
+    /// The jig time a pending `Sync` waits for.
+    #[must_use]
+    pub fn pending_sync(&self) -> Option<u64> {
+        self.sync.map(|(_, t)| t)
+    }
+
+    /// Bytes from the host; frames go to the dispatcher, answers to `out`.
+    pub fn on_host_bytes(&mut self, bytes: &[u8], out: &mut impl FnMut(&[u8])) {
+        let mut decoder = core::mem::take(&mut self.decoder);
+        decoder.feed(bytes, |payload| {
+            let Ok(payload) = payload else { return };
+            match jig_wire::decode::<HostFrame<'_>>(payload) {
+                Ok(frame) => {
+                    self.last_host_us = self.hal.now_us();
+                    self.dispatch(frame.id, frame.request, out);
+                }
+                // A frame with a good CRC that is no request of this protocol: say so, no id.
+                Err(_) => respond(u16::MAX, Response::Error(DeviceError::BadRequest), out),
+            }
+        });
+        self.decoder = decoder;
+    }
+
+    fn power(&mut self, on: bool) {
+        self.hal.set_power(on);
+        if on {
+            self.hal.set_fan(100);
+            self.power_on_at = Some(self.hal.now_us());
+        } else {
+            self.hal.set_reset(true);
+            self.hal.set_fan(0);
+            self.power_on_at = None;
+        }
+        self.hal.set_led(on);
+    }
+
+    fn dispatch(&mut self, id: u16, request: Request<'_>, out: &mut impl FnMut(&[u8])) {
+        match request {
+            Request::Hello { protocol } => {
+                if protocol != PROTOCOL_VERSION {
+                    return respond(
+                        id,
+                        Response::Error(DeviceError::VersionMismatch {
+                            jig: PROTOCOL_VERSION,
+                        }),
+                        out,
+                    );
+                }
+                respond(
+                    id,
+                    Response::Hello {
+                        protocol: PROTOCOL_VERSION,
+                        firmware: self.name,
+                        max_baud: self.limits.max_baud,
+                        simulated: self.simulated,
+                    },
+                    out,
+                );
+                if let Some(reason) = self.tripped {
+                    // Tell a (re)connecting host why the board is off.
+                    emit(
+                        &JigFrame::Event(Event::Trip {
+                            reason,
+                            at_us: self.last_host_us,
+                        }),
+                        out,
+                    );
+                }
+            }
+            Request::SetPower { on } => {
+                if on && self.tripped.is_some() && !self.plug_ok() {
+                    return respond(id, Response::Error(DeviceError::Tripped), out);
+                }
+                if on {
+                    // Switching on again is how the host acknowledges a trip.
+                    self.tripped = None;
+                }
+                self.power(on);
+                respond(id, Response::Ok, out);
+            }
+            Request::SetReset { asserted } => {
+                self.hal.set_reset(asserted || !self.powered());
+                respond(id, Response::Ok, out);
+            }
+            Request::SetBaud { baud } => {
+                if baud == 0 || baud > self.limits.max_baud || !self.hal.set_baud(baud) {
+                    return respond(id, Response::Error(DeviceError::OutOfRange), out);
+                }
+                respond(id, Response::Ok, out);
+            }
+            Request::AsicSend { bytes } => {
+                if self.tx.capacity() - self.tx.len() < bytes.len() {
+                    return respond(id, Response::Error(DeviceError::Busy), out);
+                }
+                for &b in bytes {
+                    let _ = self.tx.push_back(b);
+                }
+                self.pump_tx();
+                respond(id, Response::Ok, out);
+            }
+            Request::Sync { until_us } => {
+                self.sync = Some((id, until_us));
+                self.poll(out);
+            }
+            Request::Measure => {
+                let telemetry = self.measure();
+                respond(id, Response::Telemetry(telemetry), out);
+            }
+            Request::ReadTemperature { sensor } => match self.temperature(sensor) {
+                Some(centi_c) => {
+                    respond(id, Response::Temperature { centi_c }, out);
+                    if centi_c > self.limits.max_temp_centi && self.powered() {
+                        let now = self.hal.now_us();
+                        self.trip(TripReason::OverTemperature, now, out);
+                    }
+                }
+                None => respond(id, Response::Error(DeviceError::NoDevice), out),
+            },
+            Request::ReadEeprom { offset, len } => {
+                let mut buf = [0u8; 64];
+                let n = usize::from(len).min(buf.len());
+                match self.i2c.write_read(EEPROM, &[offset], &mut buf[..n]) {
+                    Ok(()) => respond(id, Response::Bytes(&buf[..n]), out),
+                    Err(_) => respond(id, Response::Error(DeviceError::NoDevice), out),
+                }
+            }
+            Request::Lease { ms } => {
+                self.lease_ms = if ms == 0 {
+                    self.limits.default_lease_ms
+                } else {
+                    ms
+                };
+                respond(id, Response::Ok, out);
+            }
+        }
+    }
+
+    fn plug_ok(&mut self) -> bool {
+        self.hal.plug_present()
+    }
+
+    fn pump_tx(&mut self) {
+        let (a, b) = self.tx.as_slices();
+        let first = self.hal.uart_write(a);
+        let second = if first == a.len() {
+            self.hal.uart_write(b)
+        } else {
+            0
+        };
+        for _ in 0..first + second {
+            self.tx.pop_front();
+        }
+    }
+
+    fn pull_rx(&mut self) {
+        let mut buf = [0u8; 256];
+        loop {
+            let n = self.hal.uart_read(&mut buf);
+            if n == 0 {
+                break;
+            }
+            let now = self.hal.now_us();
+            if self.rx.is_empty() {
+                self.rx_first_us = now;
+            }
+            self.rx_last_us = now;
+            for &b in buf.get(..n).unwrap_or_default() {
+                if self.rx.push_back(b).is_err() {
+                    self.rx_dropped += 1;
+                }
+            }
+        }
+    }
+
+    fn flush_rx(&mut self, out: &mut impl FnMut(&[u8])) {
+        while !self.rx.is_empty() {
+            let mut chunk = [0u8; jig_wire::MAX_ASIC_BYTES];
+            let mut n = 0;
+            while n < chunk.len() {
+                let Some(b) = self.rx.pop_front() else { break };
+                chunk[n] = b;
+                n += 1;
+            }
+            emit(
+                &JigFrame::Event(Event::AsicRx {
+                    at_us: self.rx_first_us,
+                    bytes: &chunk[..n],
+                }),
+                out,
+            );
+            self.rx_first_us = self.rx_last_us;
+        }
+        if self.rx_dropped > 0 {
+            emit(
+                &JigFrame::Event(Event::Overflow {
+                    dropped: core::mem::take(&mut self.rx_dropped),
+                }),
+                out,
+            );
+        }
+    }
+
+    /// Do the periodic work: move chain bytes both ways, report received bytes, answer a due
+    /// `Sync`, and supervise safety. Call it often (every loop of the firmware's main task).
+    pub fn poll(&mut self, out: &mut impl FnMut(&[u8])) {
+        let now = self.hal.now_us();
+        self.pump_tx();
+        self.pull_rx();
+        let quiet = now.saturating_sub(self.rx_last_us) >= RX_FLUSH_QUIET_US;
+        if self.rx.len() >= RX_FLUSH_BYTES || (!self.rx.is_empty() && quiet) {
+            self.flush_rx(out);
+        }
+        if let Some((id, until)) = self.sync
+            && now >= until
+        {
+            self.flush_rx(out);
+            self.sync = None;
+            respond(id, Response::Synced { now_us: now }, out);
+        }
+        self.supervise(now, out);
+    }
+
+    fn trip(&mut self, reason: TripReason, now: u64, out: &mut impl FnMut(&[u8])) {
+        self.power(false);
+        self.tripped = Some(reason);
+        emit(&JigFrame::Event(Event::Trip { reason, at_us: now }), out);
+    }
+
+    fn supervise(&mut self, now: u64, out: &mut impl FnMut(&[u8])) {
+        let plug = self.hal.plug_present();
+        if plug != self.plug {
+            self.plug = plug;
+            emit(&JigFrame::Event(Event::Plug { present: plug }), out);
+        }
+        let Some(on_at) = self.power_on_at else {
+            return;
+        };
+        if now.saturating_sub(self.last_host_us) > u64::from(self.lease_ms) * 1000 {
+            return self.trip(TripReason::LeaseExpired, now, out);
+        }
+        if now.saturating_sub(self.last_supervise_us) < u64::from(self.limits.supervise_ms) * 1000 {
+            return;
+        }
+        self.last_supervise_us = now;
+        if let Some((mv, ma)) = self.input() {
+            if ma > self.limits.max_input_ma {
+                self.trip(TripReason::OverCurrent, now, out);
+            } else if now.saturating_sub(on_at) > u64::from(self.limits.settle_ms) * 1000
+                && mv < self.limits.min_input_mv
+            {
+                self.trip(TripReason::UnderVoltage, now, out);
+            }
+        }
+    }
+
+    /// Input voltage (mV) and current (mA) from the INA226: bus voltage register 0x02 (1.25 mV
+    /// per bit), shunt voltage register 0x01 (2.5 µV per bit, signed).
+    fn input(&mut self) -> Option<(u32, u32)> {
+        let mut bus = [0u8; 2];
+        let mut shunt = [0u8; 2];
+        self.i2c.write_read(INA226, &[0x02], &mut bus).ok()?;
+        self.i2c.write_read(INA226, &[0x01], &mut shunt).ok()?;
+        let mv = u32::from(u16::from_be_bytes(bus)) * 125 / 100;
+        let shunt_nv = i64::from(i16::from_be_bytes(shunt)) * 2500;
+        let ma = (shunt_nv / i64::from(self.limits.shunt_micro_ohm.max(1))).max(0) as u32;
+        Some((mv, ma))
+    }
+
+    fn measure(&mut self) -> Telemetry {
+        let mut taps = heapless::Vec::new();
+        if self.powered() {
+            for channel in 0..TAP_CHANNELS as u8 {
+                self.hal.mux_select(channel);
+                let mv = u64::from(self.hal.adc_uv()) * u64::from(self.limits.tap_ratio_milli)
+                    / 1_000_000;
+                let _ = taps.push(mv.min(u64::from(u16::MAX)) as u16);
+            }
+        }
+        let (input_mv, input_ma) = if self.powered() {
+            self.input().unwrap_or((0, 0))
+        } else {
+            (0, 0)
+        };
+        Telemetry {
+            at_us: self.hal.now_us(),
+            taps_mv: taps,
+            input_mv,
+            input_ma,
+        }
+    }
+
+    /// A sensor in hundredths of °C. LM75A/TMP75/TMP1075: register 0x00, 16-bit two's complement
+    /// in 1/256 °C. TMP451/NCT218/EMC2101: register 0x00 (local) as whole °C.
+    fn temperature(&mut self, sensor: SensorAddress) -> Option<i32> {
+        let centi = match (sensor.via_chip, sensor.i2c_address) {
+            (Some(chip), _) => self.hal.asic_sensor(chip, sensor.kind)?,
+            (None, Some(address)) => match sensor.kind {
+                0 | 1 | 5 => {
+                    let mut raw = [0u8; 2];
+                    self.i2c.write_read(address, &[0x00], &mut raw).ok()?;
+                    i32::from(i16::from_be_bytes(raw)) * 100 / 256
+                }
+                2..=4 => {
+                    let mut raw = [0u8; 1];
+                    self.i2c.write_read(address, &[0x00], &mut raw).ok()?;
+                    i32::from(raw[0] as i8) * 100
+                }
+                _ => return None,
+            },
+            (None, None) => return None,
+        };
+        Some(centi)
+    }
+}

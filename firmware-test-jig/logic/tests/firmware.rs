@@ -1,0 +1,461 @@
+//! The firmware logic on the host, with a mock clock, UART and I2C devices.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // Fine for tests: a failure is the report.
+
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::rc::Rc;
+
+use embedded_hal::i2c::{ErrorKind, ErrorType, I2c, NoAcknowledgeSource, Operation};
+use jig_logic::{Firmware, Hal, Limits, TAP_CHANNELS};
+use jig_wire::frame::{Decoder, MAX_FRAME};
+use jig_wire::*;
+
+/// The mock board the jig is wired to.
+#[derive(Debug, Default)]
+struct Bench {
+    now_us: u64,
+    power: bool,
+    reset: bool,
+    baud: u32,
+    /// Bytes the jig put on the ASIC UART.
+    to_chain: Vec<u8>,
+    /// Bytes the chain sends, with the time each arrives at the jig.
+    from_chain: VecDeque<(u64, u8)>,
+    /// UART TX room per millisecond (bytes), to model the line rate.
+    uart_room: usize,
+    mux: u8,
+    plug: bool,
+    /// INA226 readings.
+    bus_mv: u32,
+    current_ma: u32,
+    lm75_centi: i32,
+    eeprom: Vec<u8>,
+}
+
+type Shared = Rc<RefCell<Bench>>;
+
+struct MockHal(Shared);
+
+impl Hal for MockHal {
+    fn now_us(&mut self) -> u64 {
+        self.0.borrow().now_us
+    }
+    fn set_power(&mut self, on: bool) {
+        self.0.borrow_mut().power = on;
+    }
+    fn set_reset(&mut self, asserted: bool) {
+        self.0.borrow_mut().reset = asserted;
+    }
+    fn set_baud(&mut self, baud: u32) -> bool {
+        self.0.borrow_mut().baud = baud;
+        true
+    }
+    fn uart_write(&mut self, bytes: &[u8]) -> usize {
+        let mut b = self.0.borrow_mut();
+        let n = bytes.len().min(b.uart_room);
+        b.uart_room -= n;
+        b.to_chain.extend_from_slice(&bytes[..n]);
+        n
+    }
+    fn uart_read(&mut self, buf: &mut [u8]) -> usize {
+        let mut b = self.0.borrow_mut();
+        let now = b.now_us;
+        let mut n = 0;
+        while n < buf.len() && b.from_chain.front().is_some_and(|(t, _)| *t <= now) {
+            buf[n] = b.from_chain.pop_front().unwrap().1;
+            n += 1;
+        }
+        n
+    }
+    fn mux_select(&mut self, channel: u8) {
+        self.0.borrow_mut().mux = channel;
+    }
+    fn adc_uv(&mut self) -> u32 {
+        // Tap k sits at (k+1) x 320 mV; the ADC sees it through a 30:1 divider, in 125 µV steps.
+        let b = self.0.borrow();
+        let tap_uv = if usize::from(b.mux) < 42 {
+            (u32::from(b.mux) + 1) * 320_000
+        } else {
+            0
+        };
+        tap_uv / 30 / 125 * 125
+    }
+    fn plug_present(&mut self) -> bool {
+        self.0.borrow().plug
+    }
+    fn set_led(&mut self, _on: bool) {}
+    fn set_fan(&mut self, _percent: u8) {}
+    fn asic_sensor(&mut self, _via_chip: u8, _kind: u8) -> Option<i32> {
+        None
+    }
+}
+
+#[derive(Debug)]
+struct Nack;
+
+impl embedded_hal::i2c::Error for Nack {
+    fn kind(&self) -> ErrorKind {
+        ErrorKind::NoAcknowledge(NoAcknowledgeSource::Address)
+    }
+}
+
+struct MockI2c(Shared);
+
+impl ErrorType for MockI2c {
+    type Error = Nack;
+}
+
+impl I2c for MockI2c {
+    fn transaction(&mut self, address: u8, operations: &mut [Operation<'_>]) -> Result<(), Nack> {
+        let b = self.0.borrow();
+        let mut register = 0u8;
+        for op in operations {
+            match op {
+                Operation::Write(bytes) => register = bytes.first().copied().unwrap_or(0),
+                Operation::Read(buf) => {
+                    let value: Vec<u8> = match (address, register) {
+                        (0x40, 0x02) => ((b.bus_mv * 100 / 125) as u16).to_be_bytes().to_vec(),
+                        // Shunt voltage in 2.5 µV steps across 500 µΩ.
+                        (0x40, 0x01) => (((u64::from(b.current_ma) * 500 / 2500).min(32767))
+                            as i16)
+                            .to_be_bytes()
+                            .to_vec(),
+                        (0x48, 0x00) => ((b.lm75_centi * 256 / 100) as i16).to_be_bytes().to_vec(),
+                        (0x50, offset) => {
+                            b.eeprom.iter().skip(usize::from(offset)).copied().collect()
+                        }
+                        _ => return Err(Nack),
+                    };
+                    for (slot, v) in buf.iter_mut().zip(value) {
+                        *slot = v;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+struct Rig {
+    bench: Shared,
+    fw: Firmware<MockHal, MockI2c>,
+    decoder: Decoder,
+    next_id: u16,
+    /// Everything the jig sent, decoded into owned summaries.
+    seen: Vec<String>,
+    rx: Vec<(u64, Vec<u8>)>,
+    responses: Vec<(u16, String)>,
+}
+
+impl Rig {
+    fn new(limits: Limits) -> Self {
+        let bench = Rc::new(RefCell::new(Bench {
+            plug: true,
+            uart_room: 1 << 20,
+            eeprom: b"HB\x01SERIAL".to_vec(),
+            ..Bench::default()
+        }));
+        let fw = Firmware::new(
+            MockHal(bench.clone()),
+            MockI2c(bench.clone()),
+            limits,
+            "mock-jig 0.0.1",
+            false,
+        );
+        Self {
+            bench,
+            fw,
+            decoder: Decoder::new(),
+            next_id: 0,
+            seen: Vec::new(),
+            rx: Vec::new(),
+            responses: Vec::new(),
+        }
+    }
+
+    fn absorb(&mut self, bytes: &[u8]) {
+        let mut seen = Vec::new();
+        self.decoder.feed(bytes, |p| seen.push(p.unwrap().to_vec()));
+        for payload in seen {
+            let frame: JigFrame<'_> = decode(&payload).unwrap();
+            match &frame {
+                JigFrame::Event(Event::AsicRx { at_us, bytes }) => {
+                    self.rx.push((*at_us, bytes.to_vec()))
+                }
+                JigFrame::Response { id, response } => {
+                    self.responses.push((*id, format!("{response:?}")))
+                }
+                JigFrame::Event(_) => {}
+            }
+            self.seen.push(format!("{frame:?}"));
+        }
+    }
+
+    /// Send a request; returns its id.
+    fn send(&mut self, request: Request<'_>) -> u16 {
+        self.next_id += 1;
+        let id = self.next_id;
+        let mut buf = [0u8; MAX_FRAME];
+        let n = encode(&HostFrame { id, request }, &mut buf).unwrap();
+        let mut out = Vec::new();
+        self.fw
+            .on_host_bytes(&buf[..n], &mut |b: &[u8]| out.extend_from_slice(b));
+        self.absorb(&out);
+        id
+    }
+
+    /// The answer to request `id`.
+    fn answer(&self, id: u16) -> &str {
+        self.responses
+            .iter()
+            .rev()
+            .find(|(i, _)| *i == id)
+            .map(|(_, r)| r.as_str())
+            .unwrap_or("none")
+    }
+
+    /// Advance the mock clock in steps of `step_us`, polling the firmware each step.
+    fn run_for(&mut self, us: u64, step_us: u64) {
+        let end = self.bench.borrow().now_us + us;
+        while self.bench.borrow().now_us < end {
+            {
+                let mut b = self.bench.borrow_mut();
+                b.now_us += step_us;
+                // The UART drains at the line rate: baud / 10 bytes per second.
+                let room = (u64::from(b.baud.max(115_200)) * step_us / 10_000_000) as usize;
+                b.uart_room = room.max(1);
+            }
+            let mut out = Vec::new();
+            self.fw.poll(&mut |b: &[u8]| out.extend_from_slice(b));
+            self.absorb(&out);
+        }
+    }
+}
+
+#[test]
+fn power_on_state_is_everything_off() {
+    let rig = Rig::new(Limits::default());
+    let b = rig.bench.borrow();
+    assert!(!b.power && b.reset);
+}
+
+#[test]
+fn the_handshake_names_the_firmware_and_refuses_another_protocol() {
+    let mut rig = Rig::new(Limits::default());
+    let id = rig.send(Request::Hello {
+        protocol: PROTOCOL_VERSION,
+    });
+    assert!(
+        rig.answer(id).contains("mock-jig 0.0.1") && rig.answer(id).contains("max_baud: 3125000"),
+        "{}",
+        rig.answer(id)
+    );
+    let id = rig.send(Request::Hello {
+        protocol: PROTOCOL_VERSION + 1,
+    });
+    assert_eq!(
+        rig.answer(id),
+        format!("Error(VersionMismatch {{ jig: {PROTOCOL_VERSION} }})")
+    );
+}
+
+#[test]
+fn the_lease_cuts_power_within_500_ms_of_a_silent_host() {
+    let mut rig = Rig::new(Limits::default());
+    rig.send(Request::Lease { ms: 400 });
+    rig.send(Request::SetPower { on: true });
+    rig.send(Request::SetReset { asserted: false });
+    rig.bench.borrow_mut().bus_mv = 13_400;
+    rig.run_for(300_000, 1000);
+    assert!(rig.bench.borrow().power, "still inside the lease");
+    rig.send(Request::Measure); // any valid frame renews the lease
+    rig.run_for(399_000, 1000);
+    assert!(rig.bench.borrow().power);
+    rig.run_for(100_000, 1000);
+    let b = rig.bench.borrow();
+    assert!(
+        !b.power && b.reset,
+        "lease expired: power cut, chain held in reset"
+    );
+    drop(b);
+    assert_eq!(rig.fw.tripped(), Some(TripReason::LeaseExpired));
+    assert!(
+        rig.seen
+            .iter()
+            .any(|s| s.contains("Trip { reason: LeaseExpired"))
+    );
+    // A reconnecting host is told why.
+    rig.send(Request::Hello {
+        protocol: PROTOCOL_VERSION,
+    });
+    assert!(rig.seen.last().unwrap().contains("LeaseExpired"));
+}
+
+#[test]
+fn over_current_under_voltage_and_over_temperature_trip() {
+    let mut rig = Rig::new(Limits::default());
+    rig.send(Request::SetPower { on: true });
+    rig.bench.borrow_mut().bus_mv = 13_400;
+    rig.bench.borrow_mut().current_ma = 200_000;
+    rig.run_for(20_000, 1000);
+    assert_eq!(rig.fw.tripped(), Some(TripReason::OverCurrent));
+    assert!(!rig.bench.borrow().power);
+
+    let mut rig = Rig::new(Limits::default());
+    rig.send(Request::SetPower { on: true });
+    rig.bench.borrow_mut().bus_mv = 100;
+    rig.run_for(150_000, 1000);
+    assert_eq!(
+        rig.fw.tripped(),
+        None,
+        "no under-voltage trip while power settles"
+    );
+    rig.run_for(100_000, 1000);
+    assert_eq!(rig.fw.tripped(), Some(TripReason::UnderVoltage));
+
+    let mut rig = Rig::new(Limits::default());
+    rig.send(Request::SetPower { on: true });
+    rig.bench.borrow_mut().bus_mv = 13_400;
+    rig.bench.borrow_mut().lm75_centi = 12_500;
+    let id = rig.send(Request::ReadTemperature {
+        sensor: SensorAddress {
+            kind: 0,
+            i2c_address: Some(0x48),
+            via_chip: None,
+        },
+    });
+    assert_eq!(rig.answer(id), "Temperature { centi_c: 12500 }");
+    assert_eq!(rig.fw.tripped(), Some(TripReason::OverTemperature));
+    assert!(!rig.bench.borrow().power);
+    // Switching power on again acknowledges the trip.
+    rig.bench.borrow_mut().lm75_centi = 4000;
+    rig.send(Request::SetPower { on: true });
+    assert!(rig.bench.borrow().power && rig.fw.tripped().is_none());
+}
+
+#[test]
+fn telemetry_reads_the_tap_ladder_and_the_power_monitor() {
+    let mut rig = Rig::new(Limits::default());
+    rig.send(Request::SetPower { on: true });
+    {
+        let mut b = rig.bench.borrow_mut();
+        b.bus_mv = 13_440;
+        b.current_ma = 24_000;
+    }
+    let id = rig.send(Request::Measure);
+    let answer = rig.answer(id).to_owned();
+    assert!(
+        answer.contains("input_mv: 13440") && answer.contains("input_ma: 24000"),
+        "{answer}"
+    );
+    // 125 µV ADC steps behind 30:1 put every tap within 4 mV; unconnected channels read 0.
+    let taps: Vec<u32> = answer
+        .split("taps_mv: [")
+        .nth(1)
+        .unwrap()
+        .split(']')
+        .next()
+        .unwrap()
+        .split(", ")
+        .map(|t| t.parse().unwrap())
+        .collect();
+    assert_eq!(taps.len(), TAP_CHANNELS);
+    for (k, &tap) in taps.iter().take(42).enumerate() {
+        assert!(tap.abs_diff((k as u32 + 1) * 320) < 4, "tap {k}: {tap}");
+    }
+    assert!(taps[42..].iter().all(|&t| t == 0));
+    let id = rig.send(Request::ReadEeprom { offset: 0, len: 8 });
+    assert!(
+        rig.answer(id).starts_with("Bytes([72, 66, 1, 83"),
+        "{}",
+        rig.answer(id)
+    );
+    let id = rig.send(Request::ReadTemperature {
+        sensor: SensorAddress {
+            kind: 0,
+            i2c_address: Some(0x49),
+            via_chip: None,
+        },
+    });
+    assert_eq!(rig.answer(id), "Error(NoDevice)");
+}
+
+#[test]
+fn the_bridge_keeps_up_at_3125000_baud_both_ways() {
+    let mut rig = Rig::new(Limits::default());
+    rig.send(Request::SetPower { on: true });
+    rig.bench.borrow_mut().bus_mv = 13_400;
+    let id = rig.send(Request::SetBaud { baud: 3_125_000 });
+    assert_eq!(rig.answer(id), "Ok");
+    // The chain sends 100 ms of back-to-back bytes at 3.125 Mbaud: one every 3.2 µs.
+    let total = 31_250usize;
+    {
+        let mut b = rig.bench.borrow_mut();
+        let start = b.now_us;
+        for i in 0..total {
+            b.from_chain
+                .push_back((start + (i as u64 * 32) / 10, (i % 251) as u8));
+        }
+    }
+    // The host sends 100 ms of jobs (88-byte frames) while the chain talks.
+    let job = [0x5Au8; 88];
+    for _ in 0..50 {
+        rig.send(Request::AsicSend { bytes: &job });
+        rig.run_for(2_000, 100);
+    }
+    rig.run_for(20_000, 100);
+    let received: Vec<u8> = rig.rx.iter().flat_map(|(_, b)| b.iter().copied()).collect();
+    assert_eq!(received.len(), total, "no chain byte lost");
+    assert!(
+        received
+            .iter()
+            .enumerate()
+            .all(|(i, &b)| b == (i % 251) as u8),
+        "in order"
+    );
+    assert!(
+        rig.rx.windows(2).all(|w| w[0].0 <= w[1].0),
+        "timestamps ascend"
+    );
+    assert_eq!(
+        rig.bench.borrow().to_chain.len(),
+        50 * 88,
+        "every host byte reached the chain"
+    );
+    assert!(!rig.seen.iter().any(|s| s.contains("Overflow")));
+}
+
+#[test]
+fn sync_answers_when_the_clock_gets_there_after_the_bytes_before_it() {
+    let mut rig = Rig::new(Limits::default());
+    rig.send(Request::SetPower { on: true });
+    rig.bench.borrow_mut().bus_mv = 13_400;
+    rig.bench
+        .borrow_mut()
+        .from_chain
+        .extend([(5_000, 0xAA), (5_001, 0x55)]);
+    let id = rig.send(Request::Sync { until_us: 10_000 });
+    assert_eq!(rig.answer(id), "none");
+    rig.run_for(9_000, 1000);
+    assert_eq!(rig.answer(id), "none");
+    rig.run_for(2_000, 1000);
+    assert!(rig.answer(id).starts_with("Synced"));
+    let rx_at = rig.seen.iter().position(|s| s.contains("AsicRx")).unwrap();
+    let synced_at = rig.seen.iter().position(|s| s.contains("Synced")).unwrap();
+    assert!(rx_at < synced_at);
+}
+
+#[test]
+fn garbage_from_the_host_is_dropped_without_harm() {
+    let mut rig = Rig::new(Limits::default());
+    let mut out = Vec::new();
+    rig.fw.on_host_bytes(
+        &[0x00, 0x13, 0x37, 0x00, 0xFF, 0xFF, 0x00],
+        &mut |b: &[u8]| out.extend_from_slice(b),
+    );
+    let id = rig.send(Request::Hello {
+        protocol: PROTOCOL_VERSION,
+    });
+    assert!(rig.answer(id).starts_with("Hello"));
+}
