@@ -37,7 +37,7 @@ impl Measure {
 
 fn simulated(catalog: &Catalog, id: &str, baud: Option<u32>) -> anyhow::Result<diagnosis::Report> {
     let profile = catalog.get(id).with_context(|| format!("profile {id}"))?;
-    let mut jig = sim::simulated(profile, &[], 1);
+    let mut jig = sim::simulated(profile, &[], 1)?;
     let options = Options {
         baud,
         config: Config::default(),

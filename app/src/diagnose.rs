@@ -43,7 +43,8 @@ pub fn simulate(catalog: &Catalog, args: &DiagnoseArgs, id: &str) -> Result<Repo
         .map(|spec| sim::Fault::parse(spec, profile))
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| CouldNotRun(e.to_string()))?;
-    let mut jig = sim::simulated(profile, &faults, args.seed);
+    let mut jig = sim::simulated(profile, &faults, args.seed)
+        .map_err(|e| CouldNotRun(format!("simulated jig: {e}")))?;
     let options = Options {
         baud: args.baud,
         config: Config::default(),

@@ -14,7 +14,7 @@ use patterns::{ChainSetup, HeaderSet, NonceVerdict, Pattern, PatternPool};
 
 use crate::config::Config;
 use crate::findings;
-use crate::jig::{Jig, JigError, JigInfo, SensorRef, Telemetry};
+use crate::jig::{Jig, JigError, JigInfo, SensorRef, Telemetry, Trip};
 use crate::report::{
     BoardIdentity, ChipResult, ChipState, DomainResult, DomainState, Provenance, Report,
     SensorResult, SensorState, Timing, Verdict,
@@ -146,6 +146,10 @@ pub(crate) struct Learned {
     pub(crate) pattern_tested: bool,
     /// Valid nonces that no chip on this chain should have found (attribution rule contradicted).
     pub(crate) wrong_chip_nonces: u32,
+    /// The jig's safety supervisor cut power because of the board.
+    pub(crate) trip: Option<Trip>,
+    /// Sensors the engine asked about (a run cut short leaves some unasked).
+    pub(crate) sensors_asked: Vec<bool>,
 }
 
 struct Engine<'a, 'j> {
@@ -203,6 +207,11 @@ pub fn run(
     let aborted = match engine.steps(options) {
         Ok(()) => None,
         Err(Stop::Cancelled) => Some("cancelled by the operator".to_owned()),
+        // A trip the board caused is a finding about the board: the run ends, with a verdict.
+        Err(Stop::Jig(JigError::Tripped(trip))) if trip != Trip::LeaseExpired => {
+            engine.learned.trip = Some(trip);
+            None
+        }
         Err(Stop::Jig(e)) => Some(e.to_string()),
     };
     // Leave the board safe: chain in reset, power off.
@@ -373,8 +382,10 @@ impl Engine<'_, '_> {
         let t = self.sample()?;
         let band = &self.profile.voltage;
         let nominal = f64::from(band.nominal_mv.value);
-        self.learned.domains = t
-            .domain_mv()
+        // The jig scans every tap channel it has; the board uses the first `domains` of them.
+        let mut domain_mv = t.domain_mv();
+        domain_mv.resize(self.profile.domains.value, 0);
+        self.learned.domains = domain_mv
             .into_iter()
             .enumerate()
             .map(|(index, mv)| {
@@ -407,6 +418,7 @@ impl Engine<'_, '_> {
                 state: SensorState::Missing,
             })
             .collect();
+        self.learned.sensors_asked = vec![false; self.profile.sensors.len()];
         self.board = match self.wire.jig().read_eeprom(0, 32) {
             Ok(bytes) => parse_eeprom(&bytes),
             Err(JigError::NoDevice(_)) => BoardIdentity::default(),
@@ -431,7 +443,11 @@ impl Engine<'_, '_> {
                 i2c_address: sensor.i2c_address,
                 via_chip_address,
             };
-            let reading = match self.wire.jig().read_temperature(&r) {
+            let asked = self.wire.jig().read_temperature(&r);
+            if let Some(flag) = self.learned.sensors_asked.get_mut(i) {
+                *flag |= !matches!(asked, Err(JigError::Tripped(_)));
+            }
+            let reading = match asked {
                 Ok(t) => Some(t),
                 Err(JigError::NoDevice(_)) => None,
                 Err(e) => return Err(e.into()),
@@ -887,11 +903,18 @@ impl Engine<'_, '_> {
                 register: reg::CHIP_ADDRESS,
             })?;
         }
+        // Every chip answers once: wait for all of them on the line, then until it is quiet.
         let reply_us = (self.family.reply_len(self.family.rolls_version()) as f64
             * self.wire.byte_us()) as u64;
-        let replies = self
-            .wire
-            .drain(reply_us * 4 + self.relay_us(targets.len()) * 2 + 2000)?;
+        let all_us = reply_us * addresses.len() as u64 + self.relay_us(targets.len()) * 2 + 500;
+        let mut replies = self.wire.drain(all_us)?;
+        loop {
+            let more = self.wire.wait_until(self.wire.now() + reply_us * 4 + 100)?;
+            if more.is_empty() {
+                break;
+            }
+            replies.extend(more);
+        }
         let seen: BTreeSet<u8> = replies
             .iter()
             .filter_map(|a| match a.reply {

@@ -4,6 +4,7 @@ use boards::Profile;
 
 use crate::config::Config;
 use crate::engine::Learned;
+use crate::jig::Trip;
 use crate::report::{ChipResult, ChipState, DomainState, Finding, FindingKind, SensorState};
 
 fn range_text(chips: &[usize]) -> String {
@@ -280,10 +281,15 @@ pub(crate) fn build(
     }
 
     // Sensors: missing, implausible, or over the limit.
-    for (s, r) in profile.sensors.iter().zip(&learned.sensors) {
+    for ((s, r), asked) in profile
+        .sensors
+        .iter()
+        .zip(&learned.sensors)
+        .zip(&learned.sensors_asked)
+    {
         let host_gone = s.host_chip.is_some_and(|h| h >= found);
         match r.state {
-            SensorState::Missing if host_gone => {}
+            SensorState::Missing if host_gone || !asked => {}
             SensorState::Missing | SensorState::Implausible => out.push(Finding {
                 kind: FindingKind::SensorMissing,
                 chips: vec![s.near_chip],
@@ -325,6 +331,34 @@ pub(crate) fn build(
         }
     }
 
+    // A safety trip the board caused.
+    match learned.trip {
+        Some(Trip::OverCurrent) => out.push(Finding {
+            kind: FindingKind::DomainShort,
+            chips: Vec::new(),
+            domains: (0..profile.domains.value).collect(),
+            suspects: Vec::new(),
+            message: "The jig cut board power: the input current went above its limit, as a short on the board does".to_owned(),
+            hint: "Power off and measure every domain's resistance and the input rail's; look for a shorted chip, capacitor or MOSFET".to_owned(),
+        }),
+        Some(Trip::UnderVoltage) => out.push(Finding {
+            kind: FindingKind::DomainVoltage,
+            chips: Vec::new(),
+            domains: Vec::new(),
+            suspects: Vec::new(),
+            message: "The jig cut board power: the input voltage sagged below its limit".to_owned(),
+            hint: "Check the supply and its cable under load, then the board's input connector".to_owned(),
+        }),
+        Some(Trip::OverTemperature) if !out.iter().any(|f| f.kind == FindingKind::Overtemp) => out.push(Finding {
+            kind: FindingKind::Overtemp,
+            chips: Vec::new(),
+            domains: Vec::new(),
+            suspects: Vec::new(),
+            message: "The jig cut board power: a temperature went above its limit".to_owned(),
+            hint: "Check heatsink contact and airflow before powering the board again".to_owned(),
+        }),
+        _ => {}
+    }
     out.sort_by(|a, b| {
         a.kind
             .cmp(&b.kind)

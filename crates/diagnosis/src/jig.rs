@@ -28,6 +28,33 @@ pub enum JigError {
     /// A device on the board did not answer (sensor or EEPROM absent).
     #[error("no answer from {0}")]
     NoDevice(String),
+    /// The jig's safety supervisor cut board power.
+    #[error("the jig cut board power: {0}")]
+    Tripped(Trip),
+}
+
+/// Why a jig's safety supervisor cut power.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Trip {
+    /// The host was silent for longer than the lease.
+    LeaseExpired,
+    /// Input current above the jig's limit.
+    OverCurrent,
+    /// A temperature above the jig's limit.
+    OverTemperature,
+    /// Input voltage below the jig's limit.
+    UnderVoltage,
+}
+
+impl std::fmt::Display for Trip {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::LeaseExpired => "the host lease expired",
+            Self::OverCurrent => "input over-current",
+            Self::OverTemperature => "over-temperature",
+            Self::UnderVoltage => "input under-voltage",
+        })
+    }
 }
 
 /// Who the jig is.

@@ -30,10 +30,10 @@ const HOT_AT_FARTHEST: f64 = 80.0;
 const AMBIENT: f64 = 25.0;
 const WARM_RISE: f64 = 15.0;
 const WARM_TAU_S: f64 = 20.0;
-/// Current one idle chip draws, mA (sets the input current scale).
-const CHIP_MA: f64 = 8000.0;
-/// Extra load of a hashing chip with every core alive, relative to idle. [I]
-const HASHING_LOAD: f64 = 1.5;
+/// Power of one chip, W: idle, and the extra a hashing chip with every core alive draws. [I]
+/// About 10 W a chip puts an Antminer board near 80 A and a Bitaxe near 9 A, as in practice.
+const CHIP_IDLE_W: f64 = 3.0;
+const CHIP_HASHING_W: f64 = 7.0;
 /// A chip counts as hashing for this long after its last job.
 const HASHING_WINDOW_NS: Ns = 100_000_000;
 
@@ -491,12 +491,11 @@ impl Board {
         }
         let nominal = f64::from(self.profile.voltage.nominal_mv.value);
         let supply = nominal * domains as f64;
+        // Each domain is its chips in parallel: current = power / domain voltage.
+        let nominal_v = nominal / 1000.0;
         let resistance: Vec<f64> = (0..domains)
             .map(|d| {
-                if self.shorted_domain(d) {
-                    return 0.002;
-                }
-                let conductance: f64 = self
+                let amps: f64 = self
                     .profile
                     .chips_in_domain(d)
                     .map(|i| {
@@ -504,14 +503,16 @@ impl Board {
                             c.alive.iter().filter(|a| **a).count() as f64
                                 / c.alive.len().max(1) as f64
                         });
-                        if self.hashing(i, now) {
-                            1.0 + HASHING_LOAD * alive
+                        let watts = if self.hashing(i, now) {
+                            CHIP_IDLE_W + CHIP_HASHING_W * alive
                         } else {
-                            1.0
-                        }
+                            CHIP_IDLE_W
+                        };
+                        watts / nominal_v
                     })
                     .sum();
-                1.0 / conductance.max(1e-6)
+                let r = nominal_v / amps.max(1e-6);
+                if self.shorted_domain(d) { r * 1e-3 } else { r }
             })
             .collect();
         let total: f64 = resistance.iter().sum();
@@ -522,9 +523,7 @@ impl Board {
             let noise = (self.noise.unit() - 0.5) * 2.0;
             taps.push((level + noise).max(0.0).round() as u32);
         }
-        // Scaled so an idle healthy board draws CHIP_MA per chip of one domain.
-        let idle_total = domains as f64 / self.profile.chips_per_domain.value as f64;
-        let current = CHIP_MA * idle_total / total * self.profile.chips_per_domain.value as f64;
+        let current = supply / 1000.0 / total * 1000.0;
         (taps, supply.round() as u32, current.round() as u32)
     }
 

@@ -1,38 +1,48 @@
-//! The simulated jig: the [`diagnosis::Jig`] seam in front of a simulated board, on a virtual
-//! clock. It keeps the jig's side of the wire (its UART rate, transmit queue and receive line)
-//! and hands the board bytes and measurement requests exactly as a real jig would.
+//! The simulated jig: the real jig firmware logic (`jig-logic`) running on simulated jig hardware
+//! in front of the simulated board, on a virtual clock. The engine reaches it through
+//! `link::Client`, exactly as it reaches a real jig, over an in-memory transport or a
+//! pseudo-terminal.
+
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::rc::Rc;
+use std::time::Duration;
 
 use bm13xx::framer::{Direction, Framer, ReplyLen};
-use diagnosis::jig::{Jig, JigError, JigInfo, Received, SensorRef, Telemetry};
+use boards::SensorKind;
+use embedded_hal::i2c::{ErrorKind, ErrorType, I2c, NoAcknowledgeSource, Operation};
+use jig_logic::{Firmware, Hal, Limits, TAP_CHANNELS};
 
 use crate::board::{Board, Ns};
 use crate::rng::Rng;
 
 /// Fastest UART rate of the jig (RP2040 at 3.125 Mbaud, the BM136x factory rate).
 pub const MAX_BAUD: u32 = 3_125_000;
-/// Protocol version the simulated jig reports.
-pub const PROTOCOL: u16 = 1;
+/// ADC step at the pin, µV (a 16-bit converter such as the ADS1115 at ±4.096 V).
+const ADC_STEP_UV: u32 = 125;
 
-/// A simulated jig with a board mounted.
+/// The jig's hardware around the board: clock, UART, tap multiplexer, I2C bus.
 #[derive(Debug)]
-pub struct SimJig {
+pub struct Hardware {
     board: Board,
     now: Ns,
     baud: u32,
     tx_free_at: Ns,
     tx_framer: Framer,
     delivered_upto: usize,
+    mux: u8,
+    taps: Vec<u32>,
+    input: (u32, u32),
+    noise: Rng,
+    tap_ratio_milli: u32,
     /// Bytes the host sent to the chain.
     pub tx_bytes: u64,
     /// Bytes the chain sent to the host.
     pub rx_bytes: u64,
-    noise: Rng,
 }
 
-impl SimJig {
-    /// A jig with `board` mounted, power off, reset held.
-    #[must_use]
-    pub fn new(board: Board) -> Self {
+impl Hardware {
+    fn new(board: Board, limits: &Limits) -> Self {
         let family = board.family;
         Self {
             board,
@@ -41,10 +51,21 @@ impl SimJig {
             tx_free_at: 0,
             tx_framer: Framer::new(family, Direction::FromHost, ReplyLen::Auto),
             delivered_upto: 0,
+            mux: 0,
+            taps: Vec::new(),
+            input: (0, 0),
+            noise: Rng::new(0x4A16),
+            tap_ratio_milli: limits.tap_ratio_milli,
             tx_bytes: 0,
             rx_bytes: 0,
-            noise: Rng::new(0x4A16),
         }
+    }
+
+    /// Run the board up to `t` (ns).
+    pub fn advance_to(&mut self, t: Ns) {
+        let t = t.max(self.now);
+        self.board.advance(t);
+        self.now = t;
     }
 
     /// The virtual clock, ns.
@@ -58,125 +79,317 @@ impl SimJig {
     pub fn board(&self) -> &Board {
         &self.board
     }
+
+    fn sample(&mut self) {
+        let (taps, input_mv, input_ma) = self.board.electrical(self.now);
+        self.taps = taps;
+        self.input = (input_mv, input_ma);
+    }
 }
 
-impl Jig for SimJig {
-    fn info(&mut self) -> Result<JigInfo, JigError> {
-        Ok(JigInfo {
-            firmware: format!("hashbench-sim {}", env!("CARGO_PKG_VERSION")),
-            protocol: PROTOCOL,
-            max_baud: MAX_BAUD,
-            simulated: true,
-        })
+type Shared = Rc<RefCell<Hardware>>;
+
+/// The jig HAL over the simulated hardware.
+#[derive(Debug)]
+pub struct SimHal(Shared);
+
+impl Hal for SimHal {
+    fn now_us(&mut self) -> u64 {
+        self.0.borrow().now / 1000
     }
 
-    fn now_us(&mut self) -> Result<u64, JigError> {
-        Ok(self.now / 1000)
+    fn set_power(&mut self, on: bool) {
+        let mut hw = self.0.borrow_mut();
+        let now = hw.now;
+        hw.board.set_power(on, now);
     }
 
-    fn set_power(&mut self, on: bool) -> Result<(), JigError> {
-        self.board.set_power(on, self.now);
-        Ok(())
+    fn set_reset(&mut self, asserted: bool) {
+        let mut hw = self.0.borrow_mut();
+        let now = hw.now;
+        hw.board.set_reset(asserted, now);
     }
 
-    fn set_reset(&mut self, asserted: bool) -> Result<(), JigError> {
-        self.board.set_reset(asserted, self.now);
-        Ok(())
-    }
-
-    fn set_baud(&mut self, baud: u32) -> Result<(), JigError> {
+    fn set_baud(&mut self, baud: u32) -> bool {
+        let mut hw = self.0.borrow_mut();
         if baud == 0 || baud > MAX_BAUD {
-            return Err(JigError::Refused(format!(
-                "{baud} baud is outside 1..={MAX_BAUD}"
-            )));
+            return false;
         }
-        // Bytes already queued go out at the old rate.
-        self.baud = baud;
-        Ok(())
+        hw.baud = baud;
+        true
     }
 
-    fn send(&mut self, bytes: &[u8]) -> Result<(), JigError> {
-        let start = self.now.max(self.tx_free_at);
-        let duration = (bytes.len() as f64 * 10.0 * 1e9 / f64::from(self.baud)) as Ns;
-        self.board
-            .host_bytes(bytes, start, self.baud, &mut self.tx_framer);
-        self.tx_free_at = start + duration;
-        self.tx_bytes += bytes.len() as u64;
-        Ok(())
+    fn uart_write(&mut self, bytes: &[u8]) -> usize {
+        let mut hw = self.0.borrow_mut();
+        let hw = &mut *hw;
+        let start = hw.now.max(hw.tx_free_at);
+        let duration = (bytes.len() as f64 * 10.0 * 1e9 / f64::from(hw.baud)) as Ns;
+        hw.board
+            .host_bytes(bytes, start, hw.baud, &mut hw.tx_framer);
+        hw.tx_free_at = start + duration;
+        hw.tx_bytes += bytes.len() as u64;
+        bytes.len()
     }
 
-    fn wait_until(&mut self, t_us: u64, received: &mut Vec<Received>) -> Result<(), JigError> {
-        let until = (t_us * 1000).max(self.now);
-        self.board.advance(until);
-        self.now = until;
-        // Hand over every reply fully received by now, in arrival order.
-        let delivered = &self.board.delivered;
-        while let Some((start, end, bytes)) = delivered.get(self.delivered_upto) {
-            if *end > until {
-                break;
+    fn uart_read(&mut self, buf: &mut [u8]) -> (usize, u64) {
+        let mut hw = self.0.borrow_mut();
+        let hw = &mut *hw;
+        let Some((start, end, bytes)) = hw.board.delivered.get(hw.delivered_upto) else {
+            return (0, hw.now / 1000);
+        };
+        if *end > hw.now || bytes.len() > buf.len() {
+            return (0, hw.now / 1000);
+        }
+        let (start, n) = (*start, bytes.len());
+        if hw.board.chain_baud == hw.baud {
+            buf[..n].copy_from_slice(bytes);
+        } else {
+            // The jig samples at the wrong rate: framing errors and junk bytes.
+            for slot in &mut buf[..n] {
+                *slot = hw.noise.next_u64() as u8;
             }
-            self.rx_bytes += bytes.len() as u64;
-            if self.board.chain_baud == self.baud {
-                received.push(Received {
-                    at_us: start / 1000,
-                    bytes: bytes.clone(),
-                });
-            } else {
-                // The jig samples at the wrong rate: framing errors and junk bytes.
-                let junk = bytes.iter().map(|_| self.noise.next_u64() as u8).collect();
-                received.push(Received {
-                    at_us: start / 1000,
-                    bytes: junk,
-                });
-            }
-            self.delivered_upto += 1;
         }
-        Ok(())
+        hw.delivered_upto += 1;
+        hw.rx_bytes += n as u64;
+        (n, start / 1000)
     }
 
-    fn measure(&mut self) -> Result<Telemetry, JigError> {
-        let (taps_mv, input_mv, input_ma) = self.board.electrical(self.now);
-        Ok(Telemetry {
-            at_us: self.now / 1000,
-            taps_mv,
-            input_mv,
-            input_ma,
-        })
-    }
-
-    fn read_temperature(&mut self, sensor: &SensorRef) -> Result<f32, JigError> {
-        let index = self
-            .board
-            .sensor_index(sensor.kind, sensor.i2c_address, sensor.via_chip_address)
-            .ok_or_else(|| JigError::NoDevice(describe(sensor)))?;
-        self.board
-            .temperature(index, self.now)
-            .ok_or_else(|| JigError::NoDevice(describe(sensor)))
-    }
-
-    fn read_eeprom(&mut self, offset: u8, len: u8) -> Result<Vec<u8>, JigError> {
-        if !self.board.powered {
-            return Err(JigError::NoDevice("EEPROM (board power is off)".into()));
+    fn mux_select(&mut self, channel: u8) {
+        let mut hw = self.0.borrow_mut();
+        if channel == 0 {
+            hw.sample();
         }
-        let start = usize::from(offset);
-        let end = (start + usize::from(len)).min(256);
-        Ok(self
+        hw.mux = channel;
+    }
+
+    fn adc_uv(&mut self) -> u32 {
+        let hw = self.0.borrow();
+        let tap_mv = hw.taps.get(usize::from(hw.mux)).copied().unwrap_or(0);
+        let pin_uv = u64::from(tap_mv) * 1_000_000 / u64::from(hw.tap_ratio_milli.max(1));
+        (pin_uv as u32) / ADC_STEP_UV * ADC_STEP_UV
+    }
+
+    fn plug_present(&mut self) -> bool {
+        true
+    }
+
+    fn set_led(&mut self, _on: bool) {}
+
+    fn set_fan(&mut self, _percent: u8) {}
+
+    fn asic_sensor(&mut self, via_chip: u8, kind: u8) -> Option<i32> {
+        let mut hw = self.0.borrow_mut();
+        let kind = sensor_kind(kind)?;
+        let i2c = hw
             .board
-            .eeprom
-            .get(start..end)
-            .unwrap_or_default()
-            .to_vec())
+            .profile
+            .sensors
+            .iter()
+            .find(|s| s.kind == kind && s.host_chip.is_some())
+            .and_then(|s| s.i2c_address);
+        let index = hw.board.sensor_index(kind, i2c, Some(via_chip))?;
+        let now = hw.now;
+        hw.board
+            .temperature(index, now)
+            .map(|t| (t * 100.0).round() as i32)
     }
 }
 
-fn describe(sensor: &SensorRef) -> String {
-    match (sensor.i2c_address, sensor.via_chip_address) {
-        (Some(a), None) => format!("{} at I2C 0x{a:02X}", sensor.kind.name()),
-        (Some(a), Some(c)) => format!(
-            "{} at I2C 0x{a:02X} behind chip 0x{c:02X}",
-            sensor.kind.name()
-        ),
-        (None, Some(c)) => format!("{} of chip 0x{c:02X}", sensor.kind.name()),
-        (None, None) => sensor.kind.name().to_owned(),
+fn sensor_kind(code: u8) -> Option<SensorKind> {
+    Some(match code {
+        0 => SensorKind::Lm75a,
+        1 => SensorKind::Tmp75,
+        2 => SensorKind::Tmp451,
+        3 => SensorKind::Nct218,
+        4 => SensorKind::Emc2101,
+        5 => SensorKind::Tmp1075,
+        6 => SensorKind::AsicDiode,
+        _ => return None,
+    })
+}
+
+/// A device on the simulated I2C bus did not acknowledge.
+#[derive(Debug, Clone, Copy)]
+pub struct Nack;
+
+impl embedded_hal::i2c::Error for Nack {
+    fn kind(&self) -> ErrorKind {
+        ErrorKind::NoAcknowledge(NoAcknowledgeSource::Address)
     }
 }
+
+/// The jig's I2C bus: the INA226 power monitor at 0x40, the board EEPROM at 0x50 and the board's
+/// I2C temperature sensors.
+#[derive(Debug)]
+pub struct SimI2c(Shared);
+
+impl ErrorType for SimI2c {
+    type Error = Nack;
+}
+
+impl I2c for SimI2c {
+    fn transaction(&mut self, address: u8, operations: &mut [Operation<'_>]) -> Result<(), Nack> {
+        let mut hw = self.0.borrow_mut();
+        let mut register = 0u8;
+        for op in operations {
+            match op {
+                Operation::Write(bytes) => register = bytes.first().copied().unwrap_or(0),
+                Operation::Read(buf) => {
+                    let value: Vec<u8> = match address {
+                        0x40 => {
+                            if !hw.board.powered {
+                                vec![0, 0]
+                            } else {
+                                hw.sample();
+                                let (mv, ma) = hw.input;
+                                match register {
+                                    0x02 => {
+                                        ((mv * 100 / 125).min(0xFFFF) as u16).to_be_bytes().to_vec()
+                                    }
+                                    // 500 µΩ shunt, 2.5 µV per bit: 0.2 bit per mA.
+                                    0x01 => (((u64::from(ma) / 5).min(32_767)) as i16)
+                                        .to_be_bytes()
+                                        .to_vec(),
+                                    _ => vec![0, 0],
+                                }
+                            }
+                        }
+                        0x50 => {
+                            if !hw.board.powered {
+                                return Err(Nack);
+                            }
+                            hw.board
+                                .eeprom
+                                .iter()
+                                .skip(usize::from(register))
+                                .copied()
+                                .collect()
+                        }
+                        _ => {
+                            let sensor = hw.board.profile.sensors.iter().position(|s| {
+                                s.i2c_address == Some(address) && s.host_chip.is_none()
+                            });
+                            let Some(index) = sensor else {
+                                return Err(Nack);
+                            };
+                            let kind = hw.board.profile.sensors[index].kind;
+                            let now = hw.now;
+                            let Some(t) = hw.board.temperature(index, now) else {
+                                return Err(Nack);
+                            };
+                            match kind {
+                                SensorKind::Lm75a | SensorKind::Tmp75 | SensorKind::Tmp1075 => {
+                                    ((f64::from(t) * 256.0).round() as i16)
+                                        .to_be_bytes()
+                                        .to_vec()
+                                }
+                                _ => vec![(t.round() as i8) as u8],
+                            }
+                        }
+                    };
+                    for (slot, v) in buf
+                        .iter_mut()
+                        .zip(value.into_iter().chain(std::iter::repeat(0xFF)))
+                    {
+                        *slot = v;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The simulated jig: firmware logic, hardware and board, behind a byte stream.
+#[derive(Debug)]
+pub struct SimTransport {
+    firmware: Firmware<SimHal, SimI2c>,
+    hardware: Shared,
+    out: VecDeque<u8>,
+}
+
+impl SimTransport {
+    /// A jig with `board` mounted, at power-on.
+    #[must_use]
+    pub fn new(board: Board) -> Self {
+        let limits = Limits::default();
+        let hardware = Rc::new(RefCell::new(Hardware::new(board, &limits)));
+        let name = concat!("hashbench-sim ", env!("CARGO_PKG_VERSION"));
+        let firmware = Firmware::new(
+            SimHal(hardware.clone()),
+            SimI2c(hardware.clone()),
+            limits,
+            name,
+            true,
+        );
+        Self {
+            firmware,
+            hardware,
+            out: VecDeque::new(),
+        }
+    }
+
+    /// The simulated hardware (tests of the simulator).
+    #[must_use]
+    pub fn hardware(&self) -> std::cell::Ref<'_, Hardware> {
+        self.hardware.borrow()
+    }
+
+    /// The jig time a pending `Sync` waits for.
+    #[must_use]
+    pub fn pending_sync_us(&self) -> Option<u64> {
+        self.firmware.pending_sync()
+    }
+
+    /// Let `us` of jig time pass (the pseudo-terminal server follows the wall clock while the
+    /// host is silent, so the lease runs out as on a real jig).
+    pub fn idle(&mut self, us: u64) {
+        let t = self.hardware.borrow().now + us * 1000;
+        self.hardware.borrow_mut().advance_to(t);
+        self.poll();
+    }
+
+    fn poll(&mut self) {
+        let out = &mut self.out;
+        self.firmware.poll(&mut |b: &[u8]| out.extend(b));
+    }
+
+    /// Run the jig until its pending `Sync` is due, if there is one.
+    pub fn run_pending_sync(&mut self) {
+        if let Some(until) = self.firmware.pending_sync() {
+            self.hardware.borrow_mut().advance_to(until * 1000);
+        }
+        self.poll();
+    }
+}
+
+impl link::Transport for SimTransport {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        let out = &mut self.out;
+        self.firmware
+            .on_host_bytes(bytes, &mut |b: &[u8]| out.extend(b));
+        Ok(())
+    }
+
+    fn read(&mut self, buf: &mut [u8], _timeout: Duration) -> std::io::Result<usize> {
+        if self.out.is_empty() {
+            self.run_pending_sync();
+        }
+        let n = buf.len().min(self.out.len());
+        for (slot, b) in buf.iter_mut().zip(self.out.drain(..n)) {
+            *slot = b;
+        }
+        Ok(n)
+    }
+}
+
+/// A simulated jig as the engine sees it.
+pub type SimJig = link::Client<SimTransport>;
+
+/// Connect to a simulated jig with `board` mounted.
+pub fn connect(board: Board) -> Result<SimJig, diagnosis::JigError> {
+    link::Client::connect(SimTransport::new(board), Duration::from_secs(5))
+}
+
+/// Taps the firmware scans; the board's domains use the first ones.
+pub const TAPS: usize = TAP_CHANNELS;

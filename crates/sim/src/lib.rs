@@ -6,7 +6,8 @@
 //! would and return a golden nonce only if its owning core is alive and the sweep reaches it;
 //! stacked domain voltages; thermal lag; sensors; EEPROM), faults injected by name, and the
 //! simulated jig that puts the board behind the engine's [`diagnosis::jig::Jig`] seam on a
-//! virtual clock. Deterministic per seed.
+//! virtual clock, running the real jig firmware logic (`jig-logic`) on simulated jig hardware.
+//! Deterministic per seed.
 //!
 //! Does not: decide anything about the board (the engine does, from the same bytes and
 //! measurements a real jig gives), touch real hardware, or sleep: time is virtual.
@@ -19,10 +20,14 @@ mod rng;
 
 pub use board::Board;
 pub use fault::{Fault, FaultError};
-pub use jig::SimJig;
+pub use jig::{SimJig, SimTransport};
 
-/// A simulated jig with a `profile` board carrying `faults`, for `seed`.
-#[must_use]
-pub fn simulated(profile: &boards::Profile, faults: &[Fault], seed: u64) -> SimJig {
-    SimJig::new(Board::new(profile, faults, seed))
+/// A simulated jig (the real firmware logic on simulated hardware) with a `profile` board
+/// carrying `faults`, for `seed`, connected through the same client a real jig uses.
+pub fn simulated(
+    profile: &boards::Profile,
+    faults: &[Fault],
+    seed: u64,
+) -> Result<SimJig, diagnosis::JigError> {
+    jig::connect(Board::new(profile, faults, seed))
 }

@@ -17,7 +17,7 @@ fn diagnose(id: &str, faults: &[&str], seed: u64) -> Report {
         .iter()
         .map(|f| sim::Fault::parse(f, &p).unwrap())
         .collect();
-    let mut jig = sim::simulated(&p, &faults, seed);
+    let mut jig = sim::simulated(&p, &faults, seed).unwrap();
     let options = Options {
         baud: None,
         config: Config::default(),
@@ -315,15 +315,26 @@ fn combined_faults_are_each_found() {
         profile("s19jpro").sensors[2].near_chip,
     );
 
-    let r = diagnose(
-        "s21pro",
-        &["short:7", "slowlink:10", "flaky:20", "hot:2"],
-        13,
-    );
+    let r = diagnose("s21pro", &["short:7", "slowlink:10", "flaky:20"], 13);
     check_finding_at_domain(&r, FindingKind::DomainShort, 7);
     check_finding_at_chip(&r, FindingKind::MarginalHighBaud, 10);
     check_finding_at_chip(&r, FindingKind::Intermittent, 20);
+
+    // A chip hot enough to trip the jig stops the run at once: the verdict says why, and
+    // sensors the run never reached are not blamed.
+    let r = diagnose("s21pro", &["hot:2", "dead:30"], 13);
     check_finding_at_chip(&r, FindingKind::Overtemp, 2);
+    assert!(
+        r.aborted.is_none(),
+        "a trip the board caused is a verdict, not a failed run"
+    );
+    assert!(
+        r.findings
+            .iter()
+            .all(|f| f.kind != FindingKind::SensorMissing),
+        "{}",
+        describe(&r)
+    );
 }
 
 #[test]
@@ -338,7 +349,8 @@ fn a_dead_chips_domain_rises_while_the_others_hash() {
     let p = profile("s19jpro");
     let r = diagnose("s19jpro", &["dead:40"], 14);
     let d = p.domain_of(40).unwrap();
-    let preflight = r.telemetry.first().unwrap().domain_mv();
+    let domains = |t: &diagnosis::jig::Telemetry| t.domain_mv()[..p.domains.value].to_vec();
+    let preflight = domains(r.telemetry.first().unwrap());
     let spread = preflight.iter().max().unwrap() - preflight.iter().min().unwrap();
     assert!(spread < 10, "idle domains are balanced: {preflight:?}");
     let during = r
@@ -408,7 +420,7 @@ impl diagnosis::Jig for Unplugged {
 fn a_jig_lost_mid_run_gives_an_aborted_report_and_a_board_left_unpowered() {
     let p = profile("s19jpro");
     let mut jig = Unplugged {
-        inner: sim::simulated(&p, &[], 15),
+        inner: sim::simulated(&p, &[], 15).unwrap(),
         left: 40,
         powered: false,
     };
@@ -439,7 +451,7 @@ fn a_jig_lost_mid_run_gives_an_aborted_report_and_a_board_left_unpowered() {
 #[test]
 fn a_cancelled_run_stops_and_says_so() {
     let p = profile("s19jpro");
-    let mut jig = sim::simulated(&p, &[], 16);
+    let mut jig = sim::simulated(&p, &[], 16).unwrap();
     let options = Options {
         baud: None,
         config: Config::default(),

@@ -299,18 +299,23 @@ impl<H: Hal, I: I2c> Firmware<H, I> {
         }
     }
 
-    fn pull_rx(&mut self) {
+    fn pull_rx(&mut self, out: &mut impl FnMut(&[u8])) {
         let mut buf = [0u8; 256];
         loop {
-            let n = self.hal.uart_read(&mut buf);
+            let (n, at) = self.hal.uart_read(&mut buf);
             if n == 0 {
                 break;
             }
-            let now = self.hal.now_us();
-            if self.rx.is_empty() {
-                self.rx_first_us = now;
+            // Bytes after a quiet gap start a new event, so every event's timestamp is its own;
+            // and a full event's worth goes out at once, so a burst never overflows the buffer.
+            let gap = at.saturating_sub(self.rx_last_us) >= RX_FLUSH_QUIET_US;
+            if !self.rx.is_empty() && (gap || self.rx.len() >= RX_FLUSH_BYTES) {
+                self.flush_rx(out);
             }
-            self.rx_last_us = now;
+            if self.rx.is_empty() {
+                self.rx_first_us = at;
+            }
+            self.rx_last_us = at;
             for &b in buf.get(..n).unwrap_or_default() {
                 if self.rx.push_back(b).is_err() {
                     self.rx_dropped += 1;
@@ -352,7 +357,7 @@ impl<H: Hal, I: I2c> Firmware<H, I> {
     pub fn poll(&mut self, out: &mut impl FnMut(&[u8])) {
         let now = self.hal.now_us();
         self.pump_tx();
-        self.pull_rx();
+        self.pull_rx(out);
         let quiet = now.saturating_sub(self.rx_last_us) >= RX_FLUSH_QUIET_US;
         if self.rx.len() >= RX_FLUSH_BYTES || (!self.rx.is_empty() && quiet) {
             self.flush_rx(out);

@@ -13,8 +13,10 @@ pub trait Hal {
     fn set_baud(&mut self, baud: u32) -> bool;
     /// Queue bytes for the ASIC UART; returns how many were taken.
     fn uart_write(&mut self, bytes: &[u8]) -> usize;
-    /// Take bytes the ASIC UART received; returns how many.
-    fn uart_read(&mut self, buf: &mut [u8]) -> usize;
+    /// Take bytes the ASIC UART received back to back; returns how many, and the jig time the
+    /// first of them arrived (the UART interrupt timestamps them). Bytes after a gap in the line
+    /// may come in the next call.
+    fn uart_read(&mut self, buf: &mut [u8]) -> (usize, u64);
     /// Select a channel of the domain-tap multiplexer.
     fn mux_select(&mut self, channel: u8);
     /// Read the ADC at the multiplexer output, µV at the ADC pin. The taps sit behind a divider

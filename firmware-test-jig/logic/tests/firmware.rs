@@ -58,15 +58,16 @@ impl Hal for MockHal {
         b.to_chain.extend_from_slice(&bytes[..n]);
         n
     }
-    fn uart_read(&mut self, buf: &mut [u8]) -> usize {
+    fn uart_read(&mut self, buf: &mut [u8]) -> (usize, u64) {
         let mut b = self.0.borrow_mut();
         let now = b.now_us;
+        let first = b.from_chain.front().map_or(now, |(t, _)| *t);
         let mut n = 0;
         while n < buf.len() && b.from_chain.front().is_some_and(|(t, _)| *t <= now) {
             buf[n] = b.from_chain.pop_front().unwrap().1;
             n += 1;
         }
-        n
+        (n, first)
     }
     fn mux_select(&mut self, channel: u8) {
         self.0.borrow_mut().mux = channel;
@@ -442,6 +443,11 @@ fn sync_answers_when_the_clock_gets_there_after_the_bytes_before_it() {
     rig.run_for(2_000, 1000);
     assert!(rig.answer(id).starts_with("Synced"));
     let rx_at = rig.seen.iter().position(|s| s.contains("AsicRx")).unwrap();
+    assert_eq!(
+        rig.rx[0],
+        (5_000, vec![0xAA, 0x55]),
+        "the event carries the time the bytes arrived"
+    );
     let synced_at = rig.seen.iter().position(|s| s.contains("Synced")).unwrap();
     assert!(rx_at < synced_at);
 }
@@ -458,4 +464,23 @@ fn garbage_from_the_host_is_dropped_without_harm() {
         protocol: PROTOCOL_VERSION,
     });
     assert!(rig.answer(id).starts_with("Hello"));
+}
+
+#[test]
+fn a_burst_larger_than_the_buffer_is_not_lost_when_polled_late() {
+    let mut rig = Rig::new(Limits::default());
+    rig.send(Request::SetPower { on: true });
+    rig.bench.borrow_mut().bus_mv = 13_400;
+    // 4 KiB of replies arrive while the firmware is busy elsewhere; it polls once, late.
+    let total = 4096usize;
+    {
+        let mut b = rig.bench.borrow_mut();
+        for i in 0..total {
+            b.from_chain.push_back((1_000 + i as u64, (i % 253) as u8));
+        }
+    }
+    rig.run_for(10_000, 10_000);
+    let received: Vec<u8> = rig.rx.iter().flat_map(|(_, b)| b.iter().copied()).collect();
+    assert_eq!(received.len(), total);
+    assert!(!rig.seen.iter().any(|s| s.contains("Overflow")));
 }

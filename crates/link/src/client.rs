@@ -1,0 +1,345 @@
+//! The jig-wire client.
+
+use std::time::{Duration, Instant};
+
+use diagnosis::jig::{Jig, JigError, JigInfo, Received, SensorRef, Telemetry, Trip};
+use jig_wire::frame::{Decoder, MAX_FRAME};
+use jig_wire::{
+    DeviceError, Event, HostFrame, JigFrame, PROTOCOL_VERSION, Request, Response, SensorAddress,
+    TripReason,
+};
+
+/// A byte stream to a jig.
+pub trait Transport {
+    /// Write all of `bytes`.
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<()>;
+    /// Read what is available, waiting at most `timeout`; `Ok(0)` when nothing came.
+    fn read(&mut self, buf: &mut [u8], timeout: Duration) -> std::io::Result<usize>;
+}
+
+/// An owned copy of a response.
+#[derive(Debug, Clone, PartialEq)]
+enum Answer {
+    Hello {
+        protocol: u16,
+        firmware: String,
+        max_baud: u32,
+        simulated: bool,
+    },
+    Ok,
+    Synced,
+    Telemetry(jig_wire::Telemetry),
+    Temperature(i32),
+    Bytes(Vec<u8>),
+    Error(DeviceError),
+}
+
+impl From<&Response<'_>> for Answer {
+    fn from(r: &Response<'_>) -> Self {
+        match r {
+            Response::Hello {
+                protocol,
+                firmware,
+                max_baud,
+                simulated,
+            } => Self::Hello {
+                protocol: *protocol,
+                firmware: (*firmware).to_owned(),
+                max_baud: *max_baud,
+                simulated: *simulated,
+            },
+            Response::Ok => Self::Ok,
+            Response::Synced { .. } => Self::Synced,
+            Response::Telemetry(t) => Self::Telemetry(t.clone()),
+            Response::Temperature { centi_c } => Self::Temperature(*centi_c),
+            Response::Bytes(b) => Self::Bytes(b.to_vec()),
+            Response::Error(e) => Self::Error(*e),
+        }
+    }
+}
+
+/// Counters of the link.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LinkStats {
+    /// Frames dropped by the decoder (bad CRC, garbage).
+    pub dropped_frames: u32,
+    /// Frames that decoded to no message of this protocol.
+    pub unknown_frames: u32,
+    /// Chain bytes the jig lost (its overflow reports).
+    pub jig_overflow_bytes: u32,
+}
+
+/// The host side of a jig connection.
+#[derive(Debug)]
+pub struct Client<T> {
+    transport: T,
+    decoder: Decoder,
+    next_id: u16,
+    timeout: Duration,
+    pending_rx: Vec<Received>,
+    info: Option<JigInfo>,
+    trip: Option<(TripReason, u64)>,
+    unplugged: bool,
+    /// Counters.
+    pub stats: LinkStats,
+    now_us: u64,
+}
+
+fn trip_of(reason: TripReason) -> Trip {
+    match reason {
+        TripReason::LeaseExpired => Trip::LeaseExpired,
+        TripReason::OverCurrent => Trip::OverCurrent,
+        TripReason::OverTemperature => Trip::OverTemperature,
+        TripReason::UnderVoltage => Trip::UnderVoltage,
+    }
+}
+
+fn io(e: &std::io::Error) -> JigError {
+    JigError::Disconnected(e.to_string())
+}
+
+fn device(e: DeviceError) -> JigError {
+    match e {
+        DeviceError::NoDevice => JigError::NoDevice("the device did not answer".into()),
+        DeviceError::VersionMismatch { jig } => JigError::Protocol(format!(
+            "the jig speaks protocol {jig}, this app speaks {PROTOCOL_VERSION}: update the jig firmware (hashbench flash) or the app"
+        )),
+        DeviceError::OutOfRange => JigError::Refused("value out of range".into()),
+        DeviceError::Tripped => JigError::Refused("a safety trip is latched".into()),
+        DeviceError::BadRequest => JigError::Protocol("the jig could not parse a request".into()),
+        DeviceError::Busy => JigError::Refused("the jig's transmit buffer is full".into()),
+    }
+}
+
+impl<T: Transport> Client<T> {
+    /// Connect: handshake and check the protocol version. `timeout` bounds every answer.
+    pub fn connect(transport: T, timeout: Duration) -> Result<Self, JigError> {
+        let mut client = Self {
+            transport,
+            decoder: Decoder::new(),
+            next_id: 0,
+            timeout,
+            pending_rx: Vec::new(),
+            info: None,
+            trip: None,
+            unplugged: false,
+            stats: LinkStats::default(),
+            now_us: 0,
+        };
+        match client.request(Request::Hello {
+            protocol: PROTOCOL_VERSION,
+        })? {
+            Answer::Hello {
+                protocol,
+                firmware,
+                max_baud,
+                simulated,
+            } => {
+                if protocol != PROTOCOL_VERSION {
+                    return Err(device(DeviceError::VersionMismatch { jig: protocol }));
+                }
+                client.info = Some(JigInfo {
+                    firmware,
+                    protocol,
+                    max_baud,
+                    simulated,
+                });
+            }
+            other => {
+                return Err(JigError::Protocol(format!(
+                    "expected a Hello answer, got {other:?}"
+                )));
+            }
+        }
+        Ok(client)
+    }
+
+    /// The transport.
+    pub fn transport(&mut self) -> &mut T {
+        &mut self.transport
+    }
+
+    /// The safety trip the jig reported, if any: (reason, jig time µs).
+    #[must_use]
+    pub fn trip(&self) -> Option<(TripReason, u64)> {
+        self.trip
+    }
+
+    fn handle_event(&mut self, event: &Event<'_>) {
+        match event {
+            Event::AsicRx { at_us, bytes } => self.pending_rx.push(Received {
+                at_us: *at_us,
+                bytes: bytes.to_vec(),
+            }),
+            Event::Trip { reason, at_us } => self.trip = Some((*reason, *at_us)),
+            Event::Plug { present } => self.unplugged = !present,
+            Event::Overflow { dropped } => self.stats.jig_overflow_bytes += dropped,
+        }
+    }
+
+    /// Send `request` and wait for its answer, handling events meanwhile.
+    fn request(&mut self, request: Request<'_>) -> Result<Answer, JigError> {
+        if let Some((reason, _)) = self.trip
+            && !matches!(request, Request::Hello { .. } | Request::SetPower { .. })
+        {
+            return Err(JigError::Tripped(trip_of(reason)));
+        }
+        self.next_id = self.next_id.wrapping_add(1);
+        let id = self.next_id;
+        let mut buf = [0u8; MAX_FRAME];
+        let n = jig_wire::encode(&HostFrame { id, request }, &mut buf)
+            .map_err(|e| JigError::Protocol(e.to_string()))?;
+        self.transport
+            .write(buf.get(..n).unwrap_or_default())
+            .map_err(|e| io(&e))?;
+        let deadline = Instant::now() + self.timeout;
+        let mut chunk = [0u8; 4096];
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(JigError::Timeout {
+                    after_ms: self.timeout.as_millis() as u64,
+                });
+            }
+            let got = self.transport.read(&mut chunk, left).map_err(|e| io(&e))?;
+            let mut answer = None;
+            let mut frames: Vec<Vec<u8>> = Vec::new();
+            let mut dropped = 0;
+            self.decoder
+                .feed(chunk.get(..got).unwrap_or_default(), |r| match r {
+                    Ok(payload) => frames.push(payload.to_vec()),
+                    Err(_) => dropped += 1,
+                });
+            self.stats.dropped_frames += dropped;
+            for payload in frames {
+                match jig_wire::decode::<JigFrame<'_>>(&payload) {
+                    Ok(JigFrame::Response {
+                        id: got_id,
+                        response,
+                    }) if got_id == id => answer = Some(Answer::from(&response)),
+                    Ok(JigFrame::Response { .. }) => {}
+                    Ok(JigFrame::Event(event)) => self.handle_event(&event),
+                    Err(_) => self.stats.unknown_frames += 1,
+                }
+            }
+            if let Some(answer) = answer {
+                return match answer {
+                    Answer::Error(e) => Err(device(e)),
+                    other => Ok(other),
+                };
+            }
+        }
+    }
+
+    fn expect_ok(&mut self, request: Request<'_>) -> Result<(), JigError> {
+        match self.request(request)? {
+            Answer::Ok => Ok(()),
+            other => Err(JigError::Protocol(format!("expected Ok, got {other:?}"))),
+        }
+    }
+}
+
+impl<T: Transport> Jig for Client<T> {
+    fn info(&mut self) -> Result<JigInfo, JigError> {
+        self.info
+            .clone()
+            .ok_or_else(|| JigError::Protocol("no handshake yet".into()))
+    }
+
+    fn now_us(&mut self) -> Result<u64, JigError> {
+        Ok(self.now_us)
+    }
+
+    fn set_power(&mut self, on: bool) -> Result<(), JigError> {
+        if on {
+            self.trip = None;
+        }
+        self.expect_ok(Request::SetPower { on })
+    }
+
+    fn set_reset(&mut self, asserted: bool) -> Result<(), JigError> {
+        self.expect_ok(Request::SetReset { asserted })
+    }
+
+    fn set_baud(&mut self, baud: u32) -> Result<(), JigError> {
+        self.expect_ok(Request::SetBaud { baud })
+    }
+
+    fn send(&mut self, bytes: &[u8]) -> Result<(), JigError> {
+        for chunk in bytes.chunks(jig_wire::MAX_ASIC_BYTES) {
+            self.expect_ok(Request::AsicSend { bytes: chunk })?;
+        }
+        Ok(())
+    }
+
+    fn wait_until(&mut self, t_us: u64, received: &mut Vec<Received>) -> Result<(), JigError> {
+        match self.request(Request::Sync { until_us: t_us })? {
+            Answer::Synced => {
+                self.now_us = self.now_us.max(t_us);
+                received.append(&mut self.pending_rx);
+                if self.unplugged {
+                    return Err(JigError::Disconnected(
+                        "the board was unplugged from the jig".into(),
+                    ));
+                }
+                match self.trip {
+                    Some((reason, _)) => Err(JigError::Tripped(trip_of(reason))),
+                    None => Ok(()),
+                }
+            }
+            other => Err(JigError::Protocol(format!(
+                "expected Synced, got {other:?}"
+            ))),
+        }
+    }
+
+    fn measure(&mut self) -> Result<Telemetry, JigError> {
+        match self.request(Request::Measure)? {
+            Answer::Telemetry(t) => Ok(Telemetry {
+                at_us: t.at_us,
+                taps_mv: t.taps_mv.iter().map(|&v| u32::from(v)).collect(),
+                input_mv: t.input_mv,
+                input_ma: t.input_ma,
+            }),
+            other => Err(JigError::Protocol(format!(
+                "expected Telemetry, got {other:?}"
+            ))),
+        }
+    }
+
+    fn read_temperature(&mut self, sensor: &SensorRef) -> Result<f32, JigError> {
+        let address = SensorAddress {
+            kind: sensor_kind_code(sensor.kind),
+            i2c_address: sensor.i2c_address,
+            via_chip: sensor.via_chip_address,
+        };
+        match self.request(Request::ReadTemperature { sensor: address })? {
+            Answer::Temperature(centi) => Ok(centi as f32 / 100.0),
+            other => Err(JigError::Protocol(format!(
+                "expected a temperature, got {other:?}"
+            ))),
+        }
+    }
+
+    fn read_eeprom(&mut self, offset: u8, len: u8) -> Result<Vec<u8>, JigError> {
+        match self.request(Request::ReadEeprom { offset, len })? {
+            Answer::Bytes(b) => Ok(b),
+            other => Err(JigError::Protocol(format!("expected bytes, got {other:?}"))),
+        }
+    }
+}
+
+/// The wire code of a sensor part (see `jig_wire::SensorAddress::kind`).
+#[must_use]
+pub fn sensor_kind_code(kind: boards::SensorKind) -> u8 {
+    use boards::SensorKind as K;
+    match kind {
+        K::Lm75a => 0,
+        K::Tmp75 => 1,
+        K::Tmp451 => 2,
+        K::Nct218 => 3,
+        K::Emc2101 => 4,
+        K::Tmp1075 => 5,
+        K::AsicDiode => 6,
+    }
+}
