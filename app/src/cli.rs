@@ -30,6 +30,10 @@ pub enum Command {
     Diagnose(DiagnoseArgs),
     /// Measure the performance goals and print them against their bounds.
     Bench(BenchArgs),
+    /// Serve a simulated jig with a board on a pseudo-terminal, until interrupted.
+    Sim(SimArgs),
+    /// List serial ports and say which are jigs.
+    Ports(PortsArgs),
 }
 
 /// Chip families, as named on the command line.
@@ -110,8 +114,14 @@ pub struct ProfilesArgs {
 #[derive(Debug, Args)]
 pub struct DiagnoseArgs {
     /// Diagnose a simulated board of this profile (see `hashbench profiles`).
-    #[arg(long, value_name = "PROFILE")]
+    #[arg(long, value_name = "PROFILE", conflicts_with = "port")]
     pub sim: Option<String>,
+    /// Diagnose the board on the jig at this serial port (see `hashbench ports`).
+    #[arg(long, value_name = "PATH")]
+    pub port: Option<String>,
+    /// The board's profile, when diagnosing through --port (default: read from the board's EEPROM).
+    #[arg(long, value_name = "PROFILE", requires = "port")]
+    pub model: Option<String>,
     /// Inject a fault into the simulated board (repeatable): dead:K, break:K, weak:K:PCT,
     /// hwerr:K:PCT, short:D, sensor:S, wrongid:K, flaky:K, slowlink:K, hot:K (0-based).
     #[arg(long, value_name = "SPEC")]
@@ -136,4 +146,26 @@ pub struct BenchArgs {
     /// Nonces for the host-cost measurement.
     #[arg(long, default_value_t = 200_000)]
     pub nonces: usize,
+}
+
+/// Arguments of `hashbench sim`.
+#[derive(Debug, Args)]
+pub struct SimArgs {
+    /// Board profile of the simulated board.
+    #[arg(long, value_name = "PROFILE")]
+    pub model: String,
+    /// Inject a fault (repeatable), as for `diagnose --fault`.
+    #[arg(long, value_name = "SPEC")]
+    pub fault: Vec<String>,
+    /// Seed of the simulated board.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+}
+
+/// Arguments of `hashbench ports`.
+#[derive(Debug, Args)]
+pub struct PortsArgs {
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
 }

@@ -73,20 +73,78 @@ pub fn exit_code(report: &Report) -> u8 {
     }
 }
 
+/// How long the jig may take to answer any request.
+const JIG_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// Connect to the jig at `path`: open the port and shake hands.
+pub fn connect(path: &str) -> Result<link::Client<link::SerialTransport>, CouldNotRun> {
+    let transport = link::SerialTransport::open(path)
+        .map_err(|e| CouldNotRun(format!("cannot open the jig port: {e}")))?;
+    link::Client::connect(transport, JIG_TIMEOUT)
+        .map_err(|e| CouldNotRun(format!("{path} does not answer as a Hashbench jig: {e}")))
+}
+
+/// The profile of the board on `jig`: `--model`, or what its EEPROM says.
+fn board_profile<'c>(
+    catalog: &'c Catalog,
+    jig: &mut dyn diagnosis::Jig,
+    model: Option<&str>,
+) -> Result<&'c Profile, CouldNotRun> {
+    if let Some(id) = model {
+        return profile(catalog, id);
+    }
+    let failed = |e: diagnosis::JigError| CouldNotRun(format!("reading the board EEPROM: {e}"));
+    jig.set_power(true).map_err(failed)?;
+    let bytes = jig.read_eeprom(0, 48);
+    jig.set_power(false).map_err(failed)?;
+    let identity = diagnosis::engine::parse_eeprom(&bytes.map_err(failed)?);
+    let by_model = identity.model.as_deref().and_then(|m| catalog.get(m));
+    let by_code = identity.board_code.as_deref().and_then(|code| {
+        catalog
+            .iter()
+            .find(|p| p.board_codes.value.iter().any(|c| c == code))
+    });
+    by_model.or(by_code).ok_or_else(|| {
+        CouldNotRun(format!("the board's EEPROM does not say which board it is (board code {:?}); give --model <profile>", identity.board_code))
+    })
+}
+
+/// Diagnose the board on the jig at `path`.
+pub fn on_port<'c>(
+    catalog: &'c Catalog,
+    args: &DiagnoseArgs,
+    path: &str,
+) -> Result<(Report, &'c Profile), CouldNotRun> {
+    let mut jig = connect(path)?;
+    let profile = board_profile(catalog, &mut jig, args.model.as_deref())?;
+    let options = Options {
+        baud: args.baud,
+        config: Config::default(),
+        app_version: env!("CARGO_PKG_VERSION").to_owned(),
+        seed: None,
+    };
+    Ok((
+        diagnosis::run(&mut jig, profile, &options, &mut |_| {}, &|| false),
+        profile,
+    ))
+}
+
 /// The `diagnose` command.
 pub fn run(
     catalog: &Catalog,
     args: &DiagnoseArgs,
     out: &mut dyn Write,
 ) -> anyhow::Result<ExitCode> {
-    let Some(id) = &args.sim else {
-        return Err(CouldNotRun(
-            "say which board to diagnose: --sim <profile> (a real jig comes with --port)".into(),
-        )
-        .into());
+    let (report, profile) = match (&args.sim, &args.port) {
+        (Some(id), _) => (simulate(catalog, args, id)?, profile(catalog, id)?),
+        (None, Some(path)) => on_port(catalog, args, path)?,
+        (None, None) => {
+            return Err(CouldNotRun(
+                "say which board to diagnose: --sim <profile> or --port <path>".into(),
+            )
+            .into());
+        }
     };
-    let report = simulate(catalog, args, id)?;
-    let profile = profile(catalog, id)?;
     if args.json {
         serde_json::to_writer(&mut *out, &report).context("writing JSON")?;
         writeln!(out).context("writing JSON")?;

@@ -12,6 +12,7 @@ pub mod decode;
 pub mod diagnose;
 pub mod hex;
 pub mod profiles;
+pub mod serve;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -40,6 +41,8 @@ pub fn run(cli: cli::Cli, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
         Some(cli::Command::Profiles(args)) => profiles::run(&catalog()?, &args, out)?,
         Some(cli::Command::Diagnose(args)) => return diagnose::run(&catalog()?, &args, out),
         Some(cli::Command::Bench(args)) => bench::run(&catalog()?, &args, out)?,
+        Some(cli::Command::Sim(args)) => serve::run(&catalog()?, &args, out)?,
+        Some(cli::Command::Ports(args)) => serve::ports(&args, out)?,
         None => {
             use clap::CommandFactory;
             let help = cli::Cli::command().render_help();

@@ -419,7 +419,7 @@ impl Engine<'_, '_> {
             })
             .collect();
         self.learned.sensors_asked = vec![false; self.profile.sensors.len()];
-        self.board = match self.wire.jig().read_eeprom(0, 32) {
+        self.board = match self.wire.jig().read_eeprom(0, 48) {
             Ok(bytes) => parse_eeprom(&bytes),
             Err(JigError::NoDevice(_)) => BoardIdentity::default(),
             Err(e) => return Err(e.into()),
@@ -1220,8 +1220,10 @@ fn job_ids(family: Family) -> Vec<u8> {
 }
 
 /// Read the board identity from the EEPROM. The simulated board's layout is `HB`, version,
-/// serial (16 bytes), board code (8 bytes); an unknown layout gives no identity.
-fn parse_eeprom(bytes: &[u8]) -> BoardIdentity {
+/// serial (16 bytes), board code (8 bytes), profile id (16 bytes); an unknown layout gives no
+/// identity.
+#[must_use]
+pub fn parse_eeprom(bytes: &[u8]) -> BoardIdentity {
     let text = |range: std::ops::Range<usize>| {
         bytes
             .get(range)
@@ -1239,5 +1241,6 @@ fn parse_eeprom(bytes: &[u8]) -> BoardIdentity {
     BoardIdentity {
         serial: text(3..19),
         board_code: text(19..27),
+        model: text(27..43),
     }
 }

@@ -218,6 +218,8 @@ pub struct BoardIdentity {
     pub serial: Option<String>,
     /// Board code.
     pub board_code: Option<String>,
+    /// Hashbench profile id, where the EEPROM layout records one.
+    pub model: Option<String>,
 }
 
 /// The whole result of one diagnosis.

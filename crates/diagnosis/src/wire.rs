@@ -129,7 +129,8 @@ impl<'j> Wire<'j> {
         let t_us = t_us.max(self.now_us);
         self.received.clear();
         self.jig.wait_until(t_us, &mut self.received)?;
-        self.now_us = t_us;
+        // The jig's clock is the only clock: it may have gone past `t_us`.
+        self.now_us = self.jig.now_us()?.max(t_us);
         let mut out = Vec::new();
         let family = self.family;
         let stats = &mut self.stats;

@@ -27,7 +27,7 @@ enum Answer {
         simulated: bool,
     },
     Ok,
-    Synced,
+    Synced(u64),
     Telemetry(jig_wire::Telemetry),
     Temperature(i32),
     Bytes(Vec<u8>),
@@ -49,7 +49,7 @@ impl From<&Response<'_>> for Answer {
                 simulated: *simulated,
             },
             Response::Ok => Self::Ok,
-            Response::Synced { .. } => Self::Synced,
+            Response::Synced { now_us } => Self::Synced(*now_us),
             Response::Telemetry(t) => Self::Telemetry(t.clone()),
             Response::Temperature { centi_c } => Self::Temperature(*centi_c),
             Response::Bytes(b) => Self::Bytes(b.to_vec()),
@@ -274,8 +274,9 @@ impl<T: Transport> Jig for Client<T> {
 
     fn wait_until(&mut self, t_us: u64, received: &mut Vec<Received>) -> Result<(), JigError> {
         match self.request(Request::Sync { until_us: t_us })? {
-            Answer::Synced => {
-                self.now_us = self.now_us.max(t_us);
+            Answer::Synced(jig_now) => {
+                // The jig answers once its clock passed `t_us`; a real jig may be a little later.
+                self.now_us = self.now_us.max(t_us).max(jig_now);
                 received.append(&mut self.pending_rx);
                 if self.unplugged {
                     return Err(JigError::Disconnected(

@@ -616,7 +616,8 @@ fn framer_base(framer: &Framer, just_fed: usize) -> u64 {
 }
 
 /// The simulated board's EEPROM, in a layout of our own ([I]: the real Bitmain EEPROM format is
-/// not in the facts file): `HB`, version 1, serial (16 bytes ASCII, NUL padded), board code (8).
+/// not in the facts file): `HB`, version 1, serial (16 bytes ASCII, NUL padded), board code (8),
+/// Hashbench profile id (16).
 pub const EEPROM_MAGIC: [u8; 2] = *b"HB";
 
 fn write_eeprom(eeprom: &mut [u8; 256], profile: &Profile, seed: u64) {

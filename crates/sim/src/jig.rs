@@ -393,3 +393,60 @@ pub fn connect(board: Board) -> Result<SimJig, diagnosis::JigError> {
 
 /// Taps the firmware scans; the board's domains use the first ones.
 pub const TAPS: usize = TAP_CHANNELS;
+
+/// How long the host may be silent before the served jig's clock follows the wall clock.
+const IDLE_AFTER: Duration = Duration::from_millis(50);
+
+/// Serve a simulated jig with `board` mounted on a new pseudo-terminal. `on_ready` gets the path
+/// a client opens (e.g. `/dev/pts/7`); then this runs until the process ends. The jig's clock is
+/// virtual: it jumps to each `Sync` the host asks for, and while the host is silent it follows
+/// the wall clock, so a host that stops talking sees the lease expire as on a real jig.
+pub fn serve(board: Board, on_ready: impl FnOnce(&str)) -> std::io::Result<()> {
+    use std::io::{Read, Write};
+    use std::time::Instant;
+
+    use link::Transport;
+
+    let (mut master, slave) = serialport::TTYPort::pair().map_err(std::io::Error::other)?;
+    let path = serialport::SerialPort::name(&slave).unwrap_or_default();
+    serialport::SerialPort::set_timeout(&mut master, Duration::from_millis(5))
+        .map_err(std::io::Error::other)?;
+    let mut jig = SimTransport::new(board);
+    on_ready(&path);
+    let mut buf = [0u8; 4096];
+    let mut last_heard = Instant::now();
+    let mut last_tick = Instant::now();
+    loop {
+        match master.read(&mut buf) {
+            Ok(0) => {}
+            Ok(n) => {
+                jig.write(buf.get(..n).unwrap_or_default())?;
+                last_heard = Instant::now();
+            }
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::TimedOut
+                        | std::io::ErrorKind::WouldBlock
+                        | std::io::ErrorKind::Interrupted
+                ) => {}
+            // EIO: no client has the terminal open; wait for one.
+            Err(e) if e.raw_os_error() == Some(5) => std::thread::sleep(Duration::from_millis(20)),
+            Err(e) => return Err(e),
+        }
+        let now = Instant::now();
+        if jig.pending_sync_us().is_none() && now.duration_since(last_heard) > IDLE_AFTER {
+            jig.idle(now.duration_since(last_tick).as_micros() as u64);
+        }
+        last_tick = now;
+        loop {
+            let n = jig.read(&mut buf, Duration::ZERO)?;
+            if n == 0 {
+                break;
+            }
+            master.write_all(buf.get(..n).unwrap_or_default())?;
+        }
+        // Keep the client's end alive.
+        let _ = &slave;
+    }
+}

@@ -20,7 +20,7 @@ mod rng;
 
 pub use board::Board;
 pub use fault::{Fault, FaultError};
-pub use jig::{SimJig, SimTransport};
+pub use jig::{SimJig, SimTransport, serve};
 
 /// A simulated jig (the real firmware logic on simulated hardware) with a `profile` board
 /// carrying `faults`, for `seed`, connected through the same client a real jig uses.

@@ -1,0 +1,80 @@
+//! `hashbench sim` (a simulated jig on a pseudo-terminal) and `hashbench ports`.
+
+use std::io::Write;
+
+use anyhow::Context;
+use boards::Catalog;
+use link::ports::PortKind;
+
+use crate::cli::{PortsArgs, SimArgs};
+use crate::diagnose::{CouldNotRun, profile};
+
+/// The `sim` command: print the pseudo-terminal's path, then serve until the process ends.
+pub fn run(catalog: &Catalog, args: &SimArgs, out: &mut dyn Write) -> anyhow::Result<()> {
+    let profile = profile(catalog, &args.model)?;
+    let faults = args
+        .fault
+        .iter()
+        .map(|spec| sim::Fault::parse(spec, profile))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| CouldNotRun(e.to_string()))?;
+    let board = sim::Board::new(profile, &faults, args.seed);
+    let mut ready_error = None;
+    sim::serve(board, |path| {
+        let faults: Vec<String> = faults.iter().map(ToString::to_string).collect();
+        let line = format!(
+            "{path}\nA simulated jig with a {} ({}{}) is serving on {path}.\nDiagnose it with: hashbench diagnose --port {path}\nStop with Ctrl-C.",
+            profile.name,
+            profile.id,
+            if faults.is_empty() { String::new() } else { format!(", faults {}", faults.join(" ")) }
+        );
+        if let Err(e) = writeln!(out, "{line}").and_then(|()| out.flush()) {
+            ready_error = Some(e);
+        }
+    })
+    .context("serving the simulated jig")?;
+    if let Some(e) = ready_error {
+        return Err(e).context("printing the port path");
+    }
+    Ok(())
+}
+
+/// The `ports` command.
+pub fn ports(args: &PortsArgs, out: &mut dyn Write) -> anyhow::Result<()> {
+    let ports = link::ports::list().context("listing serial ports")?;
+    if args.json {
+        let list: Vec<serde_json::Value> = ports
+            .iter()
+            .map(|p| {
+                let (kind, vid, pid, product) = match &p.kind {
+                    PortKind::Jig => ("jig", None, None, None),
+                    PortKind::OtherUsb { vid, pid, product } => ("usb", Some(*vid), Some(*pid), product.clone()),
+                    PortKind::Other => ("other", None, None, None),
+                };
+                serde_json::json!({ "path": p.path, "kind": kind, "vid": vid, "pid": pid, "product": product })
+            })
+            .collect();
+        serde_json::to_writer(&mut *out, &serde_json::json!({ "ports": list }))
+            .context("writing JSON")?;
+        writeln!(out).context("writing JSON")?;
+        return Ok(());
+    }
+    if ports.is_empty() {
+        writeln!(out, "No serial ports. Plug in the jig (USB), or run a simulated one: hashbench sim --model s19jpro")
+            .context("writing")?;
+    }
+    for p in &ports {
+        let what = match &p.kind {
+            PortKind::Jig => "Hashbench jig".to_owned(),
+            PortKind::OtherUsb { vid, pid, product } => {
+                format!(
+                    "USB {vid:04x}:{pid:04x} {}",
+                    product.as_deref().unwrap_or("")
+                )
+            }
+            PortKind::Other => "not USB".to_owned(),
+        };
+        writeln!(out, "{:<24} {what}", p.path).context("writing")?;
+    }
+    Ok(())
+}

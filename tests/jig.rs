@@ -1,0 +1,147 @@
+//! The jig path end to end: a simulated jig served on a pseudo-terminal by `hashbench sim`, and
+//! `hashbench diagnose --port` talking to it through the real serial code.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // Fine for tests: a failure is the report.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::Duration;
+
+use diagnosis::Jig;
+use serde_json::Value;
+
+fn hashbench(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_hashbench"))
+        .env(
+            "XDG_CONFIG_HOME",
+            std::env::temp_dir().join("hashbench-cli-tests-no-config"),
+        )
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+/// A running `hashbench sim`, killed when dropped.
+struct Served {
+    child: Child,
+    path: String,
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn serve(args: &[&str]) -> Served {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_hashbench"))
+        .arg("sim")
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let path = line.trim().to_owned();
+    assert!(path.starts_with("/dev/"), "sim printed `{path}`");
+    Served { child, path }
+}
+
+fn json(out: &Output) -> Value {
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)))
+}
+
+#[test]
+fn a_diagnosis_through_the_port_matches_the_in_process_one() {
+    let served = serve(&["--model", "s19jpro", "--fault", "dead:5"]);
+    let port = hashbench(&["diagnose", "--port", &served.path, "--json"]);
+    let direct = hashbench(&[
+        "diagnose", "--sim", "s19jpro", "--fault", "dead:5", "--json",
+    ]);
+    assert_eq!(
+        port.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&port.stderr)
+    );
+    assert_eq!(direct.status.code(), Some(1));
+    let (a, b) = (json(&port), json(&direct));
+    assert_eq!(a["verdict"], b["verdict"]);
+    assert_eq!(
+        a["model"], "s19jpro",
+        "the board was identified from its EEPROM"
+    );
+    let states = |v: &Value| {
+        v["chips"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["state"].clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(states(&a), states(&b));
+    assert_eq!(a["findings"], b["findings"]);
+    assert_eq!(a["timing"]["wire_bytes"], b["timing"]["wire_bytes"]);
+    assert!(
+        a["provenance"]["jig_firmware"]
+            .as_str()
+            .unwrap()
+            .starts_with("hashbench-sim")
+    );
+}
+
+#[test]
+fn a_port_that_is_no_jig_is_refused_with_exit_code_3() {
+    // A terminal pair with nothing answering at the other end.
+    let (_master, slave) = serialport::TTYPort::pair().unwrap();
+    let path = serialport::SerialPort::name(&slave).unwrap();
+    let out = hashbench(&["diagnose", "--port", &path, "--model", "s19jpro"]);
+    assert_eq!(out.status.code(), Some(3));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("does not answer as a Hashbench jig"),
+        "{stderr}"
+    );
+    let out = hashbench(&[
+        "diagnose",
+        "--port",
+        "/dev/hashbench-no-such-port",
+        "--model",
+        "s19jpro",
+    ]);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot open the jig port"));
+}
+
+#[test]
+fn a_silent_host_loses_the_lease_and_is_told_why_on_reconnect() {
+    let served = serve(&["--model", "bitaxe-gamma"]);
+    let open = || {
+        link::Client::connect(
+            link::SerialTransport::open(&served.path).unwrap(),
+            Duration::from_secs(3),
+        )
+        .unwrap()
+    };
+    let mut jig = open();
+    jig.set_power(true).unwrap();
+    let t = jig.now_us().unwrap();
+    let mut rx = Vec::new();
+    jig.wait_until(t + 10_000, &mut rx).unwrap();
+    // The host stalls for longer than the 1 s lease.
+    std::thread::sleep(Duration::from_millis(1600));
+    drop(jig);
+    let mut again = open();
+    assert_eq!(
+        again.trip().map(|(reason, _)| reason),
+        Some(jig_wire::TripReason::LeaseExpired)
+    );
+    let t = again.now_us().unwrap();
+    let err = again.wait_until(t + 1000, &mut rx).unwrap_err();
+    assert!(err.to_string().contains("lease"), "{err}");
+}
