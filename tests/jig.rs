@@ -145,3 +145,18 @@ fn a_silent_host_loses_the_lease_and_is_told_why_on_reconnect() {
     let err = again.wait_until(t + 1000, &mut rx).unwrap_err();
     assert!(err.to_string().contains("lease"), "{err}");
 }
+
+#[test]
+fn ports_probe_finds_a_jig_that_is_not_a_usb_device() {
+    let served = serve(&["--model", "bitaxe-hex"]);
+    let listed = hashbench(&["ports", "--json"]);
+    assert!(listed.status.success());
+    // A pseudo-terminal is not listed by USB ids; probing it directly answers the handshake.
+    let firmware = hashbench::serve::probe(&served.path).expect("the simulated jig answers");
+    assert!(firmware.starts_with("hashbench-sim"), "{firmware}");
+    let (_master, slave) = serialport::TTYPort::pair().unwrap();
+    assert_eq!(
+        hashbench::serve::probe(&serialport::SerialPort::name(&slave).unwrap()),
+        None
+    );
+}

@@ -168,4 +168,8 @@ pub struct PortsArgs {
     /// Print JSON instead of a table.
     #[arg(long)]
     pub json: bool,
+    /// Also try a handshake on ports not recognised as jigs (a jig with other USB ids, or one
+    /// behind a USB-serial adapter). Writes a few bytes to each such port.
+    #[arg(long)]
+    pub probe: bool,
 }

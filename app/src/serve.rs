@@ -39,19 +39,50 @@ pub fn run(catalog: &Catalog, args: &SimArgs, out: &mut dyn Write) -> anyhow::Re
     Ok(())
 }
 
+/// Whether the device at `path` answers the jig handshake, and with which firmware.
+#[must_use]
+pub fn probe(path: &str) -> Option<String> {
+    let transport = link::SerialTransport::open(path).ok()?;
+    let mut client =
+        link::Client::connect(transport, std::time::Duration::from_millis(300)).ok()?;
+    diagnosis::Jig::info(&mut client).ok().map(|i| i.firmware)
+}
+
 /// The `ports` command.
 pub fn ports(args: &PortsArgs, out: &mut dyn Write) -> anyhow::Result<()> {
-    let ports = link::ports::list().context("listing serial ports")?;
+    let mut ports = link::ports::list().context("listing serial ports")?;
+    let mut answered: Vec<(String, String)> = Vec::new();
+    if args.probe {
+        for p in &mut ports {
+            if p.kind != PortKind::Jig
+                && let Some(firmware) = probe(&p.path)
+            {
+                answered.push((p.path.clone(), firmware));
+                p.kind = PortKind::Jig;
+            }
+        }
+    }
+    let firmware_of = |path: &str| {
+        answered
+            .iter()
+            .find(|(p, _)| p == path)
+            .map(|(_, f)| f.clone())
+    };
     if args.json {
         let list: Vec<serde_json::Value> = ports
             .iter()
             .map(|p| {
                 let (kind, vid, pid, product) = match &p.kind {
                     PortKind::Jig => ("jig", None, None, None),
-                    PortKind::OtherUsb { vid, pid, product } => ("usb", Some(*vid), Some(*pid), product.clone()),
+                    PortKind::OtherUsb { vid, pid, product } => {
+                        ("usb", Some(*vid), Some(*pid), product.clone())
+                    }
                     PortKind::Other => ("other", None, None, None),
                 };
-                serde_json::json!({ "path": p.path, "kind": kind, "vid": vid, "pid": pid, "product": product })
+                serde_json::json!({
+                    "path": p.path, "kind": kind, "vid": vid, "pid": pid, "product": product,
+                    "answered_handshake": firmware_of(&p.path),
+                })
             })
             .collect();
         serde_json::to_writer(&mut *out, &serde_json::json!({ "ports": list }))
@@ -65,7 +96,10 @@ pub fn ports(args: &PortsArgs, out: &mut dyn Write) -> anyhow::Result<()> {
     }
     for p in &ports {
         let what = match &p.kind {
-            PortKind::Jig => "Hashbench jig".to_owned(),
+            PortKind::Jig => match firmware_of(&p.path) {
+                Some(firmware) => format!("Hashbench jig (answered the handshake: {firmware})"),
+                None => "Hashbench jig".to_owned(),
+            },
             PortKind::OtherUsb { vid, pid, product } => {
                 format!(
                     "USB {vid:04x}:{pid:04x} {}",
