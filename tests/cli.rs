@@ -2,28 +2,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // Fine for tests: a failure is the report.
 
-use std::path::PathBuf;
-use std::process::{Command, Output};
+mod common;
+
+use common::{fixture, hashbench};
 
 use serde_json::Value;
-
-fn fixture(path: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../fixtures")
-        .join(path)
-}
-
-fn hashbench(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_hashbench"))
-        // An empty override directory, so the user's own profiles never change a test.
-        .env(
-            "XDG_CONFIG_HOME",
-            std::env::temp_dir().join("hashbench-cli-tests-no-config"),
-        )
-        .args(args)
-        .output()
-        .unwrap()
-}
 
 /// The command succeeds and prints one JSON document; return it.
 fn json(args: &[&str]) -> Value {

@@ -2,21 +2,13 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // Fine for tests: a failure is the report.
 
+mod common;
+
+use common::hashbench;
+
 use std::collections::BTreeSet;
-use std::process::{Command, Output};
 
 use serde_json::Value;
-
-fn hashbench(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_hashbench"))
-        .env(
-            "XDG_CONFIG_HOME",
-            std::env::temp_dir().join("hashbench-cli-tests-no-config"),
-        )
-        .args(args)
-        .output()
-        .unwrap()
-}
 
 /// Run `diagnose --json` with `args`, check the exit code, return the object.
 fn diagnose_json(args: &[&str], code: i32) -> Value {

@@ -3,23 +3,16 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // Fine for tests: a failure is the report.
 
+mod common;
+
+use common::hashbench;
+
 use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Output, Stdio};
 use std::time::Duration;
 
 use diagnosis::Jig;
 use serde_json::Value;
-
-fn hashbench(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_hashbench"))
-        .env(
-            "XDG_CONFIG_HOME",
-            std::env::temp_dir().join("hashbench-cli-tests-no-config"),
-        )
-        .args(args)
-        .output()
-        .unwrap()
-}
 
 /// A running `hashbench sim`, killed when dropped.
 struct Served {
@@ -35,7 +28,7 @@ impl Drop for Served {
 }
 
 fn serve(args: &[&str]) -> Served {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_hashbench"))
+    let mut child = common::command()
         .arg("sim")
         .args(args)
         .stdout(Stdio::piped())

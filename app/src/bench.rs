@@ -9,7 +9,6 @@ use anyhow::Context;
 use bm13xx::framer::{Event, Framer};
 use bm13xx::{Family, Reply};
 use boards::Catalog;
-use diagnosis::{Config, Options};
 use patterns::{ChainSetup, HeaderSet, NonceVerdict, PatternPool, SliceRule};
 
 use crate::cli::BenchArgs;
@@ -37,20 +36,7 @@ impl Measure {
 
 fn simulated(catalog: &Catalog, id: &str, baud: Option<u32>) -> anyhow::Result<diagnosis::Report> {
     let profile = catalog.get(id).with_context(|| format!("profile {id}"))?;
-    let mut jig = sim::simulated(profile, &[], 1)?;
-    let options = Options {
-        baud,
-        config: Config::default(),
-        app_version: env!("CARGO_PKG_VERSION").into(),
-        seed: Some(1),
-    };
-    Ok(diagnosis::run(
-        &mut jig,
-        profile,
-        &options,
-        &mut |_| {},
-        &|| false,
-    ))
+    Ok(crate::diagnose::simulate_board(profile, &[], 1, baud)?)
 }
 
 /// Time-to-verdict of the pattern test against its wire bound, on a healthy S19j Pro.

@@ -34,22 +34,29 @@ pub fn profile<'c>(catalog: &'c Catalog, id: &str) -> Result<&'c Profile, CouldN
     })
 }
 
-/// Run a simulated diagnosis as asked by `args`.
-pub fn simulate(catalog: &Catalog, args: &DiagnoseArgs, id: &str) -> Result<Report, CouldNotRun> {
-    let profile = profile(catalog, id)?;
-    let faults = args
-        .fault
+/// Parse fault specs for `profile`.
+pub fn faults(profile: &Profile, specs: &[String]) -> Result<Vec<sim::Fault>, CouldNotRun> {
+    specs
         .iter()
         .map(|spec| sim::Fault::parse(spec, profile))
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| CouldNotRun(e.to_string()))?;
-    let mut jig = sim::simulated(profile, &faults, args.seed)
+        .map_err(|e| CouldNotRun(e.to_string()))
+}
+
+/// Diagnose a simulated `profile` board with `faults`, for `seed`, at `baud`.
+pub fn simulate_board(
+    profile: &Profile,
+    faults: &[sim::Fault],
+    seed: u64,
+    baud: Option<u32>,
+) -> Result<Report, CouldNotRun> {
+    let mut jig = sim::simulated(profile, faults, seed)
         .map_err(|e| CouldNotRun(format!("simulated jig: {e}")))?;
     let options = Options {
-        baud: args.baud,
+        baud,
         config: Config::default(),
         app_version: env!("CARGO_PKG_VERSION").to_owned(),
-        seed: Some(args.seed),
+        seed: Some(seed),
     };
     Ok(diagnosis::run(
         &mut jig,
@@ -58,6 +65,17 @@ pub fn simulate(catalog: &Catalog, args: &DiagnoseArgs, id: &str) -> Result<Repo
         &mut |_| {},
         &|| false,
     ))
+}
+
+/// Run a simulated diagnosis as asked by `args`.
+pub fn simulate(catalog: &Catalog, args: &DiagnoseArgs, id: &str) -> Result<Report, CouldNotRun> {
+    let profile = profile(catalog, id)?;
+    simulate_board(
+        profile,
+        &faults(profile, &args.fault)?,
+        args.seed,
+        args.baud,
+    )
 }
 
 /// The exit code for a report.

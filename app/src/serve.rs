@@ -7,17 +7,12 @@ use boards::Catalog;
 use link::ports::PortKind;
 
 use crate::cli::{PortsArgs, SimArgs};
-use crate::diagnose::{CouldNotRun, profile};
+use crate::diagnose::profile;
 
 /// The `sim` command: print the pseudo-terminal's path, then serve until the process ends.
 pub fn run(catalog: &Catalog, args: &SimArgs, out: &mut dyn Write) -> anyhow::Result<()> {
     let profile = profile(catalog, &args.model)?;
-    let faults = args
-        .fault
-        .iter()
-        .map(|spec| sim::Fault::parse(spec, profile))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| CouldNotRun(e.to_string()))?;
+    let faults = crate::diagnose::faults(profile, &args.fault)?;
     let board = sim::Board::new(profile, &faults, args.seed);
     let mut ready_error = None;
     sim::serve(board, |path| {
