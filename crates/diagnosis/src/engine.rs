@@ -985,21 +985,23 @@ impl Engine<'_, '_> {
     /// Send jobs back to back, as close to the wire as the sweeps allow, and collect what comes
     /// back. Golden nonces are matched by value; anything else is verified against the job it
     /// answers (by job id) and attributed to the chip whose slice it lies in.
-    fn send_jobs(&mut self, setup: &ChainSetup, batch: &[(usize, Pattern)]) -> Flow<Vec<Outcome>> {
+    fn send_jobs(&mut self, setup: &ChainSetup, jobs: &[(usize, Pattern)]) -> Flow<Vec<Outcome>> {
         let family = self.family;
         let ids = job_ids(family);
-        let mut outcome = vec![Outcome::default(); batch.len()];
-        let mut sent: Vec<Sent> = Vec::with_capacity(batch.len());
-        let mut by_golden: HashMap<u32, usize> = HashMap::with_capacity(batch.len());
-        let slot_to_chip: HashMap<usize, usize> = (0..self.learned.found)
-            .map(|i| (self.learned.chips[i].slot, i))
-            .collect();
+        let mut batch = Batch {
+            outcome: vec![Outcome::default(); jobs.len()],
+            sent: Vec::with_capacity(jobs.len()),
+            by_golden: HashMap::with_capacity(jobs.len()),
+            slot_to_chip: (0..self.learned.found)
+                .map(|i| (self.learned.chips[i].slot, i))
+                .collect(),
+        };
         let reply_us =
             self.family.reply_len(self.family.rolls_version()) as f64 * self.wire.byte_us();
         let mut last_golden_us = 0.0f64;
         let mut latest_expected = 0.0f64;
         let lookahead_us = 8.0 * 88.0 * self.wire.byte_us();
-        for (k, (chip, p)) in batch.iter().enumerate() {
+        for (k, (chip, p)) in jobs.iter().enumerate() {
             if k % 256 == 0 && (self.cancel)() {
                 return Err(Stop::Cancelled);
             }
@@ -1019,14 +1021,7 @@ impl Engine<'_, '_> {
             }
             if wait_to > self.wire.now() {
                 let arrived = self.wire.wait_until(wait_to)?;
-                self.absorb(
-                    setup,
-                    &arrived,
-                    &sent,
-                    &by_golden,
-                    &slot_to_chip,
-                    &mut outcome,
-                );
+                self.absorb(setup, &arrived, &mut batch);
             }
             self.wire.send(frame.as_bytes())?;
             let end = self.wire.tx_done();
@@ -1039,8 +1034,8 @@ impl Engine<'_, '_> {
                 + reply_us * 4.0
                 + self.cfg.reply_margin_us as f64;
             latest_expected = latest_expected.max(expected);
-            by_golden.insert(p.golden, k);
-            sent.push(Sent {
+            batch.by_golden.insert(p.golden, k);
+            batch.sent.push(Sent {
                 job_id,
                 header: p.header,
                 golden: p.golden,
@@ -1049,34 +1044,19 @@ impl Engine<'_, '_> {
             });
         }
         let arrived = self.wire.wait_until(latest_expected.ceil() as u64)?;
-        self.absorb(
-            setup,
-            &arrived,
-            &sent,
-            &by_golden,
-            &slot_to_chip,
-            &mut outcome,
-        );
-        Ok(outcome)
+        self.absorb(setup, &arrived, &mut batch);
+        Ok(batch.outcome)
     }
 
-    fn absorb(
-        &mut self,
-        setup: &ChainSetup,
-        arrived: &[Arrived],
-        sent: &[Sent],
-        by_golden: &HashMap<u32, usize>,
-        slot_to_chip: &HashMap<usize, usize>,
-        outcome: &mut [Outcome],
-    ) {
+    fn absorb(&mut self, setup: &ChainSetup, arrived: &[Arrived], batch: &mut Batch) {
         let interval = self.profile.address_interval.value;
         for a in arrived {
             let Reply::Nonce(n) = a.reply else { continue };
             let fields = n.fields(self.family, &self.params, interval);
             let version_bits = fields.version_bits.unwrap_or(0);
             // The golden nonce of a job we sent, found with the version we sent.
-            if let Some(&k) = by_golden.get(&fields.nonce)
-                && let Some(s) = sent.get(k)
+            if let Some(&k) = batch.by_golden.get(&fields.nonce)
+                && let Some(s) = batch.sent.get(k)
             {
                 let version = bm13xx::header::fields::version(&s.header) | version_bits;
                 if patterns::verify(
@@ -1087,19 +1067,21 @@ impl Engine<'_, '_> {
                     setup.ticket_difficulty,
                 ) == NonceVerdict::Golden
                 {
-                    outcome[k].golden = true;
+                    batch.outcome[k].golden = true;
                     continue;
                 }
             }
             // Otherwise: the latest job sent with this id before the reply came.
-            let Some(k) = sent
+            let Some(k) = batch
+                .sent
                 .iter()
                 .rposition(|s| s.job_id == fields.job_id && s.at_us <= a.at_us as f64 + 1.0)
             else {
                 continue;
             };
-            let s = &sent[k];
+            let s = &batch.sent[k];
             let version = bm13xx::header::fields::version(&s.header) | version_bits;
+            let slot_to_chip = &batch.slot_to_chip;
             let verdict =
                 patterns::classify(setup, &s.header, version, fields.nonce, s.golden, |slot| {
                     slot_to_chip.contains_key(&slot)
@@ -1112,18 +1094,19 @@ impl Engine<'_, '_> {
                 .owner(fields.nonce)
                 .and_then(|o| slot_to_chip.get(&o.slot).copied())
                 .unwrap_or(s.chip);
+            let job_chip = s.chip;
             let Some(track) = self.learned.chips.get_mut(owner_chip) else {
                 continue;
             };
             match verdict {
-                NonceVerdict::Golden => outcome[k].golden = true,
+                NonceVerdict::Golden => batch.outcome[k].golden = true,
                 NonceVerdict::OtherValid { .. } | NonceVerdict::WrongChip { .. } => {
                     track.other_valid += 1
                 }
                 NonceVerdict::FailsDiff1 | NonceVerdict::BelowTicket { .. } => {
                     track.hw_errors += 1;
-                    if owner_chip == s.chip {
-                        outcome[k].hw = true;
+                    if owner_chip == job_chip {
+                        batch.outcome[k].hw = true;
                     }
                 }
             }
@@ -1191,6 +1174,15 @@ impl Engine<'_, '_> {
             telemetry: std::mem::take(&mut self.telemetry),
         }
     }
+}
+
+/// A batch of jobs in flight: what was sent, how to find a golden nonce's job, which chip has
+/// each slot, and what each job got back.
+struct Batch {
+    outcome: Vec<Outcome>,
+    sent: Vec<Sent>,
+    by_golden: HashMap<u32, usize>,
+    slot_to_chip: HashMap<usize, usize>,
 }
 
 #[derive(Debug, Clone, Copy, Default)]
