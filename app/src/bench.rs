@@ -148,6 +148,19 @@ pub fn nonce_cost(nonces: usize) -> Measure {
     }
 }
 
+/// p99 CPU time of a workbench frame: 126-chip map, 42 domains × 1 h of 10 Hz telemetry.
+pub fn gui_frame_p99(catalog: &Catalog, frames: usize) -> anyhow::Result<Measure> {
+    let report = simulated(catalog, "s19jpro", None)?;
+    let times = ui::bench::frame_times("s19jpro", report, frames);
+    let p99 = ui::bench::percentile(&times, 99.0);
+    Ok(Measure {
+        goal: format!("GUI frame p99, 126-chip map + 42 domains x 1 h at 10 Hz ({frames} frames)"),
+        value: p99.as_secs_f64() * 1e3,
+        bound: 8.0,
+        unit: "ms",
+    })
+}
+
 /// The `bench` command.
 pub fn run(catalog: &Catalog, args: &BenchArgs, out: &mut dyn Write) -> anyhow::Result<()> {
     let measures = vec![
@@ -155,6 +168,7 @@ pub fn run(catalog: &Catalog, args: &BenchArgs, out: &mut dyn Write) -> anyhow::
         pattern_test_ratio(catalog, 3_125_000)?,
         diagnose_wall_time(catalog, args.runs)?,
         nonce_cost(args.nonces),
+        gui_frame_p99(catalog, args.frames)?,
     ];
     writeln!(
         out,

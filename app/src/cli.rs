@@ -13,7 +13,23 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "DIR")]
     pub profiles_dir: Option<PathBuf>,
 
-    /// What to do.
+    /// Open the workbench straight into a simulated board (with no command).
+    #[arg(long)]
+    pub demo: bool,
+
+    /// Board profile for --demo.
+    #[arg(long, value_name = "PROFILE", requires = "demo")]
+    pub model: Option<String>,
+
+    /// Fault of the --demo board (repeatable), as for `diagnose --fault`.
+    #[arg(long, value_name = "SPEC", requires = "demo")]
+    pub fault: Vec<String>,
+
+    /// Start a diagnosis as soon as the workbench window opens.
+    #[arg(long)]
+    pub run: bool,
+
+    /// What to do. With none, the workbench window opens.
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -146,6 +162,9 @@ pub struct BenchArgs {
     /// Nonces for the host-cost measurement.
     #[arg(long, default_value_t = 200_000)]
     pub nonces: usize,
+    /// Frames for the GUI frame-time measurement.
+    #[arg(long, default_value_t = 300)]
+    pub frames: usize,
 }
 
 /// Arguments of `hashbench sim`.

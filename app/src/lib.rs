@@ -1,5 +1,5 @@
-//! Hashbench, the application: the command line (and, from issue 4/8, the GUI) on top of the
-//! workspace crates.
+//! Hashbench, the application: the workbench window (no command) and the command line, on top of
+//! the workspace crates.
 //!
 //! Owns: argument parsing, reading the user's files and config directory, and rendering results
 //! as text or JSON. Does not: implement protocol, board or diagnosis logic (those live in the
@@ -16,8 +16,6 @@ pub mod serve;
 
 use std::io::Write;
 use std::process::ExitCode;
-
-use anyhow::Context;
 
 /// Exit code for a command that could not run because its input was bad (arguments, files).
 pub const EXIT_BAD_INPUT: u8 = 2;
@@ -44,9 +42,20 @@ pub fn run(cli: cli::Cli, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
         Some(cli::Command::Sim(args)) => serve::run(&catalog()?, &args, out)?,
         Some(cli::Command::Ports(args)) => serve::ports(&args, out)?,
         None => {
-            use clap::CommandFactory;
-            let help = cli::Cli::command().render_help();
-            writeln!(out, "{help}").context("writing help")?;
+            let settings = cli.demo.then(|| ui::Settings {
+                model: cli.model.clone().unwrap_or_else(|| "s19jpro".to_owned()),
+                faults: cli.fault.join(" "),
+                source: ui::Source::Simulated,
+                ..ui::Settings::default()
+            });
+            if let Some(s) = &settings {
+                let catalog = catalog()?;
+                let profile = diagnose::profile(&catalog, &s.model)?;
+                diagnose::faults(profile, &cli.fault)?;
+            }
+            ui::run(settings, cli.run)
+                .map_err(|e| anyhow::anyhow!("the workbench window could not open: {e}"))?;
+            let _ = out;
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -58,6 +58,14 @@ pub struct Catalog {
 }
 
 impl Catalog {
+    /// A catalog with no profiles.
+    #[must_use]
+    pub fn empty() -> Self {
+        Self {
+            profiles: Vec::new(),
+        }
+    }
+
     /// The profiles built into the binary.
     pub fn builtin() -> Result<Self, ProfileError> {
         let mut profiles = Vec::with_capacity(builtin::FILES.len());

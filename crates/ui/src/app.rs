@@ -1,0 +1,691 @@
+//! The workbench application: state, commands, and the panels that draw it.
+
+use std::time::Instant;
+
+use boards::{Catalog, Profile};
+use diagnosis::Step;
+use diagnosis::report::{ChipState, Report, Verdict};
+use eframe::egui::{self, Color32, Key, RichText};
+use egui_plot::{Bar, BarChart, HLine, Legend, Line, Plot, PlotPoints};
+use serde::{Deserialize, Serialize};
+
+use crate::map;
+use crate::worker::{self, Command, Event, Running, Target};
+
+/// Settings kept between sessions (eframe storage).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Settings {
+    /// Board profile id.
+    pub model: String,
+    /// Faults of the simulated board, space separated (`dead:5 break:40`).
+    pub faults: String,
+    /// Seed of the simulated board.
+    pub seed: u64,
+    /// Technician name, recorded with runs.
+    pub technician: String,
+    /// Where the board is.
+    pub source: Source,
+    /// Dark theme.
+    pub dark: bool,
+}
+
+/// Where the board is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Source {
+    /// The simulated jig.
+    Simulated,
+    /// A jig on this serial port.
+    Port(String),
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            model: "s19jpro".into(),
+            faults: String::new(),
+            seed: 1,
+            technician: String::new(),
+            source: Source::Simulated,
+            dark: true,
+        }
+    }
+}
+
+const SETTINGS_KEY: &str = "hashbench-settings";
+
+/// Telemetry kept for the plots: (jig seconds, domain mV).
+type Sample = (f64, Vec<u32>);
+
+/// The application.
+pub struct Workbench {
+    settings: Settings,
+    catalog: Catalog,
+    ports: Vec<link::ports::Port>,
+    running: Option<Running>,
+    report: Option<Report>,
+    states: Vec<ChipState>,
+    step: Option<(Step, f32, String)>,
+    telemetry: Vec<Sample>,
+    log: Vec<String>,
+    selected: Option<usize>,
+    selected_finding: Option<usize>,
+    error: Option<String>,
+    started: Option<Instant>,
+    autorun: bool,
+    ctx: egui::Context,
+}
+
+impl std::fmt::Debug for Workbench {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Workbench")
+            .field("settings", &self.settings)
+            .field("running", &self.running.is_some())
+            .finish()
+    }
+}
+
+impl Workbench {
+    /// The app, with settings from storage unless `settings` overrides them (`--demo`). With no
+    /// jig plugged in it starts on the simulated jig.
+    pub fn new(cc: &eframe::CreationContext<'_>, settings: Option<Settings>) -> Self {
+        let mut loaded: Settings = cc
+            .storage
+            .and_then(|s| eframe::get_value(s, SETTINGS_KEY))
+            .unwrap_or_default();
+        let ports = link::ports::list().unwrap_or_default();
+        let jig = ports
+            .iter()
+            .find(|p| p.kind == link::ports::PortKind::Jig)
+            .map(|p| p.path.clone());
+        if let Source::Port(path) = &loaded.source
+            && jig.as_deref() != Some(path.as_str())
+        {
+            loaded.source = jig.map_or(Source::Simulated, Source::Port);
+        }
+        let settings = settings.unwrap_or(loaded);
+        cc.egui_ctx.set_visuals(if settings.dark {
+            egui::Visuals::dark()
+        } else {
+            egui::Visuals::light()
+        });
+        // Bench-friendly sizes: readable from a stool a metre away.
+        cc.egui_ctx.set_zoom_factor(1.25);
+        let catalog = Catalog::builtin().unwrap_or_else(|_| Catalog::empty());
+        let mut app = Self {
+            settings,
+            catalog,
+            ports,
+            running: None,
+            report: None,
+            states: Vec::new(),
+            step: None,
+            telemetry: Vec::new(),
+            log: Vec::new(),
+            selected: None,
+            selected_finding: None,
+            error: None,
+            started: None,
+            autorun: false,
+            ctx: cc.egui_ctx.clone(),
+        };
+        app.reset_states();
+        app
+    }
+
+    /// Start a diagnosis as soon as the window shows.
+    #[must_use]
+    pub fn run_at_start(mut self) -> Self {
+        self.autorun = true;
+        self
+    }
+
+    /// The current board profile.
+    #[must_use]
+    pub fn profile(&self) -> Option<&Profile> {
+        self.catalog.get(&self.settings.model)
+    }
+
+    /// Whether a diagnosis is running.
+    #[must_use]
+    pub fn is_running(&self) -> bool {
+        self.running.is_some()
+    }
+
+    /// The last report.
+    #[must_use]
+    pub fn report(&self) -> Option<&Report> {
+        self.report.as_ref()
+    }
+
+    /// Show `report` and `telemetry` (jig seconds, domain mV) as if a run had produced them: for
+    /// benchmarks and screenshots.
+    pub fn show_results(&mut self, report: Report, telemetry: Vec<(f64, Vec<u32>)>) {
+        self.states = report.chips.iter().map(|c| c.state).collect();
+        self.report = Some(report);
+        self.telemetry = telemetry;
+    }
+
+    /// The state shown for chip `index`.
+    #[must_use]
+    pub fn chip_state(&self, index: usize) -> Option<ChipState> {
+        self.states.get(index).copied()
+    }
+
+    /// The selected chip.
+    #[must_use]
+    pub fn selected(&self) -> Option<usize> {
+        self.selected
+    }
+
+    /// The error shown to the user, if any.
+    #[must_use]
+    pub fn error(&self) -> Option<&str> {
+        self.error.as_deref()
+    }
+
+    fn reset_states(&mut self) {
+        let n = self.profile().map_or(0, |p| p.chips.value);
+        self.states = vec![ChipState::Untested; n];
+    }
+
+    /// Apply a command: the one place state changes because of the user.
+    pub fn handle(&mut self, command: Command) {
+        match command {
+            Command::Run => self.start(),
+            Command::Cancel => {
+                if let Some(running) = &self.running {
+                    running.cancel();
+                    self.log.push("Cancel requested".into());
+                }
+            }
+            Command::Select(chip) => self.selected = chip,
+            Command::SelectFinding(f) => self.selected_finding = f,
+        }
+    }
+
+    fn start(&mut self) {
+        if self.running.is_some() {
+            return;
+        }
+        let Some(profile) = self.profile().cloned() else {
+            self.error = Some(format!(
+                "Unknown board profile `{}`: pick one from the list",
+                self.settings.model
+            ));
+            return;
+        };
+        let target = match &self.settings.source {
+            Source::Simulated => {
+                let faults: Result<Vec<sim::Fault>, _> = self
+                    .settings
+                    .faults
+                    .split_whitespace()
+                    .map(|f| sim::Fault::parse(f, &profile))
+                    .collect();
+                match faults {
+                    Ok(faults) => Target::Simulated {
+                        faults,
+                        seed: self.settings.seed,
+                    },
+                    Err(e) => {
+                        self.error = Some(format!(
+                            "{e}. Fix the fault list, or clear it for a healthy board."
+                        ));
+                        return;
+                    }
+                }
+            }
+            Source::Port(path) => Target::Port(path.clone()),
+        };
+        self.error = None;
+        self.report = None;
+        self.telemetry.clear();
+        self.log.clear();
+        self.selected_finding = None;
+        self.reset_states();
+        let ctx = self.ctx.clone();
+        match worker::start(profile, target, move || ctx.request_repaint()) {
+            Ok(running) => {
+                self.running = Some(running);
+                self.started = Some(Instant::now());
+                self.log
+                    .push(format!("Diagnosis of {} started", self.settings.model));
+            }
+            Err(e) => self.error = Some(format!("Could not start the diagnosis thread: {e}")),
+        }
+    }
+
+    /// Take what the worker reported.
+    fn drain(&mut self) {
+        let Some(running) = &self.running else { return };
+        let mut done = false;
+        let events: Vec<Event> = running.events.try_iter().collect();
+        for event in events {
+            match event {
+                Event::Progress(p) => {
+                    for (chip, state) in &p.chips {
+                        if let Some(s) = self.states.get_mut(*chip) {
+                            *s = *state;
+                        }
+                    }
+                    if let Some(t) = &p.telemetry {
+                        let domains = self.profile().map_or(0, |p| p.domains.value);
+                        let mut mv = t.domain_mv();
+                        mv.truncate(domains);
+                        self.telemetry.push((t.at_us as f64 / 1e6, mv));
+                    }
+                    if !p.message.is_empty() {
+                        self.log.push(format!("[{}] {}", p.step.label(), p.message));
+                        self.step = Some((p.step, p.fraction, p.message));
+                    }
+                }
+                Event::Done(report) => {
+                    self.states = report.chips.iter().map(|c| c.state).collect();
+                    self.log.push(match &report.aborted {
+                        Some(why) => format!("Stopped: {why}"),
+                        None => format!("Verdict: {:?}", report.verdict),
+                    });
+                    self.report = Some(*report);
+                    done = true;
+                }
+                Event::Failed(why) => {
+                    self.error = Some(why);
+                    done = true;
+                }
+            }
+        }
+        if done {
+            self.running = None;
+            self.step = None;
+        }
+    }
+
+    fn connection_bar(&mut self, ui: &mut egui::Ui) -> Vec<Command> {
+        let mut commands = Vec::new();
+        ui.horizontal_wrapped(|ui| {
+            ui.heading("Hashbench");
+            ui.separator();
+            let idle = self.running.is_none();
+            ui.add_enabled_ui(idle, |ui| {
+                let label = ui.label("Board");
+                egui::ComboBox::from_id_salt("model")
+                    .selected_text(self.settings.model.clone())
+                    .show_ui(ui, |ui| {
+                        let ids: Vec<(String, String)> = self
+                            .catalog
+                            .iter()
+                            .map(|p| (p.id.clone(), p.name.clone()))
+                            .collect();
+                        for (id, name) in ids {
+                            if ui
+                                .selectable_label(
+                                    self.settings.model == id,
+                                    format!("{id}: {name}"),
+                                )
+                                .clicked()
+                            {
+                                self.settings.model = id;
+                                self.reset_states();
+                            }
+                        }
+                    })
+                    .response
+                    .labelled_by(label.id);
+                let label = ui.label("Jig");
+                let current = match &self.settings.source {
+                    Source::Simulated => "Simulated jig".to_owned(),
+                    Source::Port(p) => p.clone(),
+                };
+                egui::ComboBox::from_id_salt("source")
+                    .selected_text(current)
+                    .show_ui(ui, |ui| {
+                        if ui
+                            .selectable_label(
+                                self.settings.source == Source::Simulated,
+                                "Simulated jig",
+                            )
+                            .clicked()
+                        {
+                            self.settings.source = Source::Simulated;
+                        }
+                        for p in &self.ports {
+                            let label = if p.kind == link::ports::PortKind::Jig {
+                                format!("{} (jig)", p.path)
+                            } else {
+                                p.path.clone()
+                            };
+                            if ui
+                                .selectable_label(
+                                    self.settings.source == Source::Port(p.path.clone()),
+                                    label,
+                                )
+                                .clicked()
+                            {
+                                self.settings.source = Source::Port(p.path.clone());
+                            }
+                        }
+                        if ui.button("Rescan ports").clicked() {
+                            self.ports = link::ports::list().unwrap_or_default();
+                        }
+                    })
+                    .response
+                    .labelled_by(label.id);
+                if self.settings.source == Source::Simulated {
+                    let label = ui.label("Faults");
+                    ui.add(
+                        egui::TextEdit::singleline(&mut self.settings.faults)
+                            .hint_text("e.g. dead:5 break:40")
+                            .desired_width(160.0),
+                    )
+                    .labelled_by(label.id);
+                    let label = ui.label("Seed");
+                    ui.add(egui::DragValue::new(&mut self.settings.seed))
+                        .labelled_by(label.id);
+                }
+                let label = ui.label("Technician");
+                ui.add(
+                    egui::TextEdit::singleline(&mut self.settings.technician).desired_width(100.0),
+                )
+                .labelled_by(label.id);
+            });
+            if ui
+                .button(if self.settings.dark { "Light" } else { "Dark" })
+                .clicked()
+            {
+                self.settings.dark = !self.settings.dark;
+                ui.ctx().set_visuals(if self.settings.dark {
+                    egui::Visuals::dark()
+                } else {
+                    egui::Visuals::light()
+                });
+            }
+        });
+        if self.settings.source == Source::Simulated {
+            ui.label(
+                RichText::new("SIMULATED JIG: no hardware is connected; the board is a simulation")
+                    .strong()
+                    .color(Color32::from_rgb(255, 170, 0)),
+            );
+        }
+        ui.horizontal(|ui| {
+            let running = self.running.is_some();
+            if ui
+                .add_enabled(
+                    !running,
+                    egui::Button::new(RichText::new("Run full diagnosis (F5)").strong()),
+                )
+                .clicked()
+            {
+                commands.push(Command::Run);
+            }
+            if ui
+                .add_enabled(running, egui::Button::new("Cancel (Esc)"))
+                .clicked()
+            {
+                commands.push(Command::Cancel);
+            }
+            if let Some((step, fraction, message)) = &self.step {
+                let done = Step::ALL.iter().position(|s| s == step).unwrap_or(0) as f32 + fraction;
+                ui.add(
+                    egui::ProgressBar::new(done / Step::ALL.len() as f32)
+                        .desired_width(240.0)
+                        .text(step.label()),
+                );
+                ui.label(message);
+                if let Some(started) = self.started {
+                    ui.label(format!("{:.0} s", started.elapsed().as_secs_f32()));
+                }
+            }
+            if let Some(report) = &self.report {
+                let (text, color) = match (report.verdict, report.aborted.is_some()) {
+                    (_, true) => ("STOPPED", Color32::GRAY),
+                    (Verdict::Pass, _) => ("PASS", Color32::from_rgb(46, 160, 67)),
+                    (Verdict::Fail, _) => ("FAIL", Color32::from_rgb(210, 45, 45)),
+                    (Verdict::Inconclusive, _) => ("INCONCLUSIVE", Color32::from_rgb(220, 200, 40)),
+                };
+                ui.label(
+                    RichText::new(format!("Verdict: {text}"))
+                        .size(22.0)
+                        .strong()
+                        .color(color),
+                );
+                ui.label(format!(
+                    "{} of {} chips found",
+                    report.chips_found, report.chips_expected
+                ));
+            }
+        });
+        if let Some(error) = &self.error {
+            ui.label(RichText::new(error).color(Color32::from_rgb(255, 90, 90)));
+        }
+        commands
+    }
+
+    fn findings_panel(&self, ui: &mut egui::Ui) -> Vec<Command> {
+        let mut commands = Vec::new();
+        ui.heading("Findings");
+        let Some(report) = &self.report else {
+            ui.label("Run a diagnosis to see findings.");
+            return commands;
+        };
+        if report.findings.is_empty() {
+            ui.label("None: every chip, domain and sensor is fine.");
+        }
+        egui::ScrollArea::vertical()
+            .id_salt("findings")
+            .max_height(ui.available_height() * 0.6)
+            .show(ui, |ui| {
+                for (n, f) in report.findings.iter().enumerate() {
+                    let kind = kind_name(f.kind);
+                    let selected = self.selected_finding == Some(n);
+                    if ui
+                        .selectable_label(
+                            selected,
+                            RichText::new(format!("{}. {kind}: {}", n + 1, f.message)).strong(),
+                        )
+                        .clicked()
+                    {
+                        commands.push(Command::SelectFinding(if selected {
+                            None
+                        } else {
+                            Some(n)
+                        }));
+                    }
+                    ui.label(format!("What to do: {}", f.hint));
+                    ui.separator();
+                }
+            });
+        if let (Some(i), Some(profile)) = (self.selected, self.profile()) {
+            ui.heading(format!("Chip {i}"));
+            if let Some(c) = report.chips.get(i) {
+                ui.label(format!("State: {}", map::name(c.state)));
+                ui.label(format!(
+                    "Domain {}, address {}",
+                    c.domain,
+                    c.address.map_or("none".into(), |a| format!("0x{a:02X}"))
+                ));
+                ui.label(format!(
+                    "Patterns {}, golden {}, HW errors {}",
+                    c.patterns, c.golden, c.hw_errors
+                ));
+            }
+            for f in report
+                .findings
+                .iter()
+                .filter(|f| f.chips.contains(&i) || f.suspects.contains(&i))
+            {
+                ui.label(RichText::new(&f.hint).italics());
+            }
+            if let Some(pos) = profile.layout.chips.get(i) {
+                ui.label(format!(
+                    "Board position: row {}, column {}",
+                    pos.row + 1,
+                    pos.col + 1
+                ));
+            }
+        }
+        commands
+    }
+
+    fn plots(&self, ui: &mut egui::Ui) {
+        let Some(profile) = self.profile() else {
+            return;
+        };
+        let (low, high) = (
+            f64::from(profile.voltage.low_mv()),
+            f64::from(profile.voltage.high_mv()),
+        );
+        ui.columns(2, |cols| {
+            let latest = self
+                .telemetry
+                .last()
+                .map(|(_, v)| v.clone())
+                .unwrap_or_default();
+            let bars: Vec<Bar> = latest
+                .iter()
+                .enumerate()
+                .map(|(d, &mv)| Bar::new(d as f64, f64::from(mv)).width(0.8))
+                .collect();
+            Plot::new("domains")
+                .height(160.0)
+                .legend(Legend::default())
+                .y_axis_label("mV")
+                .x_axis_label("domain")
+                .show(&mut cols[0], |plot| {
+                    plot.bar_chart(BarChart::new("Domain voltage", bars));
+                    plot.hline(HLine::new("Band low", low));
+                    plot.hline(HLine::new("Band high", high));
+                });
+            // One hour at 10 Hz is 36,000 samples: draw at most ~1,000 points (every k-th).
+            let step = (self.telemetry.len() / 1000).max(1);
+            let series = |f: &dyn Fn(&[u32]) -> f64| -> PlotPoints<'static> {
+                self.telemetry
+                    .iter()
+                    .step_by(step)
+                    .map(|(t, v)| [*t, f(v)])
+                    .collect()
+            };
+            Plot::new("voltage-time")
+                .height(160.0)
+                .legend(Legend::default())
+                .y_axis_label("mV")
+                .x_axis_label("s")
+                .show(&mut cols[1], |plot| {
+                    plot.line(Line::new(
+                        "max domain",
+                        series(&|v| f64::from(v.iter().copied().max().unwrap_or(0))),
+                    ));
+                    plot.line(Line::new(
+                        "min domain",
+                        series(&|v| f64::from(v.iter().copied().min().unwrap_or(0))),
+                    ));
+                });
+        });
+    }
+}
+
+/// A finding kind for people.
+fn kind_name(kind: diagnosis::FindingKind) -> &'static str {
+    use diagnosis::FindingKind as K;
+    match kind {
+        K::DomainShort => "Domain short",
+        K::ChainBreak => "Chain break",
+        K::DeadChip => "Dead chip",
+        K::WrongChipId => "Wrong chip ID",
+        K::HwErrors => "HW errors",
+        K::WeakChip => "Weak chip",
+        K::DomainVoltage => "Domain voltage",
+        K::MarginalHighBaud => "Lost at high baud",
+        K::Intermittent => "Intermittent link",
+        K::Overtemp => "Over-temperature",
+        K::SensorMissing => "Sensor",
+    }
+}
+
+impl eframe::App for Workbench {
+    fn logic(&mut self, _ctx: &egui::Context, _frame: &mut eframe::Frame) {
+        if std::mem::take(&mut self.autorun) {
+            self.handle(Command::Run);
+        }
+        self.drain();
+    }
+
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        let mut commands = Vec::new();
+        if ui.input(|i| i.key_pressed(Key::F5)) {
+            commands.push(Command::Run);
+        }
+        if ui.input(|i| i.key_pressed(Key::Escape)) {
+            commands.push(Command::Cancel);
+        }
+        egui::Panel::top("connection").show(ui, |ui| commands.extend(self.connection_bar(ui)));
+        egui::Panel::bottom("log")
+            .resizable(true)
+            .default_size(220.0)
+            .show(ui, |ui| {
+                self.plots(ui);
+                ui.label("Log");
+                egui::ScrollArea::vertical()
+                    .id_salt("log")
+                    .stick_to_bottom(true)
+                    .show(ui, |ui| {
+                        for line in &self.log {
+                            ui.monospace(line);
+                        }
+                    });
+            });
+        egui::Panel::right("findings")
+            .resizable(true)
+            .default_size(380.0)
+            .show(ui, |ui| commands.extend(self.findings_panel(ui)));
+        egui::CentralPanel::default().show(ui, |ui| {
+            let Some(profile) = self.profile() else {
+                return;
+            };
+            ui.label(
+                RichText::new(format!(
+                    "{} ({}), {} chips in {} domains",
+                    profile.name, profile.id, profile.chips.value, profile.domains.value
+                ))
+                .strong(),
+            );
+            if profile.layout.generic {
+                ui.label("Generic layout: real chip positions are not known for this board.");
+            }
+            map::legend(ui);
+            let suspects: Vec<usize> = self
+                .report
+                .iter()
+                .flat_map(|r| r.findings.iter().flat_map(|f| f.suspects.iter().copied()))
+                .collect();
+            let highlight: Vec<usize> = self
+                .selected_finding
+                .and_then(|n| self.report.as_ref().and_then(|r| r.findings.get(n)))
+                .map(|f| f.chips.clone())
+                .unwrap_or_default();
+            let view = map::MapView {
+                profile,
+                states: &self.states,
+                chips: self.report.as_ref().map(|r| r.chips.as_slice()),
+                suspects: &suspects,
+                highlight: &highlight,
+                selected: self.selected,
+            };
+            if let Some(chip) = map::show(ui, &view) {
+                commands.push(Command::Select(Some(chip)));
+            }
+        });
+        for command in commands {
+            self.handle(command);
+        }
+        if self.running.is_some() {
+            ui.ctx()
+                .request_repaint_after(std::time::Duration::from_millis(100));
+        }
+    }
+
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        eframe::set_value(storage, SETTINGS_KEY, &self.settings);
+    }
+}

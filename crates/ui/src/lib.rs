@@ -1,0 +1,37 @@
+//! The workbench GUI: what a technician sees all day on the bench PC.
+//!
+//! Owns: the egui application ([`Workbench`]): connection bar, run control, board map,
+//! findings, plots and log. Panels read state and emit [`Command`]s; one `handle` mutates. The
+//! engine runs on a named worker thread and reports through a channel drained in `App::logic`,
+//! so no call on the UI thread blocks.
+//!
+//! Does not: run the diagnosis itself, talk to a jig or store results; it asks `diagnosis`,
+//! `sim` and `link` to, off the UI thread.
+
+mod app;
+pub mod bench;
+mod map;
+mod worker;
+
+pub use app::{Settings, Source, Workbench};
+pub use worker::Command;
+
+/// Open the workbench window (glow renderer) and run until it is closed; with `run_now`, start a
+/// diagnosis as soon as it shows.
+pub fn run(settings_override: Option<Settings>, run_now: bool) -> eframe::Result {
+    let options = eframe::NativeOptions {
+        renderer: eframe::Renderer::Glow,
+        viewport: eframe::egui::ViewportBuilder::default()
+            .with_inner_size([1280.0, 800.0])
+            .with_title("Hashbench"),
+        ..Default::default()
+    };
+    eframe::run_native(
+        "Hashbench",
+        options,
+        Box::new(move |cc| {
+            let app = Workbench::new(cc, settings_override);
+            Ok(Box::new(if run_now { app.run_at_start() } else { app }))
+        }),
+    )
+}

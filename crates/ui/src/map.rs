@@ -1,0 +1,160 @@
+//! The board map: chips at their places on the PCB, a colour and a letter per state.
+
+use boards::Profile;
+use diagnosis::report::{ChipResult, ChipState};
+use eframe::egui::{
+    self, Align2, Color32, CornerRadius, FontId, Rect, Sense, Stroke, StrokeKind, Vec2,
+};
+
+/// Colour of a state (the letter carries the state too, for colour-blind readers).
+#[must_use]
+pub fn color(state: ChipState) -> Color32 {
+    match state {
+        ChipState::Ok => Color32::from_rgb(46, 160, 67),
+        ChipState::Weak => Color32::from_rgb(230, 140, 20),
+        ChipState::Dead => Color32::from_rgb(210, 45, 45),
+        ChipState::Missing => Color32::from_rgb(90, 90, 100),
+        ChipState::HwErrors => Color32::from_rgb(150, 70, 200),
+        ChipState::Inconclusive => Color32::from_rgb(220, 200, 40),
+        ChipState::Untested => Color32::from_rgb(170, 170, 170),
+    }
+}
+
+/// Name of a state for people.
+#[must_use]
+pub fn name(state: ChipState) -> &'static str {
+    match state {
+        ChipState::Ok => "ok",
+        ChipState::Weak => "weak",
+        ChipState::Dead => "dead",
+        ChipState::Missing => "missing",
+        ChipState::HwErrors => "hw errors",
+        ChipState::Inconclusive => "inconclusive",
+        ChipState::Untested => "untested",
+    }
+}
+
+/// Everything the map shows.
+#[derive(Debug)]
+pub struct MapView<'a> {
+    /// The board.
+    pub profile: &'a Profile,
+    /// State per chip.
+    pub states: &'a [ChipState],
+    /// Chip results, once the run is done.
+    pub chips: Option<&'a [ChipResult]>,
+    /// Chips to probe first.
+    pub suspects: &'a [usize],
+    /// Chips of the selected finding.
+    pub highlight: &'a [usize],
+    /// The selected chip.
+    pub selected: Option<usize>,
+}
+
+/// Draw the map; returns the chip clicked, if any.
+pub fn show(ui: &mut egui::Ui, view: &MapView<'_>) -> Option<usize> {
+    let layout = &view.profile.layout;
+    let (rows, cols) = (f32::from(layout.rows.max(1)), f32::from(layout.cols.max(1)));
+    let avail = ui.available_size();
+    let cell = (avail.x / cols)
+        .min((avail.y - 24.0).max(40.0) / rows)
+        .clamp(18.0, 56.0);
+    let (area, _) = ui.allocate_exact_size(Vec2::new(cell * cols, cell * rows), Sense::hover());
+    let painter = ui.painter_at(area);
+    let mut clicked = None;
+    for pos in &layout.chips {
+        let i = pos.index;
+        let state = view.states.get(i).copied().unwrap_or(ChipState::Untested);
+        let min = area.min + Vec2::new(f32::from(pos.col) * cell, f32::from(pos.row) * cell);
+        let rect = Rect::from_min_size(min, Vec2::splat(cell)).shrink(2.0);
+        // Domains alternate a faint band, so the stack reads at a glance.
+        if pos.domain % 2 == 1 {
+            painter.rect_filled(
+                rect.expand(2.0),
+                CornerRadius::ZERO,
+                ui.visuals().faint_bg_color,
+            );
+        }
+        painter.rect_filled(rect, CornerRadius::same(4), color(state));
+        let stroke = if view.selected == Some(i) {
+            Stroke::new(3.0, ui.visuals().strong_text_color())
+        } else if view.highlight.contains(&i) {
+            Stroke::new(3.0, Color32::from_rgb(255, 220, 0))
+        } else if view.suspects.contains(&i) {
+            Stroke::new(2.5, Color32::from_rgb(255, 60, 60))
+        } else {
+            Stroke::NONE
+        };
+        painter.rect_stroke(rect, CornerRadius::same(4), stroke, StrokeKind::Outside);
+        let mark = if view.suspects.contains(&i) { "*" } else { "" };
+        painter.text(
+            rect.center(),
+            Align2::CENTER_CENTER,
+            format!("{}{mark}", state.letter()),
+            FontId::monospace(cell * 0.45),
+            Color32::BLACK,
+        );
+        let response = ui.interact(rect, ui.scope_id().with(("chip", i)), Sense::click());
+        // Screen readers (and the UI tests) read each chip as "chip N: state".
+        response.widget_info(|| {
+            egui::WidgetInfo::labeled(
+                egui::Role::Button,
+                true,
+                format!("chip {i}: {}", name(state)),
+            )
+        });
+        let response = response.on_hover_ui(|ui| {
+            ui.label(format!(
+                "Chip {i}, domain {}, row {}, column {}",
+                pos.domain,
+                pos.row + 1,
+                pos.col + 1
+            ));
+            ui.label(format!("State: {}", name(state)));
+            if let Some(c) = view.chips.and_then(|c| c.get(i)) {
+                if let Some(a) = c.address {
+                    ui.label(format!("Address 0x{a:02X}"));
+                }
+                ui.label(format!(
+                    "Patterns {}, golden {}, HW errors {}",
+                    c.patterns, c.golden, c.hw_errors
+                ));
+                if let Some(t) = c.temp_c {
+                    ui.label(format!("Temperature {t:.1} °C"));
+                }
+            }
+        });
+        if response.clicked() {
+            clicked = Some(i);
+        }
+    }
+    clicked
+}
+
+/// The legend, one swatch and letter per state.
+pub fn legend(ui: &mut egui::Ui) {
+    ui.horizontal_wrapped(|ui| {
+        for state in [
+            ChipState::Ok,
+            ChipState::Weak,
+            ChipState::Dead,
+            ChipState::Missing,
+            ChipState::HwErrors,
+            ChipState::Inconclusive,
+            ChipState::Untested,
+        ] {
+            let (rect, _) = ui.allocate_exact_size(Vec2::splat(16.0), Sense::hover());
+            ui.painter()
+                .rect_filled(rect, CornerRadius::same(3), color(state));
+            ui.painter().text(
+                rect.center(),
+                Align2::CENTER_CENTER,
+                state.letter(),
+                FontId::monospace(11.0),
+                Color32::BLACK,
+            );
+            ui.label(name(state));
+        }
+        ui.label("* probe first");
+    });
+}

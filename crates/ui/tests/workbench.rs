@@ -1,0 +1,81 @@
+//! The workbench driven as a technician drives it, against the simulated jig.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // Fine for tests: a failure is the report.
+
+use std::time::Duration;
+
+use diagnosis::report::{ChipState, Verdict};
+use eframe::egui;
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use ui::{Settings, Source, Workbench};
+
+fn workbench(model: &str, faults: &str) -> Harness<'static, Workbench> {
+    let settings = Settings {
+        model: model.into(),
+        faults: faults.into(),
+        source: Source::Simulated,
+        ..Settings::default()
+    };
+    Harness::builder()
+        .with_size(egui::vec2(1280.0, 800.0))
+        .build_eframe(move |cc| Workbench::new(cc, Some(settings)))
+}
+
+/// Step the UI until the run has ended (the worker thread runs in real time).
+fn until_done(h: &mut Harness<'static, Workbench>) {
+    for _ in 0..1500 {
+        h.step();
+        if !h.state().is_running() && h.state().report().is_some() {
+            h.run_steps(3);
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    panic!("the diagnosis did not finish");
+}
+
+#[test]
+fn a_run_shows_the_dead_chip_and_the_chain_break_on_the_map_and_in_the_findings() {
+    let mut h = workbench("s19jpro", "break:40 dead:5");
+    h.run_steps(2);
+    h.get_by_label("Run full diagnosis (F5)").click();
+    until_done(&mut h);
+    assert_eq!(h.state().report().unwrap().verdict, Verdict::Fail);
+    h.get_by_label_contains("Verdict: FAIL");
+    h.get_by_label_contains("Chain break: The chain stops after chip 39");
+    h.get_by_label_contains("Dead chip: Chip 5");
+    h.get_by_label("chip 5: dead");
+    h.get_by_label("chip 40: missing");
+    h.get_by_label("chip 39: ok");
+    assert_eq!(h.state().chip_state(125), Some(ChipState::Missing));
+    // Clicking a chip shows its details and repair hint.
+    h.get_by_label("chip 40: missing").click();
+    h.run_steps(2);
+    assert_eq!(h.state().selected(), Some(40));
+    h.get_by_label("Chip 40");
+}
+
+#[test]
+fn f5_runs_and_escape_cancels() {
+    let mut h = workbench("s19jpro", "");
+    h.run_steps(2);
+    h.key_press(egui::Key::F5);
+    h.run_steps(2);
+    assert!(h.state().is_running());
+    h.key_press(egui::Key::Escape);
+    until_done(&mut h);
+    let report = h.state().report().unwrap();
+    assert_eq!(report.aborted.as_deref(), Some("cancelled by the operator"));
+    h.get_by_label_contains("STOPPED");
+}
+
+#[test]
+fn a_bad_fault_is_explained_in_the_window() {
+    let mut h = workbench("s19jpro", "melt:3");
+    h.run_steps(2);
+    h.get_by_label("Run full diagnosis (F5)").click();
+    h.run_steps(2);
+    assert!(!h.state().is_running());
+    h.get_by_label_contains("unknown fault kind `melt`");
+}
