@@ -74,6 +74,10 @@ pub struct Workbench {
     started: Option<Instant>,
     autorun: bool,
     ctx: egui::Context,
+    /// Input voltage and current of the last sample, mV and mA.
+    input: Option<(u32, u32)>,
+    /// The chip-number field (Ctrl+F).
+    find: String,
 }
 
 impl std::fmt::Debug for Workbench {
@@ -128,6 +132,8 @@ impl Workbench {
             started: None,
             autorun: false,
             ctx: cc.egui_ctx.clone(),
+            input: None,
+            find: String::new(),
         };
         app.reset_states();
         app
@@ -274,6 +280,7 @@ impl Workbench {
                         let mut mv = t.domain_mv();
                         mv.truncate(domains);
                         self.telemetry.push((t.at_us as f64 / 1e6, mv));
+                        self.input = Some((t.input_mv, t.input_ma));
                     }
                     if !p.message.is_empty() {
                         self.log.push(format!("[{}] {}", p.step.label(), p.message));
@@ -454,6 +461,49 @@ impl Workbench {
                     "{} of {} chips found",
                     report.chips_found, report.chips_expected
                 ));
+            }
+        });
+        ui.horizontal_wrapped(|ui| {
+            let jig = match (&self.settings.source, &self.report) {
+                (_, Some(r)) if !r.provenance.jig_firmware.is_empty() => {
+                    r.provenance.jig_firmware.clone()
+                }
+                (Source::Simulated, _) => "simulated jig".to_owned(),
+                (Source::Port(p), _) => format!("jig on {p}"),
+            };
+            ui.label(format!("Jig: {jig}"));
+            ui.separator();
+            ui.label(if self.running.is_some() {
+                "Board power: ON"
+            } else {
+                "Board power: off"
+            });
+            if let Some((mv, ma)) = self.input {
+                ui.separator();
+                ui.label(format!(
+                    "Input: {:.2} V, {:.1} A",
+                    f64::from(mv) / 1000.0,
+                    f64::from(ma) / 1000.0
+                ));
+            }
+            ui.separator();
+            let label = ui.label("Find chip (Ctrl+F)");
+            let field = ui
+                .add(
+                    egui::TextEdit::singleline(&mut self.find)
+                        .hint_text("number")
+                        .desired_width(60.0),
+                )
+                .labelled_by(label.id);
+            if ui.input(|i| i.modifiers.command && i.key_pressed(Key::F)) {
+                field.request_focus();
+            }
+            if field.changed() {
+                let chips = self.profile().map_or(0, |p| p.chips.value);
+                match self.find.trim().parse::<usize>() {
+                    Ok(n) if n < chips => commands.push(Command::Select(Some(n))),
+                    _ => commands.push(Command::Select(None)),
+                }
             }
         });
         if let Some(error) = &self.error {

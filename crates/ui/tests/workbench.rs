@@ -79,3 +79,14 @@ fn a_bad_fault_is_explained_in_the_window() {
     assert!(!h.state().is_running());
     h.get_by_label_contains("unknown fault kind `melt`");
 }
+
+#[test]
+fn ctrl_f_finds_a_chip_by_number() {
+    let mut h = workbench("s19jpro", "");
+    h.run_steps(2);
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::F);
+    h.run_steps(1);
+    h.get_by_label("Find chip (Ctrl+F)").type_text("77");
+    h.run_steps(2);
+    assert_eq!(h.state().selected(), Some(77));
+}
