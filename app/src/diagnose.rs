@@ -57,6 +57,7 @@ pub fn simulate_board(
         config: Config::default(),
         app_version: env!("CARGO_PKG_VERSION").to_owned(),
         seed: Some(seed),
+        ..Options::default()
     };
     Ok(diagnosis::run(
         &mut jig,
@@ -140,6 +141,7 @@ pub fn on_port<'c>(
         config: Config::default(),
         app_version: env!("CARGO_PKG_VERSION").to_owned(),
         seed: None,
+        ..Options::default()
     };
     Ok((
         diagnosis::run(&mut jig, profile, &options, &mut |_| {}, &|| false),

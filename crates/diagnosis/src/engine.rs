@@ -80,7 +80,7 @@ pub struct Progress {
 }
 
 /// What the caller asks for.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Options {
     /// Baud rate for the pattern test (default: the profile's high rate, capped by the jig).
     pub baud: Option<u32>,
@@ -90,6 +90,11 @@ pub struct Options {
     pub app_version: String,
     /// Simulation seed, for provenance.
     pub seed: Option<u64>,
+    /// Leave the board powered and configured after a run that finished, for probing; the
+    /// caller keeps the jig's lease alive and switches power off when done.
+    pub hold_power: bool,
+    /// Run the pattern test only for these chips (a retest); the others stay untested.
+    pub only_chips: Option<Vec<usize>>,
 }
 
 enum Stop {
@@ -150,6 +155,8 @@ pub(crate) struct Learned {
     pub(crate) trip: Option<Trip>,
     /// Sensors the engine asked about (a run cut short leaves some unasked).
     pub(crate) sensors_asked: Vec<bool>,
+    /// Chips left out of the pattern test (a retest of other chips).
+    pub(crate) excluded: Vec<usize>,
 }
 
 struct Engine<'a, 'j> {
@@ -169,6 +176,7 @@ struct Engine<'a, 'j> {
     pattern_time_us: u64,
     pattern_bytes: (u64, u64),
     current: Step,
+    only_chips: Option<Vec<usize>>,
 }
 
 /// Run a full diagnosis of the board on `jig` as `profile`. Always returns a report: a run that
@@ -202,6 +210,7 @@ pub fn run(
         pattern_time_us: 0,
         pattern_bytes: (0, 0),
         current: Step::Preflight,
+        only_chips: options.only_chips.clone(),
     };
     engine.learned.chips = vec![ChipTrack::default(); profile.chips.value];
     let aborted = match engine.steps(options) {
@@ -214,9 +223,11 @@ pub fn run(
         }
         Err(Stop::Jig(e)) => Some(e.to_string()),
     };
-    // Leave the board safe: chain in reset, power off.
-    let _ = engine.wire.jig().set_reset(true);
-    let _ = engine.wire.jig().set_power(false);
+    // Leave the board safe: chain in reset, power off; unless the caller holds it for probing.
+    if !(options.hold_power && aborted.is_none() && engine.learned.trip.is_none()) {
+        let _ = engine.wire.jig().set_reset(true);
+        let _ = engine.wire.jig().set_power(false);
+    }
     engine.report(options, start_us, aborted)
 }
 
@@ -268,11 +279,13 @@ fn chip_results(profile: &Profile, learned: &Learned) -> Vec<ChipResult> {
             let state = if i >= learned.found {
                 ChipState::Missing
             } else {
-                track.state.unwrap_or(if learned.pattern_tested {
-                    ChipState::Inconclusive
-                } else {
-                    ChipState::Untested
-                })
+                track.state.unwrap_or(
+                    if learned.pattern_tested && !learned.excluded.contains(&i) {
+                        ChipState::Inconclusive
+                    } else {
+                        ChipState::Untested
+                    },
+                )
             };
             let temp_c = profile
                 .sensors
@@ -770,6 +783,11 @@ impl Engine<'_, '_> {
             return Ok(());
         };
         self.learned.pattern_tested = true;
+        if let Some(only) = &self.only_chips {
+            self.learned.excluded = (0..self.learned.found)
+                .filter(|i| !only.contains(i))
+                .collect();
+        }
         let pool = PatternPool::build(HeaderSet::mainnet(), &setup);
         let needed = stats::cores_needed(setup.cores, self.cfg);
         let rounds = if setup.slots() > 1 {
@@ -781,7 +799,9 @@ impl Engine<'_, '_> {
         for round in 0..rounds {
             let found = self.learned.found;
             let undecided: Vec<usize> = (0..found)
-                .filter(|&i| self.learned.chips[i].state.is_none())
+                .filter(|&i| {
+                    self.learned.chips[i].state.is_none() && !self.learned.excluded.contains(&i)
+                })
                 .collect();
             if undecided.is_empty() {
                 break;

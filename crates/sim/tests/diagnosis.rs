@@ -23,6 +23,7 @@ fn diagnose(id: &str, faults: &[&str], seed: u64) -> Report {
         config: Config::default(),
         app_version: "test".into(),
         seed: Some(seed),
+        ..Options::default()
     };
     diagnosis::run(&mut jig, &p, &options, &mut |_| {}, &|| false)
 }
@@ -429,6 +430,7 @@ fn a_jig_lost_mid_run_gives_an_aborted_report_and_a_board_left_unpowered() {
         config: Config::default(),
         app_version: "test".into(),
         seed: Some(15),
+        ..Options::default()
     };
     let r = diagnosis::run(&mut jig, &p, &options, &mut |_| {}, &|| false);
     assert_eq!(r.verdict, Verdict::Inconclusive);
@@ -457,6 +459,7 @@ fn a_cancelled_run_stops_and_says_so() {
         config: Config::default(),
         app_version: "test".into(),
         seed: Some(16),
+        ..Options::default()
     };
     let mut in_pattern_test = false;
     let cancel = std::cell::Cell::new(false);
@@ -483,5 +486,35 @@ fn a_cancelled_run_stops_and_says_so() {
             .all(|c| matches!(c.state, ChipState::Ok | ChipState::Untested)),
         "{}",
         describe(&r)
+    );
+}
+
+#[test]
+fn a_retest_tests_only_the_chips_asked_for() {
+    let p = profile("s19jpro");
+    let faults = [
+        sim::Fault::parse("dead:5", &p).unwrap(),
+        sim::Fault::parse("weak:9:50", &p).unwrap(),
+    ];
+    let mut jig = sim::simulated(&p, &faults, 17).unwrap();
+    let options = Options {
+        only_chips: Some(vec![5]),
+        seed: Some(17),
+        ..Options::default()
+    };
+    let r = diagnosis::run(&mut jig, &p, &options, &mut |_| {}, &|| false);
+    assert_eq!(r.chips[5].state, ChipState::Dead, "{}", describe(&r));
+    assert!(
+        r.chips
+            .iter()
+            .filter(|c| c.index != 5)
+            .all(|c| c.state == ChipState::Untested && c.patterns == 0),
+        "{}",
+        describe(&r)
+    );
+    check_finding_at_chip(&r, FindingKind::DeadChip, 5);
+    assert!(
+        r.findings.iter().all(|f| f.kind != FindingKind::WeakChip),
+        "chip 9 was not retested"
     );
 }

@@ -10,7 +10,7 @@ use egui_plot::{Bar, BarChart, HLine, Legend, Line, Plot, PlotPoints};
 use serde::{Deserialize, Serialize};
 
 use crate::map;
-use crate::worker::{self, Command, Event, Running, Target};
+use crate::worker::{self, Command, Event, Job, Running, Target};
 
 /// Settings kept between sessions (eframe storage).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -78,6 +78,14 @@ pub struct Workbench {
     input: Option<(u32, u32)>,
     /// The chip-number field (Ctrl+F).
     find: String,
+    /// Hold the board powered after the next run.
+    hold_power: bool,
+    /// The job the worker is doing.
+    job: Job,
+    /// A diagnosis is in progress (the worker may stay on afterwards, holding power).
+    busy: bool,
+    /// Since when the board is held powered.
+    holding: Option<Instant>,
 }
 
 impl std::fmt::Debug for Workbench {
@@ -134,6 +142,10 @@ impl Workbench {
             ctx: cc.egui_ctx.clone(),
             input: None,
             find: String::new(),
+            hold_power: false,
+            job: Job::default(),
+            busy: false,
+            holding: None,
         };
         app.reset_states();
         app
@@ -155,7 +167,19 @@ impl Workbench {
     /// Whether a diagnosis is running.
     #[must_use]
     pub fn is_running(&self) -> bool {
-        self.running.is_some()
+        self.busy
+    }
+
+    /// Whether the board is held powered for probing.
+    #[must_use]
+    pub fn is_holding(&self) -> bool {
+        self.holding.is_some()
+    }
+
+    /// Whether the worker is gone (no run, no held board).
+    #[must_use]
+    pub fn is_idle(&self) -> bool {
+        self.running.is_none()
     }
 
     /// The last report.
@@ -198,7 +222,20 @@ impl Workbench {
     /// Apply a command: the one place state changes because of the user.
     pub fn handle(&mut self, command: Command) {
         match command {
-            Command::Run => self.start(),
+            Command::Run => self.start(Job {
+                hold_power: self.hold_power,
+                only_chips: None,
+            }),
+            Command::Retest(chips) => self.start(Job {
+                hold_power: self.hold_power,
+                only_chips: Some(chips),
+            }),
+            Command::Release => {
+                if let Some(running) = &self.running {
+                    running.release();
+                    self.log.push("Switching the held board off".into());
+                }
+            }
             Command::Cancel => {
                 if let Some(running) = &self.running {
                     running.cancel();
@@ -210,7 +247,7 @@ impl Workbench {
         }
     }
 
-    fn start(&mut self) {
+    fn start(&mut self, job: Job) {
         if self.running.is_some() {
             return;
         }
@@ -245,18 +282,26 @@ impl Workbench {
             Source::Port(path) => Target::Port(path.clone()),
         };
         self.error = None;
-        self.report = None;
         self.telemetry.clear();
-        self.log.clear();
         self.selected_finding = None;
-        self.reset_states();
+        if job.only_chips.is_none() {
+            // A full run starts from scratch; a retest keeps what the last run found.
+            self.report = None;
+            self.log.clear();
+            self.reset_states();
+        }
         let ctx = self.ctx.clone();
-        match worker::start(profile, target, move || ctx.request_repaint()) {
+        let what = match &job.only_chips {
+            Some(chips) => format!("Retest of chips {chips:?}"),
+            None => format!("Diagnosis of {}", self.settings.model),
+        };
+        match worker::start(profile, target, job.clone(), move || ctx.request_repaint()) {
             Ok(running) => {
                 self.running = Some(running);
+                self.busy = true;
+                self.job = job;
                 self.started = Some(Instant::now());
-                self.log
-                    .push(format!("Diagnosis of {} started", self.settings.model));
+                self.log.push(format!("{what} started"));
             }
             Err(e) => self.error = Some(format!("Could not start the diagnosis thread: {e}")),
         }
@@ -288,12 +333,30 @@ impl Workbench {
                     }
                 }
                 Event::Done(report) => {
+                    let holds = self.job.hold_power && report.aborted.is_none();
+                    let report = match &self.job.only_chips {
+                        Some(chips) => merge(self.report.take(), *report, chips),
+                        None => *report,
+                    };
                     self.states = report.chips.iter().map(|c| c.state).collect();
                     self.log.push(match &report.aborted {
                         Some(why) => format!("Stopped: {why}"),
                         None => format!("Verdict: {:?}", report.verdict),
                     });
-                    self.report = Some(*report);
+                    self.report = Some(report);
+                    self.busy = false;
+                    self.step = None;
+                    done = !holds;
+                }
+                Event::Holding => {
+                    self.holding = Some(Instant::now());
+                    self.log.push(
+                        "Holding the board powered for probing; the jig's lease is kept alive"
+                            .into(),
+                    );
+                }
+                Event::Released => {
+                    self.log.push("Board switched off".into());
                     done = true;
                 }
                 Event::Failed(why) => {
@@ -305,6 +368,8 @@ impl Workbench {
         if done {
             self.running = None;
             self.step = None;
+            self.busy = false;
+            self.holding = None;
         }
     }
 
@@ -427,10 +492,61 @@ impl Workbench {
                 commands.push(Command::Run);
             }
             if ui
-                .add_enabled(running, egui::Button::new("Cancel (Esc)"))
+                .add_enabled(self.busy, egui::Button::new("Cancel (Esc)"))
                 .clicked()
             {
                 commands.push(Command::Cancel);
+            }
+            ui.add_enabled(
+                !running,
+                egui::Checkbox::new(&mut self.hold_power, "Hold power after the run"),
+            );
+            if let Some(since) = self.holding {
+                let s = since.elapsed().as_secs();
+                ui.label(
+                    RichText::new(format!(
+                        "Holding power for probing: {:02}:{:02}",
+                        s / 60,
+                        s % 60
+                    ))
+                    .strong()
+                    .color(Color32::from_rgb(255, 170, 0)),
+                );
+                if ui.button("Release power").clicked() {
+                    commands.push(Command::Release);
+                }
+            }
+            let can_retest = !running && self.report.is_some();
+            if let Some(chip) = self.selected
+                && ui
+                    .add_enabled(can_retest, egui::Button::new(format!("Retest chip {chip}")))
+                    .clicked()
+            {
+                commands.push(Command::Retest(vec![chip]));
+            }
+            let failed: Vec<usize> = self
+                .report
+                .iter()
+                .flat_map(|r| r.chips.iter())
+                .filter(|c| {
+                    matches!(
+                        c.state,
+                        ChipState::Weak
+                            | ChipState::Dead
+                            | ChipState::HwErrors
+                            | ChipState::Inconclusive
+                    )
+                })
+                .map(|c| c.index)
+                .collect();
+            if ui
+                .add_enabled(
+                    can_retest && !failed.is_empty(),
+                    egui::Button::new(format!("Retest failed chips ({})", failed.len())),
+                )
+                .clicked()
+            {
+                commands.push(Command::Retest(failed));
             }
             if let Some((step, fraction, message)) = &self.step {
                 let done = Step::ALL.iter().position(|s| s == step).unwrap_or(0) as f32 + fraction;
@@ -473,7 +589,7 @@ impl Workbench {
             };
             ui.label(format!("Jig: {jig}"));
             ui.separator();
-            ui.label(if self.running.is_some() {
+            ui.label(if self.busy || self.holding.is_some() {
                 "Board power: ON"
             } else {
                 "Board power: off"
@@ -633,6 +749,74 @@ impl Workbench {
                 });
         });
     }
+}
+
+/// Findings about single chips (the others are about the board: break, domains, sensors, baud).
+fn chip_level(kind: diagnosis::FindingKind) -> bool {
+    use diagnosis::FindingKind as K;
+    matches!(
+        kind,
+        K::DeadChip | K::WeakChip | K::HwErrors | K::WrongChipId | K::Intermittent
+    )
+}
+
+/// Fold a retest of `chips` into the previous report: the retested chips and the board-level
+/// findings come from the retest; the other chips and their findings stay as they were.
+fn merge(previous: Option<Report>, retest: Report, chips: &[usize]) -> Report {
+    let Some(mut merged) = previous else {
+        return retest;
+    };
+    for &i in chips {
+        if let (Some(slot), Some(new)) = (merged.chips.get_mut(i), retest.chips.get(i)) {
+            *slot = new.clone();
+        }
+    }
+    let touches = |f: &diagnosis::report::Finding| f.chips.iter().any(|c| chips.contains(c));
+    let mut findings: Vec<diagnosis::report::Finding> = retest
+        .findings
+        .iter()
+        .filter(|f| !chip_level(f.kind) || touches(f))
+        .cloned()
+        .collect();
+    findings.extend(
+        merged
+            .findings
+            .iter()
+            .filter(|f| chip_level(f.kind) && !touches(f))
+            .cloned(),
+    );
+    findings.sort_by(|a, b| {
+        a.kind
+            .cmp(&b.kind)
+            .then(a.chips.first().cmp(&b.chips.first()))
+    });
+    merged.findings = findings;
+    merged.chips_found = retest.chips_found;
+    merged.domains = retest.domains;
+    merged.sensors = retest.sensors;
+    merged.timing = retest.timing;
+    merged.provenance = retest.provenance;
+    merged.aborted = retest.aborted;
+    let bad = merged.chips.iter().any(|c| {
+        matches!(
+            c.state,
+            ChipState::Weak | ChipState::Dead | ChipState::Missing | ChipState::HwErrors
+        )
+    });
+    let open = merged
+        .chips
+        .iter()
+        .any(|c| matches!(c.state, ChipState::Inconclusive | ChipState::Untested));
+    merged.verdict = if merged.aborted.is_some() {
+        Verdict::Inconclusive
+    } else if bad || !merged.findings.is_empty() {
+        Verdict::Fail
+    } else if open {
+        Verdict::Inconclusive
+    } else {
+        Verdict::Pass
+    };
+    merged
 }
 
 /// A finding kind for people.

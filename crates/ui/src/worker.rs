@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, channel};
 
 use boards::Profile;
-use diagnosis::{Config, Options, Progress, Report};
+use diagnosis::{Options, Progress, Report};
 
 /// What the UI asks for.
 #[derive(Debug, Clone, PartialEq)]
@@ -18,6 +18,10 @@ pub enum Command {
     Select(Option<usize>),
     /// Select a finding in the list (or none).
     SelectFinding(Option<usize>),
+    /// Retest these chips.
+    Retest(Vec<usize>),
+    /// Switch a held board off.
+    Release,
 }
 
 /// What the worker reports.
@@ -27,8 +31,12 @@ pub enum Event {
     Progress(Progress),
     /// The diagnosis finished (or stopped) with this report.
     Done(Box<Report>),
-    /// It could not start.
+    /// It could not start, or the jig was lost.
     Failed(String),
+    /// The board stays powered for probing.
+    Holding,
+    /// The held board was switched off.
+    Released,
 }
 
 /// Where the board is.
@@ -40,66 +48,124 @@ pub enum Target {
     Port(String),
 }
 
-/// A running diagnosis.
+/// What to run.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Job {
+    /// Keep the board powered and configured after the run, until released.
+    pub hold_power: bool,
+    /// Test only these chips (a retest).
+    pub only_chips: Option<Vec<usize>>,
+}
+
+/// A running diagnosis (and, after it, a board held powered).
 #[derive(Debug)]
 pub struct Running {
     /// Events from the worker.
     pub events: Receiver<Event>,
     cancel: Arc<AtomicBool>,
+    release: Arc<AtomicBool>,
 }
 
 impl Running {
-    /// Ask the worker to stop at its next check.
+    /// Ask the worker to stop the diagnosis at its next check.
     pub fn cancel(&self) {
         self.cancel.store(true, Ordering::Relaxed);
     }
+
+    /// Switch a held board off.
+    pub fn release(&self) {
+        self.release.store(true, Ordering::Relaxed);
+    }
 }
 
-/// Start a diagnosis of `profile` on `target` on a worker thread. `wake` is called after every
-/// event so the UI repaints.
+/// How often a held board's lease is renewed.
+const HOLD_TICK: std::time::Duration = std::time::Duration::from_millis(200);
+
+/// Run the diagnosis on `jig`, then hold power if asked, reporting through `send`.
+fn drive(
+    jig: &mut dyn diagnosis::Jig,
+    profile: &Profile,
+    options: &Options,
+    job: &Job,
+    stop: &AtomicBool,
+    release: &AtomicBool,
+    send: &dyn Fn(Event),
+) {
+    let mut progress = |p: &Progress| send(Event::Progress(p.clone()));
+    let cancelled = || stop.load(Ordering::Relaxed);
+    let report = diagnosis::run(jig, profile, options, &mut progress, &cancelled);
+    let hold = job.hold_power && report.aborted.is_none();
+    send(Event::Done(Box::new(report)));
+    if !hold {
+        return;
+    }
+    send(Event::Holding);
+    loop {
+        if release.load(Ordering::Relaxed) {
+            let _ = jig.set_reset(true);
+            let outcome = jig.set_power(false);
+            return send(match outcome {
+                Ok(()) => Event::Released,
+                Err(e) => Event::Failed(format!("switching the board off: {e}. Check the jig.")),
+            });
+        }
+        std::thread::sleep(HOLD_TICK);
+        // Any frame renews the jig's lease; a Sync also tells us the jig is still there.
+        let now = jig.now_us().unwrap_or(0);
+        if let Err(e) = jig.wait_until(now + HOLD_TICK.as_micros() as u64, &mut Vec::new()) {
+            return send(Event::Failed(format!(
+                "lost the jig while holding power: {e}. The jig cuts power itself when the host is gone."
+            )));
+        }
+    }
+}
+
+/// Start `job` on the board of `profile` at `target` on a worker thread. `wake` is called after
+/// every event so the UI repaints.
 pub fn start(
     profile: Profile,
     target: Target,
+    job: Job,
     wake: impl Fn() + Send + 'static,
 ) -> std::io::Result<Running> {
     let (tx, events) = channel();
     let cancel = Arc::new(AtomicBool::new(false));
-    let stop = cancel.clone();
+    let release = Arc::new(AtomicBool::new(false));
+    let (stop, let_go) = (cancel.clone(), release.clone());
     std::thread::Builder::new().name("diagnosis".into()).spawn(move || {
         let send = |event: Event| {
             let _ = tx.send(event);
             wake();
         };
         let options = Options {
-            baud: None,
-            config: Config::default(),
             app_version: env!("CARGO_PKG_VERSION").to_owned(),
             seed: match &target {
                 Target::Simulated { seed, .. } => Some(*seed),
                 Target::Port(_) => None,
             },
+            hold_power: job.hold_power,
+            only_chips: job.only_chips.clone(),
+            ..Options::default()
         };
-        let mut progress = |p: &Progress| send(Event::Progress(p.clone()));
-        let cancelled = || stop.load(Ordering::Relaxed);
-        let report = match &target {
+        match &target {
             Target::Simulated { faults, seed } => match sim::simulated(&profile, faults, *seed) {
-                Ok(mut jig) => diagnosis::run(&mut jig, &profile, &options, &mut progress, &cancelled),
-                Err(e) => return send(Event::Failed(format!("the simulated jig did not start: {e}"))),
+                Ok(mut jig) => drive(&mut jig, &profile, &options, &job, &stop, &let_go, &send),
+                Err(e) => send(Event::Failed(format!("the simulated jig did not start: {e}"))),
             },
-            Target::Port(path) => {
-                let transport = match link::SerialTransport::open(path) {
-                    Ok(t) => t,
-                    Err(e) => return send(Event::Failed(format!("cannot open {path}: {e}. Check the cable, or pick the simulated jig."))),
-                };
-                match link::Client::connect(transport, std::time::Duration::from_secs(3)) {
-                    Ok(mut jig) => diagnosis::run(&mut jig, &profile, &options, &mut progress, &cancelled),
-                    Err(e) => {
-                        return send(Event::Failed(format!("{path} does not answer as a Hashbench jig: {e}. Update the jig firmware or pick another port.")));
-                    }
-                }
-            }
-        };
-        send(Event::Done(Box::new(report)));
+            Target::Port(path) => match link::SerialTransport::open(path) {
+                Err(e) => send(Event::Failed(format!("cannot open {path}: {e}. Check the cable, or pick the simulated jig."))),
+                Ok(transport) => match link::Client::connect(transport, std::time::Duration::from_secs(3)) {
+                    Ok(mut jig) => drive(&mut jig, &profile, &options, &job, &stop, &let_go, &send),
+                    Err(e) => send(Event::Failed(format!(
+                        "{path} does not answer as a Hashbench jig: {e}. Update the jig firmware or pick another port."
+                    ))),
+                },
+            },
+        }
     })?;
-    Ok(Running { events, cancel })
+    Ok(Running {
+        events,
+        cancel,
+        release,
+    })
 }

@@ -90,3 +90,64 @@ fn ctrl_f_finds_a_chip_by_number() {
     h.run_steps(2);
     assert_eq!(h.state().selected(), Some(77));
 }
+
+/// Step the UI until `done` says so (the worker runs in real time).
+fn until(h: &mut Harness<'static, Workbench>, what: &str, done: impl Fn(&Workbench) -> bool) {
+    for _ in 0..1500 {
+        h.step();
+        if done(h.state()) {
+            h.run_steps(2);
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    panic!("timed out waiting for {what}");
+}
+
+#[test]
+fn hold_power_keeps_the_board_on_until_released() {
+    let mut h = workbench("bitaxe-gamma", "");
+    h.run_steps(2);
+    h.get_by_label("Hold power after the run").click();
+    h.get_by_label("Run full diagnosis (F5)").click();
+    until(&mut h, "the board to be held", Workbench::is_holding);
+    assert_eq!(h.state().report().unwrap().verdict, Verdict::Pass);
+    h.get_by_label("Board power: ON");
+    h.get_by_label_contains("Holding power for probing");
+    // Held for longer than the jig's 1 s lease: the worker keeps it alive.
+    std::thread::sleep(Duration::from_millis(1300));
+    h.run_steps(3);
+    assert!(h.state().is_holding(), "{:?}", h.state().error());
+    h.get_by_label("Release power").click();
+    until(&mut h, "the board to be switched off", Workbench::is_idle);
+    h.get_by_label("Board power: off");
+    assert!(h.state().error().is_none(), "{:?}", h.state().error());
+}
+
+#[test]
+fn retesting_the_failed_chips_keeps_the_rest_of_the_result() {
+    let mut h = workbench("s19jpro", "weak:10:50");
+    h.run_steps(2);
+    h.get_by_label("Run full diagnosis (F5)").click();
+    until_done(&mut h);
+    assert_eq!(h.state().chip_state(10), Some(ChipState::Weak));
+    let before = h.state().report().unwrap().chips[3].clone();
+    h.get_by_label("Retest failed chips (1)").click();
+    h.run_steps(2);
+    assert!(h.state().is_running());
+    until(&mut h, "the retest", |w| !w.is_running());
+    let report = h.state().report().unwrap();
+    // The weak chip is still weak (the board was not repaired); the others keep their results.
+    assert_eq!(report.chips[10].state, ChipState::Weak);
+    assert_eq!(report.chips[3], before);
+    assert_eq!(report.verdict, Verdict::Fail);
+    assert_eq!(
+        report
+            .findings
+            .iter()
+            .filter(|f| f.kind == diagnosis::FindingKind::WeakChip)
+            .count(),
+        1
+    );
+    h.get_by_label_contains("Retest of chips [10] started");
+}
