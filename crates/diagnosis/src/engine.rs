@@ -77,6 +77,8 @@ pub struct Progress {
     pub chips: Vec<(usize, ChipState)>,
     /// A telemetry sample, when one was taken.
     pub telemetry: Option<Telemetry>,
+    /// Decoded chain frames since the last event (with `Options::frame_log`).
+    pub frames: Vec<String>,
 }
 
 /// What the caller asks for.
@@ -95,6 +97,8 @@ pub struct Options {
     pub hold_power: bool,
     /// Run the pattern test only for these chips (a retest); the others stay untested.
     pub only_chips: Option<Vec<usize>>,
+    /// Decode every frame into the progress events' `frames` (for the workbench's log).
+    pub frame_log: bool,
 }
 
 enum Stop {
@@ -213,6 +217,9 @@ pub fn run(
         only_chips: options.only_chips.clone(),
     };
     engine.learned.chips = vec![ChipTrack::default(); profile.chips.value];
+    if options.frame_log {
+        engine.wire.log_frames();
+    }
     let aborted = match engine.steps(options) {
         Ok(()) => None,
         Err(Stop::Cancelled) => Some("cancelled by the operator".to_owned()),
@@ -325,6 +332,7 @@ impl Engine<'_, '_> {
             message: message.into(),
             chips: Vec::new(),
             telemetry: None,
+            frames: self.wire.take_log(),
         };
         (self.progress)(&p);
         Ok(())
@@ -377,6 +385,7 @@ impl Engine<'_, '_> {
             message: String::new(),
             chips: Vec::new(),
             telemetry: Some(t.clone()),
+            frames: self.wire.take_log(),
         };
         (self.progress)(&p);
         Ok(t)
@@ -847,6 +856,7 @@ impl Engine<'_, '_> {
                 message: format!("Round {}: {decided} of {found} chips decided", round + 1),
                 chips,
                 telemetry: None,
+                frames: self.wire.take_log(),
             };
             if (self.cancel)() {
                 return Err(Stop::Cancelled);
@@ -1044,6 +1054,12 @@ impl Engine<'_, '_> {
                 self.absorb(setup, &arrived, &mut batch);
             }
             self.wire.send(frame.as_bytes())?;
+            self.wire.note(|| {
+                format!(
+                    "-> job 0x{job_id:02X}: block {} for chip {chip}, golden nonce 0x{:08X}",
+                    p.height, p.golden
+                )
+            });
             let end = self.wire.tx_done();
             // Timing margin for model error: 5 % of the sweep time plus two bit times.
             let sweep_us = setup.time_to(&p.owner) * 1e6;

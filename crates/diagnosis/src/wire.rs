@@ -40,6 +40,8 @@ pub struct Wire<'j> {
     received: Vec<Received>,
     /// Counters.
     pub stats: WireStats,
+    /// Decoded traffic, one line a frame, when asked for (`Wire::log_frames`).
+    log: Option<Vec<String>>,
 }
 
 impl std::fmt::Debug for Wire<'_> {
@@ -64,7 +66,26 @@ impl<'j> Wire<'j> {
             now_us,
             received: Vec::new(),
             stats: WireStats::default(),
+            log: None,
         })
+    }
+
+    /// Keep a decoded line for every frame from now on (for the workbench's log).
+    pub fn log_frames(&mut self) {
+        self.log.get_or_insert_with(Vec::new);
+    }
+
+    /// Note a line in the frame log, with the jig time.
+    pub fn note(&mut self, line: impl FnOnce() -> String) {
+        let at = self.now_us;
+        if let Some(log) = &mut self.log {
+            log.push(format!("{:>10.3} ms  {}", at as f64 / 1000.0, line()));
+        }
+    }
+
+    /// The lines logged since the last call.
+    pub fn take_log(&mut self) -> Vec<String> {
+        self.log.as_mut().map(std::mem::take).unwrap_or_default()
     }
 
     /// The jig behind the link.
@@ -120,6 +141,7 @@ impl<'j> Wire<'j> {
 
     /// Queue a command.
     pub fn command(&mut self, command: Command) -> Result<(), JigError> {
+        self.note(|| format!("-> {}", describe_command(&command)));
         let frame = command.encode(self.family);
         self.send(frame.as_bytes())
     }
@@ -134,6 +156,7 @@ impl<'j> Wire<'j> {
         let mut out = Vec::new();
         let family = self.family;
         let stats = &mut self.stats;
+        let log = &mut self.log;
         for chunk in &self.received {
             stats.rx_bytes += chunk.bytes.len() as u64;
             let at_us = chunk.at_us;
@@ -143,7 +166,16 @@ impl<'j> Wire<'j> {
                     crc_ok: true,
                     ..
                 } => match Reply::parse(family, bytes) {
-                    Ok(reply) => out.push(Arrived { at_us, reply }),
+                    Ok(reply) => {
+                        if let Some(log) = log.as_mut() {
+                            log.push(format!(
+                                "{:>10.3} ms  <- {}",
+                                at_us as f64 / 1000.0,
+                                describe_reply(family, &reply)
+                            ));
+                        }
+                        out.push(Arrived { at_us, reply });
+                    }
                     Err(_) => stats.bad_crc += 1,
                 },
                 Event::Frame { crc_ok: false, .. } => stats.bad_crc += 1,
@@ -171,6 +203,45 @@ impl<'j> Wire<'j> {
             }
             deadline = self.now_us + quiet_us;
             replies.extend(got);
+        }
+    }
+}
+
+/// One line for a command.
+#[must_use]
+pub fn describe_command(command: &Command) -> String {
+    let dest = |d: &bm13xx::Dest| match d {
+        bm13xx::Dest::All => "all".to_owned(),
+        bm13xx::Dest::Chip(a) => format!("chip 0x{a:02X}"),
+    };
+    match command {
+        Command::SetAddress { address } => format!("set address 0x{address:02X}"),
+        Command::ChainInactive => "chain inactive".to_owned(),
+        Command::ReadRegister { dest: d, register } => {
+            format!("read reg 0x{register:02X} ({})", dest(d))
+        }
+        Command::WriteRegister {
+            dest: d,
+            register,
+            value,
+        } => format!("write reg 0x{register:02X} = 0x{value:08X} ({})", dest(d)),
+    }
+}
+
+/// One line for a reply.
+#[must_use]
+pub fn describe_reply(family: Family, reply: &Reply) -> String {
+    match reply {
+        Reply::Register(r) => format!(
+            "chip 0x{:02X} reg 0x{:02X} = 0x{:08X}",
+            r.chip_address, r.register, r.value
+        ),
+        Reply::Nonce(n) => {
+            let f = n.fields(family, &family.default_params(), 1);
+            format!(
+                "nonce 0x{:08X} core {} job 0x{:02X}",
+                f.nonce, f.core, f.job_id
+            )
         }
     }
 }

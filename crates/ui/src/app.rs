@@ -86,6 +86,10 @@ pub struct Workbench {
     busy: bool,
     /// Since when the board is held powered.
     holding: Option<Instant>,
+    /// The power-on confirmation is open.
+    confirm_power: bool,
+    /// Only log lines containing this are shown.
+    log_filter: String,
 }
 
 impl std::fmt::Debug for Workbench {
@@ -146,6 +150,8 @@ impl Workbench {
             job: Job::default(),
             busy: false,
             holding: None,
+            confirm_power: false,
+            log_filter: String::new(),
         };
         app.reset_states();
         app
@@ -174,6 +180,18 @@ impl Workbench {
     #[must_use]
     pub fn is_holding(&self) -> bool {
         self.holding.is_some()
+    }
+
+    /// The log lines (progress and decoded chain frames).
+    #[must_use]
+    pub fn log(&self) -> &[String] {
+        &self.log
+    }
+
+    /// Whether the power-on confirmation is open.
+    #[must_use]
+    pub fn is_confirming_power(&self) -> bool {
+        self.confirm_power
     }
 
     /// Whether the worker is gone (no run, no held board).
@@ -224,12 +242,22 @@ impl Workbench {
         match command {
             Command::Run => self.start(Job {
                 hold_power: self.hold_power,
-                only_chips: None,
+                ..Job::default()
             }),
             Command::Retest(chips) => self.start(Job {
                 hold_power: self.hold_power,
                 only_chips: Some(chips),
+                ..Job::default()
             }),
+            Command::PowerOn => self.confirm_power = true,
+            Command::PowerOnConfirmed => {
+                self.confirm_power = false;
+                self.start(Job {
+                    hold_power: true,
+                    power_only: true,
+                    ..Job::default()
+                });
+            }
             Command::Release => {
                 if let Some(running) = &self.running {
                     running.release();
@@ -284,21 +312,22 @@ impl Workbench {
         self.error = None;
         self.telemetry.clear();
         self.selected_finding = None;
-        if job.only_chips.is_none() {
+        if job.only_chips.is_none() && !job.power_only {
             // A full run starts from scratch; a retest keeps what the last run found.
             self.report = None;
             self.log.clear();
             self.reset_states();
         }
         let ctx = self.ctx.clone();
-        let what = match &job.only_chips {
-            Some(chips) => format!("Retest of chips {chips:?}"),
-            None => format!("Diagnosis of {}", self.settings.model),
+        let what = match (&job.only_chips, job.power_only) {
+            (_, true) => "Power on".to_owned(),
+            (Some(chips), _) => format!("Retest of chips {chips:?}"),
+            (None, _) => format!("Diagnosis of {}", self.settings.model),
         };
         match worker::start(profile, target, job.clone(), move || ctx.request_repaint()) {
             Ok(running) => {
                 self.running = Some(running);
-                self.busy = true;
+                self.busy = !job.power_only;
                 self.job = job;
                 self.started = Some(Instant::now());
                 self.log.push(format!("{what} started"));
@@ -327,6 +356,7 @@ impl Workbench {
                         self.telemetry.push((t.at_us as f64 / 1e6, mv));
                         self.input = Some((t.input_mv, t.input_ma));
                     }
+                    self.log.extend(p.frames.iter().cloned());
                     if !p.message.is_empty() {
                         self.log.push(format!("[{}] {}", p.step.label(), p.message));
                         self.step = Some((p.step, p.fraction, p.message));
@@ -515,6 +545,16 @@ impl Workbench {
                 if ui.button("Release power").clicked() {
                     commands.push(Command::Release);
                 }
+            } else if self.confirm_power {
+                ui.label(RichText::new("Switch the board on? It stays on until Release power; the jig still cuts it on a trip or if this app stops talking.").strong());
+                if ui.button("Switch on").clicked() {
+                    commands.push(Command::PowerOnConfirmed);
+                }
+                if ui.button("Keep it off").clicked() {
+                    self.confirm_power = false;
+                }
+            } else if ui.add_enabled(!running, egui::Button::new("Power on…")).clicked() {
+                commands.push(Command::PowerOn);
             }
             let can_retest = !running && self.report.is_some();
             if let Some(chip) = self.selected
@@ -557,8 +597,30 @@ impl Workbench {
                 );
                 ui.label(message);
                 if let Some(started) = self.started {
-                    ui.label(format!("{:.0} s", started.elapsed().as_secs_f32()));
+                    // Time left, from the share of the steps done so far.
+                    let share = done / Step::ALL.len() as f32;
+                    let elapsed = started.elapsed().as_secs_f32();
+                    if share > 0.05 {
+                        ui.label(format!(
+                            "{elapsed:.0} s, about {:.0} s left",
+                            elapsed * (1.0 - share) / share
+                        ));
+                    } else {
+                        ui.label(format!("{elapsed:.0} s"));
+                    }
                 }
+                let list: Vec<String> = Step::ALL
+                    .iter()
+                    .map(|s| {
+                        let mark = match s.cmp(step) {
+                            std::cmp::Ordering::Less => "done",
+                            std::cmp::Ordering::Equal => "now",
+                            std::cmp::Ordering::Greater => "next",
+                        };
+                        format!("{} ({mark})", s.label())
+                    })
+                    .collect();
+                ui.label("Steps").on_hover_text(list.join("\n"));
             }
             if let Some(report) = &self.report {
                 let (text, color) = match (report.verdict, report.aborted.is_some()) {
@@ -856,16 +918,41 @@ impl eframe::App for Workbench {
         egui::Panel::top("connection").show(ui, |ui| commands.extend(self.connection_bar(ui)));
         egui::Panel::bottom("log")
             .resizable(true)
-            .default_size(220.0)
+            .default_size(340.0)
             .show(ui, |ui| {
                 self.plots(ui);
-                ui.label("Log");
+                ui.horizontal(|ui| {
+                    ui.label("Log");
+                    let label = ui.label("Filter");
+                    ui.add(
+                        egui::TextEdit::singleline(&mut self.log_filter)
+                            .hint_text("e.g. nonce, chip 0x50, Round")
+                            .desired_width(200.0),
+                    )
+                    .labelled_by(label.id);
+                    let shown: Vec<&String> = self
+                        .log
+                        .iter()
+                        .filter(|l| l.contains(self.log_filter.as_str()))
+                        .collect();
+                    ui.label(format!("{} of {} lines", shown.len(), self.log.len()));
+                    if ui.button("Copy log").clicked() {
+                        let text: Vec<&str> = shown.iter().map(|l| l.as_str()).collect();
+                        ui.ctx().copy_text(text.join("\n"));
+                    }
+                });
+                let shown: Vec<&String> = self
+                    .log
+                    .iter()
+                    .filter(|l| l.contains(self.log_filter.as_str()))
+                    .collect();
+                let row = ui.text_style_height(&egui::TextStyle::Monospace);
                 egui::ScrollArea::vertical()
                     .id_salt("log")
                     .stick_to_bottom(true)
-                    .show(ui, |ui| {
-                        for line in &self.log {
-                            ui.monospace(line);
+                    .show_rows(ui, row, shown.len(), |ui, range| {
+                        for line in shown.get(range).unwrap_or_default() {
+                            ui.monospace(line.as_str());
                         }
                     });
             });
@@ -896,7 +983,11 @@ impl eframe::App for Workbench {
             let highlight: Vec<usize> = self
                 .selected_finding
                 .and_then(|n| self.report.as_ref().and_then(|r| r.findings.get(n)))
-                .map(|f| f.chips.clone())
+                .map(|f| {
+                    let mut chips = f.chips.clone();
+                    chips.extend(f.domains.iter().flat_map(|&d| profile.chips_in_domain(d)));
+                    chips
+                })
                 .unwrap_or_default();
             let view = map::MapView {
                 profile,

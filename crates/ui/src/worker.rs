@@ -22,6 +22,10 @@ pub enum Command {
     Retest(Vec<usize>),
     /// Switch a held board off.
     Release,
+    /// Ask to switch the board on (a confirmation follows).
+    PowerOn,
+    /// Confirmed: switch the board on and hold it.
+    PowerOnConfirmed,
 }
 
 /// What the worker reports.
@@ -55,6 +59,8 @@ pub struct Job {
     pub hold_power: bool,
     /// Test only these chips (a retest).
     pub only_chips: Option<Vec<usize>>,
+    /// No diagnosis: switch the board on and hold it (power on from the connection bar).
+    pub power_only: bool,
 }
 
 /// A running diagnosis (and, after it, a board held powered).
@@ -91,13 +97,25 @@ fn drive(
     release: &AtomicBool,
     send: &dyn Fn(Event),
 ) {
-    let mut progress = |p: &Progress| send(Event::Progress(p.clone()));
-    let cancelled = || stop.load(Ordering::Relaxed);
-    let report = diagnosis::run(jig, profile, options, &mut progress, &cancelled);
-    let hold = job.hold_power && report.aborted.is_none();
-    send(Event::Done(Box::new(report)));
-    if !hold {
-        return;
+    if job.power_only {
+        let on = jig
+            .set_reset(true)
+            .and_then(|()| jig.set_power(true))
+            .and_then(|()| jig.set_reset(false));
+        if let Err(e) = on {
+            return send(Event::Failed(format!(
+                "switching the board on: {e}. Check the jig and the supply."
+            )));
+        }
+    } else {
+        let mut progress = |p: &Progress| send(Event::Progress(p.clone()));
+        let cancelled = || stop.load(Ordering::Relaxed);
+        let report = diagnosis::run(jig, profile, options, &mut progress, &cancelled);
+        let hold = job.hold_power && report.aborted.is_none();
+        send(Event::Done(Box::new(report)));
+        if !hold {
+            return;
+        }
     }
     send(Event::Holding);
     loop {
@@ -145,6 +163,7 @@ pub fn start(
             },
             hold_power: job.hold_power,
             only_chips: job.only_chips.clone(),
+            frame_log: true,
             ..Options::default()
         };
         match &target {

@@ -149,5 +149,53 @@ fn retesting_the_failed_chips_keeps_the_rest_of_the_result() {
             .count(),
         1
     );
+    h.get_by_label("Filter").click();
+    h.run_steps(1);
+    h.get_by_label("Filter").type_text("Retest");
+    h.run_steps(2);
     h.get_by_label_contains("Retest of chips [10] started");
+}
+
+#[test]
+fn power_on_asks_first_and_the_log_shows_decoded_frames() {
+    let mut h = workbench("bitaxe-hex", "");
+    h.run_steps(2);
+    h.get_by_label("Power on…").click();
+    h.run_steps(2);
+    assert!(h.state().is_confirming_power(), "the confirmation opens");
+    h.get_by_label("Keep it off").click();
+    h.run_steps(2);
+    assert!(
+        h.state().is_idle(),
+        "nothing switched on without confirmation"
+    );
+    h.get_by_label("Power on…").click();
+    h.run_steps(2);
+    h.get_by_label("Switch on").click();
+    until(&mut h, "power on", Workbench::is_holding);
+    h.get_by_label("Board power: ON");
+    h.get_by_label("Release power").click();
+    until(&mut h, "power off", Workbench::is_idle);
+
+    h.get_by_label("Run full diagnosis (F5)").click();
+    until_done(&mut h);
+    // The log carries the chain traffic, decoded: discovery, addressing, jobs, nonces.
+    h.get_by_label("Filter").click();
+    h.run_steps(1);
+    h.get_by_label("Filter").type_text("nonce 0x");
+    h.run_steps(2);
+    assert!(
+        h.state().log().iter().any(|l| l.contains("-> job 0x")),
+        "jobs are logged"
+    );
+    assert!(
+        h.query_all_by_label_contains("<- nonce 0x").count() > 0,
+        "the filtered log shows decoded nonces"
+    );
+    assert_eq!(
+        h.query_all_by_label_contains("-> job").count(),
+        0,
+        "the filter hides the rest"
+    );
+    h.get_by_label_contains("lines");
 }
