@@ -79,6 +79,10 @@ pub struct Progress {
     pub telemetry: Option<Telemetry>,
     /// Decoded chain frames since the last event (with `Options::frame_log`).
     pub frames: Vec<String>,
+    /// Sensor readings (°C, in profile order; `None` where a sensor gave nothing), when taken.
+    pub temperatures: Option<Vec<Option<f32>>>,
+    /// Golden nonces returned so far in the run.
+    pub golden: u32,
 }
 
 /// What the caller asks for.
@@ -333,6 +337,8 @@ impl Engine<'_, '_> {
             chips: Vec::new(),
             telemetry: None,
             frames: self.wire.take_log(),
+            temperatures: None,
+            golden: self.golden_total(),
         };
         (self.progress)(&p);
         Ok(())
@@ -371,6 +377,10 @@ impl Engine<'_, '_> {
         Ok(())
     }
 
+    fn golden_total(&self) -> u32 {
+        self.learned.chips.iter().map(|c| c.golden).sum()
+    }
+
     fn wait_ms(&mut self, ms: u64) -> Flow<Vec<Arrived>> {
         let t = self.wire.now() + ms * 1000;
         Ok(self.wire.wait_until(t)?)
@@ -386,6 +396,8 @@ impl Engine<'_, '_> {
             chips: Vec::new(),
             telemetry: Some(t.clone()),
             frames: self.wire.take_log(),
+            temperatures: None,
+            golden: self.golden_total(),
         };
         (self.progress)(&p);
         Ok(t)
@@ -451,6 +463,7 @@ impl Engine<'_, '_> {
 
     fn read_sensors(&mut self) -> Flow {
         let (lo, hi) = self.cfg.plausible_c;
+        let mut readings: Vec<Option<f32>> = vec![None; self.profile.sensors.len()];
         for (i, sensor) in self.profile.sensors.iter().enumerate() {
             let via_chip_address = match sensor.host_chip {
                 Some(host) => match self.learned.chips.get(host).and_then(|c| c.address) {
@@ -474,6 +487,9 @@ impl Engine<'_, '_> {
                 Err(JigError::NoDevice(_)) => None,
                 Err(e) => return Err(e.into()),
             };
+            if let Some(slot) = readings.get_mut(i) {
+                *slot = reading;
+            }
             let Some(result) = self.learned.sensors.get_mut(i) else {
                 continue;
             };
@@ -488,6 +504,17 @@ impl Engine<'_, '_> {
                 }
             }
         }
+        let p = Progress {
+            step: self.current,
+            fraction: 1.0,
+            message: String::new(),
+            chips: Vec::new(),
+            telemetry: None,
+            frames: self.wire.take_log(),
+            temperatures: Some(readings),
+            golden: self.golden_total(),
+        };
+        (self.progress)(&p);
         Ok(())
     }
 
@@ -857,6 +884,8 @@ impl Engine<'_, '_> {
                 chips,
                 telemetry: None,
                 frames: self.wire.take_log(),
+                temperatures: None,
+                golden: self.golden_total(),
             };
             if (self.cancel)() {
                 return Err(Stop::Cancelled);

@@ -90,6 +90,16 @@ pub struct Workbench {
     confirm_power: bool,
     /// Only log lines containing this are shown.
     log_filter: String,
+    /// Who the jig said it is.
+    jig_info: Option<diagnosis::jig::JigInfo>,
+    /// Sensor readings over jig time.
+    temperatures: Vec<(f64, Vec<Option<f32>>)>,
+    /// Golden nonces returned so far, over jig time.
+    golden: Vec<(f64, u32)>,
+    last_golden: u32,
+    /// When the ports were last listed, and whether the chosen jig port was there.
+    last_scan: Option<Instant>,
+    port_present: bool,
 }
 
 impl std::fmt::Debug for Workbench {
@@ -152,6 +162,12 @@ impl Workbench {
             holding: None,
             confirm_power: false,
             log_filter: String::new(),
+            jig_info: None,
+            temperatures: Vec::new(),
+            golden: Vec::new(),
+            last_golden: 0,
+            last_scan: None,
+            port_present: true,
         };
         app.reset_states();
         app
@@ -311,6 +327,9 @@ impl Workbench {
         };
         self.error = None;
         self.telemetry.clear();
+        self.temperatures.clear();
+        self.golden.clear();
+        self.last_golden = 0;
         self.selected_finding = None;
         if job.only_chips.is_none() && !job.power_only {
             // A full run starts from scratch; a retest keeps what the last run found.
@@ -336,6 +355,30 @@ impl Workbench {
         }
     }
 
+    /// List the ports every 2 s, so a jig that is unplugged or plugged back is noticed; every
+    /// run opens its port afresh, so the next run after a replug simply reconnects.
+    fn rescan(&mut self) {
+        if self
+            .last_scan
+            .is_some_and(|t| t.elapsed() < std::time::Duration::from_secs(2))
+        {
+            return;
+        }
+        self.last_scan = Some(Instant::now());
+        self.ports = link::ports::list().unwrap_or_default();
+        if let Source::Port(path) = &self.settings.source {
+            let present = self.ports.iter().any(|p| &p.path == path);
+            if present != self.port_present {
+                self.log.push(if present {
+                    format!("Jig port {path} is back")
+                } else {
+                    format!("Jig port {path} is gone: unplugged?")
+                });
+                self.port_present = present;
+            }
+        }
+    }
+
     /// Take what the worker reported.
     fn drain(&mut self) {
         let Some(running) = &self.running else { return };
@@ -355,8 +398,14 @@ impl Workbench {
                         mv.truncate(domains);
                         self.telemetry.push((t.at_us as f64 / 1e6, mv));
                         self.input = Some((t.input_mv, t.input_ma));
+                        self.golden.push((t.at_us as f64 / 1e6, self.last_golden));
                     }
                     self.log.extend(p.frames.iter().cloned());
+                    self.last_golden = p.golden;
+                    let now = self.telemetry.last().map_or(0.0, |(t, _)| *t);
+                    if let Some(readings) = &p.temperatures {
+                        self.temperatures.push((now, readings.clone()));
+                    }
                     if !p.message.is_empty() {
                         self.log.push(format!("[{}] {}", p.step.label(), p.message));
                         self.step = Some((p.step, p.fraction, p.message));
@@ -384,6 +433,13 @@ impl Workbench {
                         "Holding the board powered for probing; the jig's lease is kept alive"
                             .into(),
                     );
+                }
+                Event::Jig(info) => {
+                    self.log.push(format!(
+                        "Jig: {}, protocol {}, up to {} baud",
+                        info.firmware, info.protocol, info.max_baud
+                    ));
+                    self.jig_info = Some(info);
                 }
                 Event::Released => {
                     self.log.push("Board switched off".into());
@@ -642,12 +698,13 @@ impl Workbench {
             }
         });
         ui.horizontal_wrapped(|ui| {
-            let jig = match (&self.settings.source, &self.report) {
-                (_, Some(r)) if !r.provenance.jig_firmware.is_empty() => {
-                    r.provenance.jig_firmware.clone()
+            let jig = match (&self.jig_info, &self.settings.source) {
+                (Some(info), _) => format!("{}, protocol {}", info.firmware, info.protocol),
+                (None, Source::Simulated) => "simulated jig".to_owned(),
+                (None, Source::Port(p)) if !self.port_present => {
+                    format!("not found on {p} (unplugged?)")
                 }
-                (Source::Simulated, _) => "simulated jig".to_owned(),
-                (Source::Port(p), _) => format!("jig on {p}"),
+                (None, Source::Port(p)) => format!("jig on {p}"),
             };
             ui.label(format!("Jig: {jig}"));
             ui.separator();
@@ -764,7 +821,7 @@ impl Workbench {
             f64::from(profile.voltage.low_mv()),
             f64::from(profile.voltage.high_mv()),
         );
-        ui.columns(2, |cols| {
+        ui.columns(4, |cols| {
             let latest = self
                 .telemetry
                 .last()
@@ -808,6 +865,48 @@ impl Workbench {
                         "min domain",
                         series(&|v| f64::from(v.iter().copied().min().unwrap_or(0))),
                     ));
+                });
+            let names: Vec<String> = profile.sensors.iter().map(|s| s.name.clone()).collect();
+            Plot::new("temperatures")
+                .height(140.0)
+                .legend(Legend::default())
+                .y_axis_label("°C")
+                .x_axis_label("s")
+                .show(&mut cols[2], |plot| {
+                    for (n, name) in names.iter().enumerate() {
+                        let points: PlotPoints<'static> = self
+                            .temperatures
+                            .iter()
+                            .filter_map(|(t, readings)| {
+                                readings
+                                    .get(n)
+                                    .copied()
+                                    .flatten()
+                                    .map(|c| [*t, f64::from(c)])
+                            })
+                            .collect();
+                        plot.line(Line::new(name.clone(), points));
+                    }
+                });
+            // Nonce return rate: golden nonces per second between telemetry samples.
+            let rate: PlotPoints<'static> = self
+                .golden
+                .windows(2)
+                .filter(|w| w[1].0 > w[0].0)
+                .map(|w| {
+                    [
+                        w[1].0,
+                        f64::from(w[1].1.saturating_sub(w[0].1)) / (w[1].0 - w[0].0),
+                    ]
+                })
+                .collect();
+            Plot::new("nonce-rate")
+                .height(140.0)
+                .legend(Legend::default())
+                .y_axis_label("golden/s")
+                .x_axis_label("s")
+                .show(&mut cols[3], |plot| {
+                    plot.line(Line::new("nonce return rate", rate));
                 });
         });
     }
@@ -905,6 +1004,7 @@ impl eframe::App for Workbench {
             self.handle(Command::Run);
         }
         self.drain();
+        self.rescan();
     }
 
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {

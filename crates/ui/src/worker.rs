@@ -41,6 +41,8 @@ pub enum Event {
     Holding,
     /// The held board was switched off.
     Released,
+    /// The jig answered the handshake.
+    Jig(diagnosis::jig::JigInfo),
 }
 
 /// Where the board is.
@@ -97,6 +99,9 @@ fn drive(
     release: &AtomicBool,
     send: &dyn Fn(Event),
 ) {
+    if let Ok(info) = jig.info() {
+        send(Event::Jig(info));
+    }
     if job.power_only {
         let on = jig
             .set_reset(true)
