@@ -713,6 +713,13 @@ impl Workbench {
             } else {
                 "Board power: off"
             });
+            ui.separator();
+            ui.label(if self.running.is_some() {
+                "Lease: kept alive by this app"
+            } else {
+                "Lease: none (board off)"
+            })
+            .on_hover_text("With no frame from this app for 1 s, the jig holds the chain in reset and cuts board power.");
             if let Some((mv, ma)) = self.input {
                 ui.separator();
                 ui.label(format!(
