@@ -254,16 +254,7 @@ pub fn summary(profile: &Profile, report: &Report) -> String {
     if let Some(why) = &report.aborted {
         s += &format!("The run stopped early: {why}\n");
     }
-    let states = [
-        ChipState::Ok,
-        ChipState::Weak,
-        ChipState::Dead,
-        ChipState::Missing,
-        ChipState::HwErrors,
-        ChipState::Inconclusive,
-        ChipState::Untested,
-    ];
-    let tally: Vec<String> = states
+    let tally: Vec<String> = ChipState::ALL
         .iter()
         .filter(|&&st| count(report, st) > 0)
         .map(|&st| format!("{} {}", count(report, st), format!("{st:?}").to_lowercase()))

@@ -37,6 +37,17 @@ pub enum ChipState {
 }
 
 impl ChipState {
+    /// Every state, best first.
+    pub const ALL: [ChipState; 7] = [
+        ChipState::Ok,
+        ChipState::Weak,
+        ChipState::Dead,
+        ChipState::Missing,
+        ChipState::HwErrors,
+        ChipState::Inconclusive,
+        ChipState::Untested,
+    ];
+
     /// One letter for the board map, readable without colour.
     #[must_use]
     pub fn letter(self) -> char {

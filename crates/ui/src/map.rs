@@ -134,15 +134,7 @@ pub fn show(ui: &mut egui::Ui, view: &MapView<'_>) -> Option<usize> {
 /// The legend, one swatch and letter per state.
 pub fn legend(ui: &mut egui::Ui) {
     ui.horizontal_wrapped(|ui| {
-        for state in [
-            ChipState::Ok,
-            ChipState::Weak,
-            ChipState::Dead,
-            ChipState::Missing,
-            ChipState::HwErrors,
-            ChipState::Inconclusive,
-            ChipState::Untested,
-        ] {
+        for state in ChipState::ALL {
             let (rect, _) = ui.allocate_exact_size(Vec2::splat(16.0), Sense::hover());
             ui.painter()
                 .rect_filled(rect, CornerRadius::same(3), color(state));

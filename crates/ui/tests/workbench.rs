@@ -24,15 +24,9 @@ fn workbench(model: &str, faults: &str) -> Harness<'static, Workbench> {
 
 /// Step the UI until the run has ended (the worker thread runs in real time).
 fn until_done(h: &mut Harness<'static, Workbench>) {
-    for _ in 0..1500 {
-        h.step();
-        if !h.state().is_running() && h.state().report().is_some() {
-            h.run_steps(3);
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    panic!("the diagnosis did not finish");
+    until(h, "the diagnosis to finish", |w| {
+        !w.is_running() && w.report().is_some()
+    });
 }
 
 #[test]
