@@ -141,20 +141,9 @@ pub fn spread(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::setup::SliceRule;
-    use bm13xx::Family;
 
     fn s19jpro_pool() -> (ChainSetup, PatternPool) {
-        let f = Family::Bm1362;
-        let setup = ChainSetup::new(
-            f,
-            &f.default_params(),
-            SliceRule::AddressField {
-                shift: 17,
-                interval: 2,
-            },
-            525.0,
-        );
+        let setup = crate::setup::s19jpro_chain();
         let pool = PatternPool::build(HeaderSet::mainnet(), &setup);
         (setup, pool)
     }

@@ -213,26 +213,28 @@ impl ChainSetup {
 /// Ticks subtracted from the HASH_COUNTING_NUMBER (MUJ-REF: subtract about 200).
 pub const HCN_GUARD_TICKS: u32 = 200;
 
+/// The S19j Pro chain (BM1362, address interval 2, 525 MHz) that the crate's tests share.
+#[cfg(test)]
+pub(crate) fn s19jpro_chain() -> ChainSetup {
+    let f = Family::Bm1362;
+    ChainSetup::new(
+        f,
+        &f.default_params(),
+        SliceRule::AddressField {
+            shift: 17,
+            interval: 2,
+        },
+        525.0,
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn bm1362_chain() -> ChainSetup {
-        let f = Family::Bm1362;
-        ChainSetup::new(
-            f,
-            &f.default_params(),
-            SliceRule::AddressField {
-                shift: 17,
-                interval: 2,
-            },
-            525.0,
-        )
-    }
-
     #[test]
     fn bm1362_fields_follow_the_capture_verified_map() {
-        let chain = bm1362_chain();
+        let chain = s19jpro_chain();
         assert_eq!(chain.slots(), 128);
         assert_eq!(chain.slot_size(0), 1 << 18);
         // Field view 0x4C035275: core 0x26, chip field bits 24-17 = 0x01 -> slot 0, counter
@@ -251,7 +253,7 @@ mod tests {
     fn sweep_time_matches_the_factory_epoch() {
         // Factory S19j Pro HCN 0x1381 covers ~73-80 % of the slice (MUJ-REF): our full-slice time
         // at 525 MHz puts 0x1381 ticks at 76 %.
-        let chain = bm1362_chain();
+        let chain = s19jpro_chain();
         let fraction = f64::from(0x1381) / 25e6 / chain.sweep_seconds(0);
         assert!((0.73..=0.80).contains(&fraction), "{fraction}");
     }

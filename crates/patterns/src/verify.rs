@@ -125,17 +125,7 @@ mod tests {
 
     #[test]
     fn a_valid_nonce_from_a_slot_without_a_chip_is_from_the_wrong_chip() {
-        use crate::{ChainSetup, SliceRule};
-        let f = bm13xx::Family::Bm1362;
-        let setup = ChainSetup::new(
-            f,
-            &f.default_params(),
-            SliceRule::AddressField {
-                shift: 17,
-                interval: 2,
-            },
-            525.0,
-        );
+        let setup = crate::setup::s19jpro_chain();
         let known = HeaderSet::mainnet()
             .records()
             .iter()

@@ -839,16 +839,11 @@ impl Workbench {
                 .enumerate()
                 .map(|(d, &mv)| Bar::new(d as f64, f64::from(mv)).width(0.8))
                 .collect();
-            Plot::new("domains")
-                .height(160.0)
-                .legend(Legend::default())
-                .y_axis_label("mV")
-                .x_axis_label("domain")
-                .show(&mut cols[0], |plot| {
-                    plot.bar_chart(BarChart::new("Domain voltage", bars));
-                    plot.hline(HLine::new("Band low", low));
-                    plot.hline(HLine::new("Band high", high));
-                });
+            plot("domains", 160.0, "domain", "mV").show(&mut cols[0], |plot| {
+                plot.bar_chart(BarChart::new("Domain voltage", bars));
+                plot.hline(HLine::new("Band low", low));
+                plot.hline(HLine::new("Band high", high));
+            });
             // One hour at 10 Hz is 36,000 samples: draw at most ~1,000 points (every k-th).
             let step = (self.telemetry.len() / 1000).max(1);
             let series = |f: &dyn Fn(&[u32]) -> f64| -> PlotPoints<'static> {
@@ -858,43 +853,33 @@ impl Workbench {
                     .map(|(t, v)| [*t, f(v)])
                     .collect()
             };
-            Plot::new("voltage-time")
-                .height(160.0)
-                .legend(Legend::default())
-                .y_axis_label("mV")
-                .x_axis_label("s")
-                .show(&mut cols[1], |plot| {
-                    plot.line(Line::new(
-                        "max domain",
-                        series(&|v| f64::from(v.iter().copied().max().unwrap_or(0))),
-                    ));
-                    plot.line(Line::new(
-                        "min domain",
-                        series(&|v| f64::from(v.iter().copied().min().unwrap_or(0))),
-                    ));
-                });
+            plot("voltage-time", 160.0, "s", "mV").show(&mut cols[1], |plot| {
+                plot.line(Line::new(
+                    "max domain",
+                    series(&|v| f64::from(v.iter().copied().max().unwrap_or(0))),
+                ));
+                plot.line(Line::new(
+                    "min domain",
+                    series(&|v| f64::from(v.iter().copied().min().unwrap_or(0))),
+                ));
+            });
             let names: Vec<String> = profile.sensors.iter().map(|s| s.name.clone()).collect();
-            Plot::new("temperatures")
-                .height(140.0)
-                .legend(Legend::default())
-                .y_axis_label("°C")
-                .x_axis_label("s")
-                .show(&mut cols[2], |plot| {
-                    for (n, name) in names.iter().enumerate() {
-                        let points: PlotPoints<'static> = self
-                            .temperatures
-                            .iter()
-                            .filter_map(|(t, readings)| {
-                                readings
-                                    .get(n)
-                                    .copied()
-                                    .flatten()
-                                    .map(|c| [*t, f64::from(c)])
-                            })
-                            .collect();
-                        plot.line(Line::new(name.clone(), points));
-                    }
-                });
+            plot("temperatures", 140.0, "s", "°C").show(&mut cols[2], |plot| {
+                for (n, name) in names.iter().enumerate() {
+                    let points: PlotPoints<'static> = self
+                        .temperatures
+                        .iter()
+                        .filter_map(|(t, readings)| {
+                            readings
+                                .get(n)
+                                .copied()
+                                .flatten()
+                                .map(|c| [*t, f64::from(c)])
+                        })
+                        .collect();
+                    plot.line(Line::new(name.clone(), points));
+                }
+            });
             // Nonce return rate: golden nonces per second between telemetry samples.
             let rate: PlotPoints<'static> = self
                 .golden
@@ -907,14 +892,9 @@ impl Workbench {
                     ]
                 })
                 .collect();
-            Plot::new("nonce-rate")
-                .height(140.0)
-                .legend(Legend::default())
-                .y_axis_label("golden/s")
-                .x_axis_label("s")
-                .show(&mut cols[3], |plot| {
-                    plot.line(Line::new("nonce return rate", rate));
-                });
+            plot("nonce-rate", 140.0, "s", "golden/s").show(&mut cols[3], |plot| {
+                plot.line(Line::new("nonce return rate", rate));
+            });
         });
     }
 }
@@ -1120,4 +1100,13 @@ impl eframe::App for Workbench {
     fn save(&mut self, storage: &mut dyn eframe::Storage) {
         eframe::set_value(storage, SETTINGS_KEY, &self.settings);
     }
+}
+
+/// The workbench's plots share one look: a legend and labelled axes.
+fn plot(id: &'static str, height: f32, x: &'static str, y: &'static str) -> Plot<'static> {
+    Plot::new(id)
+        .height(height)
+        .legend(Legend::default())
+        .x_axis_label(x)
+        .y_axis_label(y)
 }
