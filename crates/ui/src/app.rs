@@ -22,7 +22,7 @@ pub struct Settings {
     pub faults: String,
     /// Seed of the simulated board.
     pub seed: u64,
-    /// Technician name, recorded with runs.
+    /// Technician name, kept between sessions; not yet recorded anywhere (tickets, 5/8, will).
     pub technician: String,
     /// Where the board is.
     pub source: Source,
