@@ -7,6 +7,24 @@ use crate::engine::Learned;
 use crate::jig::Trip;
 use crate::report::{ChipResult, ChipState, DomainState, Finding, FindingKind, SensorState};
 
+/// A finding about one chip in one domain: the chip is its own suspect.
+fn chip_finding(
+    kind: FindingKind,
+    chip: usize,
+    domain: usize,
+    message: String,
+    hint: String,
+) -> Finding {
+    Finding {
+        kind,
+        chips: vec![chip],
+        domains: vec![domain],
+        suspects: vec![chip],
+        message,
+        hint,
+    }
+}
+
 fn range_text(chips: &[usize]) -> String {
     match chips {
         [] => "none".to_owned(),
@@ -128,58 +146,53 @@ pub(crate) fn build(
     let want = profile.family.value.chip_id();
     for (i, c) in learned.chips.iter().enumerate().take(found) {
         if let Some(id) = c.chip_id.filter(|&id| id != want) {
-            out.push(Finding {
-                kind: FindingKind::WrongChipId,
-                chips: vec![i],
-                domains: vec![profile.domain_of(i).unwrap_or(0)],
-                suspects: vec![i],
-                message: format!("Chip {i} reports chip ID 0x{id:04X}, not 0x{want:04X}"),
-                hint: format!(
+            out.push(chip_finding(
+                FindingKind::WrongChipId,
+                i,
+                profile.domain_of(i).unwrap_or(0),
+                format!("Chip {i} reports chip ID 0x{id:04X}, not 0x{want:04X}"),
+                format!(
                     "A different part is fitted at chip {i}: replace it with a {}",
                     profile.family.value.name().to_uppercase()
                 ),
-            });
+            ));
         }
     }
 
     // Per-chip results of the pattern test.
     for c in chips.iter().take(found) {
         let i = c.index;
-        let domain = vec![c.domain];
         match c.state {
-            ChipState::Dead => out.push(Finding {
-                kind: FindingKind::DeadChip,
-                chips: vec![i],
-                domains: domain,
-                suspects: vec![i],
-                message: format!("Chip {i} answers but returned none of its {} golden nonces", c.patterns),
-                hint: format!("Check chip {i}'s core supply (its domain's LDOs) and clock; if they are right, replace chip {i}"),
-            }),
-            ChipState::Weak => out.push(Finding {
-                kind: FindingKind::WeakChip,
-                chips: vec![i],
-                domains: domain,
-                suspects: vec![i],
-                message: format!(
+            ChipState::Dead => out.push(chip_finding(
+                FindingKind::DeadChip,
+                i,
+                c.domain,
+                format!("Chip {i} answers but returned none of its {} golden nonces", c.patterns),
+                format!("Check chip {i}'s core supply (its domain's LDOs) and clock; if they are right, replace chip {i}"),
+            )),
+            ChipState::Weak => out.push(chip_finding(
+                FindingKind::WeakChip,
+                i,
+                c.domain,
+                format!(
                     "Chip {i}: {} of {} tested cores returned nothing; {} golden nonces of {} patterns",
                     c.cores_dead,
                     c.cores_dead + c.cores_ok,
                     c.golden,
                     c.patterns
                 ),
-                hint: format!("Reflow chip {i}; if it stays weak, replace it"),
-            }),
-            ChipState::HwErrors => out.push(Finding {
-                kind: FindingKind::HwErrors,
-                chips: vec![i],
-                domains: domain,
-                suspects: vec![i],
-                message: format!("Chip {i} returned {} miscomputed nonces and {} good ones", c.hw_errors, c.golden),
-                hint: format!(
+                format!("Reflow chip {i}; if it stays weak, replace it"),
+            )),
+            ChipState::HwErrors => out.push(chip_finding(
+                FindingKind::HwErrors,
+                i,
+                c.domain,
+                format!("Chip {i} returned {} miscomputed nonces and {} good ones", c.hw_errors, c.golden),
+                format!(
                     "Check domain {}'s voltage under load; errors that stay on chip {i} point at the chip (replace it), errors that move between chips point at the supply",
                     c.domain
                 ),
-            }),
+            )),
             _ => {}
         }
     }
