@@ -179,6 +179,7 @@ struct Engine<'a, 'j> {
     setup: Option<ChainSetup>,
     learned: Learned,
     telemetry: Vec<Telemetry>,
+    temperatures: Vec<(u64, Vec<Option<f32>>)>,
     board: BoardIdentity,
     pattern_baud: u32,
     pattern_time_us: u64,
@@ -213,6 +214,7 @@ pub fn run(
         setup: None,
         learned: Learned::default(),
         telemetry: Vec::new(),
+        temperatures: Vec::new(),
         board: BoardIdentity::default(),
         pattern_baud: 115_200,
         pattern_time_us: 0,
@@ -270,6 +272,8 @@ fn empty_report(profile: &Profile, options: &Options, why: &str) -> Report {
         wrong_chip_nonces: 0,
         board: BoardIdentity::default(),
         telemetry: Vec::new(),
+        temperatures: Vec::new(),
+        jig_protocol: None,
     }
 }
 
@@ -511,9 +515,10 @@ impl Engine<'_, '_> {
             chips: Vec::new(),
             telemetry: None,
             frames: self.wire.take_log(),
-            temperatures: Some(readings),
+            temperatures: Some(readings.clone()),
             golden: self.golden_total(),
         };
+        self.temperatures.push((self.wire.now(), readings));
         (self.progress)(&p);
         Ok(())
     }
@@ -1237,6 +1242,8 @@ impl Engine<'_, '_> {
             wrong_chip_nonces: self.learned.wrong_chip_nonces,
             board: std::mem::take(&mut self.board),
             telemetry: std::mem::take(&mut self.telemetry),
+            temperatures: std::mem::take(&mut self.temperatures),
+            jig_protocol: self.info.as_ref().map(|i| i.protocol),
         }
     }
 }

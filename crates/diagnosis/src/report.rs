@@ -1,11 +1,11 @@
 //! What a diagnosis found: the structure `hashbench diagnose --json` prints, field for field.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::jig::Telemetry;
 
 /// Overall verdict.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
     /// Every chip, domain and sensor is fine.
@@ -16,8 +16,20 @@ pub enum Verdict {
     Inconclusive,
 }
 
+impl Verdict {
+    /// The word for it, as in the JSON: `pass`, `fail`, `inconclusive`.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Verdict::Pass => "pass",
+            Verdict::Fail => "fail",
+            Verdict::Inconclusive => "inconclusive",
+        }
+    }
+}
+
 /// State of one chip.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, PartialOrd, Ord)]
 #[serde(rename_all = "snake_case")]
 pub enum ChipState {
     /// Returned its golden nonces.
@@ -64,7 +76,7 @@ impl ChipState {
 }
 
 /// State of one voltage domain.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DomainState {
     /// Inside the profile's band.
@@ -80,7 +92,7 @@ pub enum DomainState {
 }
 
 /// State of one temperature sensor.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SensorState {
     /// Answers with a plausible reading.
@@ -92,7 +104,7 @@ pub enum SensorState {
 }
 
 /// Kinds of finding.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, PartialOrd, Ord)]
 #[serde(rename_all = "snake_case")]
 pub enum FindingKind {
     /// A domain is shorted.
@@ -120,7 +132,7 @@ pub enum FindingKind {
 }
 
 /// One thing to repair or check, with where to look.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Finding {
     /// What kind.
     pub kind: FindingKind,
@@ -137,7 +149,7 @@ pub struct Finding {
 }
 
 /// Result for one chip.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ChipResult {
     /// Chain index.
     pub index: usize,
@@ -170,7 +182,7 @@ pub struct ChipResult {
 }
 
 /// Result for one domain.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DomainResult {
     /// Domain index.
     pub index: usize,
@@ -181,7 +193,7 @@ pub struct DomainResult {
 }
 
 /// Result for one sensor.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SensorResult {
     /// Sensor name from the profile.
     pub name: String,
@@ -192,7 +204,7 @@ pub struct SensorResult {
 }
 
 /// How long the run took and how close to the wire it came.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Timing {
     /// Jig time from start to verdict, s.
     pub duration_s: f64,
@@ -208,7 +220,7 @@ pub struct Timing {
 }
 
 /// Where a result came from.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Provenance {
     /// Hashbench version.
     pub app_version: String,
@@ -234,7 +246,7 @@ pub struct BoardIdentity {
 }
 
 /// The whole result of one diagnosis.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Report {
     /// Profile id.
     pub model: String,
@@ -270,4 +282,10 @@ pub struct Report {
     /// Telemetry samples taken during the run.
     #[serde(skip)]
     pub telemetry: Vec<Telemetry>,
+    /// Sensor readings taken during the run: jig time (µs) and °C per sensor in profile order.
+    #[serde(skip)]
+    pub temperatures: Vec<(u64, Vec<Option<f32>>)>,
+    /// Wire protocol version of the jig that ran it.
+    #[serde(skip)]
+    pub jig_protocol: Option<u16>,
 }

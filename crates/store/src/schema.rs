@@ -1,0 +1,271 @@
+//! The schema and its migrations. The schema version is SQLite's `user_version`, kept by
+//! rusqlite_migration; add a migration at the end, never edit one that has shipped.
+
+use std::path::{Path, PathBuf};
+
+use rusqlite::Connection;
+use rusqlite_migration::{M, Migrations};
+
+use crate::error::StoreError;
+
+/// Schema version 1: boards, tickets, runs, chip results, repair actions.
+const V1: &str = "
+CREATE TABLE boards (
+    id          INTEGER PRIMARY KEY,
+    serial      TEXT UNIQUE,            -- NULL when the board has no readable serial
+    model       TEXT NOT NULL,          -- profile id
+    board_code  TEXT,
+    first_seen  INTEGER NOT NULL        -- unix seconds, UTC
+);
+CREATE TABLE tickets (
+    id            INTEGER PRIMARY KEY,
+    board_id      INTEGER NOT NULL REFERENCES boards(id),
+    customer      TEXT NOT NULL DEFAULT '',
+    intake_at     INTEGER NOT NULL,
+    symptom       TEXT NOT NULL DEFAULT '',
+    status        TEXT NOT NULL DEFAULT 'received' CHECK (status IN
+                  ('received','diagnosing','repairing','verifying','done','returned','scrapped')),
+    technician    TEXT NOT NULL DEFAULT '',
+    notes         TEXT NOT NULL DEFAULT '',
+    time_spent_s  INTEGER NOT NULL DEFAULT 0,
+    closed_at     INTEGER
+);
+CREATE INDEX tickets_board ON tickets(board_id);
+CREATE INDEX tickets_intake ON tickets(intake_at);
+CREATE INDEX tickets_status ON tickets(status, intake_at);
+CREATE TABLE runs (
+    id            INTEGER PRIMARY KEY,
+    ticket_id     INTEGER NOT NULL REFERENCES tickets(id),
+    verdict       TEXT NOT NULL CHECK (verdict IN ('pass','fail','inconclusive')),
+    aborted       TEXT,                 -- why the run stopped early (unplug, cancel, ...)
+    retest_chips  TEXT,                 -- JSON list of chips for a retest; NULL for a full run
+    states        TEXT NOT NULL,        -- one letter per chip (ChipState::letter), for thumbnails
+    result_json   TEXT NOT NULL,        -- the whole report, as `diagnose --json` prints it
+    telemetry     TEXT NOT NULL,        -- downsampled domain voltages and temperatures (JSON)
+    app_version   TEXT NOT NULL,
+    jig_firmware  TEXT NOT NULL,
+    jig_protocol  INTEGER,
+    profile       TEXT NOT NULL,        -- id@version
+    pattern_set   TEXT NOT NULL,        -- identity hash of the header set
+    baud          INTEGER NOT NULL,
+    seed          INTEGER,              -- simulated boards only
+    operator      TEXT NOT NULL DEFAULT '',
+    started_at    INTEGER NOT NULL,
+    ended_at      INTEGER NOT NULL
+);
+CREATE INDEX runs_ticket ON runs(ticket_id, started_at);
+CREATE TABLE chip_results (
+    run_id     INTEGER NOT NULL REFERENCES runs(id),
+    chip       INTEGER NOT NULL,
+    domain     INTEGER NOT NULL,
+    state      TEXT NOT NULL,
+    suspect    INTEGER NOT NULL DEFAULT 0,   -- named as a suspect by a finding (chain break)
+    patterns   INTEGER NOT NULL,
+    golden     INTEGER NOT NULL,
+    hw_errors  INTEGER NOT NULL,
+    temp_c     REAL,
+    PRIMARY KEY (run_id, chip)
+) WITHOUT ROWID;
+CREATE TABLE repair_actions (
+    id          INTEGER PRIMARY KEY,
+    ticket_id   INTEGER NOT NULL REFERENCES tickets(id),
+    chip        INTEGER,                -- chain index; NULL for a board-level action
+    uref        TEXT NOT NULL DEFAULT '',
+    action      TEXT NOT NULL CHECK (action IN ('reflow','replace','reball','clean','other')),
+    part        TEXT NOT NULL DEFAULT '',   -- part source or lot
+    technician  TEXT NOT NULL DEFAULT '',
+    at          INTEGER NOT NULL,
+    minutes     INTEGER NOT NULL DEFAULT 0,
+    notes       TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX repairs_ticket ON repair_actions(ticket_id);
+CREATE INDEX repairs_at ON repair_actions(at);
+";
+
+/// All migrations, oldest first.
+fn migrations() -> Migrations<'static> {
+    Migrations::new(vec![M::up(V1)])
+}
+
+/// The newest schema version this build writes.
+pub const LATEST: u32 = 1;
+
+/// The file's schema version.
+pub(crate) fn version(conn: &Connection) -> rusqlite::Result<u32> {
+    conn.pragma_query_value(None, "user_version", |r| r.get(0))
+}
+
+/// Check the file, refuse a newer schema, back up and migrate an older one, and set the
+/// connection up (WAL, foreign keys, full sync).
+///
+/// Two Hashbench processes opening a new file at once race to create the schema (SQLite cannot
+/// take the write lock before rusqlite_migration reads the version): the loser sees "table
+/// already exists" or a busy file, finds the schema now current, and carries on.
+pub(crate) fn prepare(
+    conn: &mut Connection,
+    path: &Path,
+    patience: std::time::Duration,
+) -> Result<(), StoreError> {
+    let migrations = migrations();
+    let deadline = std::time::Instant::now() + patience;
+    loop {
+        match prepare_with(conn, path, &migrations, LATEST) {
+            Ok(()) => return Ok(()),
+            Err(
+                e @ (StoreError::Busy { .. } | StoreError::Sql { .. } | StoreError::Invalid(_)),
+            ) => {
+                if version(conn).is_ok_and(|v| v == LATEST) && !matches!(e, StoreError::Busy { .. })
+                {
+                    return Ok(());
+                }
+                if std::time::Instant::now() >= deadline {
+                    return Err(e);
+                }
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+fn prepare_with(
+    conn: &mut Connection,
+    path: &Path,
+    migrations: &Migrations<'_>,
+    latest: u32,
+) -> Result<(), StoreError> {
+    let sql = |e| StoreError::from_sql(path, e);
+    let found = version(conn).map_err(sql)?;
+    if found > latest {
+        return Err(StoreError::NewerSchema {
+            path: path.to_path_buf(),
+            found,
+            supported: latest,
+        });
+    }
+    conn.pragma_update(None, "foreign_keys", true)
+        .map_err(sql)?;
+    // WAL: readers never block the writer and a killed writer leaves the file consistent.
+    let mode: String = conn
+        .pragma_update_and_check(None, "journal_mode", "wal", |r| r.get(0))
+        .map_err(sql)?;
+    if !mode.eq_ignore_ascii_case("wal") && !mode.eq_ignore_ascii_case("memory") {
+        return Err(StoreError::Invalid(format!(
+            "{}: SQLite could not switch to write-ahead logging (journal mode is {mode})",
+            path.display()
+        )));
+    }
+    // Repair records are worth an fsync per commit.
+    conn.pragma_update(None, "synchronous", "FULL")
+        .map_err(sql)?;
+    if found == latest {
+        return Ok(());
+    }
+    let backup = if found > 0 {
+        Some(back_up(conn, path, found)?)
+    } else {
+        None
+    };
+    migrations.to_latest(conn).map_err(|e| match (e, &backup) {
+        (rusqlite_migration::Error::RusqliteError { err, .. }, None) => sql(err),
+        (e, Some(backup)) => StoreError::Migration {
+            path: path.to_path_buf(),
+            to: latest,
+            detail: e.to_string(),
+            backup: backup.clone(),
+        },
+        (e, None) => StoreError::Invalid(format!(
+            "{}: creating the schema failed: {e}",
+            path.display()
+        )),
+    })
+}
+
+/// Copy the database as it is to `<path>.schema-v<N>.bak` (or `.bak.2`, ... when taken).
+fn back_up(conn: &Connection, path: &Path, found: u32) -> Result<PathBuf, StoreError> {
+    let base = format!("{}.schema-v{found}.bak", path.display());
+    let mut target = PathBuf::from(&base);
+    let mut n = 2;
+    while target.exists() {
+        target = PathBuf::from(format!("{base}.{n}"));
+        n += 1;
+    }
+    let Some(name) = target.to_str() else {
+        return Err(StoreError::Invalid(format!(
+            "{}: the backup path is not valid UTF-8",
+            path.display()
+        )));
+    };
+    conn.execute("VACUUM INTO ?1", [name])
+        .map_err(|e| StoreError::from_sql(path, e))?;
+    Ok(target)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn temp_db(name: &str) -> (tempfile::TempDir, PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(name);
+        (dir, path)
+    }
+
+    #[test]
+    fn the_shipped_migrations_are_valid() {
+        assert!(migrations().validate().is_ok());
+    }
+
+    /// A later schema: the shipped one plus a column, as a future migration would add it.
+    const V2_FOR_TEST: &str = "ALTER TABLE tickets ADD COLUMN priority INTEGER NOT NULL DEFAULT 0;";
+
+    #[test]
+    fn an_older_database_is_copied_then_migrated_keeping_its_rows() {
+        let (_dir, path) = temp_db("shop.db");
+        let mut conn = Connection::open(&path).unwrap();
+        prepare(&mut conn, &path, std::time::Duration::ZERO).unwrap();
+        conn.execute_batch(
+            "INSERT INTO boards (serial, model, first_seen) VALUES ('SN1', 's9', 0);
+             INSERT INTO tickets (board_id, intake_at, customer) VALUES (1, 0, 'Acme');",
+        )
+        .unwrap();
+        drop(conn);
+
+        let newer = Migrations::new(vec![M::up(V1), M::up(V2_FOR_TEST)]);
+        let mut conn = Connection::open(&path).unwrap();
+        prepare_with(&mut conn, &path, &newer, 2).unwrap();
+        assert_eq!(version(&conn).unwrap(), 2);
+        let customer: String = conn
+            .query_row("SELECT customer FROM tickets WHERE priority = 0", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert_eq!(customer, "Acme");
+
+        let backup = PathBuf::from(format!("{}.schema-v1.bak", path.display()));
+        let old = Connection::open(&backup).unwrap();
+        assert_eq!(version(&old).unwrap(), 1, "the copy is the file as it was");
+        let tickets: i64 = old
+            .query_row("SELECT count(*) FROM tickets", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(tickets, 1);
+    }
+
+    #[test]
+    fn a_failed_migration_names_the_copy_and_leaves_the_file_as_it_was() {
+        let (_dir, path) = temp_db("shop.db");
+        let mut conn = Connection::open(&path).unwrap();
+        prepare(&mut conn, &path, std::time::Duration::ZERO).unwrap();
+        drop(conn);
+        let broken = Migrations::new(vec![M::up(V1), M::up("ALTER TABLE no_such_table ADD x;")]);
+        let mut conn = Connection::open(&path).unwrap();
+        let err = prepare_with(&mut conn, &path, &broken, 2).unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.contains("migrating to schema version 2 failed"),
+            "{text}"
+        );
+        assert!(text.contains("shop.db.schema-v1.bak"), "{text}");
+        assert_eq!(version(&conn).unwrap(), 1);
+    }
+}

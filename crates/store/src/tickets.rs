@@ -1,0 +1,881 @@
+//! Boards, tickets, runs and repair actions: what is written and how it is read back.
+
+use diagnosis::{ChipState, Report, Verdict};
+use rusqlite::{OptionalExtension, Row, params, types::Value};
+use serde::{Deserialize, Serialize};
+
+use crate::codes::{self, Action, Status};
+use crate::{Result, Store, StoreError};
+
+/// A hashboard, by serial.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Board {
+    /// Row id.
+    pub id: i64,
+    /// Serial number (from the EEPROM, typed or scanned); none when unreadable.
+    pub serial: Option<String>,
+    /// Profile id.
+    pub model: String,
+    /// Board code (e.g. from the EEPROM).
+    pub board_code: Option<String>,
+    /// When it was first seen, unix seconds.
+    pub first_seen: i64,
+}
+
+/// What intake records.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NewTicket {
+    /// Board serial; `None` when the board has none readable.
+    pub serial: Option<String>,
+    /// Profile id.
+    pub model: String,
+    /// Board code, when known.
+    pub board_code: Option<String>,
+    /// Customer.
+    pub customer: String,
+    /// What the customer reported.
+    pub symptom: String,
+    /// Who took it in.
+    pub technician: String,
+    /// Intake time, unix seconds.
+    pub intake_at: i64,
+}
+
+/// A repair ticket.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Ticket {
+    /// Ticket number.
+    pub id: i64,
+    /// The board.
+    pub board: Board,
+    /// Customer.
+    pub customer: String,
+    /// Intake time, unix seconds.
+    pub intake_at: i64,
+    /// What the customer reported.
+    pub symptom: String,
+    /// Where the repair is.
+    #[serde(serialize_with = "status_word")]
+    pub status: Status,
+    /// Technician.
+    pub technician: String,
+    /// Notes.
+    pub notes: String,
+    /// Bench and repair time, seconds.
+    pub time_spent_s: i64,
+    /// When it was closed (done, returned or scrapped).
+    pub closed_at: Option<i64>,
+    /// Diagnosis runs so far.
+    pub runs: u32,
+    /// Verdict of the latest run.
+    pub last_verdict: Option<Verdict>,
+}
+
+fn status_word<S: serde::Serializer>(
+    status: &Status,
+    s: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    s.serialize_str(status.name())
+}
+
+fn action_word<S: serde::Serializer>(
+    action: &Action,
+    s: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    s.serialize_str(action.name())
+}
+
+/// Which tickets to list. Empty fields do not filter.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TicketFilter {
+    /// Words found in the serial, customer, symptom or notes, or the ticket number.
+    pub text: String,
+    /// Serial contains this.
+    pub serial: String,
+    /// Customer contains this.
+    pub customer: String,
+    /// Exactly this status.
+    pub status: Option<Status>,
+    /// Exactly this profile id.
+    pub model: String,
+    /// Taken in at or after (unix seconds).
+    pub since: Option<i64>,
+    /// Taken in before (unix seconds).
+    pub until: Option<i64>,
+}
+
+/// Order of the ticket list.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum TicketSort {
+    /// By intake time (the default, newest first when descending).
+    #[default]
+    Intake,
+    /// By ticket number.
+    Number,
+    /// By serial.
+    Serial,
+    /// By customer.
+    Customer,
+    /// By status, in repair order.
+    Status,
+    /// By model.
+    Model,
+}
+
+/// One diagnosis to save.
+#[derive(Debug, Clone)]
+pub struct RunRecord<'a> {
+    /// The engine's report.
+    pub report: &'a Report,
+    /// When it started, unix seconds.
+    pub started_at: i64,
+    /// When it ended.
+    pub ended_at: i64,
+    /// Who ran it.
+    pub operator: String,
+    /// The chips of a retest; `None` for a full run.
+    pub retest_chips: Option<Vec<usize>>,
+}
+
+/// One telemetry sample kept with a run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VoltageSample {
+    /// Seconds since the run's first sample.
+    pub t_s: f64,
+    /// Voltage of each domain, mV.
+    pub domain_mv: Vec<u32>,
+    /// Board input voltage, mV.
+    pub input_mv: u32,
+    /// Board input current, mA.
+    pub input_ma: u32,
+}
+
+/// One set of sensor readings kept with a run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TempSample {
+    /// Seconds since the run's first voltage sample.
+    pub t_s: f64,
+    /// °C per sensor in profile order.
+    pub temps_c: Vec<Option<f32>>,
+}
+
+/// A run's telemetry, downsampled to at most [`Telemetry::MAX_SAMPLES`] of each kind.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Telemetry {
+    /// Domain voltages over time.
+    pub voltages: Vec<VoltageSample>,
+    /// Temperatures over time.
+    pub temperatures: Vec<TempSample>,
+}
+
+impl Telemetry {
+    /// Samples kept per kind: enough for a chart a page wide.
+    pub const MAX_SAMPLES: usize = 500;
+
+    /// The report's telemetry, evenly thinned to [`Telemetry::MAX_SAMPLES`] (first and last kept).
+    #[must_use]
+    pub fn from_report(report: &Report) -> Telemetry {
+        let t0 = report
+            .telemetry
+            .first()
+            .map(|t| t.at_us)
+            .or_else(|| report.temperatures.first().map(|t| t.0))
+            .unwrap_or(0);
+        let secs = |at_us: u64| at_us.saturating_sub(t0) as f64 / 1e6;
+        Telemetry {
+            voltages: thin(&report.telemetry)
+                .map(|t| VoltageSample {
+                    t_s: secs(t.at_us),
+                    domain_mv: t.domain_mv(),
+                    input_mv: t.input_mv,
+                    input_ma: t.input_ma,
+                })
+                .collect(),
+            temperatures: thin(&report.temperatures)
+                .map(|(at, temps)| TempSample {
+                    t_s: secs(*at),
+                    temps_c: temps.clone(),
+                })
+                .collect(),
+        }
+    }
+}
+
+fn thin<T>(all: &[T]) -> impl Iterator<Item = &T> {
+    let n = all.len();
+    let keep = n.min(Telemetry::MAX_SAMPLES);
+    (0..keep).filter_map(move |i| {
+        let index = if keep <= 1 {
+            0
+        } else {
+            i * (n - 1) / (keep - 1)
+        };
+        all.get(index)
+    })
+}
+
+/// A saved run, without its full result.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RunSummary {
+    /// Run id.
+    pub id: i64,
+    /// Ticket.
+    pub ticket_id: i64,
+    /// Verdict.
+    pub verdict: Verdict,
+    /// Why it stopped early, if it did.
+    pub aborted: Option<String>,
+    /// Chips of a retest; `None` for a full run.
+    pub retest_chips: Option<Vec<usize>>,
+    /// State of every chip, in chain order.
+    pub states: Vec<ChipState>,
+    /// Start, unix seconds.
+    pub started_at: i64,
+    /// End.
+    pub ended_at: i64,
+    /// Who ran it.
+    pub operator: String,
+    /// Profile, `id@version`.
+    pub profile: String,
+    /// Hashbench version.
+    pub app_version: String,
+    /// Jig firmware.
+    pub jig_firmware: String,
+    /// Jig protocol version.
+    pub jig_protocol: Option<u16>,
+    /// Header-set identity.
+    pub pattern_set: String,
+    /// Pattern-test baud rate.
+    pub baud: u32,
+    /// Simulation seed.
+    pub seed: Option<u64>,
+}
+
+/// A saved run with everything recorded.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredRun {
+    /// Its summary.
+    pub summary: RunSummary,
+    /// The full result as the engine reported it (board identity and raw telemetry are kept
+    /// elsewhere: in the board row and [`StoredRun::telemetry`]).
+    pub report: Report,
+    /// Downsampled telemetry.
+    pub telemetry: Telemetry,
+}
+
+/// A repair action to record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewRepair {
+    /// Chain index; `None` for a board-level action.
+    pub chip: Option<usize>,
+    /// U-reference of the position, when the profile has one.
+    pub uref: String,
+    /// What was done.
+    pub action: Action,
+    /// Part source or lot.
+    pub part: String,
+    /// Who did it.
+    pub technician: String,
+    /// When, unix seconds.
+    pub at: i64,
+    /// Minutes it took.
+    pub minutes: u32,
+    /// Notes.
+    pub notes: String,
+}
+
+/// A recorded repair action.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Repair {
+    /// Row id.
+    pub id: i64,
+    /// Ticket.
+    pub ticket_id: i64,
+    /// Chain index.
+    pub chip: Option<usize>,
+    /// U-reference.
+    pub uref: String,
+    /// What was done.
+    #[serde(serialize_with = "action_word")]
+    pub action: Action,
+    /// Part source or lot.
+    pub part: String,
+    /// Who.
+    pub technician: String,
+    /// When.
+    pub at: i64,
+    /// Minutes.
+    pub minutes: u32,
+    /// Notes.
+    pub notes: String,
+}
+
+const TICKET_COLUMNS: &str = "t.id, t.customer, t.intake_at, t.symptom, t.status, t.technician, \
+    t.notes, t.time_spent_s, t.closed_at, b.id, b.serial, b.model, b.board_code, b.first_seen, \
+    (SELECT count(*) FROM runs r WHERE r.ticket_id = t.id), \
+    (SELECT r.verdict FROM runs r WHERE r.ticket_id = t.id ORDER BY r.started_at DESC, r.id DESC LIMIT 1)";
+
+const RUN_COLUMNS: &str = "id, ticket_id, verdict, aborted, retest_chips, states, started_at, \
+    ended_at, operator, profile, app_version, jig_firmware, jig_protocol, pattern_set, baud, seed";
+
+/// A row value that did not parse.
+struct Bad(&'static str, i64, String);
+
+impl Store {
+    fn bad(&self, Bad(table, id, problem): Bad) -> StoreError {
+        StoreError::BadRow {
+            path: self.path.clone(),
+            table,
+            id,
+            problem,
+        }
+    }
+
+    fn not_found(&self, what: String) -> StoreError {
+        StoreError::NotFound {
+            path: self.path.clone(),
+            what,
+        }
+    }
+
+    /// Take a board in: find its board row by serial (or add one) and open a ticket.
+    pub fn create_ticket(&mut self, new: &NewTicket) -> Result<i64> {
+        if new.model.trim().is_empty() {
+            return Err(StoreError::Invalid(
+                "a ticket needs the board's model (profile id)".into(),
+            ));
+        }
+        let serial = new
+            .serial
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty());
+        let path = self.path.clone();
+        let sql = |e| StoreError::from_sql(&path, e);
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(sql)?;
+        let existing: Option<i64> = match serial {
+            Some(s) => tx
+                .query_row("SELECT id FROM boards WHERE serial = ?1", [s], |r| r.get(0))
+                .optional()
+                .map_err(sql)?,
+            None => None,
+        };
+        let board = match existing {
+            Some(id) => {
+                // Fill in what intake learnt and the board row lacked.
+                tx.execute(
+                    "UPDATE boards SET board_code = coalesce(board_code, ?2) WHERE id = ?1",
+                    params![id, new.board_code],
+                )
+                .map_err(sql)?;
+                id
+            }
+            None => {
+                tx.execute(
+                    "INSERT INTO boards (serial, model, board_code, first_seen) VALUES (?1, ?2, ?3, ?4)",
+                    params![serial, new.model.trim(), new.board_code, new.intake_at],
+                )
+                .map_err(sql)?;
+                tx.last_insert_rowid()
+            }
+        };
+        tx.execute(
+            "INSERT INTO tickets (board_id, customer, intake_at, symptom, technician) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![board, new.customer.trim(), new.intake_at, new.symptom.trim(), new.technician.trim()],
+        )
+        .map_err(sql)?;
+        let id = tx.last_insert_rowid();
+        tx.commit().map_err(sql)?;
+        Ok(id)
+    }
+
+    /// One ticket.
+    pub fn ticket(&self, id: i64) -> Result<Ticket> {
+        let sql = format!(
+            "SELECT {TICKET_COLUMNS} FROM tickets t JOIN boards b ON b.id = t.board_id WHERE t.id = ?1"
+        );
+        let row = self
+            .conn
+            .query_row(&sql, [id], ticket_row)
+            .optional()
+            .map_err(|e| self.err(e))?;
+        match row {
+            Some(t) => t.map_err(|b| self.bad(b)),
+            None => Err(self.not_found(format!("ticket {id}"))),
+        }
+    }
+
+    /// Tickets matching `filter`, sorted, one page (`offset`, at most `limit`).
+    pub fn list_tickets(
+        &self,
+        filter: &TicketFilter,
+        sort: TicketSort,
+        descending: bool,
+        offset: usize,
+        limit: usize,
+    ) -> Result<Vec<Ticket>> {
+        let (clause, mut values) = filter_clause(filter);
+        let key = match sort {
+            TicketSort::Intake => "t.intake_at",
+            TicketSort::Number => "t.id",
+            TicketSort::Serial => "b.serial",
+            TicketSort::Customer => "t.customer COLLATE NOCASE",
+            TicketSort::Status => {
+                "CASE t.status WHEN 'received' THEN 0 WHEN 'diagnosing' THEN 1 WHEN 'repairing' THEN 2 \
+                 WHEN 'verifying' THEN 3 WHEN 'done' THEN 4 WHEN 'returned' THEN 5 ELSE 6 END"
+            }
+            TicketSort::Model => "b.model",
+        };
+        let direction = if descending { "DESC" } else { "ASC" };
+        let sql = format!(
+            "SELECT {TICKET_COLUMNS} FROM tickets t JOIN boards b ON b.id = t.board_id {clause} \
+             ORDER BY {key} {direction}, t.id {direction} LIMIT ? OFFSET ?"
+        );
+        values.push(Value::Integer(i64::try_from(limit).unwrap_or(i64::MAX)));
+        values.push(Value::Integer(i64::try_from(offset).unwrap_or(i64::MAX)));
+        let mut stmt = self.conn.prepare(&sql).map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map(rusqlite::params_from_iter(values), ticket_row)
+            .map_err(|e| self.err(e))?;
+        let mut tickets = Vec::new();
+        for row in rows {
+            tickets.push(row.map_err(|e| self.err(e))?.map_err(|b| self.bad(b))?);
+        }
+        Ok(tickets)
+    }
+
+    /// How many tickets match `filter`.
+    pub fn count_tickets(&self, filter: &TicketFilter) -> Result<u64> {
+        let (clause, values) = filter_clause(filter);
+        let sql =
+            format!("SELECT count(*) FROM tickets t JOIN boards b ON b.id = t.board_id {clause}");
+        self.conn
+            .query_row(&sql, rusqlite::params_from_iter(values), |r| r.get(0))
+            .map_err(|e| self.err(e))
+    }
+
+    /// Move a ticket to `status` at time `at`; closing sets its closing time, reopening clears it.
+    pub fn set_status(&mut self, id: i64, status: Status, at: i64) -> Result<()> {
+        let closed = status.is_closed().then_some(at);
+        let changed = self
+            .conn
+            .execute(
+                "UPDATE tickets SET status = ?2, closed_at = CASE WHEN ?3 IS NULL THEN NULL ELSE coalesce(closed_at, ?3) END WHERE id = ?1",
+                params![id, status.name(), closed],
+            )
+            .map_err(|e| self.err(e))?;
+        if changed == 0 {
+            return Err(self.not_found(format!("ticket {id}")));
+        }
+        Ok(())
+    }
+
+    /// Change a ticket's customer, symptom, technician and notes.
+    pub fn edit_ticket(
+        &mut self,
+        id: i64,
+        customer: &str,
+        symptom: &str,
+        technician: &str,
+        notes: &str,
+    ) -> Result<()> {
+        let changed = self
+            .conn
+            .execute(
+                "UPDATE tickets SET customer = ?2, symptom = ?3, technician = ?4, notes = ?5 WHERE id = ?1",
+                params![id, customer.trim(), symptom.trim(), technician.trim(), notes],
+            )
+            .map_err(|e| self.err(e))?;
+        if changed == 0 {
+            return Err(self.not_found(format!("ticket {id}")));
+        }
+        Ok(())
+    }
+
+    /// Save a diagnosis run against ticket `ticket`, with its chip results and telemetry. The
+    /// ticket moves on: received → diagnosing, repairing → verifying; the run's time is added
+    /// to the ticket's time spent.
+    pub fn save_run(&mut self, ticket: i64, run: &RunRecord<'_>) -> Result<i64> {
+        let report = run.report;
+        let path = self.path.clone();
+        let sql = |e| StoreError::from_sql(&path, e);
+        let result_json = serde_json::to_string(report)
+            .map_err(|e| StoreError::Invalid(format!("the report cannot be saved: {e}")))?;
+        let telemetry = serde_json::to_string(&Telemetry::from_report(report))
+            .map_err(|e| StoreError::Invalid(format!("the telemetry cannot be saved: {e}")))?;
+        let retest = match &run.retest_chips {
+            Some(chips) => Some(
+                serde_json::to_string(chips)
+                    .map_err(|e| StoreError::Invalid(format!("retest chips: {e}")))?,
+            ),
+            None => None,
+        };
+        let states: String = report.chips.iter().map(|c| c.state.letter()).collect();
+        let suspects: Vec<usize> = report
+            .findings
+            .iter()
+            .flat_map(|f| f.suspects.iter().copied())
+            .collect();
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(sql)?;
+        let status: Option<String> = tx
+            .query_row("SELECT status FROM tickets WHERE id = ?1", [ticket], |r| {
+                r.get(0)
+            })
+            .optional()
+            .map_err(sql)?;
+        let Some(status) = status else {
+            return Err(StoreError::NotFound {
+                path: path.clone(),
+                what: format!("ticket {ticket}"),
+            });
+        };
+        tx.execute(
+            "INSERT INTO runs (ticket_id, verdict, aborted, retest_chips, states, result_json, telemetry, \
+             app_version, jig_firmware, jig_protocol, profile, pattern_set, baud, seed, operator, started_at, ended_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+            params![
+                ticket,
+                report.verdict.name(),
+                report.aborted,
+                retest,
+                states,
+                result_json,
+                telemetry,
+                report.provenance.app_version,
+                report.provenance.jig_firmware,
+                report.jig_protocol,
+                report.provenance.profile,
+                report.provenance.pattern_set,
+                report.timing.baud,
+                report.provenance.seed.map(|s| s as i64),
+                run.operator.trim(),
+                run.started_at,
+                run.ended_at,
+            ],
+        )
+        .map_err(sql)?;
+        let run_id = tx.last_insert_rowid();
+        {
+            let mut insert = tx
+                .prepare(
+                    "INSERT INTO chip_results (run_id, chip, domain, state, suspect, patterns, golden, hw_errors, temp_c) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                )
+                .map_err(sql)?;
+            for chip in &report.chips {
+                insert
+                    .execute(params![
+                        run_id,
+                        chip.index,
+                        chip.domain,
+                        codes::state_name(chip.state),
+                        suspects.contains(&chip.index),
+                        chip.patterns,
+                        chip.golden,
+                        chip.hw_errors,
+                        chip.temp_c,
+                    ])
+                    .map_err(sql)?;
+            }
+        }
+        let next = match status.as_str() {
+            "received" => "diagnosing",
+            "repairing" => "verifying",
+            other => other,
+        };
+        tx.execute(
+            "UPDATE tickets SET status = ?2, time_spent_s = time_spent_s + max(0, ?3) WHERE id = ?1",
+            params![ticket, next, run.ended_at - run.started_at],
+        )
+        .map_err(sql)?;
+        tx.commit().map_err(sql)?;
+        Ok(run_id)
+    }
+
+    /// The runs of a ticket, oldest first.
+    pub fn runs(&self, ticket: i64) -> Result<Vec<RunSummary>> {
+        let sql =
+            format!("SELECT {RUN_COLUMNS} FROM runs WHERE ticket_id = ?1 ORDER BY started_at, id");
+        let mut stmt = self.conn.prepare(&sql).map_err(|e| self.err(e))?;
+        let rows = stmt.query_map([ticket], run_row).map_err(|e| self.err(e))?;
+        let mut runs = Vec::new();
+        for row in rows {
+            runs.push(row.map_err(|e| self.err(e))?.map_err(|b| self.bad(b))?);
+        }
+        Ok(runs)
+    }
+
+    /// One run with its full result and telemetry.
+    pub fn run(&self, id: i64) -> Result<StoredRun> {
+        let sql = format!("SELECT {RUN_COLUMNS}, result_json, telemetry FROM runs WHERE id = ?1");
+        let row = self
+            .conn
+            .query_row(&sql, [id], |r| {
+                Ok((
+                    run_row(r)?,
+                    r.get::<_, String>(16)?,
+                    r.get::<_, String>(17)?,
+                ))
+            })
+            .optional()
+            .map_err(|e| self.err(e))?;
+        let Some((summary, json, telemetry)) = row else {
+            return Err(self.not_found(format!("run {id}")));
+        };
+        let summary = summary.map_err(|b| self.bad(b))?;
+        let report: Report = serde_json::from_str(&json)
+            .map_err(|e| self.bad(Bad("runs", id, format!("result_json: {e}"))))?;
+        let telemetry: Telemetry = serde_json::from_str(&telemetry)
+            .map_err(|e| self.bad(Bad("runs", id, format!("telemetry: {e}"))))?;
+        Ok(StoredRun {
+            summary,
+            report,
+            telemetry,
+        })
+    }
+
+    /// Record a repair action on ticket `ticket`; the ticket moves to repairing (unless closed)
+    /// and its time spent grows by the action's minutes.
+    pub fn add_repair(&mut self, ticket: i64, repair: &NewRepair) -> Result<i64> {
+        let path = self.path.clone();
+        let sql = |e| StoreError::from_sql(&path, e);
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(sql)?;
+        let changed = tx
+            .execute(
+                "UPDATE tickets SET time_spent_s = time_spent_s + ?2 * 60, \
+                 status = CASE WHEN status IN ('done','returned','scrapped') THEN status ELSE 'repairing' END \
+                 WHERE id = ?1",
+                params![ticket, repair.minutes],
+            )
+            .map_err(sql)?;
+        if changed == 0 {
+            return Err(StoreError::NotFound {
+                path: path.clone(),
+                what: format!("ticket {ticket}"),
+            });
+        }
+        tx.execute(
+            "INSERT INTO repair_actions (ticket_id, chip, uref, action, part, technician, at, minutes, notes) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            params![
+                ticket,
+                repair.chip,
+                repair.uref.trim(),
+                repair.action.name(),
+                repair.part.trim(),
+                repair.technician.trim(),
+                repair.at,
+                repair.minutes,
+                repair.notes,
+            ],
+        )
+        .map_err(sql)?;
+        let id = tx.last_insert_rowid();
+        tx.commit().map_err(sql)?;
+        Ok(id)
+    }
+
+    /// The repair actions of a ticket, oldest first.
+    pub fn repairs(&self, ticket: i64) -> Result<Vec<Repair>> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT id, ticket_id, chip, uref, action, part, technician, at, minutes, notes \
+                 FROM repair_actions WHERE ticket_id = ?1 ORDER BY at, id",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([ticket], |r| {
+                let id: i64 = r.get(0)?;
+                let action: String = r.get(4)?;
+                let repair = Repair {
+                    id,
+                    ticket_id: r.get(1)?,
+                    chip: r.get(2)?,
+                    uref: r.get(3)?,
+                    action: Action::Other,
+                    part: r.get(5)?,
+                    technician: r.get(6)?,
+                    at: r.get(7)?,
+                    minutes: r.get(8)?,
+                    notes: r.get(9)?,
+                };
+                Ok(match Action::parse(&action) {
+                    Ok(action) => Ok(Repair { action, ..repair }),
+                    Err(p) => Err(Bad("repair_actions", id, p)),
+                })
+            })
+            .map_err(|e| self.err(e))?;
+        let mut repairs = Vec::new();
+        for row in rows {
+            repairs.push(row.map_err(|e| self.err(e))?.map_err(|b| self.bad(b))?);
+        }
+        Ok(repairs)
+    }
+
+    /// The board with this serial.
+    pub fn board(&self, serial: &str) -> Result<Board> {
+        self.conn
+            .query_row(
+                "SELECT id, serial, model, board_code, first_seen FROM boards WHERE serial = ?1",
+                [serial.trim()],
+                |r| {
+                    Ok(Board {
+                        id: r.get(0)?,
+                        serial: r.get(1)?,
+                        model: r.get(2)?,
+                        board_code: r.get(3)?,
+                        first_seen: r.get(4)?,
+                    })
+                },
+            )
+            .optional()
+            .map_err(|e| self.err(e))?
+            .ok_or_else(|| self.not_found(format!("board with serial `{}`", serial.trim())))
+    }
+}
+
+fn like(text: &str) -> Value {
+    let escaped = text
+        .trim()
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    Value::Text(format!("%{escaped}%"))
+}
+
+/// A WHERE clause for `filter` and its parameter values, in order.
+fn filter_clause(filter: &TicketFilter) -> (String, Vec<Value>) {
+    let mut parts: Vec<&str> = Vec::new();
+    let mut values = Vec::new();
+    let text = filter.text.trim();
+    if !text.is_empty() {
+        parts.push(
+            "(b.serial LIKE ? ESCAPE '\\' OR t.customer LIKE ? ESCAPE '\\' OR t.symptom LIKE ? ESCAPE '\\' \
+             OR t.notes LIKE ? ESCAPE '\\' OR t.id = ?)",
+        );
+        for _ in 0..4 {
+            values.push(like(text));
+        }
+        let number = text.trim_start_matches('#').parse::<i64>().unwrap_or(-1);
+        values.push(Value::Integer(number));
+    }
+    if !filter.serial.trim().is_empty() {
+        parts.push("b.serial LIKE ? ESCAPE '\\'");
+        values.push(like(&filter.serial));
+    }
+    if !filter.customer.trim().is_empty() {
+        parts.push("t.customer LIKE ? ESCAPE '\\'");
+        values.push(like(&filter.customer));
+    }
+    if let Some(status) = filter.status {
+        parts.push("t.status = ?");
+        values.push(Value::Text(status.name().to_owned()));
+    }
+    if !filter.model.trim().is_empty() {
+        parts.push("b.model = ?");
+        values.push(Value::Text(filter.model.trim().to_owned()));
+    }
+    if let Some(since) = filter.since {
+        parts.push("t.intake_at >= ?");
+        values.push(Value::Integer(since));
+    }
+    if let Some(until) = filter.until {
+        parts.push("t.intake_at < ?");
+        values.push(Value::Integer(until));
+    }
+    if parts.is_empty() {
+        (String::new(), values)
+    } else {
+        (format!("WHERE {}", parts.join(" AND ")), values)
+    }
+}
+
+fn ticket_row(r: &Row<'_>) -> rusqlite::Result<std::result::Result<Ticket, Bad>> {
+    let id: i64 = r.get(0)?;
+    let status: String = r.get(4)?;
+    let verdict: Option<String> = r.get(15)?;
+    let status = match Status::parse(&status) {
+        Ok(s) => s,
+        Err(p) => return Ok(Err(Bad("tickets", id, p))),
+    };
+    let last_verdict = match verdict.as_deref().map(codes::parse_verdict).transpose() {
+        Ok(v) => v,
+        Err(p) => {
+            return Ok(Err(Bad(
+                "runs",
+                id,
+                format!("latest run of the ticket: {p}"),
+            )));
+        }
+    };
+    Ok(Ok(Ticket {
+        id,
+        customer: r.get(1)?,
+        intake_at: r.get(2)?,
+        symptom: r.get(3)?,
+        status,
+        technician: r.get(5)?,
+        notes: r.get(6)?,
+        time_spent_s: r.get(7)?,
+        closed_at: r.get(8)?,
+        board: Board {
+            id: r.get(9)?,
+            serial: r.get(10)?,
+            model: r.get(11)?,
+            board_code: r.get(12)?,
+            first_seen: r.get(13)?,
+        },
+        runs: r.get(14)?,
+        last_verdict,
+    }))
+}
+
+fn run_row(r: &Row<'_>) -> rusqlite::Result<std::result::Result<RunSummary, Bad>> {
+    let id: i64 = r.get(0)?;
+    let verdict: String = r.get(2)?;
+    let retest: Option<String> = r.get(4)?;
+    let states: String = r.get(5)?;
+    let parsed = (|| {
+        let verdict = codes::parse_verdict(&verdict)?;
+        let retest_chips = retest
+            .as_deref()
+            .map(serde_json::from_str::<Vec<usize>>)
+            .transpose()
+            .map_err(|e| format!("retest_chips: {e}"))?;
+        let states = codes::parse_letters(&states)?;
+        Ok::<_, String>((verdict, retest_chips, states))
+    })();
+    let (verdict, retest_chips, states) = match parsed {
+        Ok(p) => p,
+        Err(p) => return Ok(Err(Bad("runs", id, p))),
+    };
+    let seed: Option<i64> = r.get(15)?;
+    Ok(Ok(RunSummary {
+        id,
+        ticket_id: r.get(1)?,
+        verdict,
+        aborted: r.get(3)?,
+        retest_chips,
+        states,
+        started_at: r.get(6)?,
+        ended_at: r.get(7)?,
+        operator: r.get(8)?,
+        profile: r.get(9)?,
+        app_version: r.get(10)?,
+        jig_firmware: r.get(11)?,
+        jig_protocol: r.get(12)?,
+        pattern_set: r.get(13)?,
+        baud: r.get(14)?,
+        seed: seed.map(|s| s as u64),
+    }))
+}
