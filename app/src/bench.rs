@@ -161,15 +161,112 @@ pub fn gui_frame_p99(catalog: &Catalog, frames: usize) -> anyhow::Result<Measure
     })
 }
 
+/// The repair-record goals on a synthetic shop of `tickets` tickets and `chip_results` chip
+/// results: board history, the ticket list's first page, and the CSV export against
+/// `sqlite3 -csv` running the same query on the same file.
+pub fn records(
+    tickets: u64,
+    chip_results: u64,
+    report: &diagnosis::Report,
+) -> anyhow::Result<Vec<Measure>> {
+    let dir = std::env::temp_dir().join(format!("hashbench-bench-{}", std::process::id()));
+    let path = dir.join("shop.db");
+    let _ = std::fs::remove_dir_all(&dir);
+    let result = (|| {
+        let mut store = store::Store::open(&path)?;
+        let json = serde_json::to_string(report)?;
+        let shop = store.populate(tickets, chip_results, &json)?;
+        let mean_ms = |f: &mut dyn FnMut() -> anyhow::Result<()>| -> anyhow::Result<f64> {
+            f()?; // warm the page cache as a shop's running app would have
+            let start = Instant::now();
+            for _ in 0..20 {
+                f()?;
+            }
+            Ok(start.elapsed().as_secs_f64() * 1e3 / 20.0)
+        };
+        let history = mean_ms(&mut || {
+            let h = store.board_history(&shop.busy_serial)?;
+            anyhow::ensure!(h.tickets.len() > 1, "the busy board has one ticket");
+            Ok(())
+        })?;
+        let page = mean_ms(&mut || {
+            let page = store.list_tickets(
+                &store::TicketFilter::default(),
+                store::TicketSort::Intake,
+                true,
+                0,
+                50,
+            )?;
+            anyhow::ensure!(page.len() == 50, "first page short");
+            Ok(())
+        })?;
+        let ours_path = dir.join("ours.csv");
+        let start = Instant::now();
+        let file = std::io::BufWriter::new(std::fs::File::create(&ours_path)?);
+        let rows = store.export_csv(file, &store::ExportFilter::default())?;
+        let ours = start.elapsed().as_secs_f64();
+        let theirs_path = dir.join("sqlite3.csv");
+        let start = Instant::now();
+        let status = std::process::Command::new("sqlite3")
+            .args(["-csv", "-header"])
+            .arg(&path)
+            .arg(store::EXPORT_SQL)
+            .stdout(std::fs::File::create(&theirs_path)?)
+            .status()
+            .context("running sqlite3 (apt install sqlite3) for the export comparison")?;
+        let theirs = start.elapsed().as_secs_f64();
+        anyhow::ensure!(status.success(), "sqlite3 failed on the export query");
+        let their_rows = std::fs::read(&theirs_path)?
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count();
+        anyhow::ensure!(
+            their_rows as u64 == rows + 1,
+            "sqlite3 exported {} rows, Hashbench {rows}",
+            their_rows.saturating_sub(1)
+        );
+        let size = format!(
+            "{} tickets, {} chip results",
+            shop.tickets, shop.chip_results
+        );
+        Ok(vec![
+            Measure {
+                goal: format!("board history for one serial ({size})"),
+                value: history,
+                bound: 10.0,
+                unit: "ms",
+            },
+            Measure {
+                goal: format!("ticket list, first page of 50 ({size})"),
+                value: page,
+                bound: 50.0,
+                unit: "ms",
+            },
+            Measure {
+                goal: format!("CSV export of {rows} rows {ours:.3} s / sqlite3 -csv {theirs:.3} s"),
+                value: ours / theirs.max(f64::MIN_POSITIVE),
+                bound: 2.0,
+                unit: "x",
+            },
+        ])
+    })();
+    let _ = std::fs::remove_dir_all(&dir);
+    result
+}
+
 /// The `bench` command.
 pub fn run(catalog: &Catalog, args: &BenchArgs, out: &mut dyn Write) -> anyhow::Result<()> {
-    let measures = vec![
+    let mut measures = vec![
         pattern_test_ratio(catalog, 115_200)?,
         pattern_test_ratio(catalog, 3_125_000)?,
         diagnose_wall_time(catalog, args.runs)?,
         nonce_cost(args.nonces),
         gui_frame_p99(catalog, args.frames)?,
     ];
+    if args.tickets > 0 {
+        let report = simulated(catalog, "s19jpro", None)?;
+        measures.extend(records(args.tickets, args.chip_results, &report)?);
+    }
     writeln!(
         out,
         "{:<68} {:>12} {:>12}  {:>6}  goal",
@@ -209,6 +306,19 @@ mod tests {
         let m = nonce_cost(500);
         assert!(m.goal.contains("(500 verified)"), "{}", m.goal);
         assert!(m.value > 0.0);
+    }
+
+    #[test]
+    fn the_record_benchmarks_run_on_a_small_shop() {
+        let report = simulated(&Catalog::builtin().unwrap(), "s19jpro", None).unwrap();
+        let measures = records(700, 126 * 40, &report).unwrap();
+        assert_eq!(measures.len(), 3);
+        assert!(measures.iter().all(|m| m.value > 0.0), "{measures:?}");
+        assert!(
+            measures[2].goal.contains("CSV export of"),
+            "{}",
+            measures[2].goal
+        );
     }
 
     #[test]

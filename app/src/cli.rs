@@ -13,6 +13,10 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "DIR")]
     pub profiles_dir: Option<PathBuf>,
 
+    /// The repair database (default: `hashbench.db` in the user's data directory).
+    #[arg(long, global = true, value_name = "PATH")]
+    pub db: Option<PathBuf>,
+
     /// Open the workbench straight into a simulated board (with no command).
     #[arg(long)]
     pub demo: bool,
@@ -50,6 +54,145 @@ pub enum Command {
     Sim(SimArgs),
     /// List serial ports and say which are jigs.
     Ports(PortsArgs),
+    /// Repair tickets: take a board in, list, show, record repairs, close.
+    #[command(subcommand)]
+    Tickets(TicketsCommand),
+    /// Export the repair history (one row per repair action and per closed ticket).
+    Export(ExportArgs),
+}
+
+/// `hashbench tickets ...`.
+#[derive(Debug, Subcommand)]
+pub enum TicketsCommand {
+    /// Take a board in; prints the new ticket's number.
+    New(NewTicketArgs),
+    /// List tickets, newest first.
+    List(ListTicketsArgs),
+    /// Show a ticket with its runs and repair actions.
+    Show(ShowTicketArgs),
+    /// Record a repair action on a ticket.
+    Repair(RepairArgs),
+    /// Move a ticket to another status (done, returned and scrapped close it).
+    Status(StatusArgs),
+    /// Every ticket, run and repair of one board, with repeat failures flagged.
+    History(HistoryArgs),
+}
+
+/// Arguments of `hashbench tickets new`.
+#[derive(Debug, Args)]
+pub struct NewTicketArgs {
+    /// Board serial number.
+    #[arg(long)]
+    pub serial: String,
+    /// Board profile (see `hashbench profiles`).
+    #[arg(long, value_name = "PROFILE")]
+    pub model: String,
+    /// Customer.
+    #[arg(long, default_value = "")]
+    pub customer: String,
+    /// What the customer reported.
+    #[arg(long, value_name = "TEXT", default_value = "")]
+    pub symptom: String,
+    /// Technician taking the board in (default: the login name).
+    #[arg(long)]
+    pub technician: Option<String>,
+}
+
+/// Arguments of `hashbench tickets list`.
+#[derive(Debug, Args)]
+pub struct ListTicketsArgs {
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+    /// Words in the serial, customer, symptom or notes, or a ticket number.
+    #[arg(long, value_name = "TEXT", default_value = "")]
+    pub search: String,
+    /// Only this status.
+    #[arg(long, value_name = "STATUS")]
+    pub status: Option<String>,
+    /// Only this profile.
+    #[arg(long, value_name = "PROFILE", default_value = "")]
+    pub model: String,
+    /// Taken in on or after this day (YYYY-MM-DD, UTC).
+    #[arg(long, value_name = "DATE")]
+    pub since: Option<String>,
+    /// Taken in on or before this day (YYYY-MM-DD, UTC).
+    #[arg(long, value_name = "DATE")]
+    pub until: Option<String>,
+    /// At most this many tickets.
+    #[arg(long, default_value_t = 50)]
+    pub limit: usize,
+}
+
+/// Arguments of `hashbench tickets show`.
+#[derive(Debug, Args)]
+pub struct ShowTicketArgs {
+    /// Ticket number.
+    pub ticket: i64,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Arguments of `hashbench tickets repair`.
+#[derive(Debug, Args)]
+pub struct RepairArgs {
+    /// Ticket number.
+    pub ticket: i64,
+    /// Chain index of the chip (0-based, as on the board map); leave out for a board-level action.
+    #[arg(long)]
+    pub chip: Option<usize>,
+    /// reflow, replace, reball, clean or other.
+    #[arg(long)]
+    pub action: String,
+    /// Part source or lot.
+    #[arg(long, default_value = "")]
+    pub part: String,
+    /// Minutes it took.
+    #[arg(long, default_value_t = 0)]
+    pub minutes: u32,
+    /// Notes.
+    #[arg(long, default_value = "")]
+    pub notes: String,
+    /// Technician (default: the login name).
+    #[arg(long)]
+    pub technician: Option<String>,
+}
+
+/// Arguments of `hashbench tickets status`.
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Ticket number.
+    pub ticket: i64,
+    /// received, diagnosing, repairing, verifying, done, returned or scrapped.
+    pub status: String,
+}
+
+/// Arguments of `hashbench tickets history`.
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// Board serial number.
+    pub serial: String,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Arguments of `hashbench export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Write CSV to this file (`-` for standard output).
+    #[arg(long, value_name = "FILE")]
+    pub csv: PathBuf,
+    /// Repair actions done and tickets closed on or after this day (YYYY-MM-DD, UTC).
+    #[arg(long, value_name = "DATE")]
+    pub since: Option<String>,
+    /// ... on or before this day (YYYY-MM-DD, UTC).
+    #[arg(long, value_name = "DATE")]
+    pub until: Option<String>,
+    /// Only tickets with this status.
+    #[arg(long, value_name = "STATUS")]
+    pub status: Option<String>,
 }
 
 /// Chip families, as named on the command line.
@@ -151,6 +294,12 @@ pub struct DiagnoseArgs {
     /// Print one JSON object instead of the summary.
     #[arg(long)]
     pub json: bool,
+    /// Save the run against this ticket (default: a new ticket for the board).
+    #[arg(long, value_name = "N")]
+    pub ticket: Option<i64>,
+    /// Who runs the diagnosis, recorded with it (default: the login name).
+    #[arg(long, value_name = "NAME")]
+    pub operator: Option<String>,
 }
 
 /// Arguments of `hashbench bench`.
@@ -165,6 +314,12 @@ pub struct BenchArgs {
     /// Frames for the GUI frame-time measurement.
     #[arg(long, default_value_t = 300)]
     pub frames: usize,
+    /// Tickets in the synthetic shop database for the record measurements (0 skips them).
+    #[arg(long, default_value_t = 100_000)]
+    pub tickets: u64,
+    /// Chip results in the synthetic shop database.
+    #[arg(long, default_value_t = 1_000_000)]
+    pub chip_results: u64,
 }
 
 /// Arguments of `hashbench sim`.

@@ -152,9 +152,18 @@ pub fn on_port<'c>(
 /// The `diagnose` command.
 pub fn run(
     catalog: &Catalog,
+    db: Option<&std::path::Path>,
     args: &DiagnoseArgs,
     out: &mut dyn Write,
 ) -> anyhow::Result<ExitCode> {
+    // Open the record first: a run that cannot be saved should not start.
+    let mut store = crate::tickets::open(db).map_err(|e| CouldNotRun(format!("{e:#}")))?;
+    if let Some(ticket) = args.ticket {
+        store
+            .ticket(ticket)
+            .map_err(|e| CouldNotRun(format!("--ticket: {e}")))?;
+    }
+    let started_at = store::now();
     let (report, profile) = match (&args.sim, &args.port) {
         (Some(id), _) => (simulate(catalog, args, id)?, profile(catalog, id)?),
         (None, Some(path)) => on_port(catalog, args, path)?,
@@ -165,13 +174,69 @@ pub fn run(
             .into());
         }
     };
+    let saved = save(&mut store, args, profile, &report, started_at);
     if args.json {
         serde_json::to_writer(&mut *out, &report).context("writing JSON")?;
         writeln!(out).context("writing JSON")?;
     } else {
         write!(out, "{}", summary(profile, &report)).context("writing the summary")?;
     }
+    match saved {
+        Ok((ticket, run)) if !args.json => {
+            writeln!(
+                out,
+                "Saved as run {run} of ticket {ticket} in {}",
+                store.path().display()
+            )
+            .context("writing the summary")?;
+        }
+        Ok(_) => {}
+        Err(e) => {
+            return Err(CouldNotRun(format!(
+                "the diagnosis finished ({}) but could not be saved: {e}",
+                report.verdict.name()
+            ))
+            .into());
+        }
+    }
     Ok(ExitCode::from(exit_code(&report)))
+}
+
+/// Save `report` against `--ticket`, or a new ticket for the board (serial from its EEPROM).
+fn save(
+    store: &mut store::Store,
+    args: &DiagnoseArgs,
+    profile: &Profile,
+    report: &Report,
+    started_at: i64,
+) -> Result<(i64, i64), store::StoreError> {
+    let operator = args
+        .operator
+        .clone()
+        .unwrap_or_else(crate::tickets::login_name);
+    let ticket = match args.ticket {
+        Some(ticket) => ticket,
+        None => store.create_ticket(&store::NewTicket {
+            serial: report.board.serial.clone(),
+            model: profile.id.clone(),
+            board_code: report.board.board_code.clone(),
+            customer: String::new(),
+            symptom: String::new(),
+            technician: operator.clone(),
+            intake_at: started_at,
+        })?,
+    };
+    let run = store.save_run(
+        ticket,
+        &store::RunRecord {
+            report,
+            started_at,
+            ended_at: store::now(),
+            operator,
+            retest_chips: None,
+        },
+    )?;
+    Ok((ticket, run))
 }
 
 /// The board map as text: one cell per chip at its place on the PCB, a letter for its state,

@@ -13,6 +13,7 @@ pub mod diagnose;
 pub mod hex;
 pub mod profiles;
 pub mod serve;
+pub mod tickets;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -37,7 +38,13 @@ pub fn run(cli: cli::Cli, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     match cli.command {
         Some(cli::Command::Decode(args)) => decode::run(&args, out)?,
         Some(cli::Command::Profiles(args)) => profiles::run(&catalog()?, &args, out)?,
-        Some(cli::Command::Diagnose(args)) => return diagnose::run(&catalog()?, &args, out),
+        Some(cli::Command::Diagnose(args)) => {
+            return diagnose::run(&catalog()?, cli.db.as_deref(), &args, out);
+        }
+        Some(cli::Command::Tickets(command)) => {
+            tickets::run(&catalog()?, cli.db.as_deref(), &command, out)?;
+        }
+        Some(cli::Command::Export(args)) => tickets::export(cli.db.as_deref(), &args, out)?,
         Some(cli::Command::Bench(args)) => bench::run(&catalog()?, &args, out)?,
         Some(cli::Command::Sim(args)) => serve::run(&catalog()?, &args, out)?,
         Some(cli::Command::Ports(args)) => serve::ports(&args, out)?,

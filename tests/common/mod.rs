@@ -13,12 +13,16 @@ pub fn fixture(path: &str) -> PathBuf {
 }
 
 /// The `hashbench` binary with an empty config directory, so the user's own profiles never
-/// change a test.
+/// change a test, and its own data directory, so runs are never saved into the user's records.
 pub fn command() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_hashbench"));
     command.env(
         "XDG_CONFIG_HOME",
         std::env::temp_dir().join("hashbench-cli-tests-no-config"),
+    );
+    command.env(
+        "XDG_DATA_HOME",
+        std::env::temp_dir().join("hashbench-cli-tests-data"),
     );
     command
 }

@@ -1,0 +1,212 @@
+//! The repair record from the command line, as a shop scripts it: intake, diagnose against the
+//! ticket, record the repair, retest, close, then history and the CSV for billing.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // Fine for tests: a failure is the report.
+
+mod common;
+
+use std::path::Path;
+use std::process::Output;
+
+use serde_json::Value;
+
+/// Run `hashbench --db <db> args...`; the exit code must be `code`.
+fn run(db: &Path, args: &[&str], code: i32) -> String {
+    let mut command = common::command();
+    command.arg("--db").arg(db).args(args);
+    let out: Output = command.output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(if code == 0 || args[0] == "diagnose" {
+        out.stdout
+    } else {
+        out.stderr
+    })
+    .unwrap()
+}
+
+fn json(db: &Path, args: &[&str]) -> Value {
+    serde_json::from_str(&run(db, args, 0)).unwrap()
+}
+
+#[test]
+fn a_ticket_from_intake_to_the_exported_csv() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("shop.db");
+    let ticket = run(
+        &db,
+        &[
+            "tickets",
+            "new",
+            "--serial",
+            "JYZZ0001",
+            "--model",
+            "s19jpro",
+            "--customer",
+            "Acme",
+            "--symptom",
+            "chain 2 shows 40 ASIC",
+        ],
+        0,
+    );
+    assert_eq!(
+        ticket.trim(),
+        "1",
+        "the new ticket's number, alone on stdout"
+    );
+
+    let before = run(
+        &db,
+        &[
+            "diagnose", "--sim", "s19jpro", "--fault", "break:40", "--ticket", "1",
+        ],
+        1,
+    );
+    assert!(before.contains("Saved as run 1 of ticket 1"), "{before}");
+    run(
+        &db,
+        &[
+            "tickets",
+            "repair",
+            "1",
+            "--chip",
+            "39",
+            "--action",
+            "reflow",
+            "--part",
+            "lot 7",
+            "--minutes",
+            "15",
+        ],
+        0,
+    );
+    run(
+        &db,
+        &["diagnose", "--sim", "s19jpro", "--ticket", "1", "--json"],
+        0,
+    );
+    run(&db, &["tickets", "status", "1", "done"], 0);
+
+    let shown = json(&db, &["tickets", "show", "1", "--json"]);
+    assert_eq!(shown["ticket"]["status"], "done");
+    assert_eq!(shown["ticket"]["board"]["serial"], "JYZZ0001");
+    let verdicts: Vec<&str> = shown["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["verdict"].as_str().unwrap())
+        .collect();
+    assert_eq!(verdicts, ["fail", "pass"], "before and after");
+    assert_eq!(shown["repairs"][0]["action"], "reflow");
+    assert_eq!(shown["repairs"][0]["chip"], 39);
+
+    let history = json(&db, &["tickets", "history", "JYZZ0001", "--json"]);
+    assert_eq!(history["tickets"].as_array().unwrap().len(), 1);
+
+    let csv_path = dir.path().join("history.csv");
+    let said = run(&db, &["export", "--csv", csv_path.to_str().unwrap()], 0);
+    assert!(said.starts_with("2 rows written"), "{said}");
+    let mut reader = csv::Reader::from_path(&csv_path).unwrap();
+    let headers = reader.headers().unwrap().clone();
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    let cell = |row: usize, name: &str| {
+        rows[row][headers.iter().position(|h| h == name).unwrap()].to_owned()
+    };
+    assert_eq!(
+        (cell(0, "record"), cell(0, "action"), cell(0, "chip")),
+        ("repair".into(), "reflow".into(), "39".into())
+    );
+    assert_eq!(
+        (
+            cell(1, "record"),
+            cell(1, "first_verdict"),
+            cell(1, "last_verdict")
+        ),
+        ("ticket".into(), "fail".into(), "pass".into())
+    );
+}
+
+#[test]
+fn a_diagnosis_without_a_ticket_opens_one_for_the_boards_serial() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("shop.db");
+    run(&db, &["diagnose", "--sim", "s9", "--json"], 0);
+    let list = json(&db, &["tickets", "list", "--json"]);
+    let tickets = list.as_array().unwrap();
+    assert_eq!(tickets.len(), 1);
+    assert!(
+        tickets[0]["board"]["serial"].as_str().unwrap().len() > 3,
+        "serial from the EEPROM"
+    );
+    assert_eq!(tickets[0]["status"], "diagnosing");
+    assert_eq!(tickets[0]["last_verdict"], "pass");
+}
+
+#[test]
+fn bad_ticket_input_is_named_and_exits_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("shop.db");
+    let cases: [(&[&str], &str); 6] = [
+        (
+            &["tickets", "new", "--serial", "S1", "--model", "s99"],
+            "unknown board profile `s99`",
+        ),
+        (&["tickets", "show", "7"], "there is no ticket 7"),
+        (
+            &["tickets", "list", "--status", "open"],
+            "unknown ticket status `open`",
+        ),
+        (
+            &["tickets", "list", "--since", "2026-02-30"],
+            "--since: `2026-02-30` is not a date",
+        ),
+        (
+            &["export", "--csv", "x.csv", "--until", "yesterday"],
+            "--until: `yesterday` is not a date",
+        ),
+        (
+            &["tickets", "repair", "1", "--action", "glue"],
+            "unknown repair action `glue`",
+        ),
+    ];
+    for (args, expected) in cases {
+        let stderr = run(&db, args, 2);
+        assert!(stderr.contains(expected), "{args:?}: {stderr}");
+    }
+    let stderr = run(&db, &["diagnose", "--sim", "s9", "--ticket", "12"], 3);
+    assert!(
+        stderr.is_empty() || !stderr.contains("Saved"),
+        "nothing saved"
+    );
+    let list = json(&db, &["tickets", "list", "--json"]);
+    assert_eq!(
+        list.as_array().unwrap().len(),
+        0,
+        "a run against a missing ticket does not start"
+    );
+}
+
+#[test]
+fn a_file_that_is_not_a_database_is_refused_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("notes.txt");
+    std::fs::write(
+        &db,
+        "shopping list: flux, solder paste, BM1362 x4 ............................................",
+    )
+    .unwrap();
+    let stderr = run(&db, &["tickets", "list"], 2);
+    assert!(
+        stderr.contains("notes.txt is not a readable Hashbench database"),
+        "{stderr}"
+    );
+    let before = std::fs::read(&db).unwrap();
+    assert!(
+        before.starts_with(b"shopping list"),
+        "the file is left as it was"
+    );
+}
