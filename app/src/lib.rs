@@ -60,7 +60,8 @@ pub fn run(cli: cli::Cli, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
                 let profile = diagnose::profile(&catalog, &s.model)?;
                 diagnose::faults(profile, &cli.fault)?;
             }
-            ui::run(settings, cli.run)
+            let db = cli.db.clone().or_else(tickets::default_db);
+            ui::run(settings, cli.run, db)
                 .map_err(|e| anyhow::anyhow!("the workbench window could not open: {e}"))?;
             let _ = out;
         }

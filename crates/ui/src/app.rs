@@ -10,6 +10,7 @@ use egui_plot::{Bar, BarChart, HLine, Legend, Line, Plot, PlotPoints};
 use serde::{Deserialize, Serialize};
 
 use crate::map;
+use crate::records::Tab;
 use crate::worker::{self, Command, Event, Job, Running, Target};
 
 /// Settings kept between sessions (eframe storage).
@@ -22,7 +23,7 @@ pub struct Settings {
     pub faults: String,
     /// Seed of the simulated board.
     pub seed: u64,
-    /// Technician name, kept between sessions; not yet recorded anywhere (tickets, 5/8, will).
+    /// Technician name, kept between sessions and recorded with every run, ticket and repair.
     pub technician: String,
     /// Where the board is.
     pub source: Source,
@@ -100,6 +101,10 @@ pub struct Workbench {
     /// When the ports were last listed, and whether the chosen jig port was there.
     last_scan: Option<Instant>,
     port_present: bool,
+    /// Tickets, history, statistics: the repair database.
+    records: crate::records::Records,
+    /// When the running job started (unix seconds), for its record.
+    run_started_at: i64,
 }
 
 impl std::fmt::Debug for Workbench {
@@ -168,9 +173,31 @@ impl Workbench {
             last_golden: 0,
             last_scan: None,
             port_present: true,
+            records: crate::records::Records::open(None),
+            run_started_at: 0,
         };
         app.reset_states();
         app
+    }
+
+    /// Save runs to, and show tickets from, the repair database at `db` (`None`: runs are not
+    /// saved, and the window says so).
+    #[must_use]
+    pub fn with_records(mut self, db: Option<&std::path::Path>) -> Self {
+        self.records = crate::records::Records::open(db);
+        self
+    }
+
+    /// Change the simulated board's faults (as typed in the Faults field): the simulator's way
+    /// of "repairing" a board between runs.
+    pub fn set_faults(&mut self, faults: &str) {
+        faults.clone_into(&mut self.settings.faults);
+    }
+
+    /// The repair records.
+    #[must_use]
+    pub fn records(&self) -> &crate::records::Records {
+        &self.records
     }
 
     /// Start a diagnosis as soon as the window shows.
@@ -288,6 +315,25 @@ impl Workbench {
             }
             Command::Select(chip) => self.selected = chip,
             Command::SelectFinding(f) => self.selected_finding = f,
+            Command::Records(command) => {
+                if let crate::records::RecordCommand::NewTicketForm(_) = &command {
+                    // Fill the serial from the board's EEPROM where the jig can read it.
+                    if self.running.is_none() {
+                        self.start(Job {
+                            identify: true,
+                            ..Job::default()
+                        });
+                    }
+                }
+                let command = match command {
+                    crate::records::RecordCommand::NewTicketForm(_) => {
+                        crate::records::RecordCommand::NewTicketForm(self.settings.model.clone())
+                    }
+                    other => other,
+                };
+                self.records
+                    .apply(command, &self.catalog, &self.settings.technician);
+            }
         }
     }
 
@@ -331,7 +377,7 @@ impl Workbench {
         self.golden.clear();
         self.last_golden = 0;
         self.selected_finding = None;
-        if job.only_chips.is_none() && !job.power_only {
+        if job.only_chips.is_none() && !job.power_only && !job.identify {
             // A full run starts from scratch; a retest keeps what the last run found.
             self.report = None;
             self.log.clear();
@@ -339,6 +385,7 @@ impl Workbench {
         }
         let ctx = self.ctx.clone();
         let what = match (&job.only_chips, job.power_only) {
+            _ if job.identify => "Reading the board's EEPROM".to_owned(),
             (_, true) => "Power on".to_owned(),
             (Some(chips), _) => format!("Retest of chips {chips:?}"),
             (None, _) => format!("Diagnosis of {}", self.settings.model),
@@ -346,9 +393,10 @@ impl Workbench {
         match worker::start(profile, target, job.clone(), move || ctx.request_repaint()) {
             Ok(running) => {
                 self.running = Some(running);
-                self.busy = !job.power_only;
+                self.busy = !job.power_only && !job.identify;
                 self.job = job;
                 self.started = Some(Instant::now());
+                self.run_started_at = store::now();
                 self.log.push(format!("{what} started"));
             }
             Err(e) => self.error = Some(format!("Could not start the diagnosis thread: {e}")),
@@ -422,6 +470,13 @@ impl Workbench {
                         Some(why) => format!("Stopped: {why}"),
                         None => format!("Verdict: {:?}", report.verdict),
                     });
+                    self.records.save_run(
+                        report.clone(),
+                        self.job.only_chips.clone(),
+                        self.run_started_at,
+                        &self.settings.technician,
+                        &self.settings.model,
+                    );
                     self.report = Some(report);
                     self.busy = false;
                     self.step = None;
@@ -440,6 +495,15 @@ impl Workbench {
                         info.firmware, info.protocol, info.max_baud
                     ));
                     self.jig_info = Some(info);
+                }
+                Event::Identity(identity) => {
+                    self.log.push(format!(
+                        "Board EEPROM: serial {}, board code {}",
+                        identity.serial.as_deref().unwrap_or("unreadable"),
+                        identity.board_code.as_deref().unwrap_or("unreadable")
+                    ));
+                    self.records.identity(&identity, &self.catalog);
+                    done = true;
                 }
                 Event::Released => {
                     self.log.push("Board switched off".into());
@@ -992,6 +1056,7 @@ impl eframe::App for Workbench {
         }
         self.drain();
         self.rescan();
+        self.records.tick();
     }
 
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
@@ -1003,91 +1068,117 @@ impl eframe::App for Workbench {
             commands.push(Command::Cancel);
         }
         egui::Panel::top("connection").show(ui, |ui| commands.extend(self.connection_bar(ui)));
-        egui::Panel::bottom("log")
-            .resizable(true)
-            .default_size(340.0)
-            .show(ui, |ui| {
-                self.plots(ui);
-                ui.horizontal(|ui| {
-                    ui.label("Log");
-                    let label = ui.label("Filter");
-                    ui.add(
-                        egui::TextEdit::singleline(&mut self.log_filter)
-                            .hint_text("e.g. nonce, chip 0x50, Round")
-                            .desired_width(200.0),
-                    )
-                    .labelled_by(label.id);
+        egui::Panel::top("records").show(ui, |ui| {
+            let more = self.records.status_line(ui);
+            commands.extend(more.into_iter().map(Command::Records));
+        });
+        if self.records.tab == Tab::Workbench {
+            egui::Panel::bottom("log")
+                .resizable(true)
+                .default_size(340.0)
+                .show(ui, |ui| {
+                    self.plots(ui);
+                    ui.horizontal(|ui| {
+                        ui.label("Log");
+                        let label = ui.label("Filter");
+                        ui.add(
+                            egui::TextEdit::singleline(&mut self.log_filter)
+                                .hint_text("e.g. nonce, chip 0x50, Round")
+                                .desired_width(200.0),
+                        )
+                        .labelled_by(label.id);
+                        let shown: Vec<&String> = self
+                            .log
+                            .iter()
+                            .filter(|l| l.contains(self.log_filter.as_str()))
+                            .collect();
+                        ui.label(format!("{} of {} lines", shown.len(), self.log.len()));
+                        if ui.button("Copy log").clicked() {
+                            let text: Vec<&str> = shown.iter().map(|l| l.as_str()).collect();
+                            ui.ctx().copy_text(text.join("\n"));
+                        }
+                    });
                     let shown: Vec<&String> = self
                         .log
                         .iter()
                         .filter(|l| l.contains(self.log_filter.as_str()))
                         .collect();
-                    ui.label(format!("{} of {} lines", shown.len(), self.log.len()));
-                    if ui.button("Copy log").clicked() {
-                        let text: Vec<&str> = shown.iter().map(|l| l.as_str()).collect();
-                        ui.ctx().copy_text(text.join("\n"));
+                    let row = ui.text_style_height(&egui::TextStyle::Monospace);
+                    egui::ScrollArea::vertical()
+                        .id_salt("log")
+                        .stick_to_bottom(true)
+                        .show_rows(ui, row, shown.len(), |ui, range| {
+                            for line in shown.get(range).unwrap_or_default() {
+                                ui.monospace(line.as_str());
+                            }
+                        });
+                });
+            egui::Panel::right("findings")
+                .resizable(true)
+                .default_size(380.0)
+                .show(ui, |ui| {
+                    commands.extend(self.findings_panel(ui));
+                    if let Some(profile) = self.catalog.get(&self.settings.model) {
+                        let form = self.records.repair_form(
+                            ui,
+                            self.selected,
+                            profile,
+                            &self.settings.technician,
+                        );
+                        commands.extend(form.into_iter().map(Command::Records));
                     }
                 });
-                let shown: Vec<&String> = self
-                    .log
+            egui::CentralPanel::default().show(ui, |ui| {
+                let Some(profile) = self.profile() else {
+                    return;
+                };
+                ui.label(
+                    RichText::new(format!(
+                        "{} ({}), {} chips in {} domains",
+                        profile.name, profile.id, profile.chips.value, profile.domains.value
+                    ))
+                    .strong(),
+                );
+                if profile.layout.generic {
+                    ui.label("Generic layout: real chip positions are not known for this board.");
+                }
+                map::legend(ui);
+                let suspects: Vec<usize> = self
+                    .report
                     .iter()
-                    .filter(|l| l.contains(self.log_filter.as_str()))
+                    .flat_map(|r| r.findings.iter().flat_map(|f| f.suspects.iter().copied()))
                     .collect();
-                let row = ui.text_style_height(&egui::TextStyle::Monospace);
-                egui::ScrollArea::vertical()
-                    .id_salt("log")
-                    .stick_to_bottom(true)
-                    .show_rows(ui, row, shown.len(), |ui, range| {
-                        for line in shown.get(range).unwrap_or_default() {
-                            ui.monospace(line.as_str());
-                        }
-                    });
+                let highlight: Vec<usize> = self
+                    .selected_finding
+                    .and_then(|n| self.report.as_ref().and_then(|r| r.findings.get(n)))
+                    .map(|f| {
+                        let mut chips = f.chips.clone();
+                        chips.extend(f.domains.iter().flat_map(|&d| profile.chips_in_domain(d)));
+                        chips
+                    })
+                    .unwrap_or_default();
+                let view = map::MapView {
+                    profile,
+                    states: &self.states,
+                    chips: self.report.as_ref().map(|r| r.chips.as_slice()),
+                    suspects: &suspects,
+                    highlight: &highlight,
+                    selected: self.selected,
+                };
+                if let Some(chip) = map::show(ui, &view) {
+                    commands.push(Command::Select(Some(chip)));
+                }
             });
-        egui::Panel::right("findings")
-            .resizable(true)
-            .default_size(380.0)
-            .show(ui, |ui| commands.extend(self.findings_panel(ui)));
-        egui::CentralPanel::default().show(ui, |ui| {
-            let Some(profile) = self.profile() else {
-                return;
-            };
-            ui.label(
-                RichText::new(format!(
-                    "{} ({}), {} chips in {} domains",
-                    profile.name, profile.id, profile.chips.value, profile.domains.value
-                ))
-                .strong(),
-            );
-            if profile.layout.generic {
-                ui.label("Generic layout: real chip positions are not known for this board.");
-            }
-            map::legend(ui);
-            let suspects: Vec<usize> = self
-                .report
-                .iter()
-                .flat_map(|r| r.findings.iter().flat_map(|f| f.suspects.iter().copied()))
-                .collect();
-            let highlight: Vec<usize> = self
-                .selected_finding
-                .and_then(|n| self.report.as_ref().and_then(|r| r.findings.get(n)))
-                .map(|f| {
-                    let mut chips = f.chips.clone();
-                    chips.extend(f.domains.iter().flat_map(|&d| profile.chips_in_domain(d)));
-                    chips
-                })
-                .unwrap_or_default();
-            let view = map::MapView {
-                profile,
-                states: &self.states,
-                chips: self.report.as_ref().map(|r| r.chips.as_slice()),
-                suspects: &suspects,
-                highlight: &highlight,
-                selected: self.selected,
-            };
-            if let Some(chip) = map::show(ui, &view) {
-                commands.push(Command::Select(Some(chip)));
-            }
-        });
+        } else {
+            egui::CentralPanel::default().show(ui, |ui| {
+                let more = match self.records.tab {
+                    Tab::Tickets => self.records.tickets_view(ui, &self.catalog),
+                    Tab::History => self.records.history_view(ui, &self.catalog),
+                    Tab::Statistics | Tab::Workbench => self.records.stats_view(ui),
+                };
+                commands.extend(more.into_iter().map(Command::Records));
+            });
+        }
         for command in commands {
             self.handle(command);
         }
@@ -1103,7 +1194,12 @@ impl eframe::App for Workbench {
 }
 
 /// The workbench's plots share one look: a legend and labelled axes.
-fn plot(id: &'static str, height: f32, x: &'static str, y: &'static str) -> Plot<'static> {
+pub(crate) fn plot(
+    id: &'static str,
+    height: f32,
+    x: &'static str,
+    y: &'static str,
+) -> Plot<'static> {
     Plot::new(id)
         .height(height)
         .legend(Legend::default())

@@ -5,20 +5,29 @@
 //! engine runs on a named worker thread and reports through a channel drained in `App::logic`,
 //! so no call on the UI thread blocks.
 //!
-//! Does not: run the diagnosis itself, talk to a jig or store results; it asks `diagnosis`,
-//! `sim` and `link` to, off the UI thread.
+//! The records views (tickets, board history, statistics, CSV export) read and write through
+//! `store`; every finished run is saved against the current ticket.
+//!
+//! Does not: run the diagnosis itself, talk to a jig or define how results are stored; it asks
+//! `diagnosis`, `sim` and `link` to, off the UI thread, and `store` to keep the records.
 
 mod app;
 pub mod bench;
 mod map;
+mod records;
 mod worker;
 
 pub use app::{Settings, Source, Workbench};
+pub use records::{RecordCommand, Records, Tab};
 pub use worker::Command;
 
 /// Open the workbench window (glow renderer) and run until it is closed; with `run_now`, start a
-/// diagnosis as soon as it shows.
-pub fn run(settings_override: Option<Settings>, run_now: bool) -> eframe::Result {
+/// diagnosis as soon as it shows. Runs are saved to the repair database at `db`.
+pub fn run(
+    settings_override: Option<Settings>,
+    run_now: bool,
+    db: Option<std::path::PathBuf>,
+) -> eframe::Result {
     let options = eframe::NativeOptions {
         renderer: eframe::Renderer::Glow,
         viewport: eframe::egui::ViewportBuilder::default()
@@ -30,7 +39,7 @@ pub fn run(settings_override: Option<Settings>, run_now: bool) -> eframe::Result
         "Hashbench",
         options,
         Box::new(move |cc| {
-            let app = Workbench::new(cc, settings_override);
+            let app = Workbench::new(cc, settings_override).with_records(db.as_deref());
             Ok(Box::new(if run_now { app.run_at_start() } else { app }))
         }),
     )

@@ -26,6 +26,8 @@ pub enum Command {
     PowerOn,
     /// Confirmed: switch the board on and hold it.
     PowerOnConfirmed,
+    /// A change to the repair records (tickets, repairs, views).
+    Records(crate::records::RecordCommand),
 }
 
 /// What the worker reports.
@@ -43,6 +45,8 @@ pub enum Event {
     Released,
     /// The jig answered the handshake.
     Jig(diagnosis::jig::JigInfo),
+    /// What the board's EEPROM says it is.
+    Identity(diagnosis::report::BoardIdentity),
 }
 
 /// Where the board is.
@@ -63,6 +67,8 @@ pub struct Job {
     pub only_chips: Option<Vec<usize>>,
     /// No diagnosis: switch the board on and hold it (power on from the connection bar).
     pub power_only: bool,
+    /// No diagnosis: power the board briefly and read its EEPROM (for a new ticket).
+    pub identify: bool,
 }
 
 /// A running diagnosis (and, after it, a board held powered).
@@ -101,6 +107,16 @@ fn drive(
 ) {
     if let Ok(info) = jig.info() {
         send(Event::Jig(info));
+    }
+    if job.identify {
+        let read = jig.set_power(true).and_then(|()| jig.read_eeprom(0, 48));
+        let off = jig.set_power(false);
+        return match read.and_then(|bytes| off.map(|()| bytes)) {
+            Ok(bytes) => send(Event::Identity(diagnosis::engine::parse_eeprom(&bytes))),
+            Err(e) => send(Event::Failed(format!(
+                "reading the board's EEPROM: {e}. Type the serial instead."
+            ))),
+        };
     }
     if job.power_only {
         let on = jig

@@ -1,0 +1,1383 @@
+//! The repair record in the window: the current ticket, the ticket list and detail, board
+//! history, shop statistics and the CSV export. Reads and writes go to `store` on the UI thread:
+//! each is one short SQLite statement or transaction (milliseconds), and the database waits at
+//! most [`BUSY_LIMIT`] for another Hashbench before saying so.
+
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::Receiver;
+use std::time::{Duration, Instant};
+
+use boards::{Catalog, Profile};
+use diagnosis::report::{ChipState, Report};
+use eframe::egui::{self, Color32, CornerRadius, RichText, Sense, Vec2};
+use egui_plot::{Bar, BarChart};
+use store::{
+    Action, BoardHistory, ExportFilter, NewRepair, NewTicket, Repair, RunRecord, RunSummary, Stats,
+    Status, Store, Ticket, TicketFilter, TicketSort,
+};
+
+use crate::map;
+
+/// How long a database call waits for another Hashbench writing the same file.
+const BUSY_LIMIT: Duration = Duration::from_millis(250);
+/// Tickets per page of the list.
+const PAGE: usize = 50;
+/// How often a run that could not be saved is tried again.
+const RETRY: Duration = Duration::from_secs(2);
+
+/// The window's views.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Tab {
+    /// Run, map, findings, plots.
+    #[default]
+    Workbench,
+    /// Ticket list and detail.
+    Tickets,
+    /// Everything about one board.
+    History,
+    /// Shop statistics.
+    Statistics,
+}
+
+/// What a user changes in the records.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RecordCommand {
+    /// Show this view.
+    Tab(Tab),
+    /// Open the new-ticket form for a board of this model (the app also reads the board's
+    /// EEPROM through the jig, to fill in the serial).
+    NewTicketForm(String),
+    /// Close the new-ticket form.
+    CancelForm,
+    /// Take the board in.
+    CreateTicket(NewTicket),
+    /// Show a ticket's detail and make it the current ticket (runs are saved to it).
+    Open(i64),
+    /// Runs open a new ticket again.
+    Detach,
+    /// Move a ticket on.
+    SetStatus(i64, Status),
+    /// Save a ticket's notes.
+    SaveNotes(i64, String),
+    /// Record a repair action on the current ticket.
+    Repair(NewRepair),
+    /// Show a board's history.
+    History(String),
+    /// Export the repair history as CSV (asks where).
+    Export,
+    /// Export the repair history as CSV to this file.
+    ExportTo(PathBuf),
+    /// Recompute the statistics.
+    RefreshStats,
+    /// Show the list page `n`.
+    Page(usize),
+}
+
+/// The new-ticket form.
+#[derive(Debug, Clone, Default, PartialEq)]
+struct Form {
+    serial: String,
+    model: String,
+    customer: String,
+    symptom: String,
+    board_code: Option<String>,
+}
+
+/// The repair-action form beside the map.
+#[derive(Debug, Clone, PartialEq)]
+struct RepairForm {
+    action: Action,
+    part: String,
+    minutes: String,
+    notes: String,
+}
+
+impl Default for RepairForm {
+    fn default() -> Self {
+        Self {
+            action: Action::Reflow,
+            part: String::new(),
+            minutes: "15".into(),
+            notes: String::new(),
+        }
+    }
+}
+
+/// A finished run waiting for the database (it was busy).
+#[derive(Debug)]
+struct Pending {
+    report: Report,
+    retest: Option<Vec<usize>>,
+    started_at: i64,
+    ended_at: i64,
+    operator: String,
+    model: String,
+}
+
+/// The records side of the window.
+#[derive(Debug)]
+pub struct Records {
+    store: Option<Store>,
+    /// What went wrong with the database, shown until the next success.
+    pub error: Option<String>,
+    /// What just happened (exported, saved), shown in the status line.
+    pub note: Option<String>,
+    /// The view shown.
+    pub tab: Tab,
+    current: Option<Ticket>,
+    // List.
+    filter: TicketFilter,
+    since: String,
+    until: String,
+    sort: TicketSort,
+    descending: bool,
+    page: usize,
+    list: Vec<Ticket>,
+    total: u64,
+    dirty: bool,
+    // Detail.
+    runs: Vec<RunSummary>,
+    repairs: Vec<Repair>,
+    compare: Vec<i64>,
+    notes: String,
+    // Forms.
+    form: Option<Form>,
+    repair: RepairForm,
+    // History and statistics.
+    history_serial: String,
+    history: Option<BoardHistory>,
+    stats: Option<Stats>,
+    stats_model: String,
+    pending: Vec<Pending>,
+    last_retry: Option<Instant>,
+    export: Option<Receiver<Option<PathBuf>>>,
+}
+
+impl Records {
+    /// Records kept in the database at `path`; with `None`, runs are not saved and the window
+    /// says so.
+    #[must_use]
+    pub fn open(path: Option<&Path>) -> Records {
+        let (store, error) = match path {
+            None => (
+                None,
+                Some("No repair database: runs are not saved.".to_owned()),
+            ),
+            Some(path) => match Store::open_with_timeout(path, BUSY_LIMIT) {
+                Ok(store) => (Some(store), None),
+                Err(e) => (None, Some(format!("Repair records unavailable: {e}"))),
+            },
+        };
+        Records {
+            store,
+            error,
+            note: None,
+            tab: Tab::Workbench,
+            current: None,
+            filter: TicketFilter::default(),
+            since: String::new(),
+            until: String::new(),
+            sort: TicketSort::Intake,
+            descending: true,
+            page: 0,
+            list: Vec::new(),
+            total: 0,
+            dirty: true,
+            runs: Vec::new(),
+            repairs: Vec::new(),
+            compare: Vec::new(),
+            notes: String::new(),
+            form: None,
+            repair: RepairForm::default(),
+            history_serial: String::new(),
+            history: None,
+            stats: None,
+            stats_model: String::new(),
+            pending: Vec::new(),
+            last_retry: None,
+            export: None,
+        }
+    }
+
+    /// The ticket runs are saved to.
+    #[must_use]
+    pub fn current(&self) -> Option<&Ticket> {
+        self.current.as_ref()
+    }
+
+    /// Runs of the current ticket, oldest first.
+    #[must_use]
+    pub fn current_runs(&self) -> &[RunSummary] {
+        &self.runs
+    }
+
+    /// Repair actions of the current ticket.
+    #[must_use]
+    pub fn current_repairs(&self) -> &[Repair] {
+        &self.repairs
+    }
+
+    /// The board history shown.
+    #[must_use]
+    pub fn history(&self) -> Option<&BoardHistory> {
+        self.history.as_ref()
+    }
+
+    /// The open database.
+    #[must_use]
+    pub fn store(&self) -> Option<&Store> {
+        self.store.as_ref()
+    }
+
+    /// Whether the new-ticket form is open.
+    #[must_use]
+    pub fn is_form_open(&self) -> bool {
+        self.form.is_some()
+    }
+
+    /// Runs finished but not yet saved (the database was busy).
+    #[must_use]
+    pub fn unsaved(&self) -> usize {
+        self.pending.len()
+    }
+
+    fn fail(&mut self, what: &str, e: &store::StoreError) {
+        self.error = Some(format!("{what}: {e}"));
+    }
+
+    /// Fill the new-ticket form with what the board's EEPROM says.
+    pub fn identity(&mut self, identity: &diagnosis::report::BoardIdentity, catalog: &Catalog) {
+        let Some(form) = &mut self.form else { return };
+        if let Some(serial) = &identity.serial
+            && form.serial.is_empty()
+        {
+            form.serial.clone_from(serial);
+        }
+        let by_code = identity.board_code.as_deref().and_then(|code| {
+            catalog
+                .iter()
+                .find(|p| p.board_codes.value.iter().any(|c| c == code))
+        });
+        if let Some(p) = identity
+            .model
+            .as_deref()
+            .and_then(|m| catalog.get(m))
+            .or(by_code)
+        {
+            form.model.clone_from(&p.id);
+        }
+        form.board_code.clone_from(&identity.board_code);
+    }
+
+    /// Save a finished run: to the current ticket, or to a new ticket for the board's serial
+    /// (which becomes current). A busy database keeps the run and tries again.
+    pub fn save_run(
+        &mut self,
+        report: Report,
+        retest: Option<Vec<usize>>,
+        started_at: i64,
+        operator: &str,
+        model: &str,
+    ) {
+        self.pending.push(Pending {
+            report,
+            retest,
+            started_at,
+            ended_at: store::now(),
+            operator: operator.to_owned(),
+            model: model.to_owned(),
+        });
+        self.flush();
+    }
+
+    /// Try to save runs waiting for the database; called every frame, retries every 2 s.
+    pub fn tick(&mut self) {
+        if !self.pending.is_empty() && self.last_retry.is_none_or(|t| t.elapsed() >= RETRY) {
+            self.flush();
+        }
+        if let Some(rx) = &self.export
+            && let Ok(chosen) = rx.try_recv()
+        {
+            self.export = None;
+            if let Some(path) = chosen {
+                self.export_to(&path);
+            }
+        }
+    }
+
+    fn flush(&mut self) {
+        self.last_retry = Some(Instant::now());
+        while let Some(run) = self.pending.first() {
+            let Some(store) = &mut self.store else {
+                return;
+            };
+            let ticket = match &self.current {
+                Some(t) => Ok(t.id),
+                None => store.create_ticket(&NewTicket {
+                    serial: run.report.board.serial.clone(),
+                    model: run.model.clone(),
+                    board_code: run.report.board.board_code.clone(),
+                    customer: String::new(),
+                    symptom: String::new(),
+                    technician: run.operator.clone(),
+                    intake_at: run.started_at,
+                }),
+            };
+            let saved = ticket.and_then(|ticket| {
+                store
+                    .save_run(
+                        ticket,
+                        &RunRecord {
+                            report: &run.report,
+                            started_at: run.started_at,
+                            ended_at: run.ended_at,
+                            operator: run.operator.clone(),
+                            retest_chips: run.retest.clone(),
+                        },
+                    )
+                    .map(|run| (ticket, run))
+            });
+            match saved {
+                Ok((ticket, run)) => {
+                    self.pending.remove(0);
+                    self.error = None;
+                    self.note = Some(format!("Run {run} saved to ticket #{ticket}"));
+                    self.select(ticket);
+                    self.dirty = true;
+                }
+                Err(e) => {
+                    let waiting = self.pending.len();
+                    self.error = Some(format!(
+                        "The run is kept in memory and saved when the database answers ({waiting} waiting): {e}"
+                    ));
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Make `ticket` current and load its detail.
+    fn select(&mut self, ticket: i64) {
+        let Some(store) = &self.store else { return };
+        let loaded = store
+            .ticket(ticket)
+            .and_then(|t| Ok((t, store.runs(ticket)?, store.repairs(ticket)?)));
+        match loaded {
+            Ok((t, runs, repairs)) => {
+                self.notes.clone_from(&t.notes);
+                self.current = Some(t);
+                self.compare = default_compare(&runs);
+                self.runs = runs;
+                self.repairs = repairs;
+            }
+            Err(e) => self.fail("Opening the ticket", &e),
+        }
+    }
+
+    /// Apply a records command.
+    pub fn apply(&mut self, command: RecordCommand, catalog: &Catalog, technician: &str) {
+        match command {
+            RecordCommand::Tab(tab) => {
+                self.tab = tab;
+                if tab == Tab::Statistics && self.stats.is_none() {
+                    self.refresh_stats();
+                }
+            }
+            RecordCommand::NewTicketForm(model) => {
+                self.tab = Tab::Tickets;
+                self.form = Some(Form {
+                    model,
+                    ..Form::default()
+                });
+            }
+            RecordCommand::CancelForm => self.form = None,
+            RecordCommand::CreateTicket(new) => {
+                if catalog.get(&new.model).is_none() {
+                    self.error = Some(format!(
+                        "Pick the board's model (`{}` is not one)",
+                        new.model
+                    ));
+                    return;
+                }
+                let Some(store) = &mut self.store else { return };
+                match store.create_ticket(&NewTicket {
+                    technician: technician.to_owned(),
+                    ..new
+                }) {
+                    Ok(id) => {
+                        self.form = None;
+                        self.error = None;
+                        self.note = Some(format!("Ticket #{id} opened; runs are saved to it"));
+                        self.select(id);
+                        self.dirty = true;
+                    }
+                    Err(e) => self.fail("Opening the ticket", &e),
+                }
+            }
+            RecordCommand::Open(id) => {
+                self.select(id);
+                self.tab = Tab::Tickets;
+            }
+            RecordCommand::Detach => {
+                self.current = None;
+                self.runs.clear();
+                self.repairs.clear();
+            }
+            RecordCommand::SetStatus(id, status) => {
+                let Some(store) = &mut self.store else { return };
+                match store.set_status(id, status, store::now()) {
+                    Ok(()) => {
+                        self.note = Some(format!("Ticket #{id} is {}", status.name()));
+                        self.select(id);
+                        self.dirty = true;
+                        self.stats = None;
+                    }
+                    Err(e) => self.fail("Changing the status", &e),
+                }
+            }
+            RecordCommand::SaveNotes(id, notes) => {
+                let Some(store) = &mut self.store else { return };
+                let Some(t) = self.current.as_ref().filter(|t| t.id == id) else {
+                    return;
+                };
+                match store.edit_ticket(id, &t.customer, &t.symptom, &t.technician, &notes) {
+                    Ok(()) => {
+                        self.note = Some("Notes saved".into());
+                        self.select(id);
+                    }
+                    Err(e) => self.fail("Saving the notes", &e),
+                }
+            }
+            RecordCommand::Repair(repair) => {
+                let Some(id) = self.current.as_ref().map(|t| t.id) else {
+                    self.error = Some("Open a ticket first: repairs are recorded on it.".into());
+                    return;
+                };
+                let Some(store) = &mut self.store else { return };
+                match store.add_repair(id, &repair) {
+                    Ok(_) => {
+                        self.note = Some(format!(
+                            "{} of {} recorded on ticket #{id}",
+                            repair.action.name(),
+                            repair
+                                .chip
+                                .map_or("the board".into(), |c| format!("chip {c}"))
+                        ));
+                        self.repair = RepairForm::default();
+                        self.select(id);
+                        self.dirty = true;
+                        self.stats = None;
+                    }
+                    Err(e) => self.fail("Recording the repair", &e),
+                }
+            }
+            RecordCommand::History(serial) => {
+                self.tab = Tab::History;
+                self.history_serial.clone_from(&serial);
+                let Some(store) = &self.store else { return };
+                match store.board_history(&serial) {
+                    Ok(h) => {
+                        self.history = Some(h);
+                        self.error = None;
+                    }
+                    Err(e) => {
+                        self.history = None;
+                        self.fail("Board history", &e);
+                    }
+                }
+            }
+            RecordCommand::Export => self.ask_export(),
+            RecordCommand::ExportTo(path) => self.export_to(&path),
+            RecordCommand::RefreshStats => self.refresh_stats(),
+            RecordCommand::Page(n) => {
+                self.page = n;
+                self.dirty = true;
+            }
+        }
+    }
+
+    fn refresh_stats(&mut self) {
+        let Some(store) = &self.store else { return };
+        match store.stats() {
+            Ok(s) => {
+                if self.stats_model.is_empty()
+                    && let Some(first) = s.failures_by_position.first()
+                {
+                    self.stats_model.clone_from(&first.key.0);
+                }
+                self.stats = Some(s);
+            }
+            Err(e) => self.fail("Statistics", &e),
+        }
+    }
+
+    fn export_filter(&self) -> Result<ExportFilter, String> {
+        Ok(ExportFilter {
+            since: parse_day(&self.since, false)?,
+            until: parse_day(&self.until, true)?,
+            status: self.filter.status,
+        })
+    }
+
+    /// Ask where to save (native dialog, on its own thread so the window keeps drawing).
+    fn ask_export(&mut self) {
+        if self.export.is_some() {
+            return;
+        }
+        let (tx, rx) = std::sync::mpsc::channel();
+        let spawned = std::thread::Builder::new()
+            .name("export-dialog".into())
+            .spawn(move || {
+                let chosen = rfd::FileDialog::new()
+                    .set_title("Export repair history")
+                    .add_filter("CSV", &["csv"])
+                    .set_file_name("repair-history.csv")
+                    .save_file();
+                let _ = tx.send(chosen);
+            });
+        match spawned {
+            Ok(_) => self.export = Some(rx),
+            Err(e) => self.error = Some(format!("Could not open the save dialog: {e}")),
+        }
+    }
+
+    /// Export the repair history (with the list's status and date filters) to `path`.
+    fn export_to(&mut self, path: &Path) {
+        let Some(store) = &self.store else { return };
+        let filter = match self.export_filter() {
+            Ok(f) => f,
+            Err(e) => {
+                self.error = Some(e);
+                return;
+            }
+        };
+        let written = std::fs::File::create(path)
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))
+            .and_then(|f| {
+                store
+                    .export_csv(std::io::BufWriter::new(f), &filter)
+                    .map_err(|e| e.to_string())
+            });
+        match written {
+            Ok(rows) => {
+                self.error = None;
+                self.note = Some(format!("{rows} rows exported to {}", path.display()));
+            }
+            Err(e) => self.error = Some(format!("Export failed: {e}")),
+        }
+    }
+
+    fn reload_list(&mut self) {
+        if !self.dirty {
+            return;
+        }
+        self.dirty = false;
+        let Some(store) = &self.store else { return };
+        let mut filter = self.filter.clone();
+        match (parse_day(&self.since, false), parse_day(&self.until, true)) {
+            (Ok(since), Ok(until)) => {
+                filter.since = since;
+                filter.until = until;
+            }
+            (Err(e), _) | (_, Err(e)) => {
+                self.error = Some(e);
+                return;
+            }
+        }
+        let listed = store.count_tickets(&filter).and_then(|total| {
+            Ok((
+                total,
+                store.list_tickets(&filter, self.sort, self.descending, self.page * PAGE, PAGE)?,
+            ))
+        });
+        match listed {
+            Ok((total, list)) => {
+                self.total = total;
+                self.list = list;
+            }
+            Err(e) => self.fail("Listing tickets", &e),
+        }
+    }
+
+    /// The line under the connection bar: the current ticket and the database state.
+    pub fn status_line(&self, ui: &mut egui::Ui) -> Vec<RecordCommand> {
+        let mut commands = Vec::new();
+        ui.horizontal_wrapped(|ui| {
+            for (tab, name) in [
+                (Tab::Workbench, "Workbench"),
+                (Tab::Tickets, "Tickets"),
+                (Tab::History, "Board history"),
+                (Tab::Statistics, "Statistics"),
+            ] {
+                if ui.selectable_label(self.tab == tab, name).clicked() {
+                    commands.push(RecordCommand::Tab(tab));
+                }
+            }
+            ui.separator();
+            match &self.current {
+                Some(t) => {
+                    ui.label(
+                        RichText::new(format!(
+                            "Ticket #{}: {} {} ({}), {}",
+                            t.id,
+                            t.board.model,
+                            t.board.serial.as_deref().unwrap_or("no serial"),
+                            if t.customer.is_empty() {
+                                "no customer"
+                            } else {
+                                &t.customer
+                            },
+                            t.status.name()
+                        ))
+                        .strong(),
+                    );
+                    if ui
+                        .small_button("Detach")
+                        .on_hover_text("Runs open a new ticket again")
+                        .clicked()
+                    {
+                        commands.push(RecordCommand::Detach);
+                    }
+                }
+                None if self.store.is_some() => {
+                    ui.label("No ticket: the next run opens one for the board's serial.");
+                }
+                None => {}
+            }
+            if self.store.is_some() && ui.button("New ticket…").clicked() {
+                commands.push(RecordCommand::NewTicketForm(String::new()));
+            }
+            if let Some(note) = &self.note {
+                ui.label(RichText::new(note).weak());
+            }
+            if let Some(e) = &self.error {
+                ui.colored_label(Color32::from_rgb(230, 80, 60), e);
+            }
+        });
+        commands
+    }
+
+    /// The repair-action form for the chip selected on the map.
+    pub fn repair_form(
+        &mut self,
+        ui: &mut egui::Ui,
+        chip: Option<usize>,
+        profile: &Profile,
+        technician: &str,
+    ) -> Vec<RecordCommand> {
+        let mut commands = Vec::new();
+        let Some(ticket) = &self.current else {
+            return commands;
+        };
+        ui.separator();
+        let target = match chip {
+            Some(c) => {
+                let uref = profile.layout.chips.get(c).and_then(|p| p.uref.clone());
+                format!(
+                    "chip {c}{}",
+                    uref.map(|u| format!(" ({u})")).unwrap_or_default()
+                )
+            }
+            None => "the board".to_owned(),
+        };
+        ui.strong(format!(
+            "Record a repair on {target} (ticket #{})",
+            ticket.id
+        ));
+        ui.horizontal(|ui| {
+            let label = ui.label("Action");
+            egui::ComboBox::from_id_salt("repair-action")
+                .selected_text(self.repair.action.name())
+                .show_ui(ui, |ui| {
+                    for a in Action::ALL {
+                        ui.selectable_value(&mut self.repair.action, a, a.name());
+                    }
+                })
+                .response
+                .labelled_by(label.id);
+            let label = ui.label("Minutes");
+            ui.add(egui::TextEdit::singleline(&mut self.repair.minutes).desired_width(40.0))
+                .labelled_by(label.id);
+        });
+        ui.horizontal(|ui| {
+            let label = ui.label("Part / lot");
+            ui.add(egui::TextEdit::singleline(&mut self.repair.part).desired_width(160.0))
+                .labelled_by(label.id);
+        });
+        ui.horizontal(|ui| {
+            let label = ui.label("Repair notes");
+            ui.add(egui::TextEdit::singleline(&mut self.repair.notes).desired_width(200.0))
+                .labelled_by(label.id);
+        });
+        let minutes = self.repair.minutes.trim().parse::<u32>();
+        if minutes.is_err() {
+            ui.colored_label(Color32::from_rgb(230, 80, 60), "Minutes: a whole number");
+        }
+        if ui
+            .add_enabled(minutes.is_ok(), egui::Button::new("Record repair"))
+            .clicked()
+        {
+            commands.push(RecordCommand::Repair(NewRepair {
+                chip,
+                uref: chip
+                    .and_then(|c| profile.layout.chips.get(c))
+                    .and_then(|p| p.uref.clone())
+                    .unwrap_or_default(),
+                action: self.repair.action,
+                part: self.repair.part.clone(),
+                technician: technician.to_owned(),
+                at: store::now(),
+                minutes: minutes.unwrap_or(0),
+                notes: self.repair.notes.clone(),
+            }));
+        }
+        commands
+    }
+
+    /// The Tickets view: filters and list on the left, the open ticket on the right.
+    pub fn tickets_view(&mut self, ui: &mut egui::Ui, catalog: &Catalog) -> Vec<RecordCommand> {
+        let mut commands = Vec::new();
+        if self.store.is_none() {
+            ui.label(self.error.clone().unwrap_or_default());
+            return commands;
+        }
+        if let Some(form) = &mut self.form {
+            commands.extend(form_view(ui, form, catalog));
+            ui.separator();
+        }
+        self.reload_list();
+        let half = ui.available_width() / 2.0;
+        egui::Panel::right("ticket-detail")
+            .resizable(true)
+            .default_size(half)
+            .max_size(half.max(300.0))
+            .show(ui, |ui| commands.extend(self.detail_view(ui, catalog)));
+        ui.horizontal_wrapped(|ui| {
+            let mut changed = false;
+            let label = ui.label("Search");
+            changed |= ui
+                .add(
+                    egui::TextEdit::singleline(&mut self.filter.text)
+                        .hint_text("serial, customer, #number")
+                        .desired_width(160.0),
+                )
+                .labelled_by(label.id)
+                .changed();
+            let label = ui.label("Customer");
+            changed |= ui
+                .add(egui::TextEdit::singleline(&mut self.filter.customer).desired_width(100.0))
+                .labelled_by(label.id)
+                .changed();
+            let label = ui.label("Status");
+            let before = self.filter.status;
+            egui::ComboBox::from_id_salt("status-filter")
+                .selected_text(self.filter.status.map_or("any", Status::name))
+                .show_ui(ui, |ui| {
+                    ui.selectable_value(&mut self.filter.status, None, "any");
+                    for s in Status::ALL {
+                        ui.selectable_value(&mut self.filter.status, Some(s), s.name());
+                    }
+                })
+                .response
+                .labelled_by(label.id);
+            changed |= before != self.filter.status;
+            let label = ui.label("Model");
+            let before = self.filter.model.clone();
+            egui::ComboBox::from_id_salt("model-filter")
+                .selected_text(if self.filter.model.is_empty() {
+                    "any"
+                } else {
+                    &self.filter.model
+                })
+                .show_ui(ui, |ui| {
+                    ui.selectable_value(&mut self.filter.model, String::new(), "any");
+                    for p in catalog.iter() {
+                        ui.selectable_value(&mut self.filter.model, p.id.clone(), &p.id);
+                    }
+                })
+                .response
+                .labelled_by(label.id);
+            changed |= before != self.filter.model;
+            let label = ui.label("From");
+            changed |= ui
+                .add(
+                    egui::TextEdit::singleline(&mut self.since)
+                        .hint_text("YYYY-MM-DD")
+                        .desired_width(90.0),
+                )
+                .labelled_by(label.id)
+                .changed();
+            let label = ui.label("To");
+            changed |= ui
+                .add(
+                    egui::TextEdit::singleline(&mut self.until)
+                        .hint_text("YYYY-MM-DD")
+                        .desired_width(90.0),
+                )
+                .labelled_by(label.id)
+                .changed();
+            let label = ui.label("Sort");
+            let before = (self.sort, self.descending);
+            egui::ComboBox::from_id_salt("sort")
+                .selected_text(sort_name(self.sort))
+                .show_ui(ui, |ui| {
+                    for s in [
+                        TicketSort::Intake,
+                        TicketSort::Number,
+                        TicketSort::Serial,
+                        TicketSort::Customer,
+                        TicketSort::Status,
+                        TicketSort::Model,
+                    ] {
+                        ui.selectable_value(&mut self.sort, s, sort_name(s));
+                    }
+                })
+                .response
+                .labelled_by(label.id);
+            ui.checkbox(&mut self.descending, "Descending");
+            changed |= before != (self.sort, self.descending);
+            if changed {
+                self.page = 0;
+                self.dirty = true;
+                if self
+                    .error
+                    .as_deref()
+                    .is_some_and(|e| e.contains("YYYY-MM-DD"))
+                {
+                    self.error = None;
+                }
+            }
+            if ui
+                .button("Export CSV…")
+                .on_hover_text(
+                    "Repair actions and closed tickets, with the status and date filters",
+                )
+                .clicked()
+            {
+                commands.push(RecordCommand::Export);
+            }
+        });
+        let pages = usize::try_from(self.total)
+            .unwrap_or(usize::MAX)
+            .div_ceil(PAGE)
+            .max(1);
+        ui.horizontal(|ui| {
+            ui.label(format!(
+                "{} tickets, page {} of {pages}",
+                self.total,
+                self.page + 1
+            ));
+            if ui
+                .add_enabled(self.page > 0, egui::Button::new("Previous page"))
+                .clicked()
+            {
+                commands.push(RecordCommand::Page(self.page - 1));
+            }
+            if ui
+                .add_enabled(self.page + 1 < pages, egui::Button::new("Next page"))
+                .clicked()
+            {
+                commands.push(RecordCommand::Page(self.page + 1));
+            }
+        });
+        egui::ScrollArea::vertical()
+            .id_salt("ticket-list")
+            .show(ui, |ui| {
+                egui::Grid::new("tickets")
+                    .striped(true)
+                    .num_columns(7)
+                    .show(ui, |ui| {
+                        for h in [
+                            "#",
+                            "Intake (UTC)",
+                            "Serial",
+                            "Model",
+                            "Customer",
+                            "Status",
+                            "Last run",
+                        ] {
+                            ui.strong(h);
+                        }
+                        ui.end_row();
+                        for t in &self.list {
+                            let open = self.current.as_ref().is_some_and(|c| c.id == t.id);
+                            if ui.selectable_label(open, format!("#{}", t.id)).clicked() {
+                                commands.push(RecordCommand::Open(t.id));
+                            }
+                            ui.label(store::time::format_minute(t.intake_at));
+                            ui.label(t.board.serial.as_deref().unwrap_or("-"));
+                            ui.label(&t.board.model);
+                            ui.label(&t.customer);
+                            ui.label(t.status.name());
+                            ui.label(t.last_verdict.map_or("-", diagnosis::Verdict::name));
+                            ui.end_row();
+                        }
+                    });
+            });
+        commands
+    }
+
+    fn detail_view(&mut self, ui: &mut egui::Ui, catalog: &Catalog) -> Vec<RecordCommand> {
+        let mut commands = Vec::new();
+        let Some(t) = self.current.clone() else {
+            ui.label("Pick a ticket, or open a new one.");
+            return commands;
+        };
+        let profile = catalog.get(&t.board.model);
+        egui::ScrollArea::vertical()
+            .id_salt("ticket-detail")
+            .show(ui, |ui| {
+                ui.heading(format!("Ticket #{}", t.id));
+                ui.label(format!(
+                    "{} {}, customer {}, taken in {} UTC by {}",
+                    t.board.model,
+                    t.board.serial.as_deref().unwrap_or("(no serial)"),
+                    if t.customer.is_empty() {
+                        "-"
+                    } else {
+                        &t.customer
+                    },
+                    store::time::format_minute(t.intake_at),
+                    if t.technician.is_empty() {
+                        "-"
+                    } else {
+                        &t.technician
+                    },
+                ));
+                if !t.symptom.is_empty() {
+                    ui.label(format!("Reported: {}", t.symptom));
+                }
+                ui.label(format!(
+                    "Status: {}; time spent {}{}",
+                    t.status.name(),
+                    store::time::format_duration(t.time_spent_s),
+                    t.closed_at
+                        .map(|c| format!("; closed {} UTC", store::time::format_minute(c)))
+                        .unwrap_or_default()
+                ));
+                ui.horizontal_wrapped(|ui| {
+                    for s in Status::ALL {
+                        if s != t.status && ui.button(status_button(s)).clicked() {
+                            commands.push(RecordCommand::SetStatus(t.id, s));
+                        }
+                    }
+                });
+                ui.horizontal(|ui| {
+                    if let Some(serial) = &t.board.serial
+                        && ui.button("Show board history").clicked()
+                    {
+                        commands.push(RecordCommand::History(serial.clone()));
+                    }
+                });
+                let label = ui.label("Notes");
+                ui.add(egui::TextEdit::multiline(&mut self.notes).desired_rows(2))
+                    .labelled_by(label.id);
+                if self.notes != t.notes && ui.button("Save notes").clicked() {
+                    commands.push(RecordCommand::SaveNotes(t.id, self.notes.clone()));
+                }
+                ui.separator();
+                ui.strong(format!("Runs ({})", self.runs.len()));
+                ui.label("Tick two runs to compare them (the first and the latest are ticked).");
+                for run in &self.runs {
+                    ui.horizontal(|ui| {
+                        let mut ticked = self.compare.contains(&run.id);
+                        if ui.checkbox(&mut ticked, "").changed() {
+                            if ticked {
+                                self.compare.push(run.id);
+                                if self.compare.len() > 2 {
+                                    self.compare.remove(0);
+                                }
+                            } else {
+                                self.compare.retain(|&r| r != run.id);
+                            }
+                        }
+                        if let Some(p) = profile {
+                            thumbnail(ui, p, &run.states, 120.0);
+                        }
+                    });
+                    ui.label(run_line(run));
+                }
+                if let (Some(p), [a, b]) = (profile, self.compare.as_slice()) {
+                    let find = |id: i64| self.runs.iter().find(|r| r.id == id);
+                    if let (Some(a), Some(b)) = (find(*a), find(*b)) {
+                        let (before, after) = if (a.started_at, a.id) <= (b.started_at, b.id) {
+                            (a, b)
+                        } else {
+                            (b, a)
+                        };
+                        compare_view(ui, p, before, after);
+                    }
+                }
+                ui.separator();
+                ui.strong(format!("Repair actions ({})", self.repairs.len()));
+                if self.repairs.is_empty() {
+                    ui.label("Select a chip on the workbench map to record what was done to it.");
+                }
+                for a in &self.repairs {
+                    ui.label(format!(
+                        "{} UTC: {} {}{}, {} min{}{}{}",
+                        store::time::format_minute(a.at),
+                        a.action.name(),
+                        a.chip.map_or("board".into(), |c| format!("chip {c}")),
+                        if a.uref.is_empty() {
+                            String::new()
+                        } else {
+                            format!(" ({})", a.uref)
+                        },
+                        a.minutes,
+                        if a.part.is_empty() {
+                            String::new()
+                        } else {
+                            format!(", part {}", a.part)
+                        },
+                        if a.technician.is_empty() {
+                            String::new()
+                        } else {
+                            format!(", by {}", a.technician)
+                        },
+                        if a.notes.is_empty() {
+                            String::new()
+                        } else {
+                            format!(": {}", a.notes)
+                        },
+                    ));
+                }
+            });
+        commands
+    }
+
+    /// The board-history view.
+    pub fn history_view(&mut self, ui: &mut egui::Ui, catalog: &Catalog) -> Vec<RecordCommand> {
+        let mut commands = Vec::new();
+        ui.horizontal(|ui| {
+            let label = ui.label("Serial");
+            let response = ui
+                .add(egui::TextEdit::singleline(&mut self.history_serial).desired_width(180.0))
+                .labelled_by(label.id);
+            let enter = response.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+            if ui.button("Show history").clicked() || enter {
+                commands.push(RecordCommand::History(
+                    self.history_serial.trim().to_owned(),
+                ));
+            }
+        });
+        let Some(h) = &self.history else {
+            ui.label("Type a serial, or open it from a ticket.");
+            return commands;
+        };
+        let profile = catalog.get(&h.board.model);
+        ui.heading(format!(
+            "{} {}: {} ticket(s) since {}",
+            h.board.model,
+            h.board.serial.as_deref().unwrap_or(""),
+            h.tickets.len(),
+            store::time::format_date(h.board.first_seen)
+        ));
+        for r in &h.repeats {
+            let uref = profile
+                .and_then(|p| p.layout.chips.get(r.chip))
+                .and_then(|p| p.uref.clone())
+                .map(|u| format!(" ({u})"))
+                .unwrap_or_default();
+            let tickets: Vec<String> = r.tickets.iter().map(|t| format!("#{t}")).collect();
+            ui.colored_label(
+                Color32::from_rgb(230, 80, 60),
+                format!(
+                    "Repeat failure: chip {}{uref} failed in tickets {}",
+                    r.chip,
+                    tickets.join(", ")
+                ),
+            );
+        }
+        egui::ScrollArea::vertical()
+            .id_salt("history")
+            .show(ui, |ui| {
+                for th in &h.tickets {
+                    ui.separator();
+                    ui.horizontal(|ui| {
+                        if ui.link(format!("Ticket #{}", th.ticket.id)).clicked() {
+                            commands.push(RecordCommand::Open(th.ticket.id));
+                        }
+                        ui.label(format!(
+                            "{} UTC, {}, {}: {}",
+                            store::time::format_minute(th.ticket.intake_at),
+                            th.ticket.status.name(),
+                            if th.ticket.customer.is_empty() {
+                                "-"
+                            } else {
+                                &th.ticket.customer
+                            },
+                            th.ticket.symptom
+                        ));
+                    });
+                    for run in &th.runs {
+                        if let Some(p) = profile {
+                            thumbnail(ui, p, &run.states, 120.0);
+                        }
+                        ui.label(run_line(run));
+                    }
+                    for a in &th.repairs {
+                        ui.label(format!(
+                            "  {} {}{} ({} UTC)",
+                            a.action.name(),
+                            a.chip.map_or("board".into(), |c| format!("chip {c}")),
+                            if a.uref.is_empty() {
+                                String::new()
+                            } else {
+                                format!(" {}", a.uref)
+                            },
+                            store::time::format_minute(a.at)
+                        ));
+                    }
+                }
+            });
+        commands
+    }
+
+    /// The statistics view.
+    pub fn stats_view(&mut self, ui: &mut egui::Ui) -> Vec<RecordCommand> {
+        let mut commands = Vec::new();
+        if ui.button("Refresh").clicked() {
+            commands.push(RecordCommand::RefreshStats);
+        }
+        let Some(s) = &self.stats else {
+            return commands;
+        };
+        ui.label(format!("{} tickets", s.tickets));
+        ui.horizontal_wrapped(|ui| {
+            for c in &s.by_status {
+                ui.label(format!("{}: {}", c.key, c.count));
+            }
+        });
+        ui.label(match s.repair_yield() {
+            Some(y) => format!(
+                "Repair yield: {:.0} % ({} of {} repaired tickets passed their retest)",
+                y * 100.0,
+                s.repaired_passed,
+                s.repaired
+            ),
+            None => "Repair yield: no repaired ticket retested yet".into(),
+        });
+        ui.label(format!(
+            "Median time spent per closed ticket: {}; median intake to close: {}",
+            s.median_time_spent_s
+                .map_or("-".into(), store::time::format_duration),
+            s.median_turnaround_s
+                .map_or("-".into(), store::time::format_duration),
+        ));
+        let mut models: Vec<&str> = s
+            .failures_by_position
+            .iter()
+            .map(|c| c.key.0.as_str())
+            .collect();
+        models.sort_unstable();
+        models.dedup();
+        ui.horizontal(|ui| {
+            let label = ui.label("Failures on model");
+            egui::ComboBox::from_id_salt("stats-model")
+                .selected_text(self.stats_model.as_str())
+                .show_ui(ui, |ui| {
+                    for m in &models {
+                        ui.selectable_value(&mut self.stats_model, (*m).to_owned(), *m);
+                    }
+                })
+                .response
+                .labelled_by(label.id);
+        });
+        let bars = |counts: &[store::Count<(String, usize)>], model: &str| -> Vec<Bar> {
+            counts
+                .iter()
+                .filter(|c| c.key.0 == model)
+                .map(|c| Bar::new(c.key.1 as f64, c.count as f64).width(0.8))
+                .collect()
+        };
+        let half = (ui.available_height() / 2.0 - 20.0).max(120.0);
+        ui.label("Tickets with a failure, by chip position (chain index)");
+        crate::app::plot("stats-chips", half, "chip", "tickets").show(ui, |plot| {
+            plot.bar_chart(BarChart::new(
+                "by chip",
+                bars(&s.failures_by_position, &self.stats_model),
+            ));
+        });
+        ui.label("Tickets with a failure, by voltage domain");
+        crate::app::plot("stats-domains", half, "domain", "tickets").show(ui, |plot| {
+            plot.bar_chart(BarChart::new(
+                "by domain",
+                bars(&s.failures_by_domain, &self.stats_model),
+            ));
+        });
+        commands
+    }
+}
+
+/// The first and the latest run, ticked for comparison when a ticket opens.
+fn default_compare(runs: &[RunSummary]) -> Vec<i64> {
+    match (runs.first(), runs.last()) {
+        (Some(a), Some(b)) if a.id != b.id => vec![a.id, b.id],
+        _ => Vec::new(),
+    }
+}
+
+fn status_button(s: Status) -> String {
+    match s {
+        Status::Done => "Close: done".into(),
+        Status::Returned => "Close: returned".into(),
+        Status::Scrapped => "Close: scrapped".into(),
+        other => format!("Set {}", other.name()),
+    }
+}
+
+fn sort_name(s: TicketSort) -> &'static str {
+    match s {
+        TicketSort::Intake => "intake",
+        TicketSort::Number => "number",
+        TicketSort::Serial => "serial",
+        TicketSort::Customer => "customer",
+        TicketSort::Status => "status",
+        TicketSort::Model => "model",
+    }
+}
+
+fn parse_day(text: &str, end_of_day: bool) -> Result<Option<i64>, String> {
+    if text.trim().is_empty() {
+        return Ok(None);
+    }
+    store::time::parse_date(text).map(|d| Some(if end_of_day { d + 86_400 } else { d }))
+}
+
+fn run_line(run: &RunSummary) -> String {
+    let failing = run
+        .states
+        .iter()
+        .filter(|s| !matches!(s, ChipState::Ok | ChipState::Untested))
+        .count();
+    format!(
+        "Run {} {} UTC, {}: {}{}, {failing} chip(s) not ok",
+        run.id,
+        store::time::format_minute(run.started_at),
+        match &run.retest_chips {
+            Some(chips) => format!("retest of {chips:?}"),
+            None => "full".into(),
+        },
+        run.verdict.name().to_uppercase(),
+        run.aborted
+            .as_deref()
+            .map(|a| format!(" (stopped: {a})"))
+            .unwrap_or_default(),
+    )
+}
+
+/// A small board map of a stored run.
+fn thumbnail(ui: &mut egui::Ui, profile: &Profile, states: &[ChipState], width: f32) {
+    let layout = &profile.layout;
+    let (rows, cols) = (f32::from(layout.rows.max(1)), f32::from(layout.cols.max(1)));
+    let cell = width / cols;
+    let (area, _) = ui.allocate_exact_size(Vec2::new(width, cell * rows), Sense::hover());
+    let painter = ui.painter_at(area);
+    for pos in &layout.chips {
+        let state = states
+            .get(pos.index)
+            .copied()
+            .unwrap_or(ChipState::Untested);
+        let min = area.min + Vec2::new(f32::from(pos.col) * cell, f32::from(pos.row) * cell);
+        let rect = egui::Rect::from_min_size(min, Vec2::splat(cell)).shrink(0.5);
+        painter.rect_filled(rect, CornerRadius::ZERO, map::color(state));
+    }
+}
+
+/// Before and after: two maps and the chips whose state changed.
+fn compare_view(ui: &mut egui::Ui, profile: &Profile, before: &RunSummary, after: &RunSummary) {
+    ui.separator();
+    ui.strong(format!(
+        "Before (run {}) and after (run {})",
+        before.id, after.id
+    ));
+    ui.horizontal(|ui| {
+        thumbnail(ui, profile, &before.states, 200.0);
+        ui.label("then");
+        thumbnail(ui, profile, &after.states, 200.0);
+    });
+    let changed: Vec<String> = before
+        .states
+        .iter()
+        .zip(&after.states)
+        .enumerate()
+        .filter(|(_, (a, b))| a != b)
+        .map(|(i, (a, b))| format!("chip {i}: {} -> {}", map::name(*a), map::name(*b)))
+        .collect();
+    if changed.is_empty() {
+        ui.label("No chip changed state.");
+    } else {
+        ui.label(format!("{} chip(s) changed:", changed.len()));
+        for line in changed.iter().take(20) {
+            ui.label(line);
+        }
+        if changed.len() > 20 {
+            ui.label(format!("… and {} more", changed.len() - 20));
+        }
+    }
+}
+
+fn form_view(ui: &mut egui::Ui, form: &mut Form, catalog: &Catalog) -> Vec<RecordCommand> {
+    let mut commands = Vec::new();
+    ui.heading("New ticket");
+    egui::Grid::new("new-ticket").num_columns(2).show(ui, |ui| {
+        let label = ui.label("Serial");
+        ui.add(
+            egui::TextEdit::singleline(&mut form.serial)
+                .hint_text("read from the board, typed or scanned"),
+        )
+        .labelled_by(label.id);
+        ui.end_row();
+        let label = ui.label("Board model");
+        egui::ComboBox::from_id_salt("new-ticket-model")
+            .selected_text(form.model.as_str())
+            .show_ui(ui, |ui| {
+                for p in catalog.iter() {
+                    ui.selectable_value(
+                        &mut form.model,
+                        p.id.clone(),
+                        format!("{} ({})", p.name, p.id),
+                    );
+                }
+            })
+            .response
+            .labelled_by(label.id);
+        ui.end_row();
+        let label = ui.label("Customer name");
+        ui.add(egui::TextEdit::singleline(&mut form.customer))
+            .labelled_by(label.id);
+        ui.end_row();
+        let label = ui.label("Reported symptom");
+        ui.add(
+            egui::TextEdit::singleline(&mut form.symptom).hint_text("e.g. chain 2 shows 0 ASIC"),
+        )
+        .labelled_by(label.id);
+        ui.end_row();
+    });
+    ui.horizontal(|ui| {
+        let ready = !form.model.is_empty();
+        if ui
+            .add_enabled(ready, egui::Button::new("Open ticket"))
+            .clicked()
+        {
+            let serial = form.serial.trim();
+            commands.push(RecordCommand::CreateTicket(NewTicket {
+                serial: (!serial.is_empty()).then(|| serial.to_owned()),
+                model: form.model.clone(),
+                board_code: form.board_code.clone(),
+                customer: form.customer.clone(),
+                symptom: form.symptom.clone(),
+                technician: String::new(),
+                intake_at: store::now(),
+            }));
+        }
+        if !ready {
+            ui.label("Pick the model.");
+        }
+        if ui.button("Cancel").clicked() {
+            commands.push(RecordCommand::CancelForm);
+        }
+    });
+    commands
+}

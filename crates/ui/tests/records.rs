@@ -1,0 +1,212 @@
+//! The repair record in the window: a board taken in, diagnosed, repaired on the map, retested
+//! and closed, then found in its board history and in the exported CSV.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // Fine for tests: a failure is the report.
+
+use std::path::Path;
+use std::time::Duration;
+
+use diagnosis::Verdict;
+use eframe::egui;
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use store::{Action, Status};
+use ui::{Command, RecordCommand, Settings, Source, Workbench};
+
+fn workbench(db: &Path, faults: &str) -> Harness<'static, Workbench> {
+    let settings = Settings {
+        model: "s19jpro".into(),
+        faults: faults.into(),
+        source: Source::Simulated,
+        technician: "Ana".into(),
+        ..Settings::default()
+    };
+    let db = db.to_path_buf();
+    Harness::builder()
+        .with_size(egui::vec2(1280.0, 800.0))
+        .build_eframe(move |cc| Workbench::new(cc, Some(settings)).with_records(Some(&db)))
+}
+
+/// Step the UI until `done` says so (the worker runs in real time).
+fn until(h: &mut Harness<'static, Workbench>, what: &str, done: impl Fn(&Workbench) -> bool) {
+    for _ in 0..1500 {
+        h.step();
+        if done(h.state()) {
+            h.run_steps(2);
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    panic!("timed out waiting for {what}");
+}
+
+/// Click into the field labelled `label` and type `text`.
+fn type_into(h: &mut Harness<'static, Workbench>, label: &str, text: &str) {
+    h.get_by_label(label).focus();
+    h.run_steps(1);
+    h.get_by_label(label).type_text(text);
+    h.run_steps(1);
+}
+
+fn run_diagnosis(h: &mut Harness<'static, Workbench>, runs_before: usize) {
+    h.get_by_label("Workbench").click();
+    h.run_steps(2);
+    h.get_by_label("Run full diagnosis (F5)").click();
+    until(h, "the run to be saved", |w| {
+        !w.is_running() && w.records().current_runs().len() == runs_before + 1
+    });
+}
+
+#[test]
+fn a_ticket_opened_diagnosed_repaired_retested_and_closed_is_in_history_and_csv() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("shop.db");
+    let mut h = workbench(&db, "break:40");
+    h.run_steps(2);
+
+    // Intake: the serial comes from the board's EEPROM, read through the (simulated) jig.
+    h.get_by_label("New ticket…").click();
+    until(&mut h, "the EEPROM to be read", |w| {
+        w.is_idle() && w.records().is_form_open()
+    });
+    type_into(&mut h, "Customer name", "Acme Mining");
+    // Tab moves on to the next field, as at the bench.
+    h.key_press(egui::Key::Tab);
+    h.run_steps(1);
+    h.get_by_label("Reported symptom")
+        .type_text("chain shows 40 ASIC");
+    h.run_steps(2);
+    h.get_by_label("Open ticket").click();
+    h.run_steps(2);
+    let ticket = h
+        .state()
+        .records()
+        .current()
+        .cloned()
+        .expect("a current ticket");
+    let serial = ticket
+        .board
+        .serial
+        .clone()
+        .expect("serial read from the EEPROM");
+    assert_eq!(ticket.customer, "Acme Mining");
+    assert_eq!(ticket.symptom, "chain shows 40 ASIC");
+    assert_eq!(ticket.technician, "Ana");
+
+    // Diagnose: the run is saved against the ticket without anyone asking.
+    run_diagnosis(&mut h, 0);
+    assert_eq!(h.state().records().current_runs()[0].verdict, Verdict::Fail);
+
+    // Repair: click the suspect on the map, record what was done.
+    h.get_by_label("chip 39: ok").click();
+    h.run_steps(2);
+    type_into(&mut h, "Part / lot", "lot 7");
+    h.run_steps(1);
+    h.get_by_label("Record repair").click();
+    h.run_steps(2);
+    let repairs = h.state().records().current_repairs().to_vec();
+    assert_eq!(repairs.len(), 1);
+    assert_eq!(
+        (repairs[0].chip, repairs[0].action),
+        (Some(39), Action::Reflow)
+    );
+    assert_eq!(
+        h.state().records().current().unwrap().status,
+        Status::Repairing
+    );
+
+    // Retest after the (simulated) rework.
+    h.state_mut().set_faults("");
+    run_diagnosis(&mut h, 1);
+    let runs = h.state().records().current_runs().to_vec();
+    assert_eq!(
+        runs.iter().map(|r| r.verdict).collect::<Vec<_>>(),
+        [Verdict::Fail, Verdict::Pass]
+    );
+    assert_eq!(
+        h.state().records().current().unwrap().status,
+        Status::Verifying
+    );
+
+    // Close it; the ticket view compares the first and the latest run.
+    h.get_by_label("Tickets").click();
+    h.run_steps(2);
+    h.get_by_label_contains("Before (run");
+    h.get_by_label("chip 40: missing -> ok");
+    // (Through accessibility: kittest's pointer click misses this button, a real mouse does not.)
+    h.get_by_label("Close: done").click_accesskit();
+    h.run_steps(2);
+    assert_eq!(h.state().records().current().unwrap().status, Status::Done);
+
+    // Board history.
+    h.get_by_label("Show board history").click();
+    h.run_steps(2);
+    let history = h.state().records().history().unwrap().clone();
+    assert_eq!(history.board.serial.as_deref(), Some(serial.as_str()));
+    assert_eq!(history.tickets.len(), 1);
+    assert_eq!(history.tickets[0].runs.len(), 2);
+    assert_eq!(history.tickets[0].repairs.len(), 1);
+
+    // The CSV.
+    let csv_path = dir.path().join("history.csv");
+    h.state_mut()
+        .handle(Command::Records(RecordCommand::ExportTo(csv_path.clone())));
+    h.run_steps(2);
+    let mut reader = csv::Reader::from_path(&csv_path).unwrap();
+    let headers = reader.headers().unwrap().clone();
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    let cell = |row: usize, name: &str| {
+        rows[row][headers.iter().position(|h| h == name).unwrap()].to_owned()
+    };
+    assert_eq!(rows.len(), 2, "the repair and the closed ticket");
+    assert_eq!(
+        (cell(0, "record"), cell(0, "chip"), cell(0, "part")),
+        ("repair".into(), "39".into(), "lot 7".into())
+    );
+    assert_eq!(
+        (cell(1, "record"), cell(1, "serial")),
+        ("ticket".into(), serial)
+    );
+    assert_eq!(
+        (cell(1, "first_verdict"), cell(1, "last_verdict")),
+        ("fail".into(), "pass".into())
+    );
+}
+
+#[test]
+fn a_cancelled_run_is_saved_as_stopped_on_a_new_ticket() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("shop.db");
+    let mut h = workbench(&db, "");
+    h.run_steps(2);
+    h.key_press(egui::Key::F5);
+    h.run_steps(2);
+    h.key_press(egui::Key::Escape);
+    until(&mut h, "the stopped run to be saved", |w| {
+        !w.is_running() && !w.records().current_runs().is_empty()
+    });
+    let runs = h.state().records().current_runs();
+    assert_eq!(
+        runs[0].aborted.as_deref(),
+        Some("cancelled by the operator")
+    );
+    let ticket = h.state().records().current().unwrap();
+    assert_eq!(ticket.board.model, "s19jpro");
+    assert_eq!(ticket.status, Status::Diagnosing);
+    h.get_by_label_contains("saved to ticket #1");
+}
+
+#[test]
+fn a_database_that_cannot_be_read_is_named_and_runs_still_work() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("notes.db");
+    std::fs::write(
+        &db,
+        "not a database, but a long enough text file to be mistaken for one ..........",
+    )
+    .unwrap();
+    let mut h = workbench(&db, "");
+    h.run_steps(2);
+    h.get_by_label_contains("notes.db is not a readable Hashbench database");
+    assert!(h.state().records().store().is_none());
+}
