@@ -288,13 +288,7 @@ pub fn export(db: Option<&Path>, args: &ExportArgs, out: &mut dyn Write) -> anyh
         store.export_csv(&mut *out, &filter)?;
         return Ok(());
     }
-    // Write beside the target and rename, so a failed export never leaves half a file.
-    let partial = args.csv.with_extension("csv.partial");
-    let file = std::fs::File::create(&partial)
-        .with_context(|| format!("cannot write {}", partial.display()))?;
-    let rows = store.export_csv(std::io::BufWriter::new(file), &filter)?;
-    std::fs::rename(&partial, &args.csv)
-        .with_context(|| format!("cannot write {}", args.csv.display()))?;
+    let rows = store.export_csv_file(&args.csv, &filter)?;
     writeln!(out, "{rows} rows written to {}", args.csv.display())?;
     Ok(())
 }

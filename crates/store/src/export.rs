@@ -141,6 +141,33 @@ impl Store {
     }
 }
 
+impl Store {
+    /// Export to the file at `path`: written beside it first and renamed into place, so a
+    /// failed export never leaves half a file where the old one was.
+    pub fn export_csv_file(&self, path: &std::path::Path, filter: &ExportFilter) -> Result<u64> {
+        let partial = path.with_extension("csv.partial");
+        let io = |what, source| crate::StoreError::Io {
+            path: partial.clone(),
+            what,
+            source,
+        };
+        let file = std::fs::File::create(&partial).map_err(|e| io("creating the CSV", e))?;
+        let rows = match self.export_csv(std::io::BufWriter::new(file), filter) {
+            Ok(rows) => rows,
+            Err(e) => {
+                let _ = std::fs::remove_file(&partial);
+                return Err(e);
+            }
+        };
+        std::fs::rename(&partial, path).map_err(|source| crate::StoreError::Io {
+            path: path.to_path_buf(),
+            what: "moving the CSV into place",
+            source,
+        })?;
+        Ok(rows)
+    }
+}
+
 fn itoa_buffer() -> String {
     String::with_capacity(24)
 }

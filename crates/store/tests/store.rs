@@ -661,3 +661,34 @@ fn hashbenches_opening_one_new_file_at_once_all_get_their_tickets_saved() {
     assert_eq!(store.count_tickets(&TicketFilter::default()).unwrap(), 60);
     assert_eq!(store.integrity_check().unwrap(), "ok");
 }
+
+#[test]
+fn an_export_to_a_file_leaves_no_partial_file_and_names_a_bad_folder() {
+    let (dir, mut store) = temp_store();
+    let t = intake(&mut store, "SN1", "Acme", NOV_2);
+    store.set_status(t, Status::Done, NOV_2 + DAY).unwrap();
+    let path = dir.path().join("history.csv");
+    assert_eq!(
+        store
+            .export_csv_file(&path, &ExportFilter::default())
+            .unwrap(),
+        1
+    );
+    assert!(
+        std::fs::read_to_string(&path)
+            .unwrap()
+            .starts_with("record,ticket,")
+    );
+    assert!(!dir.path().join("history.csv.partial").exists());
+    let err = store
+        .export_csv_file(
+            &dir.path().join("no/such/folder/h.csv"),
+            &ExportFilter::default(),
+        )
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("no/such/folder/h.csv.partial") && err.contains("creating the CSV"),
+        "{err}"
+    );
+}

@@ -1174,7 +1174,7 @@ impl eframe::App for Workbench {
                 let more = match self.records.tab {
                     Tab::Tickets => self.records.tickets_view(ui, &self.catalog),
                     Tab::History => self.records.history_view(ui, &self.catalog),
-                    Tab::Statistics | Tab::Workbench => self.records.stats_view(ui),
+                    Tab::Statistics | Tab::Workbench => self.records.stats_view(ui, &self.catalog),
                 };
                 commands.extend(more.into_iter().map(Command::Records));
             });

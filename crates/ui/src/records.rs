@@ -551,13 +551,7 @@ impl Records {
                 return;
             }
         };
-        let written = std::fs::File::create(path)
-            .map_err(|e| format!("cannot write {}: {e}", path.display()))
-            .and_then(|f| {
-                store
-                    .export_csv(std::io::BufWriter::new(f), &filter)
-                    .map_err(|e| e.to_string())
-            });
+        let written = store.export_csv_file(path, &filter);
         match written {
             Ok(rows) => {
                 self.error = None;
@@ -1135,7 +1129,7 @@ impl Records {
     }
 
     /// The statistics view.
-    pub fn stats_view(&mut self, ui: &mut egui::Ui) -> Vec<RecordCommand> {
+    pub fn stats_view(&mut self, ui: &mut egui::Ui, catalog: &Catalog) -> Vec<RecordCommand> {
         let mut commands = Vec::new();
         if ui.button("Refresh").clicked() {
             commands.push(RecordCommand::RefreshStats);
@@ -1193,12 +1187,18 @@ impl Records {
         };
         let half = (ui.available_height() / 2.0 - 20.0).max(120.0);
         ui.label("Tickets with a failure, by chip position (chain index)");
-        crate::app::plot("stats-chips", half, "chip", "tickets").show(ui, |plot| {
-            plot.bar_chart(BarChart::new(
-                "by chip",
-                bars(&s.failures_by_position, &self.stats_model),
-            ));
-        });
+        // The whole chain on the axis, so a cluster of failures shows where it sits.
+        let chips = catalog.get(&self.stats_model).map_or(0, |p| p.chips.value) as f64;
+        crate::app::plot("stats-chips", half, "chip", "tickets")
+            .include_x(-0.5)
+            .include_x(chips - 0.5)
+            .include_y(0.0)
+            .show(ui, |plot| {
+                plot.bar_chart(BarChart::new(
+                    "by chip",
+                    bars(&s.failures_by_position, &self.stats_model),
+                ));
+            });
         ui.label("Tickets with a failure, by voltage domain");
         crate::app::plot("stats-domains", half, "domain", "tickets").show(ui, |plot| {
             plot.bar_chart(BarChart::new(
