@@ -279,6 +279,10 @@ impl Records {
         operator: &str,
         model: &str,
     ) {
+        if self.store.is_none() {
+            // No database: the status line already says runs are not saved.
+            return;
+        }
         self.pending.push(Pending {
             report,
             retest,
@@ -344,6 +348,7 @@ impl Records {
                     self.note = Some(format!("Run {run} saved to ticket #{ticket}"));
                     self.select(ticket);
                     self.dirty = true;
+                    self.stats = None;
                 }
                 Err(e) => {
                     let waiting = self.pending.len();
@@ -379,6 +384,7 @@ impl Records {
         match command {
             RecordCommand::Tab(tab) => {
                 self.tab = tab;
+                // Statistics are recomputed on opening the tab after any change.
                 if tab == Tab::Statistics && self.stats.is_none() {
                     self.refresh_stats();
                 }
