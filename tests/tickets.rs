@@ -210,3 +210,151 @@ fn a_file_that_is_not_a_database_is_refused_by_name() {
         "the file is left as it was"
     );
 }
+
+/// `pdftotext` of a PDF file (poppler-utils, installed by .ci/run).
+fn pdf_text(pdf: &Path) -> String {
+    let out = std::process::Command::new("pdftotext")
+        .arg(pdf)
+        .arg("-")
+        .output()
+        .expect("pdftotext");
+    assert!(out.status.success());
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn diagnose_writes_the_report_of_the_run_it_saved() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("shop.db");
+    let pdf = dir.path().join("r.pdf");
+    let said = run(
+        &db,
+        &[
+            "diagnose",
+            "--sim",
+            "s19jpro",
+            "--fault",
+            "break:40",
+            "--report",
+            pdf.to_str().unwrap(),
+        ],
+        1,
+    );
+    assert!(said.contains("Report written to"), "{said}");
+    let text = pdf_text(&pdf);
+    for needle in [
+        "Verdict: FAIL",
+        "Board map",
+        "probe first (chips 39, 40)",
+        "Domain voltages against the band",
+        "Temperatures over the run",
+        "Chain break",
+        "#1 (diagnosing)",
+    ] {
+        assert!(text.contains(needle), "missing `{needle}`:\n{text}");
+    }
+}
+
+#[test]
+fn a_ticket_report_after_a_repair_shows_before_and_after() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("shop.db");
+    run(
+        &db,
+        &[
+            "tickets",
+            "new",
+            "--serial",
+            "SN7",
+            "--model",
+            "s19jpro",
+            "--customer",
+            "Acme",
+        ],
+        0,
+    );
+    run(
+        &db,
+        &[
+            "diagnose",
+            "--sim",
+            "s19jpro",
+            "--fault",
+            "weak:12:25",
+            "--ticket",
+            "1",
+            "--json",
+        ],
+        1,
+    );
+    run(
+        &db,
+        &[
+            "tickets", "repair", "1", "--chip", "12", "--action", "replace", "--part", "lot 9",
+        ],
+        0,
+    );
+    run(
+        &db,
+        &["diagnose", "--sim", "s19jpro", "--ticket", "1", "--json"],
+        0,
+    );
+    let pdf = dir.path().join("ticket-1.pdf");
+    let said = run(
+        &db,
+        &[
+            "report",
+            "--ticket",
+            "1",
+            "--out",
+            pdf.to_str().unwrap(),
+            "--paper",
+            "letter",
+        ],
+        0,
+    );
+    assert!(said.contains("report of ticket 1 written"), "{said}");
+    let text = pdf_text(&pdf);
+    for needle in [
+        "Verdict: PASS",
+        "Before and after the repair",
+        "1 chip(s) weak → ok",
+        "replace",
+        "lot 9",
+        "Acme",
+    ] {
+        assert!(text.contains(needle), "missing `{needle}`:\n{text}");
+    }
+}
+
+#[test]
+fn a_report_that_cannot_be_made_says_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("shop.db");
+    let out = dir.path().join("x.pdf");
+    let out = out.to_str().unwrap();
+    run(
+        &db,
+        &["tickets", "new", "--serial", "SN8", "--model", "s9"],
+        0,
+    );
+    let cases: [(&[&str], &str); 3] = [
+        (
+            &["report", "--ticket", "1", "--out", out],
+            "ticket 1 has no runs yet",
+        ),
+        (
+            &["report", "--ticket", "5", "--out", out],
+            "there is no ticket 5",
+        ),
+        (
+            &["report", "--ticket", "1", "--out", out, "--paper", "a3"],
+            "--paper: unknown paper `a3`",
+        ),
+    ];
+    for (args, expected) in cases {
+        let stderr = run(&db, args, 2);
+        assert!(stderr.contains(expected), "{args:?}: {stderr}");
+    }
+    assert!(!Path::new(out).exists(), "no half-written report");
+}

@@ -59,6 +59,25 @@ pub enum Command {
     Tickets(TicketsCommand),
     /// Export the repair history (one row per repair action and per closed ticket).
     Export(ExportArgs),
+    /// Write a ticket's diagnostic report as PDF.
+    Report(ReportArgs),
+}
+
+/// Arguments of `hashbench report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Ticket number.
+    #[arg(long, value_name = "N")]
+    pub ticket: i64,
+    /// Report on this run of the ticket (default: its latest).
+    #[arg(long, value_name = "RUN")]
+    pub run: Option<i64>,
+    /// Where to write the PDF.
+    #[arg(long, value_name = "FILE.pdf")]
+    pub out: PathBuf,
+    /// Paper size: a4 or letter.
+    #[arg(long, default_value = "a4")]
+    pub paper: String,
 }
 
 /// `hashbench tickets ...`.
@@ -300,6 +319,12 @@ pub struct DiagnoseArgs {
     /// Who runs the diagnosis, recorded with it (default: the login name).
     #[arg(long, value_name = "NAME")]
     pub operator: Option<String>,
+    /// Also write the diagnostic report of this run (with its ticket) as PDF.
+    #[arg(long, value_name = "FILE.pdf")]
+    pub report: Option<PathBuf>,
+    /// Paper size of --report: a4 or letter.
+    #[arg(long, default_value = "a4")]
+    pub paper: String,
 }
 
 /// Arguments of `hashbench bench`.

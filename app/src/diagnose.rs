@@ -163,6 +163,12 @@ pub fn run(
             .ticket(ticket)
             .map_err(|e| CouldNotRun(format!("--ticket: {e}")))?;
     }
+    let paper =
+        report::Paper::parse(&args.paper).map_err(|e| CouldNotRun(format!("--paper: {e}")))?;
+    let shop = match &args.report {
+        Some(_) => Some(crate::report::shop().map_err(|e| CouldNotRun(format!("{e:#}")))?),
+        None => None,
+    };
     let started_at = store::now();
     let (report, profile) = match (&args.sim, &args.port) {
         (Some(id), _) => (simulate(catalog, args, id)?, profile(catalog, id)?),
@@ -181,22 +187,41 @@ pub fn run(
     } else {
         write!(out, "{}", summary(profile, &report)).context("writing the summary")?;
     }
-    match saved {
-        Ok((ticket, run)) if !args.json => {
-            writeln!(
-                out,
-                "Saved as run {run} of ticket {ticket} in {}",
-                store.path().display()
-            )
-            .context("writing the summary")?;
-        }
-        Ok(_) => {}
-        Err(e) => {
+    let (ticket, run) = saved.map_err(|e| {
+        CouldNotRun(format!(
+            "the diagnosis finished ({}) but could not be saved: {e}",
+            report.verdict.name()
+        ))
+    })?;
+    if !args.json {
+        writeln!(
+            out,
+            "Saved as run {run} of ticket {ticket} in {}",
+            store.path().display()
+        )
+        .context("writing the summary")?;
+    }
+    if let (Some(path), Some(shop)) = (&args.report, &shop) {
+        let written = report::ticket_pdf(
+            &store,
+            catalog,
+            ticket,
+            Some(run),
+            paper,
+            shop,
+            store::now(),
+        )
+        .map_err(anyhow::Error::from)
+        .and_then(|pdf| crate::report::write_pdf(path, &pdf));
+        if let Err(e) = written {
             return Err(CouldNotRun(format!(
-                "the diagnosis finished ({}) but could not be saved: {e}",
+                "the diagnosis finished ({}) and was saved as run {run} of ticket {ticket}, but the report could not be written: {e:#}",
                 report.verdict.name()
             ))
             .into());
+        }
+        if !args.json {
+            writeln!(out, "Report written to {}", path.display()).context("writing the summary")?;
         }
     }
     Ok(ExitCode::from(exit_code(&report)))

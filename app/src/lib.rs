@@ -12,6 +12,7 @@ pub mod decode;
 pub mod diagnose;
 pub mod hex;
 pub mod profiles;
+pub mod report;
 pub mod serve;
 pub mod tickets;
 
@@ -45,6 +46,9 @@ pub fn run(cli: cli::Cli, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
             tickets::run(&catalog()?, cli.db.as_deref(), &command, out)?;
         }
         Some(cli::Command::Export(args)) => tickets::export(cli.db.as_deref(), &args, out)?,
+        Some(cli::Command::Report(args)) => {
+            report::run(&catalog()?, cli.db.as_deref(), &args, out)?;
+        }
         Some(cli::Command::Bench(args)) => bench::run(&catalog()?, &args, out)?,
         Some(cli::Command::Sim(args)) => serve::run(&catalog()?, &args, out)?,
         Some(cli::Command::Ports(args)) => serve::ports(&args, out)?,
@@ -61,7 +65,8 @@ pub fn run(cli: cli::Cli, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
                 diagnose::faults(profile, &cli.fault)?;
             }
             let db = cli.db.clone().or_else(tickets::default_db);
-            ui::run(settings, cli.run, db)
+            let shop = report::shop()?;
+            ui::run(settings, cli.run, db, shop)
                 .map_err(|e| anyhow::anyhow!("the workbench window could not open: {e}"))?;
             let _ = out;
         }

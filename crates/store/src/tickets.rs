@@ -186,7 +186,14 @@ impl Telemetry {
             voltages: thin(&report.telemetry)
                 .map(|t| VoltageSample {
                     t_s: secs(t.at_us),
-                    domain_mv: t.domain_mv(),
+                    domain_mv: {
+                        // The jig measures every tap of its ladder; keep the board's domains.
+                        let mut mv = t.domain_mv();
+                        if !report.domains.is_empty() {
+                            mv.truncate(report.domains.len());
+                        }
+                        mv
+                    },
                     input_mv: t.input_mv,
                     input_ma: t.input_ma,
                 })

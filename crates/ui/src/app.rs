@@ -194,6 +194,13 @@ impl Workbench {
         faults.clone_into(&mut self.settings.faults);
     }
 
+    /// Put `shop`'s header on the reports this window makes.
+    #[must_use]
+    pub fn with_shop(mut self, shop: report::Shop) -> Self {
+        self.records.set_shop(shop);
+        self
+    }
+
     /// The repair records.
     #[must_use]
     pub fn records(&self) -> &crate::records::Records {
@@ -1056,7 +1063,7 @@ impl eframe::App for Workbench {
         }
         self.drain();
         self.rescan();
-        self.records.tick();
+        self.records.tick(&self.catalog);
     }
 
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {

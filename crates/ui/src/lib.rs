@@ -15,6 +15,7 @@ mod app;
 pub mod bench;
 mod map;
 mod records;
+mod system;
 mod worker;
 
 pub use app::{Settings, Source, Workbench};
@@ -27,6 +28,7 @@ pub fn run(
     settings_override: Option<Settings>,
     run_now: bool,
     db: Option<std::path::PathBuf>,
+    shop: report::Shop,
 ) -> eframe::Result {
     let options = eframe::NativeOptions {
         renderer: eframe::Renderer::Glow,
@@ -39,7 +41,9 @@ pub fn run(
         "Hashbench",
         options,
         Box::new(move |cc| {
-            let app = Workbench::new(cc, settings_override).with_records(db.as_deref());
+            let app = Workbench::new(cc, settings_override)
+                .with_records(db.as_deref())
+                .with_shop(shop);
             Ok(Box::new(if run_now { app.run_at_start() } else { app }))
         }),
     )

@@ -67,6 +67,14 @@ pub enum RecordCommand {
     Export,
     /// Export the repair history as CSV to this file.
     ExportTo(PathBuf),
+    /// Save the ticket's report as PDF (asks where).
+    SavePdf(i64),
+    /// Save the ticket's report as PDF to this file.
+    SavePdfTo(i64, PathBuf),
+    /// Open the ticket's report in the system's PDF viewer.
+    OpenPdf(i64),
+    /// Send the ticket's report to the system's print spooler.
+    PrintPdf(i64),
     /// Recompute the statistics.
     RefreshStats,
     /// Show the list page `n`.
@@ -151,6 +159,14 @@ pub struct Records {
     pending: Vec<Pending>,
     last_retry: Option<Instant>,
     export: Option<Receiver<Option<PathBuf>>>,
+    /// The shop header on reports.
+    shop: report::Shop,
+    /// Paper size of reports.
+    pub paper: report::Paper,
+    /// A save dialog for a ticket's PDF.
+    pdf_dialog: Option<(i64, Receiver<Option<PathBuf>>)>,
+    /// Open and print jobs: what they said when done.
+    outcomes: Vec<Receiver<Result<String, String>>>,
 }
 
 impl Records {
@@ -196,7 +212,16 @@ impl Records {
             pending: Vec::new(),
             last_retry: None,
             export: None,
+            shop: report::Shop::default(),
+            paper: report::Paper::A4,
+            pdf_dialog: None,
+            outcomes: Vec::new(),
         }
+    }
+
+    /// Put `shop`'s header on the reports.
+    pub fn set_shop(&mut self, shop: report::Shop) {
+        self.shop = shop;
     }
 
     /// The ticket runs are saved to.
@@ -294,8 +319,9 @@ impl Records {
         self.flush();
     }
 
-    /// Try to save runs waiting for the database; called every frame, retries every 2 s.
-    pub fn tick(&mut self) {
+    /// Try to save runs waiting for the database (every 2 s) and take what dialogs and
+    /// background jobs finished; called every frame.
+    pub fn tick(&mut self, catalog: &Catalog) {
         if !self.pending.is_empty() && self.last_retry.is_none_or(|t| t.elapsed() >= RETRY) {
             self.flush();
         }
@@ -305,6 +331,33 @@ impl Records {
             self.export = None;
             if let Some(path) = chosen {
                 self.export_to(&path);
+            }
+        }
+        if let Some((ticket, rx)) = &self.pdf_dialog
+            && let Ok(chosen) = rx.try_recv()
+        {
+            let ticket = *ticket;
+            self.pdf_dialog = None;
+            if let Some(path) = chosen {
+                self.save_pdf(ticket, &path, catalog);
+            }
+        }
+        let mut finished = Vec::new();
+        self.outcomes.retain(|rx| match rx.try_recv() {
+            Ok(outcome) => {
+                finished.push(outcome);
+                false
+            }
+            Err(std::sync::mpsc::TryRecvError::Empty) => true,
+            Err(std::sync::mpsc::TryRecvError::Disconnected) => false,
+        });
+        for outcome in finished {
+            match outcome {
+                Ok(note) => {
+                    self.note = Some(note);
+                    self.error = None;
+                }
+                Err(e) => self.error = Some(e),
             }
         }
     }
@@ -494,6 +547,18 @@ impl Records {
             }
             RecordCommand::Export => self.ask_export(),
             RecordCommand::ExportTo(path) => self.export_to(&path),
+            RecordCommand::SavePdf(ticket) => self.ask_pdf(ticket),
+            RecordCommand::SavePdfTo(ticket, path) => self.save_pdf(ticket, &path, catalog),
+            RecordCommand::OpenPdf(ticket) => {
+                if let Some(path) = self.temp_pdf(ticket, catalog) {
+                    self.background("open-report", move || crate::system::open(&path));
+                }
+            }
+            RecordCommand::PrintPdf(ticket) => {
+                if let Some(path) = self.temp_pdf(ticket, catalog) {
+                    self.background("print-report", move || crate::system::print(&path));
+                }
+            }
             RecordCommand::RefreshStats => self.refresh_stats(),
             RecordCommand::Page(n) => {
                 self.page = n;
@@ -544,6 +609,95 @@ impl Records {
         match spawned {
             Ok(_) => self.export = Some(rx),
             Err(e) => self.error = Some(format!("Could not open the save dialog: {e}")),
+        }
+    }
+
+    /// The ticket's report as PDF bytes.
+    fn pdf(&self, ticket: i64, catalog: &Catalog) -> Result<Vec<u8>, String> {
+        let Some(store) = &self.store else {
+            return Err("No repair database: there is no ticket to report on.".into());
+        };
+        report::ticket_pdf(
+            store,
+            catalog,
+            ticket,
+            None,
+            self.paper,
+            &self.shop,
+            store::now(),
+        )
+        .map_err(|e| format!("The report could not be made: {e}"))
+    }
+
+    /// Write the ticket's report to a file in the temporary folder, for a viewer or the printer.
+    fn temp_pdf(&mut self, ticket: i64, catalog: &Catalog) -> Option<PathBuf> {
+        let path = std::env::temp_dir().join(format!("hashbench-ticket-{ticket}.pdf"));
+        let written = self.pdf(ticket, catalog).and_then(|pdf| {
+            std::fs::write(&path, pdf).map_err(|e| format!("cannot write {}: {e}", path.display()))
+        });
+        match written {
+            Ok(()) => Some(path),
+            Err(e) => {
+                self.error = Some(e);
+                None
+            }
+        }
+    }
+
+    /// Run `job` on a named thread; its outcome shows in the status line.
+    fn background(
+        &mut self,
+        name: &str,
+        job: impl FnOnce() -> Result<String, String> + Send + 'static,
+    ) {
+        let (tx, rx) = std::sync::mpsc::channel();
+        match std::thread::Builder::new()
+            .name(name.into())
+            .spawn(move || {
+                let _ = tx.send(job());
+            }) {
+            Ok(_) => self.outcomes.push(rx),
+            Err(e) => self.error = Some(format!("Could not start {name}: {e}")),
+        }
+    }
+
+    fn ask_pdf(&mut self, ticket: i64) {
+        if self.pdf_dialog.is_some() {
+            return;
+        }
+        let (tx, rx) = std::sync::mpsc::channel();
+        let spawned = std::thread::Builder::new()
+            .name("report-dialog".into())
+            .spawn(move || {
+                let chosen = rfd::FileDialog::new()
+                    .set_title("Save the diagnostic report")
+                    .add_filter("PDF", &["pdf"])
+                    .set_file_name(format!("hashbench-ticket-{ticket}.pdf"))
+                    .save_file();
+                let _ = tx.send(chosen);
+            });
+        match spawned {
+            Ok(_) => self.pdf_dialog = Some((ticket, rx)),
+            Err(e) => self.error = Some(format!("Could not open the save dialog: {e}")),
+        }
+    }
+
+    fn save_pdf(&mut self, ticket: i64, path: &Path, catalog: &Catalog) {
+        let written = self.pdf(ticket, catalog).and_then(|pdf| {
+            let partial = path.with_extension("pdf.partial");
+            std::fs::write(&partial, pdf)
+                .and_then(|()| std::fs::rename(&partial, path))
+                .map_err(|e| format!("cannot write {}: {e}", path.display()))
+        });
+        match written {
+            Ok(()) => {
+                self.error = None;
+                self.note = Some(format!(
+                    "Report of ticket #{ticket} saved to {}",
+                    path.display()
+                ));
+            }
+            Err(e) => self.error = Some(e),
         }
     }
 
@@ -962,12 +1116,48 @@ impl Records {
                         }
                     }
                 });
-                ui.horizontal(|ui| {
+                ui.horizontal_wrapped(|ui| {
                     if let Some(serial) = &t.board.serial
                         && ui.button("Show board history").clicked()
                     {
                         commands.push(RecordCommand::History(serial.clone()));
                     }
+                    let has_runs = !self.runs.is_empty();
+                    let hint =
+                        "The diagnostic report of the latest run, with repairs and before/after";
+                    if ui
+                        .add_enabled(has_runs, egui::Button::new("Save PDF…"))
+                        .on_hover_text(hint)
+                        .clicked()
+                    {
+                        commands.push(RecordCommand::SavePdf(t.id));
+                    }
+                    if ui
+                        .add_enabled(has_runs, egui::Button::new("Open"))
+                        .on_hover_text(hint)
+                        .clicked()
+                    {
+                        commands.push(RecordCommand::OpenPdf(t.id));
+                    }
+                    if ui
+                        .add_enabled(has_runs, egui::Button::new("Print…"))
+                        .on_hover_text(hint)
+                        .clicked()
+                    {
+                        commands.push(RecordCommand::PrintPdf(t.id));
+                    }
+                    let label = ui.label("Paper");
+                    egui::ComboBox::from_id_salt("paper")
+                        .selected_text(match self.paper {
+                            report::Paper::A4 => "A4",
+                            report::Paper::Letter => "Letter",
+                        })
+                        .show_ui(ui, |ui| {
+                            ui.selectable_value(&mut self.paper, report::Paper::A4, "A4");
+                            ui.selectable_value(&mut self.paper, report::Paper::Letter, "Letter");
+                        })
+                        .response
+                        .labelled_by(label.id);
                 });
                 let label = ui.label("Notes");
                 ui.add(egui::TextEdit::multiline(&mut self.notes).desired_rows(2))

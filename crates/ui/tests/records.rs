@@ -171,6 +171,71 @@ fn a_ticket_opened_diagnosed_repaired_retested_and_closed_is_in_history_and_csv(
         (cell(1, "first_verdict"), cell(1, "last_verdict")),
         ("fail".into(), "pass".into())
     );
+
+    // The report: saved as PDF (the dialog hands back a path the same way).
+    let pdf = dir.path().join("ticket.pdf");
+    let id = ticket.id;
+    h.state_mut()
+        .handle(Command::Records(RecordCommand::SavePdfTo(id, pdf.clone())));
+    h.run_steps(2);
+    let bytes = std::fs::read(&pdf).unwrap();
+    assert!(bytes.starts_with(b"%PDF-"));
+    h.get_by_label_contains("saved to");
+    let text = std::process::Command::new("pdftotext")
+        .arg(&pdf)
+        .arg("-")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&text.stdout);
+    for needle in [
+        "Verdict: PASS",
+        "Acme Mining",
+        "Before and after the repair",
+        "reflow",
+        "lot 7",
+    ] {
+        assert!(
+            text.contains(needle),
+            "missing `{needle}` in the report:\n{text}"
+        );
+    }
+}
+
+#[test]
+fn printing_says_plainly_when_there_is_no_printer() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("shop.db");
+    let mut h = workbench(&db, "");
+    h.run_steps(2);
+    h.get_by_label("Run full diagnosis (F5)").click();
+    until(&mut h, "the run to be saved", |w| {
+        !w.is_running() && !w.records().current_runs().is_empty()
+    });
+    h.get_by_label("Tickets").click();
+    h.run_steps(2);
+    h.get_by_label("Print…").click_accesskit();
+    until(&mut h, "the spooler to answer", |w| {
+        w.records().error.is_some()
+            || w.records()
+                .note
+                .as_deref()
+                .is_some_and(|n| n.starts_with("Sent"))
+    });
+    let said = h
+        .state()
+        .records()
+        .error
+        .clone()
+        .or(h.state().records().note.clone())
+        .unwrap();
+    // This machine has no printer: no spooler at all, or a spooler with no destination.
+    assert!(
+        said.contains("no print spooler")
+            || said.starts_with("Printing failed")
+            || said.starts_with("Sent"),
+        "{said}"
+    );
+    h.get_by_label_contains(&said);
 }
 
 #[test]

@@ -1,0 +1,311 @@
+//! The report as a customer gets it: generated from fixture runs, read back with poppler's
+//! `pdftotext`, page 1 rendered with `pdftoppm` (poppler-utils, installed by .ci/run).
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // Fine for tests: a failure is the report.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use boards::Catalog;
+use diagnosis::Report;
+use report::{Input, Paper, Run, Shop};
+use store::{Action, Repair, Status, Telemetry, Ticket};
+
+/// 2026-11-26 10:00 UTC: a fixed creation time, so reports compare byte for byte.
+const MADE: i64 = 1_795_687_200;
+
+fn fixture(name: &str) -> (Report, Telemetry) {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/runs");
+    let read = |file: String| std::fs::read_to_string(dir.join(file)).unwrap();
+    (
+        serde_json::from_str(&read(format!("s19jpro-{name}.json"))).unwrap(),
+        serde_json::from_str(&read(format!("s19jpro-{name}.telemetry.json"))).unwrap(),
+    )
+}
+
+fn shop() -> Shop {
+    Shop {
+        name: "Acme Hashboard Repair".into(),
+        lines: vec!["12 Rework Lane, Springfield".into()],
+        logo_png: Some(
+            std::fs::read(
+                Path::new(env!("CARGO_MANIFEST_DIR")).join("../../assets/report/logo.png"),
+            )
+            .unwrap(),
+        ),
+    }
+}
+
+fn ticket() -> Ticket {
+    Ticket {
+        id: 42,
+        board: store::Board {
+            id: 1,
+            serial: Some("JYZZ0042".into()),
+            model: "s19jpro".into(),
+            board_code: Some("BHB42601".into()),
+            first_seen: MADE - 86_400,
+        },
+        customer: "Müller Mining GmbH".into(),
+        intake_at: MADE - 86_400,
+        symptom: "chain 2 shows 40 ASIC".into(),
+        status: Status::Verifying,
+        technician: "Ana".into(),
+        notes: String::new(),
+        time_spent_s: 3600,
+        closed_at: None,
+        runs: 2,
+        last_verdict: None,
+    }
+}
+
+fn run<'a>(report: &'a Report, telemetry: &'a Telemetry, id: i64) -> Run<'a> {
+    Run {
+        report,
+        telemetry,
+        started_at: MADE - 3600 * (3 - id),
+        jig_protocol: Some(1),
+        id: Some(id),
+    }
+}
+
+/// Render `input` to a file in `dir` and return its path.
+fn write_pdf(dir: &Path, name: &str, input: &Input<'_>) -> PathBuf {
+    let bytes = report::render(input).unwrap();
+    assert!(bytes.starts_with(b"%PDF-"), "not a PDF");
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).unwrap();
+    path
+}
+
+/// `pdftotext -layout` of pages `first..=last`.
+fn pdf_text(pdf: &Path, first: u32, last: u32) -> String {
+    let out = Command::new("pdftotext")
+        .args(["-layout", "-f", &first.to_string(), "-l", &last.to_string()])
+        .arg(pdf)
+        .arg("-")
+        .output()
+        .expect("pdftotext (poppler-utils) must be installed");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn check_contains(text: &str, expected: &[&str]) {
+    for needle in expected {
+        assert!(text.contains(needle), "missing `{needle}` in:\n{text}");
+    }
+}
+
+/// Page 1 rendered to PNG: it exists and is not blank.
+fn check_page_1_renders(pdf: &Path) {
+    let prefix = pdf.with_extension("");
+    let status = Command::new("pdftoppm")
+        .args(["-png", "-r", "40", "-f", "1", "-l", "1", "-singlefile"])
+        .arg(pdf)
+        .arg(&prefix)
+        .status()
+        .expect("pdftoppm (poppler-utils) must be installed");
+    assert!(status.success());
+    let png = std::fs::read(prefix.with_extension("png")).unwrap();
+    assert!(png.starts_with(b"\x89PNG"), "pdftoppm wrote no PNG");
+    assert!(
+        png.len() > 8_000,
+        "page 1 looks blank ({} bytes)",
+        png.len()
+    );
+}
+
+#[test]
+fn a_chain_break_report_shows_verdict_map_suspects_and_charts_on_page_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let catalog = Catalog::builtin().unwrap();
+    let (report, telemetry) = fixture("break-40");
+    let shop = shop();
+    let input = Input {
+        shop: &shop,
+        profile: catalog.get("s19jpro").unwrap(),
+        ticket: None,
+        run: run(&report, &telemetry, 1),
+        before: None,
+        repairs: &[],
+        generated_at: MADE,
+        paper: Paper::A4,
+    };
+    let pdf = write_pdf(dir.path(), "break.pdf", &input);
+    if let Ok(keep) = std::env::var("HASHBENCH_KEEP_REPORT") {
+        std::fs::copy(&pdf, keep).unwrap();
+    }
+    let page1 = pdf_text(&pdf, 1, 1);
+    check_contains(
+        &page1,
+        &[
+            "Acme Hashboard Repair",
+            "Verdict: FAIL: NEEDS REPAIR",
+            "40 of 126 chips answered",
+            "Board map",
+            "probe first (chips 39, 40)",
+            "Domain voltages against the band",
+            "Temperatures over the run",
+        ],
+    );
+    let all = pdf_text(&pdf, 1, 9);
+    check_contains(
+        &all,
+        &[
+            "Chain break",
+            "What to do:",
+            "40–125",
+            "missing (86 chips)",
+            "Provenance",
+            "s19jpro@1",
+            "Signature",
+        ],
+    );
+    check_page_1_renders(&pdf);
+    let fonts = Command::new("pdffonts").arg(&pdf).output().unwrap();
+    let fonts = String::from_utf8_lossy(&fonts.stdout);
+    assert!(
+        fonts.contains("DejaVuSans") && fonts.contains("yes"),
+        "fonts embedded:\n{fonts}"
+    );
+}
+
+#[test]
+fn a_healthy_board_passes_on_letter_paper() {
+    let dir = tempfile::tempdir().unwrap();
+    let catalog = Catalog::builtin().unwrap();
+    let (report, telemetry) = fixture("healthy");
+    let shop = Shop::default();
+    let input = Input {
+        shop: &shop,
+        profile: catalog.get("s19jpro").unwrap(),
+        ticket: None,
+        run: run(&report, &telemetry, 1),
+        before: None,
+        repairs: &[],
+        generated_at: MADE,
+        paper: Paper::Letter,
+    };
+    let pdf = write_pdf(dir.path(), "healthy.pdf", &input);
+    check_contains(
+        &pdf_text(&pdf, 1, 9),
+        &[
+            "Verdict: PASS",
+            "126 of 126 chips answered",
+            "None: every chip, domain and sensor is fine.",
+            "All chips returned their golden nonces.",
+        ],
+    );
+    let info = Command::new("pdfinfo").arg(&pdf).output().unwrap();
+    assert!(String::from_utf8_lossy(&info.stdout).contains("612 x 792 pts (letter)"));
+    check_page_1_renders(&pdf);
+}
+
+#[test]
+fn a_weak_chip_ticket_with_a_retest_shows_the_repair_and_before_after() {
+    let dir = tempfile::tempdir().unwrap();
+    let catalog = Catalog::builtin().unwrap();
+    let (weak, weak_t) = fixture("weak-12");
+    let (fixed, fixed_t) = fixture("healthy");
+    let shop = shop();
+    let ticket = ticket();
+    let repairs = [Repair {
+        id: 1,
+        ticket_id: 42,
+        chip: Some(12),
+        uref: "U13".into(),
+        action: Action::Replace,
+        part: "BM1362 lot 2345".into(),
+        technician: "Ana".into(),
+        at: MADE - 5400,
+        minutes: 25,
+        notes: "new chip, reballed".into(),
+    }];
+    let input = Input {
+        shop: &shop,
+        profile: catalog.get("s19jpro").unwrap(),
+        ticket: Some(&ticket),
+        run: run(&fixed, &fixed_t, 2),
+        before: Some(run(&weak, &weak_t, 1)),
+        repairs: &repairs,
+        generated_at: MADE,
+        paper: Paper::A4,
+    };
+    let pdf = write_pdf(dir.path(), "ticket.pdf", &input);
+    let info = Command::new("pdfinfo").arg(&pdf).output().unwrap();
+    assert!(String::from_utf8_lossy(&info.stdout).contains("595.28 x 841.89 pts (A4)"));
+    let all = pdf_text(&pdf, 1, 9);
+    check_contains(
+        &all,
+        &[
+            "#42 (verifying)",
+            "Müller Mining GmbH",
+            "JYZZ0042",
+            "Verdict: PASS",
+            "Repair actions",
+            "12 (U13)",
+            "replace",
+            "BM1362 lot 2345",
+            "Before and after the repair",
+            "Before: Run #1",
+            "FAIL",
+            "After: Run #2",
+            "1 chip(s) weak → ok",
+            "page 1 of",
+        ],
+    );
+    check_page_1_renders(&pdf);
+}
+
+#[test]
+fn the_same_input_gives_the_same_bytes() {
+    let catalog = Catalog::builtin().unwrap();
+    let (report, telemetry) = fixture("break-40");
+    let shop = shop();
+    let input = Input {
+        shop: &shop,
+        profile: catalog.get("s19jpro").unwrap(),
+        ticket: None,
+        run: run(&report, &telemetry, 1),
+        before: None,
+        repairs: &[],
+        generated_at: MADE,
+        paper: Paper::A4,
+    };
+    let a = report::render(&input).unwrap();
+    let b = report::render(&input).unwrap();
+    assert!(a == b, "two renders differ");
+    let later = report::render(&Input {
+        generated_at: MADE + 60,
+        ..input
+    })
+    .unwrap();
+    assert!(a != later, "the creation time is part of the document");
+}
+
+#[test]
+fn a_logo_that_is_not_a_png_is_refused_by_name() {
+    let catalog = Catalog::builtin().unwrap();
+    let (report, telemetry) = fixture("healthy");
+    let shop = Shop {
+        name: "X".into(),
+        lines: vec![],
+        logo_png: Some(b"GIF89a not a png".to_vec()),
+    };
+    let input = Input {
+        shop: &shop,
+        profile: catalog.get("s19jpro").unwrap(),
+        ticket: None,
+        run: run(&report, &telemetry, 1),
+        before: None,
+        repairs: &[],
+        generated_at: MADE,
+        paper: Paper::A4,
+    };
+    let err = report::render(&input).unwrap_err().to_string();
+    assert!(err.contains("shop logo is not a readable PNG"), "{err}");
+}
