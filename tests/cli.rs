@@ -218,3 +218,69 @@ fn a_bad_profile_override_is_named() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn flash_lists_what_it_would_flash_and_where() {
+    let out = hashbench(&["flash", "--list", "--probe-timeout", "10"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("Firmware: hashbench-jig 0.1.0 (protocol 1)"),
+        "{text}"
+    );
+    assert!(text.contains("built into Hashbench"), "{text}");
+    assert!(text.contains("Debug probes: none"), "{text}");
+    assert!(text.contains("BOOTSEL drives: none"), "{text}");
+}
+
+#[test]
+fn flash_copies_the_uf2_to_a_bootsel_drive() {
+    let drive = tempfile::tempdir().unwrap();
+    std::fs::write(
+        drive.path().join("INFO_UF2.TXT"),
+        "UF2 Bootloader v3.0\nModel: Raspberry Pi RP2\nBoard-ID: RPI-RP2\n",
+    )
+    .unwrap();
+    let out = hashbench(&["flash", "--uf2", drive.path().to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let uf2 = std::fs::read(drive.path().join("HASHBENCH.UF2")).unwrap();
+    assert_eq!(uf2.len() % 512, 0);
+    assert_eq!(
+        &uf2[..8],
+        &[0x55, 0x46, 0x32, 0x0A, 0x57, 0x51, 0x5D, 0x9E],
+        "UF2 magic"
+    );
+}
+
+#[test]
+fn flash_refuses_what_it_cannot_do_and_says_why() {
+    let not_a_drive = tempfile::tempdir().unwrap();
+    let bad = fixture("decode/bm1370-chip.hex");
+    check_bad_input(
+        &["flash", "--uf2", not_a_drive.path().to_str().unwrap()],
+        &["is not an RP2040 BOOTSEL drive", "hold the BOOTSEL button"],
+    );
+    check_bad_input(
+        &["flash", "--uf2"],
+        &[
+            "no RP2040 BOOTSEL drive (RPI-RP2) is mounted",
+            "hold the BOOTSEL button",
+        ],
+    );
+    check_bad_input(
+        &["flash", "--file", bad.to_str().unwrap(), "--list"],
+        &["bm1370-chip.hex is not a usable jig firmware: it is not an ELF file"],
+    );
+    check_bad_input(
+        &["flash", "--probe", "NOSUCHPROBE", "--probe-timeout", "10"],
+        &["no debug probe with serial NOSUCHPROBE"],
+    );
+}

@@ -61,6 +61,30 @@ pub enum Command {
     Export(ExportArgs),
     /// Write a ticket's diagnostic report as PDF.
     Report(ReportArgs),
+    /// Bring the jig to the firmware this Hashbench expects: through a debug probe, or as UF2
+    /// to the RP2040's BOOTSEL drive.
+    Flash(FlashArgs),
+}
+
+/// Arguments of `hashbench flash`.
+#[derive(Debug, Args)]
+pub struct FlashArgs {
+    /// Flash through the debug probe with this serial number (default: the only probe).
+    #[arg(long, value_name = "SERIAL", conflicts_with = "uf2")]
+    pub probe: Option<String>,
+    /// Copy the firmware as UF2 to the BOOTSEL drive (mounted at MOUNT, or found).
+    #[arg(long, value_name = "MOUNT", num_args = 0..=1)]
+    #[allow(clippy::option_option)] // clap: absent / `--uf2` / `--uf2 MOUNT`.
+    pub uf2: Option<Option<PathBuf>>,
+    /// Flash this firmware ELF instead of the one built into Hashbench.
+    #[arg(long, value_name = "FIRMWARE")]
+    pub file: Option<PathBuf>,
+    /// Only list debug probes and BOOTSEL drives, and say which firmware would be flashed.
+    #[arg(long, conflicts_with_all = ["probe", "uf2"])]
+    pub list: bool,
+    /// Seconds to wait for the list of debug probes.
+    #[arg(long, default_value_t = 5)]
+    pub probe_timeout: u64,
 }
 
 /// Arguments of `hashbench report`.

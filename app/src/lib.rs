@@ -10,6 +10,7 @@ pub mod bench;
 pub mod cli;
 pub mod decode;
 pub mod diagnose;
+pub mod flash;
 pub mod hex;
 pub mod profiles;
 pub mod report;
@@ -46,6 +47,7 @@ pub fn run(cli: cli::Cli, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
             tickets::run(&catalog()?, cli.db.as_deref(), &command, out)?;
         }
         Some(cli::Command::Export(args)) => tickets::export(cli.db.as_deref(), &args, out)?,
+        Some(cli::Command::Flash(args)) => flash::run(&args, out)?,
         Some(cli::Command::Report(args)) => {
             report::run(&catalog()?, cli.db.as_deref(), &args, out)?;
         }

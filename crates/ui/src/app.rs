@@ -105,6 +105,12 @@ pub struct Workbench {
     records: crate::records::Records,
     /// When the running job started (unix seconds), for its record.
     run_started_at: i64,
+    /// The jig-firmware window.
+    firmware: crate::firmware::FirmwarePanel,
+    /// The firmware this app bundles: name and version, protocol.
+    bundled: Option<(String, u16)>,
+    /// The jig refused the handshake because it speaks another protocol.
+    protocol_refused: bool,
 }
 
 impl std::fmt::Debug for Workbench {
@@ -175,6 +181,9 @@ impl Workbench {
             port_present: true,
             records: crate::records::Records::open(None),
             run_started_at: 0,
+            firmware: crate::firmware::FirmwarePanel::default(),
+            bundled: crate::firmware::bundled_identity(),
+            protocol_refused: false,
         };
         app.reset_states();
         app
@@ -199,6 +208,22 @@ impl Workbench {
     pub fn with_shop(mut self, shop: report::Shop) -> Self {
         self.records.set_shop(shop);
         self
+    }
+
+    /// Whether the jig needs the firmware this app bundles (it speaks another protocol).
+    #[must_use]
+    pub fn update_needed(&self) -> bool {
+        update_needed(
+            self.jig_info.as_ref().map(|i| i.protocol),
+            self.protocol_refused,
+            self.bundled.as_ref().map(|b| b.1),
+        )
+    }
+
+    /// The jig-firmware window.
+    #[must_use]
+    pub fn firmware(&self) -> &crate::firmware::FirmwarePanel {
+        &self.firmware
     }
 
     /// The repair records.
@@ -320,6 +345,7 @@ impl Workbench {
                     self.log.push("Cancel requested".into());
                 }
             }
+            Command::FirmwareWindow => self.firmware.show_window(),
             Command::Select(chip) => self.selected = chip,
             Command::SelectFinding(f) => self.selected_finding = f,
             Command::Records(command) => {
@@ -346,6 +372,10 @@ impl Workbench {
 
     fn start(&mut self, job: Job) {
         if self.running.is_some() {
+            return;
+        }
+        if self.firmware.is_flashing() {
+            self.error = Some("The jig firmware is being updated: wait for it to finish.".into());
             return;
         }
         let Some(profile) = self.profile().cloned() else {
@@ -497,6 +527,7 @@ impl Workbench {
                     );
                 }
                 Event::Jig(info) => {
+                    self.protocol_refused = false;
                     self.log.push(format!(
                         "Jig: {}, protocol {}, up to {} baud",
                         info.firmware, info.protocol, info.max_baud
@@ -517,6 +548,8 @@ impl Workbench {
                     done = true;
                 }
                 Event::Failed(why) => {
+                    // link's handshake refusal: "the jig speaks protocol N, this app speaks M".
+                    self.protocol_refused = why.contains("speaks protocol");
                     self.error = Some(why);
                     done = true;
                 }
@@ -778,6 +811,19 @@ impl Workbench {
                 (None, Source::Port(p)) => format!("jig on {p}"),
             };
             ui.label(format!("Jig: {jig}"));
+            if let Some((fw, protocol)) = &self.bundled {
+                ui.label(
+                    RichText::new(format!("(app bundles {fw}, protocol {protocol})")).weak(),
+                );
+            }
+            if self.update_needed() {
+                ui.colored_label(Color32::from_rgb(230, 80, 60), "UPDATE NEEDED");
+                if ui.button("Update jig firmware…").clicked() {
+                    commands.push(Command::FirmwareWindow);
+                }
+            } else if ui.small_button("Jig firmware…").clicked() {
+                commands.push(Command::FirmwareWindow);
+            }
             ui.separator();
             ui.label(if self.busy || self.holding.is_some() {
                 "Board power: ON"
@@ -1064,6 +1110,7 @@ impl eframe::App for Workbench {
         self.drain();
         self.rescan();
         self.records.tick(&self.catalog);
+        self.firmware.tick();
     }
 
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
@@ -1186,10 +1233,13 @@ impl eframe::App for Workbench {
                 commands.extend(more.into_iter().map(Command::Records));
             });
         }
+        let jig = self.jig_info.clone();
+        let busy = self.running.is_some();
+        self.firmware.window(ui.ctx(), jig.as_ref(), busy);
         for command in commands {
             self.handle(command);
         }
-        if self.running.is_some() {
+        if self.running.is_some() || self.firmware.is_flashing() {
             ui.ctx()
                 .request_repaint_after(std::time::Duration::from_millis(100));
         }
@@ -1198,6 +1248,12 @@ impl eframe::App for Workbench {
     fn save(&mut self, storage: &mut dyn eframe::Storage) {
         eframe::set_value(storage, SETTINGS_KEY, &self.settings);
     }
+}
+
+/// The jig needs the bundled firmware when it speaks another protocol: seen in its handshake,
+/// or it refused ours.
+fn update_needed(jig: Option<u16>, refused: bool, bundled: Option<u16>) -> bool {
+    refused || matches!((jig, bundled), (Some(j), Some(b)) if j != b)
 }
 
 /// The workbench's plots share one look: a legend and labelled axes.
@@ -1212,4 +1268,20 @@ pub(crate) fn plot(
         .legend(Legend::default())
         .x_axis_label(x)
         .y_axis_label(y)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::update_needed;
+
+    #[test]
+    fn an_update_is_needed_when_the_protocols_differ() {
+        assert!(!update_needed(Some(1), false, Some(1)));
+        assert!(update_needed(Some(1), false, Some(2)));
+        assert!(
+            update_needed(None, true, Some(1)),
+            "the jig refused the handshake"
+        );
+        assert!(!update_needed(None, false, Some(1)), "no jig seen yet");
+    }
 }

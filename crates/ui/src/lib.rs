@@ -13,12 +13,14 @@
 
 mod app;
 pub mod bench;
+mod firmware;
 mod map;
 mod records;
 mod system;
 mod worker;
 
 pub use app::{Settings, Source, Workbench};
+pub use firmware::FirmwarePanel;
 pub use records::{RecordCommand, Records, Tab};
 pub use worker::Command;
 

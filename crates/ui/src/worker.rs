@@ -26,6 +26,8 @@ pub enum Command {
     PowerOn,
     /// Confirmed: switch the board on and hold it.
     PowerOnConfirmed,
+    /// Open the jig-firmware window.
+    FirmwareWindow,
     /// A change to the repair records (tickets, repairs, views).
     Records(crate::records::RecordCommand),
 }

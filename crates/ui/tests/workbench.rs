@@ -193,3 +193,28 @@ fn power_on_asks_first_and_the_log_shows_decoded_frames() {
     );
     h.get_by_label_contains("lines");
 }
+
+#[test]
+fn the_firmware_window_shows_both_ways_to_update_the_jig() {
+    let mut h = workbench("s19jpro", "");
+    h.run_steps(2);
+    h.get_by_label_contains("(app bundles hashbench-jig");
+    assert!(
+        !h.state().update_needed(),
+        "the simulated jig speaks the app's protocol"
+    );
+    h.get_by_label("Jig firmware…").click_accesskit();
+    h.run_steps(2);
+    h.run_steps(5);
+    h.get_by_label_contains("To flash: hashbench-jig");
+    // Probe search runs on its own thread and is bounded; here there is no probe.
+    until(&mut h, "the probe search to end", |w| {
+        !w.firmware().is_searching()
+    });
+    h.get_by_label_contains("No debug probe connected");
+    h.get_by_label_contains("hold the BOOTSEL button");
+    // No drive is mounted: the copy button does nothing.
+    h.get_by_label("Copy to BOOTSEL drive").click_accesskit();
+    h.run_steps(3);
+    assert!(h.state().firmware().outcome.is_none() && !h.state().firmware().is_flashing());
+}

@@ -47,6 +47,15 @@ const PSU_EN_GPIO: u32 = 3;
 const ADS1115: u8 = 0x48;
 /// Firmware name reported in the handshake.
 const NAME: &str = concat!("hashbench-jig ", env!("CARGO_PKG_VERSION"));
+/// The image's identity, read by the app from the ELF/UF2 before flashing (`flash` crate):
+/// firmware name and version as in the handshake, and the protocol it speaks.
+static IMAGE_TAG: &str = concat!(
+    "HASHBENCH-JIG-IMAGE firmware=hashbench-jig ",
+    env!("CARGO_PKG_VERSION"),
+    " protocol=1\0"
+);
+// The tag's protocol number is a literal (concat! takes no consts): keep it the wire's.
+const _: () = assert!(jig_wire::PROTOCOL_VERSION == 1, "update IMAGE_TAG's protocol");
 
 type UartPins = (
     Pin<bank0::Gpio0, FunctionUart, PullDown>,
@@ -346,6 +355,8 @@ fn main() -> ! {
         peripheral_hz,
         baud: 115_200,
     };
+    // Keep the identity tag in the image: the linker drops what nothing reads.
+    core::hint::black_box(IMAGE_TAG.as_ptr());
     let mut firmware = Firmware::new(hal, board_i2c, Limits::default(), NAME, false);
 
     let Some(usb_bus) = cortex_m::singleton!(: UsbBusAllocator<UsbBus> = UsbBusAllocator::new(UsbBus::new(
