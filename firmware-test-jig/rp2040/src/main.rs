@@ -55,7 +55,10 @@ static IMAGE_TAG: &str = concat!(
     " protocol=1\0"
 );
 // The tag's protocol number is a literal (concat! takes no consts): keep it the wire's.
-const _: () = assert!(jig_wire::PROTOCOL_VERSION == 1, "update IMAGE_TAG's protocol");
+const _: () = assert!(
+    jig_wire::PROTOCOL_VERSION == 1,
+    "update IMAGE_TAG's protocol"
+);
 
 type UartPins = (
     Pin<bank0::Gpio0, FunctionUart, PullDown>,
