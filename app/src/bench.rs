@@ -254,6 +254,26 @@ pub fn records(
     result
 }
 
+/// Flash and static RAM of the bundled jig firmware against the RP2040 budget (64 KiB of
+/// flash, 32 KiB of RAM, as CI enforces on the build).
+pub fn firmware_use() -> anyhow::Result<Vec<Measure>> {
+    let (flash_bytes, ram_bytes) = flash::memory_use(flash::BUNDLED_ELF)?;
+    Ok(vec![
+        Measure {
+            goal: "jig firmware flash (bundled image)".into(),
+            value: flash_bytes as f64 / 1024.0,
+            bound: 64.0,
+            unit: "KiB",
+        },
+        Measure {
+            goal: "jig firmware static RAM (bundled image)".into(),
+            value: ram_bytes as f64 / 1024.0,
+            bound: 32.0,
+            unit: "KiB",
+        },
+    ])
+}
+
 /// The `bench` command.
 pub fn run(catalog: &Catalog, args: &BenchArgs, out: &mut dyn Write) -> anyhow::Result<()> {
     let mut measures = vec![
@@ -263,6 +283,7 @@ pub fn run(catalog: &Catalog, args: &BenchArgs, out: &mut dyn Write) -> anyhow::
         nonce_cost(args.nonces),
         gui_frame_p99(catalog, args.frames)?,
     ];
+    measures.extend(firmware_use()?);
     if args.tickets > 0 {
         let report = simulated(catalog, "s19jpro", None)?;
         measures.extend(records(args.tickets, args.chip_results, &report)?);
@@ -306,6 +327,14 @@ mod tests {
         let m = nonce_cost(500);
         assert!(m.goal.contains("(500 verified)"), "{}", m.goal);
         assert!(m.value > 0.0);
+    }
+
+    #[test]
+    fn the_firmware_use_matches_what_ci_measures_of_the_build() {
+        let m = firmware_use().unwrap();
+        // CI's llvm-size of the same build: about 25.9 KB of flash and 5.4 KB of RAM.
+        assert!((20.0..40.0).contains(&m[0].value), "{m:?}");
+        assert!((2.0..10.0).contains(&m[1].value), "{m:?}");
     }
 
     #[test]

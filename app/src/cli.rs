@@ -64,6 +64,32 @@ pub enum Command {
     /// Bring the jig to the firmware this Hashbench expects: through a debug probe, or as UF2
     /// to the RP2040's BOOTSEL drive.
     Flash(FlashArgs),
+    /// Fuzz the parsers of outside bytes (chain framer, jig wire, profiles, hex input) from
+    /// their seed corpora. Exit 1 when an input panicked or hung.
+    Fuzz(FuzzArgs),
+}
+
+/// Arguments of `hashbench fuzz`.
+#[derive(Debug, Args)]
+pub struct FuzzArgs {
+    /// One target (reply-framer, jig-wire, profile, decode-hex); default: all.
+    #[arg(long)]
+    pub target: Option<String>,
+    /// Inputs per target.
+    #[arg(long, default_value_t = 100_000)]
+    pub inputs: u64,
+    /// Seed of the mutations (the same seed gives the same inputs).
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Folder of seed corpora, one subfolder per target.
+    #[arg(long, default_value = "fixtures/fuzz")]
+    pub corpus: PathBuf,
+    /// Where inputs that panic are saved.
+    #[arg(long, default_value = "target/fuzz-crashes")]
+    pub crashes: PathBuf,
+    /// Run one saved input (with --target), letting a panic show.
+    #[arg(long, value_name = "FILE")]
+    pub replay: Option<PathBuf>,
 }
 
 /// Arguments of `hashbench flash`.

@@ -11,6 +11,7 @@ pub mod cli;
 pub mod decode;
 pub mod diagnose;
 pub mod flash;
+pub mod fuzz;
 pub mod hex;
 pub mod profiles;
 pub mod report;
@@ -48,6 +49,11 @@ pub fn run(cli: cli::Cli, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
         }
         Some(cli::Command::Export(args)) => tickets::export(cli.db.as_deref(), &args, out)?,
         Some(cli::Command::Flash(args)) => flash::run(&args, out)?,
+        Some(cli::Command::Fuzz(args)) => {
+            if !fuzz::run(&args, out)? {
+                return Ok(ExitCode::FAILURE);
+            }
+        }
         Some(cli::Command::Report(args)) => {
             report::run(&catalog()?, cli.db.as_deref(), &args, out)?;
         }

@@ -65,3 +65,29 @@ pub fn load_segments(b: &[u8]) -> Result<Vec<Segment>, String> {
     segments.sort_by_key(|s| s.address);
     Ok(segments)
 }
+
+/// Flash and static RAM an image uses: flash holds every loadable segment's file bytes (at its
+/// load address); RAM holds every segment that runs from RAM (.data, .bss), by memory size.
+pub fn usage(b: &[u8]) -> Result<(u64, u64), String> {
+    let phoff = u32_at(b, 28)? as usize;
+    let phentsize = usize::from(u16_at(b, 42)?);
+    let phnum = usize::from(u16_at(b, 44)?);
+    let (mut flash, mut ram) = (0u64, 0u64);
+    for i in 0..phnum {
+        let at = phoff + i * phentsize;
+        if u32_at(b, at)? != PT_LOAD {
+            continue;
+        }
+        let vaddr = u32_at(b, at + 8)?;
+        let paddr = u32_at(b, at + 12)?;
+        let filesz = u64::from(u32_at(b, at + 16)?);
+        let memsz = u64::from(u32_at(b, at + 20)?);
+        if (crate::FLASH_START..crate::FLASH_END).contains(&paddr) {
+            flash += filesz;
+        }
+        if (0x2000_0000..0x2004_2000).contains(&vaddr) {
+            ram += memsz;
+        }
+    }
+    Ok((flash, ram))
+}

@@ -28,6 +28,14 @@ pub fn bundled() -> Result<FirmwareImage, FlashError> {
     FirmwareImage::from_elf(BUNDLED_ELF, "the bundled firmware")
 }
 
+/// Flash and static RAM (bytes) the firmware ELF `bytes` uses, from its program headers.
+pub fn memory_use(bytes: &[u8]) -> Result<(u64, u64), FlashError> {
+    elf::usage(bytes).map_err(|problem| FlashError::BadImage {
+        what: "the firmware".into(),
+        problem,
+    })
+}
+
 /// Whether this build can flash through a debug probe.
 pub const PROBE_SUPPORT: bool = cfg!(feature = "probe");
 
