@@ -64,9 +64,26 @@ pub enum Command {
     /// Bring the jig to the firmware this Hashbench expects: through a debug probe, or as UF2
     /// to the RP2040's BOOTSEL drive.
     Flash(FlashArgs),
+    /// The engine's accuracy over simulated boards: healthy boards of every profile and every
+    /// fault kind at several places; a confusion matrix per kind. Exit 1 when a goal is missed.
+    Eval(EvalArgs),
     /// Fuzz the parsers of outside bytes (chain framer, jig wire, profiles, hex input) from
     /// their seed corpora. Exit 1 when an input panicked or hung.
     Fuzz(FuzzArgs),
+}
+
+/// Arguments of `hashbench eval`.
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    /// Seeds of healthy boards per profile (16 profiles: 63 seeds give 1,008 boards).
+    #[arg(long, default_value_t = 63)]
+    pub healthy_seeds: u64,
+    /// Profiles to place the faults on, comma separated.
+    #[arg(long, default_value = "s9,s19jpro,s21pro,bitaxe-hex")]
+    pub fault_profiles: String,
+    /// Seeds per fault.
+    #[arg(long, default_value_t = 3)]
+    pub fault_seeds: u64,
 }
 
 /// Arguments of `hashbench fuzz`.

@@ -10,6 +10,7 @@ pub mod bench;
 pub mod cli;
 pub mod decode;
 pub mod diagnose;
+pub mod eval;
 pub mod flash;
 pub mod fuzz;
 pub mod hex;
@@ -49,6 +50,11 @@ pub fn run(cli: cli::Cli, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
         }
         Some(cli::Command::Export(args)) => tickets::export(cli.db.as_deref(), &args, out)?,
         Some(cli::Command::Flash(args)) => flash::run(&args, out)?,
+        Some(cli::Command::Eval(args)) => {
+            if !eval::run(&catalog()?, &args, out)? {
+                return Ok(ExitCode::FAILURE);
+            }
+        }
         Some(cli::Command::Fuzz(args)) => {
             if !fuzz::run(&args, out)? {
                 return Ok(ExitCode::FAILURE);
