@@ -45,7 +45,14 @@ pub struct Eval {
     pub false_ng: Vec<(String, u64, String)>,
     /// Per fault kind.
     pub rows: BTreeMap<&'static str, Row>,
+    /// Healthy boards run with line noise, per rate (ppm): boards, healthy chips called dead
+    /// or weak (must stay 0), verdicts other than pass.
+    pub noise: BTreeMap<u32, (u64, u64, u64)>,
 }
+
+/// Line-noise rates tried on healthy boards, bytes in a million: a realistic long cable, and
+/// ten times worse.
+pub const NOISE_PPM: [u32; 2] = [100, 1_000];
 
 fn kind_of(fault: &Fault) -> (&'static str, FindingKind) {
     match fault {
@@ -59,6 +66,7 @@ fn kind_of(fault: &Fault) -> (&'static str, FindingKind) {
         Fault::Flaky(_) => ("flaky", FindingKind::Intermittent),
         Fault::SlowLink(_) => ("slowlink", FindingKind::MarginalHighBaud),
         Fault::Hot(_) => ("hot", FindingKind::Overtemp),
+        Fault::Noise(_) => ("noise", FindingKind::Intermittent),
     }
 }
 
@@ -71,7 +79,7 @@ pub fn judge(profile: &Profile, fault: &Fault, report: &Report) -> (Call, bool) 
         // The break is at the first missing chip or the last found one.
         Fault::Break(k) => (vec![k, k.saturating_sub(1)], None),
         Fault::Short(d) => (Vec::new(), Some(d)),
-        Fault::Sensor(_) => (Vec::new(), None),
+        Fault::Sensor(_) | Fault::Noise(_) => (Vec::new(), None),
         Fault::Dead(k)
         | Fault::Weak(k, _)
         | Fault::HwErr(k, _)
@@ -205,6 +213,20 @@ pub fn evaluate(
                 }
             }
         }
+        for ppm in NOISE_PPM {
+            for seed in 1..=fault_seeds {
+                let report =
+                    crate::diagnose::simulate_board(profile, &[Fault::Noise(ppm)], seed, None)?;
+                let entry = eval.noise.entry(ppm).or_default();
+                entry.0 += 1;
+                entry.1 += report
+                    .chips
+                    .iter()
+                    .filter(|c| matches!(c.state, ChipState::Dead | ChipState::Weak))
+                    .count() as u64;
+                entry.2 += u64::from(report.verdict != Verdict::Pass);
+            }
+        }
     }
     Ok(eval)
 }
@@ -260,6 +282,13 @@ pub fn run(catalog: &Catalog, args: &EvalArgs, out: &mut dyn Write) -> anyhow::R
         }
         met &= row.weak_called_ok == 0;
     }
+    for (ppm, (boards, called, not_pass)) in &eval.noise {
+        writeln!(
+            out,
+            "Line noise {ppm} ppm (bit flips and lost bytes): {boards} healthy boards, {called} chips called dead or weak, {not_pass} not pass"
+        )?;
+        met &= *called == 0;
+    }
     writeln!(out, "Goals {}", if met { "met" } else { "MISSED" })?;
     Ok(met)
 }
@@ -285,6 +314,10 @@ mod tests {
             }
         }
         assert!(eval.rows.contains_key("break") && eval.rows.contains_key("short"));
+        for (ppm, (boards, called, _)) in &eval.noise {
+            assert!(*boards > 0);
+            assert_eq!(*called, 0, "{ppm} ppm: healthy chips called dead or weak");
+        }
     }
 
     #[test]

@@ -17,6 +17,11 @@ pub struct Config {
     pub discovery_quiet_ms: u64,
     /// Discovery rounds; counts that differ between rounds are an intermittent link.
     pub discovery_rounds: usize,
+    /// A discovery round short by at most this many chips (and no chip losing replies in the
+    /// pattern test) is taken as replies lost to line noise, not an intermittent joint. [I] An
+    /// open joint drops every chip behind it; noise loses isolated replies (1000 ppm of lost
+    /// bytes loses about one reply of 126 per round).
+    pub discovery_noise_chips: usize,
     /// Reads per chip when checking addressing; a chip must answer one of them.
     pub address_check_tries: usize,
     /// Wait after the baud-change write before switching the jig, ms (factory ≈ 60 ms, facts §2.3).
@@ -55,11 +60,15 @@ pub struct Config {
     /// Readings outside this range, or exactly -1 or 127, are implausible (ESP-Miner's "TEMP:FAIL"
     /// values, facts §4.2). [I] The upper bound leaves room for a die that really is overheating.
     pub plausible_c: (f32, f32),
-    /// Transient misses (lost, then found on retry) that make a chip's link intermittent, and how
-    /// far above the board's median rate its rate must be.
+    /// Transient misses (lost, then found on retry) a chip needs before its link can be called
+    /// intermittent.
     pub intermittent_min: u32,
-    /// See `intermittent_min`.
-    pub intermittent_ratio: f64,
+    /// ... and how unlikely its losses must be at the rest of the board's loss rate (binomial
+    /// tail): line noise loses replies evenly over the chips, a bad joint at one chip.
+    pub intermittent_p: f64,
+    /// Floor of the board's per-reply loss rate in that test. [I] About 100 ppm of lost or
+    /// corrupted bytes on the chain (a long ribbon cable) loses 0.2 % of 11-byte replies.
+    pub intermittent_floor: f64,
 }
 
 impl Default for Config {
@@ -71,6 +80,7 @@ impl Default for Config {
             power_settle_ms: 200,
             discovery_quiet_ms: 30,
             discovery_rounds: 2,
+            discovery_noise_chips: 2,
             address_check_tries: 3,
             baud_drain_ms: 60,
             weak_fraction: 0.10,
@@ -89,7 +99,8 @@ impl Default for Config {
             overtemp_c: 90.0,
             plausible_c: (-20.0, 150.0),
             intermittent_min: 3,
-            intermittent_ratio: 4.0,
+            intermittent_p: 1e-6,
+            intermittent_floor: 0.002,
         }
     }
 }

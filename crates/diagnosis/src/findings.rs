@@ -250,29 +250,37 @@ pub(crate) fn build(
     // Links that lose bytes now and then.
     let counts = &learned.discovery_counts;
     let varying = counts.iter().min() != counts.iter().max();
-    let rates: Vec<f64> = chips
-        .iter()
-        .take(found)
-        .map(|c| f64::from(c.transient) / f64::from(c.patterns.max(1)))
-        .collect();
-    let mut sorted = rates.clone();
-    sorted.sort_by(f64::total_cmp);
-    let median = sorted.get(sorted.len() / 2).copied().unwrap_or(0.0);
+    // A chip's link is intermittent when it loses replies far more often than the rest of the
+    // board does: line noise loses replies evenly, a bad joint at one chip does not. The
+    // board's rate (without the chip) has a floor of `intermittent_floor`, so a quiet board
+    // does not make two lost replies look suspicious.
+    let (all_lost, all_sent) = chips.iter().take(found).fold((0u64, 0u64), |(l, n), c| {
+        (l + u64::from(c.transient), n + u64::from(c.patterns))
+    });
     let mut flaky: Vec<usize> = chips
         .iter()
         .take(found)
-        .zip(&rates)
-        .filter(|(c, r)| {
-            c.transient >= cfg.intermittent_min && **r > cfg.intermittent_ratio * median + 0.02
+        .filter(|c| {
+            let (lost, sent) = (u64::from(c.transient), u64::from(c.patterns.max(1)));
+            let others = all_sent.saturating_sub(sent).max(1);
+            let rate =
+                (all_lost.saturating_sub(lost) as f64 / others as f64).max(cfg.intermittent_floor);
+            c.transient >= cfg.intermittent_min
+                && 1.0 - crate::stats::binomial_at_most(sent, rate, lost.saturating_sub(1))
+                    < cfg.intermittent_p
         })
-        .map(|(c, _)| c.index)
+        .map(|c| c.index)
         .collect();
     // Counts that change between discoveries with no chip standing out: the joint is usually
     // near the last chip the short count found (facts §6.2).
+    // A round short by only a chip or two, with no chip's replies going missing in the pattern
+    // test, is a reply lost to line noise: blaming the chip at that count would send the
+    // technician to a good neighbour.
     if varying
         && flaky.is_empty()
         && let Some(&least) = counts.iter().min()
         && least < found
+        && found - least > cfg.discovery_noise_chips
     {
         flaky.push(least);
     }

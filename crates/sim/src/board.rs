@@ -460,6 +460,19 @@ impl Board {
             let rng = &mut self.rng;
             bytes.retain(|_| !rng.chance(FLAKY_DROP));
         }
+        let noise = self.faults.iter().find_map(|f| match *f {
+            Fault::Noise(ppm) => Some(f64::from(ppm) / 1e6),
+            _ => None,
+        });
+        if let Some(p) = noise {
+            let rng = &mut self.rng;
+            bytes.retain(|_| !rng.chance(p));
+            for b in &mut bytes {
+                if rng.chance(p) {
+                    *b ^= 1 << rng.below(8);
+                }
+            }
+        }
         let arrive = at + self.relay_ns(chip);
         let start = arrive.max(self.rx_free_at);
         let end = start + (bytes.len() as f64 * byte_ns(self.chain_baud)) as Ns;

@@ -29,6 +29,9 @@ pub enum Fault {
     SlowLink(usize),
     /// Chip K overheats.
     Hot(usize),
+    /// Line noise on the chain's receive line: each byte has a PPM-in-a-million chance of a
+    /// flipped bit and the same chance of being lost (a long or poorly shielded ribbon cable).
+    Noise(u32),
 }
 
 /// A fault spec that cannot be applied to the board.
@@ -41,7 +44,7 @@ pub struct FaultError {
     pub problem: String,
 }
 
-const KINDS: &str = "dead:K, break:K, weak:K:PCT, hwerr:K:PCT, short:D, sensor:S, wrongid:K, flaky:K, slowlink:K, hot:K";
+const KINDS: &str = "dead:K, break:K, weak:K:PCT, hwerr:K:PCT, short:D, sensor:S, wrongid:K, flaky:K, slowlink:K, hot:K, noise:PPM";
 
 impl Fault {
     /// Parse `spec` for `profile`, checking every index against the board.
@@ -117,6 +120,14 @@ impl Fault {
                 }
                 Self::Short(d)
             }
+            "noise" => {
+                arity(2)?;
+                let ppm = number(1, "bytes in a million")?;
+                if !(1..=100_000).contains(&ppm) {
+                    return Err(err(format!("noise {ppm} ppm is not between 1 and 100000")));
+                }
+                Self::Noise(ppm as u32)
+            }
             "sensor" => {
                 arity(2)?;
                 let s = number(1, "sensor index")?;
@@ -148,6 +159,7 @@ impl fmt::Display for Fault {
             Self::Flaky(k) => write!(f, "flaky:{k}"),
             Self::SlowLink(k) => write!(f, "slowlink:{k}"),
             Self::Hot(k) => write!(f, "hot:{k}"),
+            Self::Noise(ppm) => write!(f, "noise:{ppm}"),
         }
     }
 }
