@@ -159,6 +159,12 @@ impl<T: Transport> Client<T> {
         &mut self.transport
     }
 
+    /// Close the session and give the transport back (to open a new session on it).
+    #[must_use]
+    pub fn into_transport(self) -> T {
+        self.transport
+    }
+
     /// The safety trip the jig reported, if any: (reason, jig time µs).
     #[must_use]
     pub fn trip(&self) -> Option<(TripReason, u64)> {

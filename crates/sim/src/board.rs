@@ -492,6 +492,12 @@ impl Board {
         recent && i < self.reach() && chip.freq_hz(self.family) > 0.0
     }
 
+    /// Whether the board has power (the jig's supply enable).
+    #[must_use]
+    pub fn is_powered(&self) -> bool {
+        self.powered
+    }
+
     /// Domain voltages and input current at `now`: a stack of domains in series on a supply at
     /// nominal × domains. Each domain's resistance follows its load: a hashing chip draws
     /// more than an idle one (a dead chip hashes with no core), so a domain with a dead chip

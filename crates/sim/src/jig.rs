@@ -306,6 +306,12 @@ pub struct SimTransport {
     firmware: Firmware<SimHal, SimI2c>,
     hardware: Shared,
     out: VecDeque<u8>,
+    /// Host writes left before the jig restarts (a watchdog reset, a brown-out).
+    restart_after: Option<usize>,
+    /// The jig restarted: its USB device is gone until the host opens it again.
+    restarted: bool,
+    /// Fault injection: garbage in front of every n-th read.
+    garbage: Option<(usize, Vec<u8>, usize)>,
 }
 
 impl SimTransport {
@@ -326,7 +332,48 @@ impl SimTransport {
             firmware,
             hardware,
             out: VecDeque::new(),
+            restart_after: None,
+            restarted: false,
+            garbage: None,
         }
+    }
+
+    /// Fault injection: `bytes` of garbage appear on the serial line in front of every
+    /// `every`-th read, as from a noisy hub or a program typing into the port.
+    pub fn inject_garbage_every(&mut self, every: usize, bytes: &[u8]) {
+        self.garbage = Some((every.max(1), bytes.to_vec(), 0));
+    }
+
+    /// Fault injection: the jig restarts after `writes` more host writes. Its firmware starts
+    /// again from power-on (board power off, chain in reset) and its USB device re-enumerates,
+    /// so the open port fails from then on, as with a real RP2040.
+    pub fn restart_after_writes(&mut self, writes: usize) {
+        self.restart_after = Some(writes);
+    }
+
+    /// The restarted jig's USB device is back: the host can open it again.
+    pub fn replug(&mut self) {
+        self.restarted = false;
+    }
+
+    fn restart(&mut self) {
+        let name = concat!("hashbench-sim ", env!("CARGO_PKG_VERSION"));
+        self.firmware = Firmware::new(
+            SimHal(self.hardware.clone()),
+            SimI2c(self.hardware.clone()),
+            Limits::default(),
+            name,
+            true,
+        );
+        self.out.clear();
+        self.restarted = true;
+    }
+
+    fn gone() -> std::io::Error {
+        std::io::Error::new(
+            std::io::ErrorKind::BrokenPipe,
+            "the jig restarted (its USB device re-enumerated)",
+        )
     }
 
     /// The simulated hardware (tests of the simulator).
@@ -365,6 +412,17 @@ impl SimTransport {
 
 impl link::Transport for SimTransport {
     fn write(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        if self.restarted {
+            return Err(Self::gone());
+        }
+        if let Some(left) = self.restart_after.as_mut() {
+            if *left == 0 {
+                self.restart_after = None;
+                self.restart();
+                return Err(Self::gone());
+            }
+            *left -= 1;
+        }
         let out = &mut self.out;
         self.firmware
             .on_host_bytes(bytes, &mut |b: &[u8]| out.extend(b));
@@ -372,8 +430,19 @@ impl link::Transport for SimTransport {
     }
 
     fn read(&mut self, buf: &mut [u8], _timeout: Duration) -> std::io::Result<usize> {
+        if self.restarted {
+            return Err(Self::gone());
+        }
         if self.out.is_empty() {
             self.run_pending_sync();
+        }
+        if let Some((every, bytes, count)) = self.garbage.as_mut() {
+            *count += 1;
+            if (*count).is_multiple_of(*every) {
+                for &b in bytes.iter().rev() {
+                    self.out.push_front(b);
+                }
+            }
         }
         let n = buf.len().min(self.out.len());
         for (slot, b) in buf.iter_mut().zip(self.out.drain(..n)) {

@@ -110,3 +110,44 @@ pub fn now() -> i64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A full disk: SQLite answers SQLITE_FULL, here forced by capping the file's pages.
+    #[test]
+    fn a_full_disk_is_said_plainly_and_loses_nothing_committed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("shop.db");
+        let mut store = Store::open(&path).unwrap();
+        let new = |i: usize| NewTicket {
+            serial: Some(format!("SN{i}")),
+            model: "s19jpro".into(),
+            customer: "x".repeat(2000),
+            ..NewTicket::default()
+        };
+        let first = store.create_ticket(&new(0)).unwrap();
+        let pages: u64 = store
+            .conn
+            .pragma_query_value(None, "page_count", |r| r.get(0))
+            .unwrap();
+        store
+            .conn
+            .pragma_update(None, "max_page_count", pages + 1)
+            .unwrap();
+        let err = (1..50)
+            .map(|i| store.create_ticket(&new(i)))
+            .find_map(Result::err)
+            .expect("the capped file fills up");
+        assert!(matches!(err, StoreError::DiskFull { .. }), "{err}");
+        assert!(
+            err.to_string()
+                .contains("the disk is full; nothing of this change was written")
+        );
+        drop(store);
+        let store = Store::open(&path).unwrap();
+        assert_eq!(store.ticket(first).unwrap().customer.len(), 2000);
+        assert_eq!(store.integrity_check().unwrap(), "ok");
+    }
+}

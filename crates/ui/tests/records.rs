@@ -275,3 +275,25 @@ fn a_database_that_cannot_be_read_is_named_and_runs_still_work() {
     h.get_by_label_contains("notes.db is not a readable Hashbench database");
     assert!(h.state().records().store().is_none());
 }
+
+#[test]
+fn a_run_finished_while_another_hashbench_holds_the_database_is_saved_when_it_lets_go() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("shop.db");
+    let mut h = workbench(&db, "");
+    h.run_steps(2);
+    let other = rusqlite::Connection::open(&db).unwrap();
+    other.execute_batch("BEGIN IMMEDIATE").unwrap();
+    h.get_by_label("Run full diagnosis (F5)").click();
+    until(&mut h, "the run to end", |w| {
+        !w.is_running() && w.report().is_some()
+    });
+    assert_eq!(h.state().records().unsaved(), 1, "kept in memory");
+    h.get_by_label_contains("The run is kept in memory and saved when the database answers");
+    other.execute_batch("ROLLBACK").unwrap();
+    until(&mut h, "the retry to save it", |w| {
+        w.records().unsaved() == 0
+    });
+    assert_eq!(h.state().records().current_runs().len(), 1);
+    assert!(h.state().records().error.is_none());
+}
