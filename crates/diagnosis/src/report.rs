@@ -60,6 +60,20 @@ impl ChipState {
         ChipState::Untested,
     ];
 
+    /// The state's name for people (`hw errors`, not `hw_errors`).
+    #[must_use]
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Ok => "ok",
+            Self::Weak => "weak",
+            Self::Dead => "dead",
+            Self::Missing => "missing",
+            Self::HwErrors => "hw errors",
+            Self::Inconclusive => "inconclusive",
+            Self::Untested => "untested",
+        }
+    }
+
     /// One letter for the board map, readable without colour.
     #[must_use]
     pub fn letter(self) -> char {
@@ -129,6 +143,26 @@ pub enum FindingKind {
     Overtemp,
     /// A sensor does not answer or reads nonsense.
     SensorMissing,
+}
+
+impl FindingKind {
+    /// The kind's name for people, as the workbench and the report title a finding.
+    #[must_use]
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::DomainShort => "Domain short",
+            Self::ChainBreak => "Chain break",
+            Self::DeadChip => "Dead chip",
+            Self::WrongChipId => "Wrong chip ID",
+            Self::HwErrors => "Miscomputing chip",
+            Self::WeakChip => "Weak chip",
+            Self::DomainVoltage => "Domain voltage",
+            Self::MarginalHighBaud => "Lost at high baud",
+            Self::Intermittent => "Intermittent link",
+            Self::Overtemp => "Over-temperature",
+            Self::SensorMissing => "Sensor",
+        }
+    }
 }
 
 /// One thing to repair or check, with where to look.

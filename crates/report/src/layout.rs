@@ -43,18 +43,6 @@ fn state_color(state: ChipState) -> Rgb {
     }
 }
 
-fn state_name(state: ChipState) -> &'static str {
-    match state {
-        ChipState::Ok => "ok",
-        ChipState::Weak => "weak",
-        ChipState::Dead => "dead",
-        ChipState::Missing => "missing",
-        ChipState::HwErrors => "hw errors",
-        ChipState::Inconclusive => "inconclusive",
-        ChipState::Untested => "untested",
-    }
-}
-
 /// One drawing operation.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Op {
@@ -594,7 +582,7 @@ fn board_map(doc: &mut Doc<'_>, profile: &Profile, report: &Report, width: f32, 
         let y = doc.y;
         for state in ChipState::ALL {
             doc.rect(x, y + 2.0, 8.0, 8.0, Some(state_color(state)), None);
-            let label = format!("{} {}", state.letter(), state_name(state));
+            let label = format!("{} {}", state.letter(), state.label());
             doc.text_at(x + 11.0, y + 9.5, 8.0, false, BLACK, &label);
             x += 15.0 + doc.fonts.width(&label, 8.0, false);
         }
@@ -809,7 +797,7 @@ fn findings(doc: &mut Doc<'_>, report: &Report) {
     }
     for (n, f) in report.findings.iter().enumerate() {
         doc.ensure(36.0);
-        let title = format!("{}. {}: {}", n + 1, kind_name(f.kind), f.message);
+        let title = format!("{}. {}: {}", n + 1, f.kind.label(), f.message);
         doc.paragraph(doc.left(), doc.inner(), 9.5, true, BLACK, &title);
         doc.paragraph(
             doc.left() + 12.0,
@@ -820,23 +808,6 @@ fn findings(doc: &mut Doc<'_>, report: &Report) {
             &format!("What to do: {}", f.hint),
         );
         doc.y += 4.0;
-    }
-}
-
-fn kind_name(kind: diagnosis::FindingKind) -> &'static str {
-    use diagnosis::FindingKind as K;
-    match kind {
-        K::DomainShort => "Domain short",
-        K::ChainBreak => "Chain break",
-        K::DeadChip => "Dead chip",
-        K::WrongChipId => "Wrong chip ID",
-        K::HwErrors => "Miscomputing chip",
-        K::WeakChip => "Weak chip",
-        K::DomainVoltage => "Domain voltage",
-        K::MarginalHighBaud => "Lost at high baud",
-        K::Intermittent => "Intermittent link",
-        K::Overtemp => "Over-temperature",
-        K::SensorMissing => "Sensor",
     }
 }
 
@@ -882,7 +853,7 @@ fn not_ok(doc: &mut Doc<'_>, profile: &Profile, report: &Report) {
                 "-".into(),
                 "-".into(),
                 "-".into(),
-                format!("{} ({} chips)", state_name(c.state), last - c.index + 1),
+                format!("{} ({} chips)", c.state.label(), last - c.index + 1),
                 "-".into(),
                 "-".into(),
                 "-".into(),
@@ -895,7 +866,7 @@ fn not_ok(doc: &mut Doc<'_>, profile: &Profile, report: &Report) {
                     .unwrap_or_else(|| "-".into()),
                 pos.map_or("-".into(), |p| format!("{}/{}", p.row + 1, p.col + 1)),
                 c.domain.to_string(),
-                state_name(c.state).to_owned(),
+                c.state.label().to_owned(),
                 c.patterns.to_string(),
                 c.golden.to_string(),
                 c.hw_errors.to_string(),
@@ -1008,7 +979,7 @@ fn before_after(doc: &mut Doc<'_>, profile: &Profile, before: &Run<'_>, after: &
     } else {
         let parts: Vec<String> = changes
             .iter()
-            .map(|((a, b), n)| format!("{n} chip(s) {} → {}", state_name(*a), state_name(*b)))
+            .map(|((a, b), n)| format!("{n} chip(s) {} → {}", a.label(), b.label()))
             .collect();
         format!("Changed: {}.", parts.join("; "))
     };

@@ -69,6 +69,20 @@ fn run<'a>(report: &'a Report, telemetry: &'a Telemetry, id: i64) -> Run<'a> {
     }
 }
 
+/// The report of one run of an S19j Pro, made at [`MADE`] on A4, without a ticket.
+fn one_run<'a>(shop: &'a Shop, profile: &'a boards::Profile, run: Run<'a>) -> Input<'a> {
+    Input {
+        shop,
+        profile,
+        ticket: None,
+        run,
+        before: None,
+        repairs: &[],
+        generated_at: MADE,
+        paper: Paper::A4,
+    }
+}
+
 /// Render `input` to a file in `dir` and return its path.
 fn write_pdf(dir: &Path, name: &str, input: &Input<'_>) -> PathBuf {
     let bytes = report::render(input).unwrap();
@@ -125,16 +139,11 @@ fn a_chain_break_report_shows_verdict_map_suspects_and_charts_on_page_1() {
     let catalog = Catalog::builtin().unwrap();
     let (report, telemetry) = fixture("break-40");
     let shop = shop();
-    let input = Input {
-        shop: &shop,
-        profile: catalog.get("s19jpro").unwrap(),
-        ticket: None,
-        run: run(&report, &telemetry, 1),
-        before: None,
-        repairs: &[],
-        generated_at: MADE,
-        paper: Paper::A4,
-    };
+    let input = one_run(
+        &shop,
+        catalog.get("s19jpro").unwrap(),
+        run(&report, &telemetry, 1),
+    );
     let pdf = write_pdf(dir.path(), "break.pdf", &input);
     if let Ok(keep) = std::env::var("HASHBENCH_KEEP_REPORT") {
         std::fs::copy(&pdf, keep).unwrap();
@@ -181,14 +190,12 @@ fn a_healthy_board_passes_on_letter_paper() {
     let (report, telemetry) = fixture("healthy");
     let shop = Shop::default();
     let input = Input {
-        shop: &shop,
-        profile: catalog.get("s19jpro").unwrap(),
-        ticket: None,
-        run: run(&report, &telemetry, 1),
-        before: None,
-        repairs: &[],
-        generated_at: MADE,
         paper: Paper::Letter,
+        ..one_run(
+            &shop,
+            catalog.get("s19jpro").unwrap(),
+            run(&report, &telemetry, 1),
+        )
     };
     let pdf = write_pdf(dir.path(), "healthy.pdf", &input);
     check_contains(
@@ -226,14 +233,14 @@ fn a_weak_chip_ticket_with_a_retest_shows_the_repair_and_before_after() {
         notes: "new chip, reballed".into(),
     }];
     let input = Input {
-        shop: &shop,
-        profile: catalog.get("s19jpro").unwrap(),
         ticket: Some(&ticket),
-        run: run(&fixed, &fixed_t, 2),
         before: Some(run(&weak, &weak_t, 1)),
         repairs: &repairs,
-        generated_at: MADE,
-        paper: Paper::A4,
+        ..one_run(
+            &shop,
+            catalog.get("s19jpro").unwrap(),
+            run(&fixed, &fixed_t, 2),
+        )
     };
     let pdf = write_pdf(dir.path(), "ticket.pdf", &input);
     let info = Command::new("pdfinfo").arg(&pdf).output().unwrap();
@@ -266,16 +273,11 @@ fn the_same_input_gives_the_same_bytes() {
     let catalog = Catalog::builtin().unwrap();
     let (report, telemetry) = fixture("break-40");
     let shop = shop();
-    let input = Input {
-        shop: &shop,
-        profile: catalog.get("s19jpro").unwrap(),
-        ticket: None,
-        run: run(&report, &telemetry, 1),
-        before: None,
-        repairs: &[],
-        generated_at: MADE,
-        paper: Paper::A4,
-    };
+    let input = one_run(
+        &shop,
+        catalog.get("s19jpro").unwrap(),
+        run(&report, &telemetry, 1),
+    );
     let a = report::render(&input).unwrap();
     let b = report::render(&input).unwrap();
     assert!(a == b, "two renders differ");
@@ -296,16 +298,11 @@ fn a_logo_that_is_not_a_png_is_refused_by_name() {
         lines: vec![],
         logo_png: Some(b"GIF89a not a png".to_vec()),
     };
-    let input = Input {
-        shop: &shop,
-        profile: catalog.get("s19jpro").unwrap(),
-        ticket: None,
-        run: run(&report, &telemetry, 1),
-        before: None,
-        repairs: &[],
-        generated_at: MADE,
-        paper: Paper::A4,
-    };
+    let input = one_run(
+        &shop,
+        catalog.get("s19jpro").unwrap(),
+        run(&report, &telemetry, 1),
+    );
     let err = report::render(&input).unwrap_err().to_string();
     assert!(err.contains("shop logo is not a readable PNG"), "{err}");
 }

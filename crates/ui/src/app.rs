@@ -886,7 +886,7 @@ impl Workbench {
             .max_height(ui.available_height() * 0.6)
             .show(ui, |ui| {
                 for (n, f) in report.findings.iter().enumerate() {
-                    let kind = kind_name(f.kind);
+                    let kind = f.kind.label();
                     let selected = self.selected_finding == Some(n);
                     if ui
                         .selectable_label(
@@ -908,7 +908,7 @@ impl Workbench {
         if let (Some(i), Some(profile)) = (self.selected, self.profile()) {
             ui.heading(format!("Chip {i}"));
             if let Some(c) = report.chips.get(i) {
-                ui.label(format!("State: {}", map::name(c.state)));
+                ui.label(format!("State: {}", c.state.label()));
                 ui.label(format!(
                     "Domain {}, address {}",
                     c.domain,
@@ -1082,24 +1082,6 @@ fn merge(previous: Option<Report>, retest: Report, chips: &[usize]) -> Report {
         Verdict::Pass
     };
     merged
-}
-
-/// A finding kind for people.
-fn kind_name(kind: diagnosis::FindingKind) -> &'static str {
-    use diagnosis::FindingKind as K;
-    match kind {
-        K::DomainShort => "Domain short",
-        K::ChainBreak => "Chain break",
-        K::DeadChip => "Dead chip",
-        K::WrongChipId => "Wrong chip ID",
-        K::HwErrors => "HW errors",
-        K::WeakChip => "Weak chip",
-        K::DomainVoltage => "Domain voltage",
-        K::MarginalHighBaud => "Lost at high baud",
-        K::Intermittent => "Intermittent link",
-        K::Overtemp => "Over-temperature",
-        K::SensorMissing => "Sensor",
-    }
 }
 
 impl eframe::App for Workbench {

@@ -20,20 +20,6 @@ pub fn color(state: ChipState) -> Color32 {
     }
 }
 
-/// Name of a state for people.
-#[must_use]
-pub fn name(state: ChipState) -> &'static str {
-    match state {
-        ChipState::Ok => "ok",
-        ChipState::Weak => "weak",
-        ChipState::Dead => "dead",
-        ChipState::Missing => "missing",
-        ChipState::HwErrors => "hw errors",
-        ChipState::Inconclusive => "inconclusive",
-        ChipState::Untested => "untested",
-    }
-}
-
 /// Everything the map shows.
 #[derive(Debug)]
 pub struct MapView<'a> {
@@ -100,7 +86,7 @@ pub fn show(ui: &mut egui::Ui, view: &MapView<'_>) -> Option<usize> {
             egui::WidgetInfo::labeled(
                 egui::Role::Button,
                 true,
-                format!("chip {i}: {}", name(state)),
+                format!("chip {i}: {}", state.label()),
             )
         });
         let response = response.on_hover_ui(|ui| {
@@ -110,7 +96,7 @@ pub fn show(ui: &mut egui::Ui, view: &MapView<'_>) -> Option<usize> {
                 pos.row + 1,
                 pos.col + 1
             ));
-            ui.label(format!("State: {}", name(state)));
+            ui.label(format!("State: {}", state.label()));
             if let Some(c) = view.chips.and_then(|c| c.get(i)) {
                 if let Some(a) = c.address {
                     ui.label(format!("Address 0x{a:02X}"));
@@ -145,7 +131,7 @@ pub fn legend(ui: &mut egui::Ui) {
                 FontId::monospace(11.0),
                 Color32::BLACK,
             );
-            ui.label(name(state));
+            ui.label(state.label());
         }
         ui.label("* probe first");
     });

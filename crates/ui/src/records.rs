@@ -1499,7 +1499,7 @@ fn compare_view(ui: &mut egui::Ui, profile: &Profile, before: &RunSummary, after
         .zip(&after.states)
         .enumerate()
         .filter(|(_, (a, b))| a != b)
-        .map(|(i, (a, b))| format!("chip {i}: {} -> {}", map::name(*a), map::name(*b)))
+        .map(|(i, (a, b))| format!("chip {i}: {} -> {}", a.label(), b.label()))
         .collect();
     if changed.is_empty() {
         ui.label("No chip changed state.");

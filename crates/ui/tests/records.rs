@@ -3,9 +3,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // Fine for tests: a failure is the report.
 
-use std::path::Path;
-use std::time::Duration;
+mod common;
 
+use std::path::Path;
+
+use common::until;
 use diagnosis::Verdict;
 use eframe::egui;
 use egui_kittest::Harness;
@@ -25,19 +27,6 @@ fn workbench(db: &Path, faults: &str) -> Harness<'static, Workbench> {
     Harness::builder()
         .with_size(egui::vec2(1280.0, 800.0))
         .build_eframe(move |cc| Workbench::new(cc, Some(settings)).with_records(Some(&db)))
-}
-
-/// Step the UI until `done` says so (the worker runs in real time).
-fn until(h: &mut Harness<'static, Workbench>, what: &str, done: impl Fn(&Workbench) -> bool) {
-    for _ in 0..1500 {
-        h.step();
-        if done(h.state()) {
-            h.run_steps(2);
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    panic!("timed out waiting for {what}");
 }
 
 /// Click into the field labelled `label` and type `text`.

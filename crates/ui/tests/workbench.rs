@@ -2,8 +2,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // Fine for tests: a failure is the report.
 
+mod common;
+
 use std::time::Duration;
 
+use common::until;
 use diagnosis::report::{ChipState, Verdict};
 use eframe::egui;
 use egui_kittest::Harness;
@@ -83,19 +86,6 @@ fn ctrl_f_finds_a_chip_by_number() {
     h.get_by_label("Find chip (Ctrl+F)").type_text("77");
     h.run_steps(2);
     assert_eq!(h.state().selected(), Some(77));
-}
-
-/// Step the UI until `done` says so (the worker runs in real time).
-fn until(h: &mut Harness<'static, Workbench>, what: &str, done: impl Fn(&Workbench) -> bool) {
-    for _ in 0..1500 {
-        h.step();
-        if done(h.state()) {
-            h.run_steps(2);
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    panic!("timed out waiting for {what}");
 }
 
 #[test]
