@@ -590,25 +590,19 @@ impl Records {
         })
     }
 
-    /// Ask where to save (native dialog, on its own thread so the window keeps drawing).
+    /// Ask where to save the CSV.
     fn ask_export(&mut self) {
         if self.export.is_some() {
             return;
         }
-        let (tx, rx) = std::sync::mpsc::channel();
-        let spawned = std::thread::Builder::new()
-            .name("export-dialog".into())
-            .spawn(move || {
-                let chosen = rfd::FileDialog::new()
-                    .set_title("Export repair history")
-                    .add_filter("CSV", &["csv"])
-                    .set_file_name("repair-history.csv")
-                    .save_file();
-                let _ = tx.send(chosen);
-            });
-        match spawned {
-            Ok(_) => self.export = Some(rx),
-            Err(e) => self.error = Some(format!("Could not open the save dialog: {e}")),
+        match save_dialog(
+            "Export repair history",
+            "CSV",
+            "csv",
+            "repair-history.csv".into(),
+        ) {
+            Ok(rx) => self.export = Some(rx),
+            Err(e) => self.error = Some(e),
         }
     }
 
@@ -661,24 +655,15 @@ impl Records {
         }
     }
 
+    /// Ask where to save the ticket's report.
     fn ask_pdf(&mut self, ticket: i64) {
         if self.pdf_dialog.is_some() {
             return;
         }
-        let (tx, rx) = std::sync::mpsc::channel();
-        let spawned = std::thread::Builder::new()
-            .name("report-dialog".into())
-            .spawn(move || {
-                let chosen = rfd::FileDialog::new()
-                    .set_title("Save the diagnostic report")
-                    .add_filter("PDF", &["pdf"])
-                    .set_file_name(format!("hashbench-ticket-{ticket}.pdf"))
-                    .save_file();
-                let _ = tx.send(chosen);
-            });
-        match spawned {
-            Ok(_) => self.pdf_dialog = Some((ticket, rx)),
-            Err(e) => self.error = Some(format!("Could not open the save dialog: {e}")),
+        let name = format!("hashbench-ticket-{ticket}.pdf");
+        match save_dialog("Save the diagnostic report", "PDF", "pdf", name) {
+            Ok(rx) => self.pdf_dialog = Some((ticket, rx)),
+            Err(e) => self.error = Some(e),
         }
     }
 
@@ -1404,6 +1389,29 @@ impl Records {
         });
         commands
     }
+}
+
+/// A native save dialog on its own thread, so the window keeps drawing; the chosen path (or
+/// `None` when cancelled) arrives on the receiver.
+fn save_dialog(
+    title: &'static str,
+    kind: &'static str,
+    extension: &'static str,
+    name: String,
+) -> Result<Receiver<Option<PathBuf>>, String> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::Builder::new()
+        .name("save-dialog".into())
+        .spawn(move || {
+            let chosen = rfd::FileDialog::new()
+                .set_title(title)
+                .add_filter(kind, &[extension])
+                .set_file_name(name)
+                .save_file();
+            let _ = tx.send(chosen);
+        })
+        .map(|_| rx)
+        .map_err(|e| format!("Could not open the save dialog: {e}"))
 }
 
 /// The first and the latest run, ticked for comparison when a ticket opens.
