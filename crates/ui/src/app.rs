@@ -182,9 +182,11 @@ impl Workbench {
             records: crate::records::Records::open(None),
             run_started_at: 0,
             firmware: crate::firmware::FirmwarePanel::default(),
-            bundled: crate::firmware::bundled_identity(),
+            bundled: None,
             protocol_refused: false,
         };
+        // The bundled image is read once, by the firmware panel.
+        app.bundled = app.firmware.image_identity();
         app.reset_states();
         app
     }

@@ -55,13 +55,17 @@ impl Default for FirmwarePanel {
     }
 }
 
-/// The bundled firmware's identity, for the status line.
-#[must_use]
-pub fn bundled_identity() -> Option<(String, u16)> {
-    flash::bundled().ok().map(|i| (i.firmware, i.protocol))
-}
-
 impl FirmwarePanel {
+    /// Name, version and protocol of the image the panel would flash (at start: the bundled
+    /// one), for the status line.
+    #[must_use]
+    pub fn image_identity(&self) -> Option<(String, u16)> {
+        self.image
+            .as_ref()
+            .ok()
+            .map(|i| (i.firmware.clone(), i.protocol))
+    }
+
     /// Open the window and look for probes and drives.
     pub fn show_window(&mut self) {
         self.open = true;
