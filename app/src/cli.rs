@@ -326,9 +326,12 @@ pub enum Source {
 /// Arguments of `hashbench decode`.
 #[derive(Debug, Args)]
 pub struct DecodeArgs {
-    /// Chip family of the chain.
-    #[arg(long, value_enum)]
-    pub family: FamilyArg,
+    /// Chip family of the chain (with --capture: the capture's own, unless given).
+    #[arg(long, value_enum, required_unless_present = "capture")]
+    pub family: Option<FamilyArg>,
+    /// Decode a capture written by `hashbench diagnose --capture` (JSON lines, both directions).
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["hex", "file"])]
+    pub capture: Option<PathBuf>,
     /// Direction of the captured bytes.
     #[arg(long, value_enum, default_value = "chip")]
     pub from: Source,
@@ -392,6 +395,10 @@ pub struct DiagnoseArgs {
     /// Paper size of --report: a4 or letter.
     #[arg(long, default_value = "a4")]
     pub paper: String,
+    /// Also write the run's chain traffic, every frame both ways with its jig time, as JSON lines
+    /// (read it back with `hashbench decode --capture FILE`).
+    #[arg(long, value_name = "FILE")]
+    pub capture: Option<PathBuf>,
 }
 
 /// Arguments of `hashbench bench`.

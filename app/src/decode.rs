@@ -266,8 +266,94 @@ pub fn describe(f: &Frame) -> String {
     )
 }
 
+/// One frame of a capture, decoded: its jig time and direction, then the frame's fields.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CapturedFrame {
+    /// Jig time, µs.
+    pub t_us: u64,
+    /// `tx` (host to chips) or `rx` (chips to host).
+    pub dir: &'static str,
+    /// Line of the capture file (1-based).
+    pub line: usize,
+    /// The decoded frame; `offset` is the byte offset within the line's bytes.
+    #[serde(flatten)]
+    pub frame: Frame,
+}
+
+/// Decode every line of a capture file's text.
+pub fn decode_capture(
+    text: &str,
+    family: Option<Family>,
+    interval: Option<u16>,
+) -> anyhow::Result<(Family, Vec<CapturedFrame>)> {
+    let capture = diagnosis::capture::parse(text)?;
+    let family = match family {
+        Some(f) => f,
+        None => capture.header.family.parse().map_err(|_| {
+            anyhow::anyhow!(
+                "line 1: unknown chip family `{}` (give --family)",
+                capture.header.family
+            )
+        })?,
+    };
+    let interval = interval.unwrap_or_else(|| default_interval(family));
+    // Line numbers: the header is line 1 and blank lines are skipped by the parser.
+    let lines: Vec<usize> = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(i, _)| i + 1)
+        .skip(1)
+        .collect();
+    let mut out = Vec::new();
+    for (k, frame) in capture.frames.iter().enumerate() {
+        let (direction, dir) = match frame.dir {
+            diagnosis::wire::Dir::Tx => (Direction::FromHost, "tx"),
+            diagnosis::wire::Dir::Rx => (Direction::FromChip, "rx"),
+        };
+        for decoded in decode(family, direction, interval, &frame.bytes) {
+            out.push(CapturedFrame {
+                t_us: frame.t_us,
+                dir,
+                line: lines.get(k).copied().unwrap_or(k + 2),
+                frame: decoded,
+            });
+        }
+    }
+    Ok((family, out))
+}
+
+fn run_capture(
+    args: &DecodeArgs,
+    path: &std::path::Path,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let (_, frames) = decode_capture(&text, args.family.map(Family::from), args.interval)
+        .with_context(|| format!("{} is not a readable capture", path.display()))?;
+    if args.json {
+        #[derive(Serialize)]
+        struct Output<'a> {
+            frames: &'a [CapturedFrame],
+        }
+        serde_json::to_writer(&mut *out, &Output { frames: &frames }).context("writing JSON")?;
+        writeln!(out).context("writing JSON")?;
+    } else {
+        for f in &frames {
+            let text = describe(&f.frame);
+            writeln!(out, "{:>12} us  {}  {}", f.t_us, f.dir, text.trim_end())
+                .context("writing output")?;
+        }
+    }
+    Ok(())
+}
+
 /// The `decode` command.
 pub fn run(args: &DecodeArgs, out: &mut dyn Write) -> anyhow::Result<()> {
+    if let Some(path) = &args.capture {
+        return run_capture(args, path, out);
+    }
     let mut bytes = Vec::new();
     for (i, text) in args.hex.iter().enumerate() {
         bytes.extend(hex::parse(&format!("argument {}", i + 1), text)?);
@@ -280,7 +366,10 @@ pub fn run(args: &DecodeArgs, out: &mut dyn Write) -> anyhow::Result<()> {
     if bytes.is_empty() {
         anyhow::bail!("no bytes to decode: give hex bytes as arguments or a hex file with --file");
     }
-    let family = Family::from(args.family);
+    let family =
+        Family::from(args.family.ok_or_else(|| {
+            anyhow::anyhow!("say which chip family the bytes are from: --family")
+        })?);
     let direction = match args.from {
         Source::Host => Direction::FromHost,
         Source::Chip => Direction::FromChip,

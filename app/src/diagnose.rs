@@ -50,6 +50,17 @@ pub fn simulate_board(
     seed: u64,
     baud: Option<u32>,
 ) -> Result<Report, CouldNotRun> {
+    simulate_with(profile, faults, seed, baud, false)
+}
+
+/// [`simulate_board`], keeping the chain traffic in the report when `capture`.
+pub fn simulate_with(
+    profile: &Profile,
+    faults: &[sim::Fault],
+    seed: u64,
+    baud: Option<u32>,
+    capture: bool,
+) -> Result<Report, CouldNotRun> {
     let mut jig = sim::simulated(profile, faults, seed)
         .map_err(|e| CouldNotRun(format!("simulated jig: {e}")))?;
     let options = Options {
@@ -57,6 +68,7 @@ pub fn simulate_board(
         config: Config::default(),
         app_version: env!("CARGO_PKG_VERSION").to_owned(),
         seed: Some(seed),
+        capture,
         ..Options::default()
     };
     Ok(diagnosis::run(
@@ -71,12 +83,34 @@ pub fn simulate_board(
 /// Run a simulated diagnosis as asked by `args`.
 pub fn simulate(catalog: &Catalog, args: &DiagnoseArgs, id: &str) -> Result<Report, CouldNotRun> {
     let profile = profile(catalog, id)?;
-    simulate_board(
+    simulate_with(
         profile,
         &faults(profile, &args.fault)?,
         args.seed,
         args.baud,
+        args.capture.is_some(),
     )
+}
+
+/// Write the run's capture to `path` (a partial file renamed into place).
+pub fn write_capture(
+    path: &std::path::Path,
+    profile: &Profile,
+    report: &Report,
+) -> anyhow::Result<()> {
+    let header = diagnosis::capture::CaptureHeader {
+        capture: diagnosis::capture::FORMAT,
+        family: profile.family.value.name().to_owned(),
+        profile: profile.id.clone(),
+        app_version: env!("CARGO_PKG_VERSION").to_owned(),
+    };
+    let text = diagnosis::capture::to_json_lines(&header, &report.capture);
+    let mut partial = path.as_os_str().to_owned();
+    partial.push(".partial");
+    let partial = std::path::PathBuf::from(partial);
+    std::fs::write(&partial, text).with_context(|| format!("writing {}", partial.display()))?;
+    std::fs::rename(&partial, path)
+        .with_context(|| format!("moving {} into place", partial.display()))
 }
 
 /// The exit code for a report.
@@ -141,6 +175,7 @@ pub fn on_port<'c>(
         config: Config::default(),
         app_version: env!("CARGO_PKG_VERSION").to_owned(),
         seed: None,
+        capture: args.capture.is_some(),
         ..Options::default()
     };
     Ok((
@@ -181,6 +216,10 @@ pub fn run(
         }
     };
     let saved = save(&mut store, args, profile, &report, started_at);
+    if let Some(path) = &args.capture {
+        write_capture(path, profile, &report)
+            .map_err(|e| CouldNotRun(format!("--capture: {e:#}")))?;
+    }
     if args.json {
         serde_json::to_writer(&mut *out, &report).context("writing JSON")?;
         writeln!(out).context("writing JSON")?;

@@ -86,23 +86,21 @@ fn word_reverse(src: &[u8], dst: &mut [u8]) {
     }
 }
 
-/// Midstate bytes as sent: the state words serialised big-endian, then the 32 bytes reversed
-/// (facts §1.5, ESP-Miner `bm1397.py`).
+/// Midstate bytes as sent: the state words H7 … H0, each 32-bit word big-endian. ESP-Miner
+/// `construct_bm_job` (the big-endian state with its word order reversed) and its test frame in
+/// `components/stratum/test/verifiers/bm1397.py` (`… 4D3185F2 …` is H7 of a state whose H0 is
+/// `52EADF91`); cgminer `calc_midstate` + driver-gekko `stuff_reverse` give the same bytes.
 fn midstate_wire(state: &[u32; 8]) -> [u8; 32] {
     let mut out = [0u8; 32];
-    for (chunk, word) in out.chunks_exact_mut(4).zip(state) {
+    for (chunk, word) in out.chunks_exact_mut(4).zip(state.iter().rev()) {
         chunk.copy_from_slice(&word.to_be_bytes());
     }
-    out.reverse();
     out
 }
 
 fn midstate_from_wire(wire: &[u8]) -> [u32; 8] {
-    let mut bytes = [0u8; 32];
-    bytes.copy_from_slice(&wire[..32]);
-    bytes.reverse();
     let mut state = [0u32; 8];
-    for (word, chunk) in state.iter_mut().zip(bytes.chunks_exact(4)) {
+    for (word, chunk) in state.iter_mut().rev().zip(wire[..32].chunks_exact(4)) {
         *word = u32::from_be_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]);
     }
     state
@@ -415,6 +413,51 @@ mod tests {
         shown.reverse();
         assert_eq!(shown[..8], [0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0x37, 0x04]);
         assert_eq!(header::difficulty(&hash).round(), 29588.0);
+    }
+
+    /// ESP-Miner `components/stratum/test/verifiers/bm1397.py`: the 4-midstate BM1397 job frame
+    /// built from a real stratum notify (job id 4, first midstate filled, three zero).
+    const ESPM_BM1397_JOB: &str = "55AA2196 04 04 00000000 01DD0517 D88B6564 C604A846
+        4D3185F2 5F7D5DE0 E3591741 CB21CAE1 1574DDD6 5D490D3D 68739F8A 52EADF91
+        0000000000000000000000000000000000000000000000000000000000000000
+        0000000000000000000000000000000000000000000000000000000000000000
+        0000000000000000000000000000000000000000000000000000000000000000
+        6B1D";
+    /// The header that notify gives (version 0x20000004, ntime 0x64658BD8, nBits 0x1705DD01),
+    /// rebuilt from the notify in the same file.
+    const ESPM_BM1397_HEADER: &str = "0400002035fd44bf837bdc13c6e5607db472b528a804d24849070000
+        0000000000000000cd1be82132ef0d12053dcece1fa0247fcfdb61d4dbd3eb32ea9ef9b4c604a846d88b6564
+        01dd051700000000";
+
+    #[test]
+    fn bm1397_midstate_frame_matches_esp_miner() {
+        let frame = hex(ESPM_BM1397_JOB);
+        assert_eq!(frame.len(), 152);
+        let mut header = [0u8; 80];
+        header.copy_from_slice(&hex(ESPM_BM1397_HEADER));
+        let (first, _) = header::split(&header);
+        let state = header::midstate(&first);
+        assert_eq!(state[0], 0x52EA_DF91);
+        assert_eq!(state[7], 0x4D31_85F2);
+
+        // Our one-midstate frame carries the same midstate bytes, nBits, time and merkle tail.
+        let ours = midstate_job(Family::Bm1397, 0x04, &header, &[0x2000_0004]).unwrap();
+        assert_eq!(ours.as_bytes()[8..52], frame[8..52]);
+
+        // The ESP-Miner frame decodes (CRC 6B1D) to the header's midstate.
+        let DecodedJob::Midstate {
+            job_id,
+            count,
+            midstates,
+            tail,
+            ..
+        } = decode_job(Family::Bm1397, &frame[2..]).unwrap()
+        else {
+            panic!("not a midstate job")
+        };
+        assert_eq!((job_id, count), (0x04, 4));
+        assert_eq!(midstates[0], state);
+        assert_eq!(tail[..12], header[64..76]);
     }
 
     #[test]

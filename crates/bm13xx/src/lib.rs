@@ -2,7 +2,8 @@
 //!
 //! Owns: the chip families and their differing facts ([`family`]), command frames with CRC5
 //! ([`command`]), job frames with CRC16 in both formats ([`job`]), replies and per-family nonce
-//! fields ([`reply`]), streaming framers that resynchronise after garbage ([`framer`]), block
+//! fields ([`reply`]), the per-family bring-up writes with their sources ([`bringup`]),
+//! streaming framers that resynchronise after garbage ([`framer`]), block
 //! header hashing ([`header`]) and the register maths (ticket mask, baud divider, PLL,
 //! addressing). Every fact comes from `facts/bm13xx-protocol-and-boards.md` with its tag; values
 //! the sources dispute are parameters ([`family::FamilyParams`]), not constants.
@@ -14,6 +15,7 @@
 
 pub mod address;
 pub mod baud;
+pub mod bringup;
 pub mod command;
 pub mod crc;
 pub mod family;

@@ -104,6 +104,71 @@ impl Pll {
     }
 }
 
+/// The step of a frequency ramp, MHz: ESP-Miner `do_frequency_transition` (`STEP_SIZE 6.25`)
+/// and the S19j Pro factory bring-up (mujina REFERENCE.md "Multi-Chip Initialization" step 8:
+/// 56.25 MHz to 525 MHz, 6.25 MHz a write).
+pub const RAMP_STEP_MHZ: f64 = 6.25;
+
+/// `x` rounded down to an integer (no_std has no `f64::floor`); exact well inside ±2^53.
+fn floor(x: f64) -> i64 {
+    let t = x as i64;
+    if (t as f64) > x { t - 1 } else { t }
+}
+
+/// `x` rounded up to an integer.
+fn ceil(x: f64) -> i64 {
+    -floor(-x)
+}
+
+/// The frequencies a ramp from `from_mhz` to `to_mhz` writes, in order: every multiple of
+/// [`RAMP_STEP_MHZ`] strictly between them, then `to_mhz` itself (ESP-Miner's walk).
+pub fn ramp(from_mhz: f64, to_mhz: f64) -> impl Iterator<Item = f64> {
+    let up = to_mhz >= from_mhz;
+    let (first, last) = if up {
+        (
+            floor(from_mhz / RAMP_STEP_MHZ) + 1,
+            ceil(to_mhz / RAMP_STEP_MHZ) - 1,
+        )
+    } else {
+        (
+            ceil(from_mhz / RAMP_STEP_MHZ) - 1,
+            floor(to_mhz / RAMP_STEP_MHZ) + 1,
+        )
+    };
+    let count = if up {
+        last - first + 1
+    } else {
+        first - last + 1
+    }
+    .max(0);
+    let sign = if up { 1 } else { -1 };
+    (0..count)
+        .map(move |i| (first + sign * i) as f64 * RAMP_STEP_MHZ)
+        .chain(core::iter::once(to_mhz))
+        .filter(move |f| (*f - from_mhz).abs() > 1e-9)
+}
+
+/// The PLL register value for `mhz` on `family` and the frequency it gives, or `None` when no
+/// divider setting comes within 1 %.
+///
+/// BM1387 uses GEKKO's word `{00, f·4/25, 02, 21}`: feedback divider f·4/25, reference divider
+/// 2, post dividers 2 and 1, no VCO flag (cgminer driver-gekko, BM1387 frequency setting), so
+/// the frequency moves in 6.25 MHz steps. Later families search the divider space
+/// ([`Pll::for_frequency`]) and set the VCO flag.
+#[must_use]
+pub fn register_for(family: Family, mhz: f64) -> Option<(u32, f64)> {
+    if family == Family::Bm1387 {
+        let fb = floor(mhz * 4.0 / 25.0 + 0.5) as f64;
+        if !(1.0..=255.0).contains(&fb) {
+            return None;
+        }
+        let fb = fb as u32;
+        return Some((fb << 16 | 0x0221, f64::from(fb) * 6.25));
+    }
+    let pll = Pll::for_frequency(mhz, PllLimits::default())?;
+    Some((pll.register_value(family), pll.frequency_mhz()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -132,5 +197,47 @@ mod tests {
             );
         }
         assert_eq!(Pll::for_frequency(10.0, PllLimits::default()), None);
+    }
+
+    /// mujina REFERENCE.md step 8 (S19j Pro factory capture): the ramp's first and last PLL
+    /// writes are 0x40A20255 (56.25 MHz) and 0x40A80230 (525 MHz).
+    #[test]
+    fn ramp_matches_the_factory_capture() {
+        let steps: std::vec::Vec<f64> = ramp(50.0, 525.0).collect();
+        assert_eq!(steps.first(), Some(&56.25));
+        assert_eq!(steps.last(), Some(&525.0));
+        assert_eq!(steps.len(), 76);
+        assert!(
+            steps
+                .windows(2)
+                .all(|w| (w[1] - w[0] - RAMP_STEP_MHZ).abs() < 1e-9)
+        );
+        assert_eq!(
+            register_for(Family::Bm1362, 56.25),
+            Some((0x40A2_0255, 56.25))
+        );
+        let (value, mhz) = register_for(Family::Bm1362, 525.0).unwrap();
+        assert_eq!(mhz, 525.0);
+        // The factory picked post dividers 4 x 1; ours 2 x 2 gives the same clock and VCO.
+        assert_eq!(value & 0xFFFF_FF00, 0x40A8_0200);
+        // Down, and a target between steps.
+        let down: std::vec::Vec<f64> = ramp(525.0, 500.0).collect();
+        assert_eq!(down, [518.75, 512.5, 506.25, 500.0]);
+        let odd: std::vec::Vec<f64> = ramp(480.0, 490.0).collect();
+        assert_eq!(odd, [481.25, 487.5, 490.0]);
+        assert_eq!(ramp(525.0, 525.0).count(), 0);
+    }
+
+    /// GEKKO's BM1387 word: {00, f*4/25, 02, 21}.
+    #[test]
+    fn bm1387_word_is_gekkos() {
+        assert_eq!(
+            register_for(Family::Bm1387, 650.0),
+            Some((0x0068_0221, 650.0))
+        );
+        assert_eq!(
+            register_for(Family::Bm1387, 56.25),
+            Some((0x0009_0221, 56.25))
+        );
     }
 }

@@ -26,6 +26,12 @@ pub struct Config {
     pub address_check_tries: usize,
     /// Wait after the baud-change write before switching the jig, ms (factory ≈ 60 ms, facts §2.3).
     pub baud_drain_ms: u64,
+    /// The hash clock a chip runs at out of reset, where the PLL ramp starts, MHz (ESP-Miner
+    /// `power_management_task.c` sets `actual_frequency = 50.0` before its first ramp).
+    pub pll_reset_mhz: f64,
+    /// Wait after each 6.25 MHz step of the PLL ramp, ms (ESP-Miner `do_frequency_transition`:
+    /// `vTaskDelay(100 ms)` per step).
+    pub pll_step_ms: u64,
     /// A chip is weak when at least this fraction of its cores is dead (the repair threshold).
     pub weak_fraction: f64,
     /// A chip is `ok` once the chance that a chip with `weak_fraction` dead cores would have shown
@@ -83,6 +89,8 @@ impl Default for Config {
             discovery_noise_chips: 2,
             address_check_tries: 3,
             baud_drain_ms: 60,
+            pll_reset_mhz: 50.0,
+            pll_step_ms: 100,
             weak_fraction: 0.10,
             ok_risk: 1e-3,
             weak_dead_cores: 2,

@@ -3,8 +3,8 @@
 
 use std::collections::{BTreeSet, HashMap};
 
+use bm13xx::bringup::{self, Phase};
 use bm13xx::job::job_for_header;
-use bm13xx::pll::{Pll, PllLimits};
 use bm13xx::reply::Reply;
 use bm13xx::{Command, Dest, Family, FamilyParams, registers as reg};
 use boards::Profile;
@@ -103,6 +103,8 @@ pub struct Options {
     pub only_chips: Option<Vec<usize>>,
     /// Decode every frame into the progress events' `frames` (for the workbench's log).
     pub frame_log: bool,
+    /// Keep every frame of chain traffic in the report (`Report::capture`).
+    pub capture: bool,
 }
 
 enum Stop {
@@ -186,6 +188,10 @@ struct Engine<'a, 'j> {
     pattern_bytes: (u64, u64),
     current: Step,
     only_chips: Option<Vec<usize>>,
+    /// The hash clock the chips run at now (the PLL ramp starts here), MHz.
+    chip_mhz: f64,
+    /// The sensors were read after addressing, before the first PLL ramp.
+    sensors_read: bool,
 }
 
 /// Run a full diagnosis of the board on `jig` as `profile`. Always returns a report: a run that
@@ -221,10 +227,15 @@ pub fn run(
         pattern_bytes: (0, 0),
         current: Step::Preflight,
         only_chips: options.only_chips.clone(),
+        chip_mhz: options.config.pll_reset_mhz,
+        sensors_read: false,
     };
     engine.learned.chips = vec![ChipTrack::default(); profile.chips.value];
     if options.frame_log {
         engine.wire.log_frames();
+    }
+    if options.capture {
+        engine.wire.capture();
     }
     let aborted = match engine.steps(options) {
         Ok(()) => None,
@@ -274,6 +285,7 @@ fn empty_report(profile: &Profile, options: &Options, why: &str) -> Report {
         telemetry: Vec::new(),
         temperatures: Vec::new(),
         jig_protocol: None,
+        capture: Vec::new(),
     }
 }
 
@@ -360,8 +372,6 @@ impl Engine<'_, '_> {
         )?;
         let slots: Vec<usize> = (0..self.profile.chips.value).collect();
         self.bring_up(&slots, 115_200, false)?;
-        self.read_sensors()?;
-        self.sample()?;
         self.step(Step::Baud, 0.0, "Raising the baud rate")?;
         self.raise_baud(options.baud)?;
         if self.learned.found > 0 {
@@ -531,21 +541,71 @@ impl Engine<'_, '_> {
         self.wait_ms(self.cfg.reset_low_ms)?;
         self.wire.jig().set_reset(false)?;
         self.wait_ms(self.cfg.reset_wait_ms)?;
-        if self.family.rolls_version() {
-            // Broadcast 0xA4 three times, as ESP-Miner and the factory do; replies become 11 bytes.
-            for _ in 0..3 {
-                self.wire.command(Command::WriteRegister {
-                    dest: Dest::All,
-                    register: reg::VERSION_ROLLING,
-                    value: reg::VERSION_ROLLING_FULL_MASK,
-                })?;
-            }
-            self.wire.drain(1000)?;
-            self.wire.set_version_rolling(true);
-        } else {
-            self.wire.set_version_rolling(false);
+        self.chip_mhz = self.cfg.pll_reset_mhz;
+        // Version rolling before discovery (BM1362 and later): replies become 11 bytes.
+        self.broadcast(Phase::BeforeDiscovery)?;
+        self.wire.drain(1000)?;
+        self.wire.set_version_rolling(self.family.rolls_version());
+        Ok(())
+    }
+
+    /// The bring-up writes of `phase` for this family, broadcast (`bm13xx::bringup`).
+    fn broadcast(&mut self, phase: Phase) -> Flow {
+        for write in bringup::writes(self.family, phase) {
+            self.wire.command(Command::WriteRegister {
+                dest: Dest::All,
+                register: write.register,
+                value: write.value,
+            })?;
         }
         Ok(())
+    }
+
+    /// The per-chip bring-up pass, to every chip found, in address order.
+    fn per_chip(&mut self, found: usize) -> Flow {
+        let mut addresses: Vec<u8> = self
+            .learned
+            .chips
+            .iter()
+            .take(found)
+            .filter_map(|c| c.address)
+            .collect();
+        addresses.sort_unstable();
+        for address in addresses {
+            for write in bringup::writes(self.family, Phase::PerChip) {
+                self.wire.command(Command::WriteRegister {
+                    dest: Dest::Chip(address),
+                    register: write.register,
+                    value: write.value,
+                })?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Step the hash clock to `target` MHz in 6.25 MHz writes, waiting after each as ESP-Miner
+    /// does; returns the frequency reached.
+    fn ramp_pll(&mut self, target: f64) -> Flow<f64> {
+        let pll_reg = if self.family == Family::Bm1387 {
+            reg::bm1387::PLL_PARAMETER
+        } else {
+            reg::PLL0
+        };
+        let mut reached = self.chip_mhz;
+        for mhz in bm13xx::pll::ramp(self.chip_mhz, target) {
+            let Some((value, actual)) = bm13xx::pll::register_for(self.family, mhz) else {
+                continue;
+            };
+            self.wire.command(Command::WriteRegister {
+                dest: Dest::All,
+                register: pll_reg,
+                value,
+            })?;
+            self.wire.drain(self.cfg.pll_step_ms * 1000)?;
+            reached = actual;
+            self.chip_mhz = actual;
+        }
+        Ok(reached)
     }
 
     fn enumerate(&mut self) -> Flow {
@@ -613,6 +673,8 @@ impl Engine<'_, '_> {
             self.wire.set_baud(115_200)?;
             self.release_reset()?;
         }
+        // Normalise the reset state and open the cores (BM136x), then address the chain.
+        self.broadcast(Phase::AfterDiscovery)?;
         for _ in 0..3 {
             self.wire.command(Command::ChainInactive)?;
         }
@@ -703,35 +765,30 @@ impl Engine<'_, '_> {
         if found == 0 {
             return Ok(());
         }
-        let (ticket_reg, pll_reg, hcn_reg) = if self.family == Family::Bm1387 {
-            (
-                reg::bm1387::TICKET_MASK,
-                reg::bm1387::PLL_PARAMETER,
-                reg::bm1387::HASH_COUNTING_NUMBER,
-            )
+        let (ticket_reg, hcn_reg) = if self.family == Family::Bm1387 {
+            (reg::bm1387::TICKET_MASK, reg::bm1387::HASH_COUNTING_NUMBER)
         } else {
-            (reg::TICKET_MASK, reg::PLL0, reg::HASH_COUNTING_NUMBER)
+            (reg::TICKET_MASK, reg::HASH_COUNTING_NUMBER)
         };
+        self.broadcast(Phase::AfterAddressing)?;
         let mask = bm13xx::ticket::mask_for_difficulty(self.cfg.ticket_difficulty).unwrap_or(0xFF);
         self.wire.command(Command::WriteRegister {
             dest: Dest::All,
             register: ticket_reg,
             value: mask,
         })?;
-        let wanted = self.profile.frequency_mhz.value;
-        let pll = Pll::for_frequency(wanted, PllLimits::default()).unwrap_or(Pll {
-            fb_div: 0xA8,
-            ref_div: 2,
-            post_div1: 2,
-            post_div2: 2,
-        });
-        self.wire.command(Command::WriteRegister {
-            dest: Dest::All,
-            register: pll_reg,
-            value: pll.register_value(self.family),
-        })?;
+        self.per_chip(found)?;
+        self.broadcast(Phase::AfterPerChip)?;
+        if !self.sensors_read {
+            // Read the board once before the hash clock rises: a board that is already hot (or
+            // trips the jig) is reported with every sensor, not only the first one read.
+            self.sensors_read = true;
+            self.read_sensors()?;
+            self.sample()?;
+        }
+        let freq_mhz = self.ramp_pll(self.profile.frequency_mhz.value)?;
         let rule = self.slice_rule(found);
-        let mut setup = ChainSetup::new(self.family, &self.params, rule, pll.frequency_mhz());
+        let mut setup = ChainSetup::new(self.family, &self.params, rule, freq_mhz);
         setup.ticket_difficulty = self.cfg.ticket_difficulty;
         let hcn = setup.hash_counting_number();
         // Patterns must lie in the part of every slot the sweep covers before its deadline.
@@ -743,6 +800,7 @@ impl Engine<'_, '_> {
             register: hcn_reg,
             value: hcn,
         })?;
+        self.broadcast(Phase::Mining)?;
         self.setup = Some(setup);
         self.write_offsets(found)?;
         self.wire.drain(1000)?;
@@ -1244,6 +1302,7 @@ impl Engine<'_, '_> {
             telemetry: std::mem::take(&mut self.telemetry),
             temperatures: std::mem::take(&mut self.temperatures),
             jig_protocol: self.info.as_ref().map(|i| i.protocol),
+            capture: self.wire.take_capture(),
         }
     }
 }

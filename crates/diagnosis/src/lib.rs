@@ -4,11 +4,12 @@
 //! Owns: the steps of a diagnosis (preflight, enumeration, addressing and configuration, baud,
 //! the pipelined known-nonce pattern test, accounting, verdict), the statistics that decide each
 //! chip ([`stats`]), every threshold ([`config::Config`]), the findings, the report structure,
-//! and the [`jig::Jig`] seam it drives.
+//! the capture format of a run's chain traffic ([`capture`]), and the [`jig::Jig`] seam it drives.
 //!
 //! Does not: do I/O or keep time itself (the jig's clock is the only clock and all traffic goes
 //! through the `Jig` trait), read simulator internals, render anything, or store results.
 
+pub mod capture;
 pub mod config;
 pub mod engine;
 mod findings;

@@ -322,4 +322,7 @@ pub struct Report {
     /// Wire protocol version of the jig that ran it.
     #[serde(skip)]
     pub jig_protocol: Option<u16>,
+    /// The run's chain traffic, every frame both ways, when asked for (`Options::capture`).
+    #[serde(skip)]
+    pub capture: Vec<crate::wire::CapturedFrame>,
 }

@@ -82,6 +82,11 @@ pub fn decide(e: &Evidence, cores: u16, config: &Config) -> Option<ChipState> {
     {
         return Some(ChipState::HwErrors);
     }
+    if e.golden == 0 && e.hw_errors == 0 {
+        // Nothing back yet: dead or not is decided after `dead_min_patterns`, never called weak
+        // from a few patterns (a slot with few usable patterns gives a chip only a few a round).
+        return None;
+    }
     if e.cores_dead >= config.weak_dead_cores {
         return Some(ChipState::Weak);
     }
@@ -118,6 +123,21 @@ pub fn cores_needed(cores: u16, config: &Config) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_chip_that_returned_nothing_waits_for_enough_patterns_to_be_dead() {
+        let config = Config::default();
+        let silent = |patterns: u32| Evidence {
+            patterns,
+            cores_dead: patterns as usize,
+            ..Evidence::default()
+        };
+        assert_eq!(decide(&silent(5), 65, &config), None);
+        assert_eq!(
+            decide(&silent(config.dead_min_patterns), 65, &config),
+            Some(ChipState::Dead)
+        );
+    }
 
     fn ok_after(cores: u16, cores_ok: usize) -> Option<ChipState> {
         let e = Evidence {

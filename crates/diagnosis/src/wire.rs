@@ -4,6 +4,8 @@
 use bm13xx::framer::{Event, Framer, ReplyLen};
 use bm13xx::{Command, Family, Reply};
 
+use serde::{Deserialize, Serialize};
+
 use crate::jig::{Jig, JigError, Received};
 
 /// A reply from the chain and when it arrived (jig µs).
@@ -14,6 +16,32 @@ pub struct Arrived {
     /// The reply.
     pub reply: Reply,
 }
+
+/// Which way a captured frame went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Dir {
+    /// Host to chips.
+    Tx,
+    /// Chips to host.
+    Rx,
+}
+
+/// One frame of chain traffic as it crossed the jig: for captures that technicians attach to
+/// bug reports (`hashbench diagnose --capture`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CapturedFrame {
+    /// Jig time, µs: when a host frame started leaving the jig, when a reply's first byte arrived.
+    pub t_us: u64,
+    /// Direction.
+    pub dir: Dir,
+    /// The bytes as they crossed (a reply with a bad CRC and bytes that were no frame included).
+    pub bytes: Vec<u8>,
+}
+
+/// Most receive bytes kept to recover the bytes of a garbage run that began in an earlier chunk
+/// (a reply is at most 11 bytes, so the framer never holds more back).
+const RX_TAIL: usize = 256;
 
 /// Counters of the link.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -42,6 +70,10 @@ pub struct Wire<'j> {
     pub stats: WireStats,
     /// Decoded traffic, one line a frame, when asked for (`Wire::log_frames`).
     log: Option<Vec<String>>,
+    /// Every frame both ways, when asked for (`Wire::capture`).
+    capture: Option<Vec<CapturedFrame>>,
+    /// The last receive bytes and the stream offset of the first of them (for garbage runs).
+    rx_tail: (u64, Vec<u8>),
 }
 
 impl std::fmt::Debug for Wire<'_> {
@@ -67,7 +99,22 @@ impl<'j> Wire<'j> {
             received: Vec::new(),
             stats: WireStats::default(),
             log: None,
+            capture: None,
+            rx_tail: (0, Vec::new()),
         })
+    }
+
+    /// Keep every frame both ways from now on, with its jig time.
+    pub fn capture(&mut self) {
+        self.capture.get_or_insert_with(Vec::new);
+    }
+
+    /// The frames captured so far (empty when not capturing).
+    pub fn take_capture(&mut self) -> Vec<CapturedFrame> {
+        self.capture
+            .as_mut()
+            .map(std::mem::take)
+            .unwrap_or_default()
     }
 
     /// Keep a decoded line for every frame from now on (for the workbench's log).
@@ -134,6 +181,13 @@ impl<'j> Wire<'j> {
     pub fn send(&mut self, bytes: &[u8]) -> Result<(), JigError> {
         self.jig.send(bytes)?;
         let start = self.tx_done();
+        if let Some(capture) = &mut self.capture {
+            capture.push(CapturedFrame {
+                t_us: start.round() as u64,
+                dir: Dir::Tx,
+                bytes: bytes.to_vec(),
+            });
+        }
         self.tx_done_us = start + bytes.len() as f64 * self.byte_us();
         self.stats.tx_bytes += bytes.len() as u64;
         Ok(())
@@ -155,31 +209,65 @@ impl<'j> Wire<'j> {
         self.now_us = self.jig.now_us()?.max(t_us);
         let mut out = Vec::new();
         let family = self.family;
+        let byte_us = self.byte_us();
         let stats = &mut self.stats;
         let log = &mut self.log;
+        let capture = &mut self.capture;
+        let (tail_base, tail) = &mut self.rx_tail;
         for chunk in &self.received {
             stats.rx_bytes += chunk.bytes.len() as u64;
             let at_us = chunk.at_us;
-            self.framer.feed(&chunk.bytes, |event| match event {
-                Event::Frame {
-                    bytes,
-                    crc_ok: true,
-                    ..
-                } => match Reply::parse(family, bytes) {
-                    Ok(reply) => {
-                        if let Some(log) = log.as_mut() {
-                            log.push(format!(
-                                "{:>10.3} ms  <- {}",
-                                at_us as f64 / 1000.0,
-                                describe_reply(family, &reply)
-                            ));
+            let chunk_base = self.framer.stream_offset();
+            if capture.is_some() {
+                tail.extend_from_slice(&chunk.bytes);
+                if tail.len() > RX_TAIL {
+                    let cut = tail.len() - RX_TAIL;
+                    tail.drain(..cut);
+                    *tail_base += cut as u64;
+                }
+            }
+            // Jig time of the byte at stream `offset`: the chunk's first byte is `at_us`.
+            let time_of = |offset: u64| {
+                at_us + (offset.saturating_sub(chunk_base) as f64 * byte_us).round() as u64
+            };
+            self.framer.feed(&chunk.bytes, |event| {
+                if let Some(capture) = capture.as_mut() {
+                    let (offset, bytes) = match event {
+                        Event::Frame { offset, bytes, .. } => (offset, bytes.to_vec()),
+                        Event::Garbage { offset, len } => {
+                            let from = offset.saturating_sub(*tail_base) as usize;
+                            let to = (from + len).min(tail.len());
+                            (offset, tail.get(from..to).unwrap_or_default().to_vec())
                         }
-                        out.push(Arrived { at_us, reply });
-                    }
-                    Err(_) => stats.bad_crc += 1,
-                },
-                Event::Frame { crc_ok: false, .. } => stats.bad_crc += 1,
-                Event::Garbage { len, .. } => stats.garbage_bytes += len as u64,
+                    };
+                    capture.push(CapturedFrame {
+                        t_us: time_of(offset),
+                        dir: Dir::Rx,
+                        bytes,
+                    });
+                }
+                match event {
+                    Event::Frame {
+                        bytes,
+                        crc_ok: true,
+                        offset,
+                    } => match Reply::parse(family, bytes) {
+                        Ok(reply) => {
+                            let at_us = time_of(offset);
+                            if let Some(log) = log.as_mut() {
+                                log.push(format!(
+                                    "{:>10.3} ms  <- {}",
+                                    at_us as f64 / 1000.0,
+                                    describe_reply(family, &reply)
+                                ));
+                            }
+                            out.push(Arrived { at_us, reply });
+                        }
+                        Err(_) => stats.bad_crc += 1,
+                    },
+                    Event::Frame { crc_ok: false, .. } => stats.bad_crc += 1,
+                    Event::Garbage { len, .. } => stats.garbage_bytes += len as u64,
+                }
             });
         }
         Ok(out)

@@ -27,6 +27,10 @@ pub enum SliceRule {
     },
 }
 
+/// The header version bits a version-rolling chip rolls with mask 0xFFFF (bits 28-13, mujina
+/// REFERENCE.md 0xA4; BIP320's 0x1FFFE000).
+pub const ROLLED_VERSION_BITS: u32 = 0x1FFF_E000;
+
 /// Low bits of the field view that form the BM1370 counter.
 const OFFSET_COUNTER_BITS: u32 = 25;
 
@@ -78,6 +82,18 @@ pub struct ChainSetup {
     pub coverage: f64,
     /// Ticket difficulty (a power of two): chips report only nonces at least this hard.
     pub ticket_difficulty: u64,
+    /// Header version bits the chips roll themselves (0x1FFFE000 on BM1362 and later, 0 on
+    /// midstate families). Jobs go out with these bits clear: sources do not say whether a chip
+    /// ORs its rolled bits into the job's version or replaces them (mujina REFERENCE.md and
+    /// ESP-Miner rebuild `version | bits << 13`; no source sends a job with them set while
+    /// rolling is on), and with them clear both readings give the same versions. The block's
+    /// own version is then reached by the sub-core whose counter equals its rolled bits.
+    pub rolled_version_bits: u32,
+    /// Versions a core hashes at once (its sub-cores, one version slot each): 8 on BM1362/66,
+    /// 16 on BM1368/70 (mujina REFERENCE.md "The Parallel Hierarchy"), 1 without rolling. A
+    /// header whose rolled bits, read as the version counter, are below this is found in the
+    /// first version batch, as fast as one with the bits clear.
+    pub version_slots: u32,
 }
 
 impl ChainSetup {
@@ -92,6 +108,16 @@ impl ChainSetup {
             freq_mhz,
             coverage: 1.0,
             ticket_difficulty: 256,
+            rolled_version_bits: if family.rolls_version() {
+                ROLLED_VERSION_BITS
+            } else {
+                0
+            },
+            version_slots: match family {
+                Family::Bm1368 | Family::Bm1370 => 16,
+                Family::Bm1362 | Family::Bm1366 => 8,
+                _ => 1,
+            },
         }
     }
 

@@ -4,13 +4,12 @@
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
-use bm13xx::framer::{Event as FramerEvent, Framer};
-use bm13xx::job::{DecodedJob, decode_job};
-use bm13xx::{Command, Dest, Family, crc::crc5, header};
+use bm13xx::Family;
 use boards::{Profile, SensorKind};
 use patterns::HeaderSet;
 
-use crate::chip::{Chip, RegMap};
+use crate::asic::{self, HostFrame, HostParser, Work, WorkKind};
+use crate::chip::{Chip, RegMap, baud_divider, baud_of_divider};
 use crate::fault::Fault;
 use crate::rng::Rng;
 
@@ -40,17 +39,27 @@ const HASHING_WINDOW_NS: Ns = 100_000_000;
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 enum Pending {
     /// A host frame has fully arrived at the first chip.
-    Frame { bytes: Vec<u8>, sent_baud: u32 },
-    /// A chip found the golden nonce of job `seq`.
+    Frame { frame: HostFrame, sent_baud: u32 },
+    /// A chip found a nonce of job `seq`; `rest` is the reply after the nonce bytes.
     Found {
         chip: usize,
         seq: u64,
         nonce: u32,
-        job_byte: u8,
-        excess: u8,
+        rest: Vec<u8>,
     },
     /// A chip's reply is ready at its RO pin.
     Reply { chip: usize, bytes: Vec<u8> },
+}
+
+/// How a version-rolling chip puts its rolled bits into the job's version. Sources only ever
+/// send versions whose rolled bits are clear, where both readings agree; the simulator plays one
+/// per board (by seed parity) so an engine that relied on either would be caught.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RollSemantic {
+    /// `version & !mask | counter << 13`.
+    Replace,
+    /// `version | counter << 13` (mujina and ESP-Miner rebuild the version this way).
+    Or,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -83,6 +92,10 @@ pub struct Board {
     pub(crate) delivered: Vec<(Ns, Ns, Vec<u8>)>,
     pub(crate) eeprom: [u8; 256],
     headers: &'static HeaderSet,
+    /// The chips' receiver of host bytes (their own protocol code, `asic`).
+    parser: HostParser,
+    /// How this board's chips roll versions.
+    pub roll: RollSemantic,
 }
 
 fn byte_ns(baud: u32) -> f64 {
@@ -119,7 +132,10 @@ impl Board {
                     } else {
                         Family::Bm1366
                     };
-                    chips[k].chip_id = wrong.chip_id();
+                    chips[k].chip_id = match wrong {
+                        Family::Bm1362 => 0x1362,
+                        _ => 0x1366,
+                    };
                     chips[k].reset(family);
                 }
                 _ => {}
@@ -147,6 +163,12 @@ impl Board {
             delivered: Vec::new(),
             eeprom,
             headers: HeaderSet::mainnet(),
+            parser: HostParser::new(family),
+            roll: if seed % 2 == 0 {
+                RollSemantic::Replace
+            } else {
+                RollSemantic::Or
+            },
         }
     }
 
@@ -167,7 +189,7 @@ impl Board {
         for fault in &self.faults {
             match *fault {
                 Fault::Break(k) => reach = reach.min(k),
-                Fault::SlowLink(k) if self.chain_baud > 115_200 => reach = reach.min(k),
+                Fault::SlowLink(k) if self.chain_baud > 120_000 => reach = reach.min(k),
                 Fault::Short(d) => {
                     if let Some(first) = self.profile.chips_in_domain(d).min() {
                         reach = reach.min(first);
@@ -218,31 +240,27 @@ impl Board {
     }
 
     /// The host put `bytes` on the wire starting at `start`, one byte every `byte_ns(baud)`.
-    pub fn host_bytes(&mut self, bytes: &[u8], start: Ns, baud: u32, framer: &mut Framer) {
+    pub fn host_bytes(&mut self, bytes: &[u8], start: Ns, baud: u32) {
         let step = byte_ns(baud);
         let mut frames = Vec::new();
-        framer.feed(bytes, |event| {
-            if let FramerEvent::Frame {
-                offset,
-                bytes,
-                crc_ok: true,
-            } = event
-            {
-                frames.push((offset, bytes.to_vec()));
-            }
-        });
-        let base = framer_base(framer, bytes.len());
-        for (offset, frame) in frames {
-            let last = offset + frame.len() as u64 - base;
-            let at = start + ((last as f64) * step) as Ns;
+        let base = self.parser_offset();
+        self.parser
+            .feed(bytes, &mut |last, frame| frames.push((last, frame)));
+        for (last, frame) in frames {
+            let end = (last + 1).saturating_sub(base);
+            let at = start + ((end as f64) * step) as Ns;
             self.push(
                 at,
                 Pending::Frame {
-                    bytes: frame,
+                    frame,
                     sent_baud: baud,
                 },
             );
         }
+    }
+
+    fn parser_offset(&self) -> u64 {
+        self.parser.offset()
     }
 
     /// Run every event up to `until`.
@@ -255,76 +273,64 @@ impl Board {
                 break;
             };
             match event {
-                Pending::Frame { bytes, sent_baud } => self.frame(at, &bytes, sent_baud),
+                Pending::Frame { frame, sent_baud } => self.frame(at, frame, sent_baud),
                 Pending::Found {
                     chip,
                     seq,
                     nonce,
-                    job_byte,
-                    excess,
-                } => self.found(at, chip, seq, nonce, job_byte, excess),
+                    rest,
+                } => self.found(at, chip, seq, nonce, rest),
                 Pending::Reply { chip, bytes } => self.reply_on_line(at, chip, bytes),
             }
         }
     }
 
-    fn frame(&mut self, at: Ns, bytes: &[u8], sent_baud: u32) {
-        if sent_baud != self.chain_baud || at < self.reset_at {
+    fn frame(&mut self, at: Ns, frame: HostFrame, sent_baud: u32) {
+        if !same_baud(sent_baud, self.chain_baud) || at < self.reset_at {
             // Framing errors at the chips: the bytes mean nothing to them.
             return;
         }
-        let body = if self.family.has_preamble() {
-            bytes.get(2..).unwrap_or_default()
-        } else {
-            bytes
-        };
-        if let Some(command) = Command::decode(self.family, body) {
-            self.command(at, command);
-        } else if let Ok(job) = decode_job(self.family, body) {
-            self.job(at, &job);
-        }
-    }
-
-    fn command(&mut self, at: Ns, command: Command) {
         let reach = self.reach();
         let family = self.family;
-        match command {
-            Command::SetAddress { address } => {
+        match frame {
+            HostFrame::SetAddress(address) => {
                 if let Some(chip) = self.chips.iter_mut().take(reach).find(|c| !c.addressed) {
                     chip.address = address;
                     chip.addressed = true;
                 }
             }
-            Command::ChainInactive => {}
-            Command::WriteRegister {
-                dest,
+            HostFrame::ChainInactive => {}
+            HostFrame::Write {
+                all,
+                address,
                 register,
                 value,
             } => {
                 let baud_register = RegMap::of(family).baud;
                 for chip in self.chips.iter_mut().take(reach) {
-                    if matches!(dest, Dest::All) || dest == Dest::Chip(chip.address) {
+                    if all || address == chip.address {
                         chip.write(family, register, value);
                     }
                 }
-                if register == baud_register && dest == Dest::All && reach > 0 {
-                    let divider = match family {
-                        Family::Bm1397 | Family::Bm1398 => (value >> 8) & 0x1F,
-                        _ => (value >> 8) & 0xFF,
-                    };
-                    self.chain_baud = bm13xx::baud::baud_for_divider(divider);
+                if register == baud_register && all && reach > 0 {
+                    self.chain_baud = baud_of_divider(baud_divider(family, value));
                 }
             }
-            Command::ReadRegister { dest, register } => {
+            HostFrame::Read {
+                all,
+                address,
+                register,
+            } => {
                 for i in 0..reach {
                     let chip = &self.chips[i];
-                    if matches!(dest, Dest::All) || dest == Dest::Chip(chip.address) {
+                    if all || address == chip.address {
                         let bytes = self.register_reply(chip, register);
                         let ready = at + self.relay_ns(i);
                         self.push(ready, Pending::Reply { chip: i, bytes });
                     }
                 }
             }
+            HostFrame::Job(work) => self.job(at, &work),
         }
     }
 
@@ -338,79 +344,120 @@ impl Board {
             chip.address,
             register,
         ];
-        if self.family.reply_len(chip.version_rolling) == 11 {
+        if self.eleven_byte(chip) {
             body.extend_from_slice(&[0, 0]);
         }
-        self.finish_reply(body, 0x00)
+        asic::reply(self.family, &body, false)
     }
 
-    fn finish_reply(&self, mut body: Vec<u8>, kind: u8) -> Vec<u8> {
-        // The CRC5 covers the body and the type bits: pick the 5 CRC bits that zero the residue.
-        body.push(kind);
-        for crc in 0..32u8 {
-            if let Some(last) = body.last_mut() {
-                *last = kind | crc;
-            }
-            if crc5(&body) == 0 {
-                break;
-            }
-        }
-        if self.family.has_preamble() {
-            let mut framed = vec![0xAA, 0x55];
-            framed.extend_from_slice(&body);
-            framed
-        } else {
-            body
-        }
+    /// BM136x replies grow to 11 bytes once version rolling is on (facts §1.6).
+    fn eleven_byte(&self, chip: &Chip) -> bool {
+        asic::takes_full_headers(self.family) && chip.version_rolling
     }
 
-    fn job(&mut self, at: Ns, job: &DecodedJob) {
+    /// A job reached the first chip. Every chip hashes it; a nonce is returned only where the
+    /// chip's own double SHA-256 of what it received meets its ticket. Candidate nonces come
+    /// from the public header table (the block whose merkle tail, time and bits the job
+    /// carries), never from the engine.
+    fn job(&mut self, at: Ns, work: &Work) {
         self.job_seq += 1;
         let seq = self.job_seq;
         self.jobs.push(SentJob { seq, at });
-        let Some(known) = self.golden_of(job) else {
-            return;
-        };
-        let nonce = known.golden();
+        let tail = work.tail();
+        let candidates: Vec<(u32, u32)> = self
+            .headers
+            .with_tail(&tail)
+            .map(|k| {
+                let v = &k.header;
+                (
+                    u32::from_le_bytes([v[76], v[77], v[78], v[79]]),
+                    u32::from_le_bytes([v[0], v[1], v[2], v[3]]),
+                )
+            })
+            .collect();
         let reach = self.reach();
         let family = self.family;
-        for i in 0..reach {
-            let chip = &self.chips[i];
-            if known.difficulty < chip.ticket_difficulty(family) as f64 {
-                continue;
+        for (nonce, block_version) in candidates {
+            for i in 0..reach {
+                let chip = &self.chips[i];
+                let Some(earned) = self.earn(chip, work, nonce, block_version) else {
+                    continue;
+                };
+                let core = Chip::core_of(family, nonce);
+                if !chip.reports(family, core) {
+                    continue;
+                }
+                let (Some(within), Some(batch)) = (
+                    chip.time_to_nonce(family, nonce),
+                    chip.batch_seconds(family),
+                ) else {
+                    continue;
+                };
+                let seconds = f64::from(earned.batch) * batch + within;
+                let found_at = at + self.relay_ns(i) + (seconds * 1e9) as Ns;
+                let excess =
+                    (2 * earned.zeros.saturating_sub(32 + chip.ticket_bits(family))).min(255) as u8;
+                let job_byte = Chip::job_byte(family, work.job_id, earned.slot);
+                let rest = if self.eleven_byte(chip) {
+                    let counter = (earned.counter as u16).to_be_bytes();
+                    vec![excess, job_byte, counter[0], counter[1]]
+                } else {
+                    vec![earned.slot, job_byte]
+                };
+                self.push(
+                    found_at,
+                    Pending::Found {
+                        chip: i,
+                        seq,
+                        nonce,
+                        rest,
+                    },
+                );
             }
-            let Some(seconds) = chip.time_to_nonce(family, nonce) else {
-                continue;
-            };
-            let found_at = at + self.relay_ns(i) + (seconds * 1e9) as Ns;
-            let mask_bits = bm13xx::ticket::mask_bits(chip.ticket_difficulty(family));
-            let zeros = header::leading_zero_bits(&header::sha256d(&known.header));
-            let excess = (2 * zeros.saturating_sub(32 + mask_bits)).min(255) as u8;
-            let job_byte = Chip::job_byte(family, job.job_id());
-            self.push(
-                found_at,
-                Pending::Found {
-                    chip: i,
-                    seq,
-                    nonce,
-                    job_byte,
-                    excess,
-                },
-            );
         }
     }
 
-    fn golden_of(&self, job: &DecodedJob) -> Option<&'static patterns::KnownHeader> {
-        match job {
-            DecodedJob::FullHeader { header, .. } => self.headers.find_job(header),
-            DecodedJob::Midstate {
-                tail, midstates, ..
-            } => {
-                let mut key = [0u8; 12];
-                key.copy_from_slice(&tail[..12]);
-                self.headers.with_tail(&key).find(|k| {
-                    let (first, _) = header::split(&k.header);
-                    header::midstate(&first) == midstates[0]
+    /// Hash `work` as `chip` would with the candidate `nonce` of a block mined with
+    /// `block_version`: which version slot or midstate gets there, in which batch, and the
+    /// hash's zero bits; `None` when nothing the chip computes meets its ticket.
+    fn earn(&self, chip: &Chip, work: &Work, nonce: u32, block_version: u32) -> Option<Earned> {
+        let needed = 32 + chip.ticket_bits(self.family);
+        match &work.kind {
+            WorkKind::Header(header) => {
+                let sent = u32::from_le_bytes([header[0], header[1], header[2], header[3]]);
+                let mask = chip.rolled_bits();
+                // The version counter whose rolled version is the block's, if any.
+                let counter = (block_version & mask) >> 13;
+                let version = match self.roll {
+                    RollSemantic::Replace => sent & !mask | counter << 13,
+                    RollSemantic::Or => sent | counter << 13,
+                };
+                let mut h = *header;
+                h[0..4].copy_from_slice(&version.to_le_bytes());
+                h[76..80].copy_from_slice(&nonce.to_le_bytes());
+                let mut last16 = [0u8; 16];
+                last16.copy_from_slice(&h[64..80]);
+                let zeros = asic::zero_bits(&asic::finish(&asic::midstate(&h[..64]), &last16));
+                let slots = Chip::version_slots(self.family);
+                (zeros >= needed).then_some(Earned {
+                    zeros,
+                    counter,
+                    batch: counter / slots,
+                    slot: (counter % slots) as u8,
+                })
+            }
+            WorkKind::Midstates { states, tail } => {
+                let mut last16 = [0u8; 16];
+                last16[..12].copy_from_slice(tail);
+                last16[12..].copy_from_slice(&nonce.to_le_bytes());
+                states.iter().enumerate().find_map(|(i, state)| {
+                    let zeros = asic::zero_bits(&asic::finish(state, &last16));
+                    (zeros >= needed).then_some(Earned {
+                        zeros,
+                        counter: 0,
+                        batch: 0,
+                        slot: i as u8,
+                    })
                 })
             }
         }
@@ -424,7 +471,7 @@ impl Board {
         (job.at > self.reset_at).then_some(job.seq)
     }
 
-    fn found(&mut self, at: Ns, chip: usize, seq: u64, nonce: u32, job_byte: u8, excess: u8) {
+    fn found(&mut self, at: Ns, chip: usize, seq: u64, nonce: u32, rest: Vec<u8>) {
         if chip >= self.reach() || self.current_job(chip, at) != Some(seq) {
             // A newer job (or a reset) took the chip off this one before it got there.
             return;
@@ -441,14 +488,9 @@ impl Board {
             let bit = 1u32 << self.rng.below(16);
             nonce = (nonce.swap_bytes() ^ bit).swap_bytes();
         }
-        let rolling = self.chips[chip].version_rolling;
         let mut body = nonce.to_le_bytes().to_vec();
-        if self.family.reply_len(rolling) == 11 {
-            body.extend_from_slice(&[excess, job_byte, 0, 0]);
-        } else {
-            body.extend_from_slice(&[0, job_byte]);
-        }
-        let bytes = self.finish_reply(body, 0x80);
+        body.extend_from_slice(&rest);
+        let bytes = asic::reply(self.family, &body, true);
         self.push(at, Pending::Reply { chip, bytes });
     }
 
@@ -489,7 +531,7 @@ impl Board {
             .jobs
             .last()
             .is_some_and(|j| j.at > self.reset_at && now.saturating_sub(j.at) < HASHING_WINDOW_NS);
-        recent && i < self.reach() && chip.freq_hz(self.family) > 0.0
+        recent && i < self.reach() && chip.freq_hz() > 0.0
     }
 
     /// Whether the board has power (the jig's supply enable).
@@ -629,9 +671,23 @@ impl Board {
     }
 }
 
-/// How many bytes the framer has consumed before the bytes just fed (its stream offset base).
-fn framer_base(framer: &Framer, just_fed: usize) -> u64 {
-    framer.stream_offset().saturating_sub(just_fed as u64)
+/// Whether a receiver at `a` baud reads a sender at `b`: within 2 % (8N1 framing tolerates about
+/// half a bit over ten bits; [I] 2 % is the usual design margin).
+pub(crate) fn same_baud(a: u32, b: u32) -> bool {
+    (f64::from(a) - f64::from(b)).abs() <= 0.02 * f64::from(a.max(b))
+}
+
+/// What a chip's hashing of one candidate gave.
+#[derive(Debug, Clone, Copy)]
+struct Earned {
+    /// Zero bits of the hash.
+    zeros: u32,
+    /// The version counter (rolled bits >> 13).
+    counter: u32,
+    /// Version batch in which the sub-core gets there.
+    batch: u32,
+    /// Sub-core (version slot) or midstate index.
+    slot: u8,
 }
 
 /// The simulated board's EEPROM, in a layout of our own ([I]: the real Bitmain EEPROM format is

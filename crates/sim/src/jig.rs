@@ -8,7 +8,6 @@ use std::collections::VecDeque;
 use std::rc::Rc;
 use std::time::Duration;
 
-use bm13xx::framer::{Direction, Framer, ReplyLen};
 use boards::SensorKind;
 use embedded_hal::i2c::{ErrorKind, ErrorType, I2c, NoAcknowledgeSource, Operation};
 use jig_logic::{Firmware, Hal, Limits, TAP_CHANNELS};
@@ -28,7 +27,6 @@ pub struct Hardware {
     now: Ns,
     baud: u32,
     tx_free_at: Ns,
-    tx_framer: Framer,
     delivered_upto: usize,
     mux: u8,
     taps: Vec<u32>,
@@ -43,13 +41,11 @@ pub struct Hardware {
 
 impl Hardware {
     fn new(board: Board, limits: &Limits) -> Self {
-        let family = board.family;
         Self {
             board,
             now: 0,
             baud: 115_200,
             tx_free_at: 0,
-            tx_framer: Framer::new(family, Direction::FromHost, ReplyLen::Auto),
             delivered_upto: 0,
             mux: 0,
             taps: Vec::new(),
@@ -124,8 +120,7 @@ impl Hal for SimHal {
         let hw = &mut *hw;
         let start = hw.now.max(hw.tx_free_at);
         let duration = (bytes.len() as f64 * 10.0 * 1e9 / f64::from(hw.baud)) as Ns;
-        hw.board
-            .host_bytes(bytes, start, hw.baud, &mut hw.tx_framer);
+        hw.board.host_bytes(bytes, start, hw.baud);
         hw.tx_free_at = start + duration;
         hw.tx_bytes += bytes.len() as u64;
         bytes.len()
@@ -141,7 +136,7 @@ impl Hal for SimHal {
             return (0, hw.now / 1000);
         }
         let (start, n) = (*start, bytes.len());
-        if hw.board.chain_baud == hw.baud {
+        if crate::board::same_baud(hw.board.chain_baud, hw.baud) {
             buf[..n].copy_from_slice(bytes);
         } else {
             // The jig samples at the wrong rate: framing errors and junk bytes.

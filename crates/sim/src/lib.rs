@@ -12,6 +12,7 @@
 //! Does not: decide anything about the board (the engine does, from the same bytes and
 //! measurements a real jig gives), touch real hardware, or sleep: time is virtual.
 
+mod asic;
 pub mod board;
 mod chip;
 pub mod fault;
