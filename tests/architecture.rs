@@ -1,7 +1,8 @@
 //! Architecture invariants, checked on every test run (see ARCHITECTURE.md):
 //! - pure crates never depend, directly or through another crate, on a GUI, serial, database,
 //!   async-runtime or other I/O crate;
-//! - every crate root opens with a `//!` paragraph saying what it owns and what it does not do.
+//! - every crate root opens with a `//!` paragraph saying what it owns and what it does not do;
+//! - the simulator uses none of the engine's protocol code (it referees the engine).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // Fine for tests: a failure is the report.
 
@@ -176,4 +177,68 @@ fn every_crate_root_says_what_it_owns() {
             );
         }
     }
+}
+
+/// Paths of `krate` that the Rust files under `dir` name, other than those in `allowed`
+/// (`use krate::…`, `krate::…` in code; comment lines are skipped).
+fn foreign_paths(dir: &Path, krate: &str, allowed: &[&str]) -> Vec<String> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().and_then(|e| e.to_str()) != Some("rs") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        for (n, line) in text.lines().enumerate() {
+            let code = line.trim_start();
+            if code.starts_with("//") {
+                continue;
+            }
+            let mut rest = code;
+            while let Some(at) = rest.find(&format!("{krate}::")) {
+                let tail = &rest[at + krate.len() + 2..];
+                let item: String = tail
+                    .chars()
+                    .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == ':' || *c == '{')
+                    .collect();
+                if !allowed.iter().any(|a| item == *a) {
+                    found.push(format!("{}:{}: {krate}::{item}", path.display(), n + 1));
+                }
+                rest = tail;
+            }
+        }
+    }
+    found
+}
+
+/// The simulator referees the engine: its chips read host bytes, rebuild jobs, hash and build
+/// replies with their own code (`crates/sim/src/asic.rs`). Were it to call the engine's
+/// encoders, decoders or tables (`bm13xx` framing, jobs, replies, CRCs, registers, PLL and
+/// ticket maths; `patterns` ownership), a shared mistake would pass unseen. Only the family
+/// name and the public header table may cross.
+#[test]
+fn the_simulator_uses_none_of_the_engines_protocol_code() {
+    let sim = workspace_root().join("crates/sim/src");
+    let mut found = foreign_paths(&sim, "bm13xx", &["Family"]);
+    found.extend(foreign_paths(&sim, "patterns", &["HeaderSet"]));
+    assert!(
+        found.is_empty(),
+        "the simulator uses engine code: {found:#?}"
+    );
+}
+
+#[test]
+fn the_simulator_check_catches_a_borrowed_decoder() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("board.rs"),
+        "use bm13xx::Family;\n// bm13xx::job is named in a comment: fine\nuse bm13xx::job::decode_job;\nlet x = bm13xx::crc::crc5(&b);\n",
+    )
+    .unwrap();
+    let found = foreign_paths(dir.path(), "bm13xx", &["Family"]);
+    assert_eq!(found.len(), 2, "{found:?}");
+    assert!(
+        found[0].ends_with(":3: bm13xx::job::decode_job"),
+        "{found:?}"
+    );
 }

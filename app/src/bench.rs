@@ -92,7 +92,8 @@ pub fn nonce_cost(nonces: usize) -> Measure {
     let mut wire = Vec::with_capacity(nonces * 11);
     for p in patterns.iter().cycle().take(nonces) {
         let mut body = p.golden.to_le_bytes().to_vec();
-        body.extend_from_slice(&[0, 0x08, 0, 0, 0x80]);
+        let bits = ((p.rolled >> 13) as u16).to_be_bytes();
+        body.extend_from_slice(&[0, 0x08, bits[0], bits[1], 0x80]);
         for crc in 0..32u8 {
             if let Some(last) = body.last_mut() {
                 *last = 0x80 | crc;

@@ -162,6 +162,19 @@ pub enum TicketsCommand {
     Status(StatusArgs),
     /// Every ticket, run and repair of one board, with repeat failures flagged.
     History(HistoryArgs),
+    /// Write the capture attached to a run (its chain traffic, JSON lines) to a file.
+    Capture(CaptureArgs),
+}
+
+/// Arguments of `hashbench tickets capture`.
+#[derive(Debug, Args)]
+pub struct CaptureArgs {
+    /// The run (see `hashbench tickets show`).
+    #[arg(long)]
+    pub run: i64,
+    /// Write the capture here (`-` for standard output).
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
 }
 
 /// Arguments of `hashbench tickets new`.

@@ -92,19 +92,20 @@ pub fn simulate(catalog: &Catalog, args: &DiagnoseArgs, id: &str) -> Result<Repo
     )
 }
 
-/// Write the run's capture to `path` (a partial file renamed into place).
-pub fn write_capture(
-    path: &std::path::Path,
-    profile: &Profile,
-    report: &Report,
-) -> anyhow::Result<()> {
+/// The run's capture as JSON lines (`diagnosis::capture`).
+#[must_use]
+pub fn capture_text(profile: &Profile, report: &Report) -> String {
     let header = diagnosis::capture::CaptureHeader {
         capture: diagnosis::capture::FORMAT,
         family: profile.family.value.name().to_owned(),
         profile: profile.id.clone(),
         app_version: env!("CARGO_PKG_VERSION").to_owned(),
     };
-    let text = diagnosis::capture::to_json_lines(&header, &report.capture);
+    diagnosis::capture::to_json_lines(&header, &report.capture)
+}
+
+/// Write `text` to `path` through a partial file renamed into place.
+pub fn write_text(path: &std::path::Path, text: &str) -> anyhow::Result<()> {
     let mut partial = path.as_os_str().to_owned();
     partial.push(".partial");
     let partial = std::path::PathBuf::from(partial);
@@ -217,8 +218,14 @@ pub fn run(
     };
     let saved = save(&mut store, args, profile, &report, started_at);
     if let Some(path) = &args.capture {
-        write_capture(path, profile, &report)
-            .map_err(|e| CouldNotRun(format!("--capture: {e:#}")))?;
+        // The capture goes to the file and, with the run, to the ticket.
+        let text = capture_text(profile, &report);
+        if let Ok((_, run)) = &saved {
+            store
+                .attach_capture(*run, &text)
+                .map_err(|e| CouldNotRun(format!("--capture: attaching to run {run}: {e}")))?;
+        }
+        write_text(path, &text).map_err(|e| CouldNotRun(format!("--capture: {e:#}")))?;
     }
     if args.json {
         serde_json::to_writer(&mut *out, &report).context("writing JSON")?;

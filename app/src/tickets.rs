@@ -126,6 +126,27 @@ pub fn run(
             writeln!(out, "ticket {} is {}", args.ticket, status.name())?;
         }
         TicketsCommand::History(args) => history(&open(db)?, args, out)?,
+        TicketsCommand::Capture(args) => {
+            let store = open(db)?;
+            store.run(args.run)?;
+            let text = store.capture(args.run)?.ok_or_else(|| {
+                anyhow::anyhow!(
+                    "run {} has no capture attached (diagnose with --capture, or \"Attach capture\" in the window)",
+                    args.run
+                )
+            })?;
+            if args.out.as_os_str() == "-" {
+                out.write_all(text.as_bytes())?;
+            } else {
+                crate::diagnose::write_text(&args.out, &text)?;
+                writeln!(
+                    out,
+                    "capture of run {} written to {}",
+                    args.run,
+                    args.out.display()
+                )?;
+            }
+        }
     }
     Ok(())
 }

@@ -614,4 +614,57 @@ mod tests {
             }
         }
     }
+
+    /// docs/bringup.md carries these tables between its `<!-- bringup tables -->` markers; this
+    /// test renders them from the code and fails when the page has drifted. `HASHBENCH_BLESS=1`
+    /// rewrites the page's tables from the code.
+    #[test]
+    fn the_docs_tables_are_the_code() {
+        use std::fmt::Write as _;
+        let phases = [
+            (Phase::BeforeDiscovery, "before discovery"),
+            (Phase::AfterDiscovery, "after discovery"),
+            (Phase::AfterAddressing, "after addressing"),
+            (Phase::PerChip, "per chip"),
+            (Phase::AfterPerChip, "after the per-chip pass"),
+            (Phase::Mining, "before the first job"),
+        ];
+        let mut tables = std::string::String::new();
+        for family in crate::ALL_FAMILIES {
+            let _ = writeln!(tables, "\n#### {}\n", family.name().to_uppercase());
+            let rows: std::vec::Vec<(&str, &Write)> = phases
+                .iter()
+                .flat_map(|(p, name)| writes(family, *p).iter().map(move |w| (*name, w)))
+                .collect();
+            if rows.is_empty() {
+                let _ = writeln!(
+                    tables,
+                    "No writes beyond addressing, ticket mask, PLL ramp, hash counting number and baud."
+                );
+                continue;
+            }
+            let _ = writeln!(tables, "| phase | register | value | why | source |");
+            let _ = writeln!(tables, "|---|---|---|---|---|");
+            for (phase, w) in rows {
+                let _ = writeln!(
+                    tables,
+                    "| {phase} | 0x{:02X} | 0x{:08X} | {} | {} |",
+                    w.register, w.value, w.why, w.source
+                );
+            }
+        }
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/bringup.md");
+        let page = std::fs::read_to_string(path).unwrap();
+        let (open, close) = ("<!-- bringup tables -->", "<!-- end bringup tables -->");
+        let start = page.find(open).unwrap() + open.len();
+        let end = page.find(close).unwrap();
+        if page[start..end] != tables {
+            if std::env::var_os("HASHBENCH_BLESS").is_some() {
+                let fresh = std::format!("{}{tables}{}", &page[..start], &page[end..]);
+                std::fs::write(path, fresh).unwrap();
+            } else {
+                panic!("docs/bringup.md is out of date (HASHBENCH_BLESS=1 rewrites it):\n{tables}");
+            }
+        }
+    }
 }

@@ -259,6 +259,42 @@ mod tests {
         assert_eq!(f.chip_address, None);
     }
 
+    /// bm13xx-rs `bm13xx-protocol/src/response.rs` doctests: a BM1397 nonce (job 24, small core
+    /// or midstate 3, byte 6 = 1) and two version-rolling nonces (8 and 16 small cores). Their job
+    /// ids count in units of the job-id step (ESP-Miner's ids are those × 4 or × 8).
+    #[test]
+    fn nonce_replies_match_bm13xx_rs() {
+        let f = nonce_fields(
+            Family::Bm1397,
+            &[0xAA, 0x55, 0x97, 0xC3, 0x28, 0xB6, 0x01, 0x63, 0x9C],
+        );
+        assert_eq!(f.nonce, 0xB628_C397);
+        assert_eq!(f.job_id, 24 << 2);
+        assert_eq!(f.midstate, Some(3));
+
+        let f = nonce_fields(
+            Family::Bm1362,
+            &[
+                0xAA, 0x55, 0x2F, 0xD5, 0x96, 0xCE, 0x02, 0x93, 0x94, 0xFB, 0x86,
+            ],
+        );
+        assert_eq!(f.nonce, 0xCE96_D52F);
+        assert_eq!(f.job_id, 18 << 3);
+        assert_eq!(f.subcore, Some(3));
+        assert_eq!(f.version_bits, Some(0x129F_6000));
+
+        let f = nonce_fields(
+            Family::Bm1370,
+            &[
+                0xAA, 0x55, 0x07, 0x35, 0xCD, 0xCF, 0x02, 0x5E, 0x00, 0x2E, 0x96,
+            ],
+        );
+        assert_eq!(f.nonce, 0xCFCD_3507);
+        assert_eq!(f.job_id, 5 << 3);
+        assert_eq!(f.subcore, Some(14));
+        assert_eq!(f.version_bits, Some(0x0005_C000));
+    }
+
     #[test]
     fn parse_names_what_is_wrong() {
         let good = [

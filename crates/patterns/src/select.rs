@@ -19,6 +19,9 @@ pub struct Pattern {
     pub header: Header,
     /// The nonce the owner must return.
     pub golden: u32,
+    /// The version bits the chip rolls in to reach the block's version (its reply carries them
+    /// `>> 13`); 0 when the block's version has the rolled bits clear.
+    pub rolled: u32,
     /// Share difficulty of the golden nonce.
     pub difficulty: f64,
     /// Who must return it, and when.
@@ -91,6 +94,7 @@ impl PatternPool {
                     record,
                     height: known.height,
                     header: job_with_clear_rolled_bits(known, setup.rolled_version_bits),
+                    rolled: version & setup.rolled_version_bits,
                     golden: known.golden(),
                     difficulty: known.difficulty,
                     owner,

@@ -164,7 +164,7 @@ impl Board {
             eeprom,
             headers: HeaderSet::mainnet(),
             parser: HostParser::new(family),
-            roll: if seed % 2 == 0 {
+            roll: if seed.is_multiple_of(2) {
                 RollSemantic::Replace
             } else {
                 RollSemantic::Or

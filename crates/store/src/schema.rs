@@ -82,13 +82,23 @@ CREATE INDEX repairs_ticket ON repair_actions(ticket_id);
 CREATE INDEX repairs_at ON repair_actions(at);
 ";
 
+/// Version 2: a run's chain traffic (a capture, JSON lines as `hashbench diagnose --capture`
+/// writes them), attached on request. One per run; kept apart from `runs` so listing runs never
+/// reads it.
+const V2: &str = "
+CREATE TABLE run_captures (
+    run_id   INTEGER PRIMARY KEY REFERENCES runs(id),
+    text     TEXT NOT NULL
+);
+";
+
 /// All migrations, oldest first.
 fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(V1)])
+    Migrations::new(vec![M::up(V1), M::up(V2)])
 }
 
 /// The newest schema version this build writes.
-pub const LATEST: u32 = 1;
+pub const LATEST: u32 = 2;
 
 /// The file's schema version.
 pub(crate) fn version(conn: &Connection) -> rusqlite::Result<u32> {
@@ -217,7 +227,7 @@ mod tests {
     }
 
     /// A later schema: the shipped one plus a column, as a future migration would add it.
-    const V2_FOR_TEST: &str = "ALTER TABLE tickets ADD COLUMN priority INTEGER NOT NULL DEFAULT 0;";
+    const V3_FOR_TEST: &str = "ALTER TABLE tickets ADD COLUMN priority INTEGER NOT NULL DEFAULT 0;";
 
     #[test]
     fn an_older_database_is_copied_then_migrated_keeping_its_rows() {
@@ -231,10 +241,10 @@ mod tests {
         .unwrap();
         drop(conn);
 
-        let newer = Migrations::new(vec![M::up(V1), M::up(V2_FOR_TEST)]);
+        let newer = Migrations::new(vec![M::up(V1), M::up(V2), M::up(V3_FOR_TEST)]);
         let mut conn = Connection::open(&path).unwrap();
-        prepare_with(&mut conn, &path, &newer, 2).unwrap();
-        assert_eq!(version(&conn).unwrap(), 2);
+        prepare_with(&mut conn, &path, &newer, 3).unwrap();
+        assert_eq!(version(&conn).unwrap(), 3);
         let customer: String = conn
             .query_row("SELECT customer FROM tickets WHERE priority = 0", [], |r| {
                 r.get(0)
@@ -242,9 +252,9 @@ mod tests {
             .unwrap();
         assert_eq!(customer, "Acme");
 
-        let backup = PathBuf::from(format!("{}.schema-v1.bak", path.display()));
+        let backup = PathBuf::from(format!("{}.schema-v2.bak", path.display()));
         let old = Connection::open(&backup).unwrap();
-        assert_eq!(version(&old).unwrap(), 1, "the copy is the file as it was");
+        assert_eq!(version(&old).unwrap(), 2, "the copy is the file as it was");
         let tickets: i64 = old
             .query_row("SELECT count(*) FROM tickets", [], |r| r.get(0))
             .unwrap();
@@ -257,15 +267,43 @@ mod tests {
         let mut conn = Connection::open(&path).unwrap();
         prepare(&mut conn, &path, std::time::Duration::ZERO).unwrap();
         drop(conn);
-        let broken = Migrations::new(vec![M::up(V1), M::up("ALTER TABLE no_such_table ADD x;")]);
+        let broken = Migrations::new(vec![
+            M::up(V1),
+            M::up(V2),
+            M::up("ALTER TABLE no_such_table ADD x;"),
+        ]);
         let mut conn = Connection::open(&path).unwrap();
-        let err = prepare_with(&mut conn, &path, &broken, 2).unwrap_err();
+        let err = prepare_with(&mut conn, &path, &broken, 3).unwrap_err();
         let text = err.to_string();
         assert!(
-            text.contains("migrating to schema version 2 failed"),
+            text.contains("migrating to schema version 3 failed"),
             "{text}"
         );
-        assert!(text.contains("shop.db.schema-v1.bak"), "{text}");
-        assert_eq!(version(&conn).unwrap(), 1);
+        assert!(text.contains("shop.db.schema-v2.bak"), "{text}");
+        assert_eq!(version(&conn).unwrap(), 2);
+    }
+
+    #[test]
+    fn a_version_1_file_gains_run_captures_and_keeps_its_rows() {
+        let (_dir, path) = temp_db("shop.db");
+        let mut conn = Connection::open(&path).unwrap();
+        prepare_with(&mut conn, &path, &Migrations::new(vec![M::up(V1)]), 1).unwrap();
+        conn.execute_batch(
+            "INSERT INTO boards (serial, model, first_seen) VALUES ('SN1', 's9', 0);
+             INSERT INTO tickets (board_id, intake_at, customer) VALUES (1, 0, 'Acme');",
+        )
+        .unwrap();
+        drop(conn);
+        let mut conn = Connection::open(&path).unwrap();
+        prepare(&mut conn, &path, std::time::Duration::ZERO).unwrap();
+        assert_eq!(version(&conn).unwrap(), 2);
+        let captures: i64 = conn
+            .query_row("SELECT count(*) FROM run_captures", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(captures, 0);
+        let tickets: i64 = conn
+            .query_row("SELECT count(*) FROM tickets", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(tickets, 1);
     }
 }

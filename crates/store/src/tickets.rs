@@ -647,6 +647,45 @@ impl Store {
         })
     }
 
+    /// Attach the chain traffic of run `run` (a capture's JSON lines), replacing one attached
+    /// before.
+    pub fn attach_capture(&mut self, run: i64, text: &str) -> Result<()> {
+        let path = self.path.clone();
+        let sql = |e| StoreError::from_sql(&path, e);
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(sql)?;
+        let exists: Option<i64> = tx
+            .query_row("SELECT id FROM runs WHERE id = ?1", [run], |r| r.get(0))
+            .optional()
+            .map_err(sql)?;
+        if exists.is_none() {
+            drop(tx);
+            return Err(self.not_found(format!("run {run}")));
+        }
+        tx.execute(
+            "INSERT INTO run_captures (run_id, text) VALUES (?1, ?2)
+             ON CONFLICT(run_id) DO UPDATE SET text = excluded.text",
+            params![run, text],
+        )
+        .map_err(sql)?;
+        tx.commit().map_err(sql)?;
+        Ok(())
+    }
+
+    /// The capture attached to run `run`, if any.
+    pub fn capture(&self, run: i64) -> Result<Option<String>> {
+        self.conn
+            .query_row(
+                "SELECT text FROM run_captures WHERE run_id = ?1",
+                [run],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(|e| self.err(e))
+    }
+
     /// Record a repair action on ticket `ticket`; the ticket moves to repairing (unless closed)
     /// and its time spent grows by the action's minutes.
     pub fn add_repair(&mut self, ticket: i64, repair: &NewRepair) -> Result<i64> {

@@ -382,6 +382,32 @@ fn a_run_aborted_by_unplug_is_saved_as_aborted() {
 }
 
 #[test]
+fn a_capture_attaches_to_its_run_and_reads_back() {
+    let (_dir, mut store) = temp_store();
+    let t = intake(&mut store, "SN-CAPTURE", "Acme", NOV_2);
+    let run = save(
+        &mut store,
+        t,
+        &fixture_report("s19jpro-healthy"),
+        NOV_2,
+        None,
+    );
+    assert_eq!(store.capture(run).unwrap(), None);
+    let text =
+        "{\"capture\":1,\"family\":\"bm1362\",\"profile\":\"s19jpro\",\"app_version\":\"0.1.0\"}\n";
+    store.attach_capture(run, text).unwrap();
+    assert_eq!(store.capture(run).unwrap().as_deref(), Some(text));
+    // Attaching again replaces it; a run that does not exist is named.
+    store.attach_capture(run, "second").unwrap();
+    assert_eq!(store.capture(run).unwrap().as_deref(), Some("second"));
+    let err = store
+        .attach_capture(run + 100, text)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains(&format!("run {}", run + 100)), "{err}");
+}
+
+#[test]
 fn formula_cells_are_neutralised_in_the_export() {
     let (_dir, mut store) = temp_store();
     let hostile = [

@@ -111,6 +111,11 @@ pub struct Workbench {
     bundled: Option<(String, u16)>,
     /// The jig refused the handshake because it speaks another protocol.
     protocol_refused: bool,
+    /// The last run's chain traffic as a capture (JSON lines), for "Save capture…" and
+    /// "Attach capture".
+    capture: Option<String>,
+    /// The save dialog for the capture, while it is open.
+    capture_dialog: Option<std::sync::mpsc::Receiver<Option<std::path::PathBuf>>>,
 }
 
 impl std::fmt::Debug for Workbench {
@@ -184,6 +189,8 @@ impl Workbench {
             firmware: crate::firmware::FirmwarePanel::default(),
             bundled: None,
             protocol_refused: false,
+            capture: None,
+            capture_dialog: None,
         };
         // The bundled image is read once, by the firmware panel.
         app.bundled = app.firmware.image_identity();
@@ -314,6 +321,40 @@ impl Workbench {
         self.states = vec![ChipState::Untested; n];
     }
 
+    /// The capture of `report`'s traffic, or `None` when the run sent nothing.
+    fn capture_of(&self, report: &Report) -> Option<String> {
+        if report.capture.is_empty() {
+            return None;
+        }
+        let profile = self.catalog.get(&self.settings.model)?;
+        let header = diagnosis::capture::CaptureHeader {
+            capture: diagnosis::capture::FORMAT,
+            family: profile.family.value.name().to_owned(),
+            profile: profile.id.clone(),
+            app_version: env!("CARGO_PKG_VERSION").to_owned(),
+        };
+        Some(diagnosis::capture::to_json_lines(&header, &report.capture))
+    }
+
+    /// Write the capture to the file the save dialog chose, on a named thread.
+    fn poll_capture_dialog(&mut self) {
+        let Some(rx) = &self.capture_dialog else {
+            return;
+        };
+        let Ok(chosen) = rx.try_recv() else { return };
+        self.capture_dialog = None;
+        let (Some(path), Some(text)) = (chosen, self.capture.clone()) else {
+            return;
+        };
+        self.records.background("save-capture", move || {
+            let partial = path.with_extension("jsonl.partial");
+            std::fs::write(&partial, text)
+                .and_then(|()| std::fs::rename(&partial, &path))
+                .map(|()| format!("Capture saved to {}", path.display()))
+                .map_err(|e| format!("cannot write {}: {e}", path.display()))
+        });
+    }
+
     /// Apply a command: the one place state changes because of the user.
     pub fn handle(&mut self, command: Command) {
         match command {
@@ -327,6 +368,25 @@ impl Workbench {
                 ..Job::default()
             }),
             Command::PowerOn => self.confirm_power = true,
+            Command::SaveCapture => {
+                if self.capture.is_some() && self.capture_dialog.is_none() {
+                    let name = format!("hashbench-{}-capture.jsonl", self.settings.model);
+                    match crate::records::save_dialog(
+                        "Save the run's chain traffic",
+                        "Capture (JSON lines)",
+                        "jsonl",
+                        name,
+                    ) {
+                        Ok(rx) => self.capture_dialog = Some(rx),
+                        Err(e) => self.error = Some(e),
+                    }
+                }
+            }
+            Command::AttachCapture => {
+                if let Some(text) = &self.capture {
+                    self.records.attach_capture(text);
+                }
+            }
             Command::PowerOnConfirmed => {
                 self.confirm_power = false;
                 self.start(Job {
@@ -500,11 +560,14 @@ impl Workbench {
                 }
                 Event::Done(report) => {
                     let holds = self.job.hold_power && report.aborted.is_none();
+                    // This run's own traffic (a retest's report is merged into the last one).
+                    let capture = self.capture_of(&report);
                     let report = match &self.job.only_chips {
                         Some(chips) => merge(self.report.take(), *report, chips),
                         None => *report,
                     };
                     self.states = report.chips.iter().map(|c| c.state).collect();
+                    self.capture = capture;
                     self.log.push(match &report.aborted {
                         Some(why) => format!("Stopped: {why}"),
                         None => format!("Verdict: {:?}", report.verdict),
@@ -749,6 +812,24 @@ impl Workbench {
                 .clicked()
             {
                 commands.push(Command::Retest(failed));
+            }
+            let has_capture = !running && self.capture.is_some();
+            if ui
+                .add_enabled(has_capture, egui::Button::new("Save capture…"))
+                .on_hover_text("The run's chain traffic, every frame both ways, as JSON lines: attach it to a bug report")
+                .clicked()
+            {
+                commands.push(Command::SaveCapture);
+            }
+            if ui
+                .add_enabled(
+                    has_capture && self.records.can_attach(),
+                    egui::Button::new("Attach capture"),
+                )
+                .on_hover_text("Keep the run's chain traffic with the run on its ticket")
+                .clicked()
+            {
+                commands.push(Command::AttachCapture);
             }
             if let Some((step, fraction, message)) = &self.step {
                 let done = Step::ALL.iter().position(|s| s == step).unwrap_or(0) as f32 + fraction;
@@ -1094,6 +1175,7 @@ impl eframe::App for Workbench {
         self.drain();
         self.rescan();
         self.records.tick(&self.catalog);
+        self.poll_capture_dialog();
         self.firmware.tick();
     }
 

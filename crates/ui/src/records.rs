@@ -157,6 +157,8 @@ pub struct Records {
     stats: Option<Stats>,
     stats_model: String,
     pending: Vec<Pending>,
+    /// The ticket and run of the latest run saved.
+    last_run: Option<(i64, i64)>,
     last_retry: Option<Instant>,
     export: Option<Receiver<Option<PathBuf>>>,
     /// The shop header on reports.
@@ -210,6 +212,7 @@ impl Records {
             stats: None,
             stats_model: String::new(),
             pending: Vec::new(),
+            last_run: None,
             last_retry: None,
             export: None,
             shop: report::Shop::default(),
@@ -397,6 +400,7 @@ impl Records {
             match saved {
                 Ok((ticket, run)) => {
                     self.pending.remove(0);
+                    self.last_run = Some((ticket, run));
                     self.error = None;
                     self.note = Some(format!("Run {run} saved to ticket #{ticket}"));
                     self.select(ticket);
@@ -411,6 +415,25 @@ impl Records {
                     return;
                 }
             }
+        }
+    }
+
+    /// Whether the last run is saved, so a capture can go with it.
+    pub fn can_attach(&self) -> bool {
+        self.pending.is_empty() && self.last_run.is_some()
+    }
+
+    /// Attach `text` (the last run's capture) to the last saved run.
+    pub fn attach_capture(&mut self, text: &str) {
+        let (Some(store), Some((ticket, run))) = (&mut self.store, self.last_run) else {
+            return;
+        };
+        match store.attach_capture(run, text) {
+            Ok(()) => {
+                self.error = None;
+                self.note = Some(format!("Capture attached to run {run} of ticket #{ticket}"));
+            }
+            Err(e) => self.error = Some(format!("The capture could not be attached: {e}")),
         }
     }
 
@@ -639,7 +662,7 @@ impl Records {
     }
 
     /// Run `job` on a named thread; its outcome shows in the status line.
-    fn background(
+    pub(crate) fn background(
         &mut self,
         name: &str,
         job: impl FnOnce() -> Result<String, String> + Send + 'static,
@@ -1393,7 +1416,7 @@ impl Records {
 
 /// A native save dialog on its own thread, so the window keeps drawing; the chosen path (or
 /// `None` when cancelled) arrives on the receiver.
-fn save_dialog(
+pub(crate) fn save_dialog(
     title: &'static str,
     kind: &'static str,
     extension: &'static str,

@@ -30,6 +30,10 @@ pub enum Command {
     FirmwareWindow,
     /// A change to the repair records (tickets, repairs, views).
     Records(crate::records::RecordCommand),
+    /// Ask where to save the last run's capture (its chain traffic as JSON lines).
+    SaveCapture,
+    /// Attach the last run's capture to the run as saved on its ticket.
+    AttachCapture,
 }
 
 /// What the worker reports.
@@ -187,6 +191,7 @@ pub fn start(
             hold_power: job.hold_power,
             only_chips: job.only_chips.clone(),
             frame_log: true,
+            capture: true,
             ..Options::default()
         };
         match &target {

@@ -166,7 +166,8 @@ fn power_on_asks_first_and_the_log_shows_decoded_frames() {
     // The log carries the chain traffic, decoded: discovery, addressing, jobs, nonces.
     h.get_by_label("Filter").click();
     h.run_steps(1);
-    h.get_by_label("Filter").type_text("nonce 0x");
+    // Replies only: a job's line names its golden nonce too ("golden nonce 0x…").
+    h.get_by_label("Filter").type_text("<- nonce 0x");
     h.run_steps(2);
     assert!(
         h.state().log().iter().any(|l| l.contains("-> job 0x")),
