@@ -229,7 +229,7 @@ fn flash_lists_what_it_would_flash_and_where() {
     );
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
-        text.contains("Firmware: hashbench-jig 0.1.0 (protocol 1)"),
+        text.contains("Firmware: hashbench-jig 0.1.0 (protocol 2)"),
         "{text}"
     );
     assert!(text.contains("built into Hashbench"), "{text}");

@@ -67,6 +67,7 @@ fn check_contract(v: &Value) {
             "findings",
             "timing",
             "provenance",
+            "jig",
         ],
     );
     assert!(v["model"].is_string() && v["chip_family"].is_string());
@@ -167,6 +168,26 @@ fn check_contract(v: &Value) {
         "3bd670a2cf4d218f925a55fb5a17fe7233fb3fcfc8c806296c4c27a5523c863e"
     );
     assert!(v["provenance"]["seed"].is_u64() || v["provenance"]["seed"].is_null());
+    check_keys(
+        &v["jig"],
+        &[
+            "firmware",
+            "protocol",
+            "worst_loop_gap_us",
+            "rx_dropped_bytes",
+            "uart_errors",
+            "usb_dropped",
+        ],
+    );
+    assert!(v["jig"]["firmware"].is_string() && v["jig"]["protocol"].is_u64());
+    for counter in [
+        "worst_loop_gap_us",
+        "rx_dropped_bytes",
+        "uart_errors",
+        "usb_dropped",
+    ] {
+        assert!(v["jig"][counter].is_u64() || v["jig"][counter].is_null());
+    }
 }
 
 #[test]

@@ -49,6 +49,29 @@ fn json(out: &Output) -> Value {
         .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)))
 }
 
+/// Issue S2 2/7's goal: through the pty, a healthy S19j Pro and S19 Pro run leaves the jig with
+/// a main loop that never stalled past 10 ms (USB poll and watchdog) and no byte lost anywhere.
+#[test]
+fn a_healthy_run_through_the_port_keeps_the_jig_loop_under_10_ms_and_loses_nothing() {
+    for model in ["s19jpro", "s19pro"] {
+        let served = serve(&["--model", model]);
+        let out = hashbench(&["diagnose", "--port", &served.path, "--json"]);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{model}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let jig = &json(&out)["jig"];
+        assert_eq!(jig["protocol"], 2, "{model}: {jig}");
+        let gap = jig["worst_loop_gap_us"].as_u64().unwrap();
+        assert!(gap > 0 && gap <= 10_000, "{model}: worst loop gap {gap} µs");
+        for counter in ["rx_dropped_bytes", "uart_errors", "usb_dropped"] {
+            assert_eq!(jig[counter], 0, "{model}: {counter} in {jig}");
+        }
+    }
+}
+
 #[test]
 fn a_diagnosis_through_the_port_matches_the_in_process_one() {
     let served = serve(&["--model", "s19jpro", "--fault", "dead:5"]);

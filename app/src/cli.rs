@@ -84,6 +84,10 @@ pub struct EvalArgs {
     /// Seeds per fault.
     #[arg(long, default_value_t = 3)]
     pub fault_seeds: u64,
+    /// First seed of every range (healthy boards use first..first+healthy_seeds, faults
+    /// first..first+fault_seeds). The tests use seeds below 100: report on a range above.
+    #[arg(long, default_value_t = 1)]
+    pub first_seed: u64,
 }
 
 /// Arguments of `hashbench fuzz`.

@@ -176,10 +176,13 @@ pub fn evaluate(
     healthy_seeds: u64,
     fault_profiles: &[&str],
     fault_seeds: u64,
+    first_seed: u64,
 ) -> anyhow::Result<Eval> {
+    let healthy_range = first_seed..first_seed + healthy_seeds;
+    let fault_range = first_seed..first_seed + fault_seeds;
     let mut eval = Eval::default();
     for profile in catalog.iter() {
-        for seed in 1..=healthy_seeds {
+        for seed in healthy_range.clone() {
             let report = crate::diagnose::simulate_board(profile, &[], seed, None)?;
             eval.healthy += 1;
             if report.verdict != Verdict::Pass {
@@ -191,7 +194,7 @@ pub fn evaluate(
     for id in fault_profiles {
         let profile = crate::diagnose::profile(catalog, id)?;
         for fault in faults_for(profile) {
-            for seed in 1..=fault_seeds {
+            for seed in fault_range.clone() {
                 let report = crate::diagnose::simulate_board(
                     profile,
                     std::slice::from_ref(&fault),
@@ -214,7 +217,7 @@ pub fn evaluate(
             }
         }
         for ppm in NOISE_PPM {
-            for seed in 1..=fault_seeds {
+            for seed in fault_range.clone() {
                 let report =
                     crate::diagnose::simulate_board(profile, &[Fault::Noise(ppm)], seed, None)?;
                 let entry = eval.noise.entry(ppm).or_default();
@@ -239,13 +242,21 @@ pub fn run(catalog: &Catalog, args: &EvalArgs, out: &mut dyn Write) -> anyhow::R
         .map(str::trim)
         .filter(|s| !s.is_empty())
         .collect();
-    let eval = evaluate(catalog, args.healthy_seeds, &profiles, args.fault_seeds)?;
+    let eval = evaluate(
+        catalog,
+        args.healthy_seeds,
+        &profiles,
+        args.fault_seeds,
+        args.first_seed,
+    )?;
     writeln!(
         out,
-        "Healthy boards: {} ({} profiles x {} seeds); false NG: {}",
+        "Healthy boards: {} ({} profiles x {} seeds, {}..{}); false NG: {}",
         eval.healthy,
         catalog.iter().count(),
         args.healthy_seeds,
+        args.first_seed,
+        args.first_seed + args.healthy_seeds,
         eval.false_ng.len()
     )?;
     for (id, seed, verdict) in &eval.false_ng {
@@ -253,9 +264,11 @@ pub fn run(catalog: &Catalog, args: &EvalArgs, out: &mut dyn Write) -> anyhow::R
     }
     writeln!(
         out,
-        "Faults on {} x {} seeds:",
+        "Faults on {} x {} seeds ({}..{}):",
         profiles.join(", "),
-        args.fault_seeds
+        args.fault_seeds,
+        args.first_seed,
+        args.first_seed + args.fault_seeds
     )?;
     writeln!(
         out,
@@ -300,7 +313,7 @@ mod tests {
     #[test]
     fn a_small_corpus_meets_the_goals() {
         let catalog = Catalog::builtin().unwrap();
-        let eval = evaluate(&catalog, 1, &["bitaxe-hex"], 1).unwrap();
+        let eval = evaluate(&catalog, 1, &["bitaxe-hex"], 1, 1).unwrap();
         assert_eq!(eval.healthy, catalog.iter().count() as u64);
         assert!(eval.false_ng.is_empty(), "{:?}", eval.false_ng);
         for (kind, row) in &eval.rows {

@@ -350,7 +350,7 @@ mod tests {
             "hello.bin",
             &HostFrame {
                 id: 1,
-                request: Request::Hello { protocol: 1 },
+                request: Request::Hello { protocol: 2 },
             },
         );
         add(
@@ -364,7 +364,7 @@ mod tests {
             "measure.bin",
             &HostFrame {
                 id: 3,
-                request: Request::Measure,
+                request: Request::Measure { taps: 0 },
             },
         );
         add(
@@ -390,7 +390,7 @@ mod tests {
             &JigFrame::Response {
                 id: 1,
                 response: Response::Hello {
-                    protocol: 1,
+                    protocol: 2,
                     firmware: "hashbench-jig 0.1.0",
                     max_baud: 3_125_000,
                     simulated: false,

@@ -16,7 +16,7 @@ use crate::config::Config;
 use crate::findings;
 use crate::jig::{Jig, JigError, JigInfo, SensorRef, Telemetry, Trip};
 use crate::report::{
-    BoardIdentity, ChipResult, ChipState, DomainResult, DomainState, Provenance, Report,
+    BoardIdentity, ChipResult, ChipState, DomainResult, DomainState, JigReport, Provenance, Report,
     SensorResult, SensorState, Timing, Verdict,
 };
 use crate::stats::{self, Evidence};
@@ -132,6 +132,8 @@ pub(crate) struct ChipTrack {
     pub(crate) hw_errors: u32,
     pub(crate) other_valid: u32,
     pub(crate) transient: u32,
+    /// Patterns that missed every try where that proves no dead core (see `Evidence`).
+    pub(crate) unresolved: u32,
     pub(crate) state: Option<ChipState>,
     pub(crate) chip_id: Option<u16>,
 }
@@ -144,6 +146,7 @@ impl ChipTrack {
             hw_errors: self.hw_errors,
             cores_ok: self.cores_ok.len(),
             cores_dead: self.cores_dead.len(),
+            unresolved: self.unresolved,
         }
     }
 }
@@ -286,6 +289,7 @@ fn empty_report(profile: &Profile, options: &Options, why: &str) -> Report {
         temperatures: Vec::new(),
         jig_protocol: None,
         capture: Vec::new(),
+        jig: None,
     }
 }
 
@@ -425,6 +429,9 @@ impl Engine<'_, '_> {
         self.info = Some(info);
         self.wire.jig().set_reset(true)?;
         self.wire.set_baud(115_200)?;
+        // A trip latched before this run (the jig says so when the app connects) is cleared by
+        // the operator's starting the run; power-ons within a run never clear one.
+        self.wire.jig().clear_trip()?;
         self.wire.jig().set_power(true)?;
         self.wait_ms(self.cfg.power_settle_ms)?;
         let t = self.sample()?;
@@ -1066,17 +1073,28 @@ impl Engine<'_, '_> {
             c.patterns += 1;
             c.used.insert(p.record);
         }
+        // A miss in a batch whose replies came through clean (no bad CRC, no stray bytes).
+        let mut clean_miss: Vec<bool> = vec![false; schedule.len()];
         let mut todo: Vec<usize> = (0..schedule.len()).collect();
-        for _ in 0..self.cfg.tries_per_pattern.max(1) {
+        for attempt in 0..self.cfg.tries_per_pattern.max(1) {
             if todo.is_empty() {
                 break;
             }
+            if attempt > 0 {
+                // Retry in the other order: a reply lost to a neighbour's corrupted one on the
+                // line is not lost again the same way.
+                todo.reverse();
+            }
+            let noise_before = self.wire.stats.bad_crc + self.wire.stats.garbage_bytes;
             let batch: Vec<(usize, Pattern)> = todo.iter().map(|&k| schedule[k]).collect();
             let outcome = self.send_jobs(setup, &batch)?;
+            let clean = self.wire.stats.bad_crc + self.wire.stats.garbage_bytes == noise_before;
             for (slot, &k) in todo.iter().enumerate() {
                 tries[k] += 1;
                 if outcome[slot].golden {
                     golden[k] = true;
+                } else if clean {
+                    clean_miss[k] = true;
                 }
                 if outcome[slot].hw {
                     hw_on_own[k] = true;
@@ -1096,9 +1114,16 @@ impl Engine<'_, '_> {
                     c.transient += 1;
                 }
             } else if !hw_on_own[k] {
-                // Every try missed and the chip sent nothing wrong instead: the core is dead.
-                c.cores_ok.remove(&p.owner.core);
-                c.cores_dead.insert(p.owner.core);
+                if clean_miss[k] && c.transient == 0 {
+                    // Every try missed, one of them on a clean line, from a chip whose replies
+                    // were never seen lost, and it sent nothing wrong instead: the core is dead.
+                    c.cores_ok.remove(&p.owner.core);
+                    c.cores_dead.insert(p.owner.core);
+                } else {
+                    // Misses on a corrupted line, or from a chip that loses replies, prove
+                    // nothing about the core (its patterns still count towards calling it dead).
+                    c.unresolved += 1;
+                }
             }
         }
         Ok(())
@@ -1251,6 +1276,16 @@ impl Engine<'_, '_> {
             .as_ref()
             .map(|i| i.firmware.clone())
             .unwrap_or_default();
+        // A jig that was lost mid-run cannot say; its counters are then unknown.
+        let stats = self.wire.jig().stats().ok().flatten();
+        let jig = self.info.as_ref().map(|info| JigReport {
+            firmware: info.firmware.clone(),
+            protocol: info.protocol,
+            worst_loop_gap_us: stats.map(|s| s.worst_loop_gap_us),
+            rx_dropped_bytes: stats.map(|s| s.rx_dropped_bytes),
+            uart_errors: stats.map(|s| s.uart_errors),
+            usb_dropped: stats.map(|s| s.usb_dropped),
+        });
         if aborted.is_some() {
             // Undecided chips of an aborted run stay untested, not inconclusive.
             self.learned.pattern_tested = false;
@@ -1303,6 +1338,7 @@ impl Engine<'_, '_> {
             temperatures: std::mem::take(&mut self.temperatures),
             jig_protocol: self.info.as_ref().map(|i| i.protocol),
             capture: self.wire.take_capture(),
+            jig,
         }
     }
 }

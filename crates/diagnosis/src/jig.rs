@@ -44,6 +44,10 @@ pub enum Trip {
     OverTemperature,
     /// Input voltage below the jig's limit.
     UnderVoltage,
+    /// The jig's input power monitor (or a sensor it supervises) stopped answering.
+    SensorFailed,
+    /// The board was unplugged while powered.
+    Unplugged,
 }
 
 impl std::fmt::Display for Trip {
@@ -53,6 +57,8 @@ impl std::fmt::Display for Trip {
             Self::OverCurrent => "input over-current",
             Self::OverTemperature => "over-temperature",
             Self::UnderVoltage => "input under-voltage",
+            Self::SensorFailed => "the jig's power monitor stopped answering",
+            Self::Unplugged => "the board was unplugged while powered",
         })
     }
 }
@@ -132,8 +138,10 @@ pub trait Jig {
     fn set_reset(&mut self, asserted: bool) -> Result<(), JigError>;
     /// Set the jig's ASIC UART rate. Bytes already queued go out at the old rate.
     fn set_baud(&mut self, baud: u32) -> Result<(), JigError>;
-    /// Queue bytes for the ASIC chain; they go out back to back at the current rate.
-    fn send(&mut self, bytes: &[u8]) -> Result<(), JigError>;
+    /// Queue bytes for the ASIC chain; they go out back to back at the current rate. Returns the
+    /// jig time the first of them goes on the line, when the jig says (a jig busy for a moment
+    /// starts them later than the host would think).
+    fn send(&mut self, bytes: &[u8]) -> Result<Option<u64>, JigError>;
     /// Wait until the jig's clock reads `t_us`, appending what the chain sent meanwhile.
     fn wait_until(&mut self, t_us: u64, received: &mut Vec<Received>) -> Result<(), JigError>;
     /// Measure domain taps, input voltage and current.
@@ -142,4 +150,25 @@ pub trait Jig {
     fn read_temperature(&mut self, sensor: &SensorRef) -> Result<f32, JigError>;
     /// Read `len` bytes of the board EEPROM from `offset`.
     fn read_eeprom(&mut self, offset: u8, len: u8) -> Result<Vec<u8>, JigError>;
+    /// Clear a latched safety trip: the operator started a new run. Power stays off.
+    fn clear_trip(&mut self) -> Result<(), JigError> {
+        Ok(())
+    }
+    /// The jig's health counters (worst main-loop gap, drops), when it keeps them.
+    fn stats(&mut self) -> Result<Option<JigStats>, JigError> {
+        Ok(None)
+    }
+}
+
+/// The jig's health counters since it powered on.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct JigStats {
+    /// Longest time between two passes of the jig's main loop, µs (goal: 10 ms).
+    pub worst_loop_gap_us: u32,
+    /// Chain bytes lost to a full receive buffer.
+    pub rx_dropped_bytes: u32,
+    /// Chain receive errors (framing, parity, break, overrun).
+    pub uart_errors: u32,
+    /// Bytes for the host lost to a full USB queue.
+    pub usb_dropped: u32,
 }

@@ -325,4 +325,25 @@ pub struct Report {
     /// The run's chain traffic, every frame both ways, when asked for (`Options::capture`).
     #[serde(skip)]
     pub capture: Vec<crate::wire::CapturedFrame>,
+    /// The jig that ran it and its health counters at the end of the run (`null` before the
+    /// handshake; a counter is `null` when the jig could not say).
+    #[serde(default)]
+    pub jig: Option<JigReport>,
+}
+
+/// The jig of a run: who it is and how it coped.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JigReport {
+    /// Firmware name and version.
+    pub firmware: String,
+    /// Wire protocol version.
+    pub protocol: u16,
+    /// Longest time between two passes of the jig's main loop, µs (goal ≤ 10,000).
+    pub worst_loop_gap_us: Option<u32>,
+    /// Chain bytes lost to a full receive buffer.
+    pub rx_dropped_bytes: Option<u32>,
+    /// Chain receive errors.
+    pub uart_errors: Option<u32>,
+    /// Bytes for the host lost to a full USB queue.
+    pub usb_dropped: Option<u32>,
 }

@@ -22,6 +22,10 @@ pub struct Evidence {
     pub cores_ok: usize,
     /// Distinct cores confirmed dead (every try missed).
     pub cores_dead: usize,
+    /// Patterns that missed every try but cannot prove a dead core: the line was corrupted
+    /// then, or the chip's own replies were seen lost and found again. Such a chip is never
+    /// called `ok` (a dead core may hide among them).
+    pub unresolved: u32,
 }
 
 /// ln C(n, k).
@@ -108,7 +112,7 @@ pub fn decide(e: &Evidence, cores: u16, config: &Config) -> Option<ChipState> {
         m,
         e.cores_dead as u64,
     );
-    (risk <= config.ok_risk).then_some(ChipState::Ok)
+    (risk <= config.ok_risk && e.unresolved == 0).then_some(ChipState::Ok)
 }
 
 /// Distinct cores a chip with no dead core must show before it is `ok`.

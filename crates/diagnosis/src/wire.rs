@@ -179,8 +179,9 @@ impl<'j> Wire<'j> {
 
     /// Queue raw bytes.
     pub fn send(&mut self, bytes: &[u8]) -> Result<(), JigError> {
-        self.jig.send(bytes)?;
-        let start = self.tx_done();
+        let told = self.jig.send(bytes)?;
+        // The jig's word for when the bytes start wins over our model when it is later.
+        let start = told.map_or(self.tx_done(), |t| self.tx_done().max(t as f64));
         if let Some(capture) = &mut self.capture {
             capture.push(CapturedFrame {
                 t_us: start.round() as u64,

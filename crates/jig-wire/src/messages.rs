@@ -3,10 +3,11 @@
 //! | direction | message | answer |
 //! |---|---|---|
 //! | host → jig | `Request { id, Hello { protocol } }` | `Response { id, Hello { protocol, firmware, max_baud } }` |
-//! | host → jig | `SetPower`, `SetReset`, `SetBaud`, `Lease` | `Ok` or `Error` |
-//! | host → jig | `AsicSend { bytes }` | `Ok` (bytes queued for the chain) |
+//! | host → jig | `SetPower`, `SetReset`, `SetBaud`, `Lease` (at most [`MAX_LEASE_MS`]), `ClearTrip` | `Ok` or `Error` |
+//! | host → jig | `AsicSend { bytes }` | `Queued { starts_us }`: the jig time the first byte goes on the line (after what was queued before) |
 //! | host → jig | `Sync { until_us }` | `Synced { now_us }` once the jig clock reaches `until_us`, after every `AsicRx` up to then |
-//! | host → jig | `Measure` | `Telemetry` |
+//! | host → jig | `Measure { taps }` | `Telemetry`, once every tap is converted (the jig keeps serving the chain meanwhile) |
+//! | host → jig | `Stats` | `Stats`: worst main-loop gap and every drop counter since power-on |
 //! | host → jig | `ReadTemperature { sensor }` | `Temperature` or `Error(NoDevice)` |
 //! | host → jig | `ReadEeprom { offset, len }` | `Bytes` |
 //! | jig → host | `Event(AsicRx { at_us, bytes })` | chain bytes with the jig's timestamp |
@@ -18,7 +19,13 @@
 use serde::{Deserialize, Serialize};
 
 /// Version of this protocol. A jig that answers `Hello` with another version is refused.
-pub const PROTOCOL_VERSION: u16 = 1;
+/// 2: `Measure { taps }` answered without blocking, `Stats`, `ClearTrip` (a trip needs an
+/// explicit clear; `SetPower` no longer clears it), leases bounded, trips on a failed sensor and
+/// on unplugging a powered board.
+pub const PROTOCOL_VERSION: u16 = 2;
+/// The longest lease a host may ask for, ms: a host that dies leaves a powered board for at
+/// most this long.
+pub const MAX_LEASE_MS: u32 = 10_000;
 /// Most chain bytes in one `AsicSend` or `AsicRx`.
 pub const MAX_ASIC_BYTES: usize = 256;
 /// Most domain taps one `Telemetry` carries.
@@ -58,8 +65,11 @@ pub enum Request<'a> {
         /// Jig time, µs.
         until_us: u64,
     },
-    /// Take a telemetry sample.
-    Measure,
+    /// Take a telemetry sample of the first `taps` domain taps (0: every tap).
+    Measure {
+        /// Taps to convert.
+        taps: u8,
+    },
     /// Read a temperature sensor.
     ReadTemperature {
         /// Which sensor.
@@ -73,11 +83,30 @@ pub enum Request<'a> {
         len: u8,
     },
     /// The host lease: with no valid frame from the host for `ms`, the jig holds the chain in
-    /// reset and cuts board power. 0 uses the firmware default.
+    /// reset and cuts board power. 0 uses the firmware default; more than [`MAX_LEASE_MS`] is
+    /// refused.
     Lease {
         /// Lease time, ms.
         ms: u32,
     },
+    /// Clear a latched safety trip (the operator saw it); power stays off until `SetPower`.
+    ClearTrip,
+    /// The jig's health counters.
+    Stats,
+}
+
+/// The jig's health counters, cumulative since power-on.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JigStats {
+    /// Longest time between two passes of the main loop, µs (USB must be polled and the
+    /// watchdog fed within 10 ms).
+    pub worst_loop_gap_us: u32,
+    /// Chain bytes lost to a full receive buffer.
+    pub rx_dropped_bytes: u32,
+    /// Chain receive errors (framing, parity, break, overrun).
+    pub uart_errors: u32,
+    /// Bytes for the host lost to a full USB queue.
+    pub usb_dropped: u32,
 }
 
 /// Where a temperature sensor is.
@@ -157,6 +186,14 @@ pub enum Response<'a> {
     Bytes(#[serde(borrow)] &'a [u8]),
     /// The request failed.
     Error(DeviceError),
+    /// The health counters.
+    Stats(JigStats),
+    /// Chain bytes queued; the first goes on the line at this jig time (the host's model of the
+    /// line follows it, so a job is never cut short by a late start it did not know about).
+    Queued {
+        /// Jig time, µs.
+        starts_us: u64,
+    },
 }
 
 /// Why the safety supervisor cut power.
@@ -170,6 +207,11 @@ pub enum TripReason {
     OverTemperature,
     /// Input voltage below the limit.
     UnderVoltage,
+    /// The input power monitor (or a supervised sensor) stopped answering: over-current and
+    /// under-voltage can no longer be seen, so power is cut.
+    SensorFailed,
+    /// The board was unplugged while powered.
+    Unplugged,
 }
 
 /// Something the jig reports on its own.

@@ -100,6 +100,23 @@ fn every_message_round_trips() {
         }),
         JigFrame::Event(Event::Plug { present: false }),
         JigFrame::Event(Event::Overflow { dropped: 12 }),
+        JigFrame::Event(Event::Trip {
+            reason: TripReason::Unplugged,
+            at_us: 9,
+        }),
+        JigFrame::Event(Event::Trip {
+            reason: TripReason::SensorFailed,
+            at_us: 10,
+        }),
+        JigFrame::Response {
+            id: 8,
+            response: Response::Stats(jig_wire::JigStats {
+                worst_loop_gap_us: 1_900,
+                rx_dropped_bytes: 0,
+                uart_errors: 2,
+                usb_dropped: 0,
+            }),
+        },
     ];
     for message in &jig {
         let wire = frame_of(message);
@@ -111,7 +128,7 @@ fn every_message_round_trips() {
         Request::SetReset { asserted: false },
         Request::SetBaud { baud: 3_125_000 },
         Request::Sync { until_us: u64::MAX },
-        Request::Measure,
+        Request::Measure { taps: 0 },
         Request::ReadTemperature {
             sensor: SensorAddress {
                 kind: 0,
@@ -121,6 +138,9 @@ fn every_message_round_trips() {
         },
         Request::ReadEeprom { offset: 0, len: 32 },
         Request::Lease { ms: 1000 },
+        Request::Measure { taps: 42 },
+        Request::ClearTrip,
+        Request::Stats,
     ];
     for (id, request) in host.into_iter().enumerate() {
         let frame = HostFrame {
@@ -137,7 +157,7 @@ fn every_message_round_trips() {
 fn damaged_frames_are_dropped_with_a_reason() {
     let good = frame_of(&HostFrame {
         id: 9,
-        request: Request::Measure,
+        request: Request::Measure { taps: 0 },
     });
     let mut flipped = good.clone();
     flipped[2] ^= 0x10;

@@ -32,6 +32,8 @@ enum Answer {
     Temperature(i32),
     Bytes(Vec<u8>),
     Error(DeviceError),
+    Stats(jig_wire::JigStats),
+    Queued(u64),
 }
 
 impl From<&Response<'_>> for Answer {
@@ -54,6 +56,8 @@ impl From<&Response<'_>> for Answer {
             Response::Temperature { centi_c } => Self::Temperature(*centi_c),
             Response::Bytes(b) => Self::Bytes(b.to_vec()),
             Response::Error(e) => Self::Error(*e),
+            Response::Stats(s) => Self::Stats(*s),
+            Response::Queued { starts_us } => Self::Queued(*starts_us),
         }
     }
 }
@@ -91,6 +95,8 @@ fn trip_of(reason: TripReason) -> Trip {
         TripReason::OverCurrent => Trip::OverCurrent,
         TripReason::OverTemperature => Trip::OverTemperature,
         TripReason::UnderVoltage => Trip::UnderVoltage,
+        TripReason::SensorFailed => Trip::SensorFailed,
+        TripReason::Unplugged => Trip::Unplugged,
     }
 }
 
@@ -151,6 +157,17 @@ impl<T: Transport> Client<T> {
                 )));
             }
         }
+        // Learn the jig's clock: it has run since the jig powered on, so a wait "200 ms from
+        // now" measured from 0 would return at once.
+        match client.request(Request::Sync { until_us: 0 })? {
+            Answer::Synced(now) => client.now_us = now,
+            other => {
+                return Err(JigError::Protocol(format!(
+                    "expected Synced, got {other:?}"
+                )));
+            }
+        }
+        client.pending_rx.clear();
         Ok(client)
     }
 
@@ -186,7 +203,14 @@ impl<T: Transport> Client<T> {
     /// Send `request` and wait for its answer, handling events meanwhile.
     fn request(&mut self, request: Request<'_>) -> Result<Answer, JigError> {
         if let Some((reason, _)) = self.trip
-            && !matches!(request, Request::Hello { .. } | Request::SetPower { .. })
+            && !matches!(
+                request,
+                Request::Hello { .. }
+                    | Request::SetPower { .. }
+                    | Request::ClearTrip
+                    | Request::Stats
+                    | Request::Sync { .. }
+            )
         {
             return Err(JigError::Tripped(trip_of(reason)));
         }
@@ -257,10 +281,26 @@ impl<T: Transport> Jig for Client<T> {
     }
 
     fn set_power(&mut self, on: bool) -> Result<(), JigError> {
-        if on {
-            self.trip = None;
-        }
+        // A latched trip stays until `clear_trip`: the jig refuses to switch on before.
         self.expect_ok(Request::SetPower { on })
+    }
+
+    fn clear_trip(&mut self) -> Result<(), JigError> {
+        self.expect_ok(Request::ClearTrip)?;
+        self.trip = None;
+        Ok(())
+    }
+
+    fn stats(&mut self) -> Result<Option<diagnosis::jig::JigStats>, JigError> {
+        match self.request(Request::Stats)? {
+            Answer::Stats(s) => Ok(Some(diagnosis::jig::JigStats {
+                worst_loop_gap_us: s.worst_loop_gap_us,
+                rx_dropped_bytes: s.rx_dropped_bytes,
+                uart_errors: s.uart_errors,
+                usb_dropped: s.usb_dropped,
+            })),
+            other => Err(JigError::Protocol(format!("expected Stats, got {other:?}"))),
+        }
     }
 
     fn set_reset(&mut self, asserted: bool) -> Result<(), JigError> {
@@ -271,11 +311,22 @@ impl<T: Transport> Jig for Client<T> {
         self.expect_ok(Request::SetBaud { baud })
     }
 
-    fn send(&mut self, bytes: &[u8]) -> Result<(), JigError> {
+    fn send(&mut self, bytes: &[u8]) -> Result<Option<u64>, JigError> {
+        let mut first = None;
         for chunk in bytes.chunks(jig_wire::MAX_ASIC_BYTES) {
-            self.expect_ok(Request::AsicSend { bytes: chunk })?;
+            match self.request(Request::AsicSend { bytes: chunk })? {
+                Answer::Queued(t) => {
+                    first.get_or_insert(t);
+                }
+                Answer::Ok => {}
+                other => {
+                    return Err(JigError::Protocol(format!(
+                        "expected Queued, got {other:?}"
+                    )));
+                }
+            }
         }
-        Ok(())
+        Ok(first)
     }
 
     fn wait_until(&mut self, t_us: u64, received: &mut Vec<Received>) -> Result<(), JigError> {
@@ -301,7 +352,7 @@ impl<T: Transport> Jig for Client<T> {
     }
 
     fn measure(&mut self) -> Result<Telemetry, JigError> {
-        match self.request(Request::Measure)? {
+        match self.request(Request::Measure { taps: 0 })? {
             Answer::Telemetry(t) => Ok(Telemetry {
                 at_us: t.at_us,
                 taps_mv: t.taps_mv.iter().map(|&v| u32::from(v)).collect(),

@@ -112,10 +112,16 @@ fn a_silent_port_times_out() {
 #[test]
 fn garbage_and_unknown_frames_are_counted_and_skipped() {
     let mut client = Client::connect(
-        scripted(|id, _| {
+        scripted(|id, request| {
             let mut bytes = vec![0x13, 0x37, 0x00, 0x42, 0x00];
             bytes.extend(frame(&(1u8, 2u8, 3u8, 4u8, 5u8, 6u8)));
-            bytes.extend(hello(id, PROTOCOL_VERSION));
+            bytes.extend(match request {
+                Request::Sync { until_us } => frame(&JigFrame::Response {
+                    id,
+                    response: Response::Synced { now_us: *until_us },
+                }),
+                _ => hello(id, PROTOCOL_VERSION),
+            });
             bytes
         }),
         Duration::from_millis(100),
@@ -133,6 +139,11 @@ fn garbage_and_unknown_frames_are_counted_and_skipped() {
 fn chain_bytes_come_with_jig_timestamps_and_trips_stop_the_run() {
     let mut client = Client::connect(
         scripted(jig_then(|id, request| match request {
+            // The handshake's clock reading gets nothing but the time.
+            Request::Sync { until_us: 0 } => frame(&JigFrame::Response {
+                id,
+                response: Response::Synced { now_us: 7 },
+            }),
             Request::Sync { until_us } if *until_us < 1000 => {
                 let mut b = frame(&JigFrame::Event(Event::AsicRx {
                     at_us: 420,
@@ -172,11 +183,36 @@ fn chain_bytes_come_with_jig_timestamps_and_trips_stop_the_run() {
         client.wait_until(2000, &mut rx),
         Err(JigError::Tripped(Trip::OverCurrent))
     );
-    // Until power is switched on again, every request is refused with the reason.
+    // Until the trip is cleared, every request that drives the board is refused with the reason.
     assert_eq!(
         client.set_reset(false),
         Err(JigError::Tripped(Trip::OverCurrent))
     );
+    client.clear_trip().unwrap();
+    client.set_reset(false).unwrap();
+}
+
+#[test]
+fn the_client_starts_at_the_jigs_clock() {
+    let client = Client::connect(
+        scripted(jig_then(|id, request| match request {
+            Request::Sync { until_us } => frame(&JigFrame::Response {
+                id,
+                response: Response::Synced {
+                    now_us: (*until_us).max(1_234_567),
+                },
+            }),
+            _ => frame(&JigFrame::Response {
+                id,
+                response: Response::Ok,
+            }),
+        })),
+        Duration::from_millis(100),
+    )
+    .unwrap();
+    // A jig that has run for 1.2 s: "wait 200 ms" must not end at once.
+    let mut client = client;
+    assert_eq!(client.now_us().unwrap(), 1_234_567);
 }
 
 #[test]

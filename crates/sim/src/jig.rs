@@ -19,6 +19,15 @@ use crate::rng::Rng;
 pub const MAX_BAUD: u32 = 3_125_000;
 /// ADC step at the pin, µV (a 16-bit converter such as the ADS1115 at ±4.096 V).
 const ADC_STEP_UV: u32 = 125;
+/// One ADS1115 conversion at 860 samples/s, ns: a read before it ends gets the previous result.
+const ADC_CONVERSION_NS: Ns = 1_163_000;
+/// I2C bit time of the board bus (100 kHz), ns: every transfer takes its real time (9 bits a
+/// byte, address included), so a firmware path that reads sensors in a loop shows its cost.
+const I2C_BIT_NS: Ns = 10_000;
+/// The simulated jig's main loop runs at least this often while time passes, ns. [I] The real
+/// loop passes every few µs; one pass a millisecond keeps the simulation fast and still shows a
+/// path that blocks (its time adds to the gap the firmware measures).
+const LOOP_STEP_NS: Ns = 1_000_000;
 
 /// The jig's hardware around the board: clock, UART, tap multiplexer, I2C bus.
 #[derive(Debug)]
@@ -33,6 +42,10 @@ pub struct Hardware {
     input: (u32, u32),
     noise: Rng,
     tap_ratio_milli: u32,
+    /// The conversion in progress: its result and when it is ready.
+    adc: (u32, Ns),
+    /// The last finished conversion (what a read before the next one ends returns).
+    adc_last: u32,
     /// Bytes the host sent to the chain.
     pub tx_bytes: u64,
     /// Bytes the chain sent to the host.
@@ -52,6 +65,8 @@ impl Hardware {
             input: (0, 0),
             noise: Rng::new(0x4A16),
             tap_ratio_milli: limits.tap_ratio_milli,
+            adc: (0, 0),
+            adc_last: 0,
             tx_bytes: 0,
             rx_bytes: 0,
         }
@@ -149,6 +164,11 @@ impl Hal for SimHal {
         (n, start / 1000)
     }
 
+    fn rx_faults(&mut self) -> (u32, u32) {
+        // The simulated UART has no receive ring of its own and never sees a framing error.
+        (0, 0)
+    }
+
     fn mux_select(&mut self, channel: u8) {
         let mut hw = self.0.borrow_mut();
         if channel == 0 {
@@ -157,11 +177,21 @@ impl Hal for SimHal {
         hw.mux = channel;
     }
 
-    fn adc_uv(&mut self) -> u32 {
-        let hw = self.0.borrow();
+    fn adc_start(&mut self) -> bool {
+        let mut hw = self.0.borrow_mut();
         let tap_mv = hw.taps.get(usize::from(hw.mux)).copied().unwrap_or(0);
         let pin_uv = u64::from(tap_mv) * 1_000_000 / u64::from(hw.tap_ratio_milli.max(1));
-        (pin_uv as u32) / ADC_STEP_UV * ADC_STEP_UV
+        let value = (pin_uv as u32) / ADC_STEP_UV * ADC_STEP_UV;
+        hw.adc = (value, hw.now + ADC_CONVERSION_NS);
+        true
+    }
+
+    fn adc_read_uv(&mut self) -> Option<u32> {
+        let mut hw = self.0.borrow_mut();
+        if hw.now >= hw.adc.1 {
+            hw.adc_last = hw.adc.0;
+        }
+        Some(hw.adc_last)
     }
 
     fn plug_present(&mut self) -> bool {
@@ -225,6 +255,18 @@ impl ErrorType for SimI2c {
 impl I2c for SimI2c {
     fn transaction(&mut self, address: u8, operations: &mut [Operation<'_>]) -> Result<(), Nack> {
         let mut hw = self.0.borrow_mut();
+        // The transfer's time on the bus: per operation an address byte and its data, 9 bits each.
+        let bytes: usize = operations
+            .iter()
+            .map(|op| {
+                1 + match op {
+                    Operation::Write(b) => b.len(),
+                    Operation::Read(b) => b.len(),
+                }
+            })
+            .sum();
+        let done = hw.now + bytes as Ns * 9 * I2C_BIT_NS;
+        hw.advance_to(done);
         let mut register = 0u8;
         for op in operations {
             match op {
@@ -387,7 +429,20 @@ impl SimTransport {
     /// host is silent, so the lease runs out as on a real jig).
     pub fn idle(&mut self, us: u64) {
         let t = self.hardware.borrow().now + us * 1000;
-        self.hardware.borrow_mut().advance_to(t);
+        self.run_until(t);
+    }
+
+    /// Run the main loop until jig time `t` (ns), a pass at least every `LOOP_STEP_NS`.
+    fn run_until(&mut self, t: Ns) {
+        loop {
+            let now = self.hardware.borrow().now;
+            if now >= t {
+                break;
+            }
+            let next = t.min(now + LOOP_STEP_NS);
+            self.hardware.borrow_mut().advance_to(next);
+            self.poll();
+        }
         self.poll();
     }
 
@@ -396,10 +451,24 @@ impl SimTransport {
         self.firmware.poll(&mut |b: &[u8]| out.extend(b));
     }
 
-    /// Run the jig until its pending `Sync` is due, if there is one.
+    /// Run the jig until its pending `Sync` is due, or until a request it is working on over
+    /// several passes (a telemetry sample) is answered.
     pub fn run_pending_sync(&mut self) {
         if let Some(until) = self.firmware.pending_sync() {
-            self.hardware.borrow_mut().advance_to(until * 1000);
+            self.run_until(until * 1000);
+            return;
+        }
+        // A sample takes about 1.2 ms a tap: give it a second of jig time at most.
+        let deadline = self.hardware.borrow().now + 1_000_000_000;
+        while self.firmware.busy() && self.out.is_empty() {
+            let now = self.hardware.borrow().now;
+            if now >= deadline {
+                break;
+            }
+            self.hardware
+                .borrow_mut()
+                .advance_to(now + LOOP_STEP_NS / 10);
+            self.poll();
         }
         self.poll();
     }

@@ -389,7 +389,7 @@ impl diagnosis::Jig for Unplugged {
     fn set_baud(&mut self, baud: u32) -> Result<(), diagnosis::JigError> {
         self.inner.set_baud(baud)
     }
-    fn send(&mut self, bytes: &[u8]) -> Result<(), diagnosis::JigError> {
+    fn send(&mut self, bytes: &[u8]) -> Result<Option<u64>, diagnosis::JigError> {
         self.inner.send(bytes)
     }
     fn wait_until(

@@ -3,8 +3,8 @@
 use embedded_hal::i2c::I2c;
 use jig_wire::frame::{Decoder, MAX_FRAME};
 use jig_wire::{
-    DeviceError, Event, HostFrame, JigFrame, PROTOCOL_VERSION, Request, Response, SensorAddress,
-    Telemetry, TripReason,
+    DeviceError, Event, HostFrame, JigFrame, JigStats, MAX_LEASE_MS, PROTOCOL_VERSION, Request,
+    Response, SensorAddress, Telemetry, TripReason,
 };
 
 use crate::hal::Hal;
@@ -45,6 +45,14 @@ pub struct Limits {
     pub shunt_micro_ohm: u32,
     /// Fastest ASIC UART rate.
     pub max_baud: u32,
+    /// Wait after switching the tap multiplexer before a conversion, µs (CD74HC4067 switching
+    /// plus the divider's RC).
+    pub mux_settle_us: u32,
+    /// One ADC conversion, µs (ADS1115 at 860 samples/s: 1.163 ms, with margin).
+    pub adc_conversion_us: u32,
+    /// How often a powered board's temperature sensors are read by the supervisor, ms (one
+    /// sensor a time, round robin, among those the host has read).
+    pub temp_supervise_ms: u32,
 }
 
 impl Default for Limits {
@@ -59,6 +67,9 @@ impl Default for Limits {
             tap_ratio_milli: 30_000,
             shunt_micro_ohm: 500,
             max_baud: 3_125_000,
+            mux_settle_us: 20,
+            adc_conversion_us: 1_200,
+            temp_supervise_ms: 250,
         }
     }
 }
@@ -84,6 +95,31 @@ pub struct Firmware<H, I> {
     sync: Option<(u16, u64)>,
     last_supervise_us: u64,
     plug: bool,
+    /// A telemetry sample in progress: one step per pass of the main loop.
+    measuring: Option<Measuring>,
+    /// Health counters.
+    stats: JigStats,
+    /// The chain UART's rate, and when the bytes queued so far will have left, µs.
+    baud: u32,
+    tx_end_us: u64,
+    /// When the main loop last passed, µs.
+    last_poll_us: Option<u64>,
+    /// Sensors the host read: the supervisor watches them while the board is powered.
+    watched: heapless::Vec<SensorAddress, 8>,
+    watch_next: usize,
+    last_temp_us: u64,
+}
+
+/// Where a telemetry sample stands.
+#[derive(Debug)]
+struct Measuring {
+    id: u16,
+    taps: u8,
+    channel: u8,
+    /// Converting (else settling after a multiplexer switch) until this jig time, µs.
+    converting: bool,
+    until_us: u64,
+    taps_mv: heapless::Vec<u16, { jig_wire::MAX_TAPS }>,
 }
 
 /// Encode `frame` and hand it to `out`.
@@ -125,7 +161,31 @@ impl<H: Hal, I: I2c> Firmware<H, I> {
             sync: None,
             last_supervise_us: now,
             plug,
+            measuring: None,
+            stats: JigStats::default(),
+            baud: 115_200,
+            tx_end_us: now,
+            last_poll_us: None,
+            watched: heapless::Vec::new(),
+            watch_next: 0,
+            last_temp_us: now,
         }
+    }
+
+    /// The health counters (also reported to the host on `Stats`).
+    #[must_use]
+    pub fn stats(&mut self) -> JigStats {
+        let (lost, errors) = self.hal.rx_faults();
+        JigStats {
+            rx_dropped_bytes: self.stats.rx_dropped_bytes.saturating_add(lost),
+            uart_errors: errors,
+            ..self.stats
+        }
+    }
+
+    /// Bytes for the host that the USB queue could not take (the binary counts them).
+    pub fn note_usb_dropped(&mut self, bytes: u32) {
+        self.stats.usb_dropped = self.stats.usb_dropped.saturating_add(bytes);
     }
 
     /// The hardware (for the simulator and tests).
@@ -143,6 +203,13 @@ impl<H: Hal, I: I2c> Firmware<H, I> {
     #[must_use]
     pub fn powered(&self) -> bool {
         self.power_on_at.is_some()
+    }
+
+    /// Whether a request is still being worked on over passes of the main loop (a telemetry
+    /// sample).
+    #[must_use]
+    pub fn busy(&self) -> bool {
+        self.measuring.is_some()
     }
 
     /// The jig time a pending `Sync` waits for.
@@ -215,15 +282,20 @@ impl<H: Hal, I: I2c> Firmware<H, I> {
                 }
             }
             Request::SetPower { on } => {
-                if on && self.tripped.is_some() && !self.plug_ok() {
+                // A latched trip keeps the board off until the host clears it explicitly.
+                if on && (self.tripped.is_some() || !self.plug_ok()) {
                     return respond(id, Response::Error(DeviceError::Tripped), out);
-                }
-                if on {
-                    // Switching on again is how the host acknowledges a trip.
-                    self.tripped = None;
                 }
                 self.power(on);
                 respond(id, Response::Ok, out);
+            }
+            Request::ClearTrip => {
+                self.tripped = None;
+                respond(id, Response::Ok, out);
+            }
+            Request::Stats => {
+                let stats = self.stats();
+                respond(id, Response::Stats(stats), out);
             }
             Request::SetReset { asserted } => {
                 self.hal.set_reset(asserted || !self.powered());
@@ -233,6 +305,7 @@ impl<H: Hal, I: I2c> Firmware<H, I> {
                 if baud == 0 || baud > self.limits.max_baud || !self.hal.set_baud(baud) {
                     return respond(id, Response::Error(DeviceError::OutOfRange), out);
                 }
+                self.baud = baud;
                 respond(id, Response::Ok, out);
             }
             Request::AsicSend { bytes } => {
@@ -242,20 +315,49 @@ impl<H: Hal, I: I2c> Firmware<H, I> {
                 for &b in bytes {
                     let _ = self.tx.push_back(b);
                 }
+                // When these bytes go out: after everything queued before, 10 bits a byte.
+                let now = self.hal.now_us();
+                let starts_us = now.max(self.tx_end_us);
+                let byte_ns = 10_000_000_000u64 / u64::from(self.baud.max(1));
+                self.tx_end_us = starts_us + (bytes.len() as u64 * byte_ns).div_ceil(1000);
                 self.pump_tx();
-                respond(id, Response::Ok, out);
+                respond(id, Response::Queued { starts_us }, out);
             }
             Request::Sync { until_us } => {
                 self.sync = Some((id, until_us));
                 self.poll(out);
             }
-            Request::Measure => {
-                let telemetry = self.measure();
-                respond(id, Response::Telemetry(telemetry), out);
+            Request::Measure { taps } => {
+                if self.measuring.is_some() {
+                    return respond(id, Response::Error(DeviceError::Busy), out);
+                }
+                let taps = if taps == 0 {
+                    TAP_CHANNELS as u8
+                } else {
+                    taps.min(TAP_CHANNELS as u8)
+                };
+                if !self.powered() {
+                    return self.finish_measure(id, heapless::Vec::new(), out);
+                }
+                // One step a pass of the main loop: switch, settle, convert, read (a blocking
+                // scan of 64 taps took about 99 ms, past the watchdog and USB's 10 ms).
+                self.hal.mux_select(0);
+                let now = self.hal.now_us();
+                self.measuring = Some(Measuring {
+                    id,
+                    taps,
+                    channel: 0,
+                    converting: false,
+                    until_us: now + u64::from(self.limits.mux_settle_us),
+                    taps_mv: heapless::Vec::new(),
+                });
             }
             Request::ReadTemperature { sensor } => match self.temperature(sensor) {
                 Some(centi_c) => {
                     respond(id, Response::Temperature { centi_c }, out);
+                    if !self.watched.contains(&sensor) {
+                        let _ = self.watched.push(sensor);
+                    }
                     if centi_c > self.limits.max_temp_centi && self.powered() {
                         let now = self.hal.now_us();
                         self.trip(TripReason::OverTemperature, now, out);
@@ -272,6 +374,9 @@ impl<H: Hal, I: I2c> Firmware<H, I> {
                 }
             }
             Request::Lease { ms } => {
+                if ms > MAX_LEASE_MS {
+                    return respond(id, Response::Error(DeviceError::OutOfRange), out);
+                }
                 self.lease_ms = if ms == 0 {
                     self.limits.default_lease_ms
                 } else {
@@ -319,6 +424,7 @@ impl<H: Hal, I: I2c> Firmware<H, I> {
             for &b in buf.get(..n).unwrap_or_default() {
                 if self.rx.push_back(b).is_err() {
                     self.rx_dropped += 1;
+                    self.stats.rx_dropped_bytes = self.stats.rx_dropped_bytes.saturating_add(1);
                 }
             }
         }
@@ -356,6 +462,11 @@ impl<H: Hal, I: I2c> Firmware<H, I> {
     /// `Sync`, and supervise safety. Call it often (every loop of the firmware's main task).
     pub fn poll(&mut self, out: &mut impl FnMut(&[u8])) {
         let now = self.hal.now_us();
+        if let Some(last) = self.last_poll_us {
+            let gap = now.saturating_sub(last).min(u64::from(u32::MAX)) as u32;
+            self.stats.worst_loop_gap_us = self.stats.worst_loop_gap_us.max(gap);
+        }
+        self.last_poll_us = Some(now);
         self.pump_tx();
         self.pull_rx(out);
         let quiet = now.saturating_sub(self.rx_last_us) >= RX_FLUSH_QUIET_US;
@@ -369,7 +480,66 @@ impl<H: Hal, I: I2c> Firmware<H, I> {
             self.sync = None;
             respond(id, Response::Synced { now_us: now }, out);
         }
+        self.step_measure(now, out);
         self.supervise(now, out);
+    }
+
+    /// One step of the telemetry sample in progress.
+    fn step_measure(&mut self, now: u64, out: &mut impl FnMut(&[u8])) {
+        let Some(m) = self.measuring.as_mut() else {
+            return;
+        };
+        if now < m.until_us {
+            return;
+        }
+        if !m.converting {
+            m.converting = true;
+            m.until_us = now + u64::from(self.limits.adc_conversion_us);
+            if !self.hal.adc_start() {
+                // A converter that does not answer reads 0 on this tap.
+                m.until_us = now;
+            }
+            return;
+        }
+        let uv = self.hal.adc_read_uv().unwrap_or(0);
+        let mv = u64::from(uv) * u64::from(self.limits.tap_ratio_milli) / 1_000_000;
+        let _ = m.taps_mv.push(mv.min(u64::from(u16::MAX)) as u16);
+        m.channel += 1;
+        if m.channel < m.taps && self.power_on_at.is_some() {
+            m.converting = false;
+            m.until_us = now + u64::from(self.limits.mux_settle_us);
+            let channel = m.channel;
+            self.hal.mux_select(channel);
+            return;
+        }
+        if let Some(m) = self.measuring.take() {
+            let taps = if self.powered() {
+                m.taps_mv
+            } else {
+                heapless::Vec::new()
+            };
+            self.finish_measure(m.id, taps, out);
+        }
+    }
+
+    fn finish_measure(
+        &mut self,
+        id: u16,
+        taps_mv: heapless::Vec<u16, { jig_wire::MAX_TAPS }>,
+        out: &mut impl FnMut(&[u8]),
+    ) {
+        let (input_mv, input_ma) = if self.powered() {
+            self.input().unwrap_or((0, 0))
+        } else {
+            (0, 0)
+        };
+        let telemetry = Telemetry {
+            at_us: self.hal.now_us(),
+            taps_mv,
+            input_mv,
+            input_ma,
+        };
+        respond(id, Response::Telemetry(telemetry), out);
     }
 
     fn trip(&mut self, reason: TripReason, now: u64, out: &mut impl FnMut(&[u8])) {
@@ -383,6 +553,10 @@ impl<H: Hal, I: I2c> Firmware<H, I> {
         if plug != self.plug {
             self.plug = plug;
             emit(&JigFrame::Event(Event::Plug { present: plug }), out);
+            if !plug && self.powered() {
+                // A board pulled while powered: cut power at once, before the arc does damage.
+                return self.trip(TripReason::Unplugged, now, out);
+            }
         }
         let Some(on_at) = self.power_on_at else {
             return;
@@ -390,17 +564,36 @@ impl<H: Hal, I: I2c> Firmware<H, I> {
         if now.saturating_sub(self.last_host_us) > u64::from(self.lease_ms) * 1000 {
             return self.trip(TripReason::LeaseExpired, now, out);
         }
-        if now.saturating_sub(self.last_supervise_us) < u64::from(self.limits.supervise_ms) * 1000 {
-            return;
+        if now.saturating_sub(self.last_supervise_us) >= u64::from(self.limits.supervise_ms) * 1000
+        {
+            self.last_supervise_us = now;
+            match self.input() {
+                Some((_, ma)) if ma > self.limits.max_input_ma => {
+                    return self.trip(TripReason::OverCurrent, now, out);
+                }
+                Some((mv, _))
+                    if now.saturating_sub(on_at) > u64::from(self.limits.settle_ms) * 1000
+                        && mv < self.limits.min_input_mv =>
+                {
+                    return self.trip(TripReason::UnderVoltage, now, out);
+                }
+                Some(_) => {}
+                // A monitor that does not answer hides over-current and under-voltage.
+                None => return self.trip(TripReason::SensorFailed, now, out),
+            }
         }
-        self.last_supervise_us = now;
-        if let Some((mv, ma)) = self.input() {
-            if ma > self.limits.max_input_ma {
-                self.trip(TripReason::OverCurrent, now, out);
-            } else if now.saturating_sub(on_at) > u64::from(self.limits.settle_ms) * 1000
-                && mv < self.limits.min_input_mv
+        if !self.watched.is_empty()
+            && now.saturating_sub(self.last_temp_us)
+                >= u64::from(self.limits.temp_supervise_ms) * 1000
+        {
+            self.last_temp_us = now;
+            let k = self.watch_next % self.watched.len();
+            self.watch_next = k + 1;
+            if let Some(sensor) = self.watched.get(k).copied()
+                && let Some(centi) = self.temperature(sensor)
+                && centi > self.limits.max_temp_centi
             {
-                self.trip(TripReason::UnderVoltage, now, out);
+                self.trip(TripReason::OverTemperature, now, out);
             }
         }
     }
@@ -416,29 +609,6 @@ impl<H: Hal, I: I2c> Firmware<H, I> {
         let shunt_nv = i64::from(i16::from_be_bytes(shunt)) * 2500;
         let ma = (shunt_nv / i64::from(self.limits.shunt_micro_ohm.max(1))).max(0) as u32;
         Some((mv, ma))
-    }
-
-    fn measure(&mut self) -> Telemetry {
-        let mut taps = heapless::Vec::new();
-        if self.powered() {
-            for channel in 0..TAP_CHANNELS as u8 {
-                self.hal.mux_select(channel);
-                let mv = u64::from(self.hal.adc_uv()) * u64::from(self.limits.tap_ratio_milli)
-                    / 1_000_000;
-                let _ = taps.push(mv.min(u64::from(u16::MAX)) as u16);
-            }
-        }
-        let (input_mv, input_ma) = if self.powered() {
-            self.input().unwrap_or((0, 0))
-        } else {
-            (0, 0)
-        };
-        Telemetry {
-            at_us: self.hal.now_us(),
-            taps_mv: taps,
-            input_mv,
-            input_ma,
-        }
     }
 
     /// A sensor in hundredths of °C. LM75A/TMP75/TMP1075: register 0x00, 16-bit two's complement

@@ -17,12 +17,21 @@ pub trait Hal {
     /// first of them arrived (the UART interrupt timestamps them). Bytes after a gap in the line
     /// may come in the next call.
     fn uart_read(&mut self, buf: &mut [u8]) -> (usize, u64);
-    /// Select a channel of the domain-tap multiplexer.
+    /// Receive faults so far: (bytes lost because the receive ring was full, receive errors:
+    /// framing, parity, break, overrun). Cumulative since power-on.
+    fn rx_faults(&mut self) -> (u32, u32);
+    /// Select a channel of the domain-tap multiplexer. Returns at once: the firmware waits
+    /// `Limits::mux_settle_us` before it starts a conversion.
     fn mux_select(&mut self, channel: u8);
-    /// Read the ADC at the multiplexer output, µV at the ADC pin. The taps sit behind a divider
-    /// (`Limits::tap_ratio_milli`), so the ADC needs µV resolution: a 16-bit converter such as
-    /// an ADS1115 gives 125 µV at the pin, under 4 mV at a tap behind 30:1.
-    fn adc_uv(&mut self) -> u32;
+    /// Start one ADC conversion at the multiplexer output; false when the converter did not
+    /// take the command. Returns at once: the firmware reads the result
+    /// `Limits::adc_conversion_us` later.
+    fn adc_start(&mut self) -> bool;
+    /// The finished conversion, µV at the ADC pin, or `None` when the converter did not answer.
+    /// The taps sit behind a divider (`Limits::tap_ratio_milli`), so the ADC needs µV
+    /// resolution: a 16-bit converter such as an ADS1115 gives 125 µV at the pin, under 4 mV at
+    /// a tap behind 30:1.
+    fn adc_read_uv(&mut self) -> Option<u32>;
     /// Board plug detect.
     fn plug_present(&mut self) -> bool;
     /// Status LED.

@@ -31,7 +31,17 @@ struct Bench {
     current_ma: u32,
     lm75_centi: i32,
     eeprom: Vec<u8>,
+    /// The INA226 stops acknowledging.
+    ina_fails: bool,
+    /// The ADC conversion in progress: its value and when it is ready (µs).
+    adc: (u32, u64),
+    adc_last: u32,
 }
+
+/// I2C bit time at 100 kHz, µs: a transfer takes 9 bits a byte on the bus.
+const I2C_BIT_US: u64 = 10;
+/// An ADS1115 conversion at 860 samples/s, µs.
+const ADC_CONVERSION_US: u64 = 1_163;
 
 type Shared = Rc<RefCell<Bench>>;
 
@@ -69,18 +79,33 @@ impl Hal for MockHal {
         }
         (n, first)
     }
+    fn rx_faults(&mut self) -> (u32, u32) {
+        (0, 0)
+    }
     fn mux_select(&mut self, channel: u8) {
         self.0.borrow_mut().mux = channel;
     }
-    fn adc_uv(&mut self) -> u32 {
+    fn adc_start(&mut self) -> bool {
         // Tap k sits at (k+1) x 320 mV; the ADC sees it through a 30:1 divider, in 125 µV steps.
-        let b = self.0.borrow();
+        let mut b = self.0.borrow_mut();
         let tap_uv = if usize::from(b.mux) < 42 {
             (u32::from(b.mux) + 1) * 320_000
         } else {
             0
         };
-        tap_uv / 30 / 125 * 125
+        b.adc = (tap_uv / 30 / 125 * 125, b.now_us + ADC_CONVERSION_US);
+        // The start command is one I2C write of 3 bytes.
+        b.now_us += 4 * 9 * I2C_BIT_US;
+        true
+    }
+    fn adc_read_uv(&mut self) -> Option<u32> {
+        // A read before the conversion ends gets the previous result, as on an ADS1115.
+        let mut b = self.0.borrow_mut();
+        if b.now_us >= b.adc.1 {
+            b.adc_last = b.adc.0;
+        }
+        b.now_us += 5 * 9 * I2C_BIT_US;
+        Some(b.adc_last)
     }
     fn plug_present(&mut self) -> bool {
         self.0.borrow().plug
@@ -109,7 +134,21 @@ impl ErrorType for MockI2c {
 
 impl I2c for MockI2c {
     fn transaction(&mut self, address: u8, operations: &mut [Operation<'_>]) -> Result<(), Nack> {
-        let b = self.0.borrow();
+        let mut b = self.0.borrow_mut();
+        // Every transfer takes its time on the bus: an address byte and the data, 9 bits each.
+        let bytes: usize = operations
+            .iter()
+            .map(|op| {
+                1 + match op {
+                    Operation::Write(d) => d.len(),
+                    Operation::Read(d) => d.len(),
+                }
+            })
+            .sum();
+        b.now_us += bytes as u64 * 9 * I2C_BIT_US;
+        if address == 0x40 && b.ina_fails {
+            return Err(Nack);
+        }
         let mut register = 0u8;
         for op in operations {
             match op {
@@ -270,7 +309,7 @@ fn the_lease_cuts_power_within_500_ms_of_a_silent_host() {
     rig.bench.borrow_mut().bus_mv = 13_400;
     rig.run_for(300_000, 1000);
     assert!(rig.bench.borrow().power, "still inside the lease");
-    rig.send(Request::Measure); // any valid frame renews the lease
+    rig.send(Request::Stats); // any valid frame renews the lease
     rig.run_for(399_000, 1000);
     assert!(rig.bench.borrow().power);
     rig.run_for(100_000, 1000);
@@ -329,10 +368,80 @@ fn over_current_under_voltage_and_over_temperature_trip() {
     assert_eq!(rig.answer(id), "Temperature { centi_c: 12500 }");
     assert_eq!(rig.fw.tripped(), Some(TripReason::OverTemperature));
     assert!(!rig.bench.borrow().power);
-    // Switching power on again acknowledges the trip.
+    // Switching on again is refused until the trip is cleared explicitly.
     rig.bench.borrow_mut().lm75_centi = 4000;
+    let id = rig.send(Request::SetPower { on: true });
+    assert_eq!(rig.answer(id), "Error(Tripped)");
+    assert!(!rig.bench.borrow().power);
+    let id = rig.send(Request::ClearTrip);
+    assert_eq!(rig.answer(id), "Ok");
+    assert!(!rig.bench.borrow().power, "clearing does not switch on");
     rig.send(Request::SetPower { on: true });
     assert!(rig.bench.borrow().power && rig.fw.tripped().is_none());
+}
+
+#[test]
+fn a_failed_power_monitor_is_a_trip() {
+    let mut rig = Rig::new(Limits::default());
+    rig.send(Request::SetPower { on: true });
+    rig.bench.borrow_mut().bus_mv = 13_400;
+    rig.run_for(50_000, 1000);
+    assert_eq!(rig.fw.tripped(), None);
+    // Without the INA226 neither over-current nor under-voltage can be seen.
+    rig.bench.borrow_mut().ina_fails = true;
+    rig.run_for(20_000, 1000);
+    assert_eq!(rig.fw.tripped(), Some(TripReason::SensorFailed));
+    assert!(!rig.bench.borrow().power);
+}
+
+#[test]
+fn unplugging_a_powered_board_cuts_power() {
+    let mut rig = Rig::new(Limits::default());
+    rig.send(Request::SetPower { on: true });
+    rig.bench.borrow_mut().bus_mv = 13_400;
+    rig.run_for(5_000, 1000);
+    rig.bench.borrow_mut().plug = false;
+    rig.run_for(1_000, 1000);
+    assert_eq!(rig.fw.tripped(), Some(TripReason::Unplugged));
+    assert!(!rig.bench.borrow().power);
+    // No board, no power, even after a clear.
+    rig.send(Request::ClearTrip);
+    let id = rig.send(Request::SetPower { on: true });
+    assert_eq!(rig.answer(id), "Error(Tripped)");
+}
+
+#[test]
+fn leases_are_bounded() {
+    let mut rig = Rig::new(Limits::default());
+    let id = rig.send(Request::Lease {
+        ms: MAX_LEASE_MS + 1,
+    });
+    assert_eq!(rig.answer(id), "Error(OutOfRange)");
+    let id = rig.send(Request::Lease { ms: MAX_LEASE_MS });
+    assert_eq!(rig.answer(id), "Ok");
+}
+
+#[test]
+fn over_temperature_is_watched_without_the_host_asking() {
+    let mut rig = Rig::new(Limits::default());
+    rig.send(Request::SetPower { on: true });
+    rig.bench.borrow_mut().bus_mv = 13_400;
+    rig.bench.borrow_mut().lm75_centi = 4_000;
+    let id = rig.send(Request::ReadTemperature {
+        sensor: SensorAddress {
+            kind: 0,
+            i2c_address: Some(0x48),
+            via_chip: None,
+        },
+    });
+    assert_eq!(rig.answer(id), "Temperature { centi_c: 4000 }");
+    // The board heats while the host only syncs: the supervisor reads the sensor it knows.
+    rig.bench.borrow_mut().lm75_centi = 12_000;
+    let id = rig.send(Request::Sync { until_us: 400_000 });
+    rig.run_for(300_000, 1000);
+    assert_eq!(rig.fw.tripped(), Some(TripReason::OverTemperature));
+    assert!(!rig.bench.borrow().power);
+    assert_eq!(rig.answer(id), "none");
 }
 
 #[test]
@@ -344,7 +453,15 @@ fn telemetry_reads_the_tap_ladder_and_the_power_monitor() {
         b.bus_mv = 13_440;
         b.current_ma = 24_000;
     }
-    let id = rig.send(Request::Measure);
+    let id = rig.send(Request::Measure { taps: 0 });
+    assert_eq!(
+        rig.answer(id),
+        "none",
+        "a sample is answered over passes of the loop"
+    );
+    // 64 taps, each 20 µs of settling, a 1.163 ms conversion and two I2C transfers, one step a
+    // pass of the loop: about 135 ms.
+    rig.run_for(200_000, 50);
     let answer = rig.answer(id).to_owned();
     assert!(
         answer.contains("input_mv: 13440") && answer.contains("input_ma: 24000"),
@@ -380,6 +497,38 @@ fn telemetry_reads_the_tap_ladder_and_the_power_monitor() {
         },
     });
     assert_eq!(rig.answer(id), "Error(NoDevice)");
+}
+
+#[test]
+fn a_telemetry_sample_never_holds_the_loop_and_counts_its_gaps() {
+    let mut rig = Rig::new(Limits::default());
+    rig.send(Request::SetPower { on: true });
+    rig.bench.borrow_mut().bus_mv = 13_400;
+    let id = rig.send(Request::Measure { taps: 42 });
+    // 42 × (20 µs + 1.163 ms) of converter time, spread over passes of the loop.
+    rig.run_for(200_000, 20);
+    assert!(rig.answer(id).contains("Telemetry"), "{}", rig.answer(id));
+    let stats = rig.fw.stats();
+    // A pass costs at most its I2C transfers at 100 kHz on top of the 20 µs step: the INA226
+    // pair (0.9 ms) and one converter read (0.45 ms). Far under USB's and the watchdog's 10 ms.
+    assert!(
+        stats.worst_loop_gap_us < 2_000,
+        "worst loop gap {} µs",
+        stats.worst_loop_gap_us
+    );
+    let id = rig.send(Request::Stats);
+    assert!(
+        rig.answer(id)
+            .starts_with("Stats(JigStats { worst_loop_gap_us: "),
+        "{}",
+        rig.answer(id)
+    );
+    // A second sample while one runs is refused, not queued behind it.
+    let a = rig.send(Request::Measure { taps: 0 });
+    let b = rig.send(Request::Measure { taps: 0 });
+    assert_eq!(rig.answer(b), "Error(Busy)");
+    rig.run_for(200_000, 100);
+    assert!(rig.answer(a).contains("Telemetry"));
 }
 
 #[test]

@@ -2,15 +2,20 @@
 //!
 //! A superloop: USB CDC-ACM bytes from the app go to the `jig-logic` firmware, which drives the
 //! hashboard's power, reset, ASIC UART, tap multiplexer, ADC and I2C; its answers go back over
-//! USB. The ASIC UART's receive interrupt timestamps bytes into a ring buffer, so 3.125 Mbaud
-//! never overruns the 32-byte FIFO. A watchdog resets a hung loop, and a panic cuts board power
-//! before anything else: the board is never left powered without a working host link.
+//! USB. The ASIC UART's receive interrupt timestamps bytes into a ring buffer (each byte's time
+//! taken back from the interrupt's to when it arrived), so 3.125 Mbaud never overruns the
+//! 32-byte FIFO; bytes read before a receive error are kept, and every loss is counted. Nothing
+//! in the loop blocks: a telemetry scan is a step per pass (`jig-logic`), so USB is polled and the
+//! watchdog fed well within 10 ms. A watchdog resets a hung loop, and a panic or a HardFault cuts
+//! board power before anything else: the board is never left powered without a working host
+//! link. The supply enable is active low (an APW12's enable is pulled to ground to switch on,
+//! bitcrane), with a pull-up on the jig so a jig in reset or unflashed keeps it off.
 //! Pin map and wiring: README.md.
 
 #![no_std]
 #![no_main]
 
-use core::cell::RefCell;
+use core::cell::{Cell, RefCell};
 
 use critical_section::Mutex;
 use embedded_hal::digital::{InputPin, OutputPin};
@@ -41,7 +46,7 @@ const XOSC_HZ: u32 = 12_000_000;
 /// USB identity (see `link::JIG_VID`, `JIG_PID`, `JIG_PRODUCT`): pid.codes VID, test PID.
 const USB_VID: u16 = 0x1209;
 const USB_PID: u16 = 0x0001;
-/// GPIO of the board power enable, cut by the panic handler.
+/// GPIO of the board power enable (active low), cut by the panic and HardFault handlers.
 const PSU_EN_GPIO: u32 = 3;
 /// ADS1115 on the jig's own I2C bus.
 const ADS1115: u8 = 0x48;
@@ -52,11 +57,11 @@ const NAME: &str = concat!("hashbench-jig ", env!("CARGO_PKG_VERSION"));
 static IMAGE_TAG: &str = concat!(
     "HASHBENCH-JIG-IMAGE firmware=hashbench-jig ",
     env!("CARGO_PKG_VERSION"),
-    " protocol=1\0"
+    " protocol=2\0"
 );
 // The tag's protocol number is a literal (concat! takes no consts): keep it the wire's.
 const _: () = assert!(
-    jig_wire::PROTOCOL_VERSION == 1,
+    jig_wire::PROTOCOL_VERSION == 2,
     "update IMAGE_TAG's protocol"
 );
 
@@ -89,6 +94,10 @@ struct Rx {
     pushed: u32,
     popped: u32,
     last_us: u64,
+    /// Bytes lost to a full ring.
+    lost: u32,
+    /// Receive errors (framing, parity, break, overrun).
+    errors: u32,
 }
 
 static UART: Mutex<RefCell<Option<Uart>>> = Mutex::new(RefCell::new(None));
@@ -99,10 +108,35 @@ static RX: Mutex<RefCell<Rx>> = Mutex::new(RefCell::new(Rx {
     pushed: 0,
     popped: 0,
     last_us: 0,
+    lost: 0,
+    errors: 0,
 }));
+/// The chain UART's rate, for the time one byte takes on the line.
+static BAUD: Mutex<Cell<u32>> = Mutex::new(Cell::new(115_200));
 
 /// A gap this long on the line starts a new run.
 const RUN_GAP_US: u64 = 200;
+
+/// Keep `bytes` read from the FIFO at `now`: the last of them arrived about `now`, each one
+/// before it a byte time earlier (at 115200 a full FIFO is 2.8 ms of line time, so the
+/// interrupt's own time would be late by that much for the first byte).
+fn keep(rx: &mut Rx, bytes: &[u8], now: u64, byte_us: u64) {
+    let n = bytes.len() as u64;
+    for (i, &b) in bytes.iter().enumerate() {
+        let at = now.saturating_sub((n - 1 - i as u64) * byte_us);
+        if rx.bytes.is_empty() || at.saturating_sub(rx.last_us) >= RUN_GAP_US {
+            let start = rx.pushed;
+            // With no room for another mark the run simply goes on.
+            let _ = rx.runs.push_back((start, at));
+        }
+        if rx.bytes.push_back(b).is_ok() {
+            rx.pushed = rx.pushed.wrapping_add(1);
+        } else {
+            rx.lost = rx.lost.wrapping_add(1);
+        }
+        rx.last_us = at;
+    }
+}
 
 #[interrupt]
 fn UART0_IRQ() {
@@ -111,24 +145,21 @@ fn UART0_IRQ() {
             .borrow_ref(cs)
             .as_ref()
             .map_or(0, |t| t.get_counter().ticks());
+        // 10 bits a byte (8N1), in µs, rounded up.
+        let byte_us = u64::from(10_000_000u32.div_ceil(BAUD.borrow(cs).get().max(1)));
         let uart = UART.borrow_ref(cs);
         let Some(uart) = uart.as_ref() else { return };
         let mut rx = RX.borrow_ref_mut(cs);
         let mut chunk = [0u8; 32];
-        while let Ok(n) = uart.read_raw(&mut chunk) {
-            for &b in chunk.get(..n).unwrap_or_default() {
-                if rx.bytes.is_empty() || now.saturating_sub(rx.last_us) >= RUN_GAP_US {
-                    let start = rx.pushed;
-                    // With no room for another mark the run simply goes on.
-                    let _ = rx.runs.push_back((start, now));
+        loop {
+            match uart.read_raw(&mut chunk) {
+                Ok(0) | Err(nb::Error::WouldBlock) => break,
+                Ok(n) => keep(&mut rx, chunk.get(..n).unwrap_or_default(), now, byte_us),
+                Err(nb::Error::Other(e)) => {
+                    // The bytes read before the error are good: keep them, count the error.
+                    rx.errors = rx.errors.wrapping_add(1);
+                    keep(&mut rx, e.discarded, now, byte_us);
                 }
-                if rx.bytes.push_back(b).is_ok() {
-                    rx.pushed = rx.pushed.wrapping_add(1);
-                }
-                rx.last_us = now;
-            }
-            if n == 0 {
-                break;
             }
         }
     });
@@ -148,13 +179,6 @@ struct JigHal {
     baud: u32,
 }
 
-impl JigHal {
-    fn busy_wait_us(&self, us: u64) {
-        let end = self.timer.get_counter().ticks() + us;
-        while self.timer.get_counter().ticks() < end {}
-    }
-}
-
 fn set(pin: &mut Out, high: bool) {
     // Setting a SIO output cannot fail on the RP2040.
     let _ = if high { pin.set_high() } else { pin.set_low() };
@@ -166,7 +190,8 @@ impl Hal for JigHal {
     }
 
     fn set_power(&mut self, on: bool) {
-        set(&mut self.psu_en, on);
+        // Active low: the supply runs while its enable is pulled down.
+        set(&mut self.psu_en, !on);
     }
 
     fn set_reset(&mut self, asserted: bool) {
@@ -193,6 +218,7 @@ impl Hal for JigHal {
         });
         if ok {
             self.baud = baud;
+            critical_section::with(|cs| BAUD.borrow(cs).set(baud));
         }
         ok
     }
@@ -232,25 +258,29 @@ impl Hal for JigHal {
         })
     }
 
+    fn rx_faults(&mut self) -> (u32, u32) {
+        critical_section::with(|cs| {
+            let rx = RX.borrow_ref(cs);
+            (rx.lost, rx.errors)
+        })
+    }
+
     fn mux_select(&mut self, channel: u8) {
+        // The firmware waits for the CD74HC4067 and the divider's RC to settle.
         for (bit, pin) in self.mux.iter_mut().enumerate() {
             set(pin, channel & (1 << bit) != 0);
         }
-        // CD74HC4067 switching plus the RC of the divider.
-        self.busy_wait_us(20);
     }
 
-    fn adc_uv(&mut self) -> u32 {
+    fn adc_start(&mut self) -> bool {
         // Single-shot: AIN0 against ground, ±4.096 V (125 µV per bit), 860 samples/s.
-        if self.adc.write(ADS1115, &[0x01, 0xC3, 0xE3]).is_err() {
-            return 0;
-        }
-        self.busy_wait_us(1300);
+        self.adc.write(ADS1115, &[0x01, 0xC3, 0xE3]).is_ok()
+    }
+
+    fn adc_read_uv(&mut self) -> Option<u32> {
         let mut raw = [0u8; 2];
-        if self.adc.write_read(ADS1115, &[0x00], &mut raw).is_err() {
-            return 0;
-        }
-        (i32::from(i16::from_be_bytes(raw)).max(0) as u32) * 125
+        self.adc.write_read(ADS1115, &[0x00], &mut raw).ok()?;
+        Some((i32::from(i16::from_be_bytes(raw)).max(0) as u32) * 125)
     }
 
     fn plug_present(&mut self) -> bool {
@@ -297,9 +327,9 @@ fn main() -> ! {
         &mut pac.RESETS,
     );
 
-    // Everything off first: power disabled, chain held in reset.
+    // Everything off first: power disabled (enable high: active low), chain held in reset.
     let mut psu_en: Out = pins.gpio3.into_push_pull_output().into_dyn_pin();
-    set(&mut psu_en, false);
+    set(&mut psu_en, true);
     let mut nrst: Out = pins.gpio2.into_push_pull_output().into_dyn_pin();
     set(&mut nrst, false);
 
@@ -388,20 +418,23 @@ fn main() -> ! {
     let mut buf = [0u8; 256];
     loop {
         watchdog.feed();
+        let mut dropped = 0u32;
+        let mut queue = |frame: &[u8]| {
+            for &b in frame {
+                if to_host.push_back(b).is_err() {
+                    dropped = dropped.wrapping_add(1);
+                }
+            }
+        };
         if usb.poll(&mut [&mut serial])
             && let Ok(n) = serial.read(&mut buf)
         {
-            firmware.on_host_bytes(buf.get(..n).unwrap_or_default(), &mut |frame: &[u8]| {
-                for &b in frame {
-                    let _ = to_host.push_back(b);
-                }
-            });
+            firmware.on_host_bytes(buf.get(..n).unwrap_or_default(), &mut queue);
         }
-        firmware.poll(&mut |frame: &[u8]| {
-            for &b in frame {
-                let _ = to_host.push_back(b);
-            }
-        });
+        firmware.poll(&mut queue);
+        if dropped > 0 {
+            firmware.note_usb_dropped(dropped);
+        }
         let (front, _) = to_host.as_slices();
         if !front.is_empty()
             && let Ok(n) = serial.write(front)
@@ -421,19 +454,28 @@ fn halt() -> ! {
     }
 }
 
-/// Drive the power enable low through the SIO registers, whatever state the firmware is in.
+/// Drive the (active-low) power enable high through the SIO registers, whatever state the
+/// firmware is in.
 fn cut_power() {
     #[allow(unsafe_code)]
-    // SAFETY: a single write to the SIO "clear output" register for one pin; it cannot break
+    // SAFETY: a single write to the SIO "set output" register for one pin; it cannot break
     // memory safety, and it is what the safety rule requires when anything goes wrong.
     unsafe {
         (*pac::SIO::ptr())
-            .gpio_out_clr()
+            .gpio_out_set()
             .write(|w| w.bits(1 << PSU_EN_GPIO));
     }
 }
 
 #[panic_handler]
 fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
+    halt()
+}
+
+/// A bus fault, a bad instruction, a stack overflow into a guard: power off first, then stop
+/// (the watchdog restarts the jig into its all-off state).
+#[allow(unsafe_code)]
+#[cortex_m_rt::exception]
+unsafe fn HardFault(_frame: &cortex_m_rt::ExceptionFrame) -> ! {
     halt()
 }
