@@ -68,6 +68,7 @@ fn check_contract(v: &Value) {
             "timing",
             "provenance",
             "jig",
+            "board",
         ],
     );
     assert!(v["model"].is_string() && v["chip_family"].is_string());
@@ -180,6 +181,10 @@ fn check_contract(v: &Value) {
         ],
     );
     assert!(v["jig"]["firmware"].is_string() && v["jig"]["protocol"].is_u64());
+    check_keys(&v["board"], &["serial", "board_code", "pic"]);
+    if !v["board"]["pic"].is_null() {
+        check_keys(&v["board"]["pic"], &["version"]);
+    }
     for counter in [
         "worst_loop_gap_us",
         "rx_dropped_bytes",

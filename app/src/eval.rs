@@ -67,6 +67,7 @@ fn kind_of(fault: &Fault) -> (&'static str, FindingKind) {
         Fault::SlowLink(_) => ("slowlink", FindingKind::MarginalHighBaud),
         Fault::Hot(_) => ("hot", FindingKind::Overtemp),
         Fault::Noise(_) => ("noise", FindingKind::Intermittent),
+        Fault::PicStall => ("picstall", FindingKind::ChainPower),
     }
 }
 
@@ -79,7 +80,7 @@ pub fn judge(profile: &Profile, fault: &Fault, report: &Report) -> (Call, bool) 
         // The break is at the first missing chip or the last found one.
         Fault::Break(k) => (vec![k, k.saturating_sub(1)], None),
         Fault::Short(d) => (Vec::new(), Some(d)),
-        Fault::Sensor(_) | Fault::Noise(_) => (Vec::new(), None),
+        Fault::Sensor(_) | Fault::Noise(_) | Fault::PicStall => (Vec::new(), None),
         Fault::Dead(k)
         | Fault::Weak(k, _)
         | Fault::HwErr(k, _)
@@ -95,7 +96,7 @@ pub fn judge(profile: &Profile, fault: &Fault, report: &Report) -> (Call, bool) 
             .iter()
             .any(|c| f.chips.contains(c) || f.suspects.contains(c))
             || domain.is_some_and(|d| f.domains.contains(&d) && matches!(fault, Fault::Short(_)))
-            || matches!(fault, Fault::Sensor(_))
+            || matches!(fault, Fault::Sensor(_) | Fault::PicStall)
     };
     let call = if expected.iter().any(|f| names(f)) {
         Call::Right

@@ -16,7 +16,7 @@ mod profile;
 
 pub use fact::Fact;
 pub use layout::{BoardLayout, ChipPosition, ChipSpec, LayoutSpec, serpentine};
-pub use profile::{Profile, Sensor, SensorKind, VoltageBand};
+pub use profile::{PicSpec, Profile, Sensor, SensorKind, VoltageBand};
 
 use std::path::{Path, PathBuf};
 

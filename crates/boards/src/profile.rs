@@ -126,10 +126,25 @@ struct RawProfile {
     #[serde(default)]
     eeprom_address: Option<Fact<u8>>,
     #[serde(default)]
+    pic: Option<PicSpec>,
+    #[serde(default)]
     family_params: ParamsOverride,
     #[serde(default)]
     sensors: Vec<Sensor>,
     layout: LayoutSpec,
+}
+
+/// The board's PIC: the DC-DC controller that must be started and kept alive with heartbeats
+/// before the chain has power (S9, S17+, S19, S19 Pro; bmminer-mix `enable_pic_dac`,
+/// `pic_heart_beat_each_chain`).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PicSpec {
+    /// 7-bit I2C address on the board bus.
+    pub address: Fact<u8>,
+    /// The SET_VOLTAGE code to send, where a source gives the formula.
+    #[serde(default)]
+    pub voltage_code: Option<Fact<u8>>,
 }
 
 /// A validated board profile.
@@ -166,6 +181,8 @@ pub struct Profile {
     pub voltage: VoltageBand,
     /// EEPROM I2C address, where the board has one.
     pub eeprom_address: Option<Fact<u8>>,
+    /// The board's PIC, if it has one.
+    pub pic: Option<PicSpec>,
     /// Temperature sensors.
     pub sensors: Vec<Sensor>,
     /// Where each chip sits.
@@ -347,6 +364,7 @@ impl Profile {
             nonce_offsets: raw.nonce_offsets,
             voltage: raw.voltage,
             eeprom_address: raw.eeprom_address,
+            pic: raw.pic,
             sensors: raw.sensors,
             layout,
         })

@@ -14,10 +14,10 @@ use patterns::{ChainSetup, HeaderSet, NonceVerdict, Pattern, PatternPool};
 
 use crate::config::Config;
 use crate::findings;
-use crate::jig::{Jig, JigError, JigInfo, SensorRef, Telemetry, Trip};
+use crate::jig::{Jig, JigError, JigInfo, PicCommand, SensorRef, Telemetry, Trip};
 use crate::report::{
-    BoardIdentity, ChipResult, ChipState, DomainResult, DomainState, JigReport, Provenance, Report,
-    SensorResult, SensorState, Timing, Verdict,
+    BoardIdentity, BoardSummary, ChipResult, ChipState, DomainResult, DomainState, JigReport,
+    PicSummary, Provenance, Report, SensorResult, SensorState, Timing, Verdict,
 };
 use crate::stats::{self, Evidence};
 use crate::wire::{Arrived, Wire};
@@ -110,6 +110,8 @@ pub struct Options {
 enum Stop {
     Cancelled,
     Jig(JigError),
+    /// The chain lost power with the supply on (the PIC's DC-DC): nothing more can be tested.
+    ChainPowerLost,
 }
 
 impl From<JigError> for Stop {
@@ -170,6 +172,12 @@ pub(crate) struct Learned {
     pub(crate) sensors_asked: Vec<bool>,
     /// Chips left out of the pattern test (a retest of other chips).
     pub(crate) excluded: Vec<usize>,
+    /// The board has a PIC: its version when it answered, `None` inside when it did not.
+    pub(crate) pic: Option<Option<u8>>,
+    /// The domains had power at some sample (so losing it later means something).
+    pub(crate) chain_power_seen: bool,
+    /// The chain lost power with the supply on.
+    pub(crate) chain_power_lost: bool,
 }
 
 struct Engine<'a, 'j> {
@@ -249,6 +257,11 @@ pub fn run(
             None
         }
         Err(Stop::Jig(e)) => Some(e.to_string()),
+        // A board that drops its own chain power is a finding; the run ends with a verdict.
+        Err(Stop::ChainPowerLost) => {
+            engine.learned.chain_power_lost = true;
+            None
+        }
     };
     // Leave the board safe: chain in reset, power off; unless the caller holds it for probing.
     if !(options.hold_power && aborted.is_none() && engine.learned.trip.is_none()) {
@@ -290,6 +303,7 @@ fn empty_report(profile: &Profile, options: &Options, why: &str) -> Report {
         jig_protocol: None,
         capture: Vec::new(),
         jig: None,
+        board_summary: BoardSummary::default(),
     }
 }
 
@@ -404,9 +418,59 @@ impl Engine<'_, '_> {
         Ok(self.wire.wait_until(t)?)
     }
 
+    /// Start the board's PIC, as the factory fixture does before any chip can answer (HSX19 PT1:
+    /// PIC reset, app, version, DC-DC on, heartbeat; bmminer-mix `enable_pic_dac`,
+    /// `pic_heart_beat_each_chain`); the jig then sends the heartbeats itself.
+    fn start_pic(&mut self) -> Flow {
+        let Some(pic) = &self.profile.pic else {
+            return Ok(());
+        };
+        let address = pic.address.value;
+        let code = pic.voltage_code.as_ref().map(|c| c.value);
+        let mut version = None;
+        let mut answered = true;
+        let mut steps = vec![
+            PicCommand::Reset,
+            PicCommand::JumpToApp,
+            PicCommand::Version,
+        ];
+        steps.extend(code.map(PicCommand::SetVoltage));
+        steps.extend([PicCommand::EnableDcDc(true), PicCommand::Heartbeat(1000)]);
+        for command in steps {
+            match self.wire.jig().pic(address, command) {
+                Ok(Some(v)) if command == PicCommand::Version => version = Some(v),
+                Ok(_) => {}
+                Err(JigError::NoDevice(_)) => answered = false,
+                Err(e) => return Err(e.into()),
+            }
+            // bmminer-mix waits 100 ms after a reset and after the jump to the application.
+            if matches!(command, PicCommand::Reset | PicCommand::JumpToApp) {
+                self.wait_ms(100)?;
+            }
+        }
+        self.learned.pic = Some(if answered { version } else { None });
+        Ok(())
+    }
+
     fn sample(&mut self) -> Flow<Telemetry> {
         let t = self.wire.jig().measure()?;
         self.telemetry.push(t.clone());
+        if self.profile.pic.is_some() && !t.taps_mv.is_empty() {
+            let domains = self.profile.domains.value;
+            let top = t
+                .taps_mv
+                .get(domains.saturating_sub(1))
+                .copied()
+                .unwrap_or(0);
+            let full = u64::from(self.profile.voltage.nominal_mv.value) * domains as u64;
+            let up = u64::from(top) * 5 > full;
+            if up {
+                self.learned.chain_power_seen = true;
+            } else if self.learned.chain_power_seen && u64::from(t.input_mv) * 2 > full {
+                // The supply is there, the stack is not: the PIC switched its DC-DC off.
+                return Err(Stop::ChainPowerLost);
+            }
+        }
         let p = Progress {
             step: self.current,
             fraction: 1.0,
@@ -433,6 +497,7 @@ impl Engine<'_, '_> {
         // the operator's starting the run; power-ons within a run never clear one.
         self.wire.jig().clear_trip()?;
         self.wire.jig().set_power(true)?;
+        self.start_pic()?;
         self.wait_ms(self.cfg.power_settle_ms)?;
         let t = self.sample()?;
         let band = &self.profile.voltage;
@@ -794,6 +859,8 @@ impl Engine<'_, '_> {
             self.sample()?;
         }
         let freq_mhz = self.ramp_pll(self.profile.frequency_mhz.value)?;
+        // The domains under the hash clock (and, on a PIC board, that the chain still has power).
+        self.sample()?;
         let rule = self.slice_rule(found);
         let mut setup = ChainSetup::new(self.family, &self.params, rule, freq_mhz);
         setup.ticket_difficulty = self.cfg.ticket_difficulty;
@@ -1278,6 +1345,13 @@ impl Engine<'_, '_> {
             .unwrap_or_default();
         // A jig that was lost mid-run cannot say; its counters are then unknown.
         let stats = self.wire.jig().stats().ok().flatten();
+        let board_summary = BoardSummary {
+            serial: self.board.serial.clone(),
+            board_code: self.board.board_code.clone(),
+            pic: self.learned.pic.map(|v| PicSummary {
+                version: v.map(|v| format!("0x{v:02X}")),
+            }),
+        };
         let jig = self.info.as_ref().map(|info| JigReport {
             firmware: info.firmware.clone(),
             protocol: info.protocol,
@@ -1339,6 +1413,7 @@ impl Engine<'_, '_> {
             jig_protocol: self.info.as_ref().map(|i| i.protocol),
             capture: self.wire.take_capture(),
             jig,
+            board_summary,
         }
     }
 }

@@ -352,6 +352,35 @@ pub(crate) fn build(
         }
     }
 
+    // The board's PIC: it did not answer, or it dropped the chain's power.
+    let pic_version = match learned.pic {
+        Some(Some(v)) => format!("PIC version 0x{v:02X}"),
+        _ => "the PIC did not answer".to_owned(),
+    };
+    if learned.chain_power_lost {
+        out.push(Finding {
+            kind: FindingKind::ChainPower,
+            chips: Vec::new(),
+            domains: (0..profile.domains.value).collect(),
+            suspects: Vec::new(),
+            message: format!(
+                "The chain lost power while the supply was on: the PIC switched its DC-DC off ({pic_version}; the jig sent heartbeats every second). Chips were not tested"
+            ),
+            hint: "Check the PIC: its 3.3 V, its crystal and its firmware (reflash it); then the DC-DC stage it drives".to_owned(),
+        });
+    } else if learned.pic == Some(None) {
+        out.push(Finding {
+            kind: FindingKind::ChainPower,
+            chips: Vec::new(),
+            domains: Vec::new(),
+            suspects: Vec::new(),
+            message: "The board's PIC does not answer on I2C: its DC-DC cannot be switched on"
+                .to_owned(),
+            hint: "Check the signal cable's SDA/SCL, the PIC's 3.3 V supply and its solder joints"
+                .to_owned(),
+        });
+    }
+
     // A safety trip the board caused.
     match learned.trip {
         Some(Trip::OverCurrent) => out.push(Finding {

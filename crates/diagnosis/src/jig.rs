@@ -154,10 +154,34 @@ pub trait Jig {
     fn clear_trip(&mut self) -> Result<(), JigError> {
         Ok(())
     }
+    /// Send a command to the board's PIC at I2C `address`; `Version` answers with the version
+    /// byte.
+    fn pic(&mut self, address: u8, command: PicCommand) -> Result<Option<u8>, JigError> {
+        let _ = (address, command);
+        Err(JigError::NoDevice("this jig cannot talk to a PIC".into()))
+    }
     /// The jig's health counters (worst main-loop gap, drops), when it keeps them.
     fn stats(&mut self) -> Result<Option<JigStats>, JigError> {
         Ok(None)
     }
+}
+
+/// What the engine asks of a board's PIC (the DC-DC controller of S9/S17+/S19/S19 Pro boards;
+/// bmminer-mix command codes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PicCommand {
+    /// Back to the loader, DC-DC off.
+    Reset,
+    /// Start the PIC's application.
+    JumpToApp,
+    /// Read the software version.
+    Version,
+    /// Set the board voltage code.
+    SetVoltage(u8),
+    /// DC-DC on or off.
+    EnableDcDc(bool),
+    /// Heartbeats from the jig every this many ms (0 stops).
+    Heartbeat(u32),
 }
 
 /// The jig's health counters since it powered on.

@@ -143,6 +143,9 @@ pub enum FindingKind {
     Overtemp,
     /// A sensor does not answer or reads nonsense.
     SensorMissing,
+    /// The chain lost power while the supply was on (the board's PIC switched its DC-DC off),
+    /// or the PIC did not answer.
+    ChainPower,
 }
 
 impl FindingKind {
@@ -161,6 +164,7 @@ impl FindingKind {
             Self::Intermittent => "Intermittent link",
             Self::Overtemp => "Over-temperature",
             Self::SensorMissing => "Sensor",
+            Self::ChainPower => "Chain power (PIC)",
         }
     }
 }
@@ -279,6 +283,24 @@ pub struct BoardIdentity {
     pub model: Option<String>,
 }
 
+/// The board as `diagnose --json` shows it: serial, board code, and its PIC when it has one.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BoardSummary {
+    /// Serial number from the EEPROM.
+    pub serial: Option<String>,
+    /// Board code from the EEPROM.
+    pub board_code: Option<String>,
+    /// The PIC (`null` on a board without one).
+    pub pic: Option<PicSummary>,
+}
+
+/// What the PIC said.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PicSummary {
+    /// Software version, e.g. `0x89`; `null` when it did not answer.
+    pub version: Option<String>,
+}
+
 /// The whole result of one diagnosis.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Report {
@@ -329,6 +351,9 @@ pub struct Report {
     /// handshake; a counter is `null` when the jig could not say).
     #[serde(default)]
     pub jig: Option<JigReport>,
+    /// The board: serial and board code from its EEPROM, and its PIC.
+    #[serde(rename = "board", default)]
+    pub board_summary: BoardSummary,
 }
 
 /// The jig of a run: who it is and how it coped.

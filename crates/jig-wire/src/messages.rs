@@ -91,8 +91,44 @@ pub enum Request<'a> {
     },
     /// Clear a latched safety trip (the operator saw it); power stays off until `SetPower`.
     ClearTrip,
+    /// A command to the board's PIC (the DC-DC controller of S9/S17+/S19/S19 Pro boards) at
+    /// I2C `address`: `55 AA cmd data…`, one byte per I2C write (bmminer-mix `send_pic_command`,
+    /// `write_pic_iic`).
+    Pic {
+        /// 7-bit I2C address.
+        address: u8,
+        /// What to do.
+        op: PicOp,
+    },
     /// The jig's health counters.
     Stats,
+}
+
+/// PIC commands (bmminer-mix `driver-btm-c5.h` command codes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PicOp {
+    /// RESET_PIC (0x07): back to the loader, DC-DC off.
+    Reset,
+    /// JUMP_FROM_LOADER_TO_APP (0x06).
+    JumpToApp,
+    /// GET_PIC_SOFTWARE_VERSION (0x17): answered with `Bytes([version])`.
+    Version,
+    /// SET_VOLTAGE (0x10) with the board's voltage code.
+    SetVoltage {
+        /// The code (S9: 1608.42 − 170.42 × volts, bmminer-mix).
+        code: u8,
+    },
+    /// ENABLE_VOLTAGE (0x15): the DC-DC on or off.
+    EnableDcDc {
+        /// On.
+        on: bool,
+    },
+    /// SEND_HEART_BEAT (0x16) every `every_ms` while the board is powered (0 stops): the jig
+    /// keeps the PIC's DC-DC alive on its own, as bmminer's heartbeat thread does.
+    Heartbeat {
+        /// Period, ms.
+        every_ms: u32,
+    },
 }
 
 /// The jig's health counters, cumulative since power-on.

@@ -291,6 +291,29 @@ impl<T: Transport> Jig for Client<T> {
         Ok(())
     }
 
+    fn pic(
+        &mut self,
+        address: u8,
+        command: diagnosis::jig::PicCommand,
+    ) -> Result<Option<u8>, JigError> {
+        use diagnosis::jig::PicCommand as C;
+        let op = match command {
+            C::Reset => jig_wire::PicOp::Reset,
+            C::JumpToApp => jig_wire::PicOp::JumpToApp,
+            C::Version => jig_wire::PicOp::Version,
+            C::SetVoltage(code) => jig_wire::PicOp::SetVoltage { code },
+            C::EnableDcDc(on) => jig_wire::PicOp::EnableDcDc { on },
+            C::Heartbeat(every_ms) => jig_wire::PicOp::Heartbeat { every_ms },
+        };
+        match self.request(Request::Pic { address, op })? {
+            Answer::Ok => Ok(None),
+            Answer::Bytes(b) => Ok(b.first().copied()),
+            other => Err(JigError::Protocol(format!(
+                "expected Ok or Bytes, got {other:?}"
+            ))),
+        }
+    }
+
     fn stats(&mut self) -> Result<Option<diagnosis::jig::JigStats>, JigError> {
         match self.request(Request::Stats)? {
             Answer::Stats(s) => Ok(Some(diagnosis::jig::JigStats {

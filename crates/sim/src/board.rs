@@ -96,6 +96,107 @@ pub struct Board {
     parser: HostParser,
     /// How this board's chips roll versions.
     pub roll: RollSemantic,
+    /// The board's PIC, if it has one: chain power waits for its DC-DC.
+    pub(crate) pic: Option<Pic>,
+}
+
+/// The DC-DC controller of S9/S17+/S19/S19 Pro boards, as bmminer-mix drives it: bytes
+/// `55 AA cmd data…` one I2C write each; the DC-DC runs only in the application, after
+/// ENABLE_VOLTAGE, and as long as heartbeats come.
+#[derive(Debug, Clone)]
+pub(crate) struct Pic {
+    pub(crate) address: u8,
+    in_app: bool,
+    dc_dc_on: bool,
+    last_heartbeat: Ns,
+    rx: PicRx,
+    reply: Option<u8>,
+    /// A `picstall` PIC accepts no heartbeat and drops its DC-DC soon after enabling it.
+    stalled: bool,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum PicRx {
+    Idle,
+    Preamble,
+    Command,
+    Data(u8),
+}
+
+/// Heartbeats a PIC waits for before it switches its DC-DC off. [I] bmminer-mix sends one every
+/// 10 s, so a real PIC waits longer; the timeout itself is not in the sources read.
+const PIC_HEARTBEAT_TIMEOUT_NS: Ns = 30_000_000_000;
+/// How long a `picstall` PIC keeps its DC-DC on after enabling it.
+const PIC_STALL_NS: Ns = 2_000_000_000;
+/// The PIC software version the S19 Pro fixture log shows (HSX19 PT1: "PIC version 0x89").
+const PIC_VERSION: u8 = 0x89;
+
+impl Pic {
+    fn new(address: u8, stalled: bool) -> Self {
+        Self {
+            address,
+            in_app: false,
+            dc_dc_on: false,
+            last_heartbeat: 0,
+            rx: PicRx::Idle,
+            reply: None,
+            stalled,
+        }
+    }
+
+    /// Power off: back to the loader, DC-DC off.
+    fn off(&mut self) {
+        self.in_app = false;
+        self.dc_dc_on = false;
+        self.rx = PicRx::Idle;
+    }
+
+    /// One byte written by the host at `now`.
+    pub(crate) fn write(&mut self, byte: u8, now: Ns) {
+        self.rx = match (self.rx, byte) {
+            (PicRx::Idle, 0x55) => PicRx::Preamble,
+            (PicRx::Preamble, 0xAA) => PicRx::Command,
+            (PicRx::Command, 0x10 | 0x15) => PicRx::Data(byte),
+            (PicRx::Command, cmd) => {
+                self.run(cmd, None, now);
+                PicRx::Idle
+            }
+            (PicRx::Data(cmd), data) => {
+                self.run(cmd, Some(data), now);
+                PicRx::Idle
+            }
+            _ => PicRx::Idle,
+        };
+    }
+
+    fn run(&mut self, cmd: u8, data: Option<u8>, now: Ns) {
+        match (cmd, data) {
+            (0x07, _) => self.off(),
+            (0x06, _) => self.in_app = true,
+            (0x17, _) => self.reply = Some(PIC_VERSION),
+            (0x16, _) if self.in_app && !self.stalled => self.last_heartbeat = now,
+            (0x15, Some(on)) if self.in_app => {
+                self.dc_dc_on = on != 0;
+                self.last_heartbeat = now;
+            }
+            _ => {}
+        }
+    }
+
+    /// One byte read by the host (the version after GET_PIC_SOFTWARE_VERSION).
+    pub(crate) fn read(&mut self) -> u8 {
+        self.reply.take().unwrap_or(0xFF)
+    }
+
+    /// When the DC-DC switches itself off for want of a heartbeat, if it is on.
+    fn off_at(&self) -> Option<Ns> {
+        let wait = if self.stalled {
+            PIC_STALL_NS
+        } else {
+            PIC_HEARTBEAT_TIMEOUT_NS
+        };
+        self.dc_dc_on.then_some(self.last_heartbeat + wait)
+    }
 }
 
 fn byte_ns(baud: u32) -> f64 {
@@ -169,6 +270,10 @@ impl Board {
             } else {
                 RollSemantic::Or
             },
+            pic: profile
+                .pic
+                .as_ref()
+                .map(|p| Pic::new(p.address.value, faults.contains(&Fault::PicStall))),
         }
     }
 
@@ -182,7 +287,7 @@ impl Board {
 
     /// First chain index that cannot be reached now (chips from here on neither hear nor answer).
     fn reach(&self) -> usize {
-        if !self.powered || self.in_reset {
+        if !self.chain_powered() || self.in_reset {
             return 0;
         }
         let mut reach = self.chips.len();
@@ -211,6 +316,11 @@ impl Board {
             .push((Reverse(at), Reverse(self.event_seq), event));
     }
 
+    /// Whether the chain has power: the supply on and, on a board with a PIC, its DC-DC running.
+    pub(crate) fn chain_powered(&self) -> bool {
+        self.powered && self.pic.as_ref().is_none_or(|p| p.dc_dc_on)
+    }
+
     /// Power switched at `now`.
     pub fn set_power(&mut self, on: bool, now: Ns) {
         if on && !self.powered {
@@ -218,6 +328,9 @@ impl Board {
         }
         self.powered = on;
         if !on {
+            if let Some(pic) = &mut self.pic {
+                pic.off();
+            }
             self.reset_chain(now);
         }
     }
@@ -265,6 +378,20 @@ impl Board {
 
     /// Run every event up to `until`.
     pub fn advance(&mut self, until: Ns) {
+        if let Some(off_at) = self.pic.as_ref().and_then(Pic::off_at)
+            && off_at <= until
+        {
+            // No heartbeat in time: the PIC switches its DC-DC off and the chain loses power.
+            self.advance_events(off_at);
+            if let Some(pic) = &mut self.pic {
+                pic.dc_dc_on = false;
+            }
+            self.reset_chain(off_at);
+        }
+        self.advance_events(until);
+    }
+
+    fn advance_events(&mut self, until: Ns) {
         while let Some((Reverse(at), _, _)) = self.events.peek() {
             if *at > until {
                 break;
@@ -551,6 +678,11 @@ impl Board {
             return (vec![0; domains], 0, 0);
         }
         let nominal = f64::from(self.profile.voltage.nominal_mv.value);
+        if !self.chain_powered() {
+            // The supply is on but the PIC's DC-DC is off: the input is there, the domains are not.
+            let supply = (nominal * domains as f64).round() as u32;
+            return (vec![0; domains], supply, 200);
+        }
         let supply = nominal * domains as f64;
         // Each domain is its chips in parallel: current = power / domain voltage.
         let nominal_v = nominal / 1000.0;

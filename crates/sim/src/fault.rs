@@ -1,6 +1,7 @@
 //! Faults a simulated board can have, by name: `dead:K`, `break:K`, `weak:K:PCT`, `hwerr:K:PCT`,
-//! `short:D`, `sensor:S`, `wrongid:K`, `flaky:K`, `slowlink:K`, `hot:K`. Chain index K, domain
-//! D and sensor S are 0-based.
+//! `short:D`, `sensor:S`, `wrongid:K`, `flaky:K`, `slowlink:K`, `hot:K`, `noise:PPM`,
+//! `picstall` (the board's PIC ignores heartbeats and switches its DC-DC off). Chain index K,
+//! domain D and sensor S are 0-based.
 
 use std::fmt;
 
@@ -32,6 +33,7 @@ pub enum Fault {
     /// Line noise on the chain's receive line: each byte has a PPM-in-a-million chance of a
     /// flipped bit and the same chance of being lost (a long or poorly shielded ribbon cable).
     Noise(u32),
+    PicStall,
 }
 
 /// A fault spec that cannot be applied to the board.
@@ -44,7 +46,7 @@ pub struct FaultError {
     pub problem: String,
 }
 
-const KINDS: &str = "dead:K, break:K, weak:K:PCT, hwerr:K:PCT, short:D, sensor:S, wrongid:K, flaky:K, slowlink:K, hot:K, noise:PPM";
+const KINDS: &str = "dead:K, break:K, weak:K:PCT, hwerr:K:PCT, short:D, sensor:S, wrongid:K, flaky:K, slowlink:K, hot:K, noise:PPM, picstall";
 
 impl Fault {
     /// Parse `spec` for `profile`, checking every index against the board.
@@ -128,6 +130,13 @@ impl Fault {
                 }
                 Self::Noise(ppm as u32)
             }
+            "picstall" => {
+                arity(1)?;
+                if profile.pic.is_none() {
+                    return Err(err(format!("{} has no PIC", profile.id)));
+                }
+                Self::PicStall
+            }
             "sensor" => {
                 arity(2)?;
                 let s = number(1, "sensor index")?;
@@ -160,6 +169,7 @@ impl fmt::Display for Fault {
             Self::SlowLink(k) => write!(f, "slowlink:{k}"),
             Self::Hot(k) => write!(f, "hot:{k}"),
             Self::Noise(ppm) => write!(f, "noise:{ppm}"),
+            Self::PicStall => write!(f, "picstall"),
         }
     }
 }
@@ -206,5 +216,6 @@ mod tests {
         assert!(problem("short:42").contains("domain 42 does not exist"));
         assert!(problem("sensor:4").contains("sensor 4 does not exist"));
         assert!(problem("dead:x").contains("`x` is not a whole number"));
+        assert!(problem("picstall").contains("s19jpro has no PIC"));
     }
 }

@@ -291,6 +291,44 @@ fn an_overheating_chip_is_in_the_region_of_the_hot_sensor() {
     }
 }
 
+/// Issue S2 2/7: boards with a PIC get chain power only once the PIC runs its application with
+/// the DC-DC enabled and keeps receiving heartbeats. A PIC that takes no heartbeat drops the
+/// chain: the engine says so, and blames no chip.
+#[test]
+fn a_pic_that_takes_no_heartbeat_drops_the_chain_and_no_chip_is_blamed() {
+    for id in ["s9", "s19pro"] {
+        let healthy = diagnose(id, &[], 5);
+        check_pass(&healthy);
+        assert_eq!(
+            healthy
+                .board_summary
+                .pic
+                .as_ref()
+                .and_then(|p| p.version.clone()),
+            Some("0x89".to_owned()),
+            "the PIC's version is reported"
+        );
+        let r = diagnose(id, &["picstall"], 5);
+        assert_eq!(r.verdict, Verdict::Fail, "{}", describe(&r));
+        assert!(
+            r.findings.iter().any(|f| f.kind == FindingKind::ChainPower
+                && f.message.contains("PIC switched its DC-DC off")),
+            "{}",
+            describe(&r)
+        );
+        assert!(
+            r.chips.iter().all(|c| !matches!(
+                c.state,
+                ChipState::Dead | ChipState::Weak | ChipState::Missing | ChipState::HwErrors
+            )),
+            "no chip is blamed for the lost power: {}",
+            describe(&r)
+        );
+    }
+    // A board without a PIC reports none.
+    assert_eq!(diagnose("s19jpro", &[], 5).board_summary.pic, None);
+}
+
 #[test]
 fn combined_faults_are_each_found() {
     let r = diagnose(

@@ -3,8 +3,8 @@
 use embedded_hal::i2c::I2c;
 use jig_wire::frame::{Decoder, MAX_FRAME};
 use jig_wire::{
-    DeviceError, Event, HostFrame, JigFrame, JigStats, MAX_LEASE_MS, PROTOCOL_VERSION, Request,
-    Response, SensorAddress, Telemetry, TripReason,
+    DeviceError, Event, HostFrame, JigFrame, JigStats, MAX_LEASE_MS, PROTOCOL_VERSION, PicOp,
+    Request, Response, SensorAddress, Telemetry, TripReason,
 };
 
 use crate::hal::Hal;
@@ -108,6 +108,24 @@ pub struct Firmware<H, I> {
     watched: heapless::Vec<SensorAddress, 8>,
     watch_next: usize,
     last_temp_us: u64,
+    /// The PIC kept alive: (I2C address, period µs, last heartbeat µs).
+    pic_heartbeat: Option<(u8, u64, u64)>,
+    /// Since when a sensor has read above the limit (the trip follows within the grace).
+    hot_since: Option<u64>,
+}
+
+/// Time between a sensor read above the temperature limit and the trip, µs.
+const OVERTEMP_GRACE_US: u64 = 50_000;
+
+/// PIC command bytes (bmminer-mix `driver-btm-c5.h`).
+mod pic {
+    pub const PREAMBLE: [u8; 2] = [0x55, 0xAA];
+    pub const SET_VOLTAGE: u8 = 0x10;
+    pub const ENABLE_VOLTAGE: u8 = 0x15;
+    pub const SEND_HEART_BEAT: u8 = 0x16;
+    pub const GET_VERSION: u8 = 0x17;
+    pub const JUMP_TO_APP: u8 = 0x06;
+    pub const RESET: u8 = 0x07;
 }
 
 /// Where a telemetry sample stands.
@@ -169,6 +187,54 @@ impl<H: Hal, I: I2c> Firmware<H, I> {
             watched: heapless::Vec::new(),
             watch_next: 0,
             last_temp_us: now,
+            pic_heartbeat: None,
+            hot_since: None,
+        }
+    }
+
+    /// Send `55 AA cmd data…` to the PIC at `address`, a byte per I2C write, as bmminer does.
+    fn pic_send(&mut self, address: u8, cmd: u8, data: &[u8]) -> bool {
+        pic::PREAMBLE
+            .iter()
+            .chain(core::iter::once(&cmd))
+            .chain(data)
+            .all(|b| self.i2c.write(address, core::slice::from_ref(b)).is_ok())
+    }
+
+    fn pic_op(&mut self, address: u8, op: PicOp) -> Result<Option<u8>, DeviceError> {
+        let ok = |sent: bool| {
+            if sent {
+                Ok(None)
+            } else {
+                Err(DeviceError::NoDevice)
+            }
+        };
+        match op {
+            PicOp::Reset => ok(self.pic_send(address, pic::RESET, &[])),
+            PicOp::JumpToApp => ok(self.pic_send(address, pic::JUMP_TO_APP, &[])),
+            PicOp::SetVoltage { code } => ok(self.pic_send(address, pic::SET_VOLTAGE, &[code])),
+            PicOp::EnableDcDc { on } => {
+                ok(self.pic_send(address, pic::ENABLE_VOLTAGE, &[u8::from(on)]))
+            }
+            PicOp::Version => {
+                if !self.pic_send(address, pic::GET_VERSION, &[]) {
+                    return Err(DeviceError::NoDevice);
+                }
+                let mut v = [0u8; 1];
+                self.i2c
+                    .read(address, &mut v)
+                    .map_err(|_| DeviceError::NoDevice)?;
+                Ok(Some(v[0]))
+            }
+            PicOp::Heartbeat { every_ms } => {
+                let now = self.hal.now_us();
+                self.pic_heartbeat =
+                    (every_ms > 0).then_some((address, u64::from(every_ms) * 1000, now));
+                if every_ms > 0 && !self.pic_send(address, pic::SEND_HEART_BEAT, &[]) {
+                    return Err(DeviceError::NoDevice);
+                }
+                Ok(None)
+            }
         }
     }
 
@@ -244,6 +310,7 @@ impl<H: Hal, I: I2c> Firmware<H, I> {
             self.hal.set_reset(true);
             self.hal.set_fan(0);
             self.power_on_at = None;
+            self.pic_heartbeat = None;
         }
         self.hal.set_led(on);
     }
@@ -289,6 +356,11 @@ impl<H: Hal, I: I2c> Firmware<H, I> {
                 self.power(on);
                 respond(id, Response::Ok, out);
             }
+            Request::Pic { address, op } => match self.pic_op(address, op) {
+                Ok(Some(byte)) => respond(id, Response::Bytes(&[byte]), out),
+                Ok(None) => respond(id, Response::Ok, out),
+                Err(e) => respond(id, Response::Error(e), out),
+            },
             Request::ClearTrip => {
                 self.tripped = None;
                 respond(id, Response::Ok, out);
@@ -359,8 +431,11 @@ impl<H: Hal, I: I2c> Firmware<H, I> {
                         let _ = self.watched.push(sensor);
                     }
                     if centi_c > self.limits.max_temp_centi && self.powered() {
+                        // Cut within `OVERTEMP_GRACE_US`: long enough for the host to read the
+                        // board's other sensors (the hot one may not be the nearest), far
+                        // shorter than any heatsink's time constant.
                         let now = self.hal.now_us();
-                        self.trip(TripReason::OverTemperature, now, out);
+                        self.hot_since.get_or_insert(now);
                     }
                 }
                 None => respond(id, Response::Error(DeviceError::NoDevice), out),
@@ -544,6 +619,7 @@ impl<H: Hal, I: I2c> Firmware<H, I> {
 
     fn trip(&mut self, reason: TripReason, now: u64, out: &mut impl FnMut(&[u8])) {
         self.power(false);
+        self.hot_since = None;
         self.tripped = Some(reason);
         emit(&JigFrame::Event(Event::Trip { reason, at_us: now }), out);
     }
@@ -563,6 +639,20 @@ impl<H: Hal, I: I2c> Firmware<H, I> {
         };
         if now.saturating_sub(self.last_host_us) > u64::from(self.lease_ms) * 1000 {
             return self.trip(TripReason::LeaseExpired, now, out);
+        }
+        if self
+            .hot_since
+            .is_some_and(|t| now.saturating_sub(t) >= OVERTEMP_GRACE_US)
+        {
+            return self.trip(TripReason::OverTemperature, now, out);
+        }
+        if let Some((address, every, last)) = self.pic_heartbeat
+            && now.saturating_sub(last) >= every
+        {
+            // A missed heartbeat is the PIC's to notice (it switches its DC-DC off); the host
+            // sees the chain lose power.
+            let _ = self.pic_send(address, pic::SEND_HEART_BEAT, &[]);
+            self.pic_heartbeat = Some((address, every, now));
         }
         if now.saturating_sub(self.last_supervise_us) >= u64::from(self.limits.supervise_ms) * 1000
         {

@@ -36,6 +36,8 @@ struct Bench {
     /// The ADC conversion in progress: its value and when it is ready (µs).
     adc: (u32, u64),
     adc_last: u32,
+    /// Bytes written to the PIC at 0x20, with the time.
+    pic_writes: Vec<(u64, u8)>,
 }
 
 /// I2C bit time at 100 kHz, µs: a transfer takes 9 bits a byte on the bus.
@@ -148,6 +150,16 @@ impl I2c for MockI2c {
         b.now_us += bytes as u64 * 9 * I2C_BIT_US;
         if address == 0x40 && b.ina_fails {
             return Err(Nack);
+        }
+        if address == 0x20 {
+            let now = b.now_us;
+            for op in operations.iter_mut() {
+                match op {
+                    Operation::Write(d) => b.pic_writes.extend(d.iter().map(|&x| (now, x))),
+                    Operation::Read(buf) => buf.iter_mut().for_each(|x| *x = 0x89),
+                }
+            }
+            return Ok(());
         }
         let mut register = 0u8;
         for op in operations {
@@ -366,6 +378,9 @@ fn over_current_under_voltage_and_over_temperature_trip() {
         },
     });
     assert_eq!(rig.answer(id), "Temperature { centi_c: 12500 }");
+    // The host may read the board's other sensors first; power goes within 50 ms.
+    assert_eq!(rig.fw.tripped(), None);
+    rig.run_for(60_000, 1000);
     assert_eq!(rig.fw.tripped(), Some(TripReason::OverTemperature));
     assert!(!rig.bench.borrow().power);
     // Switching on again is refused until the trip is cleared explicitly.
@@ -408,6 +423,46 @@ fn unplugging_a_powered_board_cuts_power() {
     rig.send(Request::ClearTrip);
     let id = rig.send(Request::SetPower { on: true });
     assert_eq!(rig.answer(id), "Error(Tripped)");
+}
+
+#[test]
+fn the_pic_gets_bmminers_bytes_and_heartbeats_from_the_jig() {
+    let mut rig = Rig::new(Limits::default());
+    rig.send(Request::SetPower { on: true });
+    rig.bench.borrow_mut().bus_mv = 13_400;
+    let pic = |op| Request::Pic { address: 0x20, op };
+    let id = rig.send(pic(PicOp::Reset));
+    assert_eq!(rig.answer(id), "Ok");
+    rig.send(pic(PicOp::JumpToApp));
+    let id = rig.send(pic(PicOp::Version));
+    assert_eq!(rig.answer(id), "Bytes([137])");
+    rig.send(pic(PicOp::EnableDcDc { on: true }));
+    rig.send(pic(PicOp::Heartbeat { every_ms: 1000 }));
+    let bytes: Vec<u8> = rig.bench.borrow().pic_writes.iter().map(|w| w.1).collect();
+    // 55 AA 07 | 55 AA 06 | 55 AA 17 | 55 AA 15 01 | 55 AA 16 (bmminer-mix command codes).
+    assert_eq!(
+        bytes,
+        [
+            0x55, 0xAA, 0x07, 0x55, 0xAA, 0x06, 0x55, 0xAA, 0x17, 0x55, 0xAA, 0x15, 0x01, 0x55,
+            0xAA, 0x16
+        ]
+    );
+    // The jig keeps the PIC alive on its own while the host only syncs.
+    rig.send(Request::Lease { ms: 10_000 });
+    rig.run_for(3_500_000, 1000);
+    let beats = rig
+        .bench
+        .borrow()
+        .pic_writes
+        .windows(3)
+        .filter(|w| w[0].1 == 0x55 && w[1].1 == 0xAA && w[2].1 == 0x16)
+        .count();
+    assert_eq!(beats, 1 + 3, "one when asked, then one a second");
+    // Power off stops them.
+    rig.send(Request::SetPower { on: false });
+    let before = rig.bench.borrow().pic_writes.len();
+    rig.run_for(2_000_000, 1000);
+    assert_eq!(rig.bench.borrow().pic_writes.len(), before);
 }
 
 #[test]
