@@ -72,6 +72,95 @@ fn a_healthy_run_through_the_port_keeps_the_jig_loop_under_10_ms_and_loses_nothi
     }
 }
 
+/// The APW12's output set over its I2C moves the board's stack: 12.5 V over an S19 Pro's 38
+/// domains is 329 mV a domain (bitcrane's APW protocol, modelled in the simulator).
+#[test]
+fn the_supply_voltage_set_over_i2c_is_what_the_domains_share() {
+    let served = serve(&["--model", "s19pro"]);
+    let set = hashbench(&["jig", "supply", "--port", &served.path, "--mv", "12500"]);
+    assert!(
+        set.status.success(),
+        "{}",
+        String::from_utf8_lossy(&set.stderr)
+    );
+    let report = json(&hashbench(&["diagnose", "--port", &served.path, "--json"]));
+    let domains = report["domains"].as_array().unwrap();
+    let mean = domains
+        .iter()
+        .map(|d| d["voltage_mv"].as_f64().unwrap())
+        .sum::<f64>()
+        / domains.len() as f64;
+    assert!(
+        (mean - 12_500.0 / 38.0).abs() < 4.0,
+        "mean domain {mean} mV"
+    );
+    let refused = hashbench(&["jig", "supply", "--port", &served.path, "--mv", "16000"]);
+    assert_eq!(refused.status.code(), Some(2));
+}
+
+/// Issue S2 2/7: per-tap calibration against a reference, kept on the jig; goal ±10 mV.
+#[test]
+fn calibrating_an_uncalibrated_jig_brings_every_tap_within_10_mv() {
+    let served = serve(&[
+        "--model",
+        "s19pro",
+        "--uncalibrated",
+        "--calibration-plug",
+        "13600",
+    ]);
+    let check = hashbench(&[
+        "jig",
+        "calibrate",
+        "--port",
+        &served.path,
+        "--reference-mv",
+        "13600",
+        "--check",
+    ]);
+    let text = String::from_utf8_lossy(&check.stdout).to_string();
+    assert!(
+        check.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+    let worst = |text: &str, after: &str| -> u32 {
+        text.split(after)
+            .nth(1)
+            .unwrap()
+            .split_whitespace()
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    let uncorrected = worst(&text, "worst error ");
+    assert!(uncorrected > 10, "0.1 % dividers at 13.6 V: {text}");
+    let cal = hashbench(&[
+        "jig",
+        "calibrate",
+        "--port",
+        &served.path,
+        "--reference-mv",
+        "13600",
+    ]);
+    let text = String::from_utf8_lossy(&cal.stdout).to_string();
+    assert!(cal.status.success(), "{text}");
+    assert!(worst(&text, "every tap reads within ") <= 10, "{text}");
+    // Without the plug, a calibration finds no tap on the reference and says so.
+    drop(served);
+    let bare = serve(&["--model", "s19pro", "--uncalibrated"]);
+    let none = hashbench(&[
+        "jig",
+        "calibrate",
+        "--port",
+        &bare.path,
+        "--reference-mv",
+        "13600",
+    ]);
+    assert_eq!(none.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&none.stderr).contains("calibration plug"));
+}
+
 #[test]
 fn a_diagnosis_through_the_port_matches_the_in_process_one() {
     let served = serve(&["--model", "s19jpro", "--fault", "dead:5"]);

@@ -54,6 +54,9 @@ pub enum Command {
     Sim(SimArgs),
     /// List serial ports and say which are jigs.
     Ports(PortsArgs),
+    /// Look after the jig itself: calibrate its tap dividers.
+    #[command(subcommand)]
+    Jig(JigCommand),
     /// Repair tickets: take a board in, list, show, record repairs, close.
     #[command(subcommand)]
     Tickets(TicketsCommand),
@@ -450,6 +453,48 @@ pub struct SimArgs {
     /// Seed of the simulated board.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+    /// A jig whose EEPROM holds no tap calibration (its 0.1 % dividers read up to ±14 mV off).
+    #[arg(long)]
+    pub uncalibrated: bool,
+    /// The calibration plug on the harness: this reference on every clip, mV.
+    #[arg(long, value_name = "MV")]
+    pub calibration_plug: Option<u32>,
+}
+
+/// `hashbench jig ...`.
+#[derive(Debug, Subcommand)]
+pub enum JigCommand {
+    /// Calibrate the 64 tap dividers against a reference on the calibration plug (board off,
+    /// every harness clip on the reference); the corrections are kept in the jig's EEPROM.
+    Calibrate(CalibrateArgs),
+    /// Set the APW12 supply's output voltage over its I2C (11.78 V to 15.09 V).
+    Supply(SupplyArgs),
+}
+
+/// Arguments of `hashbench jig supply`.
+#[derive(Debug, Args)]
+pub struct SupplyArgs {
+    /// The jig's serial port (see `hashbench ports`).
+    #[arg(long, value_name = "PATH")]
+    pub port: String,
+    /// Output voltage, mV.
+    #[arg(long, value_name = "MV")]
+    pub mv: u32,
+}
+
+/// Arguments of `hashbench jig calibrate`.
+#[derive(Debug, Args)]
+pub struct CalibrateArgs {
+    /// The jig's serial port (see `hashbench ports`).
+    #[arg(long, value_name = "PATH")]
+    pub port: String,
+    /// The reference on the plug, as a good meter reads it, mV (near the taps' working voltage,
+    /// e.g. 13600 for an S19 Pro).
+    #[arg(long, value_name = "MV", value_parser = clap::value_parser!(u32).range(1000..=30000))]
+    pub reference_mv: u32,
+    /// Only check: scan and report the errors, keep the stored corrections.
+    #[arg(long)]
+    pub check: bool,
 }
 
 /// Arguments of `hashbench ports`.

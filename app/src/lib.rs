@@ -66,6 +66,8 @@ pub fn run(cli: cli::Cli, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
         Some(cli::Command::Bench(args)) => bench::run(&catalog()?, &args, out)?,
         Some(cli::Command::Sim(args)) => serve::run(&catalog()?, &args, out)?,
         Some(cli::Command::Ports(args)) => serve::ports(&args, out)?,
+        Some(cli::Command::Jig(cli::JigCommand::Calibrate(args))) => serve::calibrate(&args, out)?,
+        Some(cli::Command::Jig(cli::JigCommand::Supply(args))) => serve::supply(&args, out)?,
         None => {
             let settings = cli.demo.then(|| ui::Settings {
                 model: cli.model.clone().unwrap_or_else(|| "s19jpro".to_owned()),

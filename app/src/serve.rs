@@ -14,8 +14,14 @@ pub fn run(catalog: &Catalog, args: &SimArgs, out: &mut dyn Write) -> anyhow::Re
     let profile = profile(catalog, &args.model)?;
     let faults = crate::diagnose::faults(profile, &args.fault)?;
     let board = sim::Board::new(profile, &faults, args.seed);
+    let mut jig = if args.uncalibrated {
+        sim::SimTransport::uncalibrated(board)
+    } else {
+        sim::SimTransport::new(board)
+    };
+    jig.plug_calibration(args.calibration_plug);
     let mut ready_error = None;
-    sim::serve(board, |path| {
+    sim::serve(jig, |path| {
         let faults: Vec<String> = faults.iter().map(ToString::to_string).collect();
         let line = format!(
             "{path}\nA simulated jig with a {} ({}{}) is serving on {path}.\nDiagnose it with: hashbench diagnose --port {path}\nStop with Ctrl-C.",
@@ -31,6 +37,44 @@ pub fn run(catalog: &Catalog, args: &SimArgs, out: &mut dyn Write) -> anyhow::Re
     if let Some(e) = ready_error {
         return Err(e).context("printing the port path");
     }
+    Ok(())
+}
+
+/// The `jig calibrate` command.
+pub fn calibrate(args: &crate::cli::CalibrateArgs, out: &mut dyn Write) -> anyhow::Result<()> {
+    let mut jig = crate::diagnose::connect(&args.port)?;
+    let first = jig
+        .calibrate(args.reference_mv, !args.check)
+        .context("calibrating (is the board off and the calibration plug on?)")?;
+    if first.taps == 0 {
+        anyhow::bail!(
+            "no tap read within 5 % of {} mV: put the calibration plug on the harness and check the reference",
+            args.reference_mv
+        );
+    }
+    writeln!(
+        out,
+        "{} taps at {} mV: worst error {} mV uncorrected, {} mV with the corrections stored before",
+        first.taps, args.reference_mv, first.worst_raw_mv, first.worst_corrected_mv
+    )?;
+    if !args.check {
+        // A second scan with the new corrections: what the jig reads from now on.
+        let after = jig.calibrate(args.reference_mv, false)?;
+        writeln!(
+            out,
+            "stored; now every tap reads within {} mV (goal 10 mV)",
+            after.worst_corrected_mv
+        )?;
+    }
+    Ok(())
+}
+
+/// The `jig supply` command.
+pub fn supply(args: &crate::cli::SupplyArgs, out: &mut dyn Write) -> anyhow::Result<()> {
+    let mut jig = crate::diagnose::connect(&args.port)?;
+    jig.set_supply_voltage(args.mv)
+        .with_context(|| format!("setting the supply to {} mV", args.mv))?;
+    writeln!(out, "APW12 set to {} mV", args.mv)?;
     Ok(())
 }
 

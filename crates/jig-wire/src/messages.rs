@@ -100,8 +100,25 @@ pub enum Request<'a> {
         /// What to do.
         op: PicOp,
     },
+    /// Set the APW12 supply's output voltage (I2C 0x10: `55 AA len 83 code 00 sum`, a byte per
+    /// write to register 0x11, code = (15.092 V − volts) / 13 mV; bitcrane's APW notes). Only
+    /// between 11.78 V and 15.09 V.
+    SupplyVoltage {
+        /// Output voltage, mV.
+        mv: u32,
+    },
     /// The jig's health counters.
     Stats,
+    /// Calibrate the tap dividers: the calibration plug puts `reference_mv` (read with a good
+    /// meter) on every clip of the harness; the jig scans every tap, keeps a correction for each
+    /// that reads within 5 % of the reference, and stores the corrections in its own EEPROM.
+    /// Answered with `Calibrated` once the scan is done.
+    Calibrate {
+        /// The reference voltage, mV.
+        reference_mv: u32,
+        /// Store the new corrections (false: only report how far the taps read from it).
+        store: bool,
+    },
 }
 
 /// PIC commands (bmminer-mix `driver-btm-c5.h` command codes).
@@ -224,6 +241,15 @@ pub enum Response<'a> {
     Error(DeviceError),
     /// The health counters.
     Stats(JigStats),
+    /// The tap dividers are calibrated.
+    Calibrated {
+        /// Taps that read within 5 % of the reference (corrected when storing).
+        taps: u8,
+        /// Their largest error without any correction, mV.
+        worst_raw_mv: u32,
+        /// Their largest error with the corrections in force during the scan, mV.
+        worst_corrected_mv: u32,
+    },
     /// Chain bytes queued; the first goes on the line at this jig time (the host's model of the
     /// line follows it, so a job is never cut short by a late start it did not know about).
     Queued {

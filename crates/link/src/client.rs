@@ -34,6 +34,18 @@ enum Answer {
     Error(DeviceError),
     Stats(jig_wire::JigStats),
     Queued(u64),
+    Calibrated(Calibration),
+}
+
+/// What a calibration scan found (`Client::calibrate`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Calibration {
+    /// Taps that read within 5 % of the reference.
+    pub taps: u8,
+    /// Their largest error without correction, mV.
+    pub worst_raw_mv: u32,
+    /// Their largest error with the corrections in force during the scan, mV.
+    pub worst_corrected_mv: u32,
 }
 
 impl From<&Response<'_>> for Answer {
@@ -58,6 +70,15 @@ impl From<&Response<'_>> for Answer {
             Response::Error(e) => Self::Error(*e),
             Response::Stats(s) => Self::Stats(*s),
             Response::Queued { starts_us } => Self::Queued(*starts_us),
+            Response::Calibrated {
+                taps,
+                worst_raw_mv,
+                worst_corrected_mv,
+            } => Self::Calibrated(Calibration {
+                taps: *taps,
+                worst_raw_mv: *worst_raw_mv,
+                worst_corrected_mv: *worst_corrected_mv,
+            }),
         }
     }
 }
@@ -169,6 +190,25 @@ impl<T: Transport> Client<T> {
         }
         client.pending_rx.clear();
         Ok(client)
+    }
+
+    /// Scan every tap against `reference_mv` on the calibration plug (board off); with `store`,
+    /// keep the new corrections in the jig's EEPROM.
+    pub fn calibrate(&mut self, reference_mv: u32, store: bool) -> Result<Calibration, JigError> {
+        match self.request(Request::Calibrate {
+            reference_mv,
+            store,
+        })? {
+            Answer::Calibrated(c) => Ok(c),
+            other => Err(JigError::Protocol(format!(
+                "expected Calibrated, got {other:?}"
+            ))),
+        }
+    }
+
+    /// Set the APW12 supply's output voltage, mV (11,777 to 15,092).
+    pub fn set_supply_voltage(&mut self, mv: u32) -> Result<(), JigError> {
+        self.expect_ok(Request::SupplyVoltage { mv })
     }
 
     /// The transport.

@@ -12,7 +12,7 @@ mod client;
 pub mod ports;
 mod serial;
 
-pub use client::{Client, Transport};
+pub use client::{Calibration, Client, Transport};
 pub use serial::SerialTransport;
 
 /// USB vendor id of the jig: pid.codes, the open-source hardware vendor id.

@@ -98,6 +98,9 @@ pub struct Board {
     pub roll: RollSemantic,
     /// The board's PIC, if it has one: chain power waits for its DC-DC.
     pub(crate) pic: Option<Pic>,
+    /// The APW12 supply's output, when set over I2C (mV; else its default).
+    pub(crate) supply_mv: Option<u32>,
+    apw_rx: Vec<u8>,
 }
 
 /// The DC-DC controller of S9/S17+/S19/S19 Pro boards, as bmminer-mix drives it: bytes
@@ -274,6 +277,8 @@ impl Board {
                 .pic
                 .as_ref()
                 .map(|p| Pic::new(p.address.value, faults.contains(&Fault::PicStall))),
+            supply_mv: None,
+            apw_rx: Vec::new(),
         }
     }
 
@@ -314,6 +319,24 @@ impl Board {
         self.event_seq += 1;
         self.events
             .push((Reverse(at), Reverse(self.event_seq), event));
+    }
+
+    /// A byte for the APW12 (bitcrane's protocol: `55 AA len cmd lo hi sum_lo sum_hi`). A set-
+    /// voltage packet with a good sum moves the output to 15.092 V − 13 mV × code.
+    pub(crate) fn apw_byte(&mut self, byte: u8) {
+        self.apw_rx.push(byte);
+        if self.apw_rx.first() != Some(&0x55) || self.apw_rx.get(1).is_some_and(|&b| b != 0xAA) {
+            self.apw_rx.clear();
+            return;
+        }
+        if self.apw_rx.len() < 8 {
+            return;
+        }
+        let p = std::mem::take(&mut self.apw_rx);
+        let sum: u16 = p[2..6].iter().map(|&b| u16::from(b)).sum();
+        if p[3] == 0x83 && sum.to_le_bytes() == [p[6], p[7]] {
+            self.supply_mv = Some(15_092 - u32::from(p[4]) * 13);
+        }
     }
 
     /// Whether the chain has power: the supply on and, on a board with a PIC, its DC-DC running.
@@ -678,12 +701,12 @@ impl Board {
             return (vec![0; domains], 0, 0);
         }
         let nominal = f64::from(self.profile.voltage.nominal_mv.value);
+        // The stack runs at the supply's output: the APW12's setting, or nominal × domains.
+        let supply = self.supply_mv.map_or(nominal * domains as f64, f64::from);
         if !self.chain_powered() {
             // The supply is on but the PIC's DC-DC is off: the input is there, the domains are not.
-            let supply = (nominal * domains as f64).round() as u32;
-            return (vec![0; domains], supply, 200);
+            return (vec![0; domains], supply.round() as u32, 200);
         }
-        let supply = nominal * domains as f64;
         // Each domain is its chips in parallel: current = power / domain voltage.
         let nominal_v = nominal / 1000.0;
         let resistance: Vec<f64> = (0..domains)

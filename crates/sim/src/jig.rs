@@ -44,6 +44,12 @@ pub struct Hardware {
     tap_ratio_milli: u32,
     /// The conversion in progress: its result and when it is ready.
     adc: (u32, Ns),
+    /// Each tap divider's error, ppm: 0.1 % parts (the kit's BOM), drawn once per jig.
+    divider_ppm: Vec<i32>,
+    /// The jig's own EEPROM: one tap correction each (`None`: never written).
+    cal: Vec<Option<i32>>,
+    /// The calibration plug: this reference on every clip of the harness, mV.
+    reference_mv: Option<u32>,
     /// The last finished conversion (what a read before the next one ends returns).
     adc_last: u32,
     /// Bytes the host sent to the chain.
@@ -67,6 +73,14 @@ impl Hardware {
             tap_ratio_milli: limits.tap_ratio_milli,
             adc: (0, 0),
             adc_last: 0,
+            divider_ppm: {
+                let mut rng = Rng::new(0xCA1B);
+                (0..TAP_CHANNELS)
+                    .map(|_| (rng.unit() * 2000.0 - 1000.0).round() as i32)
+                    .collect()
+            },
+            cal: Vec::new(),
+            reference_mv: None,
             tx_bytes: 0,
             rx_bytes: 0,
         }
@@ -177,10 +191,31 @@ impl Hal for SimHal {
         hw.mux = channel;
     }
 
+    fn cal_load(&mut self, tap: u8) -> Option<i32> {
+        self.0.borrow().cal.get(usize::from(tap)).copied().flatten()
+    }
+
+    fn cal_store(&mut self, tap: u8, ppm: i32) -> bool {
+        let mut hw = self.0.borrow_mut();
+        let tap = usize::from(tap);
+        if hw.cal.len() <= tap {
+            hw.cal.resize(tap + 1, None);
+        }
+        hw.cal[tap] = Some(ppm);
+        true
+    }
+
     fn adc_start(&mut self) -> bool {
         let mut hw = self.0.borrow_mut();
-        let tap_mv = hw.taps.get(usize::from(hw.mux)).copied().unwrap_or(0);
-        let pin_uv = u64::from(tap_mv) * 1_000_000 / u64::from(hw.tap_ratio_milli.max(1));
+        let mux = usize::from(hw.mux);
+        let tap_mv = match hw.reference_mv {
+            Some(mv) => mv,
+            None => hw.taps.get(mux).copied().unwrap_or(0),
+        };
+        // What the divider really passes: its error, then the ADC's 125 µV steps.
+        let err = i64::from(hw.divider_ppm.get(mux).copied().unwrap_or(0));
+        let tap_uv = i64::from(tap_mv) * 1000 * (1_000_000 + err) / 1_000_000;
+        let pin_uv = tap_uv.max(0) as u64 * 1000 / u64::from(hw.tap_ratio_milli.max(1));
         let value = (pin_uv as u32) / ADC_STEP_UV * ADC_STEP_UV;
         hw.adc = (value, hw.now + ADC_CONVERSION_NS);
         true
@@ -267,6 +302,15 @@ impl I2c for SimI2c {
             .sum();
         let done = hw.now + bytes as Ns * 9 * I2C_BIT_NS;
         hw.advance_to(done);
+        if address == 0x10 {
+            // The APW12 supply: every byte written to register 0x11 on its own (bitcrane).
+            for op in operations.iter() {
+                if let Operation::Write([0x11, b]) = op {
+                    hw.board.apw_byte(*b);
+                }
+            }
+            return Ok(());
+        }
         if hw.board.pic.as_ref().is_some_and(|p| p.address == address) {
             if !hw.board.powered {
                 return Err(Nack);
@@ -371,8 +415,36 @@ impl SimTransport {
     /// A jig with `board` mounted, at power-on.
     #[must_use]
     pub fn new(board: Board) -> Self {
+        Self::with_calibration(board, true)
+    }
+
+    /// A jig whose EEPROM holds no tap calibration: its 0.1 % dividers read up to ±14 mV off
+    /// at 13.6 V until `hashbench jig calibrate` (with the calibration plug) corrects them.
+    #[must_use]
+    pub fn uncalibrated(board: Board) -> Self {
+        Self::with_calibration(board, false)
+    }
+
+    /// The calibration plug on the harness: `mv` on every clip (or taken off with `None`).
+    pub fn plug_calibration(&mut self, mv: Option<u32>) {
+        self.hardware.borrow_mut().reference_mv = mv;
+    }
+
+    fn with_calibration(board: Board, calibrated: bool) -> Self {
         let limits = Limits::default();
-        let hardware = Rc::new(RefCell::new(Hardware::new(board, &limits)));
+        let mut hardware = Hardware::new(board, &limits);
+        if calibrated {
+            // Calibrated at the factory: each tap's correction undoes its divider's error.
+            hardware.cal = hardware
+                .divider_ppm
+                .iter()
+                .map(|&e| {
+                    let e = f64::from(e);
+                    Some((1e12 / (1e6 + e) - 1e6).round() as i32)
+                })
+                .collect();
+        }
+        let hardware = Rc::new(RefCell::new(hardware));
         let name = concat!("hashbench-sim ", env!("CARGO_PKG_VERSION"));
         let firmware = Firmware::new(
             SimHal(hardware.clone()),
@@ -550,7 +622,7 @@ const IDLE_AFTER: Duration = Duration::from_millis(50);
 /// a client opens (e.g. `/dev/pts/7`); then this runs until the process ends. The jig's clock is
 /// virtual: it jumps to each `Sync` the host asks for, and while the host is silent it follows
 /// the wall clock, so a host that stops talking sees the lease expire as on a real jig.
-pub fn serve(board: Board, on_ready: impl FnOnce(&str)) -> std::io::Result<()> {
+pub fn serve(jig: SimTransport, on_ready: impl FnOnce(&str)) -> std::io::Result<()> {
     use std::io::{Read, Write};
     use std::time::Instant;
 
@@ -560,7 +632,7 @@ pub fn serve(board: Board, on_ready: impl FnOnce(&str)) -> std::io::Result<()> {
     let path = serialport::SerialPort::name(&slave).unwrap_or_default();
     serialport::SerialPort::set_timeout(&mut master, Duration::from_millis(5))
         .map_err(std::io::Error::other)?;
-    let mut jig = SimTransport::new(board);
+    let mut jig = jig;
     on_ready(&path);
     let mut buf = [0u8; 4096];
     let mut last_heard = Instant::now();

@@ -391,7 +391,9 @@ fn a_dead_chips_domain_rises_while_the_others_hash() {
     let domains = |t: &diagnosis::jig::Telemetry| t.domain_mv()[..p.domains.value].to_vec();
     let preflight = domains(r.telemetry.first().unwrap());
     let spread = preflight.iter().max().unwrap() - preflight.iter().min().unwrap();
-    assert!(spread < 10, "idle domains are balanced: {preflight:?}");
+    // A domain is the difference of two taps, each read in 3.75 mV steps (125 µV behind 30:1)
+    // after its calibration: idle domains agree within two steps and the noise.
+    assert!(spread <= 16, "idle domains are balanced: {preflight:?}");
     let during = r
         .telemetry
         .iter()

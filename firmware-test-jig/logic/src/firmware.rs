@@ -112,10 +112,25 @@ pub struct Firmware<H, I> {
     pic_heartbeat: Option<(u8, u64, u64)>,
     /// Since when a sensor has read above the limit (the trip follows within the grace).
     hot_since: Option<u64>,
+    /// Per-tap corrections, ppm of the reading (from the jig's EEPROM).
+    cal: [i32; TAP_CHANNELS],
+    /// Corrections still to store: the next tap, and not before this jig time.
+    cal_writes: Option<(u8, u64)>,
 }
 
 /// Time between a sensor read above the temperature limit and the trip, µs.
 const OVERTEMP_GRACE_US: u64 = 50_000;
+
+/// The APW12 supply on the board bus (skot/bitcrane_test_scripts `apw_protocol.md`,
+/// `APW_PSU.py`): address 0x10, every byte written to register 0x11 on its own.
+mod apw {
+    pub const ADDRESS: u8 = 0x10;
+    pub const REGISTER: u8 = 0x11;
+    pub const SET_VOLTAGE: u8 = 0x83;
+    /// Output at code 0, mV, and the step a code lowers it, µV (bitcrane's fit).
+    pub const TOP_MV: u32 = 15_092;
+    pub const STEP_UV: u32 = 13_000;
+}
 
 /// PIC command bytes (bmminer-mix `driver-btm-c5.h`).
 mod pic {
@@ -137,8 +152,17 @@ struct Measuring {
     /// Converting (else settling after a multiplexer switch) until this jig time, µs.
     converting: bool,
     until_us: u64,
-    taps_mv: heapless::Vec<u16, { jig_wire::MAX_TAPS }>,
+    /// Each tap as read, µV at the tap, before its correction.
+    raw_uv: heapless::Vec<u32, { jig_wire::MAX_TAPS }>,
+    /// A calibration scan against this reference, mV, and whether to store the corrections
+    /// (else a telemetry sample).
+    calibrate: Option<(u32, bool)>,
 }
+
+/// A stored correction beyond this is no divider's error but a broken one: ignored, ppm.
+const MAX_CORRECTION_PPM: i32 = 50_000;
+/// The jig EEPROM's write time, between two stored corrections, µs (AT24C02: 5 ms).
+const EEPROM_WRITE_US: u64 = 6_000;
 
 /// Encode `frame` and hand it to `out`.
 fn emit(frame: &JigFrame<'_>, out: &mut impl FnMut(&[u8])) {
@@ -189,7 +213,29 @@ impl<H: Hal, I: I2c> Firmware<H, I> {
             last_temp_us: now,
             pic_heartbeat: None,
             hot_since: None,
+            cal: [0; TAP_CHANNELS],
+            cal_writes: None,
         }
+        .with_calibration()
+    }
+
+    /// Load the tap corrections from the jig's EEPROM (once, before the main loop runs).
+    fn with_calibration(mut self) -> Self {
+        for tap in 0..TAP_CHANNELS {
+            let ppm = self.hal.cal_load(tap as u8).unwrap_or(0);
+            self.cal[tap] = if ppm.abs() <= MAX_CORRECTION_PPM {
+                ppm
+            } else {
+                0
+            };
+        }
+        self
+    }
+
+    /// The tap corrections in force, ppm.
+    #[must_use]
+    pub fn calibration(&self) -> &[i32; TAP_CHANNELS] {
+        &self.cal
     }
 
     /// Send `55 AA cmd data…` to the PIC at `address`, a byte per I2C write, as bmminer does.
@@ -361,6 +407,25 @@ impl<H: Hal, I: I2c> Firmware<H, I> {
                 Ok(None) => respond(id, Response::Ok, out),
                 Err(e) => respond(id, Response::Error(e), out),
             },
+            Request::SupplyVoltage { mv } => {
+                let lowest = apw::TOP_MV - 255 * apw::STEP_UV / 1000;
+                if !(lowest..=apw::TOP_MV).contains(&mv) {
+                    return respond(id, Response::Error(DeviceError::OutOfRange), out);
+                }
+                let code = ((apw::TOP_MV - mv) * 1000 + apw::STEP_UV / 2) / apw::STEP_UV;
+                // 55 AA, then LEN CMD PARAM_LO PARAM_HI and the 16-bit sum of those, LSB first.
+                let body = [6u8, apw::SET_VOLTAGE, code as u8, 0];
+                let sum: u16 = body.iter().map(|&b| u16::from(b)).sum();
+                let [lo, hi] = sum.to_le_bytes();
+                let sent = [0x55, 0xAA, body[0], body[1], body[2], body[3], lo, hi]
+                    .iter()
+                    .all(|&b| self.i2c.write(apw::ADDRESS, &[apw::REGISTER, b]).is_ok());
+                if sent {
+                    respond(id, Response::Ok, out);
+                } else {
+                    respond(id, Response::Error(DeviceError::NoDevice), out);
+                }
+            }
             Request::ClearTrip => {
                 self.tripped = None;
                 respond(id, Response::Ok, out);
@@ -421,7 +486,28 @@ impl<H: Hal, I: I2c> Firmware<H, I> {
                     channel: 0,
                     converting: false,
                     until_us: now + u64::from(self.limits.mux_settle_us),
-                    taps_mv: heapless::Vec::new(),
+                    raw_uv: heapless::Vec::new(),
+                    calibrate: None,
+                });
+            }
+            Request::Calibrate {
+                reference_mv,
+                store,
+            } => {
+                if self.measuring.is_some() || self.powered() || reference_mv == 0 {
+                    // Calibrate with the board off and the calibration plug on the harness.
+                    return respond(id, Response::Error(DeviceError::Busy), out);
+                }
+                self.hal.mux_select(0);
+                let now = self.hal.now_us();
+                self.measuring = Some(Measuring {
+                    id,
+                    taps: TAP_CHANNELS as u8,
+                    channel: 0,
+                    converting: false,
+                    until_us: now + u64::from(self.limits.mux_settle_us),
+                    raw_uv: heapless::Vec::new(),
+                    calibrate: Some((reference_mv, store)),
                 });
             }
             Request::ReadTemperature { sensor } => match self.temperature(sensor) {
@@ -556,6 +642,7 @@ impl<H: Hal, I: I2c> Firmware<H, I> {
             respond(id, Response::Synced { now_us: now }, out);
         }
         self.step_measure(now, out);
+        self.store_calibration(now);
         self.supervise(now, out);
     }
 
@@ -577,10 +664,10 @@ impl<H: Hal, I: I2c> Firmware<H, I> {
             return;
         }
         let uv = self.hal.adc_read_uv().unwrap_or(0);
-        let mv = u64::from(uv) * u64::from(self.limits.tap_ratio_milli) / 1_000_000;
-        let _ = m.taps_mv.push(mv.min(u64::from(u16::MAX)) as u16);
+        let tap_uv = u64::from(uv) * u64::from(self.limits.tap_ratio_milli) / 1000;
+        let _ = m.raw_uv.push(tap_uv.min(u64::from(u32::MAX)) as u32);
         m.channel += 1;
-        if m.channel < m.taps && self.power_on_at.is_some() {
+        if m.channel < m.taps && (self.power_on_at.is_some() || m.calibrate.is_some()) {
             m.converting = false;
             m.until_us = now + u64::from(self.limits.mux_settle_us);
             let channel = m.channel;
@@ -588,13 +675,82 @@ impl<H: Hal, I: I2c> Firmware<H, I> {
             return;
         }
         if let Some(m) = self.measuring.take() {
-            let taps = if self.powered() {
-                m.taps_mv
-            } else {
-                heapless::Vec::new()
-            };
+            if let Some((reference_mv, store)) = m.calibrate {
+                return self.finish_calibration(m.id, reference_mv, store, &m.raw_uv, now, out);
+            }
+            let mut taps = heapless::Vec::new();
+            if self.powered() {
+                for (k, &raw) in m.raw_uv.iter().enumerate() {
+                    let ppm = i64::from(self.cal.get(k).copied().unwrap_or(0));
+                    let uv = i64::from(raw) * (1_000_000 + ppm) / 1_000_000;
+                    let mv = (uv + 500) / 1000;
+                    let _ = taps.push(mv.clamp(0, i64::from(u16::MAX)) as u16);
+                }
+            }
             self.finish_measure(m.id, taps, out);
         }
+    }
+
+    /// Corrections from a scan of every tap at `reference_mv`; stored over the next passes.
+    fn finish_calibration(
+        &mut self,
+        id: u16,
+        reference_mv: u32,
+        store: bool,
+        raw_uv: &[u32],
+        now: u64,
+        out: &mut impl FnMut(&[u8]),
+    ) {
+        let reference_uv = i64::from(reference_mv) * 1000;
+        let mut taps = 0u8;
+        let (mut worst_raw, mut worst_corrected) = (0i64, 0i64);
+        for (k, &raw) in raw_uv.iter().enumerate() {
+            let raw = i64::from(raw);
+            // A clip that is not on the reference (or a dead divider) keeps its correction.
+            if raw == 0 || (raw - reference_uv).abs() * 20 > reference_uv {
+                continue;
+            }
+            let Some(slot) = self.cal.get_mut(k) else {
+                continue;
+            };
+            let corrected = raw * (1_000_000 + i64::from(*slot)) / 1_000_000;
+            worst_raw = worst_raw.max((raw - reference_uv).abs());
+            worst_corrected = worst_corrected.max((corrected - reference_uv).abs());
+            if store {
+                *slot = (reference_uv * 1_000_000 / raw - 1_000_000) as i32;
+            }
+            taps += 1;
+        }
+        if store {
+            self.cal_writes = Some((0, now));
+        }
+        let mv = |uv: i64| ((uv + 500) / 1000) as u32;
+        respond(
+            id,
+            Response::Calibrated {
+                taps,
+                worst_raw_mv: mv(worst_raw),
+                worst_corrected_mv: mv(worst_corrected),
+            },
+            out,
+        );
+    }
+
+    /// Store one correction a pass, an EEPROM write time apart.
+    fn store_calibration(&mut self, now: u64) {
+        let Some((tap, not_before)) = self.cal_writes else {
+            return;
+        };
+        if now < not_before {
+            return;
+        }
+        let ppm = self.cal.get(usize::from(tap)).copied().unwrap_or(0);
+        let _ = self.hal.cal_store(tap, ppm);
+        // The write cycle runs from the end of this transfer.
+        let written = self.hal.now_us();
+        let next = tap + 1;
+        self.cal_writes =
+            (usize::from(next) < TAP_CHANNELS).then_some((next, written + EEPROM_WRITE_US));
     }
 
     fn finish_measure(

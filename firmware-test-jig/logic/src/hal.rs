@@ -32,6 +32,12 @@ pub trait Hal {
     /// resolution: a 16-bit converter such as an ADS1115 gives 125 µV at the pin, under 4 mV at
     /// a tap behind 30:1.
     fn adc_read_uv(&mut self) -> Option<u32>;
+    /// The stored correction of tap `tap`, parts per million of its reading, or `None` when the
+    /// jig was never calibrated (the jig's own EEPROM, read at start).
+    fn cal_load(&mut self, tap: u8) -> Option<i32>;
+    /// Store the correction of tap `tap` (one short EEPROM write; the firmware spaces them by the
+    /// EEPROM's write time); false when the EEPROM did not take it.
+    fn cal_store(&mut self, tap: u8, ppm: i32) -> bool;
     /// Board plug detect.
     fn plug_present(&mut self) -> bool;
     /// Status LED.

@@ -38,6 +38,14 @@ struct Bench {
     adc_last: u32,
     /// Bytes written to the PIC at 0x20, with the time.
     pic_writes: Vec<(u64, u8)>,
+    /// I2C writes to the APW12 at 0x10.
+    apw_writes: Vec<Vec<u8>>,
+    /// The jig EEPROM's tap corrections, and when each write happened.
+    cal: Vec<Option<i32>>,
+    cal_writes: Vec<u64>,
+    /// Divider error of each tap, ppm; and a reference on every clip (the calibration plug).
+    divider_ppm: Vec<i32>,
+    reference_mv: Option<u32>,
 }
 
 /// I2C bit time at 100 kHz, µs: a transfer takes 9 bits a byte on the bus.
@@ -84,18 +92,32 @@ impl Hal for MockHal {
     fn rx_faults(&mut self) -> (u32, u32) {
         (0, 0)
     }
+    fn cal_load(&mut self, tap: u8) -> Option<i32> {
+        self.0.borrow().cal.get(usize::from(tap)).copied().flatten()
+    }
+    fn cal_store(&mut self, tap: u8, ppm: i32) -> bool {
+        let mut b = self.0.borrow_mut();
+        let now = b.now_us;
+        b.cal_writes.push(now);
+        if let Some(slot) = b.cal.get_mut(usize::from(tap)) {
+            *slot = Some(ppm);
+        }
+        true
+    }
     fn mux_select(&mut self, channel: u8) {
         self.0.borrow_mut().mux = channel;
     }
     fn adc_start(&mut self) -> bool {
         // Tap k sits at (k+1) x 320 mV; the ADC sees it through a 30:1 divider, in 125 µV steps.
         let mut b = self.0.borrow_mut();
-        let tap_uv = if usize::from(b.mux) < 42 {
-            (u32::from(b.mux) + 1) * 320_000
-        } else {
-            0
+        let tap_uv = match b.reference_mv {
+            Some(mv) => mv * 1000,
+            None if usize::from(b.mux) < 42 => (u32::from(b.mux) + 1) * 320_000,
+            None => 0,
         };
-        b.adc = (tap_uv / 30 / 125 * 125, b.now_us + ADC_CONVERSION_US);
+        let err = i64::from(b.divider_ppm.get(usize::from(b.mux)).copied().unwrap_or(0));
+        let seen = (i64::from(tap_uv) * (1_000_000 + err) / 1_000_000) as u32;
+        b.adc = (seen / 30 / 125 * 125, b.now_us + ADC_CONVERSION_US);
         // The start command is one I2C write of 3 bytes.
         b.now_us += 4 * 9 * I2C_BIT_US;
         true
@@ -150,6 +172,14 @@ impl I2c for MockI2c {
         b.now_us += bytes as u64 * 9 * I2C_BIT_US;
         if address == 0x40 && b.ina_fails {
             return Err(Nack);
+        }
+        if address == 0x10 {
+            for op in operations.iter() {
+                if let Operation::Write(d) = op {
+                    b.apw_writes.push(d.to_vec());
+                }
+            }
+            return Ok(());
         }
         if address == 0x20 {
             let now = b.now_us;
@@ -206,6 +236,8 @@ impl Rig {
             plug: true,
             uart_room: 1 << 20,
             eeprom: b"HB\x01SERIAL".to_vec(),
+            cal: vec![None; TAP_CHANNELS],
+            divider_ppm: vec![0; TAP_CHANNELS],
             ..Bench::default()
         }));
         let fw = Firmware::new(
@@ -265,6 +297,17 @@ impl Rig {
             .find(|(i, _)| *i == id)
             .map(|(_, r)| r.as_str())
             .unwrap_or("none")
+    }
+
+    /// A throwaway firmware on the same bench (to swap a restarted one in).
+    fn fw_placeholder(&self) -> Firmware<MockHal, MockI2c> {
+        Firmware::new(
+            MockHal(self.bench.clone()),
+            MockI2c(self.bench.clone()),
+            Limits::default(),
+            "placeholder",
+            false,
+        )
     }
 
     /// Advance the mock clock in steps of `step_us`, polling the firmware each step.
@@ -463,6 +506,104 @@ fn the_pic_gets_bmminers_bytes_and_heartbeats_from_the_jig() {
     let before = rig.bench.borrow().pic_writes.len();
     rig.run_for(2_000_000, 1000);
     assert_eq!(rig.bench.borrow().pic_writes.len(), before);
+}
+
+#[test]
+fn calibration_brings_every_tap_within_10_mv_and_survives_a_restart() {
+    let mut rig = Rig::new(Limits::default());
+    // 0.1 % dividers: up to ±13.6 mV at 13.6 V before calibration.
+    {
+        let mut b = rig.bench.borrow_mut();
+        b.divider_ppm = (0..TAP_CHANNELS as i32)
+            .map(|k| (k * 37 % 2001) - 1000)
+            .collect();
+        b.reference_mv = Some(13_600);
+        b.bus_mv = 13_400;
+    }
+    let calibrate = |rig: &mut Rig, store: bool| -> (u32, u32) {
+        let id = rig.send(Request::Calibrate {
+            reference_mv: 13_600,
+            store,
+        });
+        rig.run_for(200_000, 50);
+        let answer = rig.answer(id).to_owned();
+        assert!(answer.starts_with("Calibrated { taps: 64, "), "{answer}");
+        let field = |name: &str| -> u32 {
+            answer
+                .split(&format!("{name}: "))
+                .nth(1)
+                .unwrap()
+                .split([',', ' '])
+                .next()
+                .unwrap()
+                .parse()
+                .unwrap()
+        };
+        (field("worst_raw_mv"), field("worst_corrected_mv"))
+    };
+    let (raw, _) = calibrate(&mut rig, true);
+    assert!(raw > 10, "the dividers were off by {raw} mV");
+    // One EEPROM write a pass, 6 ms apart: the loop never waits on the EEPROM.
+    rig.run_for(500_000, 1000);
+    let writes = rig.bench.borrow().cal_writes.clone();
+    assert_eq!(writes.len(), TAP_CHANNELS);
+    assert!(
+        writes.windows(2).all(|w| w[1] - w[0] >= 6_000),
+        "{writes:?}"
+    );
+    // A check scan: the same raw error, corrected to within 10 mV.
+    let (raw_again, corrected) = calibrate(&mut rig, false);
+    assert_eq!(raw_again, raw);
+    assert!(corrected <= 10, "{corrected} mV after calibration");
+    // The corrections are in the EEPROM: a restarted jig reads within 10 mV on every tap.
+    let mut fresh = Firmware::new(
+        MockHal(rig.bench.clone()),
+        MockI2c(rig.bench.clone()),
+        Limits::default(),
+        "mock-jig 0.0.1",
+        false,
+    );
+    assert_eq!(fresh.calibration(), rig.fw.calibration());
+    rig.fw = std::mem::replace(&mut fresh, rig.fw_placeholder());
+    rig.send(Request::SetPower { on: true });
+    let id = rig.send(Request::Measure { taps: 0 });
+    rig.run_for(200_000, 50);
+    let answer = rig.answer(id).to_owned();
+    let taps: Vec<i64> = answer
+        .split("taps_mv: [")
+        .nth(1)
+        .unwrap()
+        .split(']')
+        .next()
+        .unwrap()
+        .split(", ")
+        .map(|t| t.parse().unwrap())
+        .collect();
+    assert_eq!(taps.len(), TAP_CHANNELS);
+    for (k, tap) in taps.iter().enumerate() {
+        assert!((tap - 13_600).abs() <= 10, "tap {k} reads {tap} mV");
+    }
+    // A calibration with the board powered is refused.
+    let id = rig.send(Request::Calibrate {
+        reference_mv: 13_600,
+        store: true,
+    });
+    assert_eq!(rig.answer(id), "Error(Busy)");
+}
+
+/// bitcrane's `APW_PSU.py`: `make_packet([0x83, code, 0x00])`, each byte to register 0x11.
+#[test]
+fn the_apw12_gets_bitcranes_set_voltage_packet() {
+    let mut rig = Rig::new(Limits::default());
+    let id = rig.send(Request::SupplyVoltage { mv: 13_600 });
+    assert_eq!(rig.answer(id), "Ok");
+    // code = (15.092 - 13.6) / 0.013 = 114.8 → 115 (0x73); sum = 06 + 83 + 73 + 00 = 0xFC.
+    let writes = rig.bench.borrow().apw_writes.clone();
+    let bytes: Vec<u8> = writes.iter().map(|w| w[1]).collect();
+    assert!(writes.iter().all(|w| w.len() == 2 && w[0] == 0x11));
+    assert_eq!(bytes, [0x55, 0xAA, 0x06, 0x83, 0x73, 0x00, 0xFC, 0x00]);
+    let id = rig.send(Request::SupplyVoltage { mv: 16_000 });
+    assert_eq!(rig.answer(id), "Error(OutOfRange)");
 }
 
 #[test]

@@ -50,6 +50,8 @@ const USB_PID: u16 = 0x0001;
 const PSU_EN_GPIO: u32 = 3;
 /// ADS1115 on the jig's own I2C bus.
 const ADS1115: u8 = 0x48;
+/// The jig's own EEPROM (AT24C02) on the same bus: the tap corrections, 4 bytes a tap.
+const JIG_EEPROM: u8 = 0x50;
 /// Firmware name reported in the handshake.
 const NAME: &str = concat!("hashbench-jig ", env!("CARGO_PKG_VERSION"));
 /// The image's identity, read by the app from the ELF/UF2 before flashing (`flash` crate):
@@ -263,6 +265,23 @@ impl Hal for JigHal {
             let rx = RX.borrow_ref(cs);
             (rx.lost, rx.errors)
         })
+    }
+
+    fn cal_load(&mut self, tap: u8) -> Option<i32> {
+        let mut raw = [0u8; 4];
+        self.adc
+            .write_read(JIG_EEPROM, &[tap.wrapping_mul(4)], &mut raw)
+            .ok()?;
+        // An erased EEPROM reads all ones: never calibrated.
+        (raw != [0xFF; 4]).then(|| i32::from_le_bytes(raw))
+    }
+
+    fn cal_store(&mut self, tap: u8, ppm: i32) -> bool {
+        // One 4-byte write inside an 8-byte page; the firmware waits out the write cycle.
+        let b = ppm.to_le_bytes();
+        self.adc
+            .write(JIG_EEPROM, &[tap.wrapping_mul(4), b[0], b[1], b[2], b[3]])
+            .is_ok()
     }
 
     fn mux_select(&mut self, channel: u8) {
