@@ -418,37 +418,13 @@ impl Engine<'_, '_> {
         Ok(self.wire.wait_until(t)?)
     }
 
-    /// Start the board's PIC, as the factory fixture does before any chip can answer (HSX19 PT1:
-    /// PIC reset, app, version, DC-DC on, heartbeat; bmminer-mix `enable_pic_dac`,
-    /// `pic_heart_beat_each_chain`); the jig then sends the heartbeats itself.
+    /// Start the board's PIC ([`start_pic`]) and remember what it said.
     fn start_pic(&mut self) -> Flow {
-        let Some(pic) = &self.profile.pic else {
+        if self.profile.pic.is_none() {
             return Ok(());
-        };
-        let address = pic.address.value;
-        let code = pic.voltage_code.as_ref().map(|c| c.value);
-        let mut version = None;
-        let mut answered = true;
-        let mut steps = vec![
-            PicCommand::Reset,
-            PicCommand::JumpToApp,
-            PicCommand::Version,
-        ];
-        steps.extend(code.map(PicCommand::SetVoltage));
-        steps.extend([PicCommand::EnableDcDc(true), PicCommand::Heartbeat(1000)]);
-        for command in steps {
-            match self.wire.jig().pic(address, command) {
-                Ok(Some(v)) if command == PicCommand::Version => version = Some(v),
-                Ok(_) => {}
-                Err(JigError::NoDevice(_)) => answered = false,
-                Err(e) => return Err(e.into()),
-            }
-            // bmminer-mix waits 100 ms after a reset and after the jump to the application.
-            if matches!(command, PicCommand::Reset | PicCommand::JumpToApp) {
-                self.wait_ms(100)?;
-            }
         }
-        self.learned.pic = Some(if answered { version } else { None });
+        let started = start_pic(self.wire.jig(), self.profile)?;
+        self.learned.pic = Some(started);
         Ok(())
     }
 
@@ -1451,6 +1427,44 @@ fn job_ids(family: Family) -> Vec<u8> {
             (0..128).step_by(8).collect()
         }
     }
+}
+
+/// Start the board's PIC, as the factory fixture does before any chip can answer (HSX19 PT1: PIC
+/// reset, app, version, DC-DC on, heartbeat; bmminer-mix `enable_pic_dac`,
+/// `pic_heart_beat_each_chain`); the jig then sends the heartbeats itself. Call it right after
+/// switching the supply on. Returns the PIC's version, or `None` when the PIC did not answer; a
+/// board without a PIC gets nothing.
+pub fn start_pic(jig: &mut dyn Jig, profile: &Profile) -> Result<Option<u8>, JigError> {
+    let Some(pic) = &profile.pic else {
+        return Ok(None);
+    };
+    let address = pic.address.value;
+    let mut steps = vec![
+        PicCommand::Reset,
+        PicCommand::JumpToApp,
+        PicCommand::Version,
+    ];
+    steps.extend(
+        pic.voltage_code
+            .as_ref()
+            .map(|c| PicCommand::SetVoltage(c.value)),
+    );
+    steps.extend([PicCommand::EnableDcDc(true), PicCommand::Heartbeat(1000)]);
+    let (mut version, mut answered) = (None, true);
+    for command in steps {
+        match jig.pic(address, command) {
+            Ok(Some(v)) if command == PicCommand::Version => version = Some(v),
+            Ok(_) => {}
+            Err(JigError::NoDevice(_)) => answered = false,
+            Err(e) => return Err(e),
+        }
+        // bmminer-mix waits 100 ms after a reset and after the jump to the application.
+        if matches!(command, PicCommand::Reset | PicCommand::JumpToApp) {
+            let now = jig.now_us()?;
+            jig.wait_until(now + 100_000, &mut Vec::new())?;
+        }
+    }
+    Ok(if answered { version } else { None })
 }
 
 /// Read the board identity from the EEPROM. The simulated board's layout is `HB`, version,

@@ -115,7 +115,11 @@ fn drive(
         send(Event::Jig(info));
     }
     if job.identify {
-        let read = jig.set_power(true).and_then(|()| jig.read_eeprom(0, 48));
+        // The operator asked: that clears a trip latched before (the jig says why it tripped).
+        let read = jig
+            .clear_trip()
+            .and_then(|()| jig.set_power(true))
+            .and_then(|()| jig.read_eeprom(0, 48));
         let off = jig.set_power(false);
         return match read.and_then(|bytes| off.map(|()| bytes)) {
             Ok(bytes) => send(Event::Identity(diagnosis::engine::parse_eeprom(&bytes))),
@@ -127,7 +131,9 @@ fn drive(
     if job.power_only {
         let on = jig
             .set_reset(true)
+            .and_then(|()| jig.clear_trip())
             .and_then(|()| jig.set_power(true))
+            .and_then(|()| diagnosis::engine::start_pic(jig, profile).map(|_| ()))
             .and_then(|()| jig.set_reset(false));
         if let Err(e) = on {
             return send(Event::Failed(format!(
