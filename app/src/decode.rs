@@ -333,12 +333,7 @@ fn run_capture(
     let (_, frames) = decode_capture(&text, args.family.map(Family::from), args.interval)
         .with_context(|| format!("{} is not a readable capture", path.display()))?;
     if args.json {
-        #[derive(Serialize)]
-        struct Output<'a> {
-            frames: &'a [CapturedFrame],
-        }
-        serde_json::to_writer(&mut *out, &Output { frames: &frames }).context("writing JSON")?;
-        writeln!(out).context("writing JSON")?;
+        write_json(&frames, out)?;
     } else {
         for f in &frames {
             let text = describe(&f.frame);
@@ -346,6 +341,17 @@ fn run_capture(
                 .context("writing output")?;
         }
     }
+    Ok(())
+}
+
+/// `{"frames":[...]}` and a newline.
+fn write_json<T: Serialize>(frames: &[T], out: &mut dyn Write) -> anyhow::Result<()> {
+    #[derive(Serialize)]
+    struct Output<'a, T> {
+        frames: &'a [T],
+    }
+    serde_json::to_writer(&mut *out, &Output { frames }).context("writing JSON")?;
+    writeln!(out).context("writing JSON")?;
     Ok(())
 }
 
@@ -377,12 +383,7 @@ pub fn run(args: &DecodeArgs, out: &mut dyn Write) -> anyhow::Result<()> {
     let interval = args.interval.unwrap_or_else(|| default_interval(family));
     let frames = decode(family, direction, interval, &bytes);
     if args.json {
-        #[derive(Serialize)]
-        struct Output<'a> {
-            frames: &'a [Frame],
-        }
-        serde_json::to_writer(&mut *out, &Output { frames: &frames }).context("writing JSON")?;
-        writeln!(out).context("writing JSON")?;
+        write_json(&frames, out)?;
     } else {
         for frame in &frames {
             writeln!(out, "{}", describe(frame).trim_end()).context("writing output")?;

@@ -328,6 +328,20 @@ impl Rig {
     }
 }
 
+/// The tap readings of a `Telemetry` answer, mV.
+fn taps_of(answer: &str) -> Vec<i64> {
+    answer
+        .split("taps_mv: [")
+        .nth(1)
+        .unwrap()
+        .split(']')
+        .next()
+        .unwrap()
+        .split(", ")
+        .map(|t| t.parse().unwrap())
+        .collect()
+}
+
 #[test]
 fn power_on_state_is_everything_off() {
     let rig = Rig::new(Limits::default());
@@ -569,16 +583,7 @@ fn calibration_brings_every_tap_within_10_mv_and_survives_a_restart() {
     let id = rig.send(Request::Measure { taps: 0 });
     rig.run_for(200_000, 50);
     let answer = rig.answer(id).to_owned();
-    let taps: Vec<i64> = answer
-        .split("taps_mv: [")
-        .nth(1)
-        .unwrap()
-        .split(']')
-        .next()
-        .unwrap()
-        .split(", ")
-        .map(|t| t.parse().unwrap())
-        .collect();
+    let taps = taps_of(&answer);
     assert_eq!(taps.len(), TAP_CHANNELS);
     for (k, tap) in taps.iter().enumerate() {
         assert!((tap - 13_600).abs() <= 10, "tap {k} reads {tap} mV");
@@ -664,19 +669,10 @@ fn telemetry_reads_the_tap_ladder_and_the_power_monitor() {
         "{answer}"
     );
     // 125 µV ADC steps behind 30:1 put every tap within 4 mV; unconnected channels read 0.
-    let taps: Vec<u32> = answer
-        .split("taps_mv: [")
-        .nth(1)
-        .unwrap()
-        .split(']')
-        .next()
-        .unwrap()
-        .split(", ")
-        .map(|t| t.parse().unwrap())
-        .collect();
+    let taps = taps_of(&answer);
     assert_eq!(taps.len(), TAP_CHANNELS);
     for (k, &tap) in taps.iter().take(42).enumerate() {
-        assert!(tap.abs_diff((k as u32 + 1) * 320) < 4, "tap {k}: {tap}");
+        assert!(tap.abs_diff((k as i64 + 1) * 320) < 4, "tap {k}: {tap}");
     }
     assert!(taps[42..].iter().all(|&t| t == 0));
     let id = rig.send(Request::ReadEeprom { offset: 0, len: 8 });
