@@ -98,6 +98,39 @@ fn the_supply_voltage_set_over_i2c_is_what_the_domains_share() {
     assert_eq!(refused.status.code(), Some(2));
 }
 
+/// A Bitaxe's core rail set through its regulator is what the chip runs at: a Gamma (TPS546)
+/// at 1,150 mV and a Max (DS4432U) at 1,400 mV (ESP-Miner's defaults).
+#[test]
+fn the_bitaxe_core_rail_is_set_through_its_regulator() {
+    for (model, regulator, mv) in [
+        ("bitaxe-gamma", "tps546", 1_150.0),
+        ("bitaxe-max", "ds4432u", 1_400.0),
+    ] {
+        let served = serve(&["--model", model]);
+        let set = hashbench(&[
+            "jig",
+            "core",
+            "--port",
+            &served.path,
+            "--regulator",
+            regulator,
+            "--mv",
+            &format!("{mv}"),
+        ]);
+        assert!(
+            set.status.success(),
+            "{model}: {}",
+            String::from_utf8_lossy(&set.stderr)
+        );
+        let report = json(&hashbench(&["diagnose", "--port", &served.path, "--json"]));
+        let core = report["domains"][0]["voltage_mv"].as_f64().unwrap();
+        assert!(
+            (core - mv).abs() < 10.0,
+            "{model}: the core reads {core} mV, set {mv}"
+        );
+    }
+}
+
 /// Issue S2 2/7: per-tap calibration against a reference, kept on the jig; goal ±10 mV.
 #[test]
 fn calibrating_an_uncalibrated_jig_brings_every_tap_within_10_mv() {

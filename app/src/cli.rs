@@ -469,6 +469,32 @@ pub enum JigCommand {
     Calibrate(CalibrateArgs),
     /// Set the APW12 supply's output voltage over its I2C (11.78 V to 15.09 V).
     Supply(SupplyArgs),
+    /// Set a Bitaxe's core rail through its TPS546 or DS4432U (for a stacked board, the sum of
+    /// its domains, as ESP-Miner sets it).
+    Core(CoreArgs),
+}
+
+/// A Bitaxe core regulator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RegulatorArg {
+    /// TPS546 (Ultra 207, Supra 402/403, Gamma, Hex, SupraHex).
+    Tps546,
+    /// DS4432U (Max, Ultra 201-205, Supra 400/401).
+    Ds4432u,
+}
+
+/// Arguments of `hashbench jig core`.
+#[derive(Debug, Args)]
+pub struct CoreArgs {
+    /// The jig's serial port (see `hashbench ports`).
+    #[arg(long, value_name = "PATH")]
+    pub port: String,
+    /// The board's regulator.
+    #[arg(long, value_enum)]
+    pub regulator: RegulatorArg,
+    /// Output, mV.
+    #[arg(long, value_name = "MV")]
+    pub mv: u32,
 }
 
 /// Arguments of `hashbench jig supply`.

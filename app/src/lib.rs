@@ -68,6 +68,7 @@ pub fn run(cli: cli::Cli, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
         Some(cli::Command::Ports(args)) => serve::ports(&args, out)?,
         Some(cli::Command::Jig(cli::JigCommand::Calibrate(args))) => serve::calibrate(&args, out)?,
         Some(cli::Command::Jig(cli::JigCommand::Supply(args))) => serve::supply(&args, out)?,
+        Some(cli::Command::Jig(cli::JigCommand::Core(args))) => serve::core(&args, out)?,
         None => {
             let settings = cli.demo.then(|| ui::Settings {
                 model: cli.model.clone().unwrap_or_else(|| "s19jpro".to_owned()),

@@ -78,6 +78,19 @@ pub fn supply(args: &crate::cli::SupplyArgs, out: &mut dyn Write) -> anyhow::Res
     Ok(())
 }
 
+/// The `jig core` command.
+pub fn core(args: &crate::cli::CoreArgs, out: &mut dyn Write) -> anyhow::Result<()> {
+    let regulator = match args.regulator {
+        crate::cli::RegulatorArg::Tps546 => jig_wire::CoreRegulator::Tps546,
+        crate::cli::RegulatorArg::Ds4432u => jig_wire::CoreRegulator::Ds4432u,
+    };
+    let mut jig = crate::diagnose::connect(&args.port)?;
+    jig.set_core_voltage(regulator, args.mv)
+        .with_context(|| format!("setting the core rail to {} mV", args.mv))?;
+    writeln!(out, "core rail set to {} mV", args.mv)?;
+    Ok(())
+}
+
 /// Whether the device at `path` answers the jig handshake, and with which firmware.
 #[must_use]
 pub fn probe(path: &str) -> Option<String> {

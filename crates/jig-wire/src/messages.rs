@@ -107,6 +107,16 @@ pub enum Request<'a> {
         /// Output voltage, mV.
         mv: u32,
     },
+    /// Set a Bitaxe's core rail through its regulator on the board bus (ESP-Miner
+    /// `main/power/vcore.c`): a TPS546 (PMBus 0x24: VOUT_COMMAND in its VOUT_MODE's exponent,
+    /// then OPERATION on; stacked boards give the sum of their domains) or a DS4432U current DAC
+    /// (0x48, register 0xF8, ESP-Miner's transfer function).
+    CoreVoltage {
+        /// Which regulator.
+        regulator: CoreRegulator,
+        /// Output, mV.
+        mv: u32,
+    },
     /// The jig's health counters.
     Stats,
     /// Calibrate the tap dividers: the calibration plug puts `reference_mv` (read with a good
@@ -119,6 +129,15 @@ pub enum Request<'a> {
         /// Store the new corrections (false: only report how far the taps read from it).
         store: bool,
     },
+}
+
+/// A Bitaxe core regulator (ESP-Miner `main/device_config.h` per board version).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum CoreRegulator {
+    /// TI TPS546 PMBus converter at 0x24 (Ultra 207, Supra 402/403, Gamma, Hex, SupraHex).
+    Tps546,
+    /// DS4432U current DAC at 0x48 trimming a TPS40305 (Max, Ultra 201-205, Supra 400/401).
+    Ds4432u,
 }
 
 /// PIC commands (bmminer-mix `driver-btm-c5.h` command codes).

@@ -211,6 +211,15 @@ impl<T: Transport> Client<T> {
         self.expect_ok(Request::SupplyVoltage { mv })
     }
 
+    /// Set a Bitaxe's core rail through its regulator, mV.
+    pub fn set_core_voltage(
+        &mut self,
+        regulator: jig_wire::CoreRegulator,
+        mv: u32,
+    ) -> Result<(), JigError> {
+        self.expect_ok(Request::CoreVoltage { regulator, mv })
+    }
+
     /// The transport.
     pub fn transport(&mut self) -> &mut T {
         &mut self.transport

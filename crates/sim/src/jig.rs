@@ -302,6 +302,48 @@ impl I2c for SimI2c {
             .sum();
         let done = hw.now + bytes as Ns * 9 * I2C_BIT_NS;
         hw.advance_to(done);
+        let has_sensor_at = |a: u8| {
+            hw.board
+                .profile
+                .sensors
+                .iter()
+                .any(|s| s.i2c_address == Some(a))
+        };
+        if address == 0x24 && !has_sensor_at(0x24) {
+            // A Bitaxe's TPS546 (PMBus): VOUT_MODE reads 0x17 (2^-9 V); VOUT_COMMAND then
+            // OPERATION on sets the core rail (ESP-Miner `TPS546.c`).
+            let mut register = 0u8;
+            for op in operations.iter_mut() {
+                match op {
+                    Operation::Write(bytes) => {
+                        register = bytes.first().copied().unwrap_or(0);
+                        if let [0x21, lo, hi] = bytes[..] {
+                            let word = u16::from_le_bytes([lo, hi]);
+                            hw.board.supply_mv = Some((u32::from(word) * 1000) >> 9);
+                        }
+                    }
+                    Operation::Read(buf) => {
+                        let value = if register == 0x20 { 0x17 } else { 0 };
+                        buf.iter_mut().for_each(|b| *b = value);
+                    }
+                }
+            }
+            return Ok(());
+        }
+        if address == 0x48 && !has_sensor_at(0x48) {
+            // A Bitaxe's DS4432U current DAC trimming its TPS40305: OUT0 at register 0xF8
+            // (ESP-Miner `DS4432U.c`, the transfer function inverted).
+            for op in operations.iter() {
+                if let Operation::Write([0xF8, code]) = op {
+                    let steps = f64::from(code & 0x7F);
+                    let sink = code & 0x80 != 0;
+                    let i = steps * 98.921e-6 / 127.0 * if sink { 1.0 } else { -1.0 };
+                    let vout = 0.6 + 4750.0 * (0.6 / 3320.0 - i);
+                    hw.board.supply_mv = Some((vout * 1000.0).round() as u32);
+                }
+            }
+            return Ok(());
+        }
         if address == 0x10 {
             // The APW12 supply: every byte written to register 0x11 on its own (bitcrane).
             for op in operations.iter() {

@@ -3,8 +3,8 @@
 use embedded_hal::i2c::I2c;
 use jig_wire::frame::{Decoder, MAX_FRAME};
 use jig_wire::{
-    DeviceError, Event, HostFrame, JigFrame, JigStats, MAX_LEASE_MS, PROTOCOL_VERSION, PicOp,
-    Request, Response, SensorAddress, Telemetry, TripReason,
+    CoreRegulator, DeviceError, Event, HostFrame, JigFrame, JigStats, MAX_LEASE_MS,
+    PROTOCOL_VERSION, PicOp, Request, Response, SensorAddress, Telemetry, TripReason,
 };
 
 use crate::hal::Hal;
@@ -132,6 +132,28 @@ mod apw {
     pub const STEP_UV: u32 = 13_000;
 }
 
+/// Bitaxe core regulators (ESP-Miner `main/power/TPS546.c`, `DS4432U.c`).
+mod core_rail {
+    pub const TPS546: u8 = 0x24;
+    pub const OPERATION: u8 = 0x01;
+    pub const OPERATION_ON: u8 = 0x80;
+    pub const VOUT_MODE: u8 = 0x20;
+    pub const VOUT_COMMAND: u8 = 0x21;
+    pub const DS4432U: u8 = 0x48;
+    pub const DS4432U_OUT0: u8 = 0xF8;
+    /// TPS40305 feedback voltage and the Bitaxe's divider (R14, R15), µV and Ω.
+    pub const VFB_UV: i64 = 600_000;
+    pub const RA_OHM: i64 = 4_750;
+    pub const RB_OHM: i64 = 3_320;
+    /// The DAC's full-scale current, nA ((Vrfs / Rfs) × 127 / 16 with R16 = 80 kΩ).
+    pub const IFS_NA: i64 = 98_921;
+    /// Output with the DAC at 0, mV; the DAC sinks below it and sources above.
+    pub const VNOM_MV: u32 = 1_451;
+    /// ESP-Miner's range for the DS4432U boards, mV.
+    pub const DS_MIN_MV: u32 = 46;
+    pub const DS_MAX_MV: u32 = 2_390;
+}
+
 /// PIC command bytes (bmminer-mix `driver-btm-c5.h`).
 mod pic {
     pub const PREAMBLE: [u8; 2] = [0x55, 0xAA];
@@ -245,6 +267,60 @@ impl<H: Hal, I: I2c> Firmware<H, I> {
             .chain(core::iter::once(&cmd))
             .chain(data)
             .all(|b| self.i2c.write(address, core::slice::from_ref(b)).is_ok())
+    }
+
+    /// Set a Bitaxe core rail to `mv` (ESP-Miner `TPS546_set_vout`, `DS4432U_set_voltage`).
+    fn core_voltage(&mut self, regulator: CoreRegulator, mv: u32) -> Result<(), DeviceError> {
+        let nack = |_| DeviceError::NoDevice;
+        match regulator {
+            CoreRegulator::Tps546 => {
+                // VOUT_COMMAND is ULINEAR16 in the exponent VOUT_MODE gives (5-bit two's
+                // complement; the TPS546's default 0x17 is 2^-9 V).
+                let mut mode = [0u8; 1];
+                self.i2c
+                    .write_read(core_rail::TPS546, &[core_rail::VOUT_MODE], &mut mode)
+                    .map_err(nack)?;
+                let exponent =
+                    i32::from((mode[0] & 0x1F) as i8) - if mode[0] & 0x10 != 0 { 32 } else { 0 };
+                let value = if exponent < 0 {
+                    (u64::from(mv) << (-exponent) as u32) / 1000
+                } else {
+                    u64::from(mv) / (1000u64 << exponent as u32)
+                };
+                let word = u16::try_from(value).map_err(|_| DeviceError::OutOfRange)?;
+                let [lo, hi] = word.to_le_bytes();
+                self.i2c
+                    .write(core_rail::TPS546, &[core_rail::VOUT_COMMAND, lo, hi])
+                    .map_err(nack)?;
+                self.i2c
+                    .write(
+                        core_rail::TPS546,
+                        &[core_rail::OPERATION, core_rail::OPERATION_ON],
+                    )
+                    .map_err(nack)
+            }
+            CoreRegulator::Ds4432u => {
+                if !(core_rail::DS_MIN_MV..=core_rail::DS_MAX_MV).contains(&mv) {
+                    return Err(DeviceError::OutOfRange);
+                }
+                // The current that moves the TPS40305's feedback node to give `mv`, in steps of
+                // IFS / 127, rounded up; the top bit says sink (below nominal).
+                let vout_uv = i64::from(mv) * 1000;
+                let i_na = core_rail::VFB_UV * 1000 / core_rail::RB_OHM
+                    - (vout_uv - core_rail::VFB_UV) * 1000 / core_rail::RA_OHM;
+                let steps = (i_na.unsigned_abs() * 127)
+                    .div_ceil(core_rail::IFS_NA as u64)
+                    .min(127) as u8;
+                let code = if mv < core_rail::VNOM_MV {
+                    steps | 0x80
+                } else {
+                    steps
+                };
+                self.i2c
+                    .write(core_rail::DS4432U, &[core_rail::DS4432U_OUT0, code])
+                    .map_err(nack)
+            }
+        }
     }
 
     fn pic_op(&mut self, address: u8, op: PicOp) -> Result<Option<u8>, DeviceError> {
@@ -426,6 +502,10 @@ impl<H: Hal, I: I2c> Firmware<H, I> {
                     respond(id, Response::Error(DeviceError::NoDevice), out);
                 }
             }
+            Request::CoreVoltage { regulator, mv } => match self.core_voltage(regulator, mv) {
+                Ok(()) => respond(id, Response::Ok, out),
+                Err(e) => respond(id, Response::Error(e), out),
+            },
             Request::ClearTrip => {
                 self.tripped = None;
                 respond(id, Response::Ok, out);

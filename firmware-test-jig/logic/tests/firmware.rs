@@ -40,6 +40,8 @@ struct Bench {
     pic_writes: Vec<(u64, u8)>,
     /// I2C writes to the APW12 at 0x10.
     apw_writes: Vec<Vec<u8>>,
+    /// I2C writes to a Bitaxe core regulator (TPS546 0x24, DS4432U 0x48), by address.
+    core_writes: Vec<(u8, Vec<u8>)>,
     /// The jig EEPROM's tap corrections, and when each write happened.
     cal: Vec<Option<i32>>,
     cal_writes: Vec<u64>,
@@ -172,6 +174,16 @@ impl I2c for MockI2c {
         b.now_us += bytes as u64 * 9 * I2C_BIT_US;
         if address == 0x40 && b.ina_fails {
             return Err(Nack);
+        }
+        if address == 0x24 || (address == 0x48 && b.lm75_centi == i32::MIN) {
+            for op in operations.iter_mut() {
+                match op {
+                    Operation::Write(d) => b.core_writes.push((address, d.to_vec())),
+                    // The TPS546's VOUT_MODE: 0x17, 2^-9 V.
+                    Operation::Read(buf) => buf.iter_mut().for_each(|x| *x = 0x17),
+                }
+            }
+            return Ok(());
         }
         if address == 0x10 {
             for op in operations.iter() {
@@ -608,6 +620,41 @@ fn the_apw12_gets_bitcranes_set_voltage_packet() {
     assert!(writes.iter().all(|w| w.len() == 2 && w[0] == 0x11));
     assert_eq!(bytes, [0x55, 0xAA, 0x06, 0x83, 0x73, 0x00, 0xFC, 0x00]);
     let id = rig.send(Request::SupplyVoltage { mv: 16_000 });
+    assert_eq!(rig.answer(id), "Error(OutOfRange)");
+}
+
+/// ESP-Miner `TPS546_set_vout(1.2)`: VOUT_COMMAND = 1.2 / 2^-9 = 614 (0x0266), then OPERATION
+/// on; `DS4432U_set_voltage(1.2)`: ceil(((0.6/3320) - (0.6/4750)) / 98.921 µA × 127) = 70,
+/// with the sink bit below the 1.451 V nominal: 0xC6 into OUT0 (0xF8).
+#[test]
+fn the_bitaxe_core_rail_gets_esp_miners_words() {
+    let mut rig = Rig::new(Limits::default());
+    let id = rig.send(Request::CoreVoltage {
+        regulator: CoreRegulator::Tps546,
+        mv: 1_200,
+    });
+    assert_eq!(rig.answer(id), "Ok");
+    // The DS4432U shares 0x48 with an LM75A on Antminer benches: this bench has none.
+    rig.bench.borrow_mut().lm75_centi = i32::MIN;
+    let id = rig.send(Request::CoreVoltage {
+        regulator: CoreRegulator::Ds4432u,
+        mv: 1_200,
+    });
+    assert_eq!(rig.answer(id), "Ok");
+    let writes = rig.bench.borrow().core_writes.clone();
+    assert_eq!(
+        writes,
+        [
+            (0x24, vec![0x20]),
+            (0x24, vec![0x21, 0x66, 0x02]),
+            (0x24, vec![0x01, 0x80]),
+            (0x48, vec![0xF8, 0xC6]),
+        ]
+    );
+    let id = rig.send(Request::CoreVoltage {
+        regulator: CoreRegulator::Ds4432u,
+        mv: 3_000,
+    });
     assert_eq!(rig.answer(id), "Error(OutOfRange)");
 }
 
