@@ -390,7 +390,6 @@ impl<T: Transport> Jig for Client<T> {
                 Answer::Queued(t) => {
                     first.get_or_insert(t);
                 }
-                Answer::Ok => {}
                 other => {
                     return Err(JigError::Protocol(format!(
                         "expected Queued, got {other:?}"

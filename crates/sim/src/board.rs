@@ -528,11 +528,11 @@ impl Board {
         let reach = self.reach();
         let family = self.family;
         for (nonce, block_version) in candidates {
+            // Every chip receives the same bytes: what they hash differs only with the rolled
+            // bits and ticket each was given, so each distinct pair is hashed once.
+            let mut hashed: Vec<((u32, u32), Option<Earned>)> = Vec::new();
             for i in 0..reach {
                 let chip = &self.chips[i];
-                let Some(earned) = self.earn(chip, work, nonce, block_version) else {
-                    continue;
-                };
                 let core = Chip::core_of(family, nonce);
                 if !chip.reports(family, core) {
                     continue;
@@ -541,6 +541,18 @@ impl Board {
                     chip.time_to_nonce(family, nonce),
                     chip.batch_seconds(family),
                 ) else {
+                    continue;
+                };
+                let key = (chip.rolled_bits(), chip.ticket_bits(family));
+                let earned = match hashed.iter().find(|(k, _)| *k == key) {
+                    Some((_, earned)) => *earned,
+                    None => {
+                        let earned = self.earn(chip, work, nonce, block_version);
+                        hashed.push((key, earned));
+                        earned
+                    }
+                };
+                let Some(earned) = earned else {
                     continue;
                 };
                 let seconds = f64::from(earned.batch) * batch + within;
