@@ -2,7 +2,8 @@
 //!
 //! Owns: the chip families and their differing facts ([`family`]), command frames with CRC5
 //! ([`command`]), job frames with CRC16 in both formats ([`job`]), replies and per-family nonce
-//! fields ([`reply`]), the per-family bring-up writes with their sources ([`bringup`]),
+//! fields ([`reply`]), the per-family bring-up writes with their sources ([`bringup`]), the
+//! frames that read a sensor through a chip's I2C master ([`sensor`]),
 //! streaming framers that resynchronise after garbage ([`framer`]), block
 //! header hashing ([`header`]) and the register maths (ticket mask, baud divider, PLL,
 //! addressing). Every fact comes from `facts/bm13xx-protocol-and-boards.md` with its tag; values
@@ -25,6 +26,7 @@ pub mod job;
 pub mod pll;
 pub mod registers;
 pub mod reply;
+pub mod sensor;
 pub mod ticket;
 
 pub use command::{Command, Dest};
