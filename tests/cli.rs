@@ -229,7 +229,10 @@ fn flash_lists_what_it_would_flash_and_where() {
     );
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
-        text.contains("Firmware: hashbench-jig 0.1.0 (protocol 2)"),
+        text.contains(&format!(
+            "Firmware: hashbench-jig 0.1.0 (protocol {})",
+            jig_wire::PROTOCOL_VERSION
+        )),
         "{text}"
     );
     assert!(text.contains("built into Hashbench"), "{text}");

@@ -63,7 +63,11 @@ fn a_healthy_run_through_the_port_keeps_the_jig_loop_under_10_ms_and_loses_nothi
             String::from_utf8_lossy(&out.stderr)
         );
         let jig = &json(&out)["jig"];
-        assert_eq!(jig["protocol"], 2, "{model}: {jig}");
+        assert_eq!(
+            jig["protocol"],
+            jig_wire::PROTOCOL_VERSION,
+            "{model}: {jig}"
+        );
         let gap = jig["worst_loop_gap_us"].as_u64().unwrap();
         assert!(gap > 0 && gap <= 10_000, "{model}: worst loop gap {gap} µs");
         for counter in ["rx_dropped_bytes", "uart_errors", "usb_dropped"] {

@@ -336,7 +336,7 @@ pub fn run(args: &FuzzArgs, out: &mut dyn Write) -> anyhow::Result<bool> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use jig_wire::{HostFrame, JigFrame, Request, Response};
+    use jig_wire::{HostFrame, JigFrame, PROTOCOL_VERSION, Request, Response};
 
     /// The jig-wire seeds: real frames from the encoder, both directions.
     fn jig_wire_seeds() -> Vec<(&'static str, Vec<u8>)> {
@@ -350,7 +350,9 @@ mod tests {
             "hello.bin",
             &HostFrame {
                 id: 1,
-                request: Request::Hello { protocol: 2 },
+                request: Request::Hello {
+                    protocol: PROTOCOL_VERSION,
+                },
             },
         );
         add(
@@ -390,7 +392,7 @@ mod tests {
             &JigFrame::Response {
                 id: 1,
                 response: Response::Hello {
-                    protocol: 2,
+                    protocol: PROTOCOL_VERSION,
                     firmware: "hashbench-jig 0.1.0",
                     max_baud: 3_125_000,
                     simulated: false,

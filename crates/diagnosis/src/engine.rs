@@ -7,14 +7,14 @@ use bm13xx::bringup::{self, Phase};
 use bm13xx::job::job_for_header;
 use bm13xx::reply::Reply;
 use bm13xx::{Command, Dest, Family, FamilyParams, registers as reg};
-use boards::Profile;
+use boards::{Profile, SensorKind};
 use patterns::select::spread;
 use patterns::setup::SliceRule;
 use patterns::{ChainSetup, HeaderSet, NonceVerdict, Pattern, PatternPool};
 
 use crate::config::Config;
 use crate::findings;
-use crate::jig::{Jig, JigError, JigInfo, PicCommand, SensorRef, Telemetry, Trip};
+use crate::jig::{AsicSensorPath, Jig, JigError, JigInfo, PicCommand, SensorRef, Telemetry, Trip};
 use crate::report::{
     BoardIdentity, BoardSummary, ChipResult, ChipState, DomainResult, DomainState, JigReport,
     PicSummary, Provenance, Report, SensorResult, SensorState, Timing, Verdict,
@@ -203,6 +203,8 @@ struct Engine<'a, 'j> {
     chip_mhz: f64,
     /// The sensors were read after addressing, before the first PLL ramp.
     sensors_read: bool,
+    /// Chips whose I2C master was enabled since the last reset.
+    sensor_hosts: Vec<u8>,
 }
 
 /// Run a full diagnosis of the board on `jig` as `profile`. Always returns a report: a run that
@@ -240,6 +242,7 @@ pub fn run(
         only_chips: options.only_chips.clone(),
         chip_mhz: options.config.pll_reset_mhz,
         sensors_read: false,
+        sensor_hosts: Vec::new(),
     };
     engine.learned.chips = vec![ChipTrack::default(); profile.chips.value];
     if options.frame_log {
@@ -535,10 +538,36 @@ impl Engine<'_, '_> {
                 },
                 None => None,
             };
+            if sensor.kind == SensorKind::AsicDiode {
+                // No open source says how a chip's diode is read off the chain (mujina: "an
+                // external sensor reads the diode"): not read, and said so.
+                if let Some(result) = self.learned.sensors.get_mut(i) {
+                    result.state = SensorState::Unread;
+                }
+                continue;
+            }
+            let path = match (via_chip_address, sensor.i2c_address) {
+                (Some(chip), Some(device)) => {
+                    self.enable_sensor_host(chip)?;
+                    let register = bm13xx::sensor::NCT218_LOCAL;
+                    let (start, poll) =
+                        bm13xx::sensor::read_frames(self.family, chip, device, register);
+                    Some(AsicSensorPath {
+                        start: start.as_bytes().to_vec(),
+                        poll: poll.as_bytes().to_vec(),
+                        chip,
+                        device,
+                        command_register: bm13xx::sensor::command_register(self.family),
+                        device_register: register,
+                    })
+                }
+                _ => None,
+            };
             let r = SensorRef {
                 kind: sensor.kind,
                 i2c_address: sensor.i2c_address,
                 via_chip_address,
+                path,
             };
             let asked = self.wire.jig().read_temperature(&r);
             if let Some(flag) = self.learned.sensors_asked.get_mut(i) {
@@ -581,10 +610,28 @@ impl Engine<'_, '_> {
         Ok(())
     }
 
+    /// Let the chip at `chip` drive its I2C master, once per bring-up (`bm13xx::sensor::enable`:
+    /// bmminer's MISC_CONTROL write on the S9; nothing on later families).
+    fn enable_sensor_host(&mut self, chip: u8) -> Flow {
+        if self.sensor_hosts.contains(&chip) {
+            return Ok(());
+        }
+        let divider = bm13xx::baud::divider_for_baud(self.wire.baud()).map_or(26, |(d, _)| d);
+        if let Some(frame) = bm13xx::sensor::enable(self.family, chip, divider) {
+            self.wire
+                .note(|| format!("-> enable the I2C master of chip 0x{chip:02X}"));
+            self.wire.send(frame.as_bytes())?;
+            self.wire.drain(0)?;
+        }
+        self.sensor_hosts.push(chip);
+        Ok(())
+    }
+
     // ---------------------------------------------------------------------------------------
     // Enumeration and bring-up.
 
     fn release_reset(&mut self) -> Flow {
+        self.sensor_hosts.clear();
         self.wire.jig().set_reset(true)?;
         self.wait_ms(self.cfg.reset_low_ms)?;
         self.wire.jig().set_reset(false)?;
@@ -893,6 +940,11 @@ impl Engine<'_, '_> {
         })?;
         self.wire.drain(self.cfg.baud_drain_ms * 1000)?;
         self.wire.set_baud(actual)?;
+        // The BM1387 keeps its I2C master enable beside the divider that was just broadcast:
+        // enable it again on the sensor hosts (bmminer sets both in one write).
+        for chip in std::mem::take(&mut self.sensor_hosts) {
+            self.enable_sensor_host(chip)?;
+        }
         Ok(actual)
     }
 

@@ -311,6 +311,7 @@ pub(crate) fn build(
         let host_gone = s.host_chip.is_some_and(|h| h >= found);
         match r.state {
             SensorState::Missing if host_gone || !asked => {}
+            SensorState::Unread => {}
             SensorState::Missing | SensorState::Implausible => out.push(Finding {
                 kind: FindingKind::SensorMissing,
                 chips: vec![s.near_chip],

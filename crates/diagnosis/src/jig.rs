@@ -115,6 +115,26 @@ pub struct SensorRef {
     pub i2c_address: Option<u8>,
     /// Address of the ASIC that reaches the sensor (I2C passthrough or its own diode input).
     pub via_chip_address: Option<u8>,
+    /// For a sensor on an ASIC's I2C master: the chain frames that read it.
+    pub path: Option<AsicSensorPath>,
+}
+
+/// The chain frames that read a sensor on an ASIC's I2C master (`bm13xx::sensor`); the jig
+/// sends them and catches the chip's reply itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AsicSensorPath {
+    /// Writes the chip's I2C command register (starts the device read).
+    pub start: Vec<u8>,
+    /// Reads the I2C command register back.
+    pub poll: Vec<u8>,
+    /// The chip's address.
+    pub chip: u8,
+    /// The device's 7-bit I2C address.
+    pub device: u8,
+    /// The chip's I2C command register.
+    pub command_register: u8,
+    /// The device register read.
+    pub device_register: u8,
 }
 
 /// Bytes the jig received from the ASIC chain.

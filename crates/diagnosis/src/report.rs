@@ -115,6 +115,8 @@ pub enum SensorState {
     Missing,
     /// Answers with an impossible value.
     Implausible,
+    /// Not read: the jig has no documented way to read this kind (a chip's own diode).
+    Unread,
 }
 
 /// Kinds of finding.

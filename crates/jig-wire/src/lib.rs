@@ -14,4 +14,6 @@ pub mod frame;
 pub mod messages;
 
 pub use frame::{Decoder, FrameError, decode, encode};
+/// The fixed-capacity vectors some messages carry.
+pub use heapless;
 pub use messages::*;

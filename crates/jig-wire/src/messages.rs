@@ -9,6 +9,7 @@
 //! | host → jig | `Measure { taps }` | `Telemetry`, once every tap is converted (the jig keeps serving the chain meanwhile) |
 //! | host → jig | `Stats` | `Stats`: worst main-loop gap and every drop counter since power-on |
 //! | host → jig | `ReadTemperature { sensor }` | `Temperature` or `Error(NoDevice)` |
+//! | host → jig | `ReadAsicSensor { sensor, path }` | `Temperature` once the chip's I2C master answered, or `Error(NoDevice)` |
 //! | host → jig | `ReadEeprom { offset, len }` | `Bytes` |
 //! | jig → host | `Event(AsicRx { at_us, bytes })` | chain bytes with the jig's timestamp |
 //! | jig → host | `Event(Trip { reason, at_us })` | the safety supervisor cut power |
@@ -22,7 +23,9 @@ use serde::{Deserialize, Serialize};
 /// 2: `Measure { taps }` answered without blocking, `Stats`, `ClearTrip` (a trip needs an
 /// explicit clear; `SetPower` no longer clears it), leases bounded, trips on a failed sensor and
 /// on unplugging a powered board.
-pub const PROTOCOL_VERSION: u16 = 2;
+/// 3: `ReadAsicSensor`: the jig reads a sensor behind an ASIC's I2C master itself (and keeps
+/// watching it), with the chain frames the host built for the family.
+pub const PROTOCOL_VERSION: u16 = 3;
 /// The longest lease a host may ask for, ms: a host that dies leaves a powered board for at
 /// most this long.
 pub const MAX_LEASE_MS: u32 = 10_000;
@@ -129,6 +132,18 @@ pub enum Request<'a> {
         /// Store the new corrections (false: only report how far the taps read from it).
         store: bool,
     },
+    /// Read a sensor on an ASIC's I2C master (S9, S19 Pro NCT218). The jig queues `path.start`
+    /// on the chain, waits for the chip's I2C transfer, queues `path.poll`, finds the chip's
+    /// reply among the chain bytes (which still all reach the host), and answers `Temperature`.
+    /// It keeps the path and reads the sensor on its own while the board is powered, for the
+    /// over-temperature supervisor, until the chain is reset or powered off (the chip addresses
+    /// are gone then). A `ReadTemperature` of a sensor behind a chip is refused (`BadRequest`).
+    ReadAsicSensor {
+        /// Which sensor (`via_chip` set).
+        sensor: SensorAddress,
+        /// How to reach it.
+        path: AsicI2cPath,
+    },
 }
 
 /// A Bitaxe core regulator (ESP-Miner `main/device_config.h` per board version).
@@ -190,6 +205,30 @@ pub struct SensorAddress {
     pub i2c_address: Option<u8>,
     /// Address of the ASIC that reaches it, if any.
     pub via_chip: Option<u8>,
+}
+
+/// Most bytes of one chain frame in an [`AsicI2cPath`].
+pub const MAX_PATH_FRAME: usize = 12;
+
+/// The chain frames that read one register of an I2C device through an ASIC's I2C master, built
+/// by the host for the chip family (`bm13xx::sensor`). The chip's I2C command register holds
+/// `[flags, device << 1 | write, register, data]` (bmminer-mix `read_temp`, `check_reg_temp`;
+/// bm13xx-rs `I2CControl`): bit 31 busy, bits 31-30 clear once the transfer is done, bits 15-8
+/// echo the device register and bits 7-0 carry the byte read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AsicI2cPath {
+    /// The frame that writes the I2C command register (starts the device read).
+    pub start: heapless::Vec<u8, MAX_PATH_FRAME>,
+    /// The frame that reads the I2C command register back.
+    pub poll: heapless::Vec<u8, MAX_PATH_FRAME>,
+    /// The chip's address, as its reply carries it.
+    pub chip: u8,
+    /// The device's 7-bit I2C address (echoed in bits 23-17 of the reply, read bit 16 clear).
+    pub device: u8,
+    /// The chip's I2C command register, as its reply carries it.
+    pub command_register: u8,
+    /// The device register read (echoed in bits 15-8 of the reply).
+    pub device_register: u8,
 }
 
 /// What went wrong, as the jig reports it.

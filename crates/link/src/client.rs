@@ -5,8 +5,8 @@ use std::time::{Duration, Instant};
 use diagnosis::jig::{Jig, JigError, JigInfo, Received, SensorRef, Telemetry, Trip};
 use jig_wire::frame::{Decoder, MAX_FRAME};
 use jig_wire::{
-    DeviceError, Event, HostFrame, JigFrame, PROTOCOL_VERSION, Request, Response, SensorAddress,
-    TripReason,
+    AsicI2cPath, DeviceError, Event, HostFrame, JigFrame, PROTOCOL_VERSION, Request, Response,
+    SensorAddress, TripReason,
 };
 
 /// A byte stream to a jig.
@@ -442,7 +442,21 @@ impl<T: Transport> Jig for Client<T> {
             i2c_address: sensor.i2c_address,
             via_chip: sensor.via_chip_address,
         };
-        match self.request(Request::ReadTemperature { sensor: address })? {
+        let request = match &sensor.path {
+            Some(path) => Request::ReadAsicSensor {
+                sensor: address,
+                path: AsicI2cPath {
+                    start: frame_bytes(&path.start)?,
+                    poll: frame_bytes(&path.poll)?,
+                    chip: path.chip,
+                    device: path.device,
+                    command_register: path.command_register,
+                    device_register: path.device_register,
+                },
+            },
+            None => Request::ReadTemperature { sensor: address },
+        };
+        match self.request(request)? {
             Answer::Temperature(centi) => Ok(centi as f32 / 100.0),
             other => Err(JigError::Protocol(format!(
                 "expected a temperature, got {other:?}"
@@ -471,4 +485,17 @@ pub fn sensor_kind_code(kind: boards::SensorKind) -> u8 {
         K::Tmp1075 => 5,
         K::AsicDiode => 6,
     }
+}
+
+/// A chain frame for an [`AsicI2cPath`]: at most `jig_wire::MAX_PATH_FRAME` bytes.
+fn frame_bytes(
+    bytes: &[u8],
+) -> Result<jig_wire::heapless::Vec<u8, { jig_wire::MAX_PATH_FRAME }>, JigError> {
+    jig_wire::heapless::Vec::from_slice(bytes).map_err(|_| {
+        JigError::Protocol(format!(
+            "a {}-byte chain frame does not fit a sensor path ({} at most)",
+            bytes.len(),
+            jig_wire::MAX_PATH_FRAME
+        ))
+    })
 }

@@ -9,7 +9,7 @@ use boards::{Profile, SensorKind};
 use patterns::HeaderSet;
 
 use crate::asic::{self, HostFrame, HostParser, Work, WorkKind};
-use crate::chip::{Chip, RegMap, baud_divider, baud_of_divider};
+use crate::chip::{Chip, RegMap, baud_divider, baud_of_divider, i2c_register};
 use crate::fault::Fault;
 use crate::rng::Rng;
 
@@ -35,6 +35,14 @@ const CHIP_IDLE_W: f64 = 3.0;
 const CHIP_HASHING_W: f64 = 7.0;
 /// A chip counts as hashing for this long after its last job.
 const HASHING_WINDOW_NS: Ns = 100_000_000;
+/// One I2C transfer of a chip's master (address, register, data at 100 kHz), ns [I].
+const I2C_TRANSFER_NS: Ns = 400_000;
+/// How much hotter an NCT218's remote diode (the host chip's die) reads than its own local
+/// sensor on the board, °C [I].
+const DIE_OVER_BOARD_C: f32 = 8.0;
+/// NCT218 identification register and value (bmminer-mix `do_calibration_sensor_offset`).
+const NCT218_ID_REGISTER: u8 = 0xFE;
+const NCT218_ID: u8 = 0x1A;
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 enum Pending {
@@ -462,6 +470,13 @@ impl Board {
                         chip.write(family, register, value);
                     }
                 }
+                if register == i2c_register(family) && !all {
+                    for i in 0..reach {
+                        if self.chips[i].address == address {
+                            self.i2c_command(i, value, at);
+                        }
+                    }
+                }
                 if register == baud_register && all && reach > 0 {
                     self.chain_baud = baud_of_divider(baud_divider(family, value));
                 }
@@ -474,7 +489,7 @@ impl Board {
                 for i in 0..reach {
                     let chip = &self.chips[i];
                     if all || address == chip.address {
-                        let bytes = self.register_reply(chip, register);
+                        let bytes = self.register_reply(chip, register, at);
                         let ready = at + self.relay_ns(i);
                         self.push(ready, Pending::Reply { chip: i, bytes });
                     }
@@ -484,8 +499,13 @@ impl Board {
         }
     }
 
-    fn register_reply(&self, chip: &Chip, register: u8) -> Vec<u8> {
-        let value = chip.read(register).to_be_bytes();
+    fn register_reply(&self, chip: &Chip, register: u8, at: Ns) -> Vec<u8> {
+        let mut value = chip.read(register);
+        if register == i2c_register(self.family) && at < chip.i2c_done_at {
+            // bm13xx-rs I2CControl: bit 31 busy while the transfer runs.
+            value |= 0x8000_0000;
+        }
+        let value = value.to_be_bytes();
         let mut body = vec![
             value[0],
             value[1],
@@ -498,6 +518,61 @@ impl Board {
             body.extend_from_slice(&[0, 0]);
         }
         asic::reply(self.family, &body, false)
+    }
+
+    /// Chip `i` took an I2C command: `[flags, device << 1 | write, register, data]` (bmminer-mix
+    /// `read_temp`; bm13xx-rs I2CControl: do-command bit 24, device 23-17, write 16, register
+    /// 15-8, data 7-0). The master runs the transfer against the board's devices on that chip's
+    /// bus; the register then holds the byte read (bits 31-30 clear), or bit 30 set when nothing
+    /// acknowledged ([I]: bmminer treats either of bits 31-30 as not done).
+    fn i2c_command(&mut self, i: usize, value: u32, at: Ns) {
+        if value & (1 << 24) == 0 || !self.chips[i].i2c_enabled(self.family) {
+            return;
+        }
+        let device = ((value >> 17) & 0x7F) as u8;
+        let write = value & (1 << 16) != 0;
+        let register = (value >> 8) as u8;
+        let answer = self.i2c_device(i, device, write, register, value as u8, at);
+        let echo = value & 0x00FF_FF00;
+        let chip = &mut self.chips[i];
+        chip.regs[usize::from(i2c_register(self.family))] = match answer {
+            Some(byte) => echo | u32::from(byte),
+            None => 0x4000_0000 | echo | 0xFF,
+        };
+        chip.i2c_done_at = at + I2C_TRANSFER_NS;
+    }
+
+    /// A device on chip `host`'s I2C bus: the profile's sensor hosted there at `device`, an
+    /// NCT218-class part (local temperature in 0x00, remote diode in 0x01, whole °C; ID 0x1A in
+    /// 0xFE). `None` when nothing acknowledges.
+    fn i2c_device(
+        &mut self,
+        host: usize,
+        device: u8,
+        write: bool,
+        register: u8,
+        data: u8,
+        at: Ns,
+    ) -> Option<u8> {
+        let index = self.profile.sensors.iter().position(|s| {
+            s.host_chip == Some(host)
+                && s.i2c_address == Some(device)
+                && s.kind != SensorKind::AsicDiode
+        })?;
+        if self.has(|f| *f == Fault::Sensor(index)) {
+            return None;
+        }
+        if write {
+            return Some(data);
+        }
+        let local = self.temperature(index, at)?;
+        let whole = |t: f32| t.round().clamp(-128.0, 127.0) as i8 as u8;
+        Some(match register {
+            0x00 => whole(local),
+            0x01 => whole(local + DIE_OVER_BOARD_C),
+            NCT218_ID_REGISTER => NCT218_ID,
+            _ => 0,
+        })
     }
 
     /// BM136x replies grow to 11 bytes once version rolling is on (facts §1.6).

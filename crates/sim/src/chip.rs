@@ -32,6 +32,10 @@ pub mod regs {
     pub const BM1387_HCN: u8 = 0x14;
     pub const BM1387_TICKET_MASK: u8 = 0x18;
     pub const BM1387_MISC_CONTROL: u8 = 0x1C;
+    /// The I2C command register: GENERAL_I2C_COMMAND 0x20 on the BM1387 (bmminer-mix
+    /// `driver-btm-c5.h`), I2CControl 0x1C on BM1397 and later (bm13xx-rs `I2CControl::ADDR`).
+    pub const BM1387_I2C_COMMAND: u8 = 0x20;
+    pub const I2C_CONTROL: u8 = 0x1C;
 }
 
 /// Where this family keeps the registers the simulation reads.
@@ -120,6 +124,17 @@ pub struct Chip {
     pub pll_locked: bool,
     /// The core enable was posted through the core mailbox since reset.
     pub cores_enabled: bool,
+    /// The I2C master is busy until this time, ns (its command register reads busy till then).
+    pub i2c_done_at: u64,
+}
+
+/// The register a family's chips take I2C commands in.
+pub fn i2c_register(family: Family) -> u8 {
+    if family == Family::Bm1387 {
+        regs::BM1387_I2C_COMMAND
+    } else {
+        regs::I2C_CONTROL
+    }
 }
 
 impl Chip {
@@ -136,6 +151,7 @@ impl Chip {
             clock_mhz: RESET_MHZ,
             pll_locked: true,
             cores_enabled: false,
+            i2c_done_at: 0,
         };
         chip.reset(family);
         chip
@@ -159,6 +175,8 @@ impl Chip {
             // skot `registers.md`: MISC_CONTROL resets to 0x00003A01 (BT8D 26).
             Family::Bm1397 | Family::Bm1398 => {
                 self.regs[usize::from(regs::MISC_CONTROL)] = 0x0000_3A01;
+                // bm13xx-rs `bm1397/src/lib.rs`: I2CControl resets to 0x01000000.
+                self.regs[usize::from(regs::I2C_CONTROL)] = 0x0100_0000;
             }
             // [I] Divider 26 (bmminer DEFAULT_BAUD_DIVIDER) in bits 15-8.
             Family::Bm1387 => {
@@ -171,6 +189,14 @@ impl Chip {
         self.clock_mhz = RESET_MHZ;
         self.pll_locked = true;
         self.cores_enabled = false;
+        self.i2c_done_at = 0;
+    }
+
+    /// Whether the I2C master drives its pins. The BM1387 only once MISC_CONTROL has bit 14 set
+    /// (bmminer-mix sets `divider | 0x40` in that byte, with 0x60 below it, only for I2C; [I]
+    /// which of those bits gates the master is not documented); later families always.
+    pub fn i2c_enabled(&self, family: Family) -> bool {
+        family != Family::Bm1387 || self.regs[usize::from(regs::BM1387_MISC_CONTROL)] & 0x4000 != 0
     }
 
     /// Apply a register write.

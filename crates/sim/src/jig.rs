@@ -236,36 +236,6 @@ impl Hal for SimHal {
     fn set_led(&mut self, _on: bool) {}
 
     fn set_fan(&mut self, _percent: u8) {}
-
-    fn asic_sensor(&mut self, via_chip: u8, kind: u8) -> Option<i32> {
-        let mut hw = self.0.borrow_mut();
-        let kind = sensor_kind(kind)?;
-        let i2c = hw
-            .board
-            .profile
-            .sensors
-            .iter()
-            .find(|s| s.kind == kind && s.host_chip.is_some())
-            .and_then(|s| s.i2c_address);
-        let index = hw.board.sensor_index(kind, i2c, Some(via_chip))?;
-        let now = hw.now;
-        hw.board
-            .temperature(index, now)
-            .map(|t| (t * 100.0).round() as i32)
-    }
-}
-
-fn sensor_kind(code: u8) -> Option<SensorKind> {
-    Some(match code {
-        0 => SensorKind::Lm75a,
-        1 => SensorKind::Tmp75,
-        2 => SensorKind::Tmp451,
-        3 => SensorKind::Nct218,
-        4 => SensorKind::Emc2101,
-        5 => SensorKind::Tmp1075,
-        6 => SensorKind::AsicDiode,
-        _ => return None,
-    })
 }
 
 /// A device on the simulated I2C bus did not acknowledge.

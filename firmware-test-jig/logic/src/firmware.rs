@@ -3,7 +3,7 @@
 use embedded_hal::i2c::I2c;
 use jig_wire::frame::{Decoder, MAX_FRAME};
 use jig_wire::{
-    CoreRegulator, DeviceError, Event, HostFrame, JigFrame, JigStats, MAX_LEASE_MS,
+    AsicI2cPath, CoreRegulator, DeviceError, Event, HostFrame, JigFrame, JigStats, MAX_LEASE_MS,
     PROTOCOL_VERSION, PicOp, Request, Response, SensorAddress, Telemetry, TripReason,
 };
 
@@ -23,6 +23,16 @@ const TX_CAPACITY: usize = 4096;
 /// this long.
 const RX_FLUSH_BYTES: usize = 128;
 const RX_FLUSH_QUIET_US: u64 = 200;
+/// Sensors behind chips the jig keeps reading (the S19 Pro has four).
+const ASIC_PATHS: usize = 4;
+/// Wait between the chip's I2C command and its read-back, µs (bmminer-mix `check_reg_temp`
+/// sleeps 1 ms).
+const ASIC_I2C_WAIT_US: u64 = 1_000;
+/// How long a read-back may take to come back once it left, µs (the reply crosses the chain's
+/// relays; bmminer gives a register read 2 tries).
+const ASIC_REPLY_TIMEOUT_US: u64 = 20_000;
+/// Read-backs before a chip-hosted sensor counts as not answering (bmminer `wait_iic_ok`: 2).
+const ASIC_POLLS: u8 = 2;
 
 /// Safety limits and calibration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -112,6 +122,12 @@ pub struct Firmware<H, I> {
     pic_heartbeat: Option<(u8, u64, u64)>,
     /// Since when a sensor has read above the limit (the trip follows within the grace).
     hot_since: Option<u64>,
+    /// Sensors behind chips, with the frames that reach them (forgotten on reset and power off).
+    asic_paths: heapless::Vec<(SensorAddress, AsicI2cPath), ASIC_PATHS>,
+    /// The chip-hosted sensor read in progress.
+    asic_read: Option<AsicRead>,
+    /// A host read of a chip-hosted sensor waiting for the one in progress: (id, path slot).
+    asic_wanted: Option<(u16, usize)>,
     /// Per-tap corrections, ppm of the reading (from the jig's EEPROM).
     cal: [i32; TAP_CHANNELS],
     /// Corrections still to store: the next tap, and not before this jig time.
@@ -181,6 +197,22 @@ struct Measuring {
     calibrate: Option<(u32, bool)>,
 }
 
+/// A read of a sensor behind a chip, over passes of the main loop.
+#[derive(Debug)]
+struct AsicRead {
+    /// Which of `asic_paths`.
+    slot: usize,
+    /// The host request to answer, if the host asked (else the supervisor did).
+    id: Option<u16>,
+    /// Waiting for the chip's transfer (else for its read-back) until this jig time, µs.
+    waiting: bool,
+    until_us: u64,
+    /// Read-backs sent.
+    polls: u8,
+    /// The last chain bytes received while a read-back is out.
+    window: heapless::Vec<u8, 8>,
+}
+
 /// A stored correction beyond this is no divider's error but a broken one: ignored, ppm.
 const MAX_CORRECTION_PPM: i32 = 50_000;
 /// The jig EEPROM's write time, between two stored corrections, µs (AT24C02: 5 ms).
@@ -235,6 +267,9 @@ impl<H: Hal, I: I2c> Firmware<H, I> {
             last_temp_us: now,
             pic_heartbeat: None,
             hot_since: None,
+            asic_paths: heapless::Vec::new(),
+            asic_read: None,
+            asic_wanted: None,
             cal: [0; TAP_CHANNELS],
             cal_writes: None,
         }
@@ -394,10 +429,12 @@ impl<H: Hal, I: I2c> Firmware<H, I> {
     }
 
     /// Whether a request is still being worked on over passes of the main loop (a telemetry
-    /// sample).
+    /// sample, a sensor read through a chip).
     #[must_use]
     pub fn busy(&self) -> bool {
         self.measuring.is_some()
+            || self.asic_wanted.is_some()
+            || self.asic_read.as_ref().is_some_and(|r| r.id.is_some())
     }
 
     /// The jig time a pending `Sync` waits for.
@@ -433,8 +470,21 @@ impl<H: Hal, I: I2c> Firmware<H, I> {
             self.hal.set_fan(0);
             self.power_on_at = None;
             self.pic_heartbeat = None;
+            self.forget_asic_paths();
         }
         self.hal.set_led(on);
+    }
+
+    /// The chips lost their addresses (reset or power off): the sensors behind them are out of
+    /// reach until the host reads them again. A host read in progress is answered by
+    /// `step_asic_read` (`NoDevice`).
+    fn forget_asic_paths(&mut self) {
+        self.asic_paths.clear();
+        if let Some(read) = self.asic_read.as_mut() {
+            read.polls = ASIC_POLLS;
+            read.waiting = false;
+            read.until_us = 0;
+        }
     }
 
     fn dispatch(&mut self, id: u16, request: Request<'_>, out: &mut impl FnMut(&[u8])) {
@@ -516,6 +566,9 @@ impl<H: Hal, I: I2c> Firmware<H, I> {
             }
             Request::SetReset { asserted } => {
                 self.hal.set_reset(asserted || !self.powered());
+                if asserted {
+                    self.forget_asic_paths();
+                }
                 respond(id, Response::Ok, out);
             }
             Request::SetBaud { baud } => {
@@ -525,21 +578,10 @@ impl<H: Hal, I: I2c> Firmware<H, I> {
                 self.baud = baud;
                 respond(id, Response::Ok, out);
             }
-            Request::AsicSend { bytes } => {
-                if self.tx.capacity() - self.tx.len() < bytes.len() {
-                    return respond(id, Response::Error(DeviceError::Busy), out);
-                }
-                for &b in bytes {
-                    let _ = self.tx.push_back(b);
-                }
-                // When these bytes go out: after everything queued before, 10 bits a byte.
-                let now = self.hal.now_us();
-                let starts_us = now.max(self.tx_end_us);
-                let byte_ns = 10_000_000_000u64 / u64::from(self.baud.max(1));
-                self.tx_end_us = starts_us + (bytes.len() as u64 * byte_ns).div_ceil(1000);
-                self.pump_tx();
-                respond(id, Response::Queued { starts_us }, out);
-            }
+            Request::AsicSend { bytes } => match self.queue_chain(bytes) {
+                Some(starts_us) => respond(id, Response::Queued { starts_us }, out),
+                None => respond(id, Response::Error(DeviceError::Busy), out),
+            },
             Request::Sync { until_us } => {
                 self.sync = Some((id, until_us));
                 self.poll(out);
@@ -590,22 +632,53 @@ impl<H: Hal, I: I2c> Firmware<H, I> {
                     calibrate: Some((reference_mv, store)),
                 });
             }
+            Request::ReadTemperature { sensor } if sensor.via_chip.is_some() => {
+                // Behind a chip only `ReadAsicSensor` says how to reach it.
+                respond(id, Response::Error(DeviceError::BadRequest), out);
+            }
             Request::ReadTemperature { sensor } => match self.temperature(sensor) {
                 Some(centi_c) => {
                     respond(id, Response::Temperature { centi_c }, out);
                     if !self.watched.contains(&sensor) {
                         let _ = self.watched.push(sensor);
                     }
-                    if centi_c > self.limits.max_temp_centi && self.powered() {
-                        // Cut within `OVERTEMP_GRACE_US`: long enough for the host to read the
-                        // board's other sensors (the hot one may not be the nearest), far
-                        // shorter than any heatsink's time constant.
-                        let now = self.hal.now_us();
-                        self.hot_since.get_or_insert(now);
-                    }
+                    self.note_temperature(centi_c);
                 }
                 None => respond(id, Response::Error(DeviceError::NoDevice), out),
             },
+            Request::ReadAsicSensor { sensor, path } => {
+                if sensor.via_chip.is_none() || path.start.is_empty() || path.poll.is_empty() {
+                    return respond(id, Response::Error(DeviceError::BadRequest), out);
+                }
+                if !self.powered() {
+                    return respond(id, Response::Error(DeviceError::NoDevice), out);
+                }
+                let slot = match self.asic_paths.iter().position(|(s, _)| *s == sensor) {
+                    Some(slot) => {
+                        if let Some(known) = self.asic_paths.get_mut(slot) {
+                            known.1 = path;
+                        }
+                        slot
+                    }
+                    None => {
+                        if self.asic_paths.is_full() {
+                            // The host re-addressed the chain: its newest word wins.
+                            self.evict_oldest_path();
+                        }
+                        let _ = self.asic_paths.push((sensor, path));
+                        self.asic_paths.len() - 1
+                    }
+                };
+                if self.asic_wanted.is_some() {
+                    return respond(id, Response::Error(DeviceError::Busy), out);
+                }
+                match self.asic_read.as_mut() {
+                    // The supervisor is reading this one: answer the host with it.
+                    Some(read) if read.slot == slot && read.id.is_none() => read.id = Some(id),
+                    Some(_) => self.asic_wanted = Some((id, slot)),
+                    None => self.start_asic_read(slot, Some(id)),
+                }
+            }
             Request::ReadEeprom { offset, len } => {
                 let mut buf = [0u8; 64];
                 let n = usize::from(len).min(buf.len());
@@ -630,6 +703,172 @@ impl<H: Hal, I: I2c> Firmware<H, I> {
 
     fn plug_ok(&mut self) -> bool {
         self.hal.plug_present()
+    }
+
+    /// Queue chain bytes after everything queued before; the jig time the first goes on the
+    /// line, or `None` when the transmit buffer cannot take them all.
+    fn queue_chain(&mut self, bytes: &[u8]) -> Option<u64> {
+        if self.tx.capacity() - self.tx.len() < bytes.len() {
+            return None;
+        }
+        for &b in bytes {
+            let _ = self.tx.push_back(b);
+        }
+        // When these bytes go out: after everything queued before, 10 bits a byte.
+        let now = self.hal.now_us();
+        let starts_us = now.max(self.tx_end_us);
+        let byte_ns = 10_000_000_000u64 / u64::from(self.baud.max(1));
+        self.tx_end_us = starts_us + (bytes.len() as u64 * byte_ns).div_ceil(1000);
+        self.pump_tx();
+        Some(starts_us)
+    }
+
+    /// A reading in hundredths of °C from a sensor on a powered board: past the limit, the
+    /// supervisor cuts power within `OVERTEMP_GRACE_US`, long enough for the host to read the
+    /// board's other sensors (the hot one may not be the nearest), far shorter than any
+    /// heatsink's time constant.
+    fn note_temperature(&mut self, centi_c: i32) {
+        if centi_c > self.limits.max_temp_centi && self.powered() {
+            let now = self.hal.now_us();
+            self.hot_since.get_or_insert(now);
+        }
+    }
+
+    /// Drop the path the host taught first; a read in progress on it ends as not answering.
+    fn evict_oldest_path(&mut self) {
+        if self.asic_paths.is_empty() {
+            return;
+        }
+        self.asic_paths.remove(0);
+        if let Some(read) = self.asic_read.as_mut() {
+            if read.slot == 0 {
+                read.slot = usize::MAX;
+                read.until_us = 0;
+            } else {
+                read.slot -= 1;
+            }
+        }
+        if let Some((_, slot)) = self.asic_wanted.as_mut() {
+            *slot = slot.wrapping_sub(1);
+        }
+    }
+
+    /// Start reading the sensor behind a chip: the chip's I2C command goes on the chain now.
+    fn start_asic_read(&mut self, slot: usize, id: Option<u16>) {
+        let Some(start) = self.asic_paths.get(slot).map(|(_, p)| p.start.clone()) else {
+            return;
+        };
+        // A full transmit buffer: try again on the next pass (the supervisor) or say so.
+        if self.queue_chain(&start).is_none() {
+            if let Some(id) = id {
+                self.asic_wanted = Some((id, slot));
+            }
+            return;
+        }
+        self.asic_read = Some(AsicRead {
+            slot,
+            id,
+            waiting: true,
+            until_us: self.tx_end_us + ASIC_I2C_WAIT_US,
+            polls: 0,
+            window: heapless::Vec::new(),
+        });
+    }
+
+    /// One step of the chip-hosted sensor read in progress.
+    fn step_asic_read(&mut self, now: u64, out: &mut impl FnMut(&[u8])) {
+        let Some(read) = self.asic_read.as_mut() else {
+            match self.asic_wanted.take() {
+                Some((id, slot)) if slot < self.asic_paths.len() => {
+                    self.start_asic_read(slot, Some(id));
+                }
+                // The chain was reset meanwhile.
+                Some((id, _)) => respond(id, Response::Error(DeviceError::NoDevice), out),
+                None => {}
+            }
+            return;
+        };
+        if now < read.until_us {
+            return;
+        }
+        if read.polls >= ASIC_POLLS || self.asic_paths.get(read.slot).is_none() {
+            // No answer that bmminer would take, twice: the sensor (or its chip) is not there.
+            if let Some(id) = self.asic_read.take().and_then(|r| r.id) {
+                respond(id, Response::Error(DeviceError::NoDevice), out);
+            }
+            return;
+        }
+        let slot = read.slot;
+        let Some(poll) = self.asic_paths.get(slot).map(|(_, p)| p.poll.clone()) else {
+            return;
+        };
+        if self.queue_chain(&poll).is_none() {
+            return;
+        }
+        let tx_end = self.tx_end_us;
+        if let Some(read) = self.asic_read.as_mut() {
+            read.polls += 1;
+            read.waiting = false;
+            read.window.clear();
+            read.until_us = tx_end + ASIC_REPLY_TIMEOUT_US;
+        }
+    }
+
+    /// Chain bytes seen while a read-back is out: the chip's reply carries the command register
+    /// (`[prefix] v31-24 v23-16 v15-8 v7-0 chip register …`; replies start `AA 55` where commands
+    /// start `55 AA`, facts §1.2). Every byte still goes to the host. Returns the finished
+    /// reading, hundredths of °C, with the host request to answer.
+    fn sniff_asic_reply(&mut self, bytes: &[u8]) -> Option<(Option<u16>, i32)> {
+        let read = self.asic_read.as_mut()?;
+        if read.waiting {
+            return None;
+        }
+        let (_, path) = self.asic_paths.get(read.slot)?;
+        let prefix: &[u8] = if path.poll.starts_with(&[0x55, 0xAA]) {
+            &[0xAA, 0x55]
+        } else {
+            &[]
+        };
+        let need = prefix.len() + 6;
+        let mut found = None;
+        for &b in bytes {
+            if read.window.len() == need {
+                read.window.remove(0);
+            }
+            let _ = read.window.push(b);
+            let w = &read.window;
+            if w.len() == need
+                && w.starts_with(prefix)
+                && w.get(need - 2) == Some(&path.chip)
+                && w.get(need - 1) == Some(&path.command_register)
+            {
+                let v = w.get(prefix.len()..prefix.len() + 4).unwrap_or_default();
+                let value = v.iter().fold(0u32, |acc, &x| acc << 8 | u32::from(x));
+                found = Some(value);
+                break;
+            }
+        }
+        let value = found?;
+        let [_, device, echoed, byte] = value.to_be_bytes();
+        // bmminer-mix `check_reg_temp`: done when bits 31-30 are clear, the device register is
+        // echoed in bits 15-8, and the byte is neither 0xFF nor 0x7F (no sensor answered). And
+        // the device read is the one asked for (a chip's reset value is no reading).
+        if value & 0xC000_0000 == 0
+            && device == path.device << 1
+            && echoed == path.device_register
+            && byte != 0xFF
+            && byte != 0x7F
+        {
+            // NCT218 standard range: whole °C, two's complement.
+            let centi_c = i32::from(byte as i8) * 100;
+            let id = self.asic_read.take().and_then(|r| r.id);
+            Some((id, centi_c))
+        } else {
+            // Busy or not yet the byte: read back again after the chip's transfer time.
+            read.waiting = true;
+            read.until_us = self.hal.now_us() + ASIC_I2C_WAIT_US;
+            None
+        }
     }
 
     fn pump_tx(&mut self) {
@@ -662,6 +901,12 @@ impl<H: Hal, I: I2c> Firmware<H, I> {
                 self.rx_first_us = at;
             }
             self.rx_last_us = at;
+            if let Some((id, centi_c)) = self.sniff_asic_reply(buf.get(..n).unwrap_or_default()) {
+                if let Some(id) = id {
+                    respond(id, Response::Temperature { centi_c }, out);
+                }
+                self.note_temperature(centi_c);
+            }
             for &b in buf.get(..n).unwrap_or_default() {
                 if self.rx.push_back(b).is_err() {
                     self.rx_dropped += 1;
@@ -722,6 +967,7 @@ impl<H: Hal, I: I2c> Firmware<H, I> {
             respond(id, Response::Synced { now_us: now }, out);
         }
         self.step_measure(now, out);
+        self.step_asic_read(now, out);
         self.store_calibration(now);
         self.supervise(now, out);
     }
@@ -908,18 +1154,24 @@ impl<H: Hal, I: I2c> Firmware<H, I> {
                 None => return self.trip(TripReason::SensorFailed, now, out),
             }
         }
-        if !self.watched.is_empty()
+        let sensors = self.watched.len() + self.asic_paths.len();
+        if sensors > 0
             && now.saturating_sub(self.last_temp_us)
                 >= u64::from(self.limits.temp_supervise_ms) * 1000
         {
             self.last_temp_us = now;
-            let k = self.watch_next % self.watched.len();
+            let k = self.watch_next % sensors;
             self.watch_next = k + 1;
-            if let Some(sensor) = self.watched.get(k).copied()
-                && let Some(centi) = self.temperature(sensor)
-                && centi > self.limits.max_temp_centi
-            {
-                self.trip(TripReason::OverTemperature, now, out);
+            if let Some(sensor) = self.watched.get(k).copied() {
+                if let Some(centi) = self.temperature(sensor)
+                    && centi > self.limits.max_temp_centi
+                {
+                    self.trip(TripReason::OverTemperature, now, out);
+                }
+            } else if self.asic_read.is_none() && self.asic_wanted.is_none() {
+                // Behind a chip: the reading arrives over the next passes; a hot one starts the
+                // grace above.
+                self.start_asic_read(k - self.watched.len(), None);
             }
         }
     }
@@ -941,7 +1193,8 @@ impl<H: Hal, I: I2c> Firmware<H, I> {
     /// in 1/256 °C. TMP451/NCT218/EMC2101: register 0x00 (local) as whole °C.
     fn temperature(&mut self, sensor: SensorAddress) -> Option<i32> {
         let centi = match (sensor.via_chip, sensor.i2c_address) {
-            (Some(chip), _) => self.hal.asic_sensor(chip, sensor.kind)?,
+            // Behind a chip: read over passes of the main loop (`start_asic_read`).
+            (Some(_), _) => return None,
             (None, Some(address)) => match sensor.kind {
                 0 | 1 | 5 => {
                     let mut raw = [0u8; 2];

@@ -44,8 +44,4 @@ pub trait Hal {
     fn set_led(&mut self, on: bool);
     /// Fan PWM duty, percent.
     fn set_fan(&mut self, percent: u8);
-    /// Read a sensor reached through an ASIC (I2C passthrough or diode input), hundredths of
-    /// °C, or `None` if the hardware cannot. The RP2040 firmware does not implement ASIC
-    /// passthrough yet; the simulated jig answers from its board.
-    fn asic_sensor(&mut self, via_chip: u8, kind: u8) -> Option<i32>;
 }

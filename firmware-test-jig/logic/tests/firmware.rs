@@ -48,6 +48,45 @@ struct Bench {
     /// Divider error of each tap, ppm; and a reference on every clip (the calibration plug).
     divider_ppm: Vec<i32>,
     reference_mv: Option<u32>,
+    /// An S19 Pro chip at 0x40 with an NCT218 on its I2C master reading this (None: no chip).
+    nct218_c: Option<i8>,
+    /// Its I2C transfer runs until this time, µs; and when the jig sent it each frame.
+    chip_busy_until: u64,
+    chip_frames: Vec<(u64, &'static str)>,
+}
+
+/// The frames `bm13xx::sensor::read_frames(Bm1398, 0x40, 0x4C, 0x00)` builds: I2CControl (0x1C)
+/// = `01 98 00 00` (bmminer-mix `read_temp`'s command word, bm13xx-rs's register), and the read
+/// of I2CControl at chip 64, which is bm13xx-rs's own doctest frame.
+const S19_START: [u8; 11] = [
+    0x55, 0xAA, 0x41, 0x09, 0x40, 0x1C, 0x01, 0x98, 0x00, 0x00, 0x1A,
+];
+const S19_POLL: [u8; 7] = [0x55, 0xAA, 0x42, 0x05, 0x40, 0x1C, 0x0B];
+
+/// A BM1398 register reply from chip 0x40, register 0x1C: `AA 55 value 40 1C crc`.
+fn i2c_control_reply(value: u32) -> Vec<u8> {
+    let mut bytes = vec![0xAA, 0x55];
+    bytes.extend_from_slice(&value.to_be_bytes());
+    bytes.extend_from_slice(&[0x40, 0x1C, 0x00]);
+    bytes
+}
+
+fn s19_sensor_path() -> (SensorAddress, AsicI2cPath) {
+    (
+        SensorAddress {
+            kind: 3,
+            i2c_address: Some(0x4C),
+            via_chip: Some(0x40),
+        },
+        AsicI2cPath {
+            start: heapless::Vec::from_slice(&S19_START).unwrap(),
+            poll: heapless::Vec::from_slice(&S19_POLL).unwrap(),
+            chip: 0x40,
+            device: 0x4C,
+            command_register: 0x1C,
+            device_register: 0x00,
+        },
+    )
 }
 
 /// I2C bit time at 100 kHz, µs: a transfer takes 9 bits a byte on the bus.
@@ -78,6 +117,25 @@ impl Hal for MockHal {
         let n = bytes.len().min(b.uart_room);
         b.uart_room -= n;
         b.to_chain.extend_from_slice(&bytes[..n]);
+        // The sensor chip: a finished command frame starts its I2C transfer (0.4 ms at
+        // 100 kHz); a read-back is answered 0.2 ms later, busy (bit 31) until the transfer ends.
+        if let Some(t) = b.nct218_c.filter(|_| n > 0) {
+            let now = b.now_us;
+            if b.to_chain.ends_with(&S19_START) {
+                b.chip_busy_until = now + 400;
+                b.chip_frames.push((now, "start"));
+            } else if b.to_chain.ends_with(&S19_POLL) {
+                b.chip_frames.push((now, "poll"));
+                let value = if now < b.chip_busy_until {
+                    0x8198_0000
+                } else {
+                    0x0098_0000 | u32::from(t as u8)
+                };
+                for byte in i2c_control_reply(value) {
+                    b.from_chain.push_back((now + 200, byte));
+                }
+            }
+        }
         n
     }
     fn uart_read(&mut self, buf: &mut [u8]) -> (usize, u64) {
@@ -138,9 +196,6 @@ impl Hal for MockHal {
     }
     fn set_led(&mut self, _on: bool) {}
     fn set_fan(&mut self, _percent: u8) {}
-    fn asic_sensor(&mut self, _via_chip: u8, _kind: u8) -> Option<i32> {
-        None
-    }
 }
 
 #[derive(Debug)]
@@ -871,4 +926,88 @@ fn a_burst_larger_than_the_buffer_is_not_lost_when_polled_late() {
     let received: Vec<u8> = rig.rx.iter().flat_map(|(_, b)| b.iter().copied()).collect();
     assert_eq!(received.len(), total);
     assert!(!rig.seen.iter().any(|s| s.contains("Overflow")));
+}
+
+#[test]
+fn a_sensor_behind_a_chip_is_read_and_then_watched_by_the_jig() {
+    let mut rig = Rig::new(Limits::default());
+    rig.send(Request::SetPower { on: true });
+    rig.bench.borrow_mut().bus_mv = 13_400;
+    rig.bench.borrow_mut().nct218_c = Some(41);
+    let (sensor, path) = s19_sensor_path();
+    let id = rig.send(Request::ReadAsicSensor { sensor, path });
+    assert_eq!(rig.answer(id), "none", "answered over passes of the loop");
+    rig.run_for(20_000, 50);
+    assert_eq!(rig.answer(id), "Temperature { centi_c: 4100 }");
+    // The command, then its read-back at least bmminer's 1 ms after it left.
+    let frames = rig.bench.borrow().chip_frames.clone();
+    assert_eq!(
+        frames.iter().map(|f| f.1).collect::<Vec<_>>(),
+        ["start", "poll"]
+    );
+    assert!(frames[1].0 - frames[0].0 >= 1_000, "{frames:?}");
+    // The chip's reply still reaches the host.
+    let rx: Vec<u8> = rig.rx.iter().flat_map(|(_, b)| b.clone()).collect();
+    assert_eq!(rx, i2c_control_reply(0x0098_0029));
+
+    // The board heats while the host only syncs: the jig reads the sensor through the chip.
+    rig.bench.borrow_mut().nct218_c = Some(115);
+    let id = rig.send(Request::Sync {
+        until_us: 2_000_000,
+    });
+    rig.run_for(1_000_000, 100);
+    assert_eq!(rig.fw.tripped(), Some(TripReason::OverTemperature));
+    assert!(!rig.bench.borrow().power);
+    assert_eq!(rig.answer(id), "none");
+}
+
+#[test]
+fn a_busy_chip_is_read_back_again_and_a_silent_one_is_no_device() {
+    let mut rig = Rig::new(Limits::default());
+    rig.send(Request::SetPower { on: true });
+    rig.bench.borrow_mut().bus_mv = 13_400;
+    rig.bench.borrow_mut().nct218_c = Some(30);
+    // A transfer far slower than bmminer's 1 ms wait: the first read-back finds it busy.
+    let (sensor, path) = s19_sensor_path();
+    let id = rig.send(Request::ReadAsicSensor { sensor, path });
+    rig.run_for(200, 50);
+    rig.bench.borrow_mut().chip_busy_until = 2_500;
+    rig.run_for(20_000, 50);
+    assert_eq!(rig.answer(id), "Temperature { centi_c: 3000 }");
+    let polls = rig
+        .bench
+        .borrow()
+        .chip_frames
+        .iter()
+        .filter(|f| f.1 == "poll")
+        .count();
+    assert_eq!(polls, 2);
+
+    // No chip answers: two read-backs, then NoDevice (bmminer gives up after 2 tries).
+    rig.bench.borrow_mut().nct218_c = None;
+    let (sensor, path) = s19_sensor_path();
+    let id = rig.send(Request::ReadAsicSensor { sensor, path });
+    rig.run_for(100_000, 100);
+    assert_eq!(rig.answer(id), "Error(NoDevice)");
+    assert!(rig.bench.borrow().power, "a silent sensor is no trip");
+}
+
+#[test]
+fn a_reset_forgets_the_sensors_behind_chips() {
+    let mut rig = Rig::new(Limits::default());
+    rig.send(Request::SetPower { on: true });
+    rig.bench.borrow_mut().bus_mv = 13_400;
+    rig.bench.borrow_mut().nct218_c = Some(35);
+    let (sensor, path) = s19_sensor_path();
+    let id = rig.send(Request::ReadAsicSensor { sensor, path });
+    rig.run_for(20_000, 50);
+    assert_eq!(rig.answer(id), "Temperature { centi_c: 3500 }");
+    // After a reset the chips have no addresses: nothing more goes to chip 0x40.
+    rig.send(Request::SetReset { asserted: true });
+    let sent = rig.bench.borrow().to_chain.len();
+    rig.run_for(3_000_000, 1000);
+    assert_eq!(rig.bench.borrow().to_chain.len(), sent);
+    // Behind a chip only ReadAsicSensor says how to reach a sensor.
+    let id = rig.send(Request::ReadTemperature { sensor });
+    assert_eq!(rig.answer(id), "Error(BadRequest)");
 }

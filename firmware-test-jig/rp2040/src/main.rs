@@ -59,11 +59,11 @@ const NAME: &str = concat!("hashbench-jig ", env!("CARGO_PKG_VERSION"));
 static IMAGE_TAG: &str = concat!(
     "HASHBENCH-JIG-IMAGE firmware=hashbench-jig ",
     env!("CARGO_PKG_VERSION"),
-    " protocol=2\0"
+    " protocol=3\0"
 );
 // The tag's protocol number is a literal (concat! takes no consts): keep it the wire's.
 const _: () = assert!(
-    jig_wire::PROTOCOL_VERSION == 2,
+    jig_wire::PROTOCOL_VERSION == 3,
     "update IMAGE_TAG's protocol"
 );
 
@@ -313,11 +313,6 @@ impl Hal for JigHal {
 
     fn set_fan(&mut self, percent: u8) {
         set(&mut self.fan, percent > 0);
-    }
-
-    fn asic_sensor(&mut self, _via_chip: u8, _kind: u8) -> Option<i32> {
-        // ASIC I2C passthrough is not implemented in this firmware yet.
-        None
     }
 }
 
