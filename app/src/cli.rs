@@ -91,6 +91,19 @@ pub struct EvalArgs {
     /// first..first+fault_seeds). The tests use seeds below 100: report on a range above.
     #[arg(long, default_value_t = 1)]
     pub first_seed: u64,
+    /// Random boards instead of the fixed corpus: this many, seeds `--seed`.., each with 0-3
+    /// faults placed at random on a profile (every profile in turn) under one noise level.
+    #[arg(long)]
+    pub random: Option<u64>,
+    /// First seed of the random boards (tune on one range, report on another).
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Noise levels of the random boards, ppm, comma separated.
+    #[arg(long, default_value = "0,300,1000,3000", value_delimiter = ',')]
+    pub noise: Vec<u32>,
+    /// Print the random boards' counts as JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Arguments of `hashbench fuzz`.

@@ -15,15 +15,17 @@ pub struct Config {
     /// Discovery ends when no reply came for this long, ms. [I] BMM polls 3 × 300 ms; the jig's
     /// timestamps let us stop sooner.
     pub discovery_quiet_ms: u64,
-    /// Discovery rounds; counts that differ between rounds are an intermittent link.
+    /// Discovery rounds; counts that differ between rounds far more than the board's measured
+    /// loss rate explains are an intermittent link (`intermittent_p`).
     pub discovery_rounds: usize,
-    /// A discovery round short by at most this many chips (and no chip losing replies in the
-    /// pattern test) is taken as replies lost to line noise, not an intermittent joint. [I] An
-    /// open joint drops every chip behind it; noise loses isolated replies (1000 ppm of lost
-    /// bytes loses about one reply of 126 per round).
-    pub discovery_noise_chips: usize,
+    /// Frames failing their CRC in one run that make a noisy-link note even when few replies
+    /// were lost. [I]
+    pub noisy_link_frames: u64,
     /// Reads per chip when checking addressing; a chip must answer one of them.
     pub address_check_tries: usize,
+    /// Addressing passes a bring-up makes while an address in the middle does not answer (a
+    /// set-address frame lost on a noisy line shifts every chip after it). [I]
+    pub addressing_attempts: usize,
     /// Wait after the baud-change write before switching the jig, ms (factory ≈ 60 ms, facts §2.3).
     pub baud_drain_ms: u64,
     /// The hash clock a chip runs at out of reset, where the PLL ramp starts, MHz (ESP-Miner
@@ -35,14 +37,21 @@ pub struct Config {
     /// A chip is weak when at least this fraction of its cores is dead (the repair threshold).
     pub weak_fraction: f64,
     /// A chip is `ok` once the chance that a chip with `weak_fraction` dead cores would have shown
-    /// what this one showed is below this.
+    /// what this one showed is below this; and `weak` once the chance that a chip with fewer
+    /// dead cores than that would have shown as many dead is below it.
     pub ok_risk: f64,
-    /// Confirmed dead cores that make a chip weak.
-    pub weak_dead_cores: usize,
     /// A chip that returned no golden nonce from this many patterns is dead.
     pub dead_min_patterns: u32,
     /// Tries of one pattern before its core counts as dead (the retries absorb lost bytes).
     pub tries_per_pattern: u8,
+    /// Unresolved misses that get an undecided chip the same retest. [I]
+    pub confirm_unresolved: u32,
+    /// Passes of writing the chips' nonce offsets and reading them back until every chip holds
+    /// its own. [I]
+    pub offset_write_passes: usize,
+    /// Patterns a chip about to be called dead or weak is given again, after its per-chip
+    /// configuration is sent again. [I]
+    pub confirm_patterns: usize,
     /// Hardware errors that mark a chip, and the share of its results they must be.
     pub hw_error_min: u32,
     /// See `hw_error_min`.
@@ -86,16 +95,19 @@ impl Default for Config {
             power_settle_ms: 200,
             discovery_quiet_ms: 30,
             discovery_rounds: 2,
-            discovery_noise_chips: 2,
+            noisy_link_frames: 3,
             address_check_tries: 3,
+            addressing_attempts: 4,
             baud_drain_ms: 60,
             pll_reset_mhz: 50.0,
             pll_step_ms: 100,
             weak_fraction: 0.10,
             ok_risk: 1e-3,
-            weak_dead_cores: 2,
             dead_min_patterns: 8,
             tries_per_pattern: 3,
+            confirm_patterns: 8,
+            confirm_unresolved: 3,
+            offset_write_passes: 3,
             hw_error_min: 2,
             hw_error_rate: 0.02,
             hw_error_fault_rate: 0.10,

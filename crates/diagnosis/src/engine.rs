@@ -136,6 +136,12 @@ pub(crate) struct ChipTrack {
     pub(crate) transient: u32,
     /// Patterns that missed every try where that proves no dead core (see `Evidence`).
     pub(crate) unresolved: u32,
+    /// Patterns that answered when the chip was retested before being blamed.
+    pub(crate) recovered: u32,
+    /// Times a retest cleared the chip of a blame.
+    pub(crate) retested: u32,
+    /// Cores of its unresolved misses.
+    pub(crate) missed: BTreeSet<u8>,
     pub(crate) state: Option<ChipState>,
     pub(crate) chip_id: Option<u16>,
 }
@@ -157,10 +163,19 @@ impl ChipTrack {
 #[derive(Debug, Default)]
 pub(crate) struct Learned {
     pub(crate) domains: Vec<DomainResult>,
+    /// The domains measured while the chips hash (after the pattern test), if it ran.
+    pub(crate) loaded_domains: Vec<DomainResult>,
     pub(crate) sensors: Vec<SensorResult>,
     pub(crate) chips: Vec<ChipTrack>,
     pub(crate) found: usize,
     pub(crate) discovery_counts: Vec<usize>,
+    /// Chain frames that failed their CRC and bytes that were no frame, over the whole run.
+    /// Bring-ups addressed again because an address did not answer.
+    pub(crate) addressing_retries: u32,
+    pub(crate) bad_frames: u64,
+    pub(crate) garbage_bytes: u64,
+    /// Receive errors (framing, break) the jig's UART counted during the run, if it could say.
+    pub(crate) uart_errors: Option<u32>,
     /// (chips answering at the high rate, that rate), when fewer than at 115200.
     pub(crate) marginal: Option<(usize, u32)>,
     pub(crate) pattern_tested: bool,
@@ -464,27 +479,14 @@ impl Engine<'_, '_> {
         Ok(t)
     }
 
-    // ---------------------------------------------------------------------------------------
-    // Preflight.
-
-    fn preflight(&mut self) -> Flow {
-        let info = self.wire.jig().info()?;
-        self.info = Some(info);
-        self.wire.jig().set_reset(true)?;
-        self.wire.set_baud(115_200)?;
-        // A trip latched before this run (the jig says so when the app connects) is cleared by
-        // the operator's starting the run; power-ons within a run never clear one.
-        self.wire.jig().clear_trip()?;
-        self.wire.jig().set_power(true)?;
-        self.start_pic()?;
-        self.wait_ms(self.cfg.power_settle_ms)?;
-        let t = self.sample()?;
+    /// Each domain's state in telemetry `t` (the jig scans every tap channel it has; the board
+    /// uses the first `domains` of them).
+    fn judge_domains(&self, t: &Telemetry) -> Vec<DomainResult> {
         let band = &self.profile.voltage;
         let nominal = f64::from(band.nominal_mv.value);
-        // The jig scans every tap channel it has; the board uses the first `domains` of them.
         let mut domain_mv = t.domain_mv();
         domain_mv.resize(self.profile.domains.value, 0);
-        self.learned.domains = domain_mv
+        domain_mv
             .into_iter()
             .enumerate()
             .map(|(index, mv)| {
@@ -506,7 +508,25 @@ impl Engine<'_, '_> {
                     state,
                 }
             })
-            .collect();
+            .collect()
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Preflight.
+
+    fn preflight(&mut self) -> Flow {
+        let info = self.wire.jig().info()?;
+        self.info = Some(info);
+        self.wire.jig().set_reset(true)?;
+        self.wire.set_baud(115_200)?;
+        // A trip latched before this run (the jig says so when the app connects) is cleared by
+        // the operator's starting the run; power-ons within a run never clear one.
+        self.wire.jig().clear_trip()?;
+        self.wire.jig().set_power(true)?;
+        self.start_pic()?;
+        self.wait_ms(self.cfg.power_settle_ms)?;
+        let t = self.sample()?;
+        self.learned.domains = self.judge_domains(&t);
         self.learned.sensors = self
             .profile
             .sensors
@@ -708,13 +728,21 @@ impl Engine<'_, '_> {
         let quiet = self.cfg.discovery_quiet_ms * 1000;
         let expected = self.family.chip_id();
         for round in 0..self.cfg.discovery_rounds.max(1) {
-            let replies = self.wire.ask(
-                Command::ReadRegister {
-                    dest: Dest::All,
-                    register: reg::CHIP_ADDRESS,
-                },
-                quiet,
-            )?;
+            let mut replies = Vec::new();
+            // A round with no reply at all is a read that never reached the chain (a frame
+            // corrupted on the host's line), not a chain that lost every chip: ask again.
+            for _ in 0..3 {
+                replies = self.wire.ask(
+                    Command::ReadRegister {
+                        dest: Dest::All,
+                        register: reg::CHIP_ADDRESS,
+                    },
+                    quiet,
+                )?;
+                if !replies.is_empty() {
+                    break;
+                }
+            }
             let ids: Vec<u16> = replies
                 .iter()
                 .filter_map(|a| match a.reply {
@@ -764,27 +792,40 @@ impl Engine<'_, '_> {
     /// Reset the chain, address chip i at `slots[i]`, configure it and (optionally) switch to
     /// `baud`. The chip count comes from the address check.
     fn bring_up(&mut self, slots: &[usize], baud: u32, reset: bool) -> Flow {
-        if reset {
-            self.wire.set_baud(115_200)?;
-            self.release_reset()?;
-        }
-        // Normalise the reset state and open the cores (BM136x), then address the chain.
-        self.broadcast(Phase::AfterDiscovery)?;
-        for _ in 0..3 {
-            self.wire.command(Command::ChainInactive)?;
-        }
         let expected = self.profile.chips.value;
-        for &slot in slots.iter().take(expected) {
-            let address = self.address_of_slot(slot).unwrap_or(0);
-            self.wire.command(Command::SetAddress { address })?;
-        }
-        for (i, &slot) in slots.iter().enumerate().take(expected) {
-            if let Some(track) = self.learned.chips.get_mut(i) {
-                track.slot = slot;
+        let mut found = 0;
+        for attempt in 0..self.cfg.addressing_attempts.max(1) {
+            if reset || attempt > 0 {
+                self.wire.set_baud(115_200)?;
+                self.release_reset()?;
             }
+            // Normalise the reset state and open the cores (BM136x), then address the chain.
+            self.broadcast(Phase::AfterDiscovery)?;
+            for _ in 0..3 {
+                self.wire.command(Command::ChainInactive)?;
+            }
+            for &slot in slots.iter().take(expected) {
+                let address = self.address_of_slot(slot).unwrap_or(0);
+                self.wire.command(Command::SetAddress { address })?;
+            }
+            for (i, &slot) in slots.iter().enumerate().take(expected) {
+                if let Some(track) = self.learned.chips.get_mut(i) {
+                    track.slot = slot;
+                }
+            }
+            self.wire.drain(1000)?;
+            let (answered, gaps) = self.check_addresses(slots, self.cfg.address_check_tries)?;
+            found = answered;
+            // A set-address frame lost on the way shifts every chip after it by one address:
+            // an address that never answers with later ones answering. Address again (every
+            // chip relays, so a chip that answers nothing would also stop the ones after it).
+            if gaps == 0 {
+                break;
+            }
+            self.wire
+                .note(|| format!("addressing left {gaps} gap(s): addressing again"));
+            self.learned.addressing_retries += 1;
         }
-        self.wire.drain(1000)?;
-        let found = self.check_addresses(slots, self.cfg.address_check_tries)?;
         self.learned.found = found;
         for (i, track) in self.learned.chips.iter_mut().enumerate() {
             track.address = if i < found {
@@ -803,8 +844,9 @@ impl Engine<'_, '_> {
     }
 
     /// Read register 0 of every chip at its slot's address; returns how many chips answered
-    /// (one past the last that did). Records chip IDs.
-    fn check_addresses(&mut self, slots: &[usize], tries: usize) -> Flow<usize> {
+    /// (one past the last that did) and how many addresses before that never did. Records chip
+    /// IDs.
+    fn check_addresses(&mut self, slots: &[usize], tries: usize) -> Flow<(usize, usize)> {
         let expected = self.profile.chips.value.min(slots.len());
         let addresses: Vec<u8> = slots
             .iter()
@@ -848,7 +890,8 @@ impl Engine<'_, '_> {
                 track.chip_id = Some(*id);
             }
         }
-        Ok(found)
+        let gaps = answered.iter().take(found).filter(|a| a.is_none()).count();
+        Ok((found, gaps))
     }
 
     /// Estimated relay delay to chip `index` and back is within this, µs ([I] 4 bit times a chip).
@@ -917,12 +960,44 @@ impl Engine<'_, '_> {
                 Some((track.address?, setup.rule.offset_register(track.slot)?))
             })
             .collect();
-        for (address, value) in writes {
-            self.wire.command(Command::WriteRegister {
-                dest: Dest::Chip(address),
-                register: reg::CHIP_NONCE_OFFSET,
-                value,
-            })?;
+        let mut pending = writes;
+        for _ in 0..self.cfg.offset_write_passes.max(1) {
+            for &(address, value) in &pending {
+                self.wire.command(Command::WriteRegister {
+                    dest: Dest::Chip(address),
+                    register: reg::CHIP_NONCE_OFFSET,
+                    value,
+                })?;
+            }
+            // Read every chip's offset back: a write lost on the host's line leaves a chip
+            // hashing its old nonce range, which the pattern test would take for dead cores.
+            let quiet = self.cfg.discovery_quiet_ms * 1000 / 4;
+            let replies = self.wire.ask(
+                Command::ReadRegister {
+                    dest: Dest::All,
+                    register: reg::CHIP_NONCE_OFFSET,
+                },
+                quiet.max(2_000),
+            )?;
+            let holds: HashMap<u8, u32> = replies
+                .iter()
+                .filter_map(|a| match a.reply {
+                    Reply::Register(r) if r.register == reg::CHIP_NONCE_OFFSET => {
+                        Some((r.chip_address, r.value))
+                    }
+                    _ => None,
+                })
+                .collect();
+            pending.retain(|(address, value)| holds.get(address) != Some(value));
+            if pending.is_empty() {
+                break;
+            }
+            self.wire.note(|| {
+                format!(
+                    "{} nonce offset(s) did not take: writing again",
+                    pending.len()
+                )
+            });
         }
         Ok(())
     }
@@ -958,7 +1033,7 @@ impl Engine<'_, '_> {
         }
         let actual = self.switch_baud(target)?;
         let slots: Vec<usize> = self.learned.chips.iter().map(|c| c.slot).collect();
-        let high_found = self.check_addresses(&slots[..found], 2)?;
+        let (high_found, _) = self.check_addresses(&slots[..found], 2)?;
         if high_found < found {
             self.learned.marginal = Some((high_found, actual));
             self.step(
@@ -1057,6 +1132,107 @@ impl Engine<'_, '_> {
             }
             (self.progress)(&p);
             self.sample()?;
+            // Retest the chips just called dead or weak; one that answers goes on being tested.
+            self.confirm_blamed(&setup, &pool)?;
+        }
+        Ok(())
+    }
+
+    /// Before a chip is called dead or weak, configure it again and send it work for the cores
+    /// it missed once more. A register write or a job corrupted on the host's line looks, from
+    /// the host, exactly like a dead core (the chip just stays silent); a second, independent
+    /// chance tells them apart. A core that answers now was never dead: the chip's earlier
+    /// misses prove nothing, so it is only ever called `ok` on new evidence.
+    fn confirm_blamed(&mut self, setup: &ChainSetup, pool: &PatternPool) -> Flow {
+        let found = self.learned.found;
+        let blamed: Vec<usize> = (0..found)
+            .filter(|&i| {
+                let c = &self.learned.chips[i];
+                let suspect = match c.state {
+                    Some(ChipState::Dead | ChipState::Weak) => true,
+                    // Undecided with more misses than the line explains: perhaps a chip that
+                    // missed its configuration in this round.
+                    None => c.unresolved >= self.cfg.confirm_unresolved,
+                    _ => false,
+                };
+                suspect && !self.learned.excluded.contains(&i)
+            })
+            .collect();
+        if blamed.is_empty() {
+            return Ok(());
+        }
+        self.step(
+            Step::PatternTest,
+            1.0,
+            format!("Retesting {} chip(s) before blaming them", blamed.len()),
+        )?;
+        let mut batch: Vec<(usize, Pattern)> = Vec::new();
+        for &i in &blamed {
+            let c = &self.learned.chips[i];
+            if let Some(address) = c.address {
+                for write in bringup::writes(self.family, Phase::PerChip) {
+                    self.wire.command(Command::WriteRegister {
+                        dest: Dest::Chip(address),
+                        register: write.register,
+                        value: write.value,
+                    })?;
+                }
+            }
+            // Work for the cores it missed first (the same headers again where its slot has
+            // them), then for any other core of its slot.
+            let slot = pool.slot(c.slot);
+            let mut picks: Vec<Pattern> = slot
+                .iter()
+                .filter(|p| {
+                    c.cores_dead.contains(&p.owner.core) || c.missed.contains(&p.owner.core)
+                })
+                .take(self.cfg.confirm_patterns)
+                .cloned()
+                .collect();
+            if picks.len() < self.cfg.confirm_patterns {
+                let taken: BTreeSet<usize> = picks.iter().map(|p| p.record).collect();
+                picks.extend(
+                    slot.iter()
+                        .filter(|p| !taken.contains(&p.record))
+                        .take(self.cfg.confirm_patterns - picks.len())
+                        .cloned(),
+                );
+            }
+            batch.extend(picks.into_iter().map(|p| (i, p)));
+        }
+        self.write_offsets(found)?;
+        self.wire.drain(1000)?;
+        let outcome = self.send_jobs(setup, &batch)?;
+        for ((i, p), o) in batch.iter().zip(&outcome) {
+            let c = &mut self.learned.chips[*i];
+            c.used.insert(p.record);
+            c.patterns += 1;
+            if o.golden {
+                c.golden += 1;
+                if c.cores_dead.remove(&p.owner.core)
+                    || c.missed.remove(&p.owner.core)
+                    || c.golden == 1
+                {
+                    // A core (or a chip) it had been blamed for.
+                    c.recovered += 1;
+                }
+                c.cores_ok.insert(p.owner.core);
+            }
+        }
+        for &i in &blamed {
+            let c = &mut self.learned.chips[i];
+            if c.recovered > 0 {
+                // A core it was blamed for answers now: its misses were the line's or a lost
+                // write's (a chip that missed its configuration misses everything in a round),
+                // and none of them proves a dead core any more. Its answers stand; it is judged
+                // again on the rounds to come.
+                c.cores_dead.clear();
+                c.missed.clear();
+                c.unresolved = 0;
+                c.recovered = 0;
+                c.retested += 1;
+                c.state = None;
+            }
         }
         Ok(())
     }
@@ -1184,6 +1360,12 @@ impl Engine<'_, '_> {
             let batch: Vec<(usize, Pattern)> = todo.iter().map(|&k| schedule[k]).collect();
             let outcome = self.send_jobs(setup, &batch)?;
             let clean = self.wire.stats.bad_crc + self.wire.stats.garbage_bytes == noise_before;
+            if self.learned.loaded_domains.is_empty() {
+                // The domains while the chips hash the first batch's last work: a part that
+                // leaks only under load pulls its domain down now, not at preflight.
+                let loaded = self.sample()?;
+                self.learned.loaded_domains = self.judge_domains(&loaded);
+            }
             for (slot, &k) in todo.iter().enumerate() {
                 tries[k] += 1;
                 if outcome[slot].golden {
@@ -1218,6 +1400,7 @@ impl Engine<'_, '_> {
                     // Misses on a corrupted line, or from a chip that loses replies, prove
                     // nothing about the core (its patterns still count towards calling it dead).
                     c.unresolved += 1;
+                    c.missed.insert(p.owner.core);
                 }
             }
         }
@@ -1373,6 +1556,7 @@ impl Engine<'_, '_> {
             .unwrap_or_default();
         // A jig that was lost mid-run cannot say; its counters are then unknown.
         let stats = self.wire.jig().stats().ok().flatten();
+        self.learned.uart_errors = stats.map(|s| s.uart_errors);
         let board_summary = BoardSummary {
             serial: self.board.serial.clone(),
             board_code: self.board.board_code.clone(),
@@ -1392,11 +1576,23 @@ impl Engine<'_, '_> {
             // Undecided chips of an aborted run stay untested, not inconclusive.
             self.learned.pattern_tested = false;
         }
-        let chips = chip_results(self.profile, &self.learned);
+        self.learned.bad_frames = self.wire.stats.bad_crc;
+        self.learned.garbage_bytes = self.wire.stats.garbage_bytes;
+        let mut chips = chip_results(self.profile, &self.learned);
+        // Behind an intermittent link the chips' misses are the link's: lost work and lost
+        // replies, not dead cores. They are not judged (inconclusive), and the link is named.
+        let flaky = findings::intermittent(self.cfg, &self.learned, &chips).chips;
+        if let Some(&first) = flaky.first() {
+            for c in chips.iter_mut().filter(|c| c.index > first) {
+                if matches!(c.state, ChipState::Dead | ChipState::Weak) {
+                    c.state = ChipState::Inconclusive;
+                }
+            }
+        }
         let findings = findings::build(self.profile, self.cfg, &self.learned, &chips);
         let verdict = if aborted.is_some() {
             Verdict::Inconclusive
-        } else if !findings.is_empty()
+        } else if findings.iter().any(|f| !f.kind.is_note())
             || chips.iter().any(|c| {
                 matches!(
                     c.state,

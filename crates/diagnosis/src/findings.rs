@@ -5,7 +5,9 @@ use boards::Profile;
 use crate::config::Config;
 use crate::engine::Learned;
 use crate::jig::Trip;
-use crate::report::{ChipResult, ChipState, DomainState, Finding, FindingKind, SensorState};
+use crate::report::{
+    ChipResult, ChipState, DomainResult, DomainState, Finding, FindingKind, SensorState,
+};
 
 /// A finding about one chip in one domain: the chip is its own suspect.
 fn chip_finding(
@@ -52,6 +54,174 @@ fn distance(profile: &Profile, a: usize, b: usize) -> f64 {
     }
 }
 
+/// Chips whose links lose replies, and how the board's replies fared overall.
+pub(crate) struct Intermittent {
+    /// The chips (sorted): losing far more than the rest, or where a short discovery stopped.
+    pub(crate) chips: Vec<usize>,
+    /// Found from the discovery counts alone.
+    pub(crate) from_counts: bool,
+    /// Found as a step in the loss rate along the chain: (first chip past it, reply loss rate
+    /// before, after).
+    pub(crate) step: Option<(usize, f64, f64)>,
+    /// Replies lost at the first try, and replies expected, over the pattern test.
+    pub(crate) all_lost: u64,
+    pub(crate) all_sent: u64,
+}
+
+/// The intermittent links of a run (also used by the engine: chips behind one are not judged).
+pub(crate) fn intermittent(cfg: &Config, learned: &Learned, chips: &[ChipResult]) -> Intermittent {
+    let found = learned.found;
+    let counts = &learned.discovery_counts;
+    let varying = counts.iter().min() != counts.iter().max();
+    // A chip's link is intermittent when it loses replies far more often than the rest of the
+    // board does: line noise loses replies evenly, a bad joint at one chip does not. The
+    // board's rate (without the chip) has a floor of `intermittent_floor`, so a quiet board
+    // does not make two lost replies look suspicious.
+    let (all_lost, all_sent) = chips.iter().take(found).fold((0u64, 0u64), |(l, n), c| {
+        (l + u64::from(c.transient), n + u64::from(c.patterns))
+    });
+    let mut flaky: Vec<usize> = chips
+        .iter()
+        .take(found)
+        .filter(|c| {
+            let (lost, sent) = (u64::from(c.transient), u64::from(c.patterns.max(1)));
+            let others = all_sent.saturating_sub(sent).max(1);
+            let rate =
+                (all_lost.saturating_sub(lost) as f64 / others as f64).max(cfg.intermittent_floor);
+            // One chip alone has no rest of the board to stand out from: its losses are the
+            // link's as much as its own (a noisy-link note says so).
+            found > 1
+                && c.transient >= cfg.intermittent_min
+                && 1.0 - crate::stats::binomial_at_most(sent, rate, lost.saturating_sub(1))
+                    < cfg.intermittent_p
+        })
+        .map(|c| c.index)
+        .collect();
+    // A bad joint in the chain's relay loses replies from every chip past it: no chip stands
+    // out from the rest, but the loss rate steps up at one place. The split that explains the
+    // losses best (two rates, before and after) is taken when the chips past it lose far more
+    // than the chips before would at their own rate.
+    let mut step = None;
+    if flaky.is_empty() && found >= 4 {
+        let ll = |lost: u64, sent: u64| {
+            if sent == 0 {
+                return 0.0;
+            }
+            let r = (lost as f64 / sent as f64).clamp(1e-9, 1.0 - 1e-9);
+            lost as f64 * r.ln() + (sent - lost) as f64 * (1.0 - r).ln()
+        };
+        let (mut head_lost, mut head_sent) = (0u64, 0u64);
+        let mut best: Option<(f64, usize, u64, u64)> = None;
+        for s in 1..found {
+            if let Some(c) = chips.get(s - 1) {
+                head_lost += u64::from(c.transient);
+                head_sent += u64::from(c.patterns);
+            }
+            let (tail_lost, tail_sent) = (all_lost - head_lost, all_sent - head_sent);
+            let fit = ll(head_lost, head_sent) + ll(tail_lost, tail_sent);
+            if best.is_none_or(|(b, ..)| fit > b) {
+                best = Some((fit, s, head_lost, head_sent));
+            }
+        }
+        if let Some((_, s, head_lost, head_sent)) = best {
+            let (tail_lost, tail_sent) = (all_lost - head_lost, all_sent - head_sent);
+            let head_rate =
+                (head_lost as f64 / head_sent.max(1) as f64).max(cfg.intermittent_floor);
+            let tail_rate = tail_lost as f64 / tail_sent.max(1) as f64;
+            // [I] Three times the rate before it: noise spread evenly never steps like that.
+            if tail_lost >= u64::from(cfg.intermittent_min)
+                && tail_rate >= 3.0 * head_rate
+                && 1.0 - crate::stats::binomial_at_most(tail_sent, head_rate, tail_lost - 1)
+                    < cfg.intermittent_p
+                // ... and the chips before it lost far less than the tail's rate would have
+                // made them (a few quiet chips at the head of the chain prove nothing).
+                && crate::stats::binomial_at_most(head_sent, tail_rate, head_lost)
+                    < cfg.intermittent_p
+            {
+                flaky.push(s);
+                step = Some((s, head_lost as f64 / head_sent.max(1) as f64, tail_rate));
+            }
+        }
+    }
+    // The board's own loss rate per reply (first tries of the pattern test), with a floor.
+    let board_rate = (all_lost as f64 / all_sent.max(1) as f64).max(cfg.intermittent_floor);
+    // Counts that change between discoveries with no chip standing out: the joint is usually
+    // near the last chip the short count found (facts §6.2). Line noise also shortens a count,
+    // by replies lost at random: a round is only blamed on a joint when losing that many of
+    // `found` replies at the board's measured loss rate is far too unlikely (an open joint
+    // drops every chip behind it at once).
+    let mut from_counts = false;
+    if varying
+        && flaky.is_empty()
+        && let Some(&least) = counts.iter().min()
+        && least < found
+    {
+        let short = (found - least) as u64;
+        let p = 1.0 - crate::stats::binomial_at_most(found as u64, board_rate, short - 1);
+        if p < cfg.intermittent_p {
+            flaky.push(least);
+            from_counts = true;
+        }
+    }
+    flaky.sort_unstable();
+    Intermittent {
+        chips: flaky,
+        from_counts,
+        step,
+        all_lost,
+        all_sent,
+    }
+}
+
+/// Which line a chain break most likely is, from how the domains beyond it draw: the domains
+/// are in series, so a domain whose chips draw less than the rest rises. Chips after an open
+/// CLK or RST draw almost nothing even idle; after an open CI they idle while the rest hash;
+/// after an open RO they hash with the rest (they still hear the work) but cannot answer.
+fn open_line(profile: &Profile, learned: &Learned, found: usize) -> (String, Option<String>) {
+    let beyond: Vec<usize> = (0..profile.domains.value)
+        .filter(|&d| profile.chips_in_domain(d).all(|c| c >= found))
+        .collect();
+    let before: Vec<usize> = (0..profile.domains.value)
+        .filter(|&d| profile.chips_in_domain(d).all(|c| c < found))
+        .collect();
+    let mean = |domains: &[DomainResult], which: &[usize]| -> Option<f64> {
+        let v: Vec<f64> = which
+            .iter()
+            .filter_map(|&d| domains.get(d))
+            .map(|d| f64::from(d.voltage_mv))
+            .collect();
+        (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64)
+    };
+    // [I] A third more than the other side is far beyond the spread of healthy domains.
+    let rises = |domains: &[DomainResult]| match (mean(domains, &beyond), mean(domains, &before)) {
+        (Some(b), Some(a)) => Some(b > 1.3 * a),
+        _ => None,
+    };
+    let last = found.saturating_sub(1);
+    match (rises(&learned.domains), rises(&learned.loaded_domains)) {
+        (Some(true), _) => (
+            "; past it the domains draw almost nothing even idle (no clock, or held in reset)"
+                .to_owned(),
+            Some(format!(
+                "Probe CLK and RST between chips {last} and {found}: chips with no clock or held in reset draw almost nothing, so their domains rise"
+            )),
+        ),
+        (Some(false), Some(true)) => (
+            "; past it the chips idle while the rest hash (no work reaches them)".to_owned(),
+            Some(format!(
+                "Probe CI/CO between chips {last} and {found}: the chips past the break are powered and clocked but never got work"
+            )),
+        ),
+        (Some(false), Some(false)) => (
+            "; past it the chips hash with the rest but are not heard".to_owned(),
+            Some(format!(
+                "Probe RI/RO (BO) between chips {last} and {found}: the chips past the break get work and hash, but their replies are lost"
+            )),
+        ),
+        _ => (String::new(), None),
+    }
+}
+
 /// Every finding of a run, sorted by severity then chip.
 pub(crate) fn build(
     profile: &Profile,
@@ -65,10 +235,19 @@ pub(crate) fn build(
     let nominal = profile.voltage.nominal_mv.value;
 
     // Shorted domains, and the chips they take down.
+    // A shorted domain's chips have no power: a domain that reads nearly nothing while its
+    // chips answer is not shorted, only starved by the rest of an unbalanced stack (chips
+    // after an open clock draw almost nothing and take the stack's voltage).
     let shorted: Vec<usize> = learned
         .domains
         .iter()
         .filter(|d| d.state == DomainState::Short)
+        .filter(|d| {
+            profile
+                .chips_in_domain(d.index)
+                .min()
+                .is_none_or(|first| first >= found)
+        })
         .map(|d| d.index)
         .collect();
     let mut explained_break = false;
@@ -108,9 +287,27 @@ pub(crate) fn build(
         });
     }
 
+    // No chip answers, and the jig's UART saw breaks: the return line is held low, by one chip
+    // somewhere on the chain (a dead board or an open at chip 0 leaves the line idle high).
+    let held = found == 0 && learned.uart_errors.is_some_and(|e| e > 0) && !explained_break;
+    if held {
+        out.push(Finding {
+            kind: FindingKind::ReturnLineHeld,
+            chips: Vec::new(),
+            domains: Vec::new(),
+            suspects: Vec::new(),
+            message: format!(
+                "No chip answers and the jig's UART saw the return line held low ({} receive errors): one chip holds RO",
+                learned.uart_errors.unwrap_or(0)
+            ),
+            hint: "Halve the chain: short RO to 1V8 between the middle chips and count again; the chip holding the line is on the side that still reads 0 (Bitmain's repair guide)".to_owned(),
+        });
+    }
+
     // The chain stops early.
-    if found < expected && !explained_break {
+    if found < expected && !explained_break && !held {
         let missing: Vec<usize> = (found..expected).collect();
+        let line = open_line(profile, learned, found);
         let (message, suspects, hint) = if found == 0 {
             (
                 format!("No chip answers: the chain stops before chip 0 ({expected} expected)"),
@@ -120,16 +317,17 @@ pub(crate) fn build(
         } else {
             (
                 format!(
-                    "The chain stops after chip {}: chips {found}-{} do not answer",
+                    "The chain stops after chip {}: chips {found}-{} do not answer{}",
                     found - 1,
-                    expected - 1
+                    expected - 1,
+                    line.0
                 ),
                 vec![found, found - 1],
-                format!(
+                line.1.unwrap_or_else(|| format!(
                     "Probe CLK, CO, RI, BO and RST between chips {} and {found} against the local domain ground; the break is usually at chip {found}, sometimes at chip {}",
                     found - 1,
                     found - 1
-                ),
+                )),
             )
         };
         out.push(Finding {
@@ -197,11 +395,69 @@ pub(crate) fn build(
         }
     }
 
-    // Domain voltages outside the band, unless a short explains them.
+    // Domains in their band at preflight that leave it while the chips hash. A domain with a
+    // chip that does not hash rises under load (it draws less than its neighbours): that chip's
+    // own finding says so, so only a domain whose chips all hash is reported high.
+    let every_chip_hashed = found == expected && intermittent(cfg, learned, chips).chips.is_empty();
+    for (d, idle) in learned.loaded_domains.iter().zip(&learned.domains) {
+        if !every_chip_hashed
+            || idle.state != DomainState::Ok
+            || !matches!(d.state, DomainState::Low | DomainState::High)
+        {
+            // A chain that stops early, or loses work behind a bad link, hashes only in part:
+            // its stack cannot balance (the break's finding says what the imbalance shows).
+            continue;
+        }
+        let in_domain: Vec<usize> = profile.chips_in_domain(d.index).collect();
+        let all_hash = in_domain
+            .iter()
+            .all(|&c| chips.get(c).is_some_and(|r| r.state == ChipState::Ok));
+        if d.state == DomainState::High && !all_hash {
+            continue;
+        }
+        let (what, hint) = if d.state == DomainState::Low {
+            (
+                "sags to",
+                format!(
+                    "Something in domain {} draws more than its share under load: look for a leaky chip, capacitor or LDO among {} (compare their temperatures with a thermal camera while hashing)",
+                    d.index,
+                    range_text(&in_domain)
+                ),
+            )
+        } else {
+            (
+                "rises to",
+                format!(
+                    "Domain {} draws less than its neighbours under load: check CLK and RST into {}",
+                    d.index,
+                    range_text(&in_domain)
+                ),
+            )
+        };
+        out.push(Finding {
+            kind: FindingKind::DomainVoltage,
+            chips: in_domain.clone(),
+            domains: vec![d.index],
+            suspects: in_domain.clone(),
+            message: format!(
+                "Domain {} {what} {} mV while the chips hash ({} mV at preflight, band {}-{} mV)",
+                d.index,
+                d.voltage_mv,
+                idle.voltage_mv,
+                profile.voltage.low_mv(),
+                profile.voltage.high_mv()
+            ),
+            hint,
+        });
+    }
+
+    // Domain voltages outside the band, unless a short explains them, or a chain that stops
+    // early (chips beyond an open CLK or RST draw almost nothing: the break's finding says so).
     for d in &learned.domains {
         let state = d.state;
         if matches!(state, DomainState::Ok | DomainState::Short)
             || (!shorted.is_empty() && state == DomainState::High)
+            || (found < expected && found > 0 && !matches!(state, DomainState::Open))
         {
             continue;
         }
@@ -250,41 +506,16 @@ pub(crate) fn build(
     // Links that lose bytes now and then.
     let counts = &learned.discovery_counts;
     let varying = counts.iter().min() != counts.iter().max();
-    // A chip's link is intermittent when it loses replies far more often than the rest of the
-    // board does: line noise loses replies evenly, a bad joint at one chip does not. The
-    // board's rate (without the chip) has a floor of `intermittent_floor`, so a quiet board
-    // does not make two lost replies look suspicious.
-    let (all_lost, all_sent) = chips.iter().take(found).fold((0u64, 0u64), |(l, n), c| {
-        (l + u64::from(c.transient), n + u64::from(c.patterns))
-    });
-    let mut flaky: Vec<usize> = chips
+    let Intermittent {
+        chips: flaky,
+        from_counts,
+        step,
+        all_lost,
+        all_sent,
+    } = intermittent(cfg, learned, chips);
+    let lost_in_test = flaky
         .iter()
-        .take(found)
-        .filter(|c| {
-            let (lost, sent) = (u64::from(c.transient), u64::from(c.patterns.max(1)));
-            let others = all_sent.saturating_sub(sent).max(1);
-            let rate =
-                (all_lost.saturating_sub(lost) as f64 / others as f64).max(cfg.intermittent_floor);
-            c.transient >= cfg.intermittent_min
-                && 1.0 - crate::stats::binomial_at_most(sent, rate, lost.saturating_sub(1))
-                    < cfg.intermittent_p
-        })
-        .map(|c| c.index)
-        .collect();
-    // Counts that change between discoveries with no chip standing out: the joint is usually
-    // near the last chip the short count found (facts §6.2).
-    // A round short by only a chip or two, with no chip's replies going missing in the pattern
-    // test, is a reply lost to line noise: blaming the chip at that count would send the
-    // technician to a good neighbour.
-    if varying
-        && flaky.is_empty()
-        && let Some(&least) = counts.iter().min()
-        && least < found
-        && found - least > cfg.discovery_noise_chips
-    {
-        flaky.push(least);
-    }
-    flaky.sort_unstable();
+        .any(|&k| chips.get(k).is_some_and(|c| c.transient > 0));
     if !flaky.is_empty() {
         let first = flaky[0];
         out.push(Finding {
@@ -292,12 +523,48 @@ pub(crate) fn build(
             chips: flaky.clone(),
             domains: Vec::new(),
             suspects: vec![first],
-            message: format!(
-                "Replies from {} were lost and came back on retry{}",
-                range_text(&flaky),
-                if varying { format!("; chip counts varied between discoveries ({counts:?})") } else { String::new() }
-            ),
+            message: if let Some((s, before, after)) = step {
+                format!(
+                    "Replies from chips {s}-{} were lost {:.1} % of the time against {:.1} % before chip {s}: the loss starts at chip {s}'s link",
+                    found.saturating_sub(1),
+                    100.0 * after,
+                    100.0 * before
+                )
+            } else if from_counts && !lost_in_test {
+                format!("Chip counts varied between discoveries ({counts:?}), far more than the line's loss rate explains; the short count stops at chip {first}")
+            } else {
+                format!(
+                    "Replies from {} were lost and came back on retry{}",
+                    range_text(&flaky),
+                    if varying { format!("; chip counts varied between discoveries ({counts:?})") } else { String::new() }
+                )
+            },
             hint: format!("An intermittent joint near chip {first}: reflow it and its neighbours, then retest twice"),
+        });
+    }
+
+    // Losses and corrupted frames spread over the chain with no chip standing out: the cable
+    // or the jig's UART. Said once, with what was measured, and never blamed on a chip.
+    let lost_rate = all_lost as f64 / all_sent.max(1) as f64;
+    if flaky.is_empty()
+        && (lost_rate > cfg.intermittent_floor || learned.bad_frames >= cfg.noisy_link_frames)
+    {
+        out.push(Finding {
+            kind: FindingKind::NoisyLink,
+            chips: Vec::new(),
+            domains: Vec::new(),
+            suspects: Vec::new(),
+            message: format!(
+                "The chain link lost {all_lost} of {all_sent} replies at the first try and {} frames failed their CRC ({} stray bytes), evenly over the chain{}",
+                learned.bad_frames,
+                learned.garbage_bytes,
+                if varying { format!("; chip counts varied between discoveries ({counts:?}) as much as that explains") } else { String::new() }
+            ) + if learned.bad_frames == 0 && learned.garbage_bytes == 0 {
+                ". Nothing came back corrupted, so the work was lost on its way to the chips (the host-to-chip line)"
+            } else {
+                ""
+            },
+            hint: "Not a chip: check the ribbon cable (length, shield, seating) and the jig's ground and UART levels, then rerun; the verdict stands on the replies that came through".to_owned(),
         });
     }
 
@@ -409,6 +676,27 @@ pub(crate) fn build(
             hint: "Check heatsink contact and airflow before powering the board again".to_owned(),
         }),
         _ => {}
+    }
+    // A trip ends the run: what it did not reach is untested, and the report says so rather
+    // than letting the silence read as a pass for those chips.
+    let untested: Vec<usize> = chips
+        .iter()
+        .filter(|c| c.state == ChipState::Untested && c.index < found)
+        .map(|c| c.index)
+        .collect();
+    if learned.trip.is_some()
+        && !untested.is_empty()
+        && let Some(f) = out.iter_mut().find(|f| {
+            matches!(
+                f.kind,
+                FindingKind::Overtemp | FindingKind::DomainShort | FindingKind::DomainVoltage
+            )
+        })
+    {
+        f.message.push_str(&format!(
+            ". The jig cut power before {} were tested: they are untested, not passed; fix this and run again to test them",
+            range_text(&untested)
+        ));
     }
     out.sort_by(|a, b| {
         a.kind

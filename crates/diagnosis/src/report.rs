@@ -148,9 +148,21 @@ pub enum FindingKind {
     /// The chain lost power while the supply was on (the board's PIC switched its DC-DC off),
     /// or the PIC did not answer.
     ChainPower,
+    /// No chip answers and the jig's UART saw the return line held low (a break): one chip
+    /// holds RO; halving the chain finds it (Bitmain's procedure).
+    ReturnLineHeld,
+    /// Replies were lost or corrupted evenly over the chain: the cable or the jig, no chip. A
+    /// note: it does not fail the board.
+    NoisyLink,
 }
 
 impl FindingKind {
+    /// A note about the test set-up rather than the board: reported, never a reason to fail.
+    #[must_use]
+    pub fn is_note(self) -> bool {
+        matches!(self, Self::NoisyLink)
+    }
+
     /// The kind's name for people, as the workbench and the report title a finding.
     #[must_use]
     pub fn label(self) -> &'static str {
@@ -167,6 +179,8 @@ impl FindingKind {
             Self::Overtemp => "Over-temperature",
             Self::SensorMissing => "Sensor",
             Self::ChainPower => "Chain power (PIC)",
+            Self::NoisyLink => "Noisy link (note)",
+            Self::ReturnLineHeld => "Return line held",
         }
     }
 }

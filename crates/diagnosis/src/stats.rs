@@ -23,8 +23,8 @@ pub struct Evidence {
     /// Distinct cores confirmed dead (every try missed).
     pub cores_dead: usize,
     /// Patterns that missed every try but cannot prove a dead core: the line was corrupted
-    /// then, or the chip's own replies were seen lost and found again. Such a chip is never
-    /// called `ok` (a dead core may hide among them).
+    /// then, or the chip's own replies were seen lost and found again. A chip is only called
+    /// `ok` when it would be with every one of them a dead core.
     pub unresolved: u32,
 }
 
@@ -91,7 +91,7 @@ pub fn decide(e: &Evidence, cores: u16, config: &Config) -> Option<ChipState> {
         // from a few patterns (a slot with few usable patterns gives a chip only a few a round).
         return None;
     }
-    if e.cores_dead >= config.weak_dead_cores {
+    if weak_shown(e, cores, config) {
         return Some(ChipState::Weak);
     }
     // A chip that showed any hardware error is only cleared once a chip erring at the fault
@@ -105,14 +105,32 @@ pub fn decide(e: &Evidence, cores: u16, config: &Config) -> Option<ChipState> {
     {
         return None;
     }
-    let m = (e.cores_ok + e.cores_dead) as u64;
+    // Unresolved misses count as dead cores here (the worst case): a chip is only `ok` when it
+    // would be even if every one of them were a dead core.
+    let unresolved = u64::from(e.unresolved);
+    let m = (e.cores_ok + e.cores_dead) as u64 + unresolved;
     let risk = chance_at_most(
         u64::from(cores),
         weak_dead(cores, config),
-        m,
-        e.cores_dead as u64,
+        m.min(u64::from(cores)),
+        e.cores_dead as u64 + unresolved,
     );
-    (risk <= config.ok_risk && e.unresolved == 0).then_some(ChipState::Ok)
+    (risk <= config.ok_risk).then_some(ChipState::Ok)
+}
+
+/// Whether the dead cores seen prove the chip at or past the weak threshold: a chip with one
+/// dead core fewer than `weak_dead` would show this many among the cores tested with a chance
+/// below `ok_risk` (weak means a share of the chip's cores, whatever the family's core count).
+#[must_use]
+pub fn weak_shown(e: &Evidence, cores: u16, config: &Config) -> bool {
+    let d = e.cores_dead as u64;
+    if d == 0 {
+        return false;
+    }
+    let m = (e.cores_ok + e.cores_dead) as u64;
+    let below = weak_dead(cores, config).saturating_sub(1);
+    let at_least = 1.0 - chance_at_most(u64::from(cores), below, m, d - 1);
+    at_least <= config.ok_risk
 }
 
 /// Distinct cores a chip with no dead core must show before it is `ok`.
@@ -180,11 +198,12 @@ mod tests {
             ..Evidence::default()
         };
         assert_eq!(decide(&dead, 65, &cfg), Some(ChipState::Dead));
+        // 10 dead among 30 cores tested: more than the 6 a chip just under 10 % of 65 has.
         let weak = Evidence {
-            patterns: 12,
-            golden: 10,
-            cores_ok: 10,
-            cores_dead: 2,
+            patterns: 30,
+            golden: 20,
+            cores_ok: 20,
+            cores_dead: 10,
             ..Evidence::default()
         };
         assert_eq!(decide(&weak, 65, &cfg), Some(ChipState::Weak));
@@ -226,5 +245,29 @@ mod tests {
         assert!((binomial_at_most(10, 0.5, 10) - 1.0).abs() < 1e-12);
         assert!((binomial_at_most(3, 0.5, 0) - 0.125).abs() < 1e-12);
         assert!((binomial_at_most(2, 0.1, 1) - 0.99).abs() < 1e-12);
+    }
+
+    /// Weak is a share of the cores (issue S2 3/7): two dead cores make a 65-core BM1362 chip
+    /// suspect but not proven weak from 12 tested, and say nothing against an 894-core chip.
+    #[test]
+    fn weak_is_a_share_of_the_cores_not_a_count() {
+        let cfg = Config::default();
+        let two_dead = |cores_ok: usize| Evidence {
+            patterns: cores_ok as u32 + 2,
+            golden: cores_ok as u32,
+            cores_ok,
+            cores_dead: 2,
+            ..Evidence::default()
+        };
+        assert!(!weak_shown(&two_dead(10), 65, &cfg));
+        assert!(!weak_shown(&two_dead(200), 894, &cfg));
+        // 2 of 894 with 400 tested: far under 10 %, so the chip is ok.
+        assert_eq!(decide(&two_dead(400), 894, &cfg), Some(ChipState::Ok));
+        // 25 of 65 dead shows quickly: 8 dead among 16 tested.
+        let quarter = Evidence {
+            cores_dead: 8,
+            ..two_dead(8)
+        };
+        assert!(weak_shown(&quarter, 65, &cfg));
     }
 }

@@ -10,7 +10,7 @@ use patterns::HeaderSet;
 
 use crate::asic::{self, HostFrame, HostParser, Work, WorkKind};
 use crate::chip::{Chip, RegMap, baud_divider, baud_of_divider, i2c_register};
-use crate::fault::Fault;
+use crate::fault::{Fault, Line};
 use crate::rng::Rng;
 
 /// Nanoseconds.
@@ -35,6 +35,10 @@ const CHIP_IDLE_W: f64 = 3.0;
 const CHIP_HASHING_W: f64 = 7.0;
 /// A chip counts as hashing for this long after its last job.
 const HASHING_WINDOW_NS: Ns = 100_000_000;
+/// Power of a chip with no clock or held in reset, W (leakage only) [I].
+const CHIP_STOPPED_W: f64 = 0.5;
+/// A domain below this share of its nominal voltage browns its chips out (no results) [I].
+const BROWNOUT_FRACTION: f64 = 0.85;
 /// One I2C transfer of a chip's master (address, register, data at 100 kHz), ns [I].
 const I2C_TRANSFER_NS: Ns = 400_000;
 /// How much hotter an NCT218's remote diode (the host chip's die) reads than its own local
@@ -47,7 +51,11 @@ const NCT218_ID: u8 = 0x1A;
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 enum Pending {
     /// A host frame has fully arrived at the first chip.
-    Frame { frame: HostFrame, sent_baud: u32 },
+    Frame {
+        frame: HostFrame,
+        len: usize,
+        sent_baud: u32,
+    },
     /// A chip found a nonce of job `seq`; `rest` is the reply after the nonce bytes.
     Found {
         chip: usize,
@@ -109,6 +117,8 @@ pub struct Board {
     /// The APW12 supply's output, when set over I2C (mV; else its default).
     pub(crate) supply_mv: Option<u32>,
     apw_rx: Vec<u8>,
+    /// Break conditions the jig's UART saw on the return line (a chip holding it low).
+    pub(crate) line_breaks: u32,
 }
 
 /// The DC-DC controller of S9/S17+/S19/S19 Pro boards, as bmminer-mix drives it: bytes
@@ -287,6 +297,7 @@ impl Board {
                 .map(|p| Pic::new(p.address.value, faults.contains(&Fault::PicStall))),
             supply_mv: None,
             apw_rx: Vec::new(),
+            line_breaks: 0,
         }
     }
 
@@ -313,10 +324,54 @@ impl Board {
                         reach = reach.min(first);
                     }
                 }
+                // The chips after an open CI hear nothing; after an open CLK or RST nothing in
+                // them runs. After an open RO they still hear (and hash).
+                Fault::Open(Line::Ci | Line::Clk | Line::Rst, k) => reach = reach.min(k + 1),
                 _ => {}
             }
         }
         reach
+    }
+
+    /// First chain index whose replies do not reach the jig.
+    fn talk(&self) -> usize {
+        let mut talk = self.reach();
+        for fault in &self.faults {
+            match *fault {
+                Fault::Open(Line::Ro, k) => talk = talk.min(k + 1),
+                // A chip holding the return line low silences every chip.
+                Fault::RoStuck(_) => talk = 0,
+                _ => {}
+            }
+        }
+        talk
+    }
+
+    /// Whether chip `i` is stopped (no clock, or held in reset) by an open line before it.
+    fn stopped(&self, i: usize) -> bool {
+        self.has(|f| matches!(*f, Fault::Open(Line::Clk | Line::Rst, k) if i > k))
+    }
+
+    /// Whether chip `i`'s domain sags below the brown-out level while hashing.
+    fn browned_out(&self, i: usize) -> bool {
+        let Some(domain) = self.profile.layout.chips.get(i).map(|p| p.domain) else {
+            return false;
+        };
+        let nominal = f64::from(self.profile.voltage.nominal_mv.value);
+        self.faults.iter().any(|f| {
+            matches!(*f, Fault::Sag(d, mv) if d == domain
+                && nominal - f64::from(mv) < BROWNOUT_FRACTION * nominal)
+        })
+    }
+
+    /// Lose or flip each byte with probability `p` (bits flipped one at a time).
+    fn corrupt(rng: &mut Rng, bytes: &mut Vec<u8>, p: f64) {
+        bytes.retain(|_| !rng.chance(p));
+        for b in bytes.iter_mut() {
+            if rng.chance(p) {
+                *b ^= 1 << rng.below(8);
+            }
+        }
     }
 
     fn relay_ns(&self, index: usize) -> Ns {
@@ -356,6 +411,10 @@ impl Board {
     pub fn set_power(&mut self, on: bool, now: Ns) {
         if on && !self.powered {
             self.powered_at = now;
+            if self.has(|f| matches!(f, Fault::RoStuck(_))) {
+                // The return line goes low with the chain's power and stays there: one break.
+                self.line_breaks += 1;
+            }
         }
         self.powered = on;
         if !on {
@@ -388,15 +447,33 @@ impl Board {
         let step = byte_ns(baud);
         let mut frames = Vec::new();
         let base = self.parser_offset();
-        self.parser
-            .feed(bytes, &mut |last, frame| frames.push((last, frame)));
-        for (last, frame) in frames {
+        let mut bytes = bytes.to_vec();
+        if let Some(p) = self.faults.iter().find_map(|f| match *f {
+            Fault::TxNoise(ppm) => Some(f64::from(ppm) / 1e6),
+            _ => None,
+        }) {
+            // Flipped bits only (the chips' receiver still counts every byte): the frame's CRC
+            // fails and every chip drops it.
+            for b in &mut bytes {
+                if self.rng.chance(p) {
+                    *b ^= 1 << self.rng.below(8);
+                }
+            }
+        }
+        let mut last_end = base;
+        self.parser.feed(&bytes, &mut |last, frame| {
+            let len = (last + 1).saturating_sub(last_end);
+            last_end = last + 1;
+            frames.push((last, frame, len));
+        });
+        for (last, frame, len) in frames {
             let end = (last + 1).saturating_sub(base);
             let at = start + ((end as f64) * step) as Ns;
             self.push(
                 at,
                 Pending::Frame {
                     frame,
+                    len: len as usize,
                     sent_baud: baud,
                 },
             );
@@ -431,7 +508,11 @@ impl Board {
                 break;
             };
             match event {
-                Pending::Frame { frame, sent_baud } => self.frame(at, frame, sent_baud),
+                Pending::Frame {
+                    frame,
+                    len,
+                    sent_baud,
+                } => self.frame(at, frame, len, sent_baud),
                 Pending::Found {
                     chip,
                     seq,
@@ -443,12 +524,23 @@ impl Board {
         }
     }
 
-    fn frame(&mut self, at: Ns, frame: HostFrame, sent_baud: u32) {
+    fn frame(&mut self, at: Ns, frame: HostFrame, len: usize, sent_baud: u32) {
         if !same_baud(sent_baud, self.chain_baud) || at < self.reset_at {
             // Framing errors at the chips: the bytes mean nothing to them.
             return;
         }
-        let reach = self.reach();
+        let mut reach = self.reach();
+        if let Some((k, p)) = self.faults.iter().find_map(|f| match *f {
+            Fault::Joint(k, ppm) => Some((k, f64::from(ppm) / 1e6)),
+            _ => None,
+        }) {
+            // A bad joint at chip K corrupts the frame it relays to the chips beyond: their CRC
+            // fails and they drop it.
+            let corrupted = 1.0 - (1.0 - p).powi(i32::try_from(len).unwrap_or(i32::MAX));
+            if self.rng.chance(corrupted) {
+                reach = reach.min(k + 1);
+            }
+        }
         let family = self.family;
         match frame {
             HostFrame::SetAddress(address) => {
@@ -495,7 +587,7 @@ impl Board {
                     }
                 }
             }
-            HostFrame::Job(work) => self.job(at, &work),
+            HostFrame::Job(work) => self.job(at, &work, reach),
         }
     }
 
@@ -584,7 +676,7 @@ impl Board {
     /// chip's own double SHA-256 of what it received meets its ticket. Candidate nonces come
     /// from the public header table (the block whose merkle tail, time and bits the job
     /// carries), never from the engine.
-    fn job(&mut self, at: Ns, work: &Work) {
+    fn job(&mut self, at: Ns, work: &Work, reach: usize) {
         self.job_seq += 1;
         let seq = self.job_seq;
         self.jobs.push(SentJob { seq, at });
@@ -600,7 +692,6 @@ impl Board {
                 )
             })
             .collect();
-        let reach = self.reach();
         let family = self.family;
         for (nonce, block_version) in candidates {
             // Every chip receives the same bytes: what they hash differs only with the rolled
@@ -713,7 +804,23 @@ impl Board {
             // A newer job (or a reset) took the chip off this one before it got there.
             return;
         }
+        if self.browned_out(chip) {
+            // The domain sagged below what the cores need: they compute nothing.
+            return;
+        }
+        if let Some(limit) = self.faults.iter().find_map(|f| match *f {
+            Fault::HotFail(k, t) if k == chip => Some(f64::from(t)),
+            _ => None,
+        }) && self.temperature_at(chip, at) > limit
+        {
+            return;
+        }
         let mut nonce = nonce;
+        if self.has(|f| *f == Fault::WrongPart(chip)) {
+            // Another part's arithmetic: a result from its own sweep, but not one for this
+            // work (the lowest bits differ; the fields that say whose it is are intact).
+            nonce = (nonce.swap_bytes() ^ 0x0000_0005).swap_bytes();
+        }
         let hw_pct = self.faults.iter().find_map(|f| match *f {
             Fault::HwErr(k, pct) if k == chip => Some(pct),
             _ => None,
@@ -721,8 +828,10 @@ impl Board {
         if let Some(pct) = hw_pct
             && self.rng.chance(f64::from(pct) / 100.0)
         {
-            // A miscomputed result: low counter bits wrong, chip and core fields intact.
-            let bit = 1u32 << self.rng.below(16);
+            // A miscomputed result: a core's result lies in its own sweep, so only the lowest
+            // bits are wrong (the chip's and the core's fields, and every family's range
+            // bits, intact).
+            let bit = 1u32 << self.rng.below(4);
             nonce = (nonce.swap_bytes() ^ bit).swap_bytes();
         }
         let mut body = nonce.to_le_bytes().to_vec();
@@ -732,8 +841,19 @@ impl Board {
     }
 
     fn reply_on_line(&mut self, at: Ns, chip: usize, mut bytes: Vec<u8>) {
-        if chip >= self.reach() {
+        if chip >= self.talk() {
             return;
+        }
+        for fault in self.faults.clone() {
+            match fault {
+                Fault::Joint(k, ppm) if chip >= k => {
+                    Self::corrupt(&mut self.rng, &mut bytes, f64::from(ppm) / 1e6);
+                }
+                Fault::BaudNoise(ppm) if self.chain_baud > 120_000 => {
+                    Self::corrupt(&mut self.rng, &mut bytes, f64::from(ppm) / 1e6);
+                }
+                _ => {}
+            }
         }
         if self.has(|f| *f == Fault::Flaky(chip)) {
             let rng = &mut self.rng;
@@ -744,13 +864,7 @@ impl Board {
             _ => None,
         });
         if let Some(p) = noise {
-            let rng = &mut self.rng;
-            bytes.retain(|_| !rng.chance(p));
-            for b in &mut bytes {
-                if rng.chance(p) {
-                    *b ^= 1 << rng.below(8);
-                }
-            }
+            Self::corrupt(&mut self.rng, &mut bytes, p);
         }
         let arrive = at + self.relay_ns(chip);
         let start = arrive.max(self.rx_free_at);
@@ -806,7 +920,9 @@ impl Board {
                             c.alive.iter().filter(|a| **a).count() as f64
                                 / c.alive.len().max(1) as f64
                         });
-                        let watts = if self.hashing(i, now) {
+                        let watts = if self.stopped(i) {
+                            CHIP_STOPPED_W
+                        } else if self.hashing(i, now) {
                             CHIP_IDLE_W + CHIP_HASHING_W * alive
                         } else {
                             CHIP_IDLE_W
@@ -814,7 +930,21 @@ impl Board {
                         watts / nominal_v
                     })
                     .sum();
-                let r = nominal_v / amps.max(1e-6);
+                let mut r = nominal_v / amps.max(1e-6);
+                // A leaky part in the domain draws more while its chips hash: the domain
+                // drops by about the sag and the rest of the stack takes it up.
+                let sag = self.faults.iter().find_map(|f| match *f {
+                    Fault::Sag(sd, mv) if sd == d => Some(f64::from(mv)),
+                    _ => None,
+                });
+                if let Some(mv) = sag
+                    && self
+                        .profile
+                        .chips_in_domain(d)
+                        .any(|i| self.hashing(i, now))
+                {
+                    r *= (nominal - mv).max(1.0) / nominal;
+                }
                 if self.shorted_domain(d) { r * 1e-3 } else { r }
             })
             .collect();
@@ -842,9 +972,20 @@ impl Board {
                 return None;
             }
         }
+        let t = self.temperature_at(sensor.near_chip, now);
+        let noise = (self.noise.unit() - 0.5) * 0.4;
+        // LM75-class resolution: 0.125 °C.
+        Some(((t + noise) * 8.0).round() as f32 / 8.0)
+    }
+
+    /// The board's temperature at chip `near` at `now`, °C: ambient, the powered board's
+    /// warm-up, and every overheating chip's heat spreading with distance.
+    fn temperature_at(&self, near: usize, now: Ns) -> f64 {
         let on_s = now.saturating_sub(self.powered_at) as f64 / 1e9;
         let mut t = AMBIENT + WARM_RISE * (1.0 - (-on_s / WARM_TAU_S).exp());
-        let at = self.profile.layout.chips.get(sensor.near_chip)?.clone();
+        let Some(at) = self.profile.layout.chips.get(near) else {
+            return t;
+        };
         let spread = self.hot_spread();
         for fault in &self.faults {
             if let Fault::Hot(k) = *fault
@@ -856,9 +997,7 @@ impl Board {
                 t += HOT_RISE * (-distance / spread).exp() * (1.0 - (-on_s / 0.2).exp());
             }
         }
-        let noise = (self.noise.unit() - 0.5) * 0.4;
-        // LM75-class resolution: 0.125 °C.
-        Some(((t + noise) * 8.0).round() as f32 / 8.0)
+        t
     }
 
     /// Grid distance between two chips.

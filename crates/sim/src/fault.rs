@@ -1,7 +1,28 @@
 //! Faults a simulated board can have, by name: `dead:K`, `break:K`, `weak:K:PCT`, `hwerr:K:PCT`,
 //! `short:D`, `sensor:S`, `wrongid:K`, `flaky:K`, `slowlink:K`, `hot:K`, `noise:PPM`,
-//! `picstall` (the board's PIC ignores heartbeats and switches its DC-DC off). Chain index K,
-//! domain D and sensor S are 0-based.
+//! `picstall` (the board's PIC ignores heartbeats and switches its DC-DC off), and the field
+//! faults of issue S2 3/7, each from its physical mechanism:
+//! - `hotfail:K:TEMP`: chip K's cores stop above TEMP °C (a marginal die or a cracked joint that
+//!   opens when warm), at the temperature the board's heat model gives at chip K;
+//! - `sag:D:MV`: domain D draws more than its share while hashing (a leaky chip or capacitor):
+//!   it drops about MV under load, the other domains of the stack rise; below 85 % of nominal
+//!   its chips brown out and stop hashing;
+//! - `baudnoise:PPM`: reflections on a long cable: bytes from the chain are lost or flipped only
+//!   above 115200 baud; `txnoise:PPM`: the same on the host-to-chip line at any baud (a chip
+//!   drops a frame whose CRC fails);
+//! - `break-ci:K`, `break-ro:K`, `break-clk:K`, `break-rst:K`: one signal line open after chip K.
+//!   CI: the chips beyond hear nothing (powered and clocked, idle); RO: they hear, are
+//!   addressed and hash, but their replies are lost (the board draws full current); CLK: they
+//!   have no clock (no UART, no hashing, little current); RST: held in reset through the
+//!   open input's pull-down [I] (nothing runs, little current);
+//! - `joint:K:PPM`: a bad joint at chip K's relay: bytes relayed through it are lost or flipped
+//!   (replies from chip K and beyond, frames to the chips beyond K);
+//! - `wrongpart:K`: a part that reports the right ID but hashes differently: every result it
+//!   returns is wrong for the work sent;
+//! - `rostuck:K`: chip K holds its return line low: the line at the jig is held (a UART break),
+//!   no reply gets through and the chain finds 0 chips.
+//!
+//! Chain index K, domain D and sensor S are 0-based.
 
 use std::fmt;
 
@@ -33,7 +54,48 @@ pub enum Fault {
     /// Line noise on the chain's receive line: each byte has a PPM-in-a-million chance of a
     /// flipped bit and the same chance of being lost (a long or poorly shielded ribbon cable).
     Noise(u32),
+    /// The board's PIC takes no heartbeat and switches its DC-DC off.
     PicStall,
+    /// Chip K's cores stop above this temperature, °C.
+    HotFail(usize, u8),
+    /// Domain D drops about this many mV while hashing.
+    Sag(usize, u32),
+    /// Bytes from the chain lost or flipped (ppm each), only above 115200 baud.
+    BaudNoise(u32),
+    /// Bytes to the chain flipped (ppm each).
+    TxNoise(u32),
+    /// One signal line open after chip K.
+    Open(Line, usize),
+    /// A bad joint at chip K corrupting what it relays (ppm a byte).
+    Joint(usize, u32),
+    /// Chip K hashes differently from the family: every result is wrong.
+    WrongPart(usize),
+    /// Chip K holds the return line low.
+    RoStuck(usize),
+}
+
+/// A signal line of the chain (facts §6.2: CLK, CI/CO, RI/RO, RST run chip to chip).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Line {
+    /// Command in (host to chips).
+    Ci,
+    /// Reply out (chips to host).
+    Ro,
+    /// Clock.
+    Clk,
+    /// Reset.
+    Rst,
+}
+
+impl Line {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Ci => "ci",
+            Self::Ro => "ro",
+            Self::Clk => "clk",
+            Self::Rst => "rst",
+        }
+    }
 }
 
 /// A fault spec that cannot be applied to the board.
@@ -46,7 +108,7 @@ pub struct FaultError {
     pub problem: String,
 }
 
-const KINDS: &str = "dead:K, break:K, weak:K:PCT, hwerr:K:PCT, short:D, sensor:S, wrongid:K, flaky:K, slowlink:K, hot:K, noise:PPM, picstall";
+const KINDS: &str = "dead:K, break:K, weak:K:PCT, hwerr:K:PCT, short:D, sensor:S, wrongid:K, flaky:K, slowlink:K, hot:K, noise:PPM, picstall, hotfail:K:TEMP, sag:D:MV, baudnoise:PPM, txnoise:PPM, break-ci:K, break-ro:K, break-clk:K, break-rst:K, joint:K:PPM, wrongpart:K, rostuck:K";
 
 impl Fault {
     /// Parse `spec` for `profile`, checking every index against the board.
@@ -87,8 +149,85 @@ impl Fault {
                 Err(err(format!("expected {} field(s) after the kind", n - 1)))
             }
         };
+        let ppm = |i: usize| -> Result<u32, FaultError> {
+            let ppm = number(i, "bytes in a million")?;
+            if !(1..=100_000).contains(&ppm) {
+                return Err(err(format!("{ppm} ppm is not between 1 and 100000")));
+            }
+            Ok(ppm as u32)
+        };
+        let domain = |i: usize| -> Result<usize, FaultError> {
+            let d = number(i, "domain index")?;
+            if d >= profile.domains.value {
+                return Err(err(format!(
+                    "domain {d} does not exist: {} has domains 0..{}",
+                    profile.id,
+                    profile.domains.value - 1
+                )));
+            }
+            Ok(d)
+        };
         let kind = parts.first().copied().unwrap_or_default();
         let fault = match kind {
+            "hotfail" => {
+                arity(3)?;
+                let k = chip(1)?;
+                let t = number(2, "temperature")?;
+                if !(0..=150).contains(&t) {
+                    return Err(err(format!("temperature {t} °C is not between 0 and 150")));
+                }
+                Self::HotFail(k, t as u8)
+            }
+            "sag" => {
+                arity(3)?;
+                let d = domain(1)?;
+                let mv = number(2, "millivolts")?;
+                let nominal = profile.voltage.nominal_mv.value as usize;
+                if mv == 0 || mv >= nominal {
+                    return Err(err(format!(
+                        "a sag of {mv} mV is not between 1 and the domain's {nominal} mV"
+                    )));
+                }
+                Self::Sag(d, mv as u32)
+            }
+            "baudnoise" | "txnoise" => {
+                arity(2)?;
+                let p = ppm(1)?;
+                if kind == "baudnoise" {
+                    Self::BaudNoise(p)
+                } else {
+                    Self::TxNoise(p)
+                }
+            }
+            "break-ci" | "break-ro" | "break-clk" | "break-rst" => {
+                arity(2)?;
+                let k = chip(1)?;
+                if k + 1 >= chips {
+                    return Err(err(format!(
+                        "nothing is after chip {k}: a line open after the last chip changes nothing"
+                    )));
+                }
+                let line = match kind {
+                    "break-ci" => Line::Ci,
+                    "break-ro" => Line::Ro,
+                    "break-clk" => Line::Clk,
+                    _ => Line::Rst,
+                };
+                Self::Open(line, k)
+            }
+            "joint" => {
+                arity(3)?;
+                Self::Joint(chip(1)?, ppm(2)?)
+            }
+            "wrongpart" | "rostuck" => {
+                arity(2)?;
+                let k = chip(1)?;
+                if kind == "wrongpart" {
+                    Self::WrongPart(k)
+                } else {
+                    Self::RoStuck(k)
+                }
+            }
             "dead" | "break" | "wrongid" | "flaky" | "slowlink" | "hot" => {
                 arity(2)?;
                 let k = chip(1)?;
@@ -170,6 +309,14 @@ impl fmt::Display for Fault {
             Self::Hot(k) => write!(f, "hot:{k}"),
             Self::Noise(ppm) => write!(f, "noise:{ppm}"),
             Self::PicStall => write!(f, "picstall"),
+            Self::HotFail(k, t) => write!(f, "hotfail:{k}:{t}"),
+            Self::Sag(d, mv) => write!(f, "sag:{d}:{mv}"),
+            Self::BaudNoise(p) => write!(f, "baudnoise:{p}"),
+            Self::TxNoise(p) => write!(f, "txnoise:{p}"),
+            Self::Open(line, k) => write!(f, "break-{}:{k}", line.name()),
+            Self::Joint(k, p) => write!(f, "joint:{k}:{p}"),
+            Self::WrongPart(k) => write!(f, "wrongpart:{k}"),
+            Self::RoStuck(k) => write!(f, "rostuck:{k}"),
         }
     }
 }
@@ -200,6 +347,17 @@ mod tests {
             "flaky:9",
             "slowlink:60",
             "hot:125",
+            "hotfail:40:30",
+            "sag:3:60",
+            "baudnoise:3000",
+            "txnoise:300",
+            "break-ci:10",
+            "break-ro:10",
+            "break-clk:10",
+            "break-rst:10",
+            "joint:50:5000",
+            "wrongpart:7",
+            "rostuck:90",
         ] {
             assert_eq!(Fault::parse(spec, &p).unwrap().to_string(), spec);
         }
@@ -217,5 +375,7 @@ mod tests {
         assert!(problem("sensor:4").contains("sensor 4 does not exist"));
         assert!(problem("dead:x").contains("`x` is not a whole number"));
         assert!(problem("picstall").contains("s19jpro has no PIC"));
+        assert!(problem("break-ro:125").contains("nothing is after chip 125"));
+        assert!(problem("sag:0:5000").contains("is not between 1 and"));
     }
 }

@@ -179,8 +179,9 @@ impl Hal for SimHal {
     }
 
     fn rx_faults(&mut self) -> (u32, u32) {
-        // The simulated UART has no receive ring of its own and never sees a framing error.
-        (0, 0)
+        // The simulated UART has no receive ring of its own; it sees a break when a chip holds
+        // the return line low.
+        (0, self.0.borrow().board.line_breaks)
     }
 
     fn mux_select(&mut self, channel: u8) {

@@ -17,10 +17,10 @@ pub mod board;
 mod chip;
 pub mod fault;
 pub mod jig;
-mod rng;
+pub mod rng;
 
 pub use board::Board;
-pub use fault::{Fault, FaultError};
+pub use fault::{Fault, FaultError, Line};
 pub use jig::{SimJig, SimTransport, serve};
 
 /// A simulated jig (the real firmware logic on simulated hardware) with a `profile` board
