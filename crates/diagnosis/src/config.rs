@@ -44,6 +44,10 @@ pub struct Config {
     pub dead_min_patterns: u32,
     /// Tries of one pattern before its core counts as dead (the retries absorb lost bytes).
     pub tries_per_pattern: u8,
+    /// A pattern missed on every try, some on a noisy line, still proves a dead core when line
+    /// noise at the board's measured loss rate would lose every try with less than this
+    /// chance. [I]
+    pub noise_miss_risk: f64,
     /// Unresolved misses that get an undecided chip the same retest. [I]
     pub confirm_unresolved: u32,
     /// Passes of writing the chips' nonce offsets and reading them back until every chip holds
@@ -97,7 +101,7 @@ impl Default for Config {
             discovery_rounds: 2,
             noisy_link_frames: 3,
             address_check_tries: 3,
-            addressing_attempts: 4,
+            addressing_attempts: 6,
             baud_drain_ms: 60,
             pll_reset_mhz: 50.0,
             pll_step_ms: 100,
@@ -107,6 +111,7 @@ impl Default for Config {
             tries_per_pattern: 3,
             confirm_patterns: 8,
             confirm_unresolved: 3,
+            noise_miss_risk: 1e-4,
             offset_write_passes: 3,
             hw_error_min: 2,
             hw_error_rate: 0.02,

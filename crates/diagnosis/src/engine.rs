@@ -172,6 +172,8 @@ pub(crate) struct Learned {
     /// Chain frames that failed their CRC and bytes that were no frame, over the whole run.
     /// Bring-ups addressed again because an address did not answer.
     pub(crate) addressing_retries: u32,
+    /// No addressing pass came out whole: chip identities are not known.
+    pub(crate) addressing_failed: bool,
     pub(crate) bad_frames: u64,
     pub(crate) garbage_bytes: u64,
     /// Receive errors (framing, break) the jig's UART counted during the run, if it could say.
@@ -819,12 +821,26 @@ impl Engine<'_, '_> {
             // A set-address frame lost on the way shifts every chip after it by one address:
             // an address that never answers with later ones answering. Address again (every
             // chip relays, so a chip that answers nothing would also stop the ones after it).
-            if gaps == 0 {
+            // The last chip missing its address leaves no gap, but fewer chips than counted.
+            let counted = self
+                .learned
+                .discovery_counts
+                .iter()
+                .max()
+                .copied()
+                .unwrap_or(0);
+            if gaps == 0 && (answered >= counted.min(expected) || attempt > 0 && answered == found)
+            {
                 break;
             }
             self.wire
                 .note(|| format!("addressing left {gaps} gap(s): addressing again"));
             self.learned.addressing_retries += 1;
+            if attempt + 1 == self.cfg.addressing_attempts.max(1) {
+                // Every pass lost a frame: which chip holds which address is not known, so no
+                // result can be put on a chip.
+                self.learned.addressing_failed = true;
+            }
         }
         self.learned.found = found;
         for (i, track) in self.learned.chips.iter_mut().enumerate() {
@@ -1203,24 +1219,43 @@ impl Engine<'_, '_> {
         self.write_offsets(found)?;
         self.wire.drain(1000)?;
         let outcome = self.send_jobs(setup, &batch)?;
+        // Per chip: retested cores of unresolved misses, and how many of them answered.
+        let mut missed_retest: HashMap<usize, (u32, u32)> = HashMap::new();
         for ((i, p), o) in batch.iter().zip(&outcome) {
             let c = &mut self.learned.chips[*i];
             c.used.insert(p.record);
             c.patterns += 1;
+            if c.missed.contains(&p.owner.core) && !c.cores_dead.contains(&p.owner.core) {
+                let e = missed_retest.entry(*i).or_default();
+                e.0 += 1;
+                e.1 += u32::from(o.golden);
+            }
             if o.golden {
                 c.golden += 1;
-                if c.cores_dead.remove(&p.owner.core)
-                    || c.missed.remove(&p.owner.core)
-                    || c.golden == 1
-                {
-                    // A core (or a chip) it had been blamed for.
+                if c.cores_dead.remove(&p.owner.core) || c.golden == 1 {
+                    // A core (or a chip) it had been blamed for on a clean line.
                     c.recovered += 1;
+                } else if c.missed.remove(&p.owner.core) {
+                    // One unresolved miss explained: that core works.
+                    c.unresolved = c.unresolved.saturating_sub(1);
                 }
                 c.cores_ok.insert(p.owner.core);
             }
         }
         for &i in &blamed {
             let c = &mut self.learned.chips[i];
+            if let Some(&(tried, answered)) = missed_retest.get(&i)
+                && tried > 0
+                && answered == tried
+            {
+                // Every core it had missed on a noisy line answers now: those misses were the
+                // line's, all of them.
+                c.unresolved = 0;
+                c.missed.clear();
+                if c.state.is_none() {
+                    c.state = stats::decide(&c.evidence(), setup.cores, self.cfg);
+                }
+            }
             if c.recovered > 0 {
                 // A core it was blamed for answers now: its misses were the line's or a lost
                 // write's (a chip that missed its configuration misses everything in a round),
@@ -1379,6 +1414,14 @@ impl Engine<'_, '_> {
             }
             todo.retain(|&k| !golden[k]);
         }
+        // The board's rate of losing a reply at the first try, so far: a miss on every try of a
+        // noisy line is the line's only while losing them all that way is not too unlikely.
+        let (lost, sent) = self.learned.chips.iter().fold((0u64, 0u64), |(l, s), c| {
+            (l + u64::from(c.transient), s + u64::from(c.patterns))
+        });
+        let loss = (lost as f64 / sent.max(1) as f64).max(self.cfg.intermittent_floor);
+        let all_lost_by_noise = loss.powi(i32::from(self.cfg.tries_per_pattern.max(1)));
+        let noise_cannot = all_lost_by_noise < self.cfg.noise_miss_risk;
         for (k, (chip, p)) in schedule.iter().enumerate() {
             let c = &mut self.learned.chips[*chip];
             if golden[k] {
@@ -1391,7 +1434,9 @@ impl Engine<'_, '_> {
                     c.transient += 1;
                 }
             } else if !hw_on_own[k] {
-                if clean_miss[k] && c.transient == 0 {
+                if (clean_miss[k] || noise_cannot && tries[k] >= self.cfg.tries_per_pattern)
+                    && c.transient == 0
+                {
                     // Every try missed, one of them on a clean line, from a chip whose replies
                     // were never seen lost, and it sent nothing wrong instead: the core is dead.
                     c.cores_ok.remove(&p.owner.core);
@@ -1581,10 +1626,26 @@ impl Engine<'_, '_> {
         let mut chips = chip_results(self.profile, &self.learned);
         // Behind an intermittent link the chips' misses are the link's: lost work and lost
         // replies, not dead cores. They are not judged (inconclusive), and the link is named.
-        let flaky = findings::intermittent(self.cfg, &self.learned, &chips).chips;
-        if let Some(&first) = flaky.first() {
-            for c in chips.iter_mut().filter(|c| c.index > first) {
-                if matches!(c.state, ChipState::Dead | ChipState::Weak) {
+        // (A chip that only loses its own replies leaves the chips behind it alone.)
+        let link = findings::intermittent(self.cfg, &self.learned, &chips);
+        let behind = link.step.map(|(s, ..)| s).or(if link.from_counts {
+            link.chips.first().copied()
+        } else {
+            None
+        });
+        if self.learned.addressing_failed {
+            for c in chips.iter_mut().filter(|c| c.state != ChipState::Missing) {
+                c.state = ChipState::Inconclusive;
+            }
+        }
+        if let Some(first) = behind {
+            for c in chips.iter_mut().filter(|c| c.index >= first) {
+                // A corrupted reply passes CRC5 one time in 32: a miscomputed nonce there is
+                // the link's too.
+                if matches!(
+                    c.state,
+                    ChipState::Dead | ChipState::Weak | ChipState::HwErrors
+                ) {
                     c.state = ChipState::Inconclusive;
                 }
             }

@@ -90,7 +90,9 @@ pub(crate) fn intermittent(cfg: &Config, learned: &Learned, chips: &[ChipResult]
                 (all_lost.saturating_sub(lost) as f64 / others as f64).max(cfg.intermittent_floor);
             // One chip alone has no rest of the board to stand out from: its losses are the
             // link's as much as its own (a noisy-link note says so).
+            // A miscomputing chip misses its golden nonces for that reason, not its link's.
             found > 1
+                && c.hw_errors == 0
                 && c.transient >= cfg.intermittent_min
                 && 1.0 - crate::stats::binomial_at_most(sent, rate, lost.saturating_sub(1))
                     < cfg.intermittent_p
@@ -102,7 +104,7 @@ pub(crate) fn intermittent(cfg: &Config, learned: &Learned, chips: &[ChipResult]
     // losses best (two rates, before and after) is taken when the chips past it lose far more
     // than the chips before would at their own rate.
     let mut step = None;
-    if flaky.is_empty() && found >= 4 {
+    if found >= 4 {
         let ll = |lost: u64, sent: u64| {
             if sent == 0 {
                 return 0.0;
@@ -110,26 +112,46 @@ pub(crate) fn intermittent(cfg: &Config, learned: &Learned, chips: &[ChipResult]
             let r = (lost as f64 / sent as f64).clamp(1e-9, 1.0 - 1e-9);
             lost as f64 * r.ln() + (sent - lost) as f64 * (1.0 - r).ln()
         };
+        // Losses here: replies lost then found on retry, and work that never came back (a
+        // joint corrupts the work on its way to the chips past it as much as their replies).
+        let lost_of = |i: usize| {
+            chips.get(i).map_or(0, |c| {
+                u64::from(c.transient) + u64::from(c.patterns.saturating_sub(c.golden))
+            })
+        };
+        let sent_of = |i: usize| chips.get(i).map_or(0, |c| u64::from(c.patterns));
+        let total_lost: u64 = (0..found).map(lost_of).sum();
+        let total_sent: u64 = (0..found).map(sent_of).sum();
         let (mut head_lost, mut head_sent) = (0u64, 0u64);
         let mut best: Option<(f64, usize, u64, u64)> = None;
-        for s in 1..found {
-            if let Some(c) = chips.get(s - 1) {
-                head_lost += u64::from(c.transient);
-                head_sent += u64::from(c.patterns);
-            }
-            let (tail_lost, tail_sent) = (all_lost - head_lost, all_sent - head_sent);
+        // A joint takes every chip past it: the step leaves at least three behind it.
+        for s in 1..found.saturating_sub(2) {
+            head_lost += lost_of(s - 1);
+            head_sent += sent_of(s - 1);
+            let (tail_lost, tail_sent) = (total_lost - head_lost, total_sent - head_sent);
             let fit = ll(head_lost, head_sent) + ll(tail_lost, tail_sent);
             if best.is_none_or(|(b, ..)| fit > b) {
                 best = Some((fit, s, head_lost, head_sent));
             }
         }
         if let Some((_, s, head_lost, head_sent)) = best {
-            let (tail_lost, tail_sent) = (all_lost - head_lost, all_sent - head_sent);
+            let (tail_lost, tail_sent) = (total_lost - head_lost, total_sent - head_sent);
             let head_rate =
                 (head_lost as f64 / head_sent.max(1) as f64).max(cfg.intermittent_floor);
             let tail_rate = tail_lost as f64 / tail_sent.max(1) as f64;
+            // A joint takes every chip past it; dead chips are single ones. [I] Four in five of
+            // the chips past the step must lose at three times the rate before it.
+            let head_floor =
+                (head_lost as f64 / head_sent.max(1) as f64).max(cfg.intermittent_floor);
+            let lossy = (s..found)
+                .filter(|&i| {
+                    let sent = sent_of(i).max(1) as f64;
+                    lost_of(i) as f64 / sent >= 3.0 * head_floor
+                })
+                .count();
             // [I] Three times the rate before it: noise spread evenly never steps like that.
             if tail_lost >= u64::from(cfg.intermittent_min)
+                && lossy * 5 >= (found - s) * 4
                 && tail_rate >= 3.0 * head_rate
                 && 1.0 - crate::stats::binomial_at_most(tail_sent, head_rate, tail_lost - 1)
                     < cfg.intermittent_p
@@ -138,6 +160,8 @@ pub(crate) fn intermittent(cfg: &Config, learned: &Learned, chips: &[ChipResult]
                 && crate::stats::binomial_at_most(head_sent, tail_rate, head_lost)
                     < cfg.intermittent_p
             {
+                // The chips past the step lose for the joint's sake: the step names the place.
+                flaky.retain(|&c| c < s);
                 flaky.push(s);
                 step = Some((s, head_lost as f64 / head_sent.max(1) as f64, tail_rate));
             }
@@ -287,6 +311,21 @@ pub(crate) fn build(
         });
     }
 
+    // Addressing never came out whole: results cannot be put on chips.
+    if learned.addressing_failed {
+        out.push(Finding {
+            kind: FindingKind::NoisyLink,
+            chips: Vec::new(),
+            domains: Vec::new(),
+            suspects: Vec::new(),
+            message: format!(
+                "Addressing lost a frame on its way to the chips in each of {} passes, so which chip answers at which address is not known: no chip is judged",
+                cfg.addressing_attempts
+            ),
+            hint: "Not a chip: the host-to-chip line loses frames (cable, level shifter, ground); fix the link and run again".to_owned(),
+        });
+    }
+
     // No chip answers, and the jig's UART saw breaks: the return line is held low, by one chip
     // somewhere on the chain (a dead board or an open at chip 0 leaves the line idle high).
     let held = found == 0 && learned.uart_errors.is_some_and(|e| e > 0) && !explained_break;
@@ -398,7 +437,8 @@ pub(crate) fn build(
     // Domains in their band at preflight that leave it while the chips hash. A domain with a
     // chip that does not hash rises under load (it draws less than its neighbours): that chip's
     // own finding says so, so only a domain whose chips all hash is reported high.
-    let every_chip_hashed = found == expected && intermittent(cfg, learned, chips).chips.is_empty();
+    let link = intermittent(cfg, learned, chips);
+    let every_chip_hashed = found == expected && link.step.is_none() && !link.from_counts;
     for (d, idle) in learned.loaded_domains.iter().zip(&learned.domains) {
         if !every_chip_hashed
             || idle.state != DomainState::Ok
@@ -522,13 +562,18 @@ pub(crate) fn build(
             kind: FindingKind::Intermittent,
             chips: flaky.clone(),
             domains: Vec::new(),
-            suspects: vec![first],
+            // A step in the loss is a joint on the link between two chips: both are suspects.
+            suspects: match step {
+                Some((s, ..)) if s > 0 => vec![s, s - 1],
+                _ => vec![first],
+            },
             message: if let Some((s, before, after)) = step {
                 format!(
-                    "Replies from chips {s}-{} were lost {:.1} % of the time against {:.1} % before chip {s}: the loss starts at chip {s}'s link",
+                    "Work and replies for chips {s}-{} were lost {:.1} % of the time against {:.1} % before: the loss starts on the link between chips {} and {s}",
                     found.saturating_sub(1),
                     100.0 * after,
-                    100.0 * before
+                    100.0 * before,
+                    s.saturating_sub(1)
                 )
             } else if from_counts && !lost_in_test {
                 format!("Chip counts varied between discoveries ({counts:?}), far more than the line's loss rate explains; the short count stops at chip {first}")
