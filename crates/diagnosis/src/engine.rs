@@ -667,13 +667,24 @@ impl Engine<'_, '_> {
     }
 
     /// The bring-up writes of `phase` for this family, broadcast (`bm13xx::bringup`).
-    fn broadcast(&mut self, phase: Phase) -> Flow {
-        for write in bringup::writes(self.family, phase) {
+    /// Write `register` on every chip. A broadcast lost on the host's line would leave every
+    /// chip misconfigured at once (no ticket mask, no hash counting number, a PLL step missed),
+    /// which looks like a board of dead chips; a register write is idempotent, so each goes out
+    /// `broadcast_copies` times.
+    fn write_all(&mut self, register: u8, value: u32) -> Flow {
+        for _ in 0..self.cfg.broadcast_copies.max(1) {
             self.wire.command(Command::WriteRegister {
                 dest: Dest::All,
-                register: write.register,
-                value: write.value,
+                register,
+                value,
             })?;
+        }
+        Ok(())
+    }
+
+    fn broadcast(&mut self, phase: Phase) -> Flow {
+        for write in bringup::writes(self.family, phase) {
+            self.write_all(write.register, write.value)?;
         }
         Ok(())
     }
@@ -713,11 +724,7 @@ impl Engine<'_, '_> {
             let Some((value, actual)) = bm13xx::pll::register_for(self.family, mhz) else {
                 continue;
             };
-            self.wire.command(Command::WriteRegister {
-                dest: Dest::All,
-                register: pll_reg,
-                value,
-            })?;
+            self.write_all(pll_reg, value)?;
             self.wire.drain(self.cfg.pll_step_ms * 1000)?;
             reached = actual;
             self.chip_mhz = actual;
@@ -926,11 +933,7 @@ impl Engine<'_, '_> {
         };
         self.broadcast(Phase::AfterAddressing)?;
         let mask = bm13xx::ticket::mask_for_difficulty(self.cfg.ticket_difficulty).unwrap_or(0xFF);
-        self.wire.command(Command::WriteRegister {
-            dest: Dest::All,
-            register: ticket_reg,
-            value: mask,
-        })?;
+        self.write_all(ticket_reg, mask)?;
         self.per_chip(found)?;
         self.broadcast(Phase::AfterPerChip)?;
         if !self.sensors_read {
@@ -951,11 +954,7 @@ impl Engine<'_, '_> {
         setup.coverage = (0..setup.slots())
             .map(|s| setup.coverage_of(hcn, s))
             .fold(1.0, f64::min);
-        self.wire.command(Command::WriteRegister {
-            dest: Dest::All,
-            register: hcn_reg,
-            value: hcn,
-        })?;
+        self.write_all(hcn_reg, hcn)?;
         self.broadcast(Phase::Mining)?;
         self.setup = Some(setup);
         self.write_offsets(found)?;
@@ -1024,11 +1023,8 @@ impl Engine<'_, '_> {
         };
         let register = self.family.baud_register();
         let value = bm13xx::baud::divider_register_value(self.family, divider);
-        self.wire.command(Command::WriteRegister {
-            dest: Dest::All,
-            register,
-            value,
-        })?;
+        // (The second copy reaches chips already at the new rate and means nothing to them.)
+        self.write_all(register, value)?;
         self.wire.drain(self.cfg.baud_drain_ms * 1000)?;
         self.wire.set_baud(actual)?;
         // The BM1387 keeps its I2C master enable beside the divider that was just broadcast:
@@ -1082,11 +1078,10 @@ impl Engine<'_, '_> {
         }
         let pool = PatternPool::build(HeaderSet::mainnet(), &setup);
         let needed = stats::cores_needed(setup.cores, self.cfg);
-        let rounds = if setup.slots() > 1 {
-            self.cfg.max_rounds.max(1)
-        } else {
-            1
-        };
+        // More rounds for chips still undecided; a single-slot chain keeps its slot (fresh
+        // patterns from the same pool) instead of rotating.
+        let rounds = self.cfg.max_rounds.max(1);
+        let rotates = setup.slots() > 1;
         let mut setup = setup;
         for round in 0..rounds {
             let found = self.learned.found;
@@ -1098,7 +1093,7 @@ impl Engine<'_, '_> {
             if undecided.is_empty() {
                 break;
             }
-            if round > 0 {
+            if round > 0 && rotates {
                 setup = self.rotate(round, &setup)?;
             }
             let mut picks: Vec<Vec<Pattern>> = Vec::with_capacity(undecided.len());
@@ -1149,9 +1144,10 @@ impl Engine<'_, '_> {
             (self.progress)(&p);
             self.sample()?;
             // Retest the chips just called dead or weak; one that answers goes on being tested.
-            self.confirm_blamed(&setup, &pool)?;
+            self.confirm_blamed(&setup, &pool, false)?;
         }
-        Ok(())
+        // Last, the chips still undecided only for misses a noisy line may have caused.
+        self.confirm_blamed(&setup, &pool, true)
     }
 
     /// Before a chip is called dead or weak, configure it again and send it work for the cores
@@ -1159,7 +1155,7 @@ impl Engine<'_, '_> {
     /// the host, exactly like a dead core (the chip just stays silent); a second, independent
     /// chance tells them apart. A core that answers now was never dead: the chip's earlier
     /// misses prove nothing, so it is only ever called `ok` on new evidence.
-    fn confirm_blamed(&mut self, setup: &ChainSetup, pool: &PatternPool) -> Flow {
+    fn confirm_blamed(&mut self, setup: &ChainSetup, pool: &PatternPool, last: bool) -> Flow {
         let found = self.learned.found;
         let blamed: Vec<usize> = (0..found)
             .filter(|&i| {
@@ -1168,7 +1164,7 @@ impl Engine<'_, '_> {
                     Some(ChipState::Dead | ChipState::Weak) => true,
                     // Undecided with more misses than the line explains: perhaps a chip that
                     // missed its configuration in this round.
-                    None => c.unresolved >= self.cfg.confirm_unresolved,
+                    None => c.unresolved >= self.cfg.confirm_unresolved || last && c.unresolved > 0,
                     _ => false,
                 };
                 suspect && !self.learned.excluded.contains(&i)
