@@ -147,9 +147,10 @@ pub fn judge_among(
     report: &Report,
 ) -> (Call, bool) {
     let (_, kinds) = kind_of(fault);
-    // One chip alone cannot be told from its link: a flaky chip there is a noisy link.
+    // One chip alone cannot be told from its link: a flaky chip or a bad joint there is a
+    // noisy link.
     let kinds: &[FindingKind] = match fault {
-        Fault::Flaky(_) if profile.chips.value == 1 => {
+        Fault::Flaky(_) | Fault::Joint(_, _) if profile.chips.value == 1 => {
             &[FindingKind::Intermittent, FindingKind::NoisyLink]
         }
         _ => kinds,

@@ -803,6 +803,7 @@ impl Engine<'_, '_> {
     fn bring_up(&mut self, slots: &[usize], baud: u32, reset: bool) -> Flow {
         let expected = self.profile.chips.value;
         let mut found = 0;
+        let mut previous: Option<usize> = None;
         for attempt in 0..self.cfg.addressing_attempts.max(1) {
             if reset || attempt > 0 {
                 self.wire.set_baud(115_200)?;
@@ -823,7 +824,25 @@ impl Engine<'_, '_> {
                 }
             }
             self.wire.drain(1000)?;
-            let (answered, gaps) = self.check_addresses(slots, self.cfg.address_check_tries)?;
+            let (mut answered, mut missing) =
+                self.check_addresses(slots, self.cfg.address_check_tries)?;
+            if let [j] = missing[..]
+                && answered == expected
+            {
+                // One set-address lost: every chip from there on holds the next chip's
+                // address and the last holds none. Move them back one by one through register
+                // 0 (each target is free when written), give the last its address, and check.
+                self.repair_shift(slots, j, expected)?;
+                (answered, missing) = self.check_addresses(slots, self.cfg.address_check_tries)?;
+            } else if missing.is_empty()
+                && answered + 1 == expected
+                && self.learned.discovery_counts.iter().any(|&c| c >= expected)
+            {
+                // The last set-address lost: the last chip holds none. Give it its address.
+                self.repair_shift(slots, expected - 1, expected)?;
+                (answered, missing) = self.check_addresses(slots, self.cfg.address_check_tries)?;
+            }
+            let gaps = missing.len();
             found = answered;
             // A set-address frame lost on the way shifts every chip after it by one address:
             // an address that never answers with later ones answering. Address again (every
@@ -836,10 +855,12 @@ impl Engine<'_, '_> {
                 .max()
                 .copied()
                 .unwrap_or(0);
-            if gaps == 0 && (answered >= counted.min(expected) || attempt > 0 && answered == found)
-            {
+            // A chain shorter than counted is taken once two passes agree on it (a break stays
+            // where it is; a lost frame moves).
+            if gaps == 0 && (answered >= counted.min(expected) || previous == Some(answered)) {
                 break;
             }
+            previous = Some(answered);
             self.wire
                 .note(|| format!("addressing left {gaps} gap(s): addressing again"));
             self.learned.addressing_retries += 1;
@@ -866,10 +887,40 @@ impl Engine<'_, '_> {
         Ok(())
     }
 
+    /// Undo the shift one lost set-address frame leaves (chips `j..expected-1` one slot up, the
+    /// last chip unaddressed). [I] Re-addressing through register 0, as the rotation does.
+    fn repair_shift(&mut self, slots: &[usize], j: usize, expected: usize) -> Flow {
+        let id = u32::from(self.family.chip_id()) << 16;
+        for k in j..expected.saturating_sub(1) {
+            let (Some(&to_slot), Some(&from_slot)) = (slots.get(k), slots.get(k + 1)) else {
+                break;
+            };
+            let (Some(from), Some(to)) = (
+                self.address_of_slot(from_slot),
+                self.address_of_slot(to_slot),
+            ) else {
+                break;
+            };
+            self.wire.command(Command::WriteRegister {
+                dest: Dest::Chip(from),
+                register: reg::CHIP_ADDRESS,
+                value: id | u32::from(to),
+            })?;
+        }
+        if let Some(last) = slots
+            .get(expected.saturating_sub(1))
+            .and_then(|&s| self.address_of_slot(s))
+        {
+            self.wire.command(Command::SetAddress { address: last })?;
+        }
+        self.wire.drain(1000)?;
+        Ok(())
+    }
+
     /// Read register 0 of every chip at its slot's address; returns how many chips answered
-    /// (one past the last that did) and how many addresses before that never did. Records chip
+    /// (one past the last that did) and which addresses before that never did. Records chip
     /// IDs.
-    fn check_addresses(&mut self, slots: &[usize], tries: usize) -> Flow<(usize, usize)> {
+    fn check_addresses(&mut self, slots: &[usize], tries: usize) -> Flow<(usize, Vec<usize>)> {
         let expected = self.profile.chips.value.min(slots.len());
         let addresses: Vec<u8> = slots
             .iter()
@@ -913,8 +964,8 @@ impl Engine<'_, '_> {
                 track.chip_id = Some(*id);
             }
         }
-        let gaps = answered.iter().take(found).filter(|a| a.is_none()).count();
-        Ok((found, gaps))
+        let missing: Vec<usize> = (0..found).filter(|&i| answered[i].is_none()).collect();
+        Ok((found, missing))
     }
 
     /// Estimated relay delay to chip `index` and back is within this, µs ([I] 4 bit times a chip).
