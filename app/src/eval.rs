@@ -193,6 +193,16 @@ pub fn judge_among(
                 .get(c)
                 .is_some_and(|r| matches!(r.state, ChipState::Inconclusive | ChipState::Untested))
         })
+        // A domain fault whose chips the run never got to test (a trip before the pattern
+        // test) was not measured under load.
+        || domain.is_some_and(|d| {
+            profile.chips_in_domain(d).any(|c| {
+                report
+                    .chips
+                    .get(c)
+                    .is_some_and(|r| r.state == ChipState::Untested)
+            })
+        })
     {
         Call::Inconclusive
     } else {
