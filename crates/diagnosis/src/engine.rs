@@ -832,15 +832,19 @@ impl Engine<'_, '_> {
                 // One set-address lost: every chip from there on holds the next chip's
                 // address and the last holds none. Move them back one by one through register
                 // 0 (each target is free when written), give the last its address, and check.
-                self.repair_shift(slots, j, expected)?;
-                (answered, missing) = self.check_addresses(slots, self.cfg.address_check_tries)?;
+                if self.repair_shift(slots, j, expected)? {
+                    (answered, missing) =
+                        self.check_addresses(slots, self.cfg.address_check_tries)?;
+                }
             } else if missing.is_empty()
                 && answered + 1 == expected
                 && self.learned.discovery_counts.iter().any(|&c| c >= expected)
             {
                 // The last set-address lost: the last chip holds none. Give it its address.
-                self.repair_shift(slots, expected - 1, expected)?;
-                (answered, missing) = self.check_addresses(slots, self.cfg.address_check_tries)?;
+                if self.repair_shift(slots, expected - 1, expected)? {
+                    (answered, missing) =
+                        self.check_addresses(slots, self.cfg.address_check_tries)?;
+                }
             }
             let gaps = missing.len();
             found = answered;
@@ -889,8 +893,16 @@ impl Engine<'_, '_> {
 
     /// Undo the shift one lost set-address frame leaves (chips `j..expected-1` one slot up, the
     /// last chip unaddressed). [I] Re-addressing through register 0, as the rotation does.
-    fn repair_shift(&mut self, slots: &[usize], j: usize, expected: usize) -> Flow {
+    fn repair_shift(&mut self, slots: &[usize], j: usize, expected: usize) -> Flow<bool> {
         let id = u32::from(self.family.chip_id()) << 16;
+        // The chip left without an address answers at 0 too: a write to a chip at address 0
+        // would move both. Then only a fresh addressing pass can sort them out.
+        let through_zero = (j + 1..expected)
+            .filter_map(|k| slots.get(k))
+            .any(|&s| self.address_of_slot(s) == Some(0));
+        if through_zero {
+            return Ok(false);
+        }
         for k in j..expected.saturating_sub(1) {
             let (Some(&to_slot), Some(&from_slot)) = (slots.get(k), slots.get(k + 1)) else {
                 break;
@@ -914,7 +926,7 @@ impl Engine<'_, '_> {
             self.wire.command(Command::SetAddress { address: last })?;
         }
         self.wire.drain(1000)?;
-        Ok(())
+        Ok(true)
     }
 
     /// Read register 0 of every chip at its slot's address; returns how many chips answered
