@@ -3,30 +3,12 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // Fine for tests: a failure is the report.
 
-use boards::{Catalog, Profile, SensorKind};
+use boards::{Profile, SensorKind};
 use diagnosis::report::{ChipState, FindingKind, SensorState, Verdict};
 use diagnosis::{Config, Options, Report};
 
-fn profile(id: &str) -> Profile {
-    Catalog::builtin().unwrap().get(id).unwrap().clone()
-}
-
-fn diagnose(id: &str, faults: &[&str], seed: u64) -> Report {
-    let p = profile(id);
-    let faults: Vec<sim::Fault> = faults
-        .iter()
-        .map(|f| sim::Fault::parse(f, &p).unwrap())
-        .collect();
-    let mut jig = sim::simulated(&p, &faults, seed).unwrap();
-    let options = Options {
-        baud: None,
-        config: Config::default(),
-        app_version: "test".into(),
-        seed: Some(seed),
-        ..Options::default()
-    };
-    diagnosis::run(&mut jig, &p, &options, &mut |_| {}, &|| false)
-}
+mod common;
+use common::{diagnose, profile};
 
 fn describe(r: &Report) -> String {
     let findings: Vec<String> = r
