@@ -700,13 +700,19 @@ impl Engine<'_, '_> {
             .collect();
         addresses.sort_unstable();
         for address in addresses {
-            for write in bringup::writes(self.family, Phase::PerChip) {
-                self.wire.command(Command::WriteRegister {
-                    dest: Dest::Chip(address),
-                    register: write.register,
-                    value: write.value,
-                })?;
-            }
+            self.configure_chip(address)?;
+        }
+        Ok(())
+    }
+
+    /// The per-chip bring-up writes to the chip at `address`.
+    fn configure_chip(&mut self, address: u8) -> Flow {
+        for write in bringup::writes(self.family, Phase::PerChip) {
+            self.wire.command(Command::WriteRegister {
+                dest: Dest::Chip(address),
+                register: write.register,
+                value: write.value,
+            })?;
         }
         Ok(())
     }
@@ -1243,16 +1249,10 @@ impl Engine<'_, '_> {
         )?;
         let mut batch: Vec<(usize, Pattern)> = Vec::new();
         for &i in &blamed {
-            let c = &self.learned.chips[i];
-            if let Some(address) = c.address {
-                for write in bringup::writes(self.family, Phase::PerChip) {
-                    self.wire.command(Command::WriteRegister {
-                        dest: Dest::Chip(address),
-                        register: write.register,
-                        value: write.value,
-                    })?;
-                }
+            if let Some(address) = self.learned.chips[i].address {
+                self.configure_chip(address)?;
             }
+            let c = &self.learned.chips[i];
             // Work for the cores it missed first (the same headers again where its slot has
             // them), then for any other core of its slot.
             let slot = pool.slot(c.slot);

@@ -198,6 +198,18 @@ pub(crate) fn intermittent(cfg: &Config, learned: &Learned, chips: &[ChipResult]
     }
 }
 
+/// A board-level note about the link (a finding that names no chip and fails no board).
+fn link_note(message: String, hint: &str) -> Finding {
+    Finding {
+        kind: FindingKind::NoisyLink,
+        chips: Vec::new(),
+        domains: Vec::new(),
+        suspects: Vec::new(),
+        message,
+        hint: hint.to_owned(),
+    }
+}
+
 /// Which line a chain break most likely is, from how the domains beyond it draw: the domains
 /// are in series, so a domain whose chips draw less than the rest rises. Chips after an open
 /// CLK or RST draw almost nothing even idle; after an open CI they idle while the rest hash;
@@ -314,17 +326,13 @@ pub(crate) fn build(
 
     // Addressing never came out whole: results cannot be put on chips.
     if learned.addressing_failed {
-        out.push(Finding {
-            kind: FindingKind::NoisyLink,
-            chips: Vec::new(),
-            domains: Vec::new(),
-            suspects: Vec::new(),
-            message: format!(
+        out.push(link_note(
+            format!(
                 "Addressing lost a frame on its way to the chips in each of {} passes, so which chip answers at which address is not known: no chip is judged",
                 cfg.addressing_attempts
             ),
-            hint: "Not a chip: the host-to-chip line loses frames (cable, level shifter, ground); fix the link and run again".to_owned(),
-        });
+            "Not a chip: the host-to-chip line loses frames (cable, level shifter, ground); fix the link and run again",
+        ));
     }
 
     // No chip answers, and the jig's UART saw breaks: the return line is held low, by one chip
@@ -561,7 +569,7 @@ pub(crate) fn build(
         step,
         all_lost,
         all_sent,
-    } = intermittent(cfg, learned, chips);
+    } = link;
     let lost_in_test = flaky
         .iter()
         .any(|&k| chips.get(k).is_some_and(|c| c.transient > 0));
@@ -603,12 +611,8 @@ pub(crate) fn build(
     if flaky.is_empty()
         && (lost_rate > cfg.intermittent_floor || learned.bad_frames >= cfg.noisy_link_frames)
     {
-        out.push(Finding {
-            kind: FindingKind::NoisyLink,
-            chips: Vec::new(),
-            domains: Vec::new(),
-            suspects: Vec::new(),
-            message: format!(
+        out.push(link_note(
+            format!(
                 "The chain link lost {all_lost} of {all_sent} replies at the first try and {} frames failed their CRC ({} stray bytes), evenly over the chain{}",
                 learned.bad_frames,
                 learned.garbage_bytes,
@@ -618,8 +622,8 @@ pub(crate) fn build(
             } else {
                 ""
             },
-            hint: "Not a chip: check the ribbon cable (length, shield, seating) and the jig's ground and UART levels, then rerun; the verdict stands on the replies that came through".to_owned(),
-        });
+            "Not a chip: check the ribbon cable (length, shield, seating) and the jig's ground and UART levels, then rerun; the verdict stands on the replies that came through",
+        ));
     }
 
     // Sensors: missing, implausible, or over the limit.
