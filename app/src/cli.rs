@@ -104,6 +104,11 @@ pub struct EvalArgs {
     /// Print the random boards' counts as JSON.
     #[arg(long)]
     pub json: bool,
+    /// Also list the random boards with a fault left inconclusive (the listing always holds
+    /// the boards with a miss, a wrong place, a good chip blamed or a healthy board short of
+    /// pass).
+    #[arg(long)]
+    pub list_inconclusive: bool,
 }
 
 /// Arguments of `hashbench fuzz`.

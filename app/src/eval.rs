@@ -84,6 +84,7 @@ fn kind_of(fault: &Fault) -> (&'static str, &'static [FindingKind]) {
         Fault::Joint(_, _) => ("joint", &[K::Intermittent]),
         Fault::WrongPart(_) => ("wrongpart", &[K::HwErrors, K::WrongChipId]),
         Fault::RoStuck(_) => ("rostuck", &[K::ReturnLineHeld]),
+        Fault::DupAddr(_) => ("dupaddr", &[K::DuplicateAddress]),
     }
 }
 
@@ -111,7 +112,8 @@ fn place_of(profile: &Profile, fault: &Fault) -> (Vec<usize>, Option<usize>) {
         | Fault::Hot(k)
         | Fault::HotFail(k, _)
         | Fault::Joint(k, _)
-        | Fault::WrongPart(k) => (vec![k], chip_of(k)),
+        | Fault::WrongPart(k)
+        | Fault::DupAddr(k) => (vec![k], chip_of(k)),
     }
 }
 
@@ -127,6 +129,8 @@ fn explains(profile: &Profile, fault: &Fault, c: usize) -> bool {
         // Below 85 % of nominal its chips brown out (the simulator's model).
         Fault::Sag(d, mv) => chip_of(c) == Some(d) && mv * 100 > nominal * 15,
         Fault::RoStuck(_) | Fault::PicStall => true,
+        // The chip that forwarded the set-address and the one that took it too.
+        Fault::DupAddr(k) => c == k || c == k + 1,
         _ => place_of(profile, fault).0.contains(&c),
     }
 }
@@ -241,6 +245,7 @@ pub fn faults_for(profile: &Profile) -> Vec<Fault> {
             for line in [sim::Line::Ci, sim::Line::Ro, sim::Line::Clk, sim::Line::Rst] {
                 faults.push(Fault::Open(line, k));
             }
+            faults.push(Fault::DupAddr(k));
         }
     }
     faults.push(Fault::RoStuck(n / 2));
@@ -331,7 +336,17 @@ pub fn run(catalog: &Catalog, args: &EvalArgs, out: &mut dyn Write) -> anyhow::R
             anyhow::bail!("--noise needs at least one level (ppm)");
         }
         let runs = evaluate_random(catalog, args.seed, boards, &args.noise)?;
-        return report_random(&runs, args.seed, boards, &args.noise, args.json, out);
+        return report_random(
+            &runs,
+            &RandomSpec {
+                seed: args.seed,
+                boards,
+                noise_levels: &args.noise,
+                json: args.json,
+                list_inconclusive: args.list_inconclusive,
+            },
+            out,
+        );
     }
     let profiles: Vec<&str> = args
         .fault_profiles
@@ -525,7 +540,7 @@ pub fn random_faults(profile: &Profile, seed: u64) -> Vec<Fault> {
     let mut limit = n;
     let mut rest = count;
     if rng.chance(0.35) {
-        let cut = match rng.below(if profile.pic.is_some() { 8 } else { 7 }) {
+        let cut = match rng.below(if profile.pic.is_some() { 9 } else { 8 }) {
             0 if n > 2 => {
                 let k = 1 + rng.below(n - 1);
                 limit = k;
@@ -546,7 +561,12 @@ pub fn random_faults(profile: &Profile, seed: u64) -> Vec<Fault> {
                 limit = 0;
                 Fault::RoStuck(rng.below(n))
             }
-            7 => {
+            // No chip is judged behind a duplicate address.
+            7 if n > 1 => {
+                limit = 0;
+                Fault::DupAddr(rng.below(n - 1))
+            }
+            8 => {
                 limit = 0;
                 Fault::PicStall
             }
@@ -774,15 +794,34 @@ pub fn evaluate_random(
     Ok(runs)
 }
 
+/// What a random corpus was asked for, and how to print it.
+#[derive(Debug, Clone, Copy)]
+pub struct RandomSpec<'a> {
+    /// First seed.
+    pub seed: u64,
+    /// Boards run.
+    pub boards: u64,
+    /// Noise levels, ppm.
+    pub noise_levels: &'a [u32],
+    /// JSON instead of text.
+    pub json: bool,
+    /// List the boards with an inconclusive fault too.
+    pub list_inconclusive: bool,
+}
+
 /// Print the random corpus's figures; `Ok(false)` when a goal is missed.
 pub fn report_random(
     runs: &[BoardRun],
-    seed: u64,
-    boards: u64,
-    noise_levels: &[u32],
-    json: bool,
+    spec: &RandomSpec<'_>,
     out: &mut dyn Write,
 ) -> anyhow::Result<bool> {
+    let RandomSpec {
+        seed,
+        boards,
+        noise_levels,
+        json,
+        list_inconclusive,
+    } = *spec;
     let mut total = Tally::default();
     let mut by_noise: BTreeMap<u32, Tally> = BTreeMap::new();
     let mut by_kind: BTreeMap<&'static str, BTreeMap<Call, u64>> = BTreeMap::new();
@@ -879,6 +918,7 @@ pub fn report_random(
             || r.tally.false_alarms > 0
             || r.tally.wrong_place > 0
             || r.tally.missed > 0
+            || (list_inconclusive && r.tally.inconclusive > 0)
     }) {
         writeln!(
             out,
@@ -978,7 +1018,18 @@ mod tests {
             assert_eq!(t.healthy, u64::from(run.calls.is_empty()));
         }
         let mut out = Vec::new();
-        report_random(&runs, 500, profiles, &[0, 1_000], true, &mut out).unwrap();
+        report_random(
+            &runs,
+            &RandomSpec {
+                seed: 500,
+                boards: profiles,
+                noise_levels: &[0, 1_000],
+                json: true,
+                list_inconclusive: false,
+            },
+            &mut out,
+        )
+        .unwrap();
         let json: serde_json::Value = serde_json::from_slice(&out).unwrap();
         for key in [
             "boards",

@@ -142,6 +142,9 @@ pub(crate) struct ChipTrack {
     pub(crate) retested: u32,
     /// Cores of its unresolved misses.
     pub(crate) missed: BTreeSet<u8>,
+    /// Dead cores proven only by the line's loss rate (every try missed on a noisy line):
+    /// counted dead, and retried before the chip is let go undecided.
+    pub(crate) noisy_dead: BTreeSet<u8>,
     pub(crate) state: Option<ChipState>,
     pub(crate) chip_id: Option<u16>,
 }
@@ -174,6 +177,11 @@ pub(crate) struct Learned {
     pub(crate) addressing_retries: u32,
     /// No addressing pass came out whole: chip identities are not known.
     pub(crate) addressing_failed: bool,
+    /// Two chips answered every read at one address, pass after pass: the chain position of
+    /// the first of them and the address.
+    pub(crate) duplicate_address: Option<(usize, u8)>,
+    /// Positions whose address answered twice to one read in the last address check.
+    pub(crate) doubled_addresses: Vec<usize>,
     pub(crate) bad_frames: u64,
     pub(crate) garbage_bytes: u64,
     /// Receive errors (framing, break) the jig's UART counted during the run, if it could say.
@@ -412,7 +420,8 @@ impl Engine<'_, '_> {
         self.bring_up(&slots, 115_200, false)?;
         self.step(Step::Baud, 0.0, "Raising the baud rate")?;
         self.raise_baud(options.baud)?;
-        if self.learned.found > 0 {
+        // Two chips at one address: no result could be put on a chip.
+        if self.learned.found > 0 && self.learned.duplicate_address.is_none() {
             self.step(Step::PatternTest, 0.0, "Sending known-nonce work")?;
             let t0 = self.wire.now();
             let (tx0, rx0) = (self.wire.stats.tx_bytes, self.wire.stats.rx_bytes);
@@ -552,6 +561,15 @@ impl Engine<'_, '_> {
         let (lo, hi) = self.cfg.plausible_c;
         let mut readings: Vec<Option<f32>> = vec![None; self.profile.sensors.len()];
         for (i, sensor) in self.profile.sensors.iter().enumerate() {
+            // From the first of two chips at one address on, a chip's address is not known.
+            if let (Some(host), Some((k, _))) = (sensor.host_chip, self.learned.duplicate_address)
+                && host >= k
+            {
+                if let Some(result) = self.learned.sensors.get_mut(i) {
+                    result.state = SensorState::Unread;
+                }
+                continue;
+            }
             let via_chip_address = match sensor.host_chip {
                 Some(host) => match self.learned.chips.get(host).and_then(|c| c.address) {
                     Some(address) if host < self.learned.found => Some(address),
@@ -810,6 +828,7 @@ impl Engine<'_, '_> {
         let expected = self.profile.chips.value;
         let mut found = 0;
         let mut previous: Option<usize> = None;
+        self.learned.duplicate_address = None;
         for attempt in 0..self.cfg.addressing_attempts.max(1) {
             if reset || attempt > 0 {
                 self.wire.set_baud(115_200)?;
@@ -854,6 +873,34 @@ impl Engine<'_, '_> {
             }
             let gaps = missing.len();
             found = answered;
+            // Two chips at one address and the last address empty (the repair above gives a
+            // chip left without an address its own, so this is not that), seen again on a
+            // second check: a chip forwards the set-address it took. A reply lost on a noisy
+            // line can hide the second answer once, not every time.
+            let doubled = std::mem::take(&mut self.learned.doubled_addresses);
+            let mut confirmed = false;
+            if doubled.len() == 1 && gaps == 0 && answered + 1 == expected {
+                for _ in 0..2 {
+                    let (again, _) = self.check_addresses(slots, self.cfg.address_check_tries)?;
+                    let seen = std::mem::take(&mut self.learned.doubled_addresses);
+                    if again == answered && seen == doubled {
+                        confirmed = true;
+                        break;
+                    }
+                }
+            }
+            if let ([j], true) = (&doubled[..], confirmed) {
+                let j = *j;
+                let address = slots
+                    .get(j)
+                    .and_then(|&s| self.address_of_slot(s))
+                    .unwrap_or(0);
+                self.learned.duplicate_address = Some((j, address));
+                self.wire
+                    .note(|| format!("chips {j} and {} answer at address 0x{address:02X}", j + 1));
+                found = expected;
+                break;
+            }
             // A set-address frame lost on the way shifts every chip after it by one address:
             // an address that never answers with later ones answering. Address again (every
             // chip relays, so a chip that answers nothing would also stop the ones after it).
@@ -946,6 +993,10 @@ impl Engine<'_, '_> {
             .map(|&s| self.address_of_slot(s).unwrap_or(0))
             .collect();
         let mut answered: Vec<Option<u16>> = vec![None; expected];
+        // Per position: reads sent and replies seen (a reply late for one pass arrives in the
+        // next; two chips at one address answer one read twice).
+        let mut reads_to = vec![0u32; expected];
+        let mut replies_at = vec![0u32; expected];
         let reply_us = (self.family.reply_len(self.family.rolls_version()) as f64
             * self.wire.byte_us()) as u64;
         for _ in 0..tries.max(1) {
@@ -954,6 +1005,7 @@ impl Engine<'_, '_> {
                 break;
             }
             for &i in &pending {
+                reads_to[i] += 1;
                 self.wire.command(Command::ReadRegister {
                     dest: Dest::Chip(addresses[i]),
                     register: reg::CHIP_ADDRESS,
@@ -969,6 +1021,7 @@ impl Engine<'_, '_> {
                     }
                     if let Some(i) = addresses.iter().position(|&x| x == r.chip_address) {
                         answered[i] = Some(r.chip_id());
+                        replies_at[i] += 1;
                     }
                 }
             }
@@ -983,6 +1036,9 @@ impl Engine<'_, '_> {
             }
         }
         let missing: Vec<usize> = (0..found).filter(|&i| answered[i].is_none()).collect();
+        self.learned.doubled_addresses = (0..expected)
+            .filter(|&i| replies_at[i] > reads_to[i])
+            .collect();
         Ok((found, missing))
     }
 
@@ -1108,7 +1164,9 @@ impl Engine<'_, '_> {
         let max = self.info.as_ref().map_or(115_200, |i| i.max_baud);
         let target = wanted.unwrap_or(self.profile.high_baud.value).min(max);
         let found = self.learned.found;
-        if target <= 115_200 || found == 0 {
+        // With two chips at one address there is no pattern test to speed up (and one address
+        // fewer answers at any rate).
+        if target <= 115_200 || found == 0 || self.learned.duplicate_address.is_some() {
             self.pattern_baud = self.wire.baud();
             return Ok(());
         }
@@ -1233,7 +1291,10 @@ impl Engine<'_, '_> {
                     Some(ChipState::Dead | ChipState::Weak) => true,
                     // Undecided with more misses than the line explains: perhaps a chip that
                     // missed its configuration in this round.
-                    None => c.unresolved >= self.cfg.confirm_unresolved || last && c.unresolved > 0,
+                    None => {
+                        c.unresolved >= self.cfg.confirm_unresolved
+                            || last && (c.unresolved > 0 || !c.noisy_dead.is_empty())
+                    }
                     _ => false,
                 };
                 suspect && !self.learned.excluded.contains(&i)
@@ -1280,6 +1341,8 @@ impl Engine<'_, '_> {
         let outcome = self.send_jobs(setup, &batch)?;
         // Per chip: retested cores of unresolved misses, and how many of them answered.
         let mut missed_retest: HashMap<usize, (u32, u32)> = HashMap::new();
+        // Chips with a core the line's loss rate had called dead that answers now.
+        let mut noisy_answered: BTreeSet<usize> = BTreeSet::new();
         for ((i, p), o) in batch.iter().zip(&outcome) {
             let c = &mut self.learned.chips[*i];
             c.used.insert(p.record);
@@ -1291,7 +1354,12 @@ impl Engine<'_, '_> {
             }
             if o.golden {
                 c.golden += 1;
-                if c.cores_dead.remove(&p.owner.core) || c.golden == 1 {
+                if c.noisy_dead.remove(&p.owner.core) {
+                    // A core the line's loss rate had called dead answers: those misses were
+                    // the line's after all, and prove nothing about the rest of the chip.
+                    c.cores_dead.remove(&p.owner.core);
+                    noisy_answered.insert(*i);
+                } else if c.cores_dead.remove(&p.owner.core) || c.golden == 1 {
                     // A core (or a chip) it had been blamed for on a clean line.
                     c.recovered += 1;
                 } else if c.missed.remove(&p.owner.core) {
@@ -1321,11 +1389,15 @@ impl Engine<'_, '_> {
                 // and none of them proves a dead core any more. Its answers stand; it is judged
                 // again on the rounds to come.
                 c.cores_dead.clear();
+                c.noisy_dead.clear();
                 c.missed.clear();
                 c.unresolved = 0;
                 c.recovered = 0;
                 c.retested += 1;
                 c.state = None;
+            } else if noisy_answered.contains(&i) {
+                // Judged again on what stands (it may have been called weak for that core).
+                c.state = stats::decide(&c.evidence(), setup.cores, self.cfg);
             }
         }
         Ok(())
@@ -1481,10 +1553,32 @@ impl Engine<'_, '_> {
         let loss = (lost as f64 / sent.max(1) as f64).max(self.cfg.intermittent_floor);
         let all_lost_by_noise = loss.powi(i32::from(self.cfg.tries_per_pattern.max(1)));
         let noise_cannot = all_lost_by_noise < self.cfg.noise_miss_risk;
+        // Whether chip `c` loses replies like the rest of the board (the line's noise) and few
+        // enough that a miss on every try is not its loss: then a miss is a dead core even on
+        // a noisy line. A chip that loses more than the board's rate explains (its own link or
+        // relay) keeps its misses unresolved.
+        let tries_all = i32::from(self.cfg.tries_per_pattern.max(1));
+        let like_the_line = |c: &ChipTrack| {
+            let n = u64::from(c.patterns);
+            let t = u64::from(c.transient);
+            let own = t as f64 / n.max(1) as f64;
+            let excess = t > 0 && 1.0 - stats::binomial_at_most(n, loss, t - 1) < self.cfg.ok_risk;
+            !excess && own.max(loss).powi(tries_all) < self.cfg.noise_miss_risk
+        };
+        let answered: BTreeSet<usize> = schedule
+            .iter()
+            .zip(&golden)
+            .filter(|(_, g)| **g)
+            .map(|((chip, _), _)| *chip)
+            .collect();
         for (k, (chip, p)) in schedule.iter().enumerate() {
             let c = &mut self.learned.chips[*chip];
             if golden[k] {
                 c.golden += 1;
+                if c.noisy_dead.remove(&p.owner.core) {
+                    // The core the line's loss rate had called dead answers: it works.
+                    c.cores_dead.remove(&p.owner.core);
+                }
                 if !c.cores_dead.contains(&p.owner.core) {
                     c.cores_ok.insert(p.owner.core);
                 }
@@ -1493,13 +1587,21 @@ impl Engine<'_, '_> {
                     c.transient += 1;
                 }
             } else if !hw_on_own[k] {
-                if (clean_miss[k] || noise_cannot && tries[k] >= self.cfg.tries_per_pattern)
-                    && c.transient == 0
-                {
+                let every_try = tries[k] >= self.cfg.tries_per_pattern;
+                let sure = (clean_miss[k] || noise_cannot && every_try) && c.transient == 0;
+                // A chip that answered nothing this round may have lost its configuration on
+                // the host's line (it then misses everything): its misses prove nothing.
+                let answered_this_round = answered.contains(chip);
+                if sure || noise_cannot && every_try && answered_this_round && like_the_line(c) {
                     // Every try missed, one of them on a clean line, from a chip whose replies
                     // were never seen lost, and it sent nothing wrong instead: the core is dead.
+                    // Or every try missed on a line that loses too few replies for that, from
+                    // a chip that loses no more than the line: dead, retried once more later.
                     c.cores_ok.remove(&p.owner.core);
                     c.cores_dead.insert(p.owner.core);
+                    if !sure {
+                        c.noisy_dead.insert(p.owner.core);
+                    }
                 } else {
                     // Misses on a corrupted line, or from a chip that loses replies, prove
                     // nothing about the core (its patterns still count towards calling it dead).
@@ -1692,7 +1794,7 @@ impl Engine<'_, '_> {
         } else {
             None
         });
-        if self.learned.addressing_failed {
+        if self.learned.addressing_failed || self.learned.duplicate_address.is_some() {
             for c in chips.iter_mut().filter(|c| c.state != ChipState::Missing) {
                 c.state = ChipState::Inconclusive;
             }

@@ -335,6 +335,23 @@ pub(crate) fn build(
         ));
     }
 
+    // Two neighbours at one address: the first forwarded the set-address it took.
+    if let Some((k, address)) = learned.duplicate_address {
+        let next = k + 1;
+        out.push(Finding {
+            kind: FindingKind::DuplicateAddress,
+            chips: vec![k, next],
+            domains: Vec::new(),
+            suspects: vec![k, next],
+            message: format!(
+                "Chips {k} and {next} both answer at address 0x{address:02X} and the last address answers nobody, on every addressing pass: chip {k} passed on the set-address it took (the first chip without an address should stop it). Which chip answers at which address past chip {k} is not known: no chip is judged"
+            ),
+            hint: format!(
+                "Look for a solder bridge between chip {k}'s CI and CO pins (or its relay buffer), reflow or replace chip {k}, and run again"
+            ),
+        });
+    }
+
     // No chip answers, and the jig's UART saw breaks: the return line is held low, by one chip
     // somewhere on the chain (a dead board or an open at chip 0 leaves the line idle high).
     let held = found == 0 && learned.uart_errors.is_some_and(|e| e > 0) && !explained_break;

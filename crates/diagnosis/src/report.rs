@@ -151,6 +151,9 @@ pub enum FindingKind {
     /// No chip answers and the jig's UART saw the return line held low (a break): one chip
     /// holds RO; halving the chain finds it (Bitmain's procedure).
     ReturnLineHeld,
+    /// Two neighbouring chips answer at one address: the set-address frame went past the first
+    /// of them, which should have stopped it; results cannot be put on chips.
+    DuplicateAddress,
     /// Replies were lost or corrupted evenly over the chain: the cable or the jig, no chip. A
     /// note: it does not fail the board.
     NoisyLink,
@@ -181,6 +184,7 @@ impl FindingKind {
             Self::ChainPower => "Chain power (PIC)",
             Self::NoisyLink => "Noisy link (note)",
             Self::ReturnLineHeld => "Return line held",
+            Self::DuplicateAddress => "Duplicate address",
         }
     }
 }

@@ -544,9 +544,16 @@ impl Board {
         let family = self.family;
         match frame {
             HostFrame::SetAddress(address) => {
-                if let Some(chip) = self.chips.iter_mut().take(reach).find(|c| !c.addressed) {
-                    chip.address = address;
-                    chip.addressed = true;
+                // The first chip without an address takes it and stops it (facts §7 step 6);
+                // a `dupaddr` chip passes it on as well, to the next one.
+                let first = self.chips.iter().take(reach).position(|c| !c.addressed);
+                if let Some(k) = first {
+                    let doubled = self.has(|f| *f == Fault::DupAddr(k));
+                    let takers = if doubled && k + 1 < reach { 2 } else { 1 };
+                    for chip in self.chips.iter_mut().skip(k).take(takers) {
+                        chip.address = address;
+                        chip.addressed = true;
+                    }
                 }
             }
             HostFrame::ChainInactive => {}

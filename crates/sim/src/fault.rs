@@ -20,7 +20,11 @@
 //! - `wrongpart:K`: a part that reports the right ID but hashes differently: every result it
 //!   returns is wrong for the work sent;
 //! - `rostuck:K`: chip K holds its return line low: the line at the jig is held (a UART break),
-//!   no reply gets through and the chain finds 0 chips.
+//!   no reply gets through and the chain finds 0 chips;
+//! - `dupaddr:K`: chip K takes its set-address but keeps forwarding it (the first chip without an
+//!   address is meant to stop it: facts §7 step 6, SKOT `bm1397.md` "Enumerate Chips"), so chip
+//!   K+1 takes the same address; every chip after it is one address behind and the last address
+//!   is left to nobody.
 //!
 //! Chain index K, domain D and sensor S are 0-based.
 
@@ -72,6 +76,8 @@ pub enum Fault {
     WrongPart(usize),
     /// Chip K holds the return line low.
     RoStuck(usize),
+    /// Chip K forwards the set-address it took: chip K+1 takes the same address.
+    DupAddr(usize),
 }
 
 /// A signal line of the chain (facts §6.2: CLK, CI/CO, RI/RO, RST run chip to chip).
@@ -108,7 +114,7 @@ pub struct FaultError {
     pub problem: String,
 }
 
-const KINDS: &str = "dead:K, break:K, weak:K:PCT, hwerr:K:PCT, short:D, sensor:S, wrongid:K, flaky:K, slowlink:K, hot:K, noise:PPM, picstall, hotfail:K:TEMP, sag:D:MV, baudnoise:PPM, txnoise:PPM, break-ci:K, break-ro:K, break-clk:K, break-rst:K, joint:K:PPM, wrongpart:K, rostuck:K";
+const KINDS: &str = "dead:K, break:K, weak:K:PCT, hwerr:K:PCT, short:D, sensor:S, wrongid:K, flaky:K, slowlink:K, hot:K, noise:PPM, picstall, hotfail:K:TEMP, sag:D:MV, baudnoise:PPM, txnoise:PPM, break-ci:K, break-ro:K, break-clk:K, break-rst:K, joint:K:PPM, wrongpart:K, rostuck:K, dupaddr:K";
 
 impl Fault {
     /// Parse `spec` for `profile`, checking every index against the board.
@@ -228,6 +234,16 @@ impl Fault {
                     Self::RoStuck(k)
                 }
             }
+            "dupaddr" => {
+                arity(2)?;
+                let k = chip(1)?;
+                if k + 1 >= profile.chips.value {
+                    return Err(err(format!(
+                        "no chip is after chip {k} to take its address twice"
+                    )));
+                }
+                Self::DupAddr(k)
+            }
             "dead" | "break" | "wrongid" | "flaky" | "slowlink" | "hot" => {
                 arity(2)?;
                 let k = chip(1)?;
@@ -317,6 +333,7 @@ impl fmt::Display for Fault {
             Self::Joint(k, p) => write!(f, "joint:{k}:{p}"),
             Self::WrongPart(k) => write!(f, "wrongpart:{k}"),
             Self::RoStuck(k) => write!(f, "rostuck:{k}"),
+            Self::DupAddr(k) => write!(f, "dupaddr:{k}"),
         }
     }
 }
@@ -358,6 +375,7 @@ mod tests {
             "joint:50:5000",
             "wrongpart:7",
             "rostuck:90",
+            "dupaddr:30",
         ] {
             assert_eq!(Fault::parse(spec, &p).unwrap().to_string(), spec);
         }
@@ -377,5 +395,6 @@ mod tests {
         assert!(problem("picstall").contains("s19jpro has no PIC"));
         assert!(problem("break-ro:125").contains("nothing is after chip 125"));
         assert!(problem("sag:0:5000").contains("is not between 1 and"));
+        assert!(problem("dupaddr:125").contains("no chip is after chip 125"));
     }
 }

@@ -89,6 +89,32 @@ fn a_chip_holding_the_return_line_is_said_so_without_a_chip_blamed() {
     assert!(r.findings[0].hint.contains("Halve the chain"));
 }
 
+/// A chip that forwards the set-address it took (facts §7 step 6: the first chip without an
+/// address stops it) puts its neighbour at the same address: named, on every family, and no
+/// result put on a chip whose address is not known.
+#[test]
+fn two_chips_at_one_address_are_named_and_nothing_is_judged() {
+    for (model, k) in [
+        ("s9", 10),
+        ("s19jpro", 60),
+        ("s21pro", 0),
+        ("bitaxe-hex", 2),
+    ] {
+        let spec = format!("dupaddr:{k}");
+        let r = diagnose(model, &[spec.as_str()], 6);
+        let f = finding_at_chip(&r, FindingKind::DuplicateAddress, k);
+        assert_eq!(f.suspects, [k, k + 1], "{}", describe(&r));
+        assert_eq!(r.verdict, Verdict::Fail, "{}", describe(&r));
+        assert!(
+            r.chips.iter().all(|c| c.state == ChipState::Inconclusive),
+            "{}",
+            describe(&r)
+        );
+        let kinds: Vec<FindingKind> = r.findings.iter().map(|f| f.kind).collect();
+        assert_eq!(kinds, [FindingKind::DuplicateAddress], "{}", describe(&r));
+    }
+}
+
 #[test]
 fn a_bad_joint_is_the_link_at_it_not_the_chips_behind_it() {
     let r = diagnose("s19jpro", &["joint:60:8000"], 5);
