@@ -89,7 +89,18 @@ fn a_ticket_from_intake_to_the_exported_csv() {
         &["diagnose", "--sim", "s19jpro", "--ticket", "1", "--json"],
         0,
     );
-    run(&db, &["tickets", "status", "1", "done"], 0);
+    // One pass after the repair: the default policy (two) refuses to close, a shop that asks
+    // for one closes, and says where the ticket stands.
+    let refused = run(&db, &["tickets", "status", "1", "done"], 2);
+    assert!(
+        refused.contains("1 passing full-board run(s) since its last repair (or intake, with none), and the verification policy asks for 2"),
+        "{refused}"
+    );
+    let closed = run(&db, &["tickets", "status", "1", "done", "--passes", "1"], 0);
+    assert!(
+        closed.contains("Verification: 1 of 1 passing full-board run(s) since the last repair: may close as done"),
+        "{closed}"
+    );
 
     let shown = json(&db, &["tickets", "show", "1", "--json"]);
     assert_eq!(shown["ticket"]["status"], "done");

@@ -290,6 +290,10 @@ pub struct StatusArgs {
     pub ticket: i64,
     /// received, diagnosing, repairing, verifying, done, returned or scrapped.
     pub status: String,
+    /// Verification policy: passing full-board runs after the last repair before the ticket
+    /// may close as done (0 turns the check off).
+    #[arg(long, default_value_t = store::DEFAULT_REQUIRED_PASSES)]
+    pub passes: u32,
 }
 
 /// Arguments of `hashbench tickets history`.

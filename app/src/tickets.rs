@@ -122,8 +122,13 @@ pub fn run(
         }
         TicketsCommand::Status(args) => {
             let status = status(&args.status)?;
-            open(db)?.set_status(args.ticket, status, store::now())?;
+            let mut store = open(db)?;
+            store.set_required_passes(args.passes);
+            store.set_status(args.ticket, status, store::now())?;
             writeln!(out, "ticket {} is {}", args.ticket, status.name())?;
+            if status == Status::Done {
+                writeln!(out, "{}", store.verification(args.ticket)?.describe())?;
+            }
         }
         TicketsCommand::History(args) => history(&open(db)?, args, out)?,
         TicketsCommand::Capture(args) => {

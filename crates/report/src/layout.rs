@@ -431,6 +431,9 @@ fn identity(doc: &mut Doc<'_>, input: &Input<'_>) {
     let mut left: Vec<(&str, String)> = Vec::new();
     if let Some(t) = input.ticket {
         left.push(("Ticket", format!("#{} ({})", t.id, t.status.name())));
+        if let Some(v) = &input.verification {
+            left.push(("Verified", v.summary()));
+        }
         left.push(("Customer", or_dash(&t.customer)));
         left.push(("Reported", or_dash(&t.symptom)));
         left.push((

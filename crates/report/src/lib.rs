@@ -92,6 +92,8 @@ pub struct Input<'a> {
     pub before: Option<Run<'a>>,
     /// The ticket's repair actions.
     pub repairs: &'a [Repair],
+    /// The ticket against the shop's verification policy (passing runs after the last repair).
+    pub verification: Option<store::Verification>,
     /// When the report was made, unix seconds (also the PDF's creation date).
     pub generated_at: i64,
     /// Page size.
@@ -171,6 +173,7 @@ pub fn ticket_pdf(
         run: stored(&after),
         before: before.as_ref().map(stored),
         repairs: &repairs,
+        verification: Some(store.verification(ticket)?),
         generated_at,
         paper,
     })

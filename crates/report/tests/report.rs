@@ -78,6 +78,7 @@ fn one_run<'a>(shop: &'a Shop, profile: &'a boards::Profile, run: Run<'a>) -> In
         run,
         before: None,
         repairs: &[],
+        verification: None,
         generated_at: MADE,
         paper: Paper::A4,
     }
@@ -236,6 +237,12 @@ fn a_weak_chip_ticket_with_a_retest_shows_the_repair_and_before_after() {
         ticket: Some(&ticket),
         before: Some(run(&weak, &weak_t, 1)),
         repairs: &repairs,
+        // One pass after the repair, against a policy of two.
+        verification: Some(store::Verification {
+            passes: 1,
+            required: 2,
+            last_repair_at: Some(MADE - 5400),
+        }),
         ..one_run(
             &shop,
             catalog.get("s19jpro").unwrap(),
@@ -250,6 +257,7 @@ fn a_weak_chip_ticket_with_a_retest_shows_the_repair_and_before_after() {
         &all,
         &[
             "#42 (verifying)",
+            "1 of 2 passes after repair: not yet",
             "Müller Mining GmbH",
             "JYZZ0042",
             "Verdict: PASS",

@@ -69,6 +69,18 @@ pub enum StoreError {
         /// What was asked for, e.g. `ticket 12`.
         what: String,
     },
+    /// A ticket asked to close `done` before enough passing runs after its last repair.
+    #[error(
+        "ticket {ticket} cannot close as done: {passes} passing full-board run(s) since its last repair (or intake, with none), and the verification policy asks for {required}; diagnose the board again (nothing was changed)"
+    )]
+    NotVerified {
+        /// The ticket.
+        ticket: i64,
+        /// Passing runs since the last repair.
+        passes: u32,
+        /// What the policy asks for.
+        required: u32,
+    },
     /// A value given by the caller that cannot be stored.
     #[error("{0}")]
     Invalid(String),

@@ -24,7 +24,7 @@ pub use export::{EXPORT_COLUMNS, EXPORT_SQL, ExportFilter, neutralise};
 pub use history::{BoardHistory, Count, RepeatFailure, Stats, TicketHistory};
 pub use tickets::{
     Board, NewRepair, NewTicket, Repair, RunRecord, RunSummary, StoredRun, Telemetry, TempSample,
-    Ticket, TicketFilter, TicketSort, VoltageSample,
+    Ticket, TicketFilter, TicketSort, Verification, VoltageSample,
 };
 
 use rusqlite::Connection;
@@ -40,7 +40,14 @@ const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 pub struct Store {
     conn: Connection,
     path: PathBuf,
+    /// Passing full-board runs after the last repair a ticket needs to close `done`.
+    required_passes: u32,
 }
+
+/// Passing full-board runs after the last repair a ticket needs before it closes `done`, unless
+/// the shop sets another number: a repaired board passes twice (Bitmain's and Innosilicon's
+/// repair guides ask for two passes before aging).
+pub const DEFAULT_REQUIRED_PASSES: u32 = 2;
 
 impl Store {
     /// Open (or create) the database at `path`, creating its folder. A database from an older
@@ -63,6 +70,7 @@ impl Store {
         let mut store = Store {
             conn,
             path: path.to_path_buf(),
+            required_passes: DEFAULT_REQUIRED_PASSES,
         };
         store
             .conn

@@ -270,6 +270,61 @@ pub struct StoredRun {
     pub telemetry: Telemetry,
 }
 
+/// Where a ticket stands against the verification policy: passing full-board runs (not a
+/// retest of a few chips) since its last repair action, or since intake when it has none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Verification {
+    /// Passing runs counted.
+    pub passes: u32,
+    /// What the policy asks for.
+    pub required: u32,
+    /// When the last repair action was, unix seconds.
+    pub last_repair_at: Option<i64>,
+}
+
+impl Verification {
+    /// Whether the ticket may close `done`.
+    #[must_use]
+    pub fn met(&self) -> bool {
+        self.passes >= self.required
+    }
+
+    /// One line for the window and the CLI.
+    #[must_use]
+    pub fn describe(&self) -> String {
+        let since = if self.last_repair_at.is_some() {
+            "since the last repair"
+        } else {
+            "(no repair recorded)"
+        };
+        format!(
+            "Verification: {} of {} passing full-board run(s) {since}{}",
+            self.passes,
+            self.required,
+            if self.met() {
+                ": may close as done"
+            } else {
+                ": not yet verified"
+            }
+        )
+    }
+
+    /// What the report prints beside "Verified" (one short line).
+    #[must_use]
+    pub fn summary(&self) -> String {
+        let since = if self.last_repair_at.is_some() {
+            "after repair"
+        } else {
+            "(no repair)"
+        };
+        let done = if self.met() { "verified" } else { "not yet" };
+        format!(
+            "{} of {} passes {since}: {done}",
+            self.passes, self.required
+        )
+    }
+}
+
 /// A repair action to record.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewRepair {
@@ -464,8 +519,58 @@ impl Store {
             .map_err(|e| self.err(e))
     }
 
+    /// The verification policy: passing full-board runs after the last repair a ticket needs to
+    /// close `done` (0: a shop that closes tickets without that check).
+    pub fn set_required_passes(&mut self, passes: u32) {
+        self.required_passes = passes;
+    }
+
+    /// The verification policy in force.
+    #[must_use]
+    pub fn required_passes(&self) -> u32 {
+        self.required_passes
+    }
+
+    /// Where ticket `id` stands against the verification policy.
+    pub fn verification(&self, id: i64) -> Result<Verification> {
+        let last_repair_at: Option<i64> = self
+            .conn
+            .query_row(
+                "SELECT max(at) FROM repair_actions WHERE ticket_id = ?1",
+                [id],
+                |r| r.get(0),
+            )
+            .map_err(|e| self.err(e))?;
+        let passes: i64 = self
+            .conn
+            .query_row(
+                "SELECT count(*) FROM runs WHERE ticket_id = ?1 AND verdict = 'pass' \
+                 AND retest_chips IS NULL AND aborted IS NULL AND started_at >= coalesce(?2, 0)",
+                params![id, last_repair_at],
+                |r| r.get(0),
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(Verification {
+            passes: u32::try_from(passes).unwrap_or(u32::MAX),
+            required: self.required_passes,
+            last_repair_at,
+        })
+    }
+
     /// Move a ticket to `status` at time `at`; closing sets its closing time, reopening clears it.
+    /// Closing `done` needs the verification policy met ([`Store::verification`]).
     pub fn set_status(&mut self, id: i64, status: Status, at: i64) -> Result<()> {
+        if status == Status::Done {
+            self.ticket(id)?;
+            let v = self.verification(id)?;
+            if !v.met() {
+                return Err(StoreError::NotVerified {
+                    ticket: id,
+                    passes: v.passes,
+                    required: v.required,
+                });
+            }
+        }
         let closed = status.is_closed().then_some(at);
         let changed = self
             .conn

@@ -118,6 +118,23 @@ fn a_repair_from_intake_to_close_is_one_record() {
     assert_eq!(t.last_verdict, Some(Verdict::Pass));
     assert_eq!(t.time_spent_s, 90 + 20 * 60 + 90, "two runs and one repair");
 
+    // The verification policy (default: two passes after the last repair): one is not enough,
+    // and the refusal changes nothing.
+    let one = store.verification(ticket).unwrap();
+    assert_eq!((one.passes, one.required, one.met()), (1, 2, false));
+    let refused = store
+        .set_status(ticket, Status::Done, NOV_2 + 7300)
+        .unwrap_err();
+    assert!(
+        refused
+            .to_string()
+            .contains("1 passing full-board run(s) since its last repair (or intake, with none), and the verification policy asks for 2"),
+        "{refused}"
+    );
+    assert_eq!(store.ticket(ticket).unwrap().status, Status::Verifying);
+    save(&mut store, ticket, &after, NOV_2 + 7400, None);
+    assert!(store.verification(ticket).unwrap().met());
+
     store
         .set_status(ticket, Status::Done, NOV_2 + 8000)
         .unwrap();
@@ -127,7 +144,7 @@ fn a_repair_from_intake_to_close_is_one_record() {
     let runs = store.runs(ticket).unwrap();
     assert_eq!(
         runs.iter().map(|r| r.verdict).collect::<Vec<_>>(),
-        [Verdict::Fail, Verdict::Pass]
+        [Verdict::Fail, Verdict::Pass, Verdict::Pass]
     );
     assert_eq!(
         runs[0].states[40],
@@ -146,7 +163,7 @@ fn a_repair_from_intake_to_close_is_one_record() {
 
     let history = store.board_history("JYZZ2345").unwrap();
     assert_eq!(history.tickets.len(), 1);
-    assert_eq!(history.tickets[0].runs.len(), 2);
+    assert_eq!(history.tickets[0].runs.len(), 3);
     assert_eq!(history.tickets[0].repairs[0].action, Action::Reflow);
 
     let rows = export(&store, &ExportFilter::default());
@@ -185,6 +202,7 @@ fn a_board_that_comes_back_flags_the_position_that_failed_again() {
         NOV_2 + 200,
         None,
     );
+    store.set_required_passes(1); // A shop that asks for one pass after a repair.
     store.set_status(first, Status::Done, NOV_2 + 300).unwrap();
 
     let second = intake(&mut store, "SN-REPEAT", "Acme", NOV_2 + 30 * DAY);
@@ -246,6 +264,7 @@ fn shop_statistics_count_yield_status_and_median_times() {
         NOV_2 + 200,
         None,
     );
+    store.set_required_passes(1); // A shop that asks for one pass after a repair.
     store.set_status(a, Status::Done, NOV_2 + 2 * DAY).unwrap();
     // Repaired, still failing, scrapped.
     let b = intake(&mut store, "S2", "Acme", NOV_2);
@@ -291,6 +310,7 @@ fn shop_statistics_count_yield_status_and_median_times() {
 #[test]
 fn the_ticket_list_filters_sorts_and_pages() {
     let (_dir, mut store) = temp_store();
+    store.set_required_passes(0); // Closing without runs: the list is the point here.
     for i in 0..30 {
         let customer = if i % 3 == 0 {
             "Acme Mining"
@@ -456,6 +476,7 @@ fn formula_cells_are_neutralised_in_the_export() {
 #[test]
 fn the_export_is_rfc_4180_utf8_and_filters_by_date_and_status() {
     let (_dir, mut store) = temp_store();
+    store.set_required_passes(0); // Closing without runs: the export is the point here.
     let a = intake(&mut store, "SN-Ü", "Müller, \"GmbH\"", NOV_2);
     repair(&mut store, a, 1, Action::Clean, NOV_2 + DAY);
     store.set_status(a, Status::Done, NOV_2 + 2 * DAY).unwrap();
@@ -691,6 +712,7 @@ fn hashbenches_opening_one_new_file_at_once_all_get_their_tickets_saved() {
 #[test]
 fn an_export_to_a_file_leaves_no_partial_file_and_names_a_bad_folder() {
     let (dir, mut store) = temp_store();
+    store.set_required_passes(0); // Closing without runs: the export is the point here.
     let t = intake(&mut store, "SN1", "Acme", NOV_2);
     store.set_status(t, Status::Done, NOV_2 + DAY).unwrap();
     let path = dir.path().join("history.csv");

@@ -29,6 +29,8 @@ pub struct Settings {
     pub source: Source,
     /// Dark theme.
     pub dark: bool,
+    /// Passing full-board runs after the last repair before a ticket may close `done`.
+    pub verify_passes: u32,
 }
 
 /// Where the board is.
@@ -49,6 +51,7 @@ impl Default for Settings {
             technician: String::new(),
             source: Source::Simulated,
             dark: true,
+            verify_passes: store::DEFAULT_REQUIRED_PASSES,
         }
     }
 }
@@ -203,6 +206,8 @@ impl Workbench {
     #[must_use]
     pub fn with_records(mut self, db: Option<&std::path::Path>) -> Self {
         self.records = crate::records::Records::open(db);
+        self.records
+            .set_required_passes(self.settings.verify_passes);
         self
     }
 
@@ -428,6 +433,7 @@ impl Workbench {
                 };
                 self.records
                     .apply(command, &self.catalog, &self.settings.technician);
+                self.settings.verify_passes = self.records.required_passes();
             }
         }
     }

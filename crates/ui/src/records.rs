@@ -13,7 +13,7 @@ use eframe::egui::{self, Color32, CornerRadius, RichText, Sense, Vec2};
 use egui_plot::{Bar, BarChart};
 use store::{
     Action, BoardHistory, ExportFilter, NewRepair, NewTicket, Repair, RunRecord, RunSummary, Stats,
-    Status, Store, Ticket, TicketFilter, TicketSort,
+    Status, Store, Ticket, TicketFilter, TicketSort, Verification,
 };
 
 use crate::map;
@@ -44,6 +44,9 @@ pub enum Tab {
 pub enum RecordCommand {
     /// Show this view.
     Tab(Tab),
+    /// The verification policy: passing full-board runs after the last repair before a ticket
+    /// may close `done`.
+    RequiredPasses(u32),
     /// Open the new-ticket form for a board of this model (the app also reads the board's
     /// EEPROM through the jig, to fill in the serial).
     NewTicketForm(String),
@@ -146,6 +149,8 @@ pub struct Records {
     // Detail.
     runs: Vec<RunSummary>,
     repairs: Vec<Repair>,
+    /// The current ticket against the verification policy.
+    verification: Option<Verification>,
     compare: Vec<i64>,
     notes: String,
     // Forms.
@@ -189,6 +194,7 @@ impl Records {
         Records {
             store,
             error,
+            verification: None,
             note: None,
             tab: Tab::Workbench,
             current: None,
@@ -437,14 +443,36 @@ impl Records {
         }
     }
 
+    /// The verification policy: passing full-board runs after the last repair before a ticket
+    /// may close `done` (kept in the settings).
+    pub fn set_required_passes(&mut self, passes: u32) {
+        if let Some(store) = &mut self.store {
+            store.set_required_passes(passes);
+        }
+    }
+
+    /// The verification policy in force.
+    #[must_use]
+    pub fn required_passes(&self) -> u32 {
+        self.store
+            .as_ref()
+            .map_or(store::DEFAULT_REQUIRED_PASSES, Store::required_passes)
+    }
+
     /// Make `ticket` current and load its detail.
     fn select(&mut self, ticket: i64) {
         let Some(store) = &self.store else { return };
-        let loaded = store
-            .ticket(ticket)
-            .and_then(|t| Ok((t, store.runs(ticket)?, store.repairs(ticket)?)));
+        let loaded = store.ticket(ticket).and_then(|t| {
+            Ok((
+                t,
+                store.runs(ticket)?,
+                store.repairs(ticket)?,
+                store.verification(ticket)?,
+            ))
+        });
         match loaded {
-            Ok((t, runs, repairs)) => {
+            Ok((t, runs, repairs, verification)) => {
+                self.verification = Some(verification);
                 self.notes.clone_from(&t.notes);
                 self.current = Some(t);
                 self.compare = default_compare(&runs);
@@ -458,6 +486,12 @@ impl Records {
     /// Apply a records command.
     pub fn apply(&mut self, command: RecordCommand, catalog: &Catalog, technician: &str) {
         match command {
+            RecordCommand::RequiredPasses(n) => {
+                self.set_required_passes(n);
+                if let Some(id) = self.current.as_ref().map(|t| t.id) {
+                    self.select(id);
+                }
+            }
             RecordCommand::Tab(tab) => {
                 self.tab = tab;
                 // Statistics are recomputed on opening the tab after any change.
@@ -1117,9 +1151,41 @@ impl Records {
                         .map(|c| format!("; closed {} UTC", store::time::format_minute(c)))
                         .unwrap_or_default()
                 ));
+                let verified = self.verification.is_none_or(|v| v.met());
+                ui.horizontal_wrapped(|ui| {
+                    if let Some(v) = &self.verification {
+                        ui.label(v.describe());
+                    }
+                    let mut passes = self.required_passes();
+                    let changed = ui
+                        .add(
+                            egui::DragValue::new(&mut passes)
+                                .range(0..=10)
+                                .prefix("required: "),
+                        )
+                        .on_hover_text(
+                            "Passing full-board runs after the last repair before the ticket may close as done (the shop's policy; 0 turns the check off)",
+                        )
+                        .changed();
+                    if changed {
+                        commands.push(RecordCommand::RequiredPasses(passes));
+                    }
+                });
                 ui.horizontal_wrapped(|ui| {
                     for s in Status::ALL {
-                        if s != t.status && ui.button(status_button(s)).clicked() {
+                        if s == t.status {
+                            continue;
+                        }
+                        let allowed = s != Status::Done || verified;
+                        let button = ui.add_enabled(allowed, egui::Button::new(status_button(s)));
+                        let button = if allowed {
+                            button
+                        } else {
+                            button.on_disabled_hover_text(
+                                "Not verified yet: diagnose the board again until the policy's passing runs after the last repair are there",
+                            )
+                        };
+                        if button.clicked() {
                             commands.push(RecordCommand::SetStatus(t.id, s));
                         }
                     }

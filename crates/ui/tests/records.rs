@@ -117,9 +117,20 @@ fn a_ticket_opened_diagnosed_repaired_retested_and_closed_is_in_history_and_csv(
         Status::Verifying
     );
 
+    // One pass after the repair is not verified yet (the default policy asks for two).
+    h.get_by_label("Tickets").click();
+    h.run_steps(2);
+    h.get_by_label(
+        "Verification: 1 of 2 passing full-board run(s) since the last repair: not yet verified",
+    );
+    run_diagnosis(&mut h, 2);
+
     // Close it; the ticket view compares the first and the latest run.
     h.get_by_label("Tickets").click();
     h.run_steps(2);
+    h.get_by_label(
+        "Verification: 2 of 2 passing full-board run(s) since the last repair: may close as done",
+    );
     h.get_by_label_contains("Before (run");
     h.get_by_label("chip 40: missing -> ok");
     // (Through accessibility: kittest's pointer click misses this button, a real mouse does not.)
@@ -133,7 +144,7 @@ fn a_ticket_opened_diagnosed_repaired_retested_and_closed_is_in_history_and_csv(
     let history = h.state().records().history().unwrap().clone();
     assert_eq!(history.board.serial.as_deref(), Some(serial.as_str()));
     assert_eq!(history.tickets.len(), 1);
-    assert_eq!(history.tickets[0].runs.len(), 2);
+    assert_eq!(history.tickets[0].runs.len(), 3);
     assert_eq!(history.tickets[0].repairs.len(), 1);
 
     // The CSV.
