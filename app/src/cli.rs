@@ -441,6 +441,10 @@ pub struct DiagnoseArgs {
     /// (read it back with `hashbench decode --capture FILE`).
     #[arg(long, value_name = "FILE")]
     pub capture: Option<PathBuf>,
+    /// After the pattern test, hash until the board is warm (a sensor at 60 °C) or MINUTES pass
+    /// (default 10), then test again: chips that fail only warm are named (`fails_hot`).
+    #[arg(long, value_name = "MINUTES", num_args = 0..=1, default_missing_value = "10")]
+    pub soak: Option<u32>,
 }
 
 /// Arguments of `hashbench bench`.

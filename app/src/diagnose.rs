@@ -50,7 +50,17 @@ pub fn simulate_board(
     seed: u64,
     baud: Option<u32>,
 ) -> Result<Report, CouldNotRun> {
-    simulate_with(profile, faults, seed, baud, false)
+    simulate_with(profile, faults, seed, baud, false, None)
+}
+
+/// `--soak MINUTES` as jig seconds.
+fn soak_seconds(args: &DiagnoseArgs) -> Result<Option<u64>, CouldNotRun> {
+    match args.soak {
+        Some(0) => Err(CouldNotRun(
+            "--soak 0: a soak needs at least one minute (or leave --soak out)".into(),
+        )),
+        minutes => Ok(minutes.map(|m| u64::from(m) * 60)),
+    }
 }
 
 /// [`simulate_board`], keeping the chain traffic in the report when `capture`.
@@ -60,6 +70,7 @@ pub fn simulate_with(
     seed: u64,
     baud: Option<u32>,
     capture: bool,
+    soak_s: Option<u64>,
 ) -> Result<Report, CouldNotRun> {
     let mut jig = sim::simulated(profile, faults, seed)
         .map_err(|e| CouldNotRun(format!("simulated jig: {e}")))?;
@@ -69,6 +80,7 @@ pub fn simulate_with(
         app_version: env!("CARGO_PKG_VERSION").to_owned(),
         seed: Some(seed),
         capture,
+        soak_s,
         ..Options::default()
     };
     Ok(diagnosis::run(
@@ -89,6 +101,7 @@ pub fn simulate(catalog: &Catalog, args: &DiagnoseArgs, id: &str) -> Result<Repo
         args.seed,
         args.baud,
         args.capture.is_some(),
+        soak_seconds(args)?,
     )
 }
 
@@ -177,6 +190,7 @@ pub fn on_port<'c>(
         app_version: env!("CARGO_PKG_VERSION").to_owned(),
         seed: None,
         capture: args.capture.is_some(),
+        soak_s: soak_seconds(args)?,
         ..Options::default()
     };
     Ok((
@@ -486,6 +500,9 @@ pub fn summary(profile: &Profile, report: &Report) -> String {
             sensors.join(", ")
         }
     );
+    if let Some(soak) = &report.soak {
+        s += &format!("Soak: {}\n", soak.describe());
+    }
     s += &format!(
         "Timing: {:.2} s on the jig clock, {} bytes on the chain link; pattern test {:.3} s, wire bound {:.3} s\n",
         report.timing.duration_s,

@@ -91,6 +91,13 @@ pub struct Config {
     /// Floor of the board's per-reply loss rate in that test. [I] About 100 ppm of lost or
     /// corrupted bytes on the chain (a long ribbon cable) loses 0.2 % of 11-byte replies.
     pub intermittent_floor: f64,
+    /// A soak ends once the hottest sensor reads this, °C. [I] The PCB sensors of a hashing
+    /// Antminer board sit around 55-75 °C in a miner; 60 °C is inside that band on a bench.
+    pub soak_target_c: f32,
+    /// A soak sends one known-nonce job this often, ms (chips keep hashing between jobs).
+    pub soak_job_ms: u64,
+    /// A soak reads the sensors this often, s of jig time.
+    pub soak_read_s: u64,
 }
 
 impl Default for Config {
@@ -130,6 +137,9 @@ impl Default for Config {
             intermittent_min: 3,
             intermittent_p: 1e-6,
             intermittent_floor: 0.002,
+            soak_target_c: 60.0,
+            soak_job_ms: 50,
+            soak_read_s: 5,
         }
     }
 }

@@ -17,7 +17,7 @@ use crate::findings;
 use crate::jig::{AsicSensorPath, Jig, JigError, JigInfo, PicCommand, SensorRef, Telemetry, Trip};
 use crate::report::{
     BoardIdentity, BoardSummary, ChipResult, ChipState, DomainResult, DomainState, JigReport,
-    PicSummary, Provenance, Report, SensorResult, SensorState, Timing, Verdict,
+    PicSummary, Provenance, Report, SensorResult, SensorState, SoakSummary, Timing, Verdict,
 };
 use crate::stats::{self, Evidence};
 use crate::wire::{Arrived, Wire};
@@ -35,18 +35,21 @@ pub enum Step {
     Baud,
     /// The known-nonce pattern test.
     PatternTest,
+    /// Hashing until the board is warm, then the pattern test again (`--soak`).
+    Soak,
     /// Findings and verdict.
     Verdict,
 }
 
 impl Step {
     /// Every step, in order.
-    pub const ALL: [Step; 6] = [
+    pub const ALL: [Step; 7] = [
         Step::Preflight,
         Step::Enumeration,
         Step::Configuration,
         Step::Baud,
         Step::PatternTest,
+        Step::Soak,
         Step::Verdict,
     ];
 
@@ -59,6 +62,7 @@ impl Step {
             Self::Configuration => "Addressing and configuration",
             Self::Baud => "Raise the baud rate",
             Self::PatternTest => "Known-nonce pattern test",
+            Self::Soak => "Soak: hash until warm, test again",
             Self::Verdict => "Verdict",
         }
     }
@@ -105,6 +109,10 @@ pub struct Options {
     pub frame_log: bool,
     /// Keep every frame of chain traffic in the report (`Report::capture`).
     pub capture: bool,
+    /// After the pattern test, keep the chips hashing until the hottest sensor reaches
+    /// `Config::soak_target_c` or this many seconds of jig time pass, then test again: chips
+    /// that pass cold and fail warm are named (`fails_hot`).
+    pub soak_s: Option<u64>,
 }
 
 enum Stop {
@@ -162,6 +170,20 @@ impl ChipTrack {
     }
 }
 
+/// A soak and the cold test before it.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct SoakRun {
+    /// Jig seconds of hashing.
+    pub(crate) seconds: f64,
+    /// The hottest sensor at the cold test and after the soak, °C.
+    pub(crate) cold_c: Option<f32>,
+    pub(crate) hot_c: Option<f32>,
+    /// Whether the board reached the soak target before the time ran out.
+    pub(crate) reached: bool,
+    /// Each chip's state in the cold test.
+    pub(crate) cold: Vec<Option<ChipState>>,
+}
+
 /// What the engine learned, for the findings.
 #[derive(Debug, Default)]
 pub(crate) struct Learned {
@@ -180,6 +202,8 @@ pub(crate) struct Learned {
     /// Two chips answered every read at one address, pass after pass: the chain position of
     /// the first of them and the address.
     pub(crate) duplicate_address: Option<(usize, u8)>,
+    /// The soak, when one ran: how long, how warm, and each chip's state before it.
+    pub(crate) soak: Option<SoakRun>,
     /// Positions whose address answered twice to one read in the last address check.
     pub(crate) doubled_addresses: Vec<usize>,
     pub(crate) bad_frames: u64,
@@ -332,6 +356,7 @@ fn empty_report(profile: &Profile, options: &Options, why: &str) -> Report {
         capture: Vec::new(),
         jig: None,
         board_summary: BoardSummary::default(),
+        soak: None,
     }
 }
 
@@ -433,8 +458,115 @@ impl Engine<'_, '_> {
             );
         }
         self.read_sensors()?;
+        if let Some(limit_s) = options.soak_s
+            && self.learned.pattern_tested
+            && self.learned.found > 0
+        {
+            self.soak(limit_s)?;
+        }
         self.sample()?;
         self.step(Step::Verdict, 1.0, "Deciding")?;
+        Ok(())
+    }
+
+    /// The hottest plausible sensor reading so far, °C.
+    fn hottest(&self) -> Option<f32> {
+        self.learned
+            .sensors
+            .iter()
+            .filter(|s| s.state == SensorState::Ok)
+            .filter_map(|s| s.temp_c)
+            .reduce(f32::max)
+    }
+
+    /// Keep the chips hashing (one known-nonce job every `soak_job_ms`, sensors read every
+    /// `soak_read_s`) until the hottest sensor reaches the soak target or `limit_s` pass, then
+    /// run the pattern test again from nothing. The cold states are kept for `fails_hot`.
+    fn soak(&mut self, limit_s: u64) -> Flow {
+        let Some(setup) = self.setup.clone() else {
+            return Ok(());
+        };
+        let target = self.cfg.soak_target_c;
+        self.step(
+            Step::Soak,
+            0.0,
+            format!("Hashing until a sensor reads {target:.0} °C (at most {limit_s} s)"),
+        )?;
+        let cold_c = self.hottest();
+        let cold: Vec<Option<ChipState>> = self.learned.chips.iter().map(|c| c.state).collect();
+        let pool = PatternPool::build(HeaderSet::mainnet(), &setup);
+        let start = self.wire.now();
+        let limit_us = limit_s.saturating_mul(1_000_000);
+        let read_every_us = self.cfg.soak_read_s * 1_000_000;
+        let mut next_read = start + read_every_us;
+        let found = self.learned.found;
+        let mut reached = false;
+        for k in 0usize.. {
+            let elapsed = self.wire.now().saturating_sub(start);
+            if elapsed >= limit_us {
+                break;
+            }
+            if (self.cancel)() {
+                return Err(Stop::Cancelled);
+            }
+            // Work for each chip in turn, from its own slot (the results are not evidence).
+            let chip = k % found.max(1);
+            let slot = pool.slot(self.learned.chips[chip].slot);
+            if let Some(p) = slot.get((k / found.max(1)) % slot.len().max(1)) {
+                self.send_jobs(&setup, &[(chip, *p)])?;
+            }
+            self.wait_ms(self.cfg.soak_job_ms)?;
+            if self.wire.now() >= next_read {
+                next_read = self.wire.now() + read_every_us;
+                self.read_sensors()?;
+                self.sample()?;
+                let hot = self.hottest();
+                let warmth = match (hot, cold_c) {
+                    (Some(h), Some(c)) if target > c => ((h - c) / (target - c)).clamp(0.0, 1.0),
+                    _ => 0.0,
+                };
+                let time = elapsed as f32 / limit_us.max(1) as f32;
+                self.step(
+                    Step::Soak,
+                    warmth.max(time) * 0.5,
+                    format!(
+                        "Soaking: {:.0} of {limit_s} s, hottest sensor {}",
+                        elapsed as f64 / 1e6,
+                        hot.map_or("unread".to_owned(), |t| format!("{t:.1} °C"))
+                    ),
+                )?;
+                if hot.is_some_and(|t| t >= target) {
+                    reached = true;
+                    break;
+                }
+            }
+        }
+        let seconds = self.wire.now().saturating_sub(start) as f64 / 1e6;
+        let hot_c = self.hottest();
+        self.wire
+            .note(|| format!("soaked {seconds:.0} s: hottest sensor {cold_c:?} -> {hot_c:?} °C"));
+        // Test again, warm, from nothing: the cold evidence says nothing about a warm chip.
+        for c in self.learned.chips.iter_mut().take(found) {
+            *c = ChipTrack {
+                address: c.address,
+                slot: c.slot,
+                chip_id: c.chip_id,
+                ..ChipTrack::default()
+            };
+        }
+        self.step(Step::Soak, 0.5, "Testing again, warm")?;
+        // Back to the first round's slots, whose patterns the pool covers best.
+        if (0..found).any(|i| self.learned.chips[i].slot != i) {
+            self.rotate(0, &setup)?;
+        }
+        self.pattern_test()?;
+        self.learned.soak = Some(SoakRun {
+            seconds,
+            cold_c,
+            hot_c: self.hottest(),
+            reached,
+            cold,
+        });
         Ok(())
     }
 
@@ -1860,6 +1992,13 @@ impl Engine<'_, '_> {
             capture: self.wire.take_capture(),
             jig,
             board_summary,
+            soak: self.learned.soak.as_ref().map(|s| SoakSummary {
+                seconds: s.seconds,
+                cold_c: s.cold_c,
+                hot_c: s.hot_c,
+                target_c: self.cfg.soak_target_c,
+                reached: s.reached,
+            }),
         }
     }
 }

@@ -430,9 +430,50 @@ pub(crate) fn build(
         }
     }
 
-    // Per-chip results of the pattern test.
+    // Per-chip results of the pattern test. After a soak they are the warm test's: a chip that
+    // passed cold and fails warm is named for that.
+    let fails_hot = |i: usize| {
+        learned
+            .soak
+            .as_ref()
+            .is_some_and(|s| s.cold.get(i).copied().flatten() == Some(ChipState::Ok))
+    };
+    let temp =
+        |c: Option<f32>| c.map_or("an unread temperature".to_owned(), |c| format!("{c:.0} °C"));
     for c in chips.iter().take(found) {
         let i = c.index;
+        if let Some(soak) = &learned.soak
+            && fails_hot(i)
+            && matches!(
+                c.state,
+                ChipState::Dead | ChipState::Weak | ChipState::HwErrors
+            )
+        {
+            let how = match c.state {
+                ChipState::Dead => format!("returned none of its {} golden nonces", c.patterns),
+                ChipState::Weak => format!(
+                    "{} of {} tested cores returned nothing",
+                    c.cores_dead,
+                    c.cores_dead + c.cores_ok
+                ),
+                _ => format!("returned {} miscomputed nonces", c.hw_errors),
+            };
+            out.push(chip_finding(
+                FindingKind::FailsHot,
+                i,
+                c.domain,
+                format!(
+                    "Chip {i} passed at {} (hottest sensor) and, after {:.0} s of hashing at {}, {how}",
+                    temp(soak.cold_c),
+                    soak.seconds,
+                    temp(soak.hot_c)
+                ),
+                format!(
+                    "A chip or joint that fails warm: reflow chip {i} (and its neighbours' CLK/CI/RO joints) and soak again; if it still fails warm, replace chip {i}"
+                ),
+            ));
+            continue;
+        }
         match c.state {
             ChipState::Dead => out.push(chip_finding(
                 FindingKind::DeadChip,

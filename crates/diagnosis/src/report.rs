@@ -151,6 +151,8 @@ pub enum FindingKind {
     /// No chip answers and the jig's UART saw the return line held low (a break): one chip
     /// holds RO; halving the chain finds it (Bitmain's procedure).
     ReturnLineHeld,
+    /// A chip that passed the cold test fails after the soak (`--soak`): it fails only warm.
+    FailsHot,
     /// Two neighbouring chips answer at one address: the set-address frame went past the first
     /// of them, which should have stopped it; results cannot be put on chips.
     DuplicateAddress,
@@ -185,6 +187,7 @@ impl FindingKind {
             Self::NoisyLink => "Noisy link (note)",
             Self::ReturnLineHeld => "Return line held",
             Self::DuplicateAddress => "Duplicate address",
+            Self::FailsHot => "Fails hot",
         }
     }
 }
@@ -374,6 +377,43 @@ pub struct Report {
     /// The board: serial and board code from its EEPROM, and its PIC.
     #[serde(rename = "board", default)]
     pub board_summary: BoardSummary,
+    /// The soak, when the run had one (`--soak`): the chips' states are the warm test's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub soak: Option<SoakSummary>,
+}
+
+/// A soak: how long the chips hashed and how warm the board got before the second test.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct SoakSummary {
+    /// Jig seconds of hashing.
+    pub seconds: f64,
+    /// The hottest sensor at the cold test, °C.
+    pub cold_c: Option<f32>,
+    /// The hottest sensor after the soak, °C.
+    pub hot_c: Option<f32>,
+    /// The target the soak hashed towards, °C.
+    pub target_c: f32,
+    /// Whether it got there before the time ran out.
+    pub reached: bool,
+}
+
+impl SoakSummary {
+    /// One line for the summary and the report.
+    #[must_use]
+    pub fn describe(&self) -> String {
+        let t = |c: Option<f32>| c.map_or("unread".to_owned(), |c| format!("{c:.1} °C"));
+        format!(
+            "hashed {:.0} s: hottest sensor {} cold, {} warm ({})",
+            self.seconds,
+            t(self.cold_c),
+            t(self.hot_c),
+            if self.reached {
+                format!("reached {:.0} °C", self.target_c)
+            } else {
+                format!("the time ran out before {:.0} °C", self.target_c)
+            }
+        )
+    }
 }
 
 /// The jig of a run: who it is and how it coped.

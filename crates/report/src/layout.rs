@@ -1016,8 +1016,9 @@ fn provenance(doc: &mut Doc<'_>, input: &Input<'_>) {
                 .unwrap_or_default()
         ),
     ];
-    for line in lines {
-        doc.paragraph(doc.left(), doc.inner(), 8.5, false, BLACK, &line);
+    let soak = report.soak.map(|s| format!("Soak: {}", s.describe()));
+    for line in lines.iter().chain(soak.as_ref()) {
+        doc.paragraph(doc.left(), doc.inner(), 8.5, false, BLACK, line);
     }
 }
 

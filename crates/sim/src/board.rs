@@ -29,6 +29,11 @@ const HOT_AT_FARTHEST: f64 = 80.0;
 const AMBIENT: f64 = 25.0;
 const WARM_RISE: f64 = 15.0;
 const WARM_TAU_S: f64 = 20.0;
+/// The further rise of a board whose chips hash, °C, and its time constant, s: a board on a
+/// bench fan settles near 70 °C after a few minutes of hashing, and cools the same way when
+/// the work stops [I].
+const HASH_RISE: f64 = 30.0;
+const HASH_TAU_S: f64 = 90.0;
 /// Power of one chip, W: idle, and the extra a hashing chip with every core alive draws. [I]
 /// About 10 W a chip puts an Antminer board near 80 A and a Bitaxe near 9 A, as in practice.
 const CHIP_IDLE_W: f64 = 3.0;
@@ -95,6 +100,9 @@ pub struct Board {
     noise: Rng,
     pub(crate) powered: bool,
     powered_at: Ns,
+    /// The hashing heat, °C above the powered board's warm-up, at a time: integrated forward
+    /// whenever a temperature is asked (heating while chips hash, cooling otherwise).
+    hash_heat: std::cell::Cell<(Ns, f64)>,
     pub(crate) in_reset: bool,
     reset_at: Ns,
     /// The chain's UART rate (all chips switch together on a broadcast write).
@@ -274,6 +282,7 @@ impl Board {
             rng: rng.fork(3),
             powered: false,
             powered_at: 0,
+            hash_heat: std::cell::Cell::new((0, 0.0)),
             in_reset: true,
             reset_at: 0,
             chain_baud: 115_200,
@@ -411,6 +420,8 @@ impl Board {
     pub fn set_power(&mut self, on: bool, now: Ns) {
         if on && !self.powered {
             self.powered_at = now;
+            // Off long enough to matter: the board starts from ambient again [I].
+            self.hash_heat.set((now, 0.0));
             if self.has(|f| matches!(f, Fault::RoStuck(_))) {
                 // The return line goes low with the chain's power and stays there: one break.
                 self.line_breaks += 1;
@@ -684,6 +695,8 @@ impl Board {
     /// from the public header table (the block whose merkle tail, time and bits the job
     /// carries), never from the engine.
     fn job(&mut self, at: Ns, work: &Work, reach: usize) {
+        // The heat so far, with the chips as they were before this job.
+        self.heat_at(at);
         self.job_seq += 1;
         let seq = self.job_seq;
         self.jobs.push(SentJob { seq, at });
@@ -989,7 +1002,7 @@ impl Board {
     /// warm-up, and every overheating chip's heat spreading with distance.
     fn temperature_at(&self, near: usize, now: Ns) -> f64 {
         let on_s = now.saturating_sub(self.powered_at) as f64 / 1e9;
-        let mut t = AMBIENT + WARM_RISE * (1.0 - (-on_s / WARM_TAU_S).exp());
+        let mut t = AMBIENT + WARM_RISE * (1.0 - (-on_s / WARM_TAU_S).exp()) + self.heat_at(now);
         let Some(at) = self.profile.layout.chips.get(near) else {
             return t;
         };
@@ -1005,6 +1018,21 @@ impl Board {
             }
         }
         t
+    }
+
+    /// The hashing heat at `now`: from the last value, towards `HASH_RISE` while any chip
+    /// hashes and towards 0 otherwise (first order, the state at `now` taken for the interval).
+    fn heat_at(&self, now: Ns) -> f64 {
+        let (at, heat) = self.hash_heat.get();
+        if now <= at {
+            return heat;
+        }
+        let hashing = self.powered && (0..self.chips.len()).any(|i| self.hashing(i, now));
+        let target = if hashing { HASH_RISE } else { 0.0 };
+        let dt = (now - at) as f64 / 1e9;
+        let next = target + (heat - target) * (-dt / HASH_TAU_S).exp();
+        self.hash_heat.set((now, next));
+        next
     }
 
     /// Grid distance between two chips.

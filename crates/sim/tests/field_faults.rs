@@ -8,7 +8,7 @@ use diagnosis::Report;
 use diagnosis::report::{ChipState, Finding, FindingKind, Verdict};
 
 mod common;
-use common::{diagnose, profile};
+use common::{diagnose, diagnose_with, profile};
 
 fn describe(r: &Report) -> String {
     let findings: Vec<String> = r
@@ -113,6 +113,33 @@ fn two_chips_at_one_address_are_named_and_nothing_is_judged() {
         let kinds: Vec<FindingKind> = r.findings.iter().map(|f| f.kind).collect();
         assert_eq!(kinds, [FindingKind::DuplicateAddress], "{}", describe(&r));
     }
+}
+
+/// Issue S2 4/7: a chip that stops when warm passes a short bench test (the board is near
+/// ambient), and a soak finds it: the board hashes until a sensor reads 60 °C, the pattern test
+/// runs again, and the chip that passed cold and fails warm is named for that.
+#[test]
+fn a_chip_that_fails_only_warm_passes_cold_and_is_named_after_a_soak() {
+    let cold = diagnose("s19jpro", &["hotfail:30:50"], 7);
+    assert_eq!(cold.verdict, Verdict::Pass, "{}", describe(&cold));
+    assert!(cold.soak.is_none());
+
+    let soak = diagnosis::Options {
+        soak_s: Some(600),
+        ..diagnosis::Options::default()
+    };
+    let warm = diagnose_with("s19jpro", &["hotfail:30:50"], 7, soak.clone());
+    let f = finding_at_chip(&warm, FindingKind::FailsHot, 30);
+    assert!(f.message.contains("Chip 30 passed at"), "{}", f.message);
+    assert_eq!(warm.verdict, Verdict::Fail, "{}", describe(&warm));
+    no_chip_blamed_but(&warm, &[30]);
+    let s = warm.soak.unwrap();
+    assert!(s.reached && s.hot_c.unwrap() >= 60.0, "{s:?}");
+
+    // A healthy board soaks and passes.
+    let healthy = diagnose_with("s19jpro", &[], 7, soak);
+    assert_eq!(healthy.verdict, Verdict::Pass, "{}", describe(&healthy));
+    assert!(healthy.findings.is_empty(), "{}", describe(&healthy));
 }
 
 #[test]

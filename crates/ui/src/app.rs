@@ -31,6 +31,10 @@ pub struct Settings {
     pub dark: bool,
     /// Passing full-board runs after the last repair before a ticket may close `done`.
     pub verify_passes: u32,
+    /// Soak full runs: hash until warm (or this many minutes), then test again.
+    pub soak: bool,
+    /// The soak's time limit, minutes.
+    pub soak_minutes: u32,
 }
 
 /// Where the board is.
@@ -52,6 +56,8 @@ impl Default for Settings {
             source: Source::Simulated,
             dark: true,
             verify_passes: store::DEFAULT_REQUIRED_PASSES,
+            soak: false,
+            soak_minutes: 10,
         }
     }
 }
@@ -365,6 +371,10 @@ impl Workbench {
         match command {
             Command::Run => self.start(Job {
                 hold_power: self.hold_power,
+                soak_s: self
+                    .settings
+                    .soak
+                    .then(|| u64::from(self.settings.soak_minutes.max(1)) * 60),
                 ..Job::default()
             }),
             Command::Retest(chips) => self.start(Job {
@@ -761,6 +771,19 @@ impl Workbench {
             ui.add_enabled(
                 !running,
                 egui::Checkbox::new(&mut self.hold_power, "Hold power after the run"),
+            );
+            ui.add_enabled(
+                !running,
+                egui::Checkbox::new(&mut self.settings.soak, "Soak"),
+            )
+            .on_hover_text(
+                "After the pattern test, hash until a sensor reads 60 °C (or the minutes pass), then test again: chips that fail only warm are named",
+            );
+            ui.add_enabled(
+                !running && self.settings.soak,
+                egui::DragValue::new(&mut self.settings.soak_minutes)
+                    .range(1..=120)
+                    .suffix(" min"),
             );
             if let Some(since) = self.holding {
                 let s = since.elapsed().as_secs();

@@ -75,6 +75,8 @@ pub struct Job {
     pub power_only: bool,
     /// No diagnosis: power the board briefly and read its EEPROM (for a new ticket).
     pub identify: bool,
+    /// Soak after the pattern test for at most this many seconds, then test again.
+    pub soak_s: Option<u64>,
 }
 
 /// A running diagnosis (and, after it, a board held powered).
@@ -198,6 +200,7 @@ pub fn start(
             only_chips: job.only_chips.clone(),
             frame_log: true,
             capture: true,
+            soak_s: job.soak_s,
             ..Options::default()
         };
         match &target {

@@ -13,6 +13,11 @@ pub fn profile(id: &str) -> Profile {
 
 /// Diagnose a simulated `id` board with `faults` (specs as `--fault` takes them) at `seed`.
 pub fn diagnose(id: &str, faults: &[&str], seed: u64) -> Report {
+    diagnose_with(id, faults, seed, Options::default())
+}
+
+/// [`diagnose`] with `options` (their baud, config, version and seed are the tests').
+pub fn diagnose_with(id: &str, faults: &[&str], seed: u64, options: Options) -> Report {
     let p = profile(id);
     let faults: Vec<sim::Fault> = faults
         .iter()
@@ -24,7 +29,7 @@ pub fn diagnose(id: &str, faults: &[&str], seed: u64) -> Report {
         config: Config::default(),
         app_version: "test".into(),
         seed: Some(seed),
-        ..Options::default()
+        ..options
     };
     diagnosis::run(&mut jig, &p, &options, &mut |_| {}, &|| false)
 }
