@@ -445,6 +445,17 @@ pub struct DiagnoseArgs {
     /// (default 10), then test again: chips that fail only warm are named (`fails_hot`).
     #[arg(long, value_name = "MINUTES", num_args = 0..=1, default_missing_value = "10")]
     pub soak: Option<u32>,
+    /// After the pattern test, test again at these shares of the profile's hash clock, percent,
+    /// comma separated (default 85,110), and back: each chip's `margin_mhz`, and a note on a
+    /// chip that fails a step the rest of the board passes.
+    #[arg(
+        long,
+        value_name = "PCTS",
+        num_args = 0..=1,
+        default_missing_value = "85,110",
+        value_delimiter = ','
+    )]
+    pub ladder: Option<Vec<f64>>,
 }
 
 /// Arguments of `hashbench bench`.

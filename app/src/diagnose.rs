@@ -50,7 +50,20 @@ pub fn simulate_board(
     seed: u64,
     baud: Option<u32>,
 ) -> Result<Report, CouldNotRun> {
-    simulate_with(profile, faults, seed, baud, false, None)
+    simulate_with(profile, faults, seed, baud, false, None, None)
+}
+
+/// `--ladder PCTS`, each a sane share of the profile's clock.
+fn ladder_steps(args: &DiagnoseArgs) -> Result<Option<Vec<f64>>, CouldNotRun> {
+    let Some(steps) = &args.ladder else {
+        return Ok(None);
+    };
+    if let Some(bad) = steps.iter().find(|p| !(50.0..=150.0).contains(*p)) {
+        return Err(CouldNotRun(format!(
+            "--ladder {bad}: a step is a percentage of the profile's hash clock between 50 and 150"
+        )));
+    }
+    Ok(Some(steps.clone()))
 }
 
 /// `--soak MINUTES` as jig seconds.
@@ -71,6 +84,7 @@ pub fn simulate_with(
     baud: Option<u32>,
     capture: bool,
     soak_s: Option<u64>,
+    ladder: Option<Vec<f64>>,
 ) -> Result<Report, CouldNotRun> {
     let mut jig = sim::simulated(profile, faults, seed)
         .map_err(|e| CouldNotRun(format!("simulated jig: {e}")))?;
@@ -81,6 +95,7 @@ pub fn simulate_with(
         seed: Some(seed),
         capture,
         soak_s,
+        ladder,
         ..Options::default()
     };
     Ok(diagnosis::run(
@@ -102,6 +117,7 @@ pub fn simulate(catalog: &Catalog, args: &DiagnoseArgs, id: &str) -> Result<Repo
         args.baud,
         args.capture.is_some(),
         soak_seconds(args)?,
+        ladder_steps(args)?,
     )
 }
 
@@ -191,6 +207,7 @@ pub fn on_port<'c>(
         seed: None,
         capture: args.capture.is_some(),
         soak_s: soak_seconds(args)?,
+        ladder: ladder_steps(args)?,
         ..Options::default()
     };
     Ok((

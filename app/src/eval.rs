@@ -85,6 +85,8 @@ fn kind_of(fault: &Fault) -> (&'static str, &'static [FindingKind]) {
         Fault::WrongPart(_) => ("wrongpart", &[K::HwErrors, K::WrongChipId]),
         Fault::RoStuck(_) => ("rostuck", &[K::ReturnLineHeld]),
         Fault::DupAddr(_) => ("dupaddr", &[K::DuplicateAddress]),
+        // Only a frequency ladder sees it (`diagnose --ladder`).
+        Fault::Margin(_, _) => ("margin", &[K::LowMargin]),
     }
 }
 
@@ -113,7 +115,8 @@ fn place_of(profile: &Profile, fault: &Fault) -> (Vec<usize>, Option<usize>) {
         | Fault::HotFail(k, _)
         | Fault::Joint(k, _)
         | Fault::WrongPart(k)
-        | Fault::DupAddr(k) => (vec![k], chip_of(k)),
+        | Fault::DupAddr(k)
+        | Fault::Margin(k, _) => (vec![k], chip_of(k)),
     }
 }
 

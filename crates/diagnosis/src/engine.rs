@@ -35,6 +35,8 @@ pub enum Step {
     Baud,
     /// The known-nonce pattern test.
     PatternTest,
+    /// The pattern test at other hash clocks (`--ladder`).
+    Ladder,
     /// Hashing until the board is warm, then the pattern test again (`--soak`).
     Soak,
     /// Findings and verdict.
@@ -43,12 +45,13 @@ pub enum Step {
 
 impl Step {
     /// Every step, in order.
-    pub const ALL: [Step; 7] = [
+    pub const ALL: [Step; 8] = [
         Step::Preflight,
         Step::Enumeration,
         Step::Configuration,
         Step::Baud,
         Step::PatternTest,
+        Step::Ladder,
         Step::Soak,
         Step::Verdict,
     ];
@@ -62,6 +65,7 @@ impl Step {
             Self::Configuration => "Addressing and configuration",
             Self::Baud => "Raise the baud rate",
             Self::PatternTest => "Known-nonce pattern test",
+            Self::Ladder => "Frequency ladder",
             Self::Soak => "Soak: hash until warm, test again",
             Self::Verdict => "Verdict",
         }
@@ -113,6 +117,9 @@ pub struct Options {
     /// `Config::soak_target_c` or this many seconds of jig time pass, then test again: chips
     /// that pass cold and fail warm are named (`fails_hot`).
     pub soak_s: Option<u64>,
+    /// After the pattern test, test again at each of these shares of the profile's hash clock,
+    /// percent (e.g. 85 and 110), and back: each chip's `margin_mhz` and `low_margin` notes.
+    pub ladder: Option<Vec<f64>>,
 }
 
 enum Stop {
@@ -204,6 +211,9 @@ pub(crate) struct Learned {
     pub(crate) duplicate_address: Option<(usize, u8)>,
     /// The soak, when one ran: how long, how warm, and each chip's state before it.
     pub(crate) soak: Option<SoakRun>,
+    /// The frequency ladder, when one ran: each step's clock (MHz) and the chips' states there,
+    /// the profile's clock first.
+    pub(crate) ladder: Vec<(f64, Vec<Option<ChipState>>)>,
     /// Positions whose address answered twice to one read in the last address check.
     pub(crate) doubled_addresses: Vec<usize>,
     pub(crate) bad_frames: u64,
@@ -250,6 +260,9 @@ struct Engine<'a, 'j> {
     only_chips: Option<Vec<usize>>,
     /// The hash clock the chips run at now (the PLL ramp starts here), MHz.
     chip_mhz: f64,
+    /// The hash clock the chips are brought up to, MHz: the profile's, or a ladder step's
+    /// (a re-addressing in the middle of a step comes back to it).
+    clock_mhz: f64,
     /// The sensors were read after addressing, before the first PLL ramp.
     sensors_read: bool,
     /// Chips whose I2C master was enabled since the last reset.
@@ -290,6 +303,7 @@ pub fn run(
         current: Step::Preflight,
         only_chips: options.only_chips.clone(),
         chip_mhz: options.config.pll_reset_mhz,
+        clock_mhz: profile.frequency_mhz.value,
         sensors_read: false,
         sensor_hosts: Vec::new(),
     };
@@ -403,6 +417,12 @@ fn chip_results(profile: &Profile, learned: &Learned) -> Vec<ChipResult> {
                 golden: track.golden,
                 hw_errors: track.hw_errors,
                 temp_c,
+                margin_mhz: learned
+                    .ladder
+                    .iter()
+                    .filter(|(_, states)| states.get(i).copied().flatten() == Some(ChipState::Ok))
+                    .map(|(mhz, _)| *mhz)
+                    .reduce(f64::max),
                 cores_ok: track.cores_ok.len(),
                 cores_dead: track.cores_dead.len(),
                 cores_tested: track.cores_ok.len() + track.cores_dead.len(),
@@ -457,6 +477,12 @@ impl Engine<'_, '_> {
                 self.wire.stats.rx_bytes - rx0,
             );
         }
+        if let Some(steps) = &options.ladder
+            && self.learned.pattern_tested
+            && self.learned.found > 0
+        {
+            self.ladder(steps)?;
+        }
         self.read_sensors()?;
         if let Some(limit_s) = options.soak_s
             && self.learned.pattern_tested
@@ -466,6 +492,63 @@ impl Engine<'_, '_> {
         }
         self.sample()?;
         self.step(Step::Verdict, 1.0, "Deciding")?;
+        Ok(())
+    }
+
+    /// Run the pattern test again from nothing (the chips keep their addresses and IDs), from
+    /// the first round's slots, whose patterns the pool covers best.
+    fn test_afresh(&mut self) -> Flow {
+        let Some(setup) = self.setup.clone() else {
+            return Ok(());
+        };
+        let found = self.learned.found;
+        for c in self.learned.chips.iter_mut().take(found) {
+            *c = ChipTrack {
+                address: c.address,
+                slot: c.slot,
+                chip_id: c.chip_id,
+                ..ChipTrack::default()
+            };
+        }
+        if (0..found).any(|i| self.learned.chips[i].slot != i) {
+            self.rotate(0, &setup)?;
+        }
+        self.pattern_test()
+    }
+
+    /// The frequency ladder: the pattern test again at each of `steps` (percent of the
+    /// profile's clock), then back to the profile's clock. The chips' states stay the first
+    /// test's; each step's are kept for `margin_mhz` and `low_margin`.
+    fn ladder(&mut self, steps: &[f64]) -> Flow {
+        let found = self.learned.found;
+        let nominal = self.profile.frequency_mhz.value;
+        let first: Vec<ChipTrack> = self.learned.chips.clone();
+        let states = |chips: &[ChipTrack]| chips.iter().map(|c| c.state).collect::<Vec<_>>();
+        self.learned.ladder = vec![(self.chip_mhz, states(&first))];
+        for (n, &pct) in steps.iter().enumerate() {
+            let target = nominal * pct / 100.0;
+            self.step(
+                Step::Ladder,
+                n as f32 / steps.len().max(1) as f32,
+                format!("Pattern test at {target:.0} MHz ({pct:.0} % of {nominal:.0})"),
+            )?;
+            self.clock_mhz = target;
+            self.set_hash_clock(target, found)?;
+            self.test_afresh()?;
+            let at = (self.chip_mhz, states(&self.learned.chips));
+            self.learned.ladder.push(at);
+        }
+        self.step(Step::Ladder, 1.0, format!("Back to {nominal:.0} MHz"))?;
+        self.clock_mhz = nominal;
+        self.set_hash_clock(nominal, found)?;
+        // The first test's evidence stands, on the chips' present addresses and slots.
+        for (c, before) in self.learned.chips.iter_mut().zip(first) {
+            *c = ChipTrack {
+                address: c.address,
+                slot: c.slot,
+                ..before
+            };
+        }
         Ok(())
     }
 
@@ -546,20 +629,8 @@ impl Engine<'_, '_> {
         self.wire
             .note(|| format!("soaked {seconds:.0} s: hottest sensor {cold_c:?} -> {hot_c:?} °C"));
         // Test again, warm, from nothing: the cold evidence says nothing about a warm chip.
-        for c in self.learned.chips.iter_mut().take(found) {
-            *c = ChipTrack {
-                address: c.address,
-                slot: c.slot,
-                chip_id: c.chip_id,
-                ..ChipTrack::default()
-            };
-        }
         self.step(Step::Soak, 0.5, "Testing again, warm")?;
-        // Back to the first round's slots, whose patterns the pool covers best.
-        if (0..found).any(|i| self.learned.chips[i].slot != i) {
-            self.rotate(0, &setup)?;
-        }
-        self.pattern_test()?;
+        self.test_afresh()?;
         self.learned.soak = Some(SoakRun {
             seconds,
             cold_c,
@@ -1183,10 +1254,10 @@ impl Engine<'_, '_> {
         if found == 0 {
             return Ok(());
         }
-        let (ticket_reg, hcn_reg) = if self.family == Family::Bm1387 {
-            (reg::bm1387::TICKET_MASK, reg::bm1387::HASH_COUNTING_NUMBER)
+        let ticket_reg = if self.family == Family::Bm1387 {
+            reg::bm1387::TICKET_MASK
         } else {
-            (reg::TICKET_MASK, reg::HASH_COUNTING_NUMBER)
+            reg::TICKET_MASK
         };
         self.broadcast(Phase::AfterAddressing)?;
         let mask = bm13xx::ticket::mask_for_difficulty(self.cfg.ticket_difficulty).unwrap_or(0xFF);
@@ -1200,7 +1271,18 @@ impl Engine<'_, '_> {
             self.read_sensors()?;
             self.sample()?;
         }
-        let freq_mhz = self.ramp_pll(self.profile.frequency_mhz.value)?;
+        self.set_hash_clock(self.clock_mhz, found)
+    }
+
+    /// Ramp the hash clock to `target_mhz` and set up the work for it: the hash counting
+    /// number (the sweep's length), which patterns every slot covers in time, the nonce offsets.
+    fn set_hash_clock(&mut self, target_mhz: f64, found: usize) -> Flow {
+        let hcn_reg = if self.family == Family::Bm1387 {
+            reg::bm1387::HASH_COUNTING_NUMBER
+        } else {
+            reg::HASH_COUNTING_NUMBER
+        };
+        let freq_mhz = self.ramp_pll(target_mhz)?;
         // The domains under the hash clock (and, on a PIC board, that the chain still has power).
         self.sample()?;
         let rule = self.slice_rule(found);

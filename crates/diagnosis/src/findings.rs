@@ -509,6 +509,52 @@ pub(crate) fn build(
         }
     }
 
+    // The frequency ladder: a chip ok at the profile's clock that fails a step above it where
+    // nearly all the chips that passed there too still pass (a step the whole board fails says
+    // nothing about one chip).
+    if let Some(((base_mhz, base), steps)) = learned.ladder.split_first() {
+        let ok = |states: &[Option<ChipState>], i: usize| {
+            states.get(i).copied().flatten() == Some(ChipState::Ok)
+        };
+        let base_ok: Vec<usize> = (0..found).filter(|&i| ok(base, i)).collect();
+        for (mhz, states) in steps.iter().filter(|(mhz, _)| mhz > base_mhz) {
+            let failing: Vec<usize> = base_ok
+                .iter()
+                .copied()
+                .filter(|&i| !ok(states, i))
+                .collect();
+            if failing.is_empty() || failing.len() * 10 > base_ok.len() {
+                continue;
+            }
+            for i in failing {
+                // Said once, at the lowest step it fails.
+                if out
+                    .iter()
+                    .any(|f| f.kind == FindingKind::LowMargin && f.chips.contains(&i))
+                {
+                    continue;
+                }
+                let state = states
+                    .get(i)
+                    .copied()
+                    .flatten()
+                    .map_or("undecided", ChipState::label);
+                out.push(chip_finding(
+                    FindingKind::LowMargin,
+                    i,
+                    profile.domain_of(i).unwrap_or(0),
+                    format!(
+                        "Chip {i} is ok at {base_mhz:.0} MHz but {state} at {mhz:.0} MHz, where the rest of the board passes: little clock margin"
+                    ),
+                    format!(
+                        "Not a failure at this board's clock; it may fail in a miner running a higher bin or warm. Check domain {}'s voltage under load and chip {i}'s joints",
+                        profile.domain_of(i).unwrap_or(0)
+                    ),
+                ));
+            }
+        }
+    }
+
     // Domains in their band at preflight that leave it while the chips hash. A domain with a
     // chip that does not hash rises under load (it draws less than its neighbours): that chip's
     // own finding says so, so only a domain whose chips all hash is reported high.

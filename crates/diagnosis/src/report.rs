@@ -151,6 +151,9 @@ pub enum FindingKind {
     /// No chip answers and the jig's UART saw the return line held low (a break): one chip
     /// holds RO; halving the chain finds it (Bitmain's procedure).
     ReturnLineHeld,
+    /// A chip that passes at the profile's clock fails a step above it where the rest of the
+    /// board passes (`--ladder`): a note.
+    LowMargin,
     /// A chip that passed the cold test fails after the soak (`--soak`): it fails only warm.
     FailsHot,
     /// Two neighbouring chips answer at one address: the set-address frame went past the first
@@ -162,10 +165,12 @@ pub enum FindingKind {
 }
 
 impl FindingKind {
-    /// A note about the test set-up rather than the board: reported, never a reason to fail.
+    /// A note, reported and never a reason to fail: about the test set-up rather than the
+    /// board (a noisy link), or a margin below the rest of the board at a clock it does not
+    /// run at.
     #[must_use]
     pub fn is_note(self) -> bool {
-        matches!(self, Self::NoisyLink)
+        matches!(self, Self::NoisyLink | Self::LowMargin)
     }
 
     /// The kind's name for people, as the workbench and the report title a finding.
@@ -188,6 +193,7 @@ impl FindingKind {
             Self::ReturnLineHeld => "Return line held",
             Self::DuplicateAddress => "Duplicate address",
             Self::FailsHot => "Fails hot",
+            Self::LowMargin => "Low clock margin (note)",
         }
     }
 }
@@ -228,6 +234,10 @@ pub struct ChipResult {
     pub hw_errors: u32,
     /// Temperature at the chip, where a sensor sits there.
     pub temp_c: Option<f32>,
+    /// The highest hash clock of the frequency ladder (`--ladder`) at which the chip was `ok`,
+    /// MHz; absent without a ladder or when it was `ok` at none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub margin_mhz: Option<f64>,
     /// Distinct cores that returned a golden nonce.
     #[serde(skip)]
     pub cores_ok: usize,

@@ -836,6 +836,16 @@ impl Board {
             return;
         }
         let mut nonce = nonce;
+        let limit_mhz = self.faults.iter().find_map(|f| match *f {
+            Fault::Margin(k, pct) if k == chip => {
+                Some(self.profile.frequency_mhz.value * f64::from(pct) / 100.0)
+            }
+            _ => None,
+        });
+        if limit_mhz.is_some_and(|limit| self.chips[chip].clock_mhz > limit + 1e-6) {
+            // Past its timing: the result is computed wrong (a flipped low bit of the nonce).
+            nonce = (nonce.swap_bytes() ^ 0x0000_0003).swap_bytes();
+        }
         if self.has(|f| *f == Fault::WrongPart(chip)) {
             // Another part's arithmetic: a result from its own sweep, but not one for this
             // work (the lowest bits differ; the fields that say whose it is are intact).

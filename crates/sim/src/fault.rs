@@ -24,7 +24,10 @@
 //! - `dupaddr:K`: chip K takes its set-address but keeps forwarding it (the first chip without an
 //!   address is meant to stop it: facts §7 step 6, SKOT `bm1397.md` "Enumerate Chips"), so chip
 //!   K+1 takes the same address; every chip after it is one address behind and the last address
-//!   is left to nobody.
+//!   is left to nobody;
+//! - `margin:K:PCT`: chip K's logic misses timing above PCT % of the profile's hash clock (a
+//!   slow die, or one whose core supply sags under it): above that every result it returns is
+//!   wrong; at or below it hashes right. Issue S2 4/7's frequency ladder finds it.
 //!
 //! Chain index K, domain D and sensor S are 0-based.
 
@@ -78,6 +81,8 @@ pub enum Fault {
     RoStuck(usize),
     /// Chip K forwards the set-address it took: chip K+1 takes the same address.
     DupAddr(usize),
+    /// Chip K computes wrong above this percentage of the profile's hash clock.
+    Margin(usize, u8),
 }
 
 /// A signal line of the chain (facts §6.2: CLK, CI/CO, RI/RO, RST run chip to chip).
@@ -114,7 +119,7 @@ pub struct FaultError {
     pub problem: String,
 }
 
-const KINDS: &str = "dead:K, break:K, weak:K:PCT, hwerr:K:PCT, short:D, sensor:S, wrongid:K, flaky:K, slowlink:K, hot:K, noise:PPM, picstall, hotfail:K:TEMP, sag:D:MV, baudnoise:PPM, txnoise:PPM, break-ci:K, break-ro:K, break-clk:K, break-rst:K, joint:K:PPM, wrongpart:K, rostuck:K, dupaddr:K";
+const KINDS: &str = "dead:K, break:K, weak:K:PCT, hwerr:K:PCT, short:D, sensor:S, wrongid:K, flaky:K, slowlink:K, hot:K, noise:PPM, picstall, hotfail:K:TEMP, sag:D:MV, baudnoise:PPM, txnoise:PPM, break-ci:K, break-ro:K, break-clk:K, break-rst:K, joint:K:PPM, wrongpart:K, rostuck:K, dupaddr:K, margin:K:PCT";
 
 impl Fault {
     /// Parse `spec` for `profile`, checking every index against the board.
@@ -234,6 +239,17 @@ impl Fault {
                     Self::RoStuck(k)
                 }
             }
+            "margin" => {
+                arity(3)?;
+                let k = chip(1)?;
+                let pct = number(2, "percentage")?;
+                if !(50..=200).contains(&pct) {
+                    return Err(err(format!(
+                        "a clock limit of {pct} % of the profile's frequency is not between 50 and 200"
+                    )));
+                }
+                Self::Margin(k, pct as u8)
+            }
             "dupaddr" => {
                 arity(2)?;
                 let k = chip(1)?;
@@ -334,6 +350,7 @@ impl fmt::Display for Fault {
             Self::WrongPart(k) => write!(f, "wrongpart:{k}"),
             Self::RoStuck(k) => write!(f, "rostuck:{k}"),
             Self::DupAddr(k) => write!(f, "dupaddr:{k}"),
+            Self::Margin(k, pct) => write!(f, "margin:{k}:{pct}"),
         }
     }
 }
@@ -376,6 +393,7 @@ mod tests {
             "wrongpart:7",
             "rostuck:90",
             "dupaddr:30",
+            "margin:12:105",
         ] {
             assert_eq!(Fault::parse(spec, &p).unwrap().to_string(), spec);
         }

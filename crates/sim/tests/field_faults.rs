@@ -142,6 +142,39 @@ fn a_chip_that_fails_only_warm_passes_cold_and_is_named_after_a_soak() {
     assert!(healthy.findings.is_empty(), "{}", describe(&healthy));
 }
 
+/// Issue S2 4/7: a chip that computes wrong just above the profile's clock passes a run at
+/// that clock; the frequency ladder (85 % and 110 %) gives every chip its margin and notes the
+/// one that fails a step the rest of the board passes, without failing the board.
+#[test]
+fn the_frequency_ladder_gives_each_chip_its_margin_and_notes_the_low_one() {
+    let ladder = diagnosis::Options {
+        ladder: Some(vec![85.0, 110.0]),
+        ..diagnosis::Options::default()
+    };
+    let r = diagnose_with("s19jpro", &["margin:30:105"], 8, ladder);
+    let nominal = profile("s19jpro").frequency_mhz.value;
+    assert_eq!(r.verdict, Verdict::Pass, "{}", describe(&r));
+    let kinds: Vec<FindingKind> = r.findings.iter().map(|f| f.kind).collect();
+    assert_eq!(kinds, [FindingKind::LowMargin], "{}", describe(&r));
+    let f = finding_at_chip(&r, FindingKind::LowMargin, 30);
+    assert!(f.message.contains("hw errors at 578 MHz"), "{}", f.message);
+    assert_eq!(r.chips[30].margin_mhz, Some(nominal));
+    assert!(
+        r.chips
+            .iter()
+            .filter(|c| c.index != 30)
+            .all(|c| c.margin_mhz == Some(nominal * 1.1)),
+        "{}",
+        describe(&r)
+    );
+    // The chips' states are the test at the profile's clock.
+    assert!(r.chips.iter().all(|c| c.state == ChipState::Ok));
+    // Without a ladder nothing is said about margins.
+    let plain = diagnose("s19jpro", &["margin:30:105"], 8);
+    assert!(plain.chips.iter().all(|c| c.margin_mhz.is_none()));
+    assert!(plain.findings.is_empty(), "{}", describe(&plain));
+}
+
 #[test]
 fn a_bad_joint_is_the_link_at_it_not_the_chips_behind_it() {
     let r = diagnose("s19jpro", &["joint:60:8000"], 5);
