@@ -552,6 +552,14 @@ impl Engine<'_, '_> {
         Ok(())
     }
 
+    /// The step a pattern test reports under: its own, or the ladder's or soak's it runs in.
+    fn test_step(&self) -> Step {
+        match self.current {
+            Step::Ladder | Step::Soak => self.current,
+            _ => Step::PatternTest,
+        }
+    }
+
     /// The hottest plausible sensor reading so far, °C.
     fn hottest(&self) -> Option<f32> {
         self.learned
@@ -1470,7 +1478,7 @@ impl Engine<'_, '_> {
                 .filter(|&i| self.learned.chips[i].state.is_some())
                 .count();
             let p = Progress {
-                step: Step::PatternTest,
+                step: self.test_step(),
                 fraction: decided as f32 / found.max(1) as f32,
                 message: format!("Round {}: {decided} of {found} chips decided", round + 1),
                 chips,
@@ -1518,7 +1526,7 @@ impl Engine<'_, '_> {
             return Ok(());
         }
         self.step(
-            Step::PatternTest,
+            self.test_step(),
             1.0,
             format!("Retesting {} chip(s) before blaming them", blamed.len()),
         )?;

@@ -861,16 +861,26 @@ impl Workbench {
                 commands.push(Command::AttachCapture);
             }
             if let Some((step, fraction, message)) = &self.step {
-                let done = Step::ALL.iter().position(|s| s == step).unwrap_or(0) as f32 + fraction;
+                // The steps this run takes: the ladder only from the command line, the soak
+                // when ticked.
+                let steps: Vec<Step> = Step::ALL
+                    .into_iter()
+                    .filter(|s| match s {
+                        Step::Ladder => *step == Step::Ladder,
+                        Step::Soak => self.settings.soak || *step == Step::Soak,
+                        _ => true,
+                    })
+                    .collect();
+                let done = steps.iter().position(|s| s == step).unwrap_or(0) as f32 + fraction;
                 ui.add(
-                    egui::ProgressBar::new(done / Step::ALL.len() as f32)
+                    egui::ProgressBar::new(done / steps.len() as f32)
                         .desired_width(240.0)
                         .text(step.label()),
                 );
                 ui.label(message);
                 if let Some(started) = self.started {
                     // Time left, from the share of the steps done so far.
-                    let share = done / Step::ALL.len() as f32;
+                    let share = done / steps.len() as f32;
                     let elapsed = started.elapsed().as_secs_f32();
                     if share > 0.05 {
                         ui.label(format!(
@@ -881,7 +891,7 @@ impl Workbench {
                         ui.label(format!("{elapsed:.0} s"));
                     }
                 }
-                let list: Vec<String> = Step::ALL
+                let list: Vec<String> = steps
                     .iter()
                     .map(|s| {
                         let mark = match s.cmp(step) {
