@@ -236,8 +236,8 @@ fn check_jobs(f: &Family, blocks: &Blocks, lines: &[Line]) -> (usize, Vec<Write>
                 .get(&tail)
                 .unwrap_or_else(|| panic!("{}: a job's tail is no mainnet block's", f.name));
             let mut wire = [0u32; 8];
-            for (k, chunk) in body[20..52].chunks_exact(4).enumerate() {
-                wire[7 - k] = u32::from_be_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]);
+            for (k, chunk) in body[20..52].as_chunks::<4>().0.iter().enumerate() {
+                wire[7 - k] = u32::from_be_bytes(*chunk);
             }
             let block = candidates
                 .iter()

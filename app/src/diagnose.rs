@@ -533,7 +533,7 @@ pub fn summary(profile: &Profile, report: &Report) -> String {
         p.app_version,
         p.jig_firmware,
         p.profile,
-        &p.pattern_set.get(..12).unwrap_or_default(),
+        p.pattern_set.get(..12).unwrap_or_default(),
         p.seed
             .map(|seed| format!(", seed {seed}"))
             .unwrap_or_default()

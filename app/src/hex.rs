@@ -84,7 +84,12 @@ pub fn parse(source: &str, text: &str) -> Result<Vec<u8>, HexError> {
             digits: digits.len(),
         });
     }
-    Ok(digits.chunks_exact(2).map(|p| p[0] << 4 | p[1]).collect())
+    Ok(digits
+        .as_chunks::<2>()
+        .0
+        .iter()
+        .map(|[hi, lo]| hi << 4 | lo)
+        .collect())
 }
 
 /// Bytes as upper-case hex, space separated.

@@ -80,7 +80,7 @@ impl core::fmt::Debug for JobFrame {
 
 /// Words of a 32-byte hash field in reverse order, each word's bytes kept (full-header jobs).
 fn word_reverse(src: &[u8], dst: &mut [u8]) {
-    for (i, chunk) in dst.chunks_exact_mut(4).enumerate() {
+    for (i, chunk) in dst.as_chunks_mut::<4>().0.iter_mut().enumerate() {
         let from = (7 - i) * 4;
         chunk.copy_from_slice(&src[from..from + 4]);
     }
@@ -92,16 +92,21 @@ fn word_reverse(src: &[u8], dst: &mut [u8]) {
 /// `52EADF91`); cgminer `calc_midstate` + driver-gekko `stuff_reverse` give the same bytes.
 fn midstate_wire(state: &[u32; 8]) -> [u8; 32] {
     let mut out = [0u8; 32];
-    for (chunk, word) in out.chunks_exact_mut(4).zip(state.iter().rev()) {
-        chunk.copy_from_slice(&word.to_be_bytes());
+    for (chunk, word) in out
+        .as_chunks_mut::<4>()
+        .0
+        .iter_mut()
+        .zip(state.iter().rev())
+    {
+        *chunk = word.to_be_bytes();
     }
     out
 }
 
 fn midstate_from_wire(wire: &[u8]) -> [u32; 8] {
     let mut state = [0u32; 8];
-    for (word, chunk) in state.iter_mut().rev().zip(wire[..32].chunks_exact(4)) {
-        *word = u32::from_be_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]);
+    for (word, chunk) in state.iter_mut().rev().zip(wire[..32].as_chunks::<4>().0) {
+        *word = u32::from_be_bytes(*chunk);
     }
     state
 }

@@ -77,7 +77,9 @@ impl HeaderSet {
             return Err(BadHeaderSet { len: bytes.len() });
         }
         let records = bytes
-            .chunks_exact(RECORD)
+            .as_chunks::<RECORD>()
+            .0
+            .iter()
             .map(|r| {
                 let mut h = [0u8; 80];
                 h.copy_from_slice(&r[4..]);

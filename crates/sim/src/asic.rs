@@ -308,8 +308,8 @@ impl HostParser {
                     let wire = &body[20 + 32 * i..52 + 32 * i];
                     // H7 first, each word big-endian.
                     let mut state = [0u32; 8];
-                    for (k, chunk) in wire.chunks_exact(4).enumerate() {
-                        state[7 - k] = u32::from_be_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]);
+                    for (k, chunk) in wire.as_chunks::<4>().0.iter().enumerate() {
+                        state[7 - k] = u32::from_be_bytes(*chunk);
                     }
                     state
                 })
@@ -328,7 +328,7 @@ enum Scan {
 
 /// The 32 bytes of a hash field sent with its eight 4-byte words in reverse order, put back.
 fn unreverse_words(wire: &[u8], out: &mut [u8]) {
-    for (i, chunk) in out.chunks_exact_mut(4).enumerate() {
+    for (i, chunk) in out.as_chunks_mut::<4>().0.iter_mut().enumerate() {
         let from = (7 - i) * 4;
         chunk.copy_from_slice(&wire[from..from + 4]);
     }
@@ -347,8 +347,8 @@ const IV: [u32; 8] = [
 
 fn state_bytes(state: &[u32; 8]) -> [u8; 32] {
     let mut out = [0u8; 32];
-    for (chunk, word) in out.chunks_exact_mut(4).zip(state) {
-        chunk.copy_from_slice(&word.to_be_bytes());
+    for (chunk, word) in out.as_chunks_mut::<4>().0.iter_mut().zip(state) {
+        *chunk = word.to_be_bytes();
     }
     out
 }
@@ -506,7 +506,7 @@ mod tests {
         assert_eq!(tail[..], header[64..76]);
 
         let mut swapped = frame.clone();
-        for word in swapped[20..52].chunks_exact_mut(4) {
+        for word in swapped[20..52].as_chunks_mut::<4>().0 {
             word.reverse();
         }
         let crc = crc16(&swapped[2..150]).to_be_bytes();

@@ -28,7 +28,8 @@ fn writer() {
     let path = std::env::var(CHILD_ENV).expect("run as the kill test's child");
     let mut store = Store::open(Path::new(&path)).unwrap();
     let report = report();
-    for i in 0.. {
+    // Until the parent kills this process (it does so within seconds).
+    for i in 0..i64::MAX {
         let ticket = store
             .create_ticket(&NewTicket {
                 serial: Some(format!("KILL-{}-{i}", std::process::id())),
