@@ -177,6 +177,16 @@ impl ChipTrack {
     }
 }
 
+/// What one address check saw.
+struct AddressCheck {
+    /// Chips that answered: one past the last position that did.
+    found: usize,
+    /// Positions before that whose address never answered.
+    missing: Vec<usize>,
+    /// Positions whose address answered more often than it was read (two chips there).
+    doubled: Vec<usize>,
+}
+
 /// A soak and the cold test before it.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct SoakRun {
@@ -214,8 +224,6 @@ pub(crate) struct Learned {
     /// The frequency ladder, when one ran: each step's clock (MHz) and the chips' states there,
     /// the profile's clock first.
     pub(crate) ladder: Vec<(f64, Vec<Option<ChipState>>)>,
-    /// Positions whose address answered twice to one read in the last address check.
-    pub(crate) doubled_addresses: Vec<usize>,
     pub(crate) bad_frames: u64,
     pub(crate) garbage_bytes: u64,
     /// Receive errors (framing, break) the jig's UART counted during the run, if it could say.
@@ -1060,41 +1068,41 @@ impl Engine<'_, '_> {
                 }
             }
             self.wire.drain(1000)?;
-            let (mut answered, mut missing) =
-                self.check_addresses(slots, self.cfg.address_check_tries)?;
-            if let [j] = missing[..]
-                && answered == expected
+            let mut check = self.check_addresses(slots, self.cfg.address_check_tries)?;
+            if let [j] = check.missing[..]
+                && check.found == expected
             {
                 // One set-address lost: every chip from there on holds the next chip's
                 // address and the last holds none. Move them back one by one through register
                 // 0 (each target is free when written), give the last its address, and check.
                 if self.repair_shift(slots, j, expected)? {
-                    (answered, missing) =
-                        self.check_addresses(slots, self.cfg.address_check_tries)?;
+                    check = self.check_addresses(slots, self.cfg.address_check_tries)?;
                 }
-            } else if missing.is_empty()
-                && answered + 1 == expected
+            } else if check.missing.is_empty()
+                && check.found + 1 == expected
                 && self.learned.discovery_counts.iter().any(|&c| c >= expected)
             {
                 // The last set-address lost: the last chip holds none. Give it its address.
                 if self.repair_shift(slots, expected - 1, expected)? {
-                    (answered, missing) =
-                        self.check_addresses(slots, self.cfg.address_check_tries)?;
+                    check = self.check_addresses(slots, self.cfg.address_check_tries)?;
                 }
             }
+            let AddressCheck {
+                found: answered,
+                missing,
+                doubled,
+            } = check;
             let gaps = missing.len();
             found = answered;
             // Two chips at one address and the last address empty (the repair above gives a
             // chip left without an address its own, so this is not that), seen again on a
             // second check: a chip forwards the set-address it took. A reply lost on a noisy
             // line can hide the second answer once, not every time.
-            let doubled = std::mem::take(&mut self.learned.doubled_addresses);
             let mut confirmed = false;
             if doubled.len() == 1 && gaps == 0 && answered + 1 == expected {
                 for _ in 0..2 {
-                    let (again, _) = self.check_addresses(slots, self.cfg.address_check_tries)?;
-                    let seen = std::mem::take(&mut self.learned.doubled_addresses);
-                    if again == answered && seen == doubled {
+                    let again = self.check_addresses(slots, self.cfg.address_check_tries)?;
+                    if again.found == answered && again.doubled == doubled {
                         confirmed = true;
                         break;
                     }
@@ -1193,10 +1201,9 @@ impl Engine<'_, '_> {
         Ok(true)
     }
 
-    /// Read register 0 of every chip at its slot's address; returns how many chips answered
-    /// (one past the last that did) and which addresses before that never did. Records chip
-    /// IDs.
-    fn check_addresses(&mut self, slots: &[usize], tries: usize) -> Flow<(usize, Vec<usize>)> {
+    /// Read register 0 of every chip at its slot's address; returns how many chips answered,
+    /// which addresses never did and which answered twice. Records chip IDs.
+    fn check_addresses(&mut self, slots: &[usize], tries: usize) -> Flow<AddressCheck> {
         let expected = self.profile.chips.value.min(slots.len());
         let addresses: Vec<u8> = slots
             .iter()
@@ -1246,11 +1253,13 @@ impl Engine<'_, '_> {
                 track.chip_id = Some(*id);
             }
         }
-        let missing: Vec<usize> = (0..found).filter(|&i| answered[i].is_none()).collect();
-        self.learned.doubled_addresses = (0..expected)
-            .filter(|&i| replies_at[i] > reads_to[i])
-            .collect();
-        Ok((found, missing))
+        Ok(AddressCheck {
+            found,
+            missing: (0..found).filter(|&i| answered[i].is_none()).collect(),
+            doubled: (0..expected)
+                .filter(|&i| replies_at[i] > reads_to[i])
+                .collect(),
+        })
     }
 
     /// Estimated relay delay to chip `index` and back is within this, µs ([I] 4 bit times a chip).
@@ -1394,7 +1403,7 @@ impl Engine<'_, '_> {
         }
         let actual = self.switch_baud(target)?;
         let slots: Vec<usize> = self.learned.chips.iter().map(|c| c.slot).collect();
-        let (high_found, _) = self.check_addresses(&slots[..found], 2)?;
+        let high_found = self.check_addresses(&slots[..found], 2)?.found;
         if high_found < found {
             self.learned.marginal = Some((high_found, actual));
             self.step(
