@@ -71,8 +71,13 @@ pub fn procedure_times(catalog: &Catalog) -> anyhow::Result<Vec<Measure>> {
     let settle_s =
         (config.power_settle_ms + config.reset_low_ms + config.reset_wait_ms) as f64 / 1000.0;
     let base_ramp = ramp_s(&config, config.pll_reset_mhz, nominal);
-    let run = |soak: Option<u64>, ladder: Option<Vec<f64>>| {
-        crate::diagnose::simulate_with(profile, &[], 1, None, false, soak, ladder)
+    let run = |soak_s: Option<u64>, ladder: Option<Vec<f64>>| {
+        let procedures = crate::diagnose::Procedures {
+            ladder,
+            soak_s,
+            aging_s: None,
+        };
+        crate::diagnose::simulate_with(profile, &[], 1, None, false, procedures)
     };
     let quick = run(None, None)?;
     let wire = quick.timing.wire_bound_s;

@@ -33,6 +33,14 @@ pub struct Cli {
     #[arg(long)]
     pub run: bool,
 
+    /// The --demo board's runs include the frequency ladder (85 %, 110 %).
+    #[arg(long, requires = "demo")]
+    pub ladder: bool,
+
+    /// The --demo board's runs end with an aging test of MINUTES.
+    #[arg(long, value_name = "MINUTES", requires = "demo", value_parser = clap::value_parser!(u32).range(1..=480))]
+    pub aging: Option<u32>,
+
     /// What to do. With none, the workbench window opens.
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -456,6 +464,11 @@ pub struct DiagnoseArgs {
         value_delimiter = ','
     )]
     pub ladder: Option<Vec<f64>>,
+    /// At the end, keep the chips hashing known-nonce work for MINUTES, counting each chip's
+    /// missed and miscomputed nonces every 30 s: a chip that passed and errs far more than the
+    /// board while aging is named (`aging_errors`); the windows are in the JSON (`aging`).
+    #[arg(long, value_name = "MINUTES")]
+    pub aging: Option<u32>,
 }
 
 /// Arguments of `hashbench bench`.

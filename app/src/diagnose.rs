@@ -50,7 +50,39 @@ pub fn simulate_board(
     seed: u64,
     baud: Option<u32>,
 ) -> Result<Report, CouldNotRun> {
-    simulate_with(profile, faults, seed, baud, false, None, None)
+    simulate_with(profile, faults, seed, baud, false, Procedures::default())
+}
+
+/// The longer procedures a run adds after the pattern test: the frequency ladder (percent of
+/// the profile's clock), a soak and an aging test (jig seconds).
+#[derive(Debug, Clone, Default)]
+pub struct Procedures {
+    /// `--ladder`.
+    pub ladder: Option<Vec<f64>>,
+    /// `--soak`.
+    pub soak_s: Option<u64>,
+    /// `--aging`.
+    pub aging_s: Option<u64>,
+}
+
+impl Procedures {
+    /// The procedures `args` ask for, each checked.
+    fn of(args: &DiagnoseArgs) -> Result<Self, CouldNotRun> {
+        let aging_s = match args.aging {
+            Some(0) => {
+                return Err(CouldNotRun(
+                    "--aging 0: an aging test needs at least one minute (or leave --aging out)"
+                        .into(),
+                ));
+            }
+            minutes => minutes.map(|m| u64::from(m) * 60),
+        };
+        Ok(Self {
+            ladder: ladder_steps(args)?,
+            soak_s: soak_seconds(args)?,
+            aging_s,
+        })
+    }
 }
 
 /// `--ladder PCTS`, each a sane share of the profile's clock.
@@ -83,8 +115,7 @@ pub fn simulate_with(
     seed: u64,
     baud: Option<u32>,
     capture: bool,
-    soak_s: Option<u64>,
-    ladder: Option<Vec<f64>>,
+    procedures: Procedures,
 ) -> Result<Report, CouldNotRun> {
     let mut jig = sim::simulated(profile, faults, seed)
         .map_err(|e| CouldNotRun(format!("simulated jig: {e}")))?;
@@ -94,8 +125,9 @@ pub fn simulate_with(
         app_version: env!("CARGO_PKG_VERSION").to_owned(),
         seed: Some(seed),
         capture,
-        soak_s,
-        ladder,
+        soak_s: procedures.soak_s,
+        ladder: procedures.ladder,
+        aging_s: procedures.aging_s,
         ..Options::default()
     };
     Ok(diagnosis::run(
@@ -116,8 +148,7 @@ pub fn simulate(catalog: &Catalog, args: &DiagnoseArgs, id: &str) -> Result<Repo
         args.seed,
         args.baud,
         args.capture.is_some(),
-        soak_seconds(args)?,
-        ladder_steps(args)?,
+        Procedures::of(args)?,
     )
 }
 
@@ -200,14 +231,16 @@ pub fn on_port<'c>(
 ) -> Result<(Report, &'c Profile), CouldNotRun> {
     let mut jig = connect(path)?;
     let profile = board_profile(catalog, &mut jig, args.model.as_deref())?;
+    let procedures = Procedures::of(args)?;
     let options = Options {
         baud: args.baud,
         config: Config::default(),
         app_version: env!("CARGO_PKG_VERSION").to_owned(),
         seed: None,
         capture: args.capture.is_some(),
-        soak_s: soak_seconds(args)?,
-        ladder: ladder_steps(args)?,
+        soak_s: procedures.soak_s,
+        ladder: procedures.ladder,
+        aging_s: procedures.aging_s,
         ..Options::default()
     };
     Ok((
@@ -519,6 +552,9 @@ pub fn summary(profile: &Profile, report: &Report) -> String {
     );
     if let Some(soak) = &report.soak {
         s += &format!("Soak: {}\n", soak.describe());
+    }
+    if let Some(aging) = &report.aging {
+        s += &format!("Aging: {}\n", aging.describe());
     }
     s += &format!(
         "Timing: {:.2} s on the jig clock, {} bytes on the chain link; pattern test {:.3} s, wire bound {:.3} s\n",

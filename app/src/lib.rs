@@ -74,6 +74,9 @@ pub fn run(cli: cli::Cli, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
                 model: cli.model.clone().unwrap_or_else(|| "s19jpro".to_owned()),
                 faults: cli.fault.join(" "),
                 source: ui::Source::Simulated,
+                ladder: cli.ladder,
+                aging: cli.aging.is_some(),
+                aging_minutes: cli.aging.unwrap_or(30),
                 ..ui::Settings::default()
             });
             if let Some(s) = &settings {

@@ -98,6 +98,19 @@ pub struct Config {
     pub soak_job_ms: u64,
     /// A soak reads the sensors this often, s of jig time.
     pub soak_read_s: u64,
+    /// The aging test sends every chip one known-nonce job this often (or as soon as the last
+    /// round's golden nonces are due, when that is later), ms: the chips keep hashing, as in a
+    /// miner that keeps them fed. [I]
+    pub aging_round_ms: u64,
+    /// The aging test counts each chip's errors over windows this long, s of jig time.
+    pub aging_window_s: u64,
+    /// In an aging window a chip that passed the pattern test is named when its errors (missed
+    /// golden nonces plus miscomputed ones) are at least `aging_min_errors`, at least this share
+    /// of its jobs, and unlikely (below `intermittent_p`) at the board's median error rate
+    /// (floored at `intermittent_floor`): line noise errs evenly over the chips.
+    pub aging_error_rate: f64,
+    /// See `aging_error_rate`.
+    pub aging_min_errors: u32,
 }
 
 impl Default for Config {
@@ -140,6 +153,10 @@ impl Default for Config {
             soak_target_c: 60.0,
             soak_job_ms: 50,
             soak_read_s: 5,
+            aging_round_ms: 50,
+            aging_window_s: 30,
+            aging_error_rate: 0.05,
+            aging_min_errors: 3,
         }
     }
 }

@@ -16,8 +16,9 @@ use crate::config::Config;
 use crate::findings;
 use crate::jig::{AsicSensorPath, Jig, JigError, JigInfo, PicCommand, SensorRef, Telemetry, Trip};
 use crate::report::{
-    BoardIdentity, BoardSummary, ChipResult, ChipState, DomainResult, DomainState, JigReport,
-    PicSummary, Provenance, Report, SensorResult, SensorState, SoakSummary, Timing, Verdict,
+    AgingCount, AgingSummary, AgingWindow, BoardIdentity, BoardSummary, ChipResult, ChipState,
+    DomainResult, DomainState, JigReport, PicSummary, Provenance, Report, SensorResult,
+    SensorState, SoakSummary, Timing, Verdict,
 };
 use crate::stats::{self, Evidence};
 use crate::wire::{Arrived, Wire};
@@ -39,13 +40,15 @@ pub enum Step {
     Ladder,
     /// Hashing until the board is warm, then the pattern test again (`--soak`).
     Soak,
+    /// Continuous known-nonce hashing, each chip's errors over time (`--aging`).
+    Aging,
     /// Findings and verdict.
     Verdict,
 }
 
 impl Step {
     /// Every step, in order.
-    pub const ALL: [Step; 8] = [
+    pub const ALL: [Step; 9] = [
         Step::Preflight,
         Step::Enumeration,
         Step::Configuration,
@@ -53,6 +56,7 @@ impl Step {
         Step::PatternTest,
         Step::Ladder,
         Step::Soak,
+        Step::Aging,
         Step::Verdict,
     ];
 
@@ -67,6 +71,7 @@ impl Step {
             Self::PatternTest => "Known-nonce pattern test",
             Self::Ladder => "Frequency ladder",
             Self::Soak => "Soak: hash until warm, test again",
+            Self::Aging => "Aging: hash known work, count each chip's errors",
             Self::Verdict => "Verdict",
         }
     }
@@ -91,6 +96,8 @@ pub struct Progress {
     pub temperatures: Option<Vec<Option<f32>>>,
     /// Golden nonces returned so far in the run.
     pub golden: u32,
+    /// A window of the aging test, when one closed (for the live error-rate plot).
+    pub aging: Option<AgingWindow>,
 }
 
 /// What the caller asks for.
@@ -120,6 +127,10 @@ pub struct Options {
     /// After the pattern test, test again at each of these shares of the profile's hash clock,
     /// percent (e.g. 85 and 110), and back: each chip's `margin_mhz` and `low_margin` notes.
     pub ladder: Option<Vec<f64>>,
+    /// At the end, keep the chips hashing known-nonce work for this many seconds of jig time,
+    /// counting each chip's missed and miscomputed nonces per window (`Config::aging_window_s`):
+    /// a chip that errs far more than the board is named (`aging_errors`).
+    pub aging_s: Option<u64>,
 }
 
 enum Stop {
@@ -224,6 +235,9 @@ pub(crate) struct Learned {
     /// The frequency ladder, when one ran: each step's clock (MHz) and the chips' states there,
     /// the profile's clock first.
     pub(crate) ladder: Vec<(f64, Vec<Option<ChipState>>)>,
+    /// The aging test's windows, when one ran (kept as they close: a run cut short keeps what
+    /// was measured), and its jig seconds.
+    pub(crate) aging: Option<AgingSummary>,
     pub(crate) bad_frames: u64,
     pub(crate) garbage_bytes: u64,
     /// Receive errors (framing, break) the jig's UART counted during the run, if it could say.
@@ -275,6 +289,8 @@ struct Engine<'a, 'j> {
     sensors_read: bool,
     /// Chips whose I2C master was enabled since the last reset.
     sensor_hosts: Vec<u8>,
+    /// Golden nonces of the aging test (not evidence; counted for the nonce-rate plot).
+    aging_golden: u32,
 }
 
 /// Run a full diagnosis of the board on `jig` as `profile`. Always returns a report: a run that
@@ -314,6 +330,7 @@ pub fn run(
         clock_mhz: profile.frequency_mhz.value,
         sensors_read: false,
         sensor_hosts: Vec::new(),
+        aging_golden: 0,
     };
     engine.learned.chips = vec![ChipTrack::default(); profile.chips.value];
     if options.frame_log {
@@ -379,6 +396,8 @@ fn empty_report(profile: &Profile, options: &Options, why: &str) -> Report {
         jig: None,
         board_summary: BoardSummary::default(),
         soak: None,
+        aging: None,
+        ladder_mhz: Vec::new(),
     }
 }
 
@@ -454,6 +473,7 @@ impl Engine<'_, '_> {
             frames: self.wire.take_log(),
             temperatures: None,
             golden: self.golden_total(),
+            aging: None,
         };
         (self.progress)(&p);
         Ok(())
@@ -497,6 +517,12 @@ impl Engine<'_, '_> {
             && self.learned.found > 0
         {
             self.soak(limit_s)?;
+        }
+        if let Some(limit_s) = options.aging_s
+            && self.learned.pattern_tested
+            && self.learned.found > 0
+        {
+            self.aging(limit_s)?;
         }
         self.sample()?;
         self.step(Step::Verdict, 1.0, "Deciding")?;
@@ -657,8 +683,177 @@ impl Engine<'_, '_> {
         Ok(())
     }
 
+    /// The aging test: a round of known-nonce work, one job per chip from its own slot, every
+    /// `aging_round_ms` for `limit_s` of jig time, the sensors read every `soak_read_s`; per
+    /// chip and window of `aging_window_s`, the jobs sent, the golden nonces back and the
+    /// miscomputed ones. The chips' evidence and states stay the pattern test's.
+    fn aging(&mut self, limit_s: u64) -> Flow {
+        let Some(setup) = self.setup.clone() else {
+            return Ok(());
+        };
+        let found = self.learned.found;
+        let chips: Vec<usize> = (0..found)
+            .filter(|i| self.only_chips.as_ref().is_none_or(|only| only.contains(i)))
+            .filter(|&i| self.learned.chips[i].address.is_some())
+            .collect();
+        let window_s = self.cfg.aging_window_s.max(1);
+        self.step(
+            Step::Aging,
+            0.0,
+            format!(
+                "Hashing known-nonce work on {} chips for {limit_s} s, errors counted every {window_s} s",
+                chips.len()
+            ),
+        )?;
+        let before: Vec<ChipTrack> = self.learned.chips.clone();
+        let wrong_before = self.learned.wrong_chip_nonces;
+        // Hours of jobs would fill memory with frames: the log and capture keep none of them.
+        self.wire.note(|| {
+            "aging: the frame log and capture pause here (the windows' counts are in the report)"
+                .to_owned()
+        });
+        let paused = self.wire.pause_recording();
+        let pool = PatternPool::build(HeaderSet::mainnet(), &setup);
+        let start = self.wire.now();
+        let limit_us = limit_s.saturating_mul(1_000_000);
+        let window_us = window_s * 1_000_000;
+        let round_us = self.cfg.aging_round_ms.max(1) * 1000;
+        let read_every_us = self.cfg.soak_read_s.max(1) * 1_000_000;
+        let mut next_read = start + read_every_us;
+        let mut window_start = start;
+        let mut counts = vec![AgingCount::default(); found];
+        self.learned.aging = Some(AgingSummary {
+            seconds: 0.0,
+            windows: Vec::new(),
+        });
+        let mut round = 0u64;
+        let result = loop {
+            let now = self.wire.now();
+            let window_done = now.saturating_sub(window_start) >= window_us;
+            let over = now.saturating_sub(start) >= limit_us;
+            if window_done || (over && counts.iter().any(|c| c.sent > 0)) {
+                self.close_window(start, window_start, &mut counts)?;
+                window_start = self.wire.now();
+                let fraction = (now.saturating_sub(start) as f32 / limit_us.max(1) as f32).min(1.0);
+                let last = self.learned.aging.as_ref().and_then(|a| a.windows.last());
+                let said = last.map_or(String::new(), |w| {
+                    let worst = w.worst().map_or(String::new(), |(i, r)| {
+                        format!(", worst chip {i} at {:.1} %", r * 100.0)
+                    });
+                    format!(
+                        ": board median {:.1} % errors{worst}",
+                        w.median_rate() * 100.0
+                    )
+                });
+                self.step(
+                    Step::Aging,
+                    fraction,
+                    format!(
+                        "Aging: {:.0} of {limit_s} s{said}",
+                        now.saturating_sub(start) as f64 / 1e6
+                    ),
+                )?;
+            }
+            if over {
+                break Ok(());
+            }
+            if (self.cancel)() {
+                break Err(Stop::Cancelled);
+            }
+            let k = usize::try_from(round).unwrap_or(usize::MAX);
+            let jobs: Vec<(usize, Pattern)> = chips
+                .iter()
+                .filter_map(|&i| {
+                    let slot = pool.slot(self.learned.chips[i].slot);
+                    slot.get(k % slot.len().max(1)).map(|p| (i, *p))
+                })
+                .collect();
+            let outcomes = match self.send_jobs(&setup, &jobs) {
+                Ok(o) => o,
+                Err(e) => break Err(e),
+            };
+            for ((i, _), o) in jobs.iter().zip(&outcomes) {
+                let c = &mut counts[*i];
+                c.sent += 1;
+                c.golden += u32::from(o.golden);
+                self.aging_golden += u32::from(o.golden);
+                c.hw_errors += u32::from(o.hw);
+            }
+            round += 1;
+            let next = start + round * round_us;
+            if self.wire.now() < next
+                && let Err(e) = self.wire.wait_until(next)
+            {
+                break Err(e.into());
+            }
+            if self.wire.now() >= next_read {
+                next_read = self.wire.now() + read_every_us;
+                if let Err(e) = self.read_sensors().and_then(|()| self.sample().map(|_| ())) {
+                    break Err(e);
+                }
+            }
+        };
+        self.wire.resume_recording(paused);
+        self.wire
+            .note(|| format!("aging: {round} rounds of work sent"));
+        // The pattern test's evidence stands; aging's errors are in its own counts.
+        for (c, b) in self.learned.chips.iter_mut().zip(before) {
+            *c = ChipTrack {
+                address: c.address,
+                slot: c.slot,
+                ..b
+            };
+        }
+        self.learned.wrong_chip_nonces = wrong_before;
+        let seconds = self.wire.now().saturating_sub(start) as f64 / 1e6;
+        if let Some(a) = self.learned.aging.as_mut() {
+            a.seconds = seconds;
+        }
+        result
+    }
+
+    /// Close an aging window: keep its counts (and the hottest sensor now), show it.
+    fn close_window(&mut self, start: u64, window_start: u64, counts: &mut [AgingCount]) -> Flow {
+        let window = AgingWindow {
+            start_s: window_start.saturating_sub(start) as f64 / 1e6,
+            seconds: self.wire.now().saturating_sub(window_start) as f64 / 1e6,
+            hottest_c: self.hottest(),
+            chips: counts.to_vec(),
+        };
+        counts.fill(AgingCount::default());
+        let p = Progress {
+            step: Step::Aging,
+            fraction: 0.0,
+            message: String::new(),
+            chips: Vec::new(),
+            telemetry: None,
+            frames: self.wire.take_log(),
+            temperatures: None,
+            golden: self.golden_total(),
+            aging: Some(window.clone()),
+        };
+        // A chip that erred far more than the board is configured again: a register write lost
+        // on a noisy line then costs it one window (the finding needs two, or a clean line).
+        let flagged: Vec<u8> = (0..window.chips.len())
+            .filter(|&i| findings::aging_flagged(self.cfg, &window, i))
+            .filter_map(|i| self.learned.chips.get(i).and_then(|c| c.address))
+            .collect();
+        if let Some(a) = self.learned.aging.as_mut() {
+            a.windows.push(window);
+        }
+        (self.progress)(&p);
+        if !flagged.is_empty() {
+            for &address in &flagged {
+                self.configure_chip(address)?;
+            }
+            self.write_offsets(self.learned.found)?;
+            self.wire.drain(1000)?;
+        }
+        Ok(())
+    }
+
     fn golden_total(&self) -> u32 {
-        self.learned.chips.iter().map(|c| c.golden).sum()
+        self.learned.chips.iter().map(|c| c.golden).sum::<u32>() + self.aging_golden
     }
 
     fn wait_ms(&mut self, ms: u64) -> Flow<Vec<Arrived>> {
@@ -704,6 +899,7 @@ impl Engine<'_, '_> {
             frames: self.wire.take_log(),
             temperatures: None,
             golden: self.golden_total(),
+            aging: None,
         };
         (self.progress)(&p);
         Ok(t)
@@ -863,6 +1059,7 @@ impl Engine<'_, '_> {
             frames: self.wire.take_log(),
             temperatures: Some(readings.clone()),
             golden: self.golden_total(),
+            aging: None,
         };
         self.temperatures.push((self.wire.now(), readings));
         (self.progress)(&p);
@@ -1495,6 +1692,7 @@ impl Engine<'_, '_> {
                 frames: self.wire.take_log(),
                 temperatures: None,
                 golden: self.golden_total(),
+                aging: None,
             };
             if (self.cancel)() {
                 return Err(Stop::Cancelled);
@@ -2098,6 +2296,8 @@ impl Engine<'_, '_> {
                 target_c: self.cfg.soak_target_c,
                 reached: s.reached,
             }),
+            aging: self.learned.aging.take(),
+            ladder_mhz: self.learned.ladder.iter().map(|(mhz, _)| *mhz).collect(),
         }
     }
 }

@@ -27,6 +27,21 @@ fn chip_finding(
     }
 }
 
+/// Whether chip `i` erred in aging window `w` far more than the board's median chip: at least
+/// `aging_min_errors`, at least `aging_error_rate` of its jobs, and unlikely (below
+/// `intermittent_p`) at the median chip's error rate floored at `intermittent_floor`.
+pub(crate) fn aging_flagged(cfg: &Config, w: &crate::report::AgingWindow, i: usize) -> bool {
+    let Some(n) = w.chips.get(i).filter(|n| n.sent > 0) else {
+        return false;
+    };
+    let p0 = w.median_rate().max(cfg.intermittent_floor).min(1.0);
+    let errors = n.errors();
+    errors >= cfg.aging_min_errors
+        && n.rate() >= cfg.aging_error_rate
+        && 1.0 - crate::stats::binomial_at_most(u64::from(n.sent), p0, u64::from(errors - 1))
+            < cfg.intermittent_p
+}
+
 fn range_text(chips: &[usize]) -> String {
     match chips {
         [] => "none".to_owned(),
@@ -552,6 +567,58 @@ pub(crate) fn build(
                     ),
                 ));
             }
+        }
+    }
+
+    // The aging test: a chip that passed the pattern test and erred far more than the board's
+    // median chip (line noise errs evenly over the chips) in two windows, or in one on a clean
+    // line (the engine configures a chip again after such a window: a write lost on a noisy
+    // line costs one window, not two). Said once, at the first such window.
+    if let Some(aging) = &learned.aging {
+        for c in chips
+            .iter()
+            .take(found)
+            .filter(|c| c.state == ChipState::Ok)
+        {
+            let i = c.index;
+            let bad: Vec<&crate::report::AgingWindow> = aging
+                .windows
+                .iter()
+                .filter(|w| aging_flagged(cfg, w, i))
+                .collect();
+            let clean = |w: &crate::report::AgingWindow| w.median_rate() <= cfg.intermittent_floor;
+            let flagged = match bad.as_slice() {
+                [] => None,
+                [one] => clean(one).then_some(*one),
+                [first, ..] => Some(*first),
+            };
+            let Some(w) = flagged else { continue };
+            let total = aging.totals().get(i).copied().unwrap_or_default();
+            let n = w.chips.get(i).copied().unwrap_or_default();
+            let warm = w
+                .hottest_c
+                .map_or(String::new(), |t| format!(", hottest sensor {t:.0} °C"));
+            out.push(chip_finding(
+                FindingKind::AgingErrors,
+                i,
+                c.domain,
+                format!(
+                    "Chip {i} passed the pattern test; while aging it erred on {} of {} jobs in the window from {:.0} s ({} missed, {} miscomputed in that window{warm}) where the board's median chip erred on {:.1} %; {} errors in {} jobs over {:.0} s",
+                    n.errors(),
+                    n.sent,
+                    w.start_s,
+                    n.sent.saturating_sub(n.golden),
+                    n.hw_errors,
+                    w.median_rate() * 100.0,
+                    total.errors(),
+                    total.sent,
+                    aging.seconds
+                ),
+                format!(
+                    "A chip that degrades with time or heat: check domain {}'s voltage under load, reflow chip {i} and its CLK/CI/RO joints and age it again; if it still errs, replace chip {i}",
+                    c.domain
+                ),
+            ));
         }
     }
 

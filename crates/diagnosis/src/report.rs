@@ -159,6 +159,9 @@ pub enum FindingKind {
     /// Two neighbouring chips answer at one address: the set-address frame went past the first
     /// of them, which should have stopped it; results cannot be put on chips.
     DuplicateAddress,
+    /// A chip that passed the pattern test erred, during the aging test, far more than the rest
+    /// of the board (`--aging`).
+    AgingErrors,
     /// Replies were lost or corrupted evenly over the chain: the cable or the jig, no chip. A
     /// note: it does not fail the board.
     NoisyLink,
@@ -193,6 +196,7 @@ impl FindingKind {
             Self::ReturnLineHeld => "Return line held",
             Self::DuplicateAddress => "Duplicate address",
             Self::FailsHot => "Fails hot",
+            Self::AgingErrors => "Errors while aging",
             Self::LowMargin => "Low clock margin (note)",
         }
     }
@@ -390,6 +394,288 @@ pub struct Report {
     /// The soak, when the run had one (`--soak`): the chips' states are the warm test's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub soak: Option<SoakSummary>,
+    /// The aging test, when the run had one (`--aging`): each chip's work and errors per window.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aging: Option<AgingSummary>,
+    /// The hash clocks of the frequency ladder, when the run had one (`--ladder`), MHz: the
+    /// profile's first, then each step's.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ladder_mhz: Vec<f64>,
+}
+
+impl Report {
+    /// Chip `i` on the clock-margin scale of the map (`NotMeasured` without a ladder).
+    #[must_use]
+    pub fn margin_grade(&self, i: usize) -> Grade {
+        let Some(&nominal) = self.ladder_mhz.first() else {
+            return Grade::NotMeasured;
+        };
+        let Some(c) = self.chips.get(i).filter(|c| c.patterns > 0) else {
+            return Grade::NotMeasured;
+        };
+        match c.margin_mhz {
+            // Ok above the board's clock, at it only, only below it, at no step.
+            Some(m) if m > nominal * 1.001 => Grade::Good,
+            Some(m) if m >= nominal * 0.999 => Grade::Fair,
+            Some(_) => Grade::Poor,
+            None => Grade::Bad,
+        }
+    }
+
+    /// Chip `i` on the aging-error scale of the map (`NotMeasured` without an aging test or
+    /// work sent to it): under 1 %, 5 %, 20 % of its jobs erred, or more.
+    #[must_use]
+    pub fn aging_grade(&self, i: usize) -> Grade {
+        let Some(c) = self
+            .aging
+            .as_ref()
+            .and_then(|a| a.totals().get(i).copied())
+            .filter(|c| c.sent > 0)
+        else {
+            return Grade::NotMeasured;
+        };
+        match c.rate() {
+            r if r < 0.01 => Grade::Good,
+            r if r < 0.05 => Grade::Fair,
+            r if r < 0.20 => Grade::Poor,
+            _ => Grade::Bad,
+        }
+    }
+
+    /// What the map writes on chip `i` in a measurement mode: the highest clock it was ok at
+    /// as a percentage of the board's, or its aging error rate in percent.
+    #[must_use]
+    pub fn grade_text(&self, scale: Scale, i: usize) -> String {
+        match scale {
+            Scale::Margin => match (self.ladder_mhz.first(), self.chips.get(i)) {
+                (Some(n), Some(c)) if c.patterns > 0 => c
+                    .margin_mhz
+                    .map_or("-".to_owned(), |m| format!("{:.0}", m * 100.0 / n)),
+                _ => String::new(),
+            },
+            Scale::Aging => self
+                .aging
+                .as_ref()
+                .and_then(|a| a.totals().get(i).copied())
+                .filter(|c| c.sent > 0)
+                .map_or(String::new(), |c| format!("{:.0}", c.rate() * 100.0)),
+        }
+    }
+
+    /// Chip `i` on `scale`.
+    #[must_use]
+    pub fn grade(&self, scale: Scale, i: usize) -> Grade {
+        match scale {
+            Scale::Margin => self.margin_grade(i),
+            Scale::Aging => self.aging_grade(i),
+        }
+    }
+}
+
+/// A measurement the map can colour chips by instead of their state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scale {
+    /// The highest ladder clock a chip was `ok` at, against the board's clock.
+    Margin,
+    /// A chip's error rate over the aging test.
+    Aging,
+}
+
+impl Scale {
+    /// Its name in a chip's spoken label.
+    #[must_use]
+    pub fn short(self) -> &'static str {
+        match self {
+            Self::Margin => "margin",
+            Self::Aging => "aging errors",
+        }
+    }
+
+    /// Title of the map in this mode.
+    #[must_use]
+    pub fn title(self) -> &'static str {
+        match self {
+            Self::Margin => "Clock margin (highest ladder clock ok, % of the board's clock)",
+            Self::Aging => "Aging errors (% of each chip's known-nonce jobs)",
+        }
+    }
+
+    /// Each grade's meaning on this scale, best first.
+    #[must_use]
+    pub fn legend(self) -> [(Grade, &'static str); 5] {
+        match self {
+            Self::Margin => [
+                (Grade::Good, "ok above the board's clock"),
+                (Grade::Fair, "ok at the board's clock only"),
+                (Grade::Poor, "ok only below it"),
+                (Grade::Bad, "ok at no step"),
+                (Grade::NotMeasured, "not tested"),
+            ],
+            Self::Aging => [
+                (Grade::Good, "under 1 %"),
+                (Grade::Fair, "1-5 %"),
+                (Grade::Poor, "5-20 %"),
+                (Grade::Bad, "20 % or more"),
+                (Grade::NotMeasured, "not aged"),
+            ],
+        }
+    }
+}
+
+/// A chip on a measurement scale of the map, best first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Grade {
+    /// Good.
+    Good,
+    /// Acceptable.
+    Fair,
+    /// Worth a look.
+    Poor,
+    /// Failing.
+    Bad,
+    /// Not measured on this scale.
+    NotMeasured,
+}
+
+impl Grade {
+    /// Its colour, red-green-blue (as the workbench and the report draw it).
+    #[must_use]
+    pub fn rgb(self) -> (u8, u8, u8) {
+        match self {
+            Self::Good => (46, 160, 67),
+            Self::Fair => (170, 200, 60),
+            Self::Poor => (230, 140, 20),
+            Self::Bad => (210, 45, 45),
+            Self::NotMeasured => (170, 170, 170),
+        }
+    }
+}
+
+/// One chip's known-nonce work in one window of the aging test.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AgingCount {
+    /// Jobs sent to it (each with one known golden nonce in its slice).
+    pub sent: u32,
+    /// Golden nonces it returned.
+    pub golden: u32,
+    /// Miscomputed nonces it returned for its own jobs.
+    pub hw_errors: u32,
+}
+
+impl AgingCount {
+    /// Jobs whose golden nonce did not come back, plus miscomputed nonces.
+    #[must_use]
+    pub fn errors(&self) -> u32 {
+        self.sent.saturating_sub(self.golden) + self.hw_errors
+    }
+
+    /// [`Self::errors`] per job sent, 0 when nothing was sent.
+    #[must_use]
+    pub fn rate(&self) -> f64 {
+        if self.sent == 0 {
+            0.0
+        } else {
+            f64::from(self.errors()) / f64::from(self.sent)
+        }
+    }
+}
+
+/// One window of the aging test.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AgingWindow {
+    /// Jig seconds from the start of the aging test to the start of the window.
+    pub start_s: f64,
+    /// Its length, jig seconds.
+    pub seconds: f64,
+    /// The hottest sensor at its end, °C.
+    pub hottest_c: Option<f32>,
+    /// Per chip, in chain order (chips not aged have nothing sent).
+    pub chips: Vec<AgingCount>,
+}
+
+impl AgingWindow {
+    /// The median error rate of the chips that were sent work: what the line and the board
+    /// lose evenly.
+    #[must_use]
+    pub fn median_rate(&self) -> f64 {
+        let mut rates: Vec<f64> = self
+            .chips
+            .iter()
+            .filter(|c| c.sent > 0)
+            .map(AgingCount::rate)
+            .collect();
+        if rates.is_empty() {
+            return 0.0;
+        }
+        rates.sort_by(f64::total_cmp);
+        rates[rates.len() / 2]
+    }
+
+    /// The chip with the highest error rate and that rate.
+    #[must_use]
+    pub fn worst(&self) -> Option<(usize, f64)> {
+        self.chips
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.sent > 0)
+            .map(|(i, c)| (i, c.rate()))
+            .max_by(|a, b| a.1.total_cmp(&b.1))
+    }
+}
+
+/// The aging test: continuous known-nonce hashing, each chip's errors over time.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AgingSummary {
+    /// Jig seconds of hashing.
+    pub seconds: f64,
+    /// The windows, in order (the last may be shorter).
+    pub windows: Vec<AgingWindow>,
+}
+
+impl AgingSummary {
+    /// Each chip's counts over the whole test.
+    #[must_use]
+    pub fn totals(&self) -> Vec<AgingCount> {
+        let chips = self
+            .windows
+            .iter()
+            .map(|w| w.chips.len())
+            .max()
+            .unwrap_or(0);
+        let mut out = vec![AgingCount::default(); chips];
+        for w in &self.windows {
+            for (t, c) in out.iter_mut().zip(&w.chips) {
+                t.sent += c.sent;
+                t.golden += c.golden;
+                t.hw_errors += c.hw_errors;
+            }
+        }
+        out
+    }
+
+    /// One line for the summary and the report.
+    #[must_use]
+    pub fn describe(&self) -> String {
+        let totals = self.totals();
+        let sent: u64 = totals.iter().map(|c| u64::from(c.sent)).sum();
+        let errors: u64 = totals.iter().map(|c| u64::from(c.errors())).sum();
+        let hottest = self
+            .windows
+            .iter()
+            .filter_map(|w| w.hottest_c)
+            .reduce(f32::max)
+            .map_or("unread".to_owned(), |c| format!("{c:.1} °C"));
+        format!(
+            "hashed {:.0} s in {} windows: {sent} known-nonce jobs, {errors} errors ({:.2} %), hottest sensor {hottest}",
+            self.seconds,
+            self.windows.len(),
+            if sent == 0 {
+                0.0
+            } else {
+                errors as f64 * 100.0 / sent as f64
+            }
+        )
+    }
 }
 
 /// A soak: how long the chips hashed and how warm the board got before the second test.

@@ -76,6 +76,13 @@ pub struct Wire<'j> {
     rx_tail: (u64, Vec<u8>),
 }
 
+/// The frame log and capture set aside by [`Wire::pause_recording`].
+#[derive(Debug)]
+pub struct PausedRecording {
+    log: Option<Vec<String>>,
+    capture: Option<Vec<CapturedFrame>>,
+}
+
 impl std::fmt::Debug for Wire<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Wire")
@@ -120,6 +127,23 @@ impl<'j> Wire<'j> {
     /// Keep a decoded line for every frame from now on (for the workbench's log).
     pub fn log_frames(&mut self) {
         self.log.get_or_insert_with(Vec::new);
+    }
+
+    /// Stop keeping the frame log and the capture until [`Wire::resume_recording`] (a long
+    /// aging test would fill memory with them); what was kept so far is set aside.
+    pub fn pause_recording(&mut self) -> PausedRecording {
+        PausedRecording {
+            log: self.log.take(),
+            capture: self.capture.take(),
+        }
+    }
+
+    /// Keep the frame log and the capture again, as they were when paused.
+    pub fn resume_recording(&mut self, paused: PausedRecording) {
+        self.log = paused.log;
+        self.capture = paused.capture;
+        // Garbage bytes are looked up from here on.
+        self.rx_tail = (self.framer.stream_offset(), Vec::new());
     }
 
     /// Note a line in the frame log, with the jig time.

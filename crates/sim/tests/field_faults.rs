@@ -142,6 +142,55 @@ fn a_chip_that_fails_only_warm_passes_cold_and_is_named_after_a_soak() {
     assert!(healthy.findings.is_empty(), "{}", describe(&healthy));
 }
 
+/// Issue S2 4/7: the aging test keeps every chip hashing known-nonce work and counts its
+/// errors per window. A chip that stops when warm passes the pattern test and starts missing
+/// once the board warms; it is named with the window it started in, the rest are not.
+#[test]
+fn aging_names_the_chip_that_starts_erring_as_the_board_warms() {
+    let aging = diagnosis::Options {
+        aging_s: Some(180),
+        ..diagnosis::Options::default()
+    };
+    let aged = diagnose_with("s19jpro", &["hotfail:30:50"], 7, aging.clone());
+    let f = finding_at_chip(&aged, FindingKind::AgingErrors, 30);
+    assert!(
+        f.message.contains("Chip 30 passed the pattern test"),
+        "{}",
+        f.message
+    );
+    assert_eq!(aged.verdict, Verdict::Fail, "{}", describe(&aged));
+    assert_eq!(aged.findings.len(), 1, "{}", describe(&aged));
+    no_chip_blamed_but(&aged, &[]);
+    let a = aged.aging.as_ref().unwrap();
+    assert_eq!(a.windows.len(), 6, "180 s in 30 s windows");
+    // Cold, the first window is clean; warm, chip 30 misses most of its work.
+    let first = a.windows[0].chips[30];
+    let last = a.windows[5].chips[30];
+    assert!(first.sent > 100 && first.errors() == 0, "{first:?}");
+    assert!(last.rate() > 0.5, "{last:?}");
+    assert!(a.windows[5].hottest_c.unwrap() > a.windows[0].hottest_c.unwrap());
+}
+
+/// A write corrupted on a noisy host-to-chip line can unconfigure one chip for a while: it
+/// misses a window, is configured again, and is not named (seed 1 was named before the
+/// engine configured flagged chips again).
+#[test]
+fn aging_on_a_noisy_line_names_no_chip() {
+    let aging = diagnosis::Options {
+        aging_s: Some(120),
+        ..diagnosis::Options::default()
+    };
+    let r = diagnose_with("s19jpro", &["txnoise:1000"], 1, aging);
+    assert!(
+        !r.findings
+            .iter()
+            .any(|f| f.kind == FindingKind::AgingErrors),
+        "{}",
+        describe(&r)
+    );
+    no_chip_blamed_but(&r, &[]);
+}
+
 /// Issue S2 4/7: a chip that computes wrong just above the profile's clock passes a run at
 /// that clock; the frequency ladder (85 % and 110 %) gives every chip its margin and notes the
 /// one that fails a step the rest of the board passes, without failing the board.
