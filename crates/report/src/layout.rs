@@ -2,7 +2,7 @@
 //! lines, the logo), in points from the page's top-left corner. Rendering is `pdf.rs`.
 
 use boards::Profile;
-use diagnosis::report::{ChipState, DomainState, Report, Verdict};
+use diagnosis::report::{ChipState, DomainState, Grade, Report, Scale, Verdict};
 use skrifa::MetadataProvider;
 use skrifa::instance::{LocationRef, Size};
 
@@ -365,6 +365,22 @@ pub fn lay_out(input: &Input<'_>, fonts: &Fonts) -> Vec<Page> {
     doc.heading("Board map");
     let width = doc.inner();
     board_map(&mut doc, input.profile, input.run.report, width, true);
+    // The measurements the run made, each as its own map (the workbench's colour modes).
+    for scale in [Scale::Margin, Scale::Aging] {
+        let report = input.run.report;
+        let has = match scale {
+            Scale::Margin => !report.ladder_mhz.is_empty(),
+            Scale::Aging => report.aging.is_some(),
+        };
+        if has {
+            // The heading stays with its map.
+            let layout = &input.profile.layout;
+            let cell = (width / f32::from(layout.cols.max(1))).min(28.0);
+            doc.ensure(cell * f32::from(layout.rows.max(1)) + 60.0);
+            doc.heading(scale.title());
+            graded_map(&mut doc, input.profile, report, scale, width);
+        }
+    }
     charts(&mut doc, input);
     findings(&mut doc, input.run.report);
     not_ok(&mut doc, input.profile, input.run.report);
@@ -598,6 +614,60 @@ fn board_map(doc: &mut Doc<'_>, profile: &Profile, report: &Report, width: f32, 
         doc.text_at(x + 6.0, y + 9.5, 8.0, true, RED, &note);
         doc.y += 16.0;
     }
+}
+
+/// The board map coloured by a measurement (`scale`), each chip's value written on it, and
+/// the scale's legend.
+fn graded_map(doc: &mut Doc<'_>, profile: &Profile, report: &Report, scale: Scale, width: f32) {
+    let layout = &profile.layout;
+    let (rows, cols) = (f32::from(layout.rows.max(1)), f32::from(layout.cols.max(1)));
+    let cell = (width / cols).min(28.0);
+    let height = cell * rows;
+    doc.ensure(height + 30.0);
+    let (x0, y0) = (doc.left(), doc.y);
+    let rgb = |g: Grade| {
+        let (r, g, b) = g.rgb();
+        Rgb(r, g, b)
+    };
+    for pos in &layout.chips {
+        let x = x0 + f32::from(pos.col) * cell;
+        let y = y0 + f32::from(pos.row) * cell;
+        if pos.domain % 2 == 1 {
+            doc.rect(x, y, cell, cell, Some(LIGHT), None);
+        }
+        let pad = (cell * 0.08).max(0.5);
+        let grade = report.grade(scale, pos.index);
+        doc.rect(
+            x + pad,
+            y + pad,
+            cell - 2.0 * pad,
+            cell - 2.0 * pad,
+            Some(rgb(grade)),
+            None,
+        );
+        let text = report.grade_text(scale, pos.index);
+        if cell >= 12.0 && !text.is_empty() {
+            let size = cell * if text.len() > 2 { 0.3 } else { 0.38 };
+            let w = doc.fonts.width(&text, size, true);
+            doc.text_at(
+                x + (cell - w) / 2.0,
+                y + cell / 2.0 + size * 0.36,
+                size,
+                true,
+                BLACK,
+                &text,
+            );
+        }
+    }
+    doc.y = y0 + height + 4.0;
+    let mut x = doc.left();
+    let y = doc.y;
+    for (grade, meaning) in scale.legend() {
+        doc.rect(x, y + 2.0, 8.0, 8.0, Some(rgb(grade)), None);
+        doc.text_at(x + 11.0, y + 9.5, 8.0, false, BLACK, meaning);
+        x += 15.0 + doc.fonts.width(meaning, 8.0, false);
+    }
+    doc.y += 16.0;
 }
 
 /// A chart frame with a title, y range and ticks; returns the plot area (x, y, w, h).
@@ -1017,7 +1087,27 @@ fn provenance(doc: &mut Doc<'_>, input: &Input<'_>) {
         ),
     ];
     let soak = report.soak.map(|s| format!("Soak: {}", s.describe()));
-    for line in lines.iter().chain(soak.as_ref()) {
+    let aging = report
+        .aging
+        .as_ref()
+        .map(|a| format!("Aging: {}", a.describe()));
+    let ladder = (!report.ladder_mhz.is_empty()).then(|| {
+        let clocks: Vec<String> = report
+            .ladder_mhz
+            .iter()
+            .map(|m| format!("{m:.0}"))
+            .collect();
+        format!(
+            "Frequency ladder: pattern test at {} MHz",
+            clocks.join(", ")
+        )
+    });
+    for line in lines
+        .iter()
+        .chain(ladder.as_ref())
+        .chain(soak.as_ref())
+        .chain(aging.as_ref())
+    {
         doc.paragraph(doc.left(), doc.inner(), 8.5, false, BLACK, line);
     }
 }

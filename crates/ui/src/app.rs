@@ -4,7 +4,7 @@ use std::time::Instant;
 
 use boards::{Catalog, Profile};
 use diagnosis::Step;
-use diagnosis::report::{ChipState, Report, Verdict};
+use diagnosis::report::{ChipState, Report, Scale, Verdict};
 use eframe::egui::{self, Color32, Key, RichText};
 use egui_plot::{Bar, BarChart, HLine, Legend, Line, Plot, PlotPoints};
 use serde::{Deserialize, Serialize};
@@ -35,6 +35,19 @@ pub struct Settings {
     pub soak: bool,
     /// The soak's time limit, minutes.
     pub soak_minutes: u32,
+    /// Full runs test again at 85 % and 110 % of the board's clock (the frequency ladder).
+    #[serde(default)]
+    pub ladder: bool,
+    /// Full runs end with an aging test of `aging_minutes`.
+    #[serde(default)]
+    pub aging: bool,
+    /// The aging test's length, minutes.
+    #[serde(default = "default_aging_minutes")]
+    pub aging_minutes: u32,
+}
+
+fn default_aging_minutes() -> u32 {
+    30
 }
 
 /// Where the board is.
@@ -58,9 +71,17 @@ impl Default for Settings {
             verify_passes: store::DEFAULT_REQUIRED_PASSES,
             soak: false,
             soak_minutes: 10,
+            ladder: false,
+            aging: false,
+            aging_minutes: default_aging_minutes(),
         }
     }
 }
+
+/// The run options' explanations.
+const LADDER_HELP: &str = "After the pattern test, test again at 85 % and 110 % of the board's clock: each chip's clock margin (map: Colour by clock margin)";
+const SOAK_HELP: &str = "After the pattern test, hash until a sensor reads 60 °C (or the minutes pass), then test again: chips that fail only warm are named";
+const AGING_HELP: &str = "At the end, keep every chip hashing known-nonce work for the minutes given and plot each chip's error rate: a chip that passed and errs far more than the board is named";
 
 const SETTINGS_KEY: &str = "hashbench-settings";
 
@@ -125,6 +146,23 @@ pub struct Workbench {
     capture: Option<String>,
     /// The save dialog for the capture, while it is open.
     capture_dialog: Option<std::sync::mpsc::Receiver<Option<std::path::PathBuf>>>,
+    /// The map's colour mode: chip states (`None`) or a measurement of the last run.
+    map_scale: Option<Scale>,
+    /// Aging windows as they close: (jig seconds from the aging start at the window's end,
+    /// the board's median chip error %, the worst chip and its error %).
+    aging: Vec<AgingPoint>,
+}
+
+/// An aging window on the plot: (jig seconds from the aging start at its end, the board's
+/// median chip error %, the worst chip and its error %).
+type AgingPoint = (f64, f64, Option<(usize, f64)>);
+
+fn aging_point(w: &diagnosis::report::AgingWindow) -> AgingPoint {
+    (
+        w.start_s + w.seconds,
+        w.median_rate() * 100.0,
+        w.worst().map(|(i, r)| (i, r * 100.0)),
+    )
 }
 
 impl std::fmt::Debug for Workbench {
@@ -198,6 +236,8 @@ impl Workbench {
             firmware: crate::firmware::FirmwarePanel::default(),
             bundled: None,
             protocol_refused: false,
+            map_scale: None,
+            aging: Vec::new(),
             capture: None,
             capture_dialog: None,
         };
@@ -375,6 +415,11 @@ impl Workbench {
                     .settings
                     .soak
                     .then(|| u64::from(self.settings.soak_minutes.max(1)) * 60),
+                ladder: self.settings.ladder.then(|| vec![85.0, 110.0]),
+                aging_s: self
+                    .settings
+                    .aging
+                    .then(|| u64::from(self.settings.aging_minutes.max(1)) * 60),
                 ..Job::default()
             }),
             Command::Retest(chips) => self.start(Job {
@@ -489,6 +534,7 @@ impl Workbench {
         self.error = None;
         self.telemetry.clear();
         self.temperatures.clear();
+        self.aging.clear();
         self.golden.clear();
         self.last_golden = 0;
         self.selected_finding = None;
@@ -568,6 +614,9 @@ impl Workbench {
                     let now = self.telemetry.last().map_or(0.0, |(t, _)| *t);
                     if let Some(readings) = &p.temperatures {
                         self.temperatures.push((now, readings.clone()));
+                    }
+                    if let Some(w) = &p.aging {
+                        self.aging.push(aging_point(w));
                     }
                     if !p.message.is_empty() {
                         self.log.push(format!("[{}] {}", p.step.label(), p.message));
@@ -768,23 +817,49 @@ impl Workbench {
             {
                 commands.push(Command::Cancel);
             }
-            ui.add_enabled(
-                !running,
-                egui::Checkbox::new(&mut self.hold_power, "Hold power after the run"),
-            );
-            ui.add_enabled(
-                !running,
-                egui::Checkbox::new(&mut self.settings.soak, "Soak"),
-            )
-            .on_hover_text(
-                "After the pattern test, hash until a sensor reads 60 °C (or the minutes pass), then test again: chips that fail only warm are named",
-            );
-            ui.add_enabled(
-                !running && self.settings.soak,
-                egui::DragValue::new(&mut self.settings.soak_minutes)
-                    .range(1..=120)
-                    .suffix(" min"),
-            );
+            // What a full run does besides the pattern test, in a menu (the row has no room):
+            // the button says what is chosen.
+            let mut chosen: Vec<String> = Vec::new();
+            if self.hold_power {
+                chosen.push("hold power".to_owned());
+            }
+            if self.settings.ladder {
+                chosen.push("ladder".to_owned());
+            }
+            if self.settings.soak {
+                chosen.push(format!("soak {} min", self.settings.soak_minutes));
+            }
+            if self.settings.aging {
+                chosen.push(format!("aging {} min", self.settings.aging_minutes));
+            }
+            let title = if chosen.is_empty() {
+                "Options".to_owned()
+            } else {
+                format!("Options: {}", chosen.join(", "))
+            };
+            ui.add_enabled_ui(!running, |ui| {
+                ui.menu_button(title, |ui| {
+                    ui.checkbox(&mut self.hold_power, "Hold power after the run");
+                    ui.checkbox(&mut self.settings.ladder, "Ladder")
+                        .on_hover_text(LADDER_HELP);
+                    ui.checkbox(&mut self.settings.soak, "Soak")
+                        .on_hover_text(SOAK_HELP);
+                    ui.add_enabled(
+                        self.settings.soak,
+                        egui::DragValue::new(&mut self.settings.soak_minutes)
+                            .range(1..=120)
+                            .suffix(" min"),
+                    );
+                    ui.checkbox(&mut self.settings.aging, "Aging")
+                        .on_hover_text(AGING_HELP);
+                    ui.add_enabled(
+                        self.settings.aging,
+                        egui::DragValue::new(&mut self.settings.aging_minutes)
+                            .range(1..=480)
+                            .suffix(" min"),
+                    );
+                });
+            });
             if let Some(since) = self.holding {
                 let s = since.elapsed().as_secs();
                 ui.label(
@@ -861,26 +936,34 @@ impl Workbench {
                 commands.push(Command::AttachCapture);
             }
             if let Some((step, fraction, message)) = &self.step {
-                // The steps this run takes: the ladder only from the command line, the soak
-                // when ticked.
+                // The steps this run takes: the ladder, soak and aging when ticked.
                 let steps: Vec<Step> = Step::ALL
                     .into_iter()
                     .filter(|s| match s {
-                        Step::Ladder => *step == Step::Ladder,
-                        Step::Soak => self.settings.soak || *step == Step::Soak,
+                        Step::Ladder => self.job.ladder.is_some() || *step == Step::Ladder,
+                        Step::Soak => self.job.soak_s.is_some() || *step == Step::Soak,
+                        Step::Aging => self.job.aging_s.is_some() || *step == Step::Aging,
                         _ => true,
                     })
                     .collect();
-                let done = steps.iter().position(|s| s == step).unwrap_or(0) as f32 + fraction;
+                // Each step weighs what it takes on the jig's clock, so a half-hour aging test
+                // does not read as one step in eight.
+                let weight = |s: Step| step_seconds(s, &self.job);
+                let total: f32 = steps.iter().map(|&s| weight(s)).sum();
+                let before: f32 = steps
+                    .iter()
+                    .take_while(|s| *s != step)
+                    .map(|&s| weight(s))
+                    .sum();
+                let share = ((before + fraction * weight(*step)) / total.max(1e-3)).clamp(0.0, 1.0);
                 ui.add(
-                    egui::ProgressBar::new(done / steps.len() as f32)
+                    egui::ProgressBar::new(share)
                         .desired_width(240.0)
                         .text(step.label()),
                 );
                 ui.label(message);
                 if let Some(started) = self.started {
-                    // Time left, from the share of the steps done so far.
-                    let share = done / steps.len() as f32;
+                    // Time left, from the share of the run's expected jig time done so far.
                     let elapsed = started.elapsed().as_secs_f32();
                     if share > 0.05 {
                         ui.label(format!(
@@ -1067,7 +1150,18 @@ impl Workbench {
             f64::from(profile.voltage.low_mv()),
             f64::from(profile.voltage.high_mv()),
         );
-        ui.columns(4, |cols| {
+        // The aging test's error rates: live, or from the report shown.
+        let aging: Vec<AgingPoint> = if self.aging.is_empty() {
+            self.report
+                .iter()
+                .filter_map(|r| r.aging.as_ref())
+                .flat_map(|a| a.windows.iter())
+                .map(aging_point)
+                .collect()
+        } else {
+            self.aging.clone()
+        };
+        ui.columns(if aging.is_empty() { 4 } else { 5 }, |cols| {
             let latest = self
                 .telemetry
                 .last()
@@ -1134,7 +1228,69 @@ impl Workbench {
             plot("nonce-rate", 140.0, "s", "golden/s").show(&mut cols[3], |plot| {
                 plot.line(Line::new("nonce return rate", rate));
             });
+            if let Some(col) = cols.get_mut(4) {
+                let median: PlotPoints<'static> = aging.iter().map(|(t, m, _)| [*t, *m]).collect();
+                let worst: PlotPoints<'static> = aging
+                    .iter()
+                    .filter_map(|(t, _, w)| w.map(|(_, r)| [*t, r]))
+                    .collect();
+                let last = aging.last().and_then(|(_, _, w)| *w);
+                let name = last.map_or("worst chip".to_owned(), |(i, _)| {
+                    format!("worst chip (now {i})")
+                });
+                plot("aging", 140.0, "s of aging", "errors %").show(col, |plot| {
+                    plot.line(Line::new("board median", median));
+                    plot.line(Line::new(name, worst));
+                });
+            }
         });
+    }
+}
+
+/// The map's colour mode: chip states, or a measurement `report` made (the clock margin of a
+/// ladder, the error rate of an aging test); the choice is kept in `chosen`.
+fn map_scale(
+    ui: &mut egui::Ui,
+    chosen: &mut Option<Scale>,
+    report: Option<&Report>,
+) -> Option<Scale> {
+    let has_ladder = report.is_some_and(|r| !r.ladder_mhz.is_empty());
+    let has_aging = report.is_some_and(|r| r.aging.is_some());
+    if !has_ladder && !has_aging {
+        return None;
+    }
+    ui.horizontal(|ui| {
+        ui.label("Colour by:");
+        ui.radio_value(chosen, None, "State");
+        ui.add_enabled_ui(has_ladder, |ui| {
+            ui.radio_value(chosen, Some(Scale::Margin), "Clock margin");
+        });
+        ui.add_enabled_ui(has_aging, |ui| {
+            ui.radio_value(chosen, Some(Scale::Aging), "Aging errors");
+        });
+    });
+    match *chosen {
+        Some(Scale::Margin) if !has_ladder => None,
+        Some(Scale::Aging) if !has_aging => None,
+        other => other,
+    }
+}
+
+/// About how long `step` takes on the jig's clock for `job`, s (a 126-chip board at the high
+/// baud rate, `hashbench bench`): for the progress bar and the time left.
+fn step_seconds(step: Step, job: &Job) -> f32 {
+    match step {
+        Step::Preflight => 1.0,
+        Step::Enumeration => 0.5,
+        Step::Configuration => 6.0,
+        Step::Baud => 0.5,
+        Step::PatternTest => 3.0,
+        // A pattern test and two PLL ramps per step.
+        Step::Ladder => job.ladder.as_ref().map_or(0.0, |s| 14.0 * s.len() as f32),
+        // Often shorter: it ends when the board is warm.
+        Step::Soak => job.soak_s.map_or(0.0, |s| (s as f32).min(150.0)),
+        Step::Aging => job.aging_s.map_or(0.0, |s| s as f32),
+        Step::Verdict => 0.1,
     }
 }
 
@@ -1288,7 +1444,7 @@ impl eframe::App for Workbench {
                     }
                 });
             egui::CentralPanel::default().show(ui, |ui| {
-                let Some(profile) = self.profile() else {
+                let Some(profile) = self.catalog.get(&self.settings.model) else {
                     return;
                 };
                 ui.label(
@@ -1301,7 +1457,8 @@ impl eframe::App for Workbench {
                 if profile.layout.generic {
                     ui.label("Generic layout: real chip positions are not known for this board.");
                 }
-                map::legend(ui);
+                let scale = map_scale(ui, &mut self.map_scale, self.report.as_ref());
+                map::legend(ui, scale);
                 let suspects: Vec<usize> = self
                     .report
                     .iter()
@@ -1323,6 +1480,7 @@ impl eframe::App for Workbench {
                     suspects: &suspects,
                     highlight: &highlight,
                     selected: self.selected,
+                    scale: scale.zip(self.report.as_ref()),
                 };
                 if let Some(chip) = map::show(ui, &view) {
                     commands.push(Command::Select(Some(chip)));

@@ -1,9 +1,9 @@
 //! The board map: chips at their places on the PCB, a colour and a letter per state.
 
 use boards::Profile;
-use diagnosis::report::{ChipResult, ChipState};
+use diagnosis::report::{ChipResult, ChipState, Grade, Report, Scale};
 use eframe::egui::{
-    self, Align2, Color32, CornerRadius, FontId, Rect, Sense, Stroke, StrokeKind, Vec2,
+    self, Align2, Color32, CornerRadius, FontId, Rect, RichText, Sense, Stroke, StrokeKind, Vec2,
 };
 
 /// Colour of a state (the letter carries the state too, for colour-blind readers).
@@ -35,6 +35,14 @@ pub struct MapView<'a> {
     pub highlight: &'a [usize],
     /// The selected chip.
     pub selected: Option<usize>,
+    /// Colour the chips by a measurement of this report instead of their state.
+    pub scale: Option<(Scale, &'a Report)>,
+}
+
+/// A grade's colour.
+fn grade_color(grade: Grade) -> Color32 {
+    let (r, g, b) = grade.rgb();
+    Color32::from_rgb(r, g, b)
 }
 
 /// Draw the map; returns the chip clicked, if any.
@@ -61,7 +69,14 @@ pub fn show(ui: &mut egui::Ui, view: &MapView<'_>) -> Option<usize> {
                 ui.visuals().faint_bg_color,
             );
         }
-        painter.rect_filled(rect, CornerRadius::same(4), color(state));
+        let (fill, text) = match view.scale {
+            Some((scale, report)) => (
+                grade_color(report.grade(scale, i)),
+                report.grade_text(scale, i),
+            ),
+            None => (color(state), state.letter().to_string()),
+        };
+        painter.rect_filled(rect, CornerRadius::same(4), fill);
         let stroke = if view.selected == Some(i) {
             Stroke::new(3.0, ui.visuals().strong_text_color())
         } else if view.highlight.contains(&i) {
@@ -76,19 +91,21 @@ pub fn show(ui: &mut egui::Ui, view: &MapView<'_>) -> Option<usize> {
         painter.text(
             rect.center(),
             Align2::CENTER_CENTER,
-            format!("{}{mark}", state.letter()),
-            FontId::monospace(cell * 0.45),
+            format!("{text}{mark}"),
+            FontId::monospace(cell * if text.len() > 2 { 0.32 } else { 0.45 }),
             Color32::BLACK,
         );
         let response = ui.interact(rect, ui.scope_id().with(("chip", i)), Sense::click());
-        // Screen readers (and the UI tests) read each chip as "chip N: state".
-        response.widget_info(|| {
-            egui::WidgetInfo::labeled(
-                egui::Role::Button,
-                true,
-                format!("chip {i}: {}", state.label()),
-            )
-        });
+        // Screen readers (and the UI tests) read each chip as "chip N: state", or in a
+        // measurement mode "chip N: margin 110 %".
+        let said = match view.scale {
+            Some((scale, report)) => match report.grade_text(scale, i) {
+                t if t.is_empty() || t == "-" => format!("chip {i}: {} none", scale.short()),
+                t => format!("chip {i}: {} {t} %", scale.short()),
+            },
+            None => format!("chip {i}: {}", state.label()),
+        };
+        response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Button, true, &said));
         let response = response.on_hover_ui(|ui| {
             ui.label(format!(
                 "Chip {i}, domain {}, row {}, column {}",
@@ -108,6 +125,24 @@ pub fn show(ui: &mut egui::Ui, view: &MapView<'_>) -> Option<usize> {
                 if let Some(t) = c.temp_c {
                     ui.label(format!("Temperature {t:.1} °C"));
                 }
+                if let Some(m) = c.margin_mhz {
+                    ui.label(format!("Ok up to {m:.0} MHz on the ladder"));
+                }
+            }
+            if let Some((_, report)) = view.scale
+                && let Some(n) = report
+                    .aging
+                    .as_ref()
+                    .and_then(|a| a.totals().get(i).copied())
+                    .filter(|n| n.sent > 0)
+            {
+                ui.label(format!(
+                    "Aging: {} missed, {} miscomputed of {} jobs ({:.1} %)",
+                    n.sent.saturating_sub(n.golden),
+                    n.hw_errors,
+                    n.sent,
+                    n.rate() * 100.0
+                ));
             }
         });
         if response.clicked() {
@@ -117,8 +152,20 @@ pub fn show(ui: &mut egui::Ui, view: &MapView<'_>) -> Option<usize> {
     clicked
 }
 
-/// The legend, one swatch and letter per state.
-pub fn legend(ui: &mut egui::Ui) {
+/// The legend: one swatch and letter per state, or one swatch per grade of `scale`.
+pub fn legend(ui: &mut egui::Ui, scale: Option<Scale>) {
+    if let Some(scale) = scale {
+        ui.horizontal_wrapped(|ui| {
+            ui.label(RichText::new(scale.title()).strong());
+            for (grade, meaning) in scale.legend() {
+                let (rect, _) = ui.allocate_exact_size(Vec2::splat(16.0), Sense::hover());
+                ui.painter()
+                    .rect_filled(rect, CornerRadius::same(3), grade_color(grade));
+                ui.label(meaning);
+            }
+        });
+        return;
+    }
     ui.horizontal_wrapped(|ui| {
         for state in ChipState::ALL {
             let (rect, _) = ui.allocate_exact_size(Vec2::splat(16.0), Sense::hover());

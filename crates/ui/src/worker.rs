@@ -65,7 +65,7 @@ pub enum Target {
 }
 
 /// What to run.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Job {
     /// Keep the board powered and configured after the run, until released.
     pub hold_power: bool,
@@ -77,6 +77,10 @@ pub struct Job {
     pub identify: bool,
     /// Soak after the pattern test for at most this many seconds, then test again.
     pub soak_s: Option<u64>,
+    /// The frequency ladder's steps, percent of the profile's clock.
+    pub ladder: Option<Vec<f64>>,
+    /// An aging test of this many seconds at the end.
+    pub aging_s: Option<u64>,
 }
 
 /// A running diagnosis (and, after it, a board held powered).
@@ -201,6 +205,8 @@ pub fn start(
             frame_log: true,
             capture: true,
             soak_s: job.soak_s,
+            ladder: job.ladder.clone(),
+            aging_s: job.aging_s,
             ..Options::default()
         };
         match &target {

@@ -92,6 +92,8 @@ fn ctrl_f_finds_a_chip_by_number() {
 fn hold_power_keeps_the_board_on_until_released() {
     let mut h = workbench("bitaxe-gamma", "");
     h.run_steps(2);
+    h.get_by_label("Options").click();
+    h.run_steps(2);
     h.get_by_label("Hold power after the run").click();
     h.get_by_label("Run full diagnosis (F5)").click();
     until(&mut h, "the board to be held", Workbench::is_holding);
@@ -208,4 +210,41 @@ fn the_firmware_window_shows_both_ways_to_update_the_jig() {
     h.get_by_label("Copy to BOOTSEL drive").click_accesskit();
     h.run_steps(3);
     assert!(h.state().firmware().outcome.is_none() && !h.state().firmware().is_flashing());
+}
+
+/// Issue S2 4/7: with the ladder and an aging test ticked, a run tests every chip at 85 % and
+/// 110 % of the board's clock and then ages it; the map can colour the chips by clock margin
+/// (the chip that misses timing above the board's clock reads 100 %, the rest 110 %) and by
+/// their aging error rate, and the aging plot appears.
+#[test]
+fn the_map_colours_chips_by_clock_margin_and_aging_errors() {
+    let settings = Settings {
+        model: "bitaxe-hex".into(),
+        faults: "margin:2:105".into(),
+        source: Source::Simulated,
+        ladder: true,
+        aging: true,
+        aging_minutes: 1,
+        ..Settings::default()
+    };
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1280.0, 800.0))
+        .build_eframe(move |cc| Workbench::new(cc, Some(settings)));
+    h.run_steps(2);
+    h.get_by_label("Run full diagnosis (F5)").click();
+    until_done(&mut h);
+    let report = h.state().report().unwrap().clone();
+    assert_eq!(report.ladder_mhz.len(), 3, "{:?}", report.ladder_mhz);
+    assert!(report.aging.is_some());
+    h.get_by_label("chip 2: ok");
+    h.get_by_label("Clock margin").click();
+    h.run_steps(2);
+    h.get_by_label("chip 2: margin 100 %");
+    h.get_by_label("chip 1: margin 110 %");
+    h.get_by_label("Aging errors").click();
+    h.run_steps(2);
+    h.get_by_label("chip 1: aging errors 0 %");
+    h.get_by_label("State").click();
+    h.run_steps(2);
+    h.get_by_label("chip 2: ok");
 }
