@@ -141,6 +141,72 @@ fn a_ticket_from_intake_to_the_exported_csv() {
     );
 }
 
+/// Issue S2 4/7: a chain held at 0 by chip 90's return line. `halve` says where to short RO to
+/// 1V8 at each step (on a simulated board it applies the short), converges on chip 90 in seven
+/// counts, and keeps every count on the ticket.
+#[test]
+fn guided_halving_finds_the_chip_holding_the_return_line_and_logs_each_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("shop.db");
+    run(
+        &db,
+        &[
+            "tickets", "new", "--serial", "HALVE01", "--model", "s19jpro",
+        ],
+        0,
+    );
+    let held = run(
+        &db,
+        &[
+            "diagnose",
+            "--sim",
+            "s19jpro",
+            "--fault",
+            "rostuck:90",
+            "--ticket",
+            "1",
+        ],
+        1,
+    );
+    assert!(held.contains("[return_line_held]"), "{held}");
+    let said = run(
+        &db,
+        &[
+            "halve",
+            "--sim",
+            "s19jpro",
+            "--fault",
+            "rostuck:90",
+            "--ticket",
+            "1",
+        ],
+        0,
+    );
+    assert!(
+        said.contains(
+            "Step 1: Short the RO test point between chips 62 and 63 to 1V8 and count again"
+        ),
+        "{said}"
+    );
+    assert!(
+        said.contains("  counted 63: chips 63-125 may hold the line"),
+        "{said}"
+    );
+    assert!(said.contains("Chip 90 holds the return line"), "{said}");
+    let shown = json(&db, &["tickets", "show", "1", "--json"]);
+    let verdicts: Vec<&str> = shown["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["verdict"].as_str().unwrap())
+        .collect();
+    assert_eq!(verdicts.len(), 8, "the diagnosis and seven counts");
+    assert!(
+        verdicts[1..].iter().all(|v| *v == "inconclusive"),
+        "{verdicts:?}"
+    );
+}
+
 #[test]
 fn a_diagnosis_without_a_ticket_opens_one_for_the_boards_serial() {
     let dir = tempfile::tempdir().unwrap();

@@ -56,6 +56,10 @@ pub enum Command {
     /// Diagnose a board: chips, domains, sensors, and what to repair.
     /// Exit code 0 pass, 1 fail, 2 inconclusive, 3 could not run.
     Diagnose(DiagnoseArgs),
+    /// Find the chip holding the return line low (a chain that counts 0 chips): where to short
+    /// RO to 1V8 next, a count with the short in place, until one chip is left (Bitmain's
+    /// halving). On a simulated board the short is applied for you.
+    Halve(HalveArgs),
     /// Measure the performance goals and print them against their bounds.
     Bench(BenchArgs),
     /// Serve a simulated jig with a board on a pseudo-terminal, until interrupted.
@@ -469,6 +473,29 @@ pub struct DiagnoseArgs {
     /// board while aging is named (`aging_errors`); the windows are in the JSON (`aging`).
     #[arg(long, value_name = "MINUTES")]
     pub aging: Option<u32>,
+}
+
+/// Arguments of `hashbench halve`.
+#[derive(Debug, Args)]
+pub struct HalveArgs {
+    /// Halve a simulated board of this profile (the shorts are applied for you).
+    #[arg(long, value_name = "PROFILE", conflicts_with = "port")]
+    pub sim: Option<String>,
+    /// Halve the board on the jig at this serial port (you short, then press Enter).
+    #[arg(long, value_name = "PATH")]
+    pub port: Option<String>,
+    /// The board's profile, through --port (default: read from the board's EEPROM).
+    #[arg(long, value_name = "PROFILE", requires = "port")]
+    pub model: Option<String>,
+    /// A fault of the simulated board (repeatable), as for `diagnose --fault`: rostuck:K.
+    #[arg(long, value_name = "SPEC", requires = "sim")]
+    pub fault: Vec<String>,
+    /// Seed of the simulated board.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Save each count as a run on this ticket.
+    #[arg(long, value_name = "N")]
+    pub ticket: Option<i64>,
 }
 
 /// Arguments of `hashbench bench`.

@@ -199,7 +199,7 @@ pub fn connect(path: &str) -> Result<link::Client<link::SerialTransport>, CouldN
 }
 
 /// The profile of the board on `jig`: `--model`, or what its EEPROM says.
-fn board_profile<'c>(
+pub fn board_profile<'c>(
     catalog: &'c Catalog,
     jig: &mut dyn diagnosis::Jig,
     model: Option<&str>,

@@ -87,6 +87,8 @@ fn kind_of(fault: &Fault) -> (&'static str, &'static [FindingKind]) {
         Fault::DupAddr(_) => ("dupaddr", &[K::DuplicateAddress]),
         // Only a frequency ladder sees it (`diagnose --ladder`).
         Fault::Margin(_, _) => ("margin", &[K::LowMargin]),
+        // The technician's hand, never placed by eval: a chain cut where it is.
+        Fault::RoShort(_) => ("ro1v8", &[K::ChainBreak]),
     }
 }
 
@@ -105,6 +107,7 @@ fn place_of(profile: &Profile, fault: &Fault) -> (Vec<usize>, Option<usize>) {
         | Fault::TxNoise(_)
         | Fault::PicStall
         | Fault::RoStuck(_) => (Vec::new(), None),
+        Fault::RoShort(m) => (vec![m, m.saturating_sub(1)], None),
         Fault::Dead(k)
         | Fault::Weak(k, _)
         | Fault::HwErr(k, _)

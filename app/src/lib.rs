@@ -13,6 +13,7 @@ pub mod diagnose;
 pub mod eval;
 pub mod flash;
 pub mod fuzz;
+pub mod halve;
 pub mod hex;
 pub mod profiles;
 pub mod report;
@@ -44,6 +45,16 @@ pub fn run(cli: cli::Cli, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
         Some(cli::Command::Profiles(args)) => profiles::run(&catalog()?, &args, out)?,
         Some(cli::Command::Diagnose(args)) => {
             return diagnose::run(&catalog()?, cli.db.as_deref(), &args, out);
+        }
+        Some(cli::Command::Halve(args)) => {
+            let stdin = std::io::stdin();
+            halve::run(
+                &catalog()?,
+                cli.db.as_deref(),
+                &args,
+                &mut stdin.lock(),
+                out,
+            )?;
         }
         Some(cli::Command::Tickets(command)) => {
             tickets::run(&catalog()?, cli.db.as_deref(), &command, out)?;

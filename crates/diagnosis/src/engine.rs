@@ -14,6 +14,7 @@ use patterns::{ChainSetup, HeaderSet, NonceVerdict, Pattern, PatternPool};
 
 use crate::config::Config;
 use crate::findings;
+use crate::halving::HalvingStep;
 use crate::jig::{AsicSensorPath, Jig, JigError, JigInfo, PicCommand, SensorRef, Telemetry, Trip};
 use crate::report::{
     AgingCount, AgingSummary, AgingWindow, BoardIdentity, BoardSummary, ChipResult, ChipState,
@@ -131,6 +132,11 @@ pub struct Options {
     /// counting each chip's missed and miscomputed nonces per window (`Config::aging_window_s`):
     /// a chip that errs far more than the board is named (`aging_errors`).
     pub aging_s: Option<u64>,
+    /// Only count the chips at 115200 (power, preflight, discovery) with the technician's RO
+    /// test point between chips `M - 1` and `M` shorted to 1V8: a step of the guided halving
+    /// ([`crate::halving`]). The report has no findings, is `inconclusive` and carries the count
+    /// in `halving_step`.
+    pub halving_short: Option<usize>,
 }
 
 enum Stop {
@@ -398,6 +404,7 @@ fn empty_report(profile: &Profile, options: &Options, why: &str) -> Report {
         soak: None,
         aging: None,
         ladder_mhz: Vec::new(),
+        halving_step: None,
     }
 }
 
@@ -484,6 +491,23 @@ impl Engine<'_, '_> {
         self.preflight()?;
         self.step(Step::Enumeration, 0.0, "Counting chips at 115200")?;
         self.enumerate()?;
+        if let Some(m) = options.halving_short {
+            self.learned.found = self
+                .learned
+                .discovery_counts
+                .iter()
+                .copied()
+                .max()
+                .unwrap_or(0);
+            self.wire.note(|| {
+                format!(
+                    "halving: {} chips counted with RO shorted to 1V8 between chips {} and {m}",
+                    self.learned.found,
+                    m.saturating_sub(1)
+                )
+            });
+            return Ok(());
+        }
         self.step(
             Step::Configuration,
             0.0,
@@ -2240,8 +2264,17 @@ impl Engine<'_, '_> {
                 }
             }
         }
-        let findings = findings::build(self.profile, self.cfg, &self.learned, &chips);
-        let verdict = if aborted.is_some() {
+        let mut findings = findings::build(self.profile, self.cfg, &self.learned, &chips);
+        let halving_step = options.halving_short.map(|short_at| HalvingStep {
+            short_at,
+            count: self.learned.found,
+        });
+        if halving_step.is_some() {
+            // A count with a short in place says where the held line is, nothing more: the
+            // guided halving reads it.
+            findings.clear();
+        }
+        let verdict = if aborted.is_some() || halving_step.is_some() {
             Verdict::Inconclusive
         } else if findings.iter().any(|f| !f.kind.is_note())
             || chips.iter().any(|c| {
@@ -2298,6 +2331,7 @@ impl Engine<'_, '_> {
             }),
             aging: self.learned.aging.take(),
             ladder_mhz: self.learned.ladder.iter().map(|(mhz, _)| *mhz).collect(),
+            halving_step,
         }
     }
 }

@@ -4,7 +4,8 @@
 //! Owns: the steps of a diagnosis (preflight, enumeration, addressing and configuration, baud,
 //! the pipelined known-nonce pattern test, accounting, verdict), the statistics that decide each
 //! chip ([`stats`]), every threshold ([`config::Config`]), the findings, the report structure,
-//! the capture format of a run's chain traffic ([`capture`]), and the [`jig::Jig`] seam it drives.
+//! the capture format of a run's chain traffic ([`capture`]), the guided halving's search for a
+//! held return line ([`halving`]), and the [`jig::Jig`] seam it drives.
 //!
 //! Does not: do I/O or keep time itself (the jig's clock is the only clock and all traffic goes
 //! through the `Jig` trait), read simulator internals, render anything, or store results.
@@ -13,6 +14,7 @@ pub mod capture;
 pub mod config;
 pub mod engine;
 mod findings;
+pub mod halving;
 pub mod jig;
 pub mod report;
 pub mod stats;

@@ -401,6 +401,10 @@ pub struct Report {
     /// profile's first, then each step's.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub ladder_mhz: Vec<f64>,
+    /// A count of the guided halving (`Options::halving_short`): where the RO short was and how
+    /// many chips answered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub halving_step: Option<crate::halving::HalvingStep>,
 }
 
 impl Report {

@@ -342,14 +342,26 @@ impl Board {
         reach
     }
 
+    /// Whether chip `k` holding its RO low holds the line at the jig: no RO short to 1V8 at or
+    /// before it (a short between chips M-1 and M overrides chips from M on).
+    fn ro_held_by(&self, k: usize) -> bool {
+        !self
+            .faults
+            .iter()
+            .any(|f| matches!(*f, Fault::RoShort(m) if m <= k))
+    }
+
     /// First chain index whose replies do not reach the jig.
     fn talk(&self) -> usize {
         let mut talk = self.reach();
         for fault in &self.faults {
             match *fault {
                 Fault::Open(Line::Ro, k) => talk = talk.min(k + 1),
-                // A chip holding the return line low silences every chip.
-                Fault::RoStuck(_) => talk = 0,
+                // A chip holding the return line low silences every chip, unless a short to
+                // 1V8 before it holds the line idle there.
+                Fault::RoStuck(k) if self.ro_held_by(k) => talk = 0,
+                // The technician's short: chips from M on cannot reply past it.
+                Fault::RoShort(m) => talk = talk.min(m),
                 _ => {}
             }
         }
@@ -422,7 +434,11 @@ impl Board {
             self.powered_at = now;
             // Off long enough to matter: the board starts from ambient again [I].
             self.hash_heat.set((now, 0.0));
-            if self.has(|f| matches!(f, Fault::RoStuck(_))) {
+            if self
+                .faults
+                .iter()
+                .any(|f| matches!(*f, Fault::RoStuck(k) if self.ro_held_by(k)))
+            {
                 // The return line goes low with the chain's power and stays there: one break.
                 self.line_breaks += 1;
             }

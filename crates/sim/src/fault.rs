@@ -25,6 +25,10 @@
 //!   address is meant to stop it: facts §7 step 6, SKOT `bm1397.md` "Enumerate Chips"), so chip
 //!   K+1 takes the same address; every chip after it is one address behind and the last address
 //!   is left to nobody;
+//! - `ro1v8:M`: not a fault but the technician's hand: the RO test point between chips M-1 and
+//!   M shorted to 1V8 (Bitmain's halving, facts §6.1 step 4). Chip M-1's return input is held
+//!   idle: no reply from chip M on gets through, and a chip after the short holding its RO low
+//!   no longer holds the line at the jig;
 //! - `margin:K:PCT`: chip K's logic misses timing above PCT % of the profile's hash clock (a
 //!   slow die, or one whose core supply sags under it): above that every result it returns is
 //!   wrong; at or below it hashes right. Issue S2 4/7's frequency ladder finds it.
@@ -83,6 +87,9 @@ pub enum Fault {
     DupAddr(usize),
     /// Chip K computes wrong above this percentage of the profile's hash clock.
     Margin(usize, u8),
+    /// Not a fault: the technician's short of the RO test point between chips M-1 and M to 1V8
+    /// (a step of the guided halving).
+    RoShort(usize),
 }
 
 /// A signal line of the chain (facts §6.2: CLK, CI/CO, RI/RO, RST run chip to chip).
@@ -119,7 +126,7 @@ pub struct FaultError {
     pub problem: String,
 }
 
-const KINDS: &str = "dead:K, break:K, weak:K:PCT, hwerr:K:PCT, short:D, sensor:S, wrongid:K, flaky:K, slowlink:K, hot:K, noise:PPM, picstall, hotfail:K:TEMP, sag:D:MV, baudnoise:PPM, txnoise:PPM, break-ci:K, break-ro:K, break-clk:K, break-rst:K, joint:K:PPM, wrongpart:K, rostuck:K, dupaddr:K, margin:K:PCT";
+const KINDS: &str = "dead:K, break:K, weak:K:PCT, hwerr:K:PCT, short:D, sensor:S, wrongid:K, flaky:K, slowlink:K, hot:K, noise:PPM, picstall, hotfail:K:TEMP, sag:D:MV, baudnoise:PPM, txnoise:PPM, break-ci:K, break-ro:K, break-clk:K, break-rst:K, joint:K:PPM, wrongpart:K, rostuck:K, dupaddr:K, margin:K:PCT, ro1v8:M (the halving's short, not a fault)";
 
 impl Fault {
     /// Parse `spec` for `profile`, checking every index against the board.
@@ -239,6 +246,17 @@ impl Fault {
                     Self::RoStuck(k)
                 }
             }
+            "ro1v8" => {
+                arity(2)?;
+                let m = chip(1)?;
+                if m == 0 {
+                    return Err(err(
+                        "the RO test point before chip 0 is the jig's own input: short between chips M-1 and M, M from 1"
+                            .to_owned(),
+                    ));
+                }
+                Self::RoShort(m)
+            }
             "margin" => {
                 arity(3)?;
                 let k = chip(1)?;
@@ -349,6 +367,7 @@ impl fmt::Display for Fault {
             Self::Joint(k, p) => write!(f, "joint:{k}:{p}"),
             Self::WrongPart(k) => write!(f, "wrongpart:{k}"),
             Self::RoStuck(k) => write!(f, "rostuck:{k}"),
+            Self::RoShort(m) => write!(f, "ro1v8:{m}"),
             Self::DupAddr(k) => write!(f, "dupaddr:{k}"),
             Self::Margin(k, pct) => write!(f, "margin:{k}:{pct}"),
         }
@@ -394,6 +413,7 @@ mod tests {
             "rostuck:90",
             "dupaddr:30",
             "margin:12:105",
+            "ro1v8:63",
         ] {
             assert_eq!(Fault::parse(spec, &p).unwrap().to_string(), spec);
         }
@@ -414,5 +434,6 @@ mod tests {
         assert!(problem("break-ro:125").contains("nothing is after chip 125"));
         assert!(problem("sag:0:5000").contains("is not between 1 and"));
         assert!(problem("dupaddr:125").contains("no chip is after chip 125"));
+        assert!(problem("ro1v8:0").contains("the jig's own input"));
     }
 }

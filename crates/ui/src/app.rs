@@ -146,6 +146,8 @@ pub struct Workbench {
     capture: Option<String>,
     /// The save dialog for the capture, while it is open.
     capture_dialog: Option<std::sync::mpsc::Receiver<Option<std::path::PathBuf>>>,
+    /// The guided halving for a return line held low, once started.
+    halving: Option<diagnosis::halving::Halving>,
     /// The map's colour mode: chip states (`None`) or a measurement of the last run.
     map_scale: Option<Scale>,
     /// Aging windows as they close: (jig seconds from the aging start at the window's end,
@@ -237,6 +239,7 @@ impl Workbench {
             bundled: None,
             protocol_refused: false,
             map_scale: None,
+            halving: None,
             aging: Vec::new(),
             capture: None,
             capture_dialog: None,
@@ -427,6 +430,20 @@ impl Workbench {
                 only_chips: Some(chips),
                 ..Job::default()
             }),
+            Command::StartHalving => {
+                let chips = self.profile().map_or(0, |p| p.chips.value);
+                self.halving = Some(diagnosis::halving::Halving::new(chips));
+                self.log.push("Guided halving started".to_owned());
+            }
+            Command::HalvingCount => {
+                if let Some(m) = self.halving.as_ref().and_then(|h| h.next_short()) {
+                    self.start(Job {
+                        halving_short: Some(m),
+                        ..Job::default()
+                    });
+                }
+            }
+            Command::StopHalving => self.halving = None,
             Command::PowerOn => self.confirm_power = true,
             Command::SaveCapture => {
                 if self.capture.is_some() && self.capture_dialog.is_none() {
@@ -517,10 +534,14 @@ impl Workbench {
                     .map(|f| sim::Fault::parse(f, &profile))
                     .collect();
                 match faults {
-                    Ok(faults) => Target::Simulated {
-                        faults,
-                        seed: self.settings.seed,
-                    },
+                    Ok(mut faults) => {
+                        // The technician's hand on the simulated board.
+                        faults.extend(job.halving_short.map(sim::Fault::RoShort));
+                        Target::Simulated {
+                            faults,
+                            seed: self.settings.seed,
+                        }
+                    }
                     Err(e) => {
                         self.error = Some(format!(
                             "{e}. Fix the fault list, or clear it for a healthy board."
@@ -538,7 +559,11 @@ impl Workbench {
         self.golden.clear();
         self.last_golden = 0;
         self.selected_finding = None;
-        if job.only_chips.is_none() && !job.power_only && !job.identify {
+        if job.only_chips.is_none()
+            && !job.power_only
+            && !job.identify
+            && job.halving_short.is_none()
+        {
             // A full run starts from scratch; a retest keeps what the last run found.
             self.report = None;
             self.log.clear();
@@ -549,6 +574,7 @@ impl Workbench {
             _ if job.identify => "Reading the board's EEPROM".to_owned(),
             (_, true) => "Power on".to_owned(),
             (Some(chips), _) => format!("Retest of chips {chips:?}"),
+            _ if job.halving_short.is_some() => "Counting the chips with the RO short".to_owned(),
             (None, _) => format!("Diagnosis of {}", self.settings.model),
         };
         match worker::start(profile, target, job.clone(), move || ctx.request_repaint()) {
@@ -622,6 +648,21 @@ impl Workbench {
                         self.log.push(format!("[{}] {}", p.step.label(), p.message));
                         self.step = Some((p.step, p.fraction, p.message));
                     }
+                }
+                Event::Done(report) if self.job.halving_short.is_some() => {
+                    // A halving count: it moves the search on and is kept on the ticket; the
+                    // diagnosis on screen stays.
+                    self.halving_count(&report);
+                    self.records.save_run(
+                        *report,
+                        None,
+                        self.run_started_at,
+                        &self.settings.technician,
+                        &self.settings.model,
+                    );
+                    self.busy = false;
+                    self.step = None;
+                    done = true;
                 }
                 Event::Done(report) => {
                     let holds = self.job.hold_power && report.aborted.is_none();
@@ -1076,6 +1117,81 @@ impl Workbench {
         commands
     }
 
+    /// Take a halving count: move the search on, or say why the count does not fit.
+    fn halving_count(&mut self, report: &Report) {
+        let (Some(halving), Some(m)) = (self.halving.as_mut(), self.job.halving_short) else {
+            return;
+        };
+        if let Some(why) = &report.aborted {
+            self.error = Some(format!("The count stopped: {why}"));
+            return;
+        }
+        let count = report.chips_found;
+        match halving.record(m, count) {
+            Ok(()) => {
+                let (lo, hi) = halving.candidates();
+                self.log.push(format!(
+                    "Halving: {count} chips counted with RO shorted to 1V8 between chips {} and {m}: chips {lo}-{hi} may hold the line",
+                    m - 1
+                ));
+                if let Some(k) = halving.culprit() {
+                    self.selected = Some(k);
+                    self.log.push(halving.instruction());
+                }
+            }
+            Err(e) => self.error = Some(e.to_string()),
+        }
+    }
+
+    /// The guided halving, under a finding that the return line is held.
+    fn halving_panel(&self, ui: &mut egui::Ui, commands: &mut Vec<Command>) {
+        let running = self.running.is_some();
+        ui.separator();
+        ui.label(RichText::new("Guided halving").strong());
+        let Some(h) = &self.halving else {
+            ui.label("Find the chip holding RO low: short RO to 1V8 where shown, count, repeat (about 7 counts).");
+            if ui
+                .add_enabled(!running, egui::Button::new("Start guided halving"))
+                .clicked()
+            {
+                commands.push(Command::StartHalving);
+            }
+            return;
+        };
+        if !h.steps.is_empty() {
+            // One line, so the next step's button stays in view.
+            let steps: Vec<String> = h
+                .steps
+                .iter()
+                .map(|s| format!("{} at {}", s.count, s.short_at))
+                .collect();
+            ui.label(format!("Counted (chips at short): {}", steps.join(", ")));
+        }
+        ui.label(RichText::new(h.instruction()).strong());
+        ui.horizontal_wrapped(|ui| {
+            if let Some(m) = h.next_short() {
+                let hover = if self.settings.source == Source::Simulated {
+                    "The simulated board gets the short for you"
+                } else {
+                    "Hold the short in place until the count is done"
+                };
+                if ui
+                    .add_enabled(
+                        !running,
+                        egui::Button::new(format!("Count (short at chip {m})")),
+                    )
+                    .on_hover_text(hover)
+                    .clicked()
+                {
+                    commands.push(Command::HalvingCount);
+                }
+            }
+            if ui.button("Stop halving").clicked() {
+                commands.push(Command::StopHalving);
+            }
+        });
+    }
+
     fn findings_panel(&self, ui: &mut egui::Ui) -> Vec<Command> {
         let mut commands = Vec::new();
         ui.heading("Findings");
@@ -1110,6 +1226,13 @@ impl Workbench {
                     ui.separator();
                 }
             });
+        if report
+            .findings
+            .iter()
+            .any(|f| f.kind == diagnosis::FindingKind::ReturnLineHeld)
+        {
+            self.halving_panel(ui, &mut commands);
+        }
         if let (Some(i), Some(profile)) = (self.selected, self.profile()) {
             ui.heading(format!("Chip {i}"));
             if let Some(c) = report.chips.get(i) {
@@ -1464,7 +1587,7 @@ impl eframe::App for Workbench {
                     .iter()
                     .flat_map(|r| r.findings.iter().flat_map(|f| f.suspects.iter().copied()))
                     .collect();
-                let highlight: Vec<usize> = self
+                let mut highlight: Vec<usize> = self
                     .selected_finding
                     .and_then(|n| self.report.as_ref().and_then(|r| r.findings.get(n)))
                     .map(|f| {
@@ -1473,6 +1596,10 @@ impl eframe::App for Workbench {
                         chips
                     })
                     .unwrap_or_default();
+                // The halving's next short: the two chips the RO test point lies between.
+                if let Some(m) = self.halving.as_ref().and_then(|h| h.next_short()) {
+                    highlight.extend([m - 1, m]);
+                }
                 let view = map::MapView {
                     profile,
                     states: &self.states,

@@ -34,6 +34,12 @@ pub enum Command {
     SaveCapture,
     /// Attach the last run's capture to the run as saved on its ticket.
     AttachCapture,
+    /// Start the guided halving for a return line held low.
+    StartHalving,
+    /// Count the chips with the halving's next RO short in place.
+    HalvingCount,
+    /// Leave the guided halving.
+    StopHalving,
 }
 
 /// What the worker reports.
@@ -81,6 +87,9 @@ pub struct Job {
     pub ladder: Option<Vec<f64>>,
     /// An aging test of this many seconds at the end.
     pub aging_s: Option<u64>,
+    /// Only count the chips, with the RO test point before this chip shorted to 1V8 (a step
+    /// of the guided halving; on the simulated board the short is applied).
+    pub halving_short: Option<usize>,
 }
 
 /// A running diagnosis (and, after it, a board held powered).
@@ -207,6 +216,7 @@ pub fn start(
             soak_s: job.soak_s,
             ladder: job.ladder.clone(),
             aging_s: job.aging_s,
+            halving_short: job.halving_short,
             ..Options::default()
         };
         match &target {

@@ -248,3 +248,36 @@ fn the_map_colours_chips_by_clock_margin_and_aging_errors() {
     h.run_steps(2);
     h.get_by_label("chip 2: ok");
 }
+
+/// Issue S2 4/7: a chain held at 0 by one chip's return line. The window guides the halving:
+/// where to short RO to 1V8 next (highlighted on the map), a count after each short (applied on
+/// the simulated board), until it names the chip and selects it; every count is a run.
+#[test]
+fn guided_halving_converges_on_the_chip_holding_the_return_line() {
+    let mut h = workbench("s19jpro", "rostuck:90");
+    h.run_steps(2);
+    h.get_by_label("Run full diagnosis (F5)").click();
+    until_done(&mut h);
+    h.get_by_label_contains("Return line held");
+    h.get_by_label("Start guided halving").click();
+    h.run_steps(2);
+    h.get_by_label_contains("Short the RO test point between chips 62 and 63 to 1V8");
+    let counts = |w: &Workbench| w.log().iter().filter(|l| l.starts_with("Halving:")).count();
+    for n in 1..=7 {
+        h.get_by_label_contains("Count (short at chip").click();
+        until(&mut h, &format!("count {n}"), |w| {
+            !w.is_running() && counts(w) == n
+        });
+        h.run_steps(2);
+    }
+    // Said in the halving panel and in the log.
+    assert_eq!(
+        h.query_all_by_label_contains("Chip 90 holds the return line")
+            .count(),
+        2
+    );
+    assert_eq!(h.state().selected(), Some(90));
+    assert!(h.query_by_label_contains("Count (short at").is_none());
+    // The diagnosis on screen is still the one that found the held line.
+    h.get_by_label_contains("Return line held");
+}
