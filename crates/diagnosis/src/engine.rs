@@ -1873,14 +1873,21 @@ impl Engine<'_, '_> {
         let occupied: BTreeSet<usize> = (0..found).map(|i| self.learned.chips[i].slot).collect();
         let free = (0..slots).any(|s| !occupied.contains(&s));
         let mut moved = false;
-        if free && found < slots {
-            // [I] Re-address in place through register 0, last chip first, so every target
-            // address is free when it is written (the previous round's block shifted by one).
-            for i in (0..found).rev() {
-                let (Some(old), Some(new)) = (
-                    self.learned.chips[i].address,
-                    bm13xx::address::address_of(targets[i], interval),
-                ) else {
+        let current: Vec<usize> = (0..found).map(|i| self.learned.chips[i].slot).collect();
+        if free
+            && found < slots
+            && let Some(moves) = readdress_order(&current, &targets, slots)
+        {
+            // [I] Re-address in place through register 0, each write to an address no chip
+            // holds at that moment (a cycle goes through a free slot): the next round's shift
+            // and the way back to the first round's slots alike, without a reset (which would
+            // walk the PLL up from its reset clock again).
+            let mut address: Vec<Option<u8>> =
+                (0..found).map(|i| self.learned.chips[i].address).collect();
+            for (i, slot) in moves {
+                let (Some(old), Some(new)) =
+                    (address[i], bm13xx::address::address_of(slot, interval))
+                else {
                     continue;
                 };
                 let value = u32::from(self.family.chip_id()) << 16 | u32::from(new);
@@ -1889,6 +1896,7 @@ impl Engine<'_, '_> {
                     register: reg::CHIP_ADDRESS,
                     value,
                 })?;
+                address[i] = Some(new);
             }
             self.wire.drain(0)?;
             let answered = self.confirm_addresses(&targets)?;
@@ -2336,6 +2344,45 @@ impl Engine<'_, '_> {
     }
 }
 
+/// The order of address writes that takes the chips from slots `current` to slots `targets`
+/// (chip index order) among `slots`, each write to a slot no chip holds then: chips whose
+/// target is free go first; a cycle moves one chip to a slot nobody holds or wants, then goes
+/// on. `None` when no such slot exists.
+fn readdress_order(
+    current: &[usize],
+    targets: &[usize],
+    slots: usize,
+) -> Option<Vec<(usize, usize)>> {
+    let mut at: Vec<usize> = current.to_vec();
+    let mut held: BTreeSet<usize> = at.iter().copied().collect();
+    let wanted: BTreeSet<usize> = targets.iter().copied().collect();
+    let mut moves = Vec::new();
+    let mut pending: Vec<usize> = (0..at.len()).filter(|&i| at[i] != targets[i]).collect();
+    while !pending.is_empty() {
+        let before = pending.len();
+        pending.retain(|&i| {
+            if held.contains(&targets[i]) {
+                return true;
+            }
+            held.remove(&at[i]);
+            held.insert(targets[i]);
+            at[i] = targets[i];
+            moves.push((i, targets[i]));
+            false
+        });
+        if pending.len() == before {
+            // A cycle: park its first chip where nobody is or will be.
+            let i = pending[0];
+            let park = (0..slots).find(|s| !held.contains(s) && !wanted.contains(s))?;
+            held.remove(&at[i]);
+            held.insert(park);
+            at[i] = park;
+            moves.push((i, park));
+        }
+    }
+    Some(moves)
+}
+
 /// A batch of jobs in flight: what was sent, how to find a golden nonce's job, which chip has
 /// each slot, and what each job got back.
 struct Batch {
@@ -2432,5 +2479,49 @@ pub fn parse_eeprom(bytes: &[u8]) -> BoardIdentity {
         serial: text(3..19),
         board_code: text(19..27),
         model: text(27..43),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::readdress_order;
+
+    /// Apply `moves` to `current`, checking each lands on a slot nobody holds.
+    fn apply(current: &[usize], moves: &[(usize, usize)]) -> Vec<usize> {
+        let mut at = current.to_vec();
+        for &(i, slot) in moves {
+            assert!(
+                !at.contains(&slot),
+                "chip {i} written onto slot {slot}, held: {at:?}"
+            );
+            at[i] = slot;
+        }
+        at
+    }
+
+    #[test]
+    fn the_next_rounds_shift_and_the_way_back_need_no_reset() {
+        // 126 chips in 128 slots, as on an S19j Pro: round 3 (wrapping past the last slot)
+        // to round 4, and round 7 back to round 0.
+        let round = |r: usize| (0..126).map(|i| (i + r) % 128).collect::<Vec<_>>();
+        for (from, to) in [(3, 4), (7, 0), (0, 1), (6, 7)] {
+            let moves = readdress_order(&round(from), &round(to), 128).unwrap();
+            assert_eq!(
+                apply(&round(from), &moves),
+                round(to),
+                "round {from} to {to}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_full_cycle_goes_through_a_free_slot_and_none_is_refused() {
+        // Two chips swapping places in three slots: one is parked in the free slot first.
+        let moves = readdress_order(&[0, 1], &[1, 0], 3).unwrap();
+        assert_eq!(moves.len(), 3);
+        assert_eq!(apply(&[0, 1], &moves), [1, 0]);
+        assert_eq!(readdress_order(&[0, 1], &[1, 0], 2), None);
     }
 }
