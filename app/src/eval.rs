@@ -77,6 +77,8 @@ fn kind_of(fault: &Fault) -> (&'static str, &'static [FindingKind]) {
         Fault::HotFail(_, _) => ("hotfail", &[K::DeadChip, K::WeakChip]),
         // A sag that browns the domain out also stops its chips.
         Fault::Sag(_, _) => ("sag", &[K::DomainVoltage]),
+        // Only a warm board shows it (`--soak`, `--aging`).
+        Fault::WarmSag(_, _) => ("warmsag", &[K::DomainVoltage]),
         Fault::Open(Line::Ci, _) => ("break-ci", &[K::ChainBreak]),
         Fault::Open(Line::Ro, _) => ("break-ro", &[K::ChainBreak]),
         Fault::Open(Line::Clk, _) => ("break-clk", &[K::ChainBreak]),
@@ -100,7 +102,7 @@ fn place_of(profile: &Profile, fault: &Fault) -> (Vec<usize>, Option<usize>) {
         Fault::Break(k) => (vec![k, k.saturating_sub(1)], None),
         // An open line after chip K: chip K+1 is the first missing, K the last found.
         Fault::Open(_, k) => (vec![k + 1, k], None),
-        Fault::Short(d) | Fault::Sag(d, _) => (Vec::new(), Some(d)),
+        Fault::Short(d) | Fault::Sag(d, _) | Fault::WarmSag(d, _) => (Vec::new(), Some(d)),
         Fault::Sensor(_)
         | Fault::Noise(_)
         | Fault::BaudNoise(_)
@@ -134,6 +136,7 @@ fn explains(profile: &Profile, fault: &Fault, c: usize) -> bool {
         Fault::Short(d) => chip_of(c).is_some_and(|cd| cd >= d),
         // Below 85 % of nominal its chips brown out (the simulator's model).
         Fault::Sag(d, mv) => chip_of(c) == Some(d) && mv * 100 > nominal * 15,
+        Fault::WarmSag(..) => false,
         Fault::RoStuck(_) | Fault::PicStall => true,
         // The chip that forwarded the set-address and the one that took it too.
         Fault::DupAddr(k) => c == k || c == k + 1,
@@ -179,7 +182,11 @@ pub fn judge_among(
                 .iter()
                 .any(|c| f.chips.contains(c) || f.suspects.contains(c))
             || domain.is_some_and(|d| {
-                f.domains.contains(&d) && matches!(fault, Fault::Short(_) | Fault::Sag(_, _))
+                f.domains.contains(&d)
+                    && matches!(
+                        fault,
+                        Fault::Short(_) | Fault::Sag(_, _) | Fault::WarmSag(_, _)
+                    )
             })
     };
     // A finding of this kind about what another fault of the board explains is that fault's.

@@ -111,6 +111,10 @@ pub struct Config {
     pub aging_error_rate: f64,
     /// See `aging_error_rate`.
     pub aging_min_errors: u32,
+    /// A telemetry sample within this long of the last job is taken under load (domains
+    /// watched the whole run), ms. [I] The chips hash a job for longer than that; a pause in
+    /// the work (a reset, the sensors read between soak jobs) is not load.
+    pub hashing_window_ms: u64,
 }
 
 impl Default for Config {
@@ -157,6 +161,7 @@ impl Default for Config {
             aging_window_s: 30,
             aging_error_rate: 0.05,
             aging_min_errors: 3,
+            hashing_window_ms: 100,
         }
     }
 }

@@ -224,6 +224,13 @@ pub(crate) struct Learned {
     pub(crate) domains: Vec<DomainResult>,
     /// The domains measured while the chips hash (after the pattern test), if it ran.
     pub(crate) loaded_domains: Vec<DomainResult>,
+    /// Each domain's furthest reading from its band (or nominal) over every sample taken while
+    /// the chips hashed, the whole run (pattern test, ladder, soak, aging), with its jig time.
+    pub(crate) watched_domains: Vec<(DomainResult, u64)>,
+    /// How many samples were taken while the chips hashed.
+    pub(crate) watched_samples: u32,
+    /// Jig time the run started, µs.
+    pub(crate) start_us: u64,
     pub(crate) sensors: Vec<SensorResult>,
     pub(crate) chips: Vec<ChipTrack>,
     pub(crate) found: usize,
@@ -297,6 +304,8 @@ struct Engine<'a, 'j> {
     sensor_hosts: Vec<u8>,
     /// Golden nonces of the aging test (not evidence; counted for the nonce-rate plot).
     aging_golden: u32,
+    /// Jig time the last job left the jig (0 after a reset): the chips hash for a while after.
+    last_job_us: u64,
 }
 
 /// Run a full diagnosis of the board on `jig` as `profile`. Always returns a report: a run that
@@ -337,8 +346,10 @@ pub fn run(
         sensors_read: false,
         sensor_hosts: Vec::new(),
         aging_golden: 0,
+        last_job_us: 0,
     };
     engine.learned.chips = vec![ChipTrack::default(); profile.chips.value];
+    engine.learned.start_us = start_us;
     if options.frame_log {
         engine.wire.log_frames();
     }
@@ -898,6 +909,11 @@ impl Engine<'_, '_> {
     fn sample(&mut self) -> Flow<Telemetry> {
         let t = self.wire.jig().measure()?;
         self.telemetry.push(t.clone());
+        if self.last_job_us > 0
+            && self.wire.now().saturating_sub(self.last_job_us) <= self.cfg.hashing_window_ms * 1000
+        {
+            self.watch_domains(&t);
+        }
         if self.profile.pic.is_some() && !t.taps_mv.is_empty() {
             let domains = self.profile.domains.value;
             let top = t
@@ -927,6 +943,32 @@ impl Engine<'_, '_> {
         };
         (self.progress)(&p);
         Ok(t)
+    }
+
+    /// Keep, per domain, the reading of `t` (taken while the chips hash) when it is further out
+    /// than the worst so far: out of band before in band, then further from nominal.
+    fn watch_domains(&mut self, t: &Telemetry) {
+        let nominal = i64::from(self.profile.voltage.nominal_mv.value);
+        let badness = |d: &DomainResult| {
+            let out = match d.state {
+                DomainState::Ok => 0,
+                DomainState::Low | DomainState::High => 1,
+                DomainState::Short | DomainState::Open => 2,
+            };
+            (out, (i64::from(d.voltage_mv) - nominal).abs())
+        };
+        let judged = self.judge_domains(t);
+        self.learned.watched_samples += 1;
+        let watched = &mut self.learned.watched_domains;
+        if watched.len() != judged.len() {
+            *watched = judged.into_iter().map(|d| (d, t.at_us)).collect();
+            return;
+        }
+        for (w, d) in watched.iter_mut().zip(judged) {
+            if badness(&d) > badness(&w.0) {
+                *w = (d, t.at_us);
+            }
+        }
     }
 
     /// Each domain's state in telemetry `t` (the jig scans every tap channel it has; the board
@@ -1265,6 +1307,8 @@ impl Engine<'_, '_> {
     /// Reset the chain, address chip i at `slots[i]`, configure it and (optionally) switch to
     /// `baud`. The chip count comes from the address check.
     fn bring_up(&mut self, slots: &[usize], baud: u32, reset: bool) -> Flow {
+        // A reset (or the first addressing) leaves the chips with no work.
+        self.last_job_us = 0;
         let expected = self.profile.chips.value;
         let mut found = 0;
         let mut previous: Option<usize> = None;
@@ -2116,6 +2160,7 @@ impl Engine<'_, '_> {
                 self.absorb(setup, &arrived, &mut batch);
             }
             self.wire.send(frame.as_bytes())?;
+            self.last_job_us = self.wire.tx_done().ceil() as u64;
             self.wire.note(|| {
                 format!(
                     "-> job 0x{job_id:02X}: block {} for chip {chip}, golden nonce 0x{:08X}",

@@ -627,7 +627,22 @@ pub(crate) fn build(
     // own finding says so, so only a domain whose chips all hash is reported high.
     let link = intermittent(cfg, learned, chips);
     let every_chip_hashed = found == expected && link.step.is_none() && !link.from_counts;
-    for (d, idle) in learned.loaded_domains.iter().zip(&learned.domains) {
+    // Each domain's worst reading while the chips hashed, over the whole run (the first loaded
+    // sample when no other was taken).
+    let watched: Vec<(DomainResult, Option<u64>)> = if learned.watched_domains.is_empty() {
+        learned
+            .loaded_domains
+            .iter()
+            .map(|d| (d.clone(), None))
+            .collect()
+    } else {
+        learned
+            .watched_domains
+            .iter()
+            .map(|(d, at)| (d.clone(), Some(*at)))
+            .collect()
+    };
+    for ((d, at), idle) in watched.iter().zip(&learned.domains) {
         if !every_chip_hashed
             || idle.state != DomainState::Ok
             || !matches!(d.state, DomainState::Low | DomainState::High)
@@ -668,9 +683,14 @@ pub(crate) fn build(
             domains: vec![d.index],
             suspects: in_domain.clone(),
             message: format!(
-                "Domain {} {what} {} mV while the chips hash ({} mV at preflight, band {}-{} mV)",
+                "Domain {} {what} {} mV while the chips hash{} ({} mV at preflight, band {}-{} mV)",
                 d.index,
                 d.voltage_mv,
+                at.map_or(String::new(), |at| format!(
+                    ", {:.0} s into the run (the worst of {} samples under load)",
+                    at.saturating_sub(learned.start_us) as f64 / 1e6,
+                    learned.watched_samples
+                )),
                 idle.voltage_mv,
                 profile.voltage.low_mv(),
                 profile.voltage.high_mv()

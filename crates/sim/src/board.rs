@@ -981,6 +981,14 @@ impl Board {
                 // drops by about the sag and the rest of the stack takes it up.
                 let sag = self.faults.iter().find_map(|f| match *f {
                     Fault::Sag(sd, mv) if sd == d => Some(f64::from(mv)),
+                    Fault::WarmSag(sd, mv) if sd == d => {
+                        let t = self
+                            .profile
+                            .chips_in_domain(d)
+                            .next()
+                            .map_or(AMBIENT, |c| self.temperature_at(c, now));
+                        Some(f64::from(mv) * ((t - 45.0) / 15.0).clamp(0.0, 1.0))
+                    }
                     _ => None,
                 });
                 if let Some(mv) = sag

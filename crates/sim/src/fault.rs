@@ -7,6 +7,10 @@
 //! - `sag:D:MV`: domain D draws more than its share while hashing (a leaky chip or capacitor):
 //!   it drops about MV under load, the other domains of the stack rise; below 85 % of nominal
 //!   its chips brown out and stop hashing;
+//! - `warmsag:D:MV`: the same leak growing with heat (a part's leakage rises with its
+//!   temperature): nothing below 45 °C at the domain's first chip, the full MV from 60 °C [I],
+//!   so a short run on a cool board passes and only a warm one (soak, aging) sees the sag; its
+//!   chips keep hashing;
 //! - `baudnoise:PPM`: reflections on a long cable: bytes from the chain are lost or flipped only
 //!   above 115200 baud; `txnoise:PPM`: the same on the host-to-chip line at any baud (a chip
 //!   drops a frame whose CRC fails);
@@ -71,6 +75,8 @@ pub enum Fault {
     HotFail(usize, u8),
     /// Domain D drops about this many mV while hashing.
     Sag(usize, u32),
+    /// Domain D drops up to this many mV while hashing, only once the board is warm.
+    WarmSag(usize, u32),
     /// Bytes from the chain lost or flipped (ppm each), only above 115200 baud.
     BaudNoise(u32),
     /// Bytes to the chain flipped (ppm each).
@@ -126,7 +132,7 @@ pub struct FaultError {
     pub problem: String,
 }
 
-const KINDS: &str = "dead:K, break:K, weak:K:PCT, hwerr:K:PCT, short:D, sensor:S, wrongid:K, flaky:K, slowlink:K, hot:K, noise:PPM, picstall, hotfail:K:TEMP, sag:D:MV, baudnoise:PPM, txnoise:PPM, break-ci:K, break-ro:K, break-clk:K, break-rst:K, joint:K:PPM, wrongpart:K, rostuck:K, dupaddr:K, margin:K:PCT, ro1v8:M (the halving's short, not a fault)";
+const KINDS: &str = "dead:K, break:K, weak:K:PCT, hwerr:K:PCT, short:D, sensor:S, wrongid:K, flaky:K, slowlink:K, hot:K, noise:PPM, picstall, hotfail:K:TEMP, sag:D:MV, warmsag:D:MV, baudnoise:PPM, txnoise:PPM, break-ci:K, break-ro:K, break-clk:K, break-rst:K, joint:K:PPM, wrongpart:K, rostuck:K, dupaddr:K, margin:K:PCT, ro1v8:M (the halving's short, not a fault)";
 
 impl Fault {
     /// Parse `spec` for `profile`, checking every index against the board.
@@ -196,7 +202,7 @@ impl Fault {
                 }
                 Self::HotFail(k, t as u8)
             }
-            "sag" => {
+            "sag" | "warmsag" => {
                 arity(3)?;
                 let d = domain(1)?;
                 let mv = number(2, "millivolts")?;
@@ -206,7 +212,11 @@ impl Fault {
                         "a sag of {mv} mV is not between 1 and the domain's {nominal} mV"
                     )));
                 }
-                Self::Sag(d, mv as u32)
+                if kind == "sag" {
+                    Self::Sag(d, mv as u32)
+                } else {
+                    Self::WarmSag(d, mv as u32)
+                }
             }
             "baudnoise" | "txnoise" => {
                 arity(2)?;
@@ -361,6 +371,7 @@ impl fmt::Display for Fault {
             Self::PicStall => write!(f, "picstall"),
             Self::HotFail(k, t) => write!(f, "hotfail:{k}:{t}"),
             Self::Sag(d, mv) => write!(f, "sag:{d}:{mv}"),
+            Self::WarmSag(d, mv) => write!(f, "warmsag:{d}:{mv}"),
             Self::BaudNoise(p) => write!(f, "baudnoise:{p}"),
             Self::TxNoise(p) => write!(f, "txnoise:{p}"),
             Self::Open(line, k) => write!(f, "break-{}:{k}", line.name()),
@@ -402,6 +413,7 @@ mod tests {
             "hot:125",
             "hotfail:40:30",
             "sag:3:60",
+            "warmsag:3:60",
             "baudnoise:3000",
             "txnoise:300",
             "break-ci:10",

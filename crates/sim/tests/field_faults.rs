@@ -171,6 +171,32 @@ fn aging_names_the_chip_that_starts_erring_as_the_board_warms() {
     assert!(a.windows[5].hottest_c.unwrap() > a.windows[0].hottest_c.unwrap());
 }
 
+/// Issue S2 4/7: the domains are watched under load the whole run, not once. A leak that grows
+/// with heat leaves a cool board's domains in band (a plain run passes); an aging test warms the
+/// board, and the domain's worst reading under load is reported with when it was taken.
+#[test]
+fn a_domain_that_sags_only_warm_is_caught_by_watching_the_whole_aging_run() {
+    let cool = diagnose("s19jpro", &["warmsag:3:60"], 7);
+    assert_eq!(cool.verdict, Verdict::Pass, "{}", describe(&cool));
+    let aging = diagnosis::Options {
+        aging_s: Some(180),
+        ..diagnosis::Options::default()
+    };
+    let warm = diagnose_with("s19jpro", &["warmsag:3:60"], 7, aging);
+    let f = warm
+        .findings
+        .iter()
+        .find(|f| f.kind == FindingKind::DomainVoltage && f.domains == [3])
+        .unwrap_or_else(|| panic!("expected a sag of domain 3: {}", describe(&warm)));
+    assert!(f.message.contains("Domain 3 sags to"), "{}", f.message);
+    assert!(
+        f.message.contains("s into the run (the worst of"),
+        "{}",
+        f.message
+    );
+    no_chip_blamed_but(&warm, &[]);
+}
+
 /// A write corrupted on a noisy host-to-chip line can unconfigure one chip for a while: it
 /// misses a window, is configured again, and is not named (seed 1 was named before the
 /// engine configured flagged chips again).
