@@ -74,6 +74,7 @@ pub fn procedure_times(catalog: &Catalog) -> anyhow::Result<Vec<Measure>> {
     let run = |soak_s: Option<u64>, ladder: Option<Vec<f64>>| {
         let procedures = crate::diagnose::Procedures {
             ladder,
+            ladder_mv: None,
             soak_s,
             aging_s: None,
         };

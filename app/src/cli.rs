@@ -468,6 +468,12 @@ pub struct DiagnoseArgs {
         value_delimiter = ','
     )]
     pub ladder: Option<Vec<f64>>,
+    /// After the pattern test, test again at the profile's clock with the board supply (the
+    /// APW12 the jig drives) at each of these, mV, comma separated (e.g. 13600,13200, Bitmain's
+    /// PT2 steps), then back at the profile's stack voltage: each chip's `margin_mv`, and a note
+    /// on a chip that fails a lower supply the rest of the board passes. Stacked boards only.
+    #[arg(long, value_name = "MVS", value_delimiter = ',')]
+    pub ladder_mv: Option<Vec<u32>>,
     /// At the end, keep the chips hashing known-nonce work for MINUTES, counting each chip's
     /// missed and miscomputed nonces every 30 s: a chip that passed and errs far more than the
     /// board while aging is named (`aging_errors`); the windows are in the JSON (`aging`).

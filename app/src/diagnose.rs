@@ -59,6 +59,8 @@ pub fn simulate_board(
 pub struct Procedures {
     /// `--ladder`.
     pub ladder: Option<Vec<f64>>,
+    /// `--ladder-mv`.
+    pub ladder_mv: Option<Vec<u32>>,
     /// `--soak`.
     pub soak_s: Option<u64>,
     /// `--aging`.
@@ -77,8 +79,19 @@ impl Procedures {
             }
             minutes => minutes.map(|m| u64::from(m) * 60),
         };
+        if let Some(bad) = args
+            .ladder_mv
+            .iter()
+            .flatten()
+            .find(|mv| !(11_800..=15_000).contains(*mv))
+        {
+            return Err(CouldNotRun(format!(
+                "--ladder-mv {bad}: a supply step is between 11800 and 15000 mV (the APW12's range)"
+            )));
+        }
         Ok(Self {
             ladder: ladder_steps(args)?,
+            ladder_mv: args.ladder_mv.clone(),
             soak_s: soak_seconds(args)?,
             aging_s,
         })
@@ -127,6 +140,7 @@ pub fn simulate_with(
         capture,
         soak_s: procedures.soak_s,
         ladder: procedures.ladder,
+        ladder_mv: procedures.ladder_mv,
         aging_s: procedures.aging_s,
         ..Options::default()
     };
@@ -240,6 +254,7 @@ pub fn on_port<'c>(
         capture: args.capture.is_some(),
         soak_s: procedures.soak_s,
         ladder: procedures.ladder,
+        ladder_mv: procedures.ladder_mv,
         aging_s: procedures.aging_s,
         ..Options::default()
     };

@@ -128,6 +128,11 @@ pub struct Options {
     /// After the pattern test, test again at each of these shares of the profile's hash clock,
     /// percent (e.g. 85 and 110), and back: each chip's `margin_mhz` and `low_margin` notes.
     pub ladder: Option<Vec<f64>>,
+    /// After the pattern test (and any frequency ladder), test again at the profile's clock
+    /// with the board supply at each of these, mV (Bitmain's PT2 steps the supply at a fixed
+    /// clock), then set it back to the profile's stack voltage: each chip's `margin_mv`. Only
+    /// boards of stacked domains on the jig's supply; a Bitaxe's core rail is not stepped.
+    pub ladder_mv: Option<Vec<u32>>,
     /// At the end, keep the chips hashing known-nonce work for this many seconds of jig time,
     /// counting each chip's missed and miscomputed nonces per window (`Config::aging_window_s`):
     /// a chip that errs far more than the board is named (`aging_errors`).
@@ -248,6 +253,9 @@ pub(crate) struct Learned {
     /// The frequency ladder, when one ran: each step's clock (MHz) and the chips' states there,
     /// the profile's clock first.
     pub(crate) ladder: Vec<(f64, Vec<Option<ChipState>>)>,
+    /// The supply ladder, when one ran: each step's supply (mV) and the chips' states there,
+    /// the profile's stack voltage first.
+    pub(crate) supply_ladder: Vec<(u32, Vec<Option<ChipState>>)>,
     /// The aging test's windows, when one ran (kept as they close: a run cut short keeps what
     /// was measured), and its jig seconds.
     pub(crate) aging: Option<AgingSummary>,
@@ -415,6 +423,7 @@ fn empty_report(profile: &Profile, options: &Options, why: &str) -> Report {
         soak: None,
         aging: None,
         ladder_mhz: Vec::new(),
+        ladder_mv: Vec::new(),
         halving_step: None,
     }
 }
@@ -468,6 +477,12 @@ fn chip_results(profile: &Profile, learned: &Learned) -> Vec<ChipResult> {
                     .filter(|(_, states)| states.get(i).copied().flatten() == Some(ChipState::Ok))
                     .map(|(mhz, _)| *mhz)
                     .reduce(f64::max),
+                margin_mv: learned
+                    .supply_ladder
+                    .iter()
+                    .filter(|(_, states)| states.get(i).copied().flatten() == Some(ChipState::Ok))
+                    .map(|(mv, _)| *mv)
+                    .min(),
                 cores_ok: track.cores_ok.len(),
                 cores_dead: track.cores_dead.len(),
                 cores_tested: track.cores_ok.len() + track.cores_dead.len(),
@@ -540,11 +555,14 @@ impl Engine<'_, '_> {
                 self.wire.stats.rx_bytes - rx0,
             );
         }
-        if let Some(steps) = &options.ladder
+        if (options.ladder.is_some() || options.ladder_mv.is_some())
             && self.learned.pattern_tested
             && self.learned.found > 0
         {
-            self.ladder(steps)?;
+            self.ladder(
+                options.ladder.as_deref().unwrap_or_default(),
+                options.ladder_mv.as_deref().unwrap_or_default(),
+            )?;
         }
         self.read_sensors()?;
         if let Some(limit_s) = options.soak_s
@@ -588,7 +606,7 @@ impl Engine<'_, '_> {
     /// The frequency ladder: the pattern test again at each of `steps` (percent of the
     /// profile's clock), then back to the profile's clock. The chips' states stay the first
     /// test's; each step's are kept for `margin_mhz` and `low_margin`.
-    fn ladder(&mut self, steps: &[f64]) -> Flow {
+    fn ladder(&mut self, steps: &[f64], supply_steps: &[u32]) -> Flow {
         let found = self.learned.found;
         let nominal = self.profile.frequency_mhz.value;
         let first: Vec<ChipTrack> = self.learned.chips.clone();
@@ -607,10 +625,58 @@ impl Engine<'_, '_> {
             let at = (self.chip_mhz, states(&self.learned.chips));
             self.learned.ladder.push(at);
         }
-        self.step(Step::Ladder, 1.0, format!("Back to {nominal:.0} MHz"))?;
-        self.clock_mhz = nominal;
-        self.set_hash_clock(nominal, found)?;
+        if !steps.is_empty() {
+            self.step(Step::Ladder, 1.0, format!("Back to {nominal:.0} MHz"))?;
+            self.clock_mhz = nominal;
+            self.set_hash_clock(nominal, found)?;
+        }
+        self.supply_ladder(supply_steps)?;
         // The first test's evidence stands, on the chips' present addresses and slots.
+        for (c, before) in self.learned.chips.iter_mut().zip(first) {
+            *c = ChipTrack {
+                address: c.address,
+                slot: c.slot,
+                ..before
+            };
+        }
+        Ok(())
+    }
+
+    /// The supply steps of the ladder: the pattern test again at the profile's clock with the
+    /// board supply at each of `steps` (mV), then the supply back at the profile's stack
+    /// voltage (domains × nominal). Each step's states are kept for `margin_mv`.
+    fn supply_ladder(&mut self, steps: &[u32]) -> Flow {
+        if steps.is_empty() {
+            return Ok(());
+        }
+        let domains = self.profile.domains.value;
+        let home = self.profile.voltage.nominal_mv.value * domains as u32;
+        if domains < 2 {
+            self.wire.note(|| {
+                "ladder: no supply steps on a board of one domain (its core rail is its own)"
+                    .to_owned()
+            });
+            return Ok(());
+        }
+        let states = |chips: &[ChipTrack]| chips.iter().map(|c| c.state).collect::<Vec<_>>();
+        let first: Vec<ChipTrack> = self.learned.chips.clone();
+        self.learned.supply_ladder = vec![(home, states(&first))];
+        for (n, &mv) in steps.iter().enumerate() {
+            self.step(
+                Step::Ladder,
+                n as f32 / steps.len() as f32,
+                format!("Pattern test with the supply at {mv} mV"),
+            )?;
+            self.wire.jig().set_supply_mv(mv)?;
+            self.wire.drain(self.cfg.power_settle_ms * 1000)?;
+            self.sample()?;
+            self.test_afresh()?;
+            let at = (mv, states(&self.learned.chips));
+            self.learned.supply_ladder.push(at);
+        }
+        self.step(Step::Ladder, 1.0, format!("Supply back to {home} mV"))?;
+        self.wire.jig().set_supply_mv(home)?;
+        self.wire.drain(self.cfg.power_settle_ms * 1000)?;
         for (c, before) in self.learned.chips.iter_mut().zip(first) {
             *c = ChipTrack {
                 address: c.address,
@@ -2384,6 +2450,12 @@ impl Engine<'_, '_> {
             }),
             aging: self.learned.aging.take(),
             ladder_mhz: self.learned.ladder.iter().map(|(mhz, _)| *mhz).collect(),
+            ladder_mv: self
+                .learned
+                .supply_ladder
+                .iter()
+                .map(|(mv, _)| *mv)
+                .collect(),
             halving_step,
         }
     }

@@ -570,6 +570,55 @@ pub(crate) fn build(
         }
     }
 
+    // The supply steps: a chip ok at the profile's stack voltage that fails a lower supply
+    // where nearly all the others still pass (Bitmain's PT2 grades only the whole board).
+    if let Some(((home_mv, base), steps)) = learned.supply_ladder.split_first() {
+        let ok = |states: &[Option<ChipState>], i: usize| {
+            states.get(i).copied().flatten() == Some(ChipState::Ok)
+        };
+        let base_ok: Vec<usize> = (0..found).filter(|&i| ok(base, i)).collect();
+        let mut lower: Vec<&(u32, Vec<Option<ChipState>>)> =
+            steps.iter().filter(|(mv, _)| mv < home_mv).collect();
+        // The highest supply below the board's first: a chip is named at the first step down
+        // it fails.
+        lower.sort_by_key(|step| std::cmp::Reverse(step.0));
+        for (mv, states) in lower {
+            let failing: Vec<usize> = base_ok
+                .iter()
+                .copied()
+                .filter(|&i| !ok(states, i))
+                .collect();
+            if failing.is_empty() || failing.len() * 10 > base_ok.len() {
+                continue;
+            }
+            for i in failing {
+                if out
+                    .iter()
+                    .any(|f| f.kind == FindingKind::LowMargin && f.chips.contains(&i))
+                {
+                    continue;
+                }
+                let state = states
+                    .get(i)
+                    .copied()
+                    .flatten()
+                    .map_or("undecided", ChipState::label);
+                let domain = profile.domain_of(i).unwrap_or(0);
+                out.push(chip_finding(
+                    FindingKind::LowMargin,
+                    i,
+                    domain,
+                    format!(
+                        "Chip {i} is ok with the supply at {home_mv} mV but {state} at {mv} mV, where the rest of the board passes: little voltage margin"
+                    ),
+                    format!(
+                        "Not a failure at this supply; it may fail in a miner that runs the board lower or warm. Check domain {domain}'s LDOs and chip {i}'s joints"
+                    ),
+                ));
+            }
+        }
+    }
+
     // The aging test: a chip that passed the pattern test and erred far more than the board's
     // median chip (line noise errs evenly over the chips) in two windows, or in one on a clean
     // line (the engine configures a chip again after such a window: a write lost on a noisy

@@ -180,6 +180,13 @@ pub trait Jig {
         let _ = (address, command);
         Err(JigError::NoDevice("this jig cannot talk to a PIC".into()))
     }
+    /// Set the board supply (the APW12 the jig drives over I2C), mV.
+    fn set_supply_mv(&mut self, mv: u32) -> Result<(), JigError> {
+        let _ = mv;
+        Err(JigError::NoDevice(
+            "this jig cannot set the board supply".into(),
+        ))
+    }
     /// The jig's health counters (worst main-loop gap, drops), when it keeps them.
     fn stats(&mut self) -> Result<Option<JigStats>, JigError> {
         Ok(None)

@@ -242,6 +242,10 @@ pub struct ChipResult {
     /// MHz; absent without a ladder or when it was `ok` at none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub margin_mhz: Option<f64>,
+    /// The lowest board supply of the ladder's supply steps (`--ladder-mv`) at which the chip
+    /// was `ok` at the profile's clock, mV; absent without supply steps or when `ok` at none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub margin_mv: Option<u32>,
     /// Distinct cores that returned a golden nonce.
     #[serde(skip)]
     pub cores_ok: usize,
@@ -401,6 +405,9 @@ pub struct Report {
     /// profile's first, then each step's.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub ladder_mhz: Vec<f64>,
+    /// The board supplies of the ladder's supply steps, mV: the profile's stack voltage first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ladder_mv: Vec<u32>,
     /// A count of the guided halving (`Options::halving_short`): where the RO short was and how
     /// many chips answered.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -319,6 +319,10 @@ impl<T: Transport> Client<T> {
 }
 
 impl<T: Transport> Jig for Client<T> {
+    fn set_supply_mv(&mut self, mv: u32) -> Result<(), JigError> {
+        self.set_supply_voltage(mv)
+    }
+
     fn info(&mut self) -> Result<JigInfo, JigError> {
         self.info
             .clone()

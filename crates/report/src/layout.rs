@@ -1102,9 +1102,17 @@ fn provenance(doc: &mut Doc<'_>, input: &Input<'_>) {
             clocks.join(", ")
         )
     });
+    let supply = (!report.ladder_mv.is_empty()).then(|| {
+        let steps: Vec<String> = report.ladder_mv.iter().map(ToString::to_string).collect();
+        format!(
+            "Supply steps: pattern test with the board supply at {} mV",
+            steps.join(", ")
+        )
+    });
     for line in lines
         .iter()
         .chain(ladder.as_ref())
+        .chain(supply.as_ref())
         .chain(soak.as_ref())
         .chain(aging.as_ref())
     {

@@ -852,9 +852,17 @@ impl Board {
             return;
         }
         let mut nonce = nonce;
+        // A die's highest clock follows its core voltage, taken as proportional here [I]: the
+        // supply below the profile's stack voltage lowers it by the same share.
+        let stack_mv =
+            f64::from(self.profile.voltage.nominal_mv.value) * self.profile.domains.value as f64;
+        let volts = self
+            .supply_mv
+            .filter(|_| self.profile.domains.value > 1)
+            .map_or(1.0, |mv| f64::from(mv) / stack_mv);
         let limit_mhz = self.faults.iter().find_map(|f| match *f {
             Fault::Margin(k, pct) if k == chip => {
-                Some(self.profile.frequency_mhz.value * f64::from(pct) / 100.0)
+                Some(self.profile.frequency_mhz.value * f64::from(pct) / 100.0 * volts)
             }
             _ => None,
         });

@@ -35,7 +35,8 @@
 //!   no longer holds the line at the jig;
 //! - `margin:K:PCT`: chip K's logic misses timing above PCT % of the profile's hash clock (a
 //!   slow die, or one whose core supply sags under it): above that every result it returns is
-//!   wrong; at or below it hashes right. Issue S2 4/7's frequency ladder finds it.
+//!   wrong; at or below it hashes right. The limit follows the board supply (proportional to
+//!   it below the profile's stack voltage [I]), so the ladder's supply steps find it too.
 //!
 //! Chain index K, domain D and sensor S are 0-based.
 

@@ -142,6 +142,31 @@ fn a_chip_that_fails_only_warm_passes_cold_and_is_named_after_a_soak() {
     assert!(healthy.findings.is_empty(), "{}", describe(&healthy));
 }
 
+/// Issue S2 4/7: the ladder's supply steps (Bitmain's PT2 steps the supply at a fixed clock but
+/// grades only the board). A chip with 1 % of clock margin passes at the profile's supply and
+/// computes wrong 240 mV below it; it is noted with both supplies, the board still passes, and
+/// every chip gets the lowest supply it was ok at.
+#[test]
+fn the_supply_steps_give_each_chip_its_voltage_margin() {
+    let steps = diagnosis::Options {
+        ladder_mv: Some(vec![13_600, 13_200]),
+        ..diagnosis::Options::default()
+    };
+    let r = diagnose_with("s19jpro", &["margin:60:101"], 7, steps);
+    assert_eq!(r.verdict, Verdict::Pass, "{}", describe(&r));
+    assert_eq!(r.ladder_mv, [13_440, 13_600, 13_200]);
+    let f = finding_at_chip(&r, FindingKind::LowMargin, 60);
+    assert!(
+        f.message
+            .contains("Chip 60 is ok with the supply at 13440 mV but hw errors at 13200 mV"),
+        "{}",
+        f.message
+    );
+    assert_eq!(r.chips[60].margin_mv, Some(13_440));
+    assert_eq!(r.chips[59].margin_mv, Some(13_200));
+    assert_eq!(r.findings.len(), 1, "{}", describe(&r));
+}
+
 /// Issue S2 4/7: the aging test keeps every chip hashing known-nonce work and counts its
 /// errors per window. A chip that stops when warm passes the pattern test and starts missing
 /// once the board warms; it is named with the window it started in, the rest are not.

@@ -128,6 +128,9 @@ pub fn show(ui: &mut egui::Ui, view: &MapView<'_>) -> Option<usize> {
                 if let Some(m) = c.margin_mhz {
                     ui.label(format!("Ok up to {m:.0} MHz on the ladder"));
                 }
+                if let Some(mv) = c.margin_mv {
+                    ui.label(format!("Ok down to a {mv} mV supply on the ladder"));
+                }
             }
             if let Some((_, report)) = view.scale
                 && let Some(n) = report
