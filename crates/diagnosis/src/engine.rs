@@ -1400,6 +1400,15 @@ impl Engine<'_, '_> {
             }
             self.wire.drain(1000)?;
             let mut check = self.check_addresses(slots, self.cfg.address_check_tries)?;
+            // An address that missed every read on a noisy line may still hold its chip: ask it
+            // again before moving chips onto it (a shift on a chip that is there makes two
+            // chips share an address).
+            if let [j] = check.missing[..]
+                && let Some(address) = slots.get(j).and_then(|&s| self.address_of_slot(s))
+                && self.answers_at(address, 2 * self.cfg.address_check_tries)?
+            {
+                check.missing.clear();
+            }
             if let [j] = check.missing[..]
                 && check.found == expected
             {
@@ -1411,7 +1420,11 @@ impl Engine<'_, '_> {
                 }
             } else if check.missing.is_empty()
                 && check.found + 1 == expected
-                && self.learned.discovery_counts.iter().any(|&c| c >= expected)
+                && (self.learned.discovery_counts.iter().any(|&c| c >= expected)
+                    // A chip with no address answers at 0, its power-on address: address 0
+                    // answering twice is that chip before it is two chips sharing chip 0's.
+                    || (check.doubled == [0]
+                        && slots.first().and_then(|&s| self.address_of_slot(s)) == Some(0)))
             {
                 // The last set-address lost: the last chip holds none. Give it its address.
                 if self.repair_shift(slots, expected - 1, expected)? {
@@ -1530,6 +1543,29 @@ impl Engine<'_, '_> {
         }
         self.wire.drain(1000)?;
         Ok(true)
+    }
+
+    /// Whether a chip answers a read of register 0 at `address`, asked up to `tries` times.
+    fn answers_at(&mut self, address: u8, tries: usize) -> Flow<bool> {
+        let reply_us = (self.family.reply_len(self.family.rolls_version()) as f64
+            * self.wire.byte_us()) as u64;
+        let settle = reply_us * 4
+            + self.relay_us(self.profile.chips.value) * 2
+            + self.cfg.discovery_quiet_ms * 1000;
+        for _ in 0..tries {
+            self.wire.command(Command::ReadRegister {
+                dest: Dest::Chip(address),
+                register: reg::CHIP_ADDRESS,
+            })?;
+            let replies = self.wire.drain(settle)?;
+            if replies.iter().any(|a| {
+                matches!(a.reply, Reply::Register(r)
+                    if r.register == reg::CHIP_ADDRESS && r.chip_address == address)
+            }) {
+                return Ok(true);
+            }
+        }
+        Ok(false)
     }
 
     /// Read register 0 of every chip at its slot's address; returns how many chips answered,
