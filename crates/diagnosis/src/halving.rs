@@ -3,7 +3,9 @@
 //! between chips `m - 1` and `m` to 1V8, which holds chip `m - 1`'s return input idle, and the
 //! chain is counted again. Chips `0..m` then answer unless one of them holds the line: a count of
 //! `m` clears them, a count of 0 puts the culprit among them. Each step halves the chips that
-//! may hold the line, so a 126-chip chain takes 7 counts.
+//! may hold the line, so a 126-chip chain takes 7 counts. The same search serves a chain that
+//! stops somewhere it cannot say (a count that varies; facts §6.1 "partial count: bisect"): a
+//! count short of `m` puts the fault before `m`.
 //!
 //! Pure: it says where to short next and what a count means; the caller shorts, counts and
 //! keeps the steps.
@@ -22,9 +24,9 @@ pub struct HalvingStep {
 /// A count that fits no chip holding the line.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum HalvingError {
-    /// The count is neither the chips before the short nor 0.
+    /// More chips counted than there are before the short.
     #[error(
-        "{count} chips counted with RO shorted to 1V8 between chips {} and {short_at}: one chip holding the line gives {short_at} or 0. Check the short (the right test point, a firm contact) and count again",
+        "{count} chips counted with RO shorted to 1V8 between chips {} and {short_at}: no more than {short_at} can answer with the short in place. Check the short (the right test point, a firm contact) and count again",
         short_at.saturating_sub(1)
     )]
     Unexpected {
@@ -46,24 +48,43 @@ pub enum HalvingError {
     Done(usize),
 }
 
-/// The search: which chips may still hold the line, and the counts so far.
+/// What the halving looks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum Search {
+    /// The chip holding the return line low (the chain counts 0, the line is held).
+    #[default]
+    HeldLine,
+    /// Where the chain stops (it counts no chip, or a count that does not say where).
+    Stop,
+}
+
+/// The search: which chips may still be the fault, and the counts so far.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Halving {
-    /// The first chip that may hold the line.
+    /// The first chip that may be the fault.
     lo: usize,
-    /// The last chip that may hold the line.
+    /// The last chip that may be the fault.
     hi: usize,
+    /// What it looks for.
+    search: Search,
     /// The counts so far, in order.
     pub steps: Vec<HalvingStep>,
 }
 
 impl Halving {
-    /// A search over a chain of `chips` (at least one).
+    /// A search for the chip holding the return line on a chain of `chips` (at least one).
     #[must_use]
     pub fn new(chips: usize) -> Self {
+        Self::for_search(chips, Search::HeldLine)
+    }
+
+    /// A search for `search` on a chain of `chips` (at least one).
+    #[must_use]
+    pub fn for_search(chips: usize, search: Search) -> Self {
         Self {
             lo: 0,
             hi: chips.saturating_sub(1),
+            search,
             steps: Vec::new(),
         }
     }
@@ -104,7 +125,9 @@ impl Halving {
         }
         if count == short_at {
             self.lo = short_at;
-        } else if count == 0 {
+        } else if count < short_at {
+            // A held line counts 0; a chain that stops before the short counts the chips
+            // before its break: either way the fault is before the short.
             self.hi = short_at - 1;
         } else {
             return Err(HalvingError::Unexpected { short_at, count });
@@ -116,15 +139,24 @@ impl Halving {
     /// What to do now, for people.
     #[must_use]
     pub fn instruction(&self) -> String {
-        match (self.next_short(), self.culprit()) {
-            (Some(m), _) => format!(
-                "Short the RO test point between chips {} and {m} to 1V8 and count again (chips {}-{} may hold the line)",
+        let may = match self.search {
+            Search::HeldLine => "may hold the line",
+            Search::Stop => "may be where the chain stops",
+        };
+        match (self.next_short(), self.culprit(), self.search) {
+            (Some(m), _, _) => format!(
+                "Short the RO test point between chips {} and {m} to 1V8 and count again (chips {}-{} {may})",
                 m - 1,
                 self.lo,
                 self.hi
             ),
-            (None, Some(0)) => "Chip 0 or the path before it holds the return line: the chain counts 0 even with RO shorted right after chip 0. Check the level shifter and the I/O connector, then chip 0's RO/RI joints; replace chip 0 if they are good (Bitmain's guide)".to_owned(),
-            (None, Some(k)) => {
+            (None, Some(0), Search::Stop) => "The chain stops at chip 0 or before it: nothing counts even with RO shorted right after chip 0. Check the level shifter and the I/O connector, then chip 0's CLK, CI, RO and RST joints; replace chip 0 if they are good (Bitmain's guide)".to_owned(),
+            (None, Some(k), Search::Stop) => format!(
+                "The chain stops at chip {k}: the chips before it count with RO shorted right before it, and no more with the short after it. Probe CLK, CO, RI, BO and RST between chips {} and {k}; reflow chip {k}, replace it if that does not help",
+                k - 1
+            ),
+            (None, Some(0), Search::HeldLine) => "Chip 0 or the path before it holds the return line: the chain counts 0 even with RO shorted right after chip 0. Check the level shifter and the I/O connector, then chip 0's RO/RI joints; replace chip 0 if they are good (Bitmain's guide)".to_owned(),
+            (None, Some(k), Search::HeldLine) => {
                 let after = if self.steps.iter().any(|s| s.short_at == k + 1) {
                     ", and 0 with the short right after it".to_owned()
                 } else {
@@ -134,7 +166,7 @@ impl Halving {
                     "Chip {k} holds the return line: the chips before it count with RO shorted right before it{after}. Replace chip {k} (check its RO/RI joints first)"
                 )
             }
-            (None, None) => "No chip is left to test".to_owned(),
+            (None, None, _) => "No chip is left to test".to_owned(),
         }
     }
 }
@@ -169,6 +201,19 @@ mod tests {
     }
 
     #[test]
+    fn a_chain_that_stops_converges_on_its_first_silent_chip() {
+        // A break at chip b: with the short at m the chips before min(m, b) answer.
+        for b in [0, 1, 40, 125] {
+            let mut h = Halving::for_search(126, Search::Stop);
+            while let Some(m) = h.next_short() {
+                h.record(m, m.min(b)).unwrap();
+            }
+            assert_eq!(h.culprit(), Some(b));
+            assert!(h.instruction().starts_with("The chain stops at chip"));
+        }
+    }
+
+    #[test]
     fn the_first_short_is_in_the_middle() {
         let h = Halving::new(126);
         assert_eq!(h.next_short(), Some(63));
@@ -176,12 +221,12 @@ mod tests {
     }
 
     #[test]
-    fn a_count_that_fits_no_held_line_changes_nothing() {
+    fn a_count_above_the_short_changes_nothing() {
         let mut h = Halving::new(126);
-        let e = h.record(63, 40).unwrap_err();
+        let e = h.record(63, 70).unwrap_err();
         assert_eq!(
             e.to_string().split(':').next().unwrap(),
-            "40 chips counted with RO shorted to 1V8 between chips 62 and 63"
+            "70 chips counted with RO shorted to 1V8 between chips 62 and 63"
         );
         assert_eq!(
             h.record(10, 10),

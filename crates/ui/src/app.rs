@@ -431,8 +431,15 @@ impl Workbench {
                 ..Job::default()
             }),
             Command::StartHalving => {
+                use diagnosis::halving::{Halving, Search};
                 let chips = self.profile().map_or(0, |p| p.chips.value);
-                self.halving = Some(diagnosis::halving::Halving::new(chips));
+                let held = self.report.as_ref().is_some_and(|r| {
+                    r.findings
+                        .iter()
+                        .any(|f| f.kind == diagnosis::FindingKind::ReturnLineHeld)
+                });
+                let search = if held { Search::HeldLine } else { Search::Stop };
+                self.halving = Some(Halving::for_search(chips, search));
                 self.log.push("Guided halving started".to_owned());
             }
             Command::HalvingCount => {
@@ -1149,7 +1156,7 @@ impl Workbench {
         ui.separator();
         ui.label(RichText::new("Guided halving").strong());
         let Some(h) = &self.halving else {
-            ui.label("Find the chip holding RO low: short RO to 1V8 where shown, count, repeat (about 7 counts).");
+            ui.label("Find the chip: short RO to 1V8 where shown, count, repeat (about 7 counts on 126 chips).");
             if ui
                 .add_enabled(!running, egui::Button::new("Start guided halving"))
                 .clicked()
@@ -1226,11 +1233,11 @@ impl Workbench {
                     ui.separator();
                 }
             });
-        if report
-            .findings
-            .iter()
-            .any(|f| f.kind == diagnosis::FindingKind::ReturnLineHeld)
-        {
+        // A held return line, or a chain that counts no chip: halve it.
+        if report.findings.iter().any(|f| {
+            f.kind == diagnosis::FindingKind::ReturnLineHeld
+                || (f.kind == diagnosis::FindingKind::ChainBreak && report.chips_found == 0)
+        }) {
             self.halving_panel(ui, &mut commands);
         }
         if let (Some(i), Some(profile)) = (self.selected, self.profile()) {
