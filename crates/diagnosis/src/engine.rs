@@ -541,6 +541,7 @@ impl Engine<'_, '_> {
         )?;
         let slots: Vec<usize> = (0..self.profile.chips.value).collect();
         self.bring_up(&slots, 115_200, false)?;
+        self.confirm_chip_ids()?;
         self.step(Step::Baud, 0.0, "Raising the baud rate")?;
         self.raise_baud(options.baud)?;
         // Two chips at one address: no result could be put on a chip.
@@ -1545,6 +1546,50 @@ impl Engine<'_, '_> {
         Ok(true)
     }
 
+    /// Read register 0 again of every chip that reported another ID than the family's: one
+    /// reply corrupted on a bad joint can pass the CRC, a part of another kind reports its ID
+    /// every time. A chip that gives the family's ID on any of three reads is the family's part.
+    fn confirm_chip_ids(&mut self) -> Flow {
+        let family_id = self.family.chip_id();
+        let wrong: Vec<(usize, u8)> = (0..self.learned.found)
+            .filter_map(|i| {
+                let c = &self.learned.chips[i];
+                match (c.chip_id, c.address) {
+                    (Some(id), Some(a)) if id != family_id => Some((i, a)),
+                    _ => None,
+                }
+            })
+            .collect();
+        let reply_us = (self.family.reply_len(self.family.rolls_version()) as f64
+            * self.wire.byte_us()) as u64;
+        let settle = reply_us * 4
+            + self.relay_us(self.profile.chips.value) * 2
+            + self.cfg.discovery_quiet_ms * 1000;
+        for (i, address) in wrong {
+            for _ in 0..3 {
+                self.wire.command(Command::ReadRegister {
+                    dest: Dest::Chip(address),
+                    register: reg::CHIP_ADDRESS,
+                })?;
+                let replies = self.wire.drain(settle)?;
+                let family = replies.iter().any(|a| {
+                    matches!(a.reply, Reply::Register(r)
+                        if r.register == reg::CHIP_ADDRESS
+                            && r.chip_address == address
+                            && r.chip_id() == family_id)
+                });
+                if family {
+                    self.learned.chips[i].chip_id = Some(family_id);
+                    self.wire.note(|| {
+                        format!("chip {i} reports the family's ID on a second read: the first was corrupted")
+                    });
+                    break;
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Whether a chip answers a read of register 0 at `address`, asked up to `tries` times.
     fn answers_at(&mut self, address: u8, tries: usize) -> Flow<bool> {
         let reply_us = (self.family.reply_len(self.family.rolls_version()) as f64
@@ -1615,8 +1660,13 @@ impl Engine<'_, '_> {
             .iter()
             .rposition(Option::is_some)
             .map_or(0, |i| i + 1);
+        let family_id = self.family.chip_id();
         for (track, id) in self.learned.chips.iter_mut().zip(&answered).take(found) {
-            if let Some(id) = id {
+            // A chip that once reported the family's ID is that part: another ID from it later
+            // is a reply corrupted on the way (a bad joint can pass one through the CRC).
+            if let Some(id) = id
+                && track.chip_id != Some(family_id)
+            {
                 track.chip_id = Some(*id);
             }
         }
