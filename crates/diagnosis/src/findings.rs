@@ -27,6 +27,55 @@ fn chip_finding(
     }
 }
 
+/// `low_margin` notes: each chip `ok` in `base` that is not `ok` at one of `steps` (in the order
+/// given) where at most one in ten of those chips fails too (a step the whole board fails says
+/// nothing about one chip); once per chip, at the first such step, worded by `note(chip, step,
+/// state there)` as (message, hint).
+fn margin_notes<S>(
+    out: &mut Vec<Finding>,
+    profile: &Profile,
+    found: usize,
+    base: &[Option<ChipState>],
+    steps: &[(S, &[Option<ChipState>])],
+    note: impl Fn(usize, &S, &str) -> (String, String),
+) {
+    let ok = |states: &[Option<ChipState>], i: usize| {
+        states.get(i).copied().flatten() == Some(ChipState::Ok)
+    };
+    let base_ok: Vec<usize> = (0..found).filter(|&i| ok(base, i)).collect();
+    for (step, states) in steps {
+        let failing: Vec<usize> = base_ok
+            .iter()
+            .copied()
+            .filter(|&i| !ok(states, i))
+            .collect();
+        if failing.is_empty() || failing.len() * 10 > base_ok.len() {
+            continue;
+        }
+        for i in failing {
+            if out
+                .iter()
+                .any(|f| f.kind == FindingKind::LowMargin && f.chips.contains(&i))
+            {
+                continue;
+            }
+            let state = states
+                .get(i)
+                .copied()
+                .flatten()
+                .map_or("undecided", ChipState::label);
+            let (message, hint) = note(i, step, state);
+            out.push(chip_finding(
+                FindingKind::LowMargin,
+                i,
+                profile.domain_of(i).unwrap_or(0),
+                message,
+                hint,
+            ));
+        }
+    }
+}
+
 /// Whether chip `i` erred in aging window `w` far more than the board's median chip: at least
 /// `aging_min_errors`, at least `aging_error_rate` of its jobs, and unlikely (below
 /// `intermittent_p`) at the median chip's error rate floored at `intermittent_floor`.
@@ -528,95 +577,46 @@ pub(crate) fn build(
     // nearly all the chips that passed there too still pass (a step the whole board fails says
     // nothing about one chip).
     if let Some(((base_mhz, base), steps)) = learned.ladder.split_first() {
-        let ok = |states: &[Option<ChipState>], i: usize| {
-            states.get(i).copied().flatten() == Some(ChipState::Ok)
-        };
-        let base_ok: Vec<usize> = (0..found).filter(|&i| ok(base, i)).collect();
-        for (mhz, states) in steps.iter().filter(|(mhz, _)| mhz > base_mhz) {
-            let failing: Vec<usize> = base_ok
-                .iter()
-                .copied()
-                .filter(|&i| !ok(states, i))
-                .collect();
-            if failing.is_empty() || failing.len() * 10 > base_ok.len() {
-                continue;
-            }
-            for i in failing {
-                // Said once, at the lowest step it fails.
-                if out
-                    .iter()
-                    .any(|f| f.kind == FindingKind::LowMargin && f.chips.contains(&i))
-                {
-                    continue;
-                }
-                let state = states
-                    .get(i)
-                    .copied()
-                    .flatten()
-                    .map_or("undecided", ChipState::label);
-                out.push(chip_finding(
-                    FindingKind::LowMargin,
-                    i,
-                    profile.domain_of(i).unwrap_or(0),
-                    format!(
-                        "Chip {i} is ok at {base_mhz:.0} MHz but {state} at {mhz:.0} MHz, where the rest of the board passes: little clock margin"
-                    ),
-                    format!(
-                        "Not a failure at this board's clock; it may fail in a miner running a higher bin or warm. Check domain {}'s voltage under load and chip {i}'s joints",
-                        profile.domain_of(i).unwrap_or(0)
-                    ),
-                ));
-            }
-        }
+        let above: Vec<(f64, &[Option<ChipState>])> = steps
+            .iter()
+            .filter(|(mhz, _)| mhz > base_mhz)
+            .map(|(mhz, states)| (*mhz, states.as_slice()))
+            .collect();
+        margin_notes(&mut out, profile, found, base, &above, |i, mhz, state| {
+            let domain = profile.domain_of(i).unwrap_or(0);
+            (
+                format!(
+                    "Chip {i} is ok at {base_mhz:.0} MHz but {state} at {mhz:.0} MHz, where the rest of the board passes: little clock margin"
+                ),
+                format!(
+                    "Not a failure at this board's clock; it may fail in a miner running a higher bin or warm. Check domain {domain}'s voltage under load and chip {i}'s joints"
+                ),
+            )
+        });
     }
 
     // The supply steps: a chip ok at the profile's stack voltage that fails a lower supply
     // where nearly all the others still pass (Bitmain's PT2 grades only the whole board).
     if let Some(((home_mv, base), steps)) = learned.supply_ladder.split_first() {
-        let ok = |states: &[Option<ChipState>], i: usize| {
-            states.get(i).copied().flatten() == Some(ChipState::Ok)
-        };
-        let base_ok: Vec<usize> = (0..found).filter(|&i| ok(base, i)).collect();
-        let mut lower: Vec<&(u32, Vec<Option<ChipState>>)> =
-            steps.iter().filter(|(mv, _)| mv < home_mv).collect();
         // The highest supply below the board's first: a chip is named at the first step down
         // it fails.
+        let mut lower: Vec<(u32, &[Option<ChipState>])> = steps
+            .iter()
+            .filter(|(mv, _)| mv < home_mv)
+            .map(|(mv, states)| (*mv, states.as_slice()))
+            .collect();
         lower.sort_by_key(|step| std::cmp::Reverse(step.0));
-        for (mv, states) in lower {
-            let failing: Vec<usize> = base_ok
-                .iter()
-                .copied()
-                .filter(|&i| !ok(states, i))
-                .collect();
-            if failing.is_empty() || failing.len() * 10 > base_ok.len() {
-                continue;
-            }
-            for i in failing {
-                if out
-                    .iter()
-                    .any(|f| f.kind == FindingKind::LowMargin && f.chips.contains(&i))
-                {
-                    continue;
-                }
-                let state = states
-                    .get(i)
-                    .copied()
-                    .flatten()
-                    .map_or("undecided", ChipState::label);
-                let domain = profile.domain_of(i).unwrap_or(0);
-                out.push(chip_finding(
-                    FindingKind::LowMargin,
-                    i,
-                    domain,
-                    format!(
-                        "Chip {i} is ok with the supply at {home_mv} mV but {state} at {mv} mV, where the rest of the board passes: little voltage margin"
-                    ),
-                    format!(
-                        "Not a failure at this supply; it may fail in a miner that runs the board lower or warm. Check domain {domain}'s LDOs and chip {i}'s joints"
-                    ),
-                ));
-            }
-        }
+        margin_notes(&mut out, profile, found, base, &lower, |i, mv, state| {
+            let domain = profile.domain_of(i).unwrap_or(0);
+            (
+                format!(
+                    "Chip {i} is ok with the supply at {home_mv} mV but {state} at {mv} mV, where the rest of the board passes: little voltage margin"
+                ),
+                format!(
+                    "Not a failure at this supply; it may fail in a miner that runs the board lower or warm. Check domain {domain}'s LDOs and chip {i}'s joints"
+                ),
+            )
+        });
     }
 
     // The aging test: a chip that passed the pattern test and erred far more than the board's
