@@ -541,7 +541,6 @@ impl Engine<'_, '_> {
         )?;
         let slots: Vec<usize> = (0..self.profile.chips.value).collect();
         self.bring_up(&slots, 115_200, false)?;
-        self.confirm_chip_ids()?;
         self.step(Step::Baud, 0.0, "Raising the baud rate")?;
         self.raise_baud(options.baud)?;
         // Two chips at one address: no result could be put on a chip.
@@ -579,6 +578,8 @@ impl Engine<'_, '_> {
             self.aging(limit_s)?;
         }
         self.sample()?;
+        // The IDs the verdict will name, read again where they are not the family's.
+        self.confirm_chip_ids()?;
         self.step(Step::Verdict, 1.0, "Deciding")?;
         Ok(())
     }
@@ -1660,13 +1661,8 @@ impl Engine<'_, '_> {
             .iter()
             .rposition(Option::is_some)
             .map_or(0, |i| i + 1);
-        let family_id = self.family.chip_id();
         for (track, id) in self.learned.chips.iter_mut().zip(&answered).take(found) {
-            // A chip that once reported the family's ID is that part: another ID from it later
-            // is a reply corrupted on the way (a bad joint can pass one through the CRC).
-            if let Some(id) = id
-                && track.chip_id != Some(family_id)
-            {
+            if let Some(id) = id {
                 track.chip_id = Some(*id);
             }
         }
