@@ -1561,25 +1561,9 @@ impl Engine<'_, '_> {
                 }
             })
             .collect();
-        let reply_us = (self.family.reply_len(self.family.rolls_version()) as f64
-            * self.wire.byte_us()) as u64;
-        let settle = reply_us * 4
-            + self.relay_us(self.profile.chips.value) * 2
-            + self.cfg.discovery_quiet_ms * 1000;
         for (i, address) in wrong {
             for _ in 0..3 {
-                self.wire.command(Command::ReadRegister {
-                    dest: Dest::Chip(address),
-                    register: reg::CHIP_ADDRESS,
-                })?;
-                let replies = self.wire.drain(settle)?;
-                let family = replies.iter().any(|a| {
-                    matches!(a.reply, Reply::Register(r)
-                        if r.register == reg::CHIP_ADDRESS
-                            && r.chip_address == address
-                            && r.chip_id() == family_id)
-                });
-                if family {
+                if self.read_ids_at(address)?.contains(&family_id) {
                     self.learned.chips[i].chip_id = Some(family_id);
                     self.wire.note(|| {
                         format!("chip {i} reports the family's ID on a second read: the first was corrupted")
@@ -1593,25 +1577,37 @@ impl Engine<'_, '_> {
 
     /// Whether a chip answers a read of register 0 at `address`, asked up to `tries` times.
     fn answers_at(&mut self, address: u8, tries: usize) -> Flow<bool> {
+        for _ in 0..tries {
+            if !self.read_ids_at(address)?.is_empty() {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    /// Read register 0 at `address` once: the chip IDs of the replies from that address.
+    fn read_ids_at(&mut self, address: u8) -> Flow<Vec<u16>> {
         let reply_us = (self.family.reply_len(self.family.rolls_version()) as f64
             * self.wire.byte_us()) as u64;
         let settle = reply_us * 4
             + self.relay_us(self.profile.chips.value) * 2
             + self.cfg.discovery_quiet_ms * 1000;
-        for _ in 0..tries {
-            self.wire.command(Command::ReadRegister {
-                dest: Dest::Chip(address),
-                register: reg::CHIP_ADDRESS,
-            })?;
-            let replies = self.wire.drain(settle)?;
-            if replies.iter().any(|a| {
-                matches!(a.reply, Reply::Register(r)
-                    if r.register == reg::CHIP_ADDRESS && r.chip_address == address)
-            }) {
-                return Ok(true);
-            }
-        }
-        Ok(false)
+        self.wire.command(Command::ReadRegister {
+            dest: Dest::Chip(address),
+            register: reg::CHIP_ADDRESS,
+        })?;
+        let replies = self.wire.drain(settle)?;
+        Ok(replies
+            .iter()
+            .filter_map(|a| match a.reply {
+                Reply::Register(r)
+                    if r.register == reg::CHIP_ADDRESS && r.chip_address == address =>
+                {
+                    Some(r.chip_id())
+                }
+                _ => None,
+            })
+            .collect())
     }
 
     /// Read register 0 of every chip at its slot's address; returns how many chips answered,

@@ -415,70 +415,60 @@ pub struct Report {
 }
 
 impl Report {
-    /// Chip `i` on the clock-margin scale of the map (`NotMeasured` without a ladder).
+    /// Every chip on `scale`, in chain order: its grade and what the map writes on it (the
+    /// highest ladder clock it was ok at as a percentage of the board's, or its aging error
+    /// rate in percent; empty where not measured). Computed once for the whole map.
     #[must_use]
-    pub fn margin_grade(&self, i: usize) -> Grade {
-        let Some(&nominal) = self.ladder_mhz.first() else {
-            return Grade::NotMeasured;
-        };
-        let Some(c) = self.chips.get(i).filter(|c| c.patterns > 0) else {
-            return Grade::NotMeasured;
-        };
-        match c.margin_mhz {
-            // Ok above the board's clock, at it only, only below it, at no step.
-            Some(m) if m > nominal * 1.001 => Grade::Good,
-            Some(m) if m >= nominal * 0.999 => Grade::Fair,
-            Some(_) => Grade::Poor,
-            None => Grade::Bad,
-        }
-    }
-
-    /// Chip `i` on the aging-error scale of the map (`NotMeasured` without an aging test or
-    /// work sent to it): under 1 %, 5 %, 20 % of its jobs erred, or more.
-    #[must_use]
-    pub fn aging_grade(&self, i: usize) -> Grade {
-        let Some(c) = self
-            .aging
-            .as_ref()
-            .and_then(|a| a.totals().get(i).copied())
-            .filter(|c| c.sent > 0)
-        else {
-            return Grade::NotMeasured;
-        };
-        match c.rate() {
-            r if r < 0.01 => Grade::Good,
-            r if r < 0.05 => Grade::Fair,
-            r if r < 0.20 => Grade::Poor,
-            _ => Grade::Bad,
-        }
-    }
-
-    /// What the map writes on chip `i` in a measurement mode: the highest clock it was ok at
-    /// as a percentage of the board's, or its aging error rate in percent.
-    #[must_use]
-    pub fn grade_text(&self, scale: Scale, i: usize) -> String {
+    pub fn graded(&self, scale: Scale) -> Vec<(Grade, String)> {
         match scale {
-            Scale::Margin => match (self.ladder_mhz.first(), self.chips.get(i)) {
-                (Some(n), Some(c)) if c.patterns > 0 => c
-                    .margin_mhz
-                    .map_or("-".to_owned(), |m| format!("{:.0}", m * 100.0 / n)),
-                _ => String::new(),
-            },
-            Scale::Aging => self
-                .aging
-                .as_ref()
-                .and_then(|a| a.totals().get(i).copied())
-                .filter(|c| c.sent > 0)
-                .map_or(String::new(), |c| format!("{:.0}", c.rate() * 100.0)),
-        }
-    }
-
-    /// Chip `i` on `scale`.
-    #[must_use]
-    pub fn grade(&self, scale: Scale, i: usize) -> Grade {
-        match scale {
-            Scale::Margin => self.margin_grade(i),
-            Scale::Aging => self.aging_grade(i),
+            Scale::Margin => {
+                let nominal = self.ladder_mhz.first().copied();
+                self.chips
+                    .iter()
+                    .map(|c| match nominal {
+                        Some(n) if c.patterns > 0 => match c.margin_mhz {
+                            // Ok above the board's clock, at it only, only below it, at no step.
+                            Some(m) => {
+                                let grade = if m > n * 1.001 {
+                                    Grade::Good
+                                } else if m >= n * 0.999 {
+                                    Grade::Fair
+                                } else {
+                                    Grade::Poor
+                                };
+                                (grade, format!("{:.0}", m * 100.0 / n))
+                            }
+                            None => (Grade::Bad, "-".to_owned()),
+                        },
+                        _ => (Grade::NotMeasured, String::new()),
+                    })
+                    .collect()
+            }
+            Scale::Aging => {
+                let totals = self.aging.as_ref().map(AgingSummary::totals);
+                (0..self.chips.len())
+                    .map(|i| {
+                        match totals
+                            .as_ref()
+                            .and_then(|t| t.get(i))
+                            .filter(|c| c.sent > 0)
+                        {
+                            // Under 1 %, 5 %, 20 % of its jobs erred, or more.
+                            Some(c) => {
+                                let rate = c.rate();
+                                let grade = match rate {
+                                    r if r < 0.01 => Grade::Good,
+                                    r if r < 0.05 => Grade::Fair,
+                                    r if r < 0.20 => Grade::Poor,
+                                    _ => Grade::Bad,
+                                };
+                                (grade, format!("{:.0}", rate * 100.0))
+                            }
+                            None => (Grade::NotMeasured, String::new()),
+                        }
+                    })
+                    .collect()
+            }
         }
     }
 }

@@ -629,6 +629,7 @@ fn graded_map(doc: &mut Doc<'_>, profile: &Profile, report: &Report, scale: Scal
         let (r, g, b) = g.rgb();
         Rgb(r, g, b)
     };
+    let graded = report.graded(scale);
     for pos in &layout.chips {
         let x = x0 + f32::from(pos.col) * cell;
         let y = y0 + f32::from(pos.row) * cell;
@@ -636,7 +637,10 @@ fn graded_map(doc: &mut Doc<'_>, profile: &Profile, report: &Report, scale: Scal
             doc.rect(x, y, cell, cell, Some(LIGHT), None);
         }
         let pad = (cell * 0.08).max(0.5);
-        let grade = report.grade(scale, pos.index);
+        let (grade, text) = graded
+            .get(pos.index)
+            .cloned()
+            .unwrap_or((Grade::NotMeasured, String::new()));
         doc.rect(
             x + pad,
             y + pad,
@@ -645,7 +649,6 @@ fn graded_map(doc: &mut Doc<'_>, profile: &Profile, report: &Report, scale: Scal
             Some(rgb(grade)),
             None,
         );
-        let text = report.grade_text(scale, pos.index);
         if cell >= 12.0 && !text.is_empty() {
             let size = cell * if text.len() > 2 { 0.3 } else { 0.38 };
             let w = doc.fonts.width(&text, size, true);

@@ -56,6 +56,10 @@ pub fn show(ui: &mut egui::Ui, view: &MapView<'_>) -> Option<usize> {
     let (area, _) = ui.allocate_exact_size(Vec2::new(cell * cols, cell * rows), Sense::hover());
     let painter = ui.painter_at(area);
     let mut clicked = None;
+    // The measurement mode's grades, once for the whole map.
+    let graded = view
+        .scale
+        .map(|(scale, report)| (scale, report.graded(scale)));
     for pos in &layout.chips {
         let i = pos.index;
         let state = view.states.get(i).copied().unwrap_or(ChipState::Untested);
@@ -69,11 +73,9 @@ pub fn show(ui: &mut egui::Ui, view: &MapView<'_>) -> Option<usize> {
                 ui.visuals().faint_bg_color,
             );
         }
-        let (fill, text) = match view.scale {
-            Some((scale, report)) => (
-                grade_color(report.grade(scale, i)),
-                report.grade_text(scale, i),
-            ),
+        let (fill, text) = match graded.as_ref().map(|(_, g)| g.get(i)) {
+            Some(Some((grade, text))) => (grade_color(*grade), text.clone()),
+            Some(None) => (grade_color(Grade::NotMeasured), String::new()),
             None => (color(state), state.letter().to_string()),
         };
         painter.rect_filled(rect, CornerRadius::same(4), fill);
@@ -98,11 +100,11 @@ pub fn show(ui: &mut egui::Ui, view: &MapView<'_>) -> Option<usize> {
         let response = ui.interact(rect, ui.scope_id().with(("chip", i)), Sense::click());
         // Screen readers (and the UI tests) read each chip as "chip N: state", or in a
         // measurement mode "chip N: margin 110 %".
-        let said = match view.scale {
-            Some((scale, report)) => match report.grade_text(scale, i) {
-                t if t.is_empty() || t == "-" => format!("chip {i}: {} none", scale.short()),
-                t => format!("chip {i}: {} {t} %", scale.short()),
-            },
+        let said = match &graded {
+            Some((scale, _)) if text.is_empty() || text == "-" => {
+                format!("chip {i}: {} none", scale.short())
+            }
+            Some((scale, _)) => format!("chip {i}: {} {text} %", scale.short()),
             None => format!("chip {i}: {}", state.label()),
         };
         response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Button, true, &said));
