@@ -119,6 +119,19 @@ pub enum SensorState {
     Unread,
 }
 
+impl SensorState {
+    /// The word for people.
+    #[must_use]
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Ok => "ok",
+            Self::Missing => "missing",
+            Self::Implausible => "implausible",
+            Self::Unread => "unread",
+        }
+    }
+}
+
 /// Kinds of finding.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, PartialOrd, Ord)]
 #[serde(rename_all = "snake_case")]

@@ -1589,6 +1589,13 @@ impl eframe::App for Workbench {
                 }
                 let scale = map_scale(ui, &mut self.map_scale, self.report.as_ref());
                 map::legend(ui, scale);
+                let sensors = self
+                    .report
+                    .as_ref()
+                    .map_or(&[][..], |r| r.sensors.as_slice());
+                ui.label(map::census(profile, sensors)).on_hover_text(
+                    "Dots on the map: each expected sensor, at the chip it sits next to",
+                );
                 let suspects: Vec<usize> = self
                     .report
                     .iter()
@@ -1615,6 +1622,7 @@ impl eframe::App for Workbench {
                     highlight: &highlight,
                     selected: self.selected,
                     scale: scale.zip(self.report.as_ref()),
+                    sensors,
                 };
                 if let Some(chip) = map::show(ui, &view) {
                     commands.push(Command::Select(Some(chip)));

@@ -1,7 +1,7 @@
 //! The board map: chips at their places on the PCB, a colour and a letter per state.
 
 use boards::Profile;
-use diagnosis::report::{ChipResult, ChipState, Grade, Report, Scale};
+use diagnosis::report::{ChipResult, ChipState, Grade, Report, Scale, SensorResult, SensorState};
 use eframe::egui::{
     self, Align2, Color32, CornerRadius, FontId, Rect, RichText, Sense, Stroke, StrokeKind, Vec2,
 };
@@ -37,6 +37,47 @@ pub struct MapView<'a> {
     pub selected: Option<usize>,
     /// Colour the chips by a measurement of this report instead of their state.
     pub scale: Option<(Scale, &'a Report)>,
+    /// The sensors' results of the last run, in profile order (empty before one).
+    pub sensors: &'a [SensorResult],
+}
+
+/// The sensor census: what the profile expects against what answered, one line.
+#[must_use]
+pub fn census(profile: &Profile, sensors: &[SensorResult]) -> String {
+    let expected = profile.sensors.len();
+    if sensors.is_empty() {
+        return format!("Sensors: {expected} expected (run a diagnosis to count them)");
+    }
+    let count = |state: SensorState| sensors.iter().filter(|s| s.state == state).count();
+    let mut line = format!(
+        "Sensors: {} of {expected} expected answer",
+        count(SensorState::Ok)
+    );
+    for state in [
+        SensorState::Missing,
+        SensorState::Implausible,
+        SensorState::Unread,
+    ] {
+        let names: Vec<&str> = sensors
+            .iter()
+            .filter(|s| s.state == state)
+            .map(|s| s.name.as_str())
+            .collect();
+        if !names.is_empty() {
+            line += &format!("; {}: {}", state.label(), names.join(", "));
+        }
+    }
+    line
+}
+
+/// A sensor's colour on the map.
+fn sensor_color(state: Option<SensorState>) -> Color32 {
+    match state {
+        Some(SensorState::Ok) => Color32::from_rgb(80, 170, 255),
+        Some(SensorState::Missing) => Color32::from_rgb(210, 45, 45),
+        Some(SensorState::Implausible) => Color32::from_rgb(230, 140, 20),
+        Some(SensorState::Unread) | None => Color32::from_rgb(170, 170, 170),
+    }
 }
 
 /// A grade's colour.
@@ -153,6 +194,41 @@ pub fn show(ui: &mut egui::Ui, view: &MapView<'_>) -> Option<usize> {
         if response.clicked() {
             clicked = Some(i);
         }
+    }
+    // The sensors the profile expects, each a dot in the corner of the chip it sits next to,
+    // coloured by what the last run found.
+    for (n, sensor) in view.profile.sensors.iter().enumerate() {
+        let Some(pos) = layout.chips.iter().find(|p| p.index == sensor.near_chip) else {
+            continue;
+        };
+        let min = area.min + Vec2::new(f32::from(pos.col) * cell, f32::from(pos.row) * cell);
+        let radius = (cell * 0.14).max(3.0);
+        let center = min + Vec2::new(cell - radius - 1.0, radius + 1.0);
+        let result = view.sensors.get(n);
+        let state = result.map(|r| r.state);
+        painter.circle(
+            center,
+            radius,
+            sensor_color(state),
+            Stroke::new(1.0, Color32::BLACK),
+        );
+        let said = format!(
+            "sensor {}: {}",
+            sensor.name,
+            state.map_or("not read yet", SensorState::label)
+        );
+        let dot = Rect::from_center_size(center, Vec2::splat(radius * 2.0));
+        ui.interact(dot, ui.scope_id().with(("sensor", n)), Sense::hover())
+            .on_hover_ui(|ui| {
+                ui.label(format!(
+                    "{} ({:?}) near chip {}",
+                    sensor.name, sensor.kind, sensor.near_chip
+                ));
+                if let Some(t) = result.and_then(|r| r.temp_c) {
+                    ui.label(format!("{t:.1} °C"));
+                }
+            })
+            .widget_info(|| egui::WidgetInfo::labeled(egui::Role::Image, true, &said));
     }
     clicked
 }

@@ -281,3 +281,18 @@ fn guided_halving_converges_on_the_chip_holding_the_return_line() {
     // The diagnosis on screen is still the one that found the held line.
     h.get_by_label_contains("Return line held");
 }
+
+/// Issue S2 5/7 (sensor census): the map shows every sensor the profile expects at the chip it
+/// sits next to, coloured by what the run found, and a line counts them against the profile.
+#[test]
+fn the_map_shows_each_expected_sensor_and_the_census_names_the_missing_one() {
+    let mut h = workbench("s19jpro", "sensor:1");
+    h.run_steps(2);
+    h.get_by_label_contains("Sensors: 4 expected");
+    h.get_by_label("sensor PCB 2: not read yet");
+    h.get_by_label("Run full diagnosis (F5)").click();
+    until_done(&mut h);
+    h.get_by_label_contains("Sensors: 3 of 4 expected answer; missing: PCB 2");
+    h.get_by_label("sensor PCB 2: missing");
+    h.get_by_label("sensor PCB 1: ok");
+}
