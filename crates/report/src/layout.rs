@@ -374,9 +374,7 @@ pub fn lay_out(input: &Input<'_>, fonts: &Fonts) -> Vec<Page> {
         };
         if has {
             // The heading stays with its map.
-            let layout = &input.profile.layout;
-            let cell = (width / f32::from(layout.cols.max(1))).min(28.0);
-            doc.ensure(cell * f32::from(layout.rows.max(1)) + 60.0);
+            doc.ensure(map_size(input.profile, width).1 + 60.0);
             doc.heading(scale.title());
             graded_map(&mut doc, input.profile, report, scale, width);
         }
@@ -551,51 +549,68 @@ fn suspects(report: &Report) -> Vec<usize> {
     s
 }
 
-/// The board map `width` wide at the cursor; with `legend`, the states legend under it.
-fn board_map(doc: &mut Doc<'_>, profile: &Profile, report: &Report, width: f32, legend: bool) {
+/// The board map's cell size and height when `width` wide, pt.
+fn map_size(profile: &Profile, width: f32) -> (f32, f32) {
     let layout = &profile.layout;
-    let (rows, cols) = (f32::from(layout.rows.max(1)), f32::from(layout.cols.max(1)));
-    let cell = (width / cols).min(28.0);
-    let height = cell * rows;
-    doc.ensure(height + if legend { 30.0 } else { 4.0 });
+    let cell = (width / f32::from(layout.cols.max(1))).min(28.0);
+    (cell, cell * f32::from(layout.rows.max(1)))
+}
+
+/// The board's chips at their places from the cursor, `width` wide: domains in alternate
+/// bands, each chip filled, outlined and labelled as `look(chip index, cell size)` says (the
+/// label centred, left out on cells too small to read). Leaves the cursor under the map.
+fn chip_grid(
+    doc: &mut Doc<'_>,
+    profile: &Profile,
+    width: f32,
+    look: impl Fn(usize, f32) -> (Rgb, Option<(Rgb, f32)>, String),
+) {
+    let (cell, height) = map_size(profile, width);
     let (x0, y0) = (doc.left(), doc.y);
-    let suspect = suspects(report);
-    for pos in &layout.chips {
-        let state = report
-            .chips
-            .get(pos.index)
-            .map_or(ChipState::Untested, |c| c.state);
+    for pos in &profile.layout.chips {
         let x = x0 + f32::from(pos.col) * cell;
         let y = y0 + f32::from(pos.row) * cell;
         if pos.domain % 2 == 1 {
             doc.rect(x, y, cell, cell, Some(LIGHT), None);
         }
-        let is_suspect = suspect.contains(&pos.index);
-        let stroke = is_suspect.then_some((RED, (cell * 0.09).max(0.8)));
+        let (fill, stroke, text) = look(pos.index, cell);
         let pad = (cell * 0.08).max(0.5);
         doc.rect(
             x + pad,
             y + pad,
             cell - 2.0 * pad,
             cell - 2.0 * pad,
-            Some(state_color(state)),
+            Some(fill),
             stroke,
         );
-        if cell >= 12.0 {
-            let size = cell * 0.38;
-            let mark = format!("{}{}", state.letter(), if is_suspect { "*" } else { "" });
-            let w = doc.fonts.width(&mark, size, true);
+        if cell >= 12.0 && !text.is_empty() {
+            let size = cell * if text.len() > 2 { 0.3 } else { 0.38 };
+            let w = doc.fonts.width(&text, size, true);
             doc.text_at(
                 x + (cell - w) / 2.0,
                 y + cell / 2.0 + size * 0.36,
                 size,
                 true,
                 BLACK,
-                &mark,
+                &text,
             );
         }
     }
     doc.y = y0 + height + 4.0;
+}
+
+/// The board map `width` wide at the cursor; with `legend`, the states legend under it.
+fn board_map(doc: &mut Doc<'_>, profile: &Profile, report: &Report, width: f32, legend: bool) {
+    let (_, height) = map_size(profile, width);
+    doc.ensure(height + if legend { 30.0 } else { 4.0 });
+    let suspect = suspects(report);
+    chip_grid(doc, profile, width, |i, cell| {
+        let state = report.chips.get(i).map_or(ChipState::Untested, |c| c.state);
+        let is_suspect = suspect.contains(&i);
+        let stroke = is_suspect.then_some((RED, (cell * 0.09).max(0.8)));
+        let mark = format!("{}{}", state.letter(), if is_suspect { "*" } else { "" });
+        (state_color(state), stroke, mark)
+    });
     if legend {
         let mut x = doc.left();
         let y = doc.y;
@@ -619,50 +634,20 @@ fn board_map(doc: &mut Doc<'_>, profile: &Profile, report: &Report, width: f32, 
 /// The board map coloured by a measurement (`scale`), each chip's value written on it, and
 /// the scale's legend.
 fn graded_map(doc: &mut Doc<'_>, profile: &Profile, report: &Report, scale: Scale, width: f32) {
-    let layout = &profile.layout;
-    let (rows, cols) = (f32::from(layout.rows.max(1)), f32::from(layout.cols.max(1)));
-    let cell = (width / cols).min(28.0);
-    let height = cell * rows;
+    let (_, height) = map_size(profile, width);
     doc.ensure(height + 30.0);
-    let (x0, y0) = (doc.left(), doc.y);
     let rgb = |g: Grade| {
         let (r, g, b) = g.rgb();
         Rgb(r, g, b)
     };
     let graded = report.graded(scale);
-    for pos in &layout.chips {
-        let x = x0 + f32::from(pos.col) * cell;
-        let y = y0 + f32::from(pos.row) * cell;
-        if pos.domain % 2 == 1 {
-            doc.rect(x, y, cell, cell, Some(LIGHT), None);
-        }
-        let pad = (cell * 0.08).max(0.5);
+    chip_grid(doc, profile, width, |i, _| {
         let (grade, text) = graded
-            .get(pos.index)
+            .get(i)
             .cloned()
             .unwrap_or((Grade::NotMeasured, String::new()));
-        doc.rect(
-            x + pad,
-            y + pad,
-            cell - 2.0 * pad,
-            cell - 2.0 * pad,
-            Some(rgb(grade)),
-            None,
-        );
-        if cell >= 12.0 && !text.is_empty() {
-            let size = cell * if text.len() > 2 { 0.3 } else { 0.38 };
-            let w = doc.fonts.width(&text, size, true);
-            doc.text_at(
-                x + (cell - w) / 2.0,
-                y + cell / 2.0 + size * 0.36,
-                size,
-                true,
-                BLACK,
-                &text,
-            );
-        }
-    }
-    doc.y = y0 + height + 4.0;
+        (rgb(grade), None, text)
+    });
     let mut x = doc.left();
     let y = doc.y;
     for (grade, meaning) in scale.legend() {
