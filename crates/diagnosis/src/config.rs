@@ -91,6 +91,17 @@ pub struct Config {
     /// Floor of the board's per-reply loss rate in that test. [I] About 100 ppm of lost or
     /// corrupted bytes on the chain (a long ribbon cable) loses 0.2 % of 11-byte replies.
     pub intermittent_floor: f64,
+    /// A chip whose losses are unlikely at the rest of the board's rate (below this) but not
+    /// unlikely enough to call its link intermittent (`intermittent_p`) is given
+    /// `link_followup_patterns` more work after the pattern test, so that the measurement, not
+    /// the threshold, decides. [I] At 53 patterns a chip losing 17 % of its replies on a line
+    /// that loses 2 % often lands between the two.
+    pub link_suspect_p: f64,
+    /// See `link_suspect_p`.
+    pub link_followup_patterns: usize,
+    /// Most chips followed up that way in one run (the most suspicious first): a line that
+    /// loses evenly and heavily is a link finding, not a reason to retest the whole board. [I]
+    pub link_followup_chips: usize,
     /// A soak ends once the hottest sensor reads this, °C. [I] The PCB sensors of a hashing
     /// Antminer board sit around 55-75 °C in a miner; 60 °C is inside that band on a bench.
     pub soak_target_c: f32,
@@ -154,6 +165,9 @@ impl Default for Config {
             intermittent_min: 3,
             intermittent_p: 1e-6,
             intermittent_floor: 0.002,
+            link_suspect_p: 1e-3,
+            link_followup_patterns: 60,
+            link_followup_chips: 4,
             soak_target_c: 60.0,
             soak_job_ms: 50,
             soak_read_s: 5,

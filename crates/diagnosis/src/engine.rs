@@ -1915,7 +1915,77 @@ impl Engine<'_, '_> {
             self.confirm_blamed(&setup, &pool, false)?;
         }
         // Last, the chips still undecided only for misses a noisy line may have caused.
-        self.confirm_blamed(&setup, &pool, true)
+        self.confirm_blamed(&setup, &pool, true)?;
+        self.follow_lossy_links(&setup, &pool)
+    }
+
+    /// Chips that lost more replies than the rest of the board, but not so many more that the
+    /// difference decides (see `Config::link_suspect_p`), get more work of their slot: the
+    /// first tries' losses of that work are counted like the rest, so a flaky chip's link
+    /// stands out and a chip that was merely unlucky on a noisy line does not.
+    fn follow_lossy_links(&mut self, setup: &ChainSetup, pool: &PatternPool) -> Flow {
+        let found = self.learned.found;
+        if found < 2 || self.cfg.link_followup_patterns == 0 {
+            return Ok(());
+        }
+        let all = self
+            .learned
+            .chips
+            .iter()
+            .take(found)
+            .fold((0, 0), |(l, s), c| {
+                (l + u64::from(c.transient), s + u64::from(c.patterns))
+            });
+        let mut suspects: Vec<(f64, usize)> = (0..found)
+            .filter(|i| !self.learned.excluded.contains(i))
+            .filter_map(|i| {
+                let c = &self.learned.chips[i];
+                let own = (u64::from(c.transient), u64::from(c.patterns));
+                let p = crate::findings::excess_loss_p(self.cfg, own, all);
+                (p < self.cfg.link_suspect_p && p >= self.cfg.intermittent_p && c.golden > 0)
+                    .then_some((p, i))
+            })
+            .collect();
+        suspects.sort_by(|a, b| a.0.total_cmp(&b.0));
+        suspects.truncate(self.cfg.link_followup_chips);
+        if suspects.is_empty() {
+            return Ok(());
+        }
+        let chips: Vec<usize> = suspects.iter().map(|&(_, i)| i).collect();
+        self.step(
+            self.test_step(),
+            1.0,
+            format!(
+                "More work for {} chip(s) that lost more replies than the line",
+                chips.len()
+            ),
+        )?;
+        let picks: Vec<Vec<Pattern>> = chips
+            .iter()
+            .map(|&i| {
+                let c = &self.learned.chips[i];
+                let budget = self
+                    .cfg
+                    .max_patterns_per_chip
+                    .saturating_sub(c.patterns as usize);
+                spread(
+                    pool.slot(c.slot),
+                    self.cfg.link_followup_patterns.min(budget),
+                    &BTreeSet::new(),
+                    &c.used,
+                )
+            })
+            .collect();
+        if picks.iter().all(Vec::is_empty) {
+            return Ok(());
+        }
+        self.test_round(setup, &chips, &picks)?;
+        for &i in &chips {
+            // Judged again on everything it answered (a miss on every try counts as before).
+            let c = &mut self.learned.chips[i];
+            c.state = stats::decide(&c.evidence(), setup.cores, self.cfg);
+        }
+        Ok(())
     }
 
     /// Before a chip is called dead or weak, configure it again and send it work for the cores

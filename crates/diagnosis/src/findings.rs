@@ -132,6 +132,19 @@ pub(crate) struct Intermittent {
     pub(crate) all_sent: u64,
 }
 
+/// How unlikely a chip's replies lost at the first try, `(lost, sent)`, are at the loss rate of
+/// the rest of the board (`all` counts the whole board, the chip included), floored at
+/// `intermittent_floor`: a binomial tail. Line noise loses replies evenly over the chips; a bad
+/// joint or a flaky chip loses its own far more often.
+pub(crate) fn excess_loss_p(cfg: &Config, (lost, sent): (u64, u64), all: (u64, u64)) -> f64 {
+    if lost == 0 {
+        return 1.0;
+    }
+    let others = all.1.saturating_sub(sent).max(1);
+    let rate = (all.0.saturating_sub(lost) as f64 / others as f64).max(cfg.intermittent_floor);
+    1.0 - crate::stats::binomial_at_most(sent, rate, lost - 1)
+}
+
 /// The intermittent links of a run (also used by the engine: chips behind one are not judged).
 pub(crate) fn intermittent(cfg: &Config, learned: &Learned, chips: &[ChipResult]) -> Intermittent {
     let found = learned.found;
@@ -149,9 +162,6 @@ pub(crate) fn intermittent(cfg: &Config, learned: &Learned, chips: &[ChipResult]
         .take(found)
         .filter(|c| {
             let (lost, sent) = (u64::from(c.transient), u64::from(c.patterns.max(1)));
-            let others = all_sent.saturating_sub(sent).max(1);
-            let rate =
-                (all_lost.saturating_sub(lost) as f64 / others as f64).max(cfg.intermittent_floor);
             // One chip alone has no rest of the board to stand out from: its losses are the
             // link's as much as its own (a noisy-link note says so).
             // A miscomputing chip misses its golden nonces for that reason, not its link's (a
@@ -159,8 +169,7 @@ pub(crate) fn intermittent(cfg: &Config, learned: &Learned, chips: &[ChipResult]
             found > 1
                 && c.hw_errors * 10 <= c.golden
                 && c.transient >= cfg.intermittent_min
-                && 1.0 - crate::stats::binomial_at_most(sent, rate, lost.saturating_sub(1))
-                    < cfg.intermittent_p
+                && excess_loss_p(cfg, (lost, sent), (all_lost, all_sent)) < cfg.intermittent_p
         })
         .map(|c| c.index)
         .collect();
