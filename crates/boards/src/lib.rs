@@ -4,12 +4,14 @@
 //! baud, temperature sensors, EEPROM, PCB layout), its validation, the built-in profiles
 //! embedded from `assets/boards/` and the override mechanism (a directory of profile files that
 //! replaces or adds models). Every value carries its source and a `verified` flag; values the
-//! facts file marks as inferred or disputed are `verified = false`.
+//! facts file marks as inferred or disputed are `verified = false`. Also the board EEPROM
+//! formats public sources document (`eeprom`: decode, checksum, diff), pure byte work.
 //!
 //! Does not: talk to hardware, decide verdicts, or pick the user's config directory (the app
 //! passes the directory in). The only I/O is reading the override directory it is given.
 
 mod builtin;
+pub mod eeprom;
 mod fact;
 mod layout;
 mod profile;
