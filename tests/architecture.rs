@@ -214,13 +214,19 @@ fn foreign_paths(dir: &Path, krate: &str, allowed: &[&str]) -> Vec<String> {
 /// The simulator referees the engine: its chips read host bytes, rebuild jobs, hash and build
 /// replies with their own code (`crates/sim/src/asic.rs`). Were it to call the engine's
 /// encoders, decoders or tables (`bm13xx` framing, jobs, replies, CRCs, registers, PLL and
-/// ticket maths; `patterns` ownership), a shared mistake would pass unseen. Only the family
-/// name and the public header table may cross.
+/// ticket maths; `patterns` ownership; `boards::eeprom`'s CRC, XXTEA and layouts), a shared
+/// mistake would pass unseen. Only the family name and the public header table may cross.
 #[test]
 fn the_simulator_uses_none_of_the_engines_protocol_code() {
     let sim = workspace_root().join("crates/sim/src");
     let mut found = foreign_paths(&sim, "bm13xx", &["Family"]);
     found.extend(foreign_paths(&sim, "patterns", &["HeaderSet"]));
+    // Profiles are the board's description; the EEPROM decoder is the app's reading of it.
+    found.extend(foreign_paths(&sim, "boards", &[]).into_iter().filter(|f| {
+        f.rsplit(": ")
+            .next()
+            .is_some_and(|item| item.contains("eeprom"))
+    }));
     assert!(
         found.is_empty(),
         "the simulator uses engine code: {found:#?}"

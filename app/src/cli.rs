@@ -69,6 +69,9 @@ pub enum Command {
     /// Look after the jig itself: calibrate its tap dividers.
     #[command(subcommand)]
     Jig(JigCommand),
+    /// The board EEPROM: read (and back up on a ticket), decode, compare, write back.
+    #[command(subcommand)]
+    Eeprom(EepromCommand),
     /// Repair tickets: take a board in, list, show, record repairs, close.
     #[command(subcommand)]
     Tickets(TicketsCommand),
@@ -542,6 +545,84 @@ pub struct SimArgs {
     /// The calibration plug on the harness: this reference on every clip, mV.
     #[arg(long, value_name = "MV")]
     pub calibration_plug: Option<u32>,
+}
+
+/// `hashbench eeprom ...`.
+#[derive(Debug, Subcommand)]
+pub enum EepromCommand {
+    /// Read the board's EEPROM, print what it holds, keep it on --ticket as a backup, and/or
+    /// save it to --out.
+    Read(EepromReadArgs),
+    /// Decode an image: a file (256 raw bytes, or a hex dump) or `image:N` from the database.
+    Decode(EepromDecodeArgs),
+    /// Compare two images byte by byte and field by field.
+    Diff(EepromDiffArgs),
+    /// Write an image to the board: the board's current image is kept on --ticket first (no
+    /// backup, no write), a legacy image's CRC is fixed, and the write is read back.
+    Write(EepromWriteArgs),
+}
+
+/// Which board: a simulated one or the one on a jig.
+#[derive(Debug, Args)]
+pub struct EepromBoardArgs {
+    /// A simulated board of this profile.
+    #[arg(
+        long,
+        value_name = "PROFILE",
+        conflicts_with = "port",
+        required_unless_present = "port"
+    )]
+    pub sim: Option<String>,
+    /// The board on the jig at this serial port.
+    #[arg(long, value_name = "PATH")]
+    pub port: Option<String>,
+    /// Seed of the simulated board.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+}
+
+/// Arguments of `hashbench eeprom read`.
+#[derive(Debug, Args)]
+pub struct EepromReadArgs {
+    #[command(flatten)]
+    pub board: EepromBoardArgs,
+    /// Keep the image on this ticket, as a backup.
+    #[arg(long, value_name = "N")]
+    pub ticket: Option<i64>,
+    /// Save the 256 bytes to this file.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<std::path::PathBuf>,
+}
+
+/// Arguments of `hashbench eeprom decode`.
+#[derive(Debug, Args)]
+pub struct EepromDecodeArgs {
+    /// A file (256 raw bytes, or a hex dump) or `image:N` (see `hashbench eeprom read --ticket`).
+    pub image: String,
+}
+
+/// Arguments of `hashbench eeprom diff`.
+#[derive(Debug, Args)]
+pub struct EepromDiffArgs {
+    /// The first image: a file or `image:N`.
+    pub a: String,
+    /// The second image: a file or `image:N`.
+    pub b: String,
+}
+
+/// Arguments of `hashbench eeprom write`.
+#[derive(Debug, Args)]
+pub struct EepromWriteArgs {
+    #[command(flatten)]
+    pub board: EepromBoardArgs,
+    /// The ticket the board's current image is kept on before the write (required: no backup,
+    /// no write), and the written image after.
+    #[arg(long, value_name = "N")]
+    pub ticket: i64,
+    /// The image to write: a file or `image:N` (e.g. a good board's, to bring three boards to
+    /// one valid image).
+    #[arg(long, value_name = "IMAGE")]
+    pub from: String,
 }
 
 /// `hashbench jig ...`.

@@ -223,18 +223,26 @@ pub fn board_profile<'c>(
     }
     let failed = |e: diagnosis::JigError| CouldNotRun(format!("reading the board EEPROM: {e}"));
     jig.set_power(true).map_err(failed)?;
-    let bytes = jig.read_eeprom(0, 48);
+    let bytes = diagnosis::identity::read_image(jig);
     jig.set_power(false).map_err(failed)?;
-    let identity = diagnosis::engine::parse_eeprom(&bytes.map_err(failed)?);
-    let by_model = identity.model.as_deref().and_then(|m| catalog.get(m));
-    let by_code = identity.board_code.as_deref().and_then(|code| {
-        catalog
-            .iter()
-            .find(|p| p.board_codes.value.iter().any(|c| c == code))
-    });
-    by_model.or(by_code).ok_or_else(|| {
-        CouldNotRun(format!("the board's EEPROM does not say which board it is (board code {:?}); give --model <profile>", identity.board_code))
-    })
+    let identity = diagnosis::identity::parse_eeprom(&bytes.map_err(failed)?);
+    match diagnosis::identity::candidates(&identity, catalog)[..] {
+        [p] => Ok(p),
+        [] => Err(CouldNotRun(format!(
+            "the board's EEPROM does not say which board it is ({}); give --model <profile>",
+            identity.layout.as_deref().unwrap_or("no layout")
+        ))),
+        ref several => Err(CouldNotRun(format!(
+            "the board's EEPROM names chip family {} ({}), which several profiles have: give --model with one of {}",
+            identity.family.as_deref().unwrap_or("?"),
+            identity.layout.as_deref().unwrap_or("no layout"),
+            several
+                .iter()
+                .map(|p| p.id.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))),
+    }
 }
 
 /// Diagnose the board on the jig at `path`.

@@ -370,6 +370,16 @@ mod tests {
             },
         );
         add(
+            "write-eeprom.bin",
+            &HostFrame {
+                id: 9,
+                request: Request::WriteEeprom {
+                    offset: 0xF8,
+                    bytes: &[0xFF, 0xFF, 0xFF, 0xFF, 0x39, 0x10, 0x6B, 0xDB],
+                },
+            },
+        );
+        add(
             "sync.bin",
             &HostFrame {
                 id: 4,

@@ -10,6 +10,7 @@ pub mod bench;
 pub mod cli;
 pub mod decode;
 pub mod diagnose;
+pub mod eeprom;
 pub mod eval;
 pub mod flash;
 pub mod fuzz;
@@ -77,6 +78,9 @@ pub fn run(cli: cli::Cli, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
         Some(cli::Command::Bench(args)) => bench::run(&catalog()?, &args, out)?,
         Some(cli::Command::Sim(args)) => serve::run(&catalog()?, &args, out)?,
         Some(cli::Command::Ports(args)) => serve::ports(&args, out)?,
+        Some(cli::Command::Eeprom(command)) => {
+            eeprom::run(&catalog()?, cli.db.as_deref(), &command, out)?;
+        }
         Some(cli::Command::Jig(cli::JigCommand::Calibrate(args))) => serve::calibrate(&args, out)?,
         Some(cli::Command::Jig(cli::JigCommand::Supply(args))) => serve::supply(&args, out)?,
         Some(cli::Command::Jig(cli::JigCommand::Core(args))) => serve::core(&args, out)?,

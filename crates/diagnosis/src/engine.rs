@@ -1098,8 +1098,8 @@ impl Engine<'_, '_> {
             })
             .collect();
         self.learned.sensors_asked = vec![false; self.profile.sensors.len()];
-        self.board = match self.wire.jig().read_eeprom(0, 48) {
-            Ok(bytes) => parse_eeprom(&bytes),
+        self.board = match crate::identity::read_image(self.wire.jig()) {
+            Ok(bytes) => crate::identity::parse_eeprom(&bytes),
             Err(JigError::NoDevice(_)) => BoardIdentity::default(),
             Err(e) => return Err(e.into()),
         };
@@ -2719,32 +2719,6 @@ pub fn start_pic(jig: &mut dyn Jig, profile: &Profile) -> Result<Option<u8>, Jig
         }
     }
     Ok(if answered { version } else { None })
-}
-
-/// Read the board identity from the EEPROM. The simulated board's layout is `HB`, version,
-/// serial (16 bytes), board code (8 bytes), profile id (16 bytes); an unknown layout gives no
-/// identity.
-#[must_use]
-pub fn parse_eeprom(bytes: &[u8]) -> BoardIdentity {
-    let text = |range: std::ops::Range<usize>| {
-        bytes
-            .get(range)
-            .map(|b| {
-                b.iter()
-                    .take_while(|&&c| c != 0 && c != 0xFF)
-                    .map(|&c| c as char)
-                    .collect::<String>()
-            })
-            .filter(|s| !s.is_empty() && s.chars().all(|c| c.is_ascii_graphic()))
-    };
-    if bytes.get(0..2) != Some(b"HB") {
-        return BoardIdentity::default();
-    }
-    BoardIdentity {
-        serial: text(3..19),
-        board_code: text(19..27),
-        model: text(27..43),
-    }
 }
 
 #[cfg(test)]

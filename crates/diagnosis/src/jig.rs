@@ -170,6 +170,14 @@ pub trait Jig {
     fn read_temperature(&mut self, sensor: &SensorRef) -> Result<f32, JigError>;
     /// Read `len` bytes of the board EEPROM from `offset`.
     fn read_eeprom(&mut self, offset: u8, len: u8) -> Result<Vec<u8>, JigError>;
+    /// Write `bytes` to the board EEPROM from `offset`, a page at a time, each page's write
+    /// cycle waited out before the next request. Reading it back is the caller's check.
+    fn write_eeprom(&mut self, offset: u8, bytes: &[u8]) -> Result<(), JigError> {
+        let _ = (offset, bytes);
+        Err(JigError::Refused(
+            "this jig cannot write the board EEPROM".into(),
+        ))
+    }
     /// Clear a latched safety trip: the operator started a new run. Power stays off.
     fn clear_trip(&mut self) -> Result<(), JigError> {
         Ok(())

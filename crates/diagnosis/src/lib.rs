@@ -5,7 +5,8 @@
 //! the pipelined known-nonce pattern test, accounting, verdict), the statistics that decide each
 //! chip ([`stats`]), every threshold ([`config::Config`]), the findings, the report structure,
 //! the capture format of a run's chain traffic ([`capture`]), the guided halving's search for a
-//! held return line ([`halving`]), and the [`jig::Jig`] seam it drives.
+//! held return line ([`halving`]), the board's identity read from its EEPROM ([`identity`]),
+//! and the [`jig::Jig`] seam it drives.
 //!
 //! Does not: do I/O or keep time itself (the jig's clock is the only clock and all traffic goes
 //! through the `Jig` trait), read simulator internals, render anything, or store results.
@@ -15,6 +16,7 @@ pub mod config;
 pub mod engine;
 mod findings;
 pub mod halving;
+pub mod identity;
 pub mod jig;
 pub mod report;
 pub mod stats;

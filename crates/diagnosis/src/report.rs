@@ -331,10 +331,12 @@ pub struct Provenance {
 pub struct BoardIdentity {
     /// Serial number, if the EEPROM holds one in a known layout.
     pub serial: Option<String>,
-    /// Board code.
+    /// Board code, where the layout holds one (neither documented layout does).
     pub board_code: Option<String>,
-    /// Hashbench profile id, where the EEPROM layout records one.
-    pub model: Option<String>,
+    /// Chip family its chip marking names (`bm1398`), where the layout holds one.
+    pub family: Option<String>,
+    /// The layout the image is in, or why no documented layout explains it.
+    pub layout: Option<String>,
 }
 
 /// The board as `diagnose --json` shows it: serial, board code, and its PIC when it has one.

@@ -11,6 +11,7 @@
 //! | host → jig | `ReadTemperature { sensor }` | `Temperature` or `Error(NoDevice)` |
 //! | host → jig | `ReadAsicSensor { sensor, path }` | `Temperature` once the chip's I2C master answered, or `Error(NoDevice)` |
 //! | host → jig | `ReadEeprom { offset, len }` | `Bytes` |
+//! | host → jig | `WriteEeprom { offset, bytes }` (one page) | `Ok`, or `Busy` while the last page is stored |
 //! | jig → host | `Event(AsicRx { at_us, bytes })` | chain bytes with the jig's timestamp |
 //! | jig → host | `Event(Trip { reason, at_us })` | the safety supervisor cut power |
 //! | jig → host | `Event(Plug { present })`, `Event(Overflow { dropped })` | |
@@ -25,7 +26,8 @@ use serde::{Deserialize, Serialize};
 /// on unplugging a powered board.
 /// 3: `ReadAsicSensor`: the jig reads a sensor behind an ASIC's I2C master itself (and keeps
 /// watching it), with the chain frames the host built for the family.
-pub const PROTOCOL_VERSION: u16 = 3;
+/// 4: `WriteEeprom`: the board EEPROM written a page at a time (restore a backup, fix a CRC).
+pub const PROTOCOL_VERSION: u16 = 4;
 /// The longest lease a host may ask for, ms: a host that dies leaves a powered board for at
 /// most this long.
 pub const MAX_LEASE_MS: u32 = 10_000;
@@ -144,7 +146,20 @@ pub enum Request<'a> {
         /// How to reach it.
         path: AsicI2cPath,
     },
+    /// Write bytes to the board EEPROM: at most one page of [`EEPROM_PAGE`] bytes, not crossing
+    /// a page boundary (AT24C02 page write, Microchip AT24C02C datasheet §6.2). The EEPROM then
+    /// takes up to 5 ms to store them (t_WR): a write or read of it before then is answered
+    /// `Busy`.
+    WriteEeprom {
+        /// First byte.
+        offset: u8,
+        /// The bytes.
+        bytes: &'a [u8],
+    },
 }
+
+/// The board EEPROM's page: the most bytes one `WriteEeprom` stores (AT24C01/02: 8 bytes).
+pub const EEPROM_PAGE: usize = 8;
 
 /// A Bitaxe core regulator (ESP-Miner `main/device_config.h` per board version).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

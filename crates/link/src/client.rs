@@ -5,9 +5,12 @@ use std::time::{Duration, Instant};
 use diagnosis::jig::{Jig, JigError, JigInfo, Received, SensorRef, Telemetry, Trip};
 use jig_wire::frame::{Decoder, MAX_FRAME};
 use jig_wire::{
-    AsicI2cPath, DeviceError, Event, HostFrame, JigFrame, PROTOCOL_VERSION, Request, Response,
-    SensorAddress, TripReason,
+    AsicI2cPath, DeviceError, EEPROM_PAGE, Event, HostFrame, JigFrame, PROTOCOL_VERSION, Request,
+    Response, SensorAddress, TripReason,
 };
+
+/// The board EEPROM's write cycle, waited out after every page, µs (AT24C02 t_WR: 5 ms).
+const EEPROM_WRITE_US: u64 = 6_000;
 
 /// A byte stream to a jig.
 pub trait Transport {
@@ -134,7 +137,10 @@ fn device(e: DeviceError) -> JigError {
         DeviceError::OutOfRange => JigError::Refused("value out of range".into()),
         DeviceError::Tripped => JigError::Refused("a safety trip is latched".into()),
         DeviceError::BadRequest => JigError::Protocol("the jig could not parse a request".into()),
-        DeviceError::Busy => JigError::Refused("the jig's transmit buffer is full".into()),
+        DeviceError::Busy => JigError::Refused(
+            "the jig is busy (its transmit buffer is full, or the board EEPROM is still storing a page)"
+                .into(),
+        ),
     }
 }
 
@@ -310,6 +316,20 @@ impl<T: Transport> Client<T> {
         }
     }
 
+    /// Wait until the jig's clock reads `until_us` (at once when it already does); returns the
+    /// jig's clock then. Chain bytes meanwhile stay pending for the next `wait_until`.
+    fn sync_to(&mut self, until_us: u64) -> Result<u64, JigError> {
+        match self.request(Request::Sync { until_us })? {
+            Answer::Synced(jig_now) => {
+                self.now_us = self.now_us.max(until_us).max(jig_now);
+                Ok(jig_now)
+            }
+            other => Err(JigError::Protocol(format!(
+                "expected Synced, got {other:?}"
+            ))),
+        }
+    }
+
     fn expect_ok(&mut self, request: Request<'_>) -> Result<(), JigError> {
         match self.request(request)? {
             Answer::Ok => Ok(()),
@@ -473,6 +493,34 @@ impl<T: Transport> Jig for Client<T> {
             Answer::Bytes(b) => Ok(b),
             other => Err(JigError::Protocol(format!("expected bytes, got {other:?}"))),
         }
+    }
+
+    fn write_eeprom(&mut self, offset: u8, bytes: &[u8]) -> Result<(), JigError> {
+        let end = usize::from(offset) + bytes.len();
+        if end > 256 {
+            return Err(JigError::Refused(format!(
+                "{} bytes from {offset:#04X} run past the EEPROM's 256",
+                bytes.len()
+            )));
+        }
+        let mut at = usize::from(offset);
+        while at < end {
+            // One page at a time, never across a page boundary (the part wraps inside a page).
+            let page_end = (at / EEPROM_PAGE + 1) * EEPROM_PAGE;
+            let chunk = bytes
+                .get(at - usize::from(offset)..page_end.min(end) - usize::from(offset))
+                .unwrap_or_default();
+            self.expect_ok(Request::WriteEeprom {
+                offset: at as u8,
+                bytes: chunk,
+            })?;
+            // The part stores the page for up to t_WR and acknowledges nothing meanwhile: wait
+            // that long from the jig's clock now (the host's copy of it may lag).
+            let written_at = self.sync_to(0)?;
+            self.sync_to(written_at + EEPROM_WRITE_US)?;
+            at = page_end.min(end);
+        }
+        Ok(())
     }
 }
 

@@ -114,7 +114,9 @@ pub struct Board {
     rx_free_at: Ns,
     /// Replies that reached the jig: (first byte time, bytes).
     pub(crate) delivered: Vec<(Ns, Ns, Vec<u8>)>,
-    pub(crate) eeprom: [u8; 256],
+    /// The AT24C02's bytes (`None`: the board has no EEPROM), and the end of its write cycle.
+    pub(crate) eeprom: Option<[u8; 256]>,
+    pub(crate) eeprom_busy_until: Ns,
     headers: &'static HeaderSet,
     /// The chips' receiver of host bytes (their own protocol code, `asic`).
     parser: HostParser,
@@ -271,8 +273,7 @@ impl Board {
                 _ => {}
             }
         }
-        let mut eeprom = [0xFF; 256];
-        write_eeprom(&mut eeprom, profile, seed);
+        let eeprom = crate::eeprom::image(profile, seed);
         Self {
             profile: profile.clone(),
             family,
@@ -293,6 +294,7 @@ impl Board {
             rx_free_at: 0,
             delivered: Vec::new(),
             eeprom,
+            eeprom_busy_until: 0,
             headers: HeaderSet::mainnet(),
             parser: HostParser::new(family),
             roll: if seed.is_multiple_of(2) {
@@ -1146,32 +1148,4 @@ struct Earned {
     batch: u32,
     /// Sub-core (version slot) or midstate index.
     slot: u8,
-}
-
-/// The simulated board's EEPROM, in a layout of our own ([I]: the real Bitmain EEPROM format is
-/// not in the facts file): `HB`, version 1, serial (16 bytes ASCII, NUL padded), board code (8),
-/// Hashbench profile id (16).
-pub const EEPROM_MAGIC: [u8; 2] = *b"HB";
-
-fn write_eeprom(eeprom: &mut [u8; 256], profile: &Profile, seed: u64) {
-    eeprom[0..2].copy_from_slice(&EEPROM_MAGIC);
-    eeprom[2] = 1;
-    let serial = format!(
-        "SIM{:05}{:08X}",
-        profile.id.len() * 1000 + profile.chips.value,
-        seed as u32
-    );
-    let serial = serial.as_bytes();
-    for (i, slot) in eeprom[3..19].iter_mut().enumerate() {
-        *slot = serial.get(i).copied().unwrap_or(0);
-    }
-    let code = profile
-        .board_codes
-        .value
-        .first()
-        .cloned()
-        .unwrap_or_default();
-    for (i, slot) in eeprom[19..27].iter_mut().enumerate() {
-        *slot = code.as_bytes().get(i).copied().unwrap_or(0);
-    }
 }

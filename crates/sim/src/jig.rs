@@ -324,6 +324,10 @@ impl I2c for SimI2c {
             }
             return Ok(());
         }
+        if address == 0x50 {
+            let now = hw.now;
+            return hw.board.eeprom_transaction(operations, now);
+        }
         if hw.board.pic.as_ref().is_some_and(|p| p.address == address) {
             if !hw.board.powered {
                 return Err(Nack);
@@ -363,17 +367,6 @@ impl I2c for SimI2c {
                                     _ => vec![0, 0],
                                 }
                             }
-                        }
-                        0x50 => {
-                            if !hw.board.powered {
-                                return Err(Nack);
-                            }
-                            hw.board
-                                .eeprom
-                                .iter()
-                                .skip(usize::from(register))
-                                .copied()
-                                .collect()
                         }
                         _ => {
                             let sensor = hw.board.profile.sensors.iter().position(|s| {

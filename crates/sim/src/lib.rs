@@ -15,6 +15,7 @@
 mod asic;
 pub mod board;
 mod chip;
+mod eeprom;
 pub mod fault;
 pub mod jig;
 pub mod rng;

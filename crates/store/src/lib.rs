@@ -1,5 +1,6 @@
 //! The shop's repair records: boards, tickets, every diagnosis run with its chip results and
-//! telemetry, repair actions, board history, shop statistics and the repair-history CSV.
+//! telemetry, repair actions, board EEPROM images (backups and writes), board history, shop
+//! statistics and the repair-history CSV.
 //!
 //! Owns: the SQLite file (schema, migrations, WAL, foreign keys), what is written to it and how
 //! it is read back, and the CSV export. Every write is one transaction, so a killed process
@@ -8,6 +9,7 @@
 
 mod bench;
 mod codes;
+mod eeprom;
 mod error;
 mod export;
 mod history;
@@ -19,6 +21,7 @@ use std::path::{Path, PathBuf};
 
 pub use bench::Populated;
 pub use codes::{Action, Status};
+pub use eeprom::{EepromImage, ImageKind};
 pub use error::StoreError;
 pub use export::{EXPORT_COLUMNS, EXPORT_SQL, ExportFilter, neutralise};
 pub use history::{BoardHistory, Count, RepeatFailure, Stats, TicketHistory};

@@ -92,13 +92,27 @@ CREATE TABLE run_captures (
 );
 ";
 
+/// Version 3: board EEPROM images kept with a ticket: every backup read before a write, and
+/// every image written (so a write can always be undone from the ticket).
+const V3: &str = "
+CREATE TABLE eeprom_images (
+    id         INTEGER PRIMARY KEY,
+    ticket_id  INTEGER NOT NULL REFERENCES tickets(id),
+    taken_at   INTEGER NOT NULL,
+    kind       TEXT NOT NULL CHECK (kind IN ('backup','written')),
+    layout     TEXT NOT NULL,           -- the layout decoded, or why none explains the bytes
+    bytes      BLOB NOT NULL CHECK (length(bytes) = 256)
+);
+CREATE INDEX eeprom_ticket ON eeprom_images(ticket_id, taken_at);
+";
+
 /// All migrations, oldest first.
 fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(V1), M::up(V2)])
+    Migrations::new(vec![M::up(V1), M::up(V2), M::up(V3)])
 }
 
 /// The newest schema version this build writes.
-pub const LATEST: u32 = 2;
+pub const LATEST: u32 = 3;
 
 /// The file's schema version.
 pub(crate) fn version(conn: &Connection) -> rusqlite::Result<u32> {
@@ -227,7 +241,7 @@ mod tests {
     }
 
     /// A later schema: the shipped one plus a column, as a future migration would add it.
-    const V3_FOR_TEST: &str = "ALTER TABLE tickets ADD COLUMN priority INTEGER NOT NULL DEFAULT 0;";
+    const V4_FOR_TEST: &str = "ALTER TABLE tickets ADD COLUMN priority INTEGER NOT NULL DEFAULT 0;";
 
     #[test]
     fn an_older_database_is_copied_then_migrated_keeping_its_rows() {
@@ -241,10 +255,10 @@ mod tests {
         .unwrap();
         drop(conn);
 
-        let newer = Migrations::new(vec![M::up(V1), M::up(V2), M::up(V3_FOR_TEST)]);
+        let newer = Migrations::new(vec![M::up(V1), M::up(V2), M::up(V3), M::up(V4_FOR_TEST)]);
         let mut conn = Connection::open(&path).unwrap();
-        prepare_with(&mut conn, &path, &newer, 3).unwrap();
-        assert_eq!(version(&conn).unwrap(), 3);
+        prepare_with(&mut conn, &path, &newer, 4).unwrap();
+        assert_eq!(version(&conn).unwrap(), 4);
         let customer: String = conn
             .query_row("SELECT customer FROM tickets WHERE priority = 0", [], |r| {
                 r.get(0)
@@ -252,9 +266,9 @@ mod tests {
             .unwrap();
         assert_eq!(customer, "Acme");
 
-        let backup = PathBuf::from(format!("{}.schema-v2.bak", path.display()));
+        let backup = PathBuf::from(format!("{}.schema-v3.bak", path.display()));
         let old = Connection::open(&backup).unwrap();
-        assert_eq!(version(&old).unwrap(), 2, "the copy is the file as it was");
+        assert_eq!(version(&old).unwrap(), 3, "the copy is the file as it was");
         let tickets: i64 = old
             .query_row("SELECT count(*) FROM tickets", [], |r| r.get(0))
             .unwrap();
@@ -270,21 +284,22 @@ mod tests {
         let broken = Migrations::new(vec![
             M::up(V1),
             M::up(V2),
+            M::up(V3),
             M::up("ALTER TABLE no_such_table ADD x;"),
         ]);
         let mut conn = Connection::open(&path).unwrap();
-        let err = prepare_with(&mut conn, &path, &broken, 3).unwrap_err();
+        let err = prepare_with(&mut conn, &path, &broken, 4).unwrap_err();
         let text = err.to_string();
         assert!(
-            text.contains("migrating to schema version 3 failed"),
+            text.contains("migrating to schema version 4 failed"),
             "{text}"
         );
-        assert!(text.contains("shop.db.schema-v2.bak"), "{text}");
-        assert_eq!(version(&conn).unwrap(), 2);
+        assert!(text.contains("shop.db.schema-v3.bak"), "{text}");
+        assert_eq!(version(&conn).unwrap(), 3);
     }
 
     #[test]
-    fn a_version_1_file_gains_run_captures_and_keeps_its_rows() {
+    fn a_version_1_file_gains_run_captures_and_eeprom_images_and_keeps_its_rows() {
         let (_dir, path) = temp_db("shop.db");
         let mut conn = Connection::open(&path).unwrap();
         prepare_with(&mut conn, &path, &Migrations::new(vec![M::up(V1)]), 1).unwrap();
@@ -296,11 +311,13 @@ mod tests {
         drop(conn);
         let mut conn = Connection::open(&path).unwrap();
         prepare(&mut conn, &path, std::time::Duration::ZERO).unwrap();
-        assert_eq!(version(&conn).unwrap(), 2);
-        let captures: i64 = conn
-            .query_row("SELECT count(*) FROM run_captures", [], |r| r.get(0))
-            .unwrap();
-        assert_eq!(captures, 0);
+        assert_eq!(version(&conn).unwrap(), 3);
+        for table in ["run_captures", "eeprom_images"] {
+            let rows: i64 = conn
+                .query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
+                .unwrap();
+            assert_eq!(rows, 0, "{table}");
+        }
         let tickets: i64 = conn
             .query_row("SELECT count(*) FROM tickets", [], |r| r.get(0))
             .unwrap();

@@ -393,7 +393,7 @@ impl Store {
         }
     }
 
-    fn not_found(&self, what: String) -> StoreError {
+    pub(crate) fn not_found(&self, what: String) -> StoreError {
         StoreError::NotFound {
             path: self.path.clone(),
             what,

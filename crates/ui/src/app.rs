@@ -714,9 +714,10 @@ impl Workbench {
                 }
                 Event::Identity(identity) => {
                     self.log.push(format!(
-                        "Board EEPROM: serial {}, board code {}",
-                        identity.serial.as_deref().unwrap_or("unreadable"),
-                        identity.board_code.as_deref().unwrap_or("unreadable")
+                        "Board EEPROM: {}; serial {}, chip family {}",
+                        identity.layout.as_deref().unwrap_or("no layout"),
+                        identity.serial.as_deref().unwrap_or("not in this layout"),
+                        identity.family.as_deref().unwrap_or("not in this layout")
                     ));
                     self.records.identity(&identity, &self.catalog);
                     done = true;

@@ -287,17 +287,9 @@ impl Records {
         {
             form.serial.clone_from(serial);
         }
-        let by_code = identity.board_code.as_deref().and_then(|code| {
-            catalog
-                .iter()
-                .find(|p| p.board_codes.value.iter().any(|c| c == code))
-        });
-        if let Some(p) = identity
-            .model
-            .as_deref()
-            .and_then(|m| catalog.get(m))
-            .or(by_code)
-        {
+        // Only a board the EEPROM names alone picks the model; several of one chip family
+        // leave the technician's choice.
+        if let [p] = diagnosis::identity::candidates(identity, catalog)[..] {
             form.model.clone_from(&p.id);
         }
         form.board_code.clone_from(&identity.board_code);

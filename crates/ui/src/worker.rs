@@ -134,10 +134,10 @@ fn drive(
         let read = jig
             .clear_trip()
             .and_then(|()| jig.set_power(true))
-            .and_then(|()| jig.read_eeprom(0, 48));
+            .and_then(|()| diagnosis::identity::read_image(jig));
         let off = jig.set_power(false);
         return match read.and_then(|bytes| off.map(|()| bytes)) {
-            Ok(bytes) => send(Event::Identity(diagnosis::engine::parse_eeprom(&bytes))),
+            Ok(bytes) => send(Event::Identity(diagnosis::identity::parse_eeprom(&bytes))),
             Err(e) => send(Event::Failed(format!(
                 "reading the board's EEPROM: {e}. Type the serial instead."
             ))),

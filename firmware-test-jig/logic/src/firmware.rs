@@ -132,6 +132,8 @@ pub struct Firmware<H, I> {
     cal: [i32; TAP_CHANNELS],
     /// Corrections still to store: the next tap, and not before this jig time.
     cal_writes: Option<(u8, u64)>,
+    /// The board EEPROM stores its last page until this jig time (t_WR).
+    eeprom_busy_until: u64,
 }
 
 /// Time between a sensor read above the temperature limit and the trip, µs.
@@ -215,7 +217,8 @@ struct AsicRead {
 
 /// A stored correction beyond this is no divider's error but a broken one: ignored, ppm.
 const MAX_CORRECTION_PPM: i32 = 50_000;
-/// The jig EEPROM's write time, between two stored corrections, µs (AT24C02: 5 ms).
+/// An AT24C02 EEPROM's write time (the jig's own, between two stored corrections, and the
+/// board's, between two pages), µs: t_WR is 5 ms at most.
 const EEPROM_WRITE_US: u64 = 6_000;
 
 /// Encode `frame` and hand it to `out`.
@@ -272,6 +275,7 @@ impl<H: Hal, I: I2c> Firmware<H, I> {
             asic_wanted: None,
             cal: [0; TAP_CHANNELS],
             cal_writes: None,
+            eeprom_busy_until: 0,
         }
         .with_calibration()
     }
@@ -677,6 +681,30 @@ impl<H: Hal, I: I2c> Firmware<H, I> {
                     Some(read) if read.slot == slot && read.id.is_none() => read.id = Some(id),
                     Some(_) => self.asic_wanted = Some((id, slot)),
                     None => self.start_asic_read(slot, Some(id)),
+                }
+            }
+            Request::ReadEeprom { .. } | Request::WriteEeprom { .. }
+                if self.hal.now_us() < self.eeprom_busy_until =>
+            {
+                // Still storing the last page: it would not acknowledge its address.
+                respond(id, Response::Error(DeviceError::Busy), out);
+            }
+            Request::WriteEeprom { offset, bytes } => {
+                let page = usize::from(offset) % jig_wire::EEPROM_PAGE;
+                if bytes.is_empty() || page + bytes.len() > jig_wire::EEPROM_PAGE {
+                    // A page write wraps inside its page: bytes past the boundary would land
+                    // at its start (datasheet §6.2), never what the host meant.
+                    return respond(id, Response::Error(DeviceError::OutOfRange), out);
+                }
+                let mut frame = [0u8; 1 + jig_wire::EEPROM_PAGE];
+                frame[0] = offset;
+                frame[1..=bytes.len()].copy_from_slice(bytes);
+                match self.i2c.write(EEPROM, &frame[..=bytes.len()]) {
+                    Ok(()) => {
+                        self.eeprom_busy_until = self.hal.now_us() + EEPROM_WRITE_US;
+                        respond(id, Response::Ok, out);
+                    }
+                    Err(_) => respond(id, Response::Error(DeviceError::NoDevice), out),
                 }
             }
             Request::ReadEeprom { offset, len } => {

@@ -258,6 +258,18 @@ impl I2c for MockI2c {
             }
             return Ok(());
         }
+        if address == 0x50
+            && let [Operation::Write([offset, data @ ..])] = operations
+            && !data.is_empty()
+        {
+            // A page write: the data from the word address on.
+            let at = usize::from(*offset);
+            if b.eeprom.len() < at + data.len() {
+                b.eeprom.resize(at + data.len(), 0xFF);
+            }
+            b.eeprom[at..at + data.len()].copy_from_slice(data);
+            return Ok(());
+        }
         let mut register = 0u8;
         for op in operations {
             match op {
@@ -791,6 +803,46 @@ fn telemetry_reads_the_tap_ladder_and_the_power_monitor() {
         },
     });
     assert_eq!(rig.answer(id), "Error(NoDevice)");
+}
+
+/// AT24C02 (Microchip AT24C02C datasheet §6.2): a page write stays inside its 8-byte page, and
+/// the part stores it for up to 5 ms, acknowledging nothing meanwhile.
+#[test]
+fn the_board_eeprom_takes_one_page_at_a_time_and_is_busy_while_it_stores_it() {
+    let mut rig = Rig::new(Limits::default());
+    let id = rig.send(Request::WriteEeprom {
+        offset: 0xF6,
+        bytes: &[1, 2, 3],
+    });
+    assert_eq!(
+        rig.answer(id),
+        "Error(OutOfRange)",
+        "crosses the page at 0xF8"
+    );
+    let id = rig.send(Request::WriteEeprom {
+        offset: 0xF8,
+        bytes: &[1, 2, 3, 4, 5, 6, 7, 8],
+    });
+    assert_eq!(rig.answer(id), "Ok");
+    for request in [
+        Request::ReadEeprom {
+            offset: 0xF8,
+            len: 8,
+        },
+        Request::WriteEeprom {
+            offset: 0,
+            bytes: &[9],
+        },
+    ] {
+        let id = rig.send(request);
+        assert_eq!(rig.answer(id), "Error(Busy)");
+    }
+    rig.run_for(6_000, 500);
+    let id = rig.send(Request::ReadEeprom {
+        offset: 0xF8,
+        len: 8,
+    });
+    assert_eq!(rig.answer(id), "Bytes([1, 2, 3, 4, 5, 6, 7, 8])");
 }
 
 #[test]
