@@ -265,24 +265,12 @@ fn write_powered(
         out,
         "Backup of the board's image kept on ticket {ticket} as image:{backup}"
     )?;
-    let runs = eeprom::diff(&before, image);
-    if runs.is_empty() {
+    if before == image {
         writeln!(out, "The board already holds this image: nothing written")?;
         return Ok(());
     }
-    // Only the pages that change: each page costs the part a write cycle of its endurance.
-    let page = jig_wire::EEPROM_PAGE;
-    let mut pages: Vec<usize> = runs
-        .iter()
-        .flat_map(|r| (r.at.start / page)..=((r.at.end - 1) / page))
-        .collect();
-    pages.dedup();
-    for &p in &pages {
-        let at = p * page;
-        jig.write_eeprom(at as u8, &image[at..at + page])
-            .map_err(eeprom_err)?;
-    }
-    let after = diagnosis::identity::read_image(jig).map_err(eeprom_err)?;
+    let done = diagnosis::identity::write_image(jig, &before, image).map_err(eeprom_err)?;
+    let after = done.after;
     if after != image {
         let wrong: Vec<String> = eeprom::diff(image, &after)
             .iter()
@@ -297,8 +285,7 @@ fn write_powered(
     writeln!(
         out,
         "Wrote {} pages ({} bytes changed), read back identical; kept as image:{written}",
-        pages.len(),
-        runs.iter().map(|r| r.at.len()).sum::<usize>()
+        done.pages, done.bytes
     )?;
     print_diff(
         out,

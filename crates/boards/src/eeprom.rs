@@ -19,6 +19,8 @@ use std::fmt;
 
 /// Size of the AT24C02-class EEPROM the formats fill, bytes.
 pub const SIZE: usize = 256;
+/// Its page: the most bytes one write stores (Microchip AT24C02C datasheet: 8 bytes).
+pub const PAGE: usize = 8;
 
 /// Legacy format: where the per-chip frequency bytes are (zellio22 readme: "88 - C3 Freq_Asic").
 const LEGACY_FREQ: std::ops::RangeInclusive<usize> = 0x88..=0xC3;

@@ -70,3 +70,42 @@ pub fn candidates<'c>(identity: &BoardIdentity, catalog: &'c Catalog) -> Vec<&'c
         .filter(|p| p.eeprom_address.is_some() && p.family.value.name() == family)
         .collect()
 }
+
+/// What a write of the board's EEPROM did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Written {
+    /// Pages written (each waited out its write cycle).
+    pub pages: usize,
+    /// Bytes that changed.
+    pub bytes: usize,
+    /// The image read back after the write.
+    pub after: Vec<u8>,
+}
+
+/// Write `image` over `before` (the board's current image, as just read): only the pages that
+/// differ (each page write costs the part a cycle of its endurance), then the whole image read
+/// back. The caller compares `after` with `image`. The board must be powered.
+pub fn write_image(jig: &mut dyn Jig, before: &[u8], image: &[u8]) -> Result<Written, JigError> {
+    if image.len() != eeprom::SIZE {
+        return Err(JigError::Refused(format!(
+            "an EEPROM image has 256 bytes, this one {}",
+            image.len()
+        )));
+    }
+    let runs = eeprom::diff(before, image);
+    let page = eeprom::PAGE;
+    let mut pages: Vec<usize> = runs
+        .iter()
+        .flat_map(|r| (r.at.start / page)..=((r.at.end - 1) / page))
+        .collect();
+    pages.dedup();
+    for &p in &pages {
+        let at = p * page;
+        jig.write_eeprom(at as u8, image.get(at..at + page).unwrap_or_default())?;
+    }
+    Ok(Written {
+        pages: pages.len(),
+        bytes: runs.iter().map(|r| r.at.len()).sum(),
+        after: read_image(jig)?,
+    })
+}

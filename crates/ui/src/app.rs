@@ -508,6 +508,40 @@ impl Workbench {
                     crate::records::RecordCommand::NewTicketForm(_) => {
                         crate::records::RecordCommand::NewTicketForm(self.settings.model.clone())
                     }
+                    crate::records::RecordCommand::ReadEeprom => {
+                        self.start(Job {
+                            eeprom: Some(crate::worker::EepromJob::Read),
+                            ..Job::default()
+                        });
+                        return;
+                    }
+                    crate::records::RecordCommand::WriteEeprom(id) => {
+                        let backup = self.records.eeprom_backup().map(|b| b.bytes.clone());
+                        let image = self.records.eeprom_bytes(id).map(<[u8]>::to_vec);
+                        match (image, backup) {
+                            (Some(mut image), Some(over)) => {
+                                // A legacy image goes with its CRC fixed; bytes no layout
+                                // explains never go.
+                                match boards::eeprom::fix_checksum(&mut image) {
+                                    Ok(_) => self.start(Job {
+                                        eeprom: Some(crate::worker::EepromJob::Write {
+                                            image,
+                                            over,
+                                        }),
+                                        ..Job::default()
+                                    }),
+                                    Err(e) => {
+                                        self.error = Some(format!("Not written: {e}"));
+                                    }
+                                }
+                            }
+                            _ => {
+                                self.error =
+                                    Some("Read the board's EEPROM before writing it".into());
+                            }
+                        }
+                        return;
+                    }
                     other => other,
                 };
                 self.records
@@ -711,6 +745,34 @@ impl Workbench {
                         info.firmware, info.protocol, info.max_baud
                     ));
                     self.jig_info = Some(info);
+                }
+                Event::EepromRead(bytes) => {
+                    self.log.push("Board EEPROM read".into());
+                    self.records.apply(
+                        crate::records::RecordCommand::KeepEeprom(store::ImageKind::Backup, bytes),
+                        &self.catalog,
+                        &self.settings.technician,
+                    );
+                    done = true;
+                }
+                Event::EepromWritten { after, verified } => {
+                    self.log.push(if verified {
+                        "Board EEPROM written and read back as written".into()
+                    } else {
+                        "Board EEPROM written, but it reads back otherwise".into()
+                    });
+                    if !verified {
+                        self.error = Some(
+                            "The board reads back other bytes than were written: its EEPROM may be write-protected (WP pin) or failing. What it holds now and the backup are on the ticket."
+                                .into(),
+                        );
+                    }
+                    self.records.apply(
+                        crate::records::RecordCommand::KeepEeprom(store::ImageKind::Written, after),
+                        &self.catalog,
+                        &self.settings.technician,
+                    );
+                    done = true;
                 }
                 Event::Identity(identity) => {
                     self.log.push(format!(

@@ -18,6 +18,8 @@ use store::{
 
 use crate::map;
 
+mod eeprom;
+
 /// How long a database call waits for another Hashbench writing the same file.
 const BUSY_LIMIT: Duration = Duration::from_millis(250);
 /// Tickets per page of the list.
@@ -82,6 +84,17 @@ pub enum RecordCommand {
     RefreshStats,
     /// Show the list page `n`.
     Page(usize),
+    /// Read the board's EEPROM through the jig and keep it on the current ticket (the app
+    /// starts the read; `KeepEeprom` follows).
+    ReadEeprom,
+    /// Write the kept image `id` to the board (the app starts it, over the latest backup).
+    WriteEeprom(i64),
+    /// Ask to confirm writing image `id` (or withdraw the question).
+    ConfirmEeprom(Option<i64>),
+    /// Show the decoded fields of image `id` (or none).
+    ShowEeprom(Option<i64>),
+    /// Keep these EEPROM bytes on the current ticket (read from the board, or written to it).
+    KeepEeprom(store::ImageKind, Vec<u8>),
 }
 
 /// The new-ticket form.
@@ -153,6 +166,11 @@ pub struct Records {
     verification: Option<Verification>,
     compare: Vec<i64>,
     notes: String,
+    /// The board EEPROM images kept on the current ticket, the one shown decoded, and the one
+    /// waiting for the technician's confirmation before it is written.
+    eeprom: Vec<store::EepromImage>,
+    eeprom_shown: Option<i64>,
+    eeprom_confirm: Option<i64>,
     // Forms.
     form: Option<Form>,
     repair: RepairForm,
@@ -210,6 +228,9 @@ impl Records {
             runs: Vec::new(),
             repairs: Vec::new(),
             compare: Vec::new(),
+            eeprom: Vec::new(),
+            eeprom_shown: None,
+            eeprom_confirm: None,
             notes: String::new(),
             form: None,
             repair: RepairForm::default(),
@@ -460,10 +481,16 @@ impl Records {
                 store.runs(ticket)?,
                 store.repairs(ticket)?,
                 store.verification(ticket)?,
+                store.eeprom_images(ticket)?,
             ))
         });
         match loaded {
-            Ok((t, runs, repairs, verification)) => {
+            Ok((t, runs, repairs, verification, eeprom)) => {
+                if self.current.as_ref().is_none_or(|c| c.id != t.id) {
+                    self.eeprom_shown = None;
+                    self.eeprom_confirm = None;
+                }
+                self.eeprom = eeprom;
                 self.verification = Some(verification);
                 self.notes.clone_from(&t.notes);
                 self.current = Some(t);
@@ -530,7 +557,13 @@ impl Records {
                 self.current = None;
                 self.runs.clear();
                 self.repairs.clear();
+                self.eeprom.clear();
             }
+            RecordCommand::ShowEeprom(id) => self.eeprom_shown = id,
+            RecordCommand::ConfirmEeprom(id) => self.eeprom_confirm = id,
+            RecordCommand::KeepEeprom(kind, bytes) => self.keep_eeprom(kind, &bytes),
+            // The app starts these on the jig.
+            RecordCommand::ReadEeprom | RecordCommand::WriteEeprom(_) => {}
             RecordCommand::SetStatus(id, status) => {
                 let Some(store) = &mut self.store else { return };
                 match store.set_status(id, status, store::now()) {
@@ -1231,6 +1264,8 @@ impl Records {
                 if self.notes != t.notes && ui.button("Save notes").clicked() {
                     commands.push(RecordCommand::SaveNotes(t.id, self.notes.clone()));
                 }
+                ui.separator();
+                self.eeprom_section(ui, catalog, &mut commands);
                 ui.separator();
                 ui.strong(format!("Runs ({})", self.runs.len()));
                 ui.label("Tick two runs to compare them (the first and the latest are ticked).");

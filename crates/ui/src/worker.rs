@@ -59,6 +59,30 @@ pub enum Event {
     Jig(diagnosis::jig::JigInfo),
     /// What the board's EEPROM says it is.
     Identity(diagnosis::report::BoardIdentity),
+    /// The board's whole EEPROM image, read on request.
+    EepromRead(Vec<u8>),
+    /// The board's EEPROM as read back after a write, and whether it is what was written.
+    EepromWritten {
+        /// What the board holds now.
+        after: Vec<u8>,
+        /// It reads back as written.
+        verified: bool,
+    },
+}
+
+/// What to do with the board EEPROM.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EepromJob {
+    /// Read the whole image.
+    Read,
+    /// Write `image` over `over`, the backup kept on the ticket, which the board must still
+    /// hold (else nothing is written: read it again first).
+    Write {
+        /// What to write.
+        image: Vec<u8>,
+        /// The kept backup.
+        over: Vec<u8>,
+    },
 }
 
 /// Where the board is.
@@ -81,6 +105,8 @@ pub struct Job {
     pub power_only: bool,
     /// No diagnosis: power the board briefly and read its EEPROM (for a new ticket).
     pub identify: bool,
+    /// No diagnosis: power the board briefly and read or write its EEPROM.
+    pub eeprom: Option<EepromJob>,
     /// Soak after the pattern test for at most this many seconds, then test again.
     pub soak_s: Option<u64>,
     /// The frequency ladder's steps, percent of the profile's clock.
@@ -143,6 +169,9 @@ fn drive(
             ))),
         };
     }
+    if let Some(work) = &job.eeprom {
+        return eeprom(jig, work, send);
+    }
     if job.power_only {
         let on = jig
             .set_reset(true)
@@ -184,6 +213,33 @@ fn drive(
             )));
         }
     }
+}
+
+/// Read or write the board's EEPROM, powered only for that.
+fn eeprom(jig: &mut dyn diagnosis::Jig, work: &EepromJob, send: &dyn Fn(Event)) {
+    let on = jig.clear_trip().and_then(|()| jig.set_power(true));
+    let done = on.and_then(|()| {
+        let before = diagnosis::identity::read_image(jig)?;
+        match work {
+            EepromJob::Read => Ok(Event::EepromRead(before)),
+            EepromJob::Write { over, .. } if before != *over => Ok(Event::Failed(
+                "the board's EEPROM is not the image last read from it (another board, or it changed): read it again, then write"
+                    .into(),
+            )),
+            EepromJob::Write { image, .. } => {
+                let done = diagnosis::identity::write_image(jig, &before, image)?;
+                Ok(Event::EepromWritten {
+                    verified: done.after == *image,
+                    after: done.after,
+                })
+            }
+        }
+    });
+    let off = jig.set_power(false);
+    send(match done.and_then(|event| off.map(|()| event)) {
+        Ok(event) => event,
+        Err(e) => Event::Failed(format!("the board's EEPROM: {e}")),
+    });
 }
 
 /// Start `job` on the board of `profile` at `target` on a worker thread. `wake` is called after

@@ -11,7 +11,7 @@ use common::until;
 use diagnosis::Verdict;
 use eframe::egui;
 use egui_kittest::Harness;
-use egui_kittest::kittest::Queryable;
+use egui_kittest::kittest::{NodeT, Queryable};
 use store::{Action, Status};
 use ui::{Command, RecordCommand, Settings, Source, Workbench};
 
@@ -296,4 +296,78 @@ fn a_run_finished_while_another_hashbench_holds_the_database_is_saved_when_it_le
     });
     assert_eq!(h.state().records().current_runs().len(), 1);
     assert!(h.state().records().error.is_none());
+}
+
+/// The board EEPROM panel on a ticket: read (kept as a backup), shown decoded with the source
+/// of each field, and a kept image written back over the backup after a confirmation, read
+/// back and kept as written.
+#[test]
+fn the_eeprom_is_read_onto_the_ticket_shown_decoded_and_written_back_after_a_confirmation() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("shop.db");
+    let mut h = workbench(&db, "");
+    h.run_steps(2);
+    h.get_by_label("New ticket…").click();
+    until(&mut h, "the EEPROM to be read", |w| {
+        w.is_idle() && w.records().is_form_open()
+    });
+    h.get_by_label("Open ticket").click();
+    h.run_steps(2);
+    let ticket = h.state().records().current().unwrap().id;
+
+    h.get_by_label("Read EEPROM").click();
+    until(&mut h, "the image to be kept", |w| {
+        w.is_idle() && w.records().eeprom_images().len() == 1
+    });
+    let backup = h.state().records().eeprom_images()[0].clone();
+    assert_eq!(backup.kind, store::ImageKind::Backup);
+    assert_eq!(backup.layout, "X19 (XXTEA)");
+    h.run_steps(2);
+    // Shown decoded at once, each field with its source.
+    h.get_by_label("serial");
+    assert!(
+        h.query_all_by_label("hashsource_antminer_x19 eeprom_detect.c")
+            .count()
+            >= 5
+    );
+    // Nothing to write yet: the only image is what the board holds.
+    assert!(
+        h.get_by_label("Write to board…")
+            .accesskit_node()
+            .is_disabled()
+    );
+
+    // Another board's image, kept on this ticket (as the CLI's `eeprom read --ticket` would).
+    let mut other = sim::simulated(
+        &boards::Catalog::builtin()
+            .unwrap()
+            .get("s19jpro")
+            .unwrap()
+            .clone(),
+        &[],
+        99,
+    )
+    .unwrap();
+    diagnosis::Jig::set_power(&mut other, true).unwrap();
+    let image = diagnosis::identity::read_image(&mut other).unwrap();
+    assert_ne!(image, backup.bytes);
+    let id = store::Store::open(&db)
+        .unwrap()
+        .save_eeprom(ticket, store::ImageKind::Written, "X19 (XXTEA)", &image)
+        .unwrap();
+    h.state_mut()
+        .handle(Command::Records(RecordCommand::Open(ticket)));
+    h.run_steps(2);
+    let buttons: Vec<_> = h.query_all_by_label("Write to board…").collect();
+    assert_eq!(buttons.len(), 2);
+    buttons[1].click();
+    h.run_steps(2);
+    h.get_by_label("Write").click();
+    until(&mut h, "the write to be read back and kept", |w| {
+        w.is_idle() && w.records().eeprom_images().len() == 3
+    });
+    let kept = h.state().records().eeprom_images().to_vec();
+    assert_eq!(kept[2].kind, store::ImageKind::Written);
+    assert_eq!(kept[2].bytes, image, "the board reads back image:{id}");
+    assert!(h.state().error().is_none(), "{:?}", h.state().error());
 }
