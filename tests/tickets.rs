@@ -562,3 +562,69 @@ fn an_eeprom_is_backed_up_on_the_ticket_before_it_is_written_and_read_back() {
     let before = run(&db, &["eeprom", "decode", "image:1"], 0);
     assert!(before.contains("Format: X19 (XXTEA)"), "{before}");
 }
+
+/// Meter readings at test points: judged against the ranges the guides give (an S19's CLK
+/// 0.7-1.3 V and RST 1.8 V, facts §5.3; its domains' band from the profile), kept on the
+/// ticket, listed by `tickets show`; a place the board does not have is refused by name.
+#[test]
+fn test_point_readings_are_judged_kept_and_shown() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("shop.db");
+    let ticket = run(
+        &db,
+        &["tickets", "new", "--serial", "TP-1", "--model", "s19"],
+        0,
+    );
+    let ticket = ticket.trim();
+    let ok = run(
+        &db,
+        &[
+            "tickets", "reading", ticket, "--chip", "12", "--point", "clk", "--mv", "950",
+        ],
+        0,
+    );
+    assert!(ok.contains("chip 12 CLK: 950 mV (700-1300 mV): ok"), "{ok}");
+    assert!(ok.contains("S19 maintenance guide"), "{ok}");
+    let low = run(
+        &db,
+        &[
+            "tickets", "reading", ticket, "--chip", "13", "--point", "RST", "--mv", "300",
+        ],
+        0,
+    );
+    assert!(
+        low.contains("chip 13 RST: 300 mV (1620-1980 mV): LOW"),
+        "{low}"
+    );
+    let no_chip = run(
+        &db,
+        &[
+            "tickets", "reading", ticket, "--chip", "76", "--point", "clk", "--mv", "950",
+        ],
+        2,
+    );
+    assert!(
+        no_chip.contains("chip 76: a s19 has chips 0 to 75"),
+        "{no_chip}"
+    );
+    let wrong_place = run(
+        &db,
+        &[
+            "tickets", "reading", ticket, "--chip", "3", "--point", "1v8", "--mv", "1800",
+        ],
+        2,
+    );
+    assert!(
+        wrong_place.contains("1V8 is read at a domain"),
+        "{wrong_place}"
+    );
+    let shown = run(&db, &["tickets", "show", ticket], 0);
+    assert!(shown.contains("Test-point readings:"), "{shown}");
+    assert!(
+        shown.contains("chip 13 RST: 300 mV (1620-1980 mV): LOW"),
+        "{shown}"
+    );
+    let json = json(&db, &["tickets", "show", ticket, "--json"]);
+    assert_eq!(json["readings"].as_array().unwrap().len(), 2);
+    assert_eq!(json["readings"][1]["verdict"], "LOW");
+}

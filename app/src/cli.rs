@@ -198,6 +198,9 @@ pub enum TicketsCommand {
     Show(ShowTicketArgs),
     /// Record a repair action on a ticket.
     Repair(RepairArgs),
+    /// Record a meter reading at a test point (a chip's CLK, CI, RO, BO, RST; a domain's
+    /// supply, 1V8, 0V8), judged against what the board should read there.
+    Reading(ReadingArgs),
     /// Move a ticket to another status (done, returned and scrapped close it).
     Status(StatusArgs),
     /// Every ticket, run and repair of one board, with repeat failures flagged.
@@ -293,6 +296,28 @@ pub struct RepairArgs {
     /// Notes.
     #[arg(long, default_value = "")]
     pub notes: String,
+    /// Technician (default: the login name).
+    #[arg(long)]
+    pub technician: Option<String>,
+}
+
+/// Arguments of `hashbench tickets reading`.
+#[derive(Debug, Args)]
+pub struct ReadingArgs {
+    /// Ticket number.
+    pub ticket: i64,
+    /// The chip whose signal was read (chain index, as on the board map).
+    #[arg(long, conflicts_with = "domain", required_unless_present = "domain")]
+    pub chip: Option<usize>,
+    /// The domain whose supply or LDO was read.
+    #[arg(long)]
+    pub domain: Option<usize>,
+    /// CLK, CI, RO, BO, RST (at a chip, against its domain's ground) or domain, 1V8, 0V8.
+    #[arg(long)]
+    pub point: String,
+    /// What the meter read, mV.
+    #[arg(long, value_name = "MV")]
+    pub mv: u32,
     /// Technician (default: the login name).
     #[arg(long)]
     pub technician: Option<String>,

@@ -78,13 +78,38 @@ pub fn run(
             let ticket = store.ticket(args.ticket)?;
             let runs = store.runs(args.ticket)?;
             let repairs = store.repairs(args.ticket)?;
+            let readings = store.readings(args.ticket)?;
             if args.json {
-                let value =
-                    serde_json::json!({ "ticket": ticket, "runs": runs, "repairs": repairs });
+                let readings: Vec<serde_json::Value> = readings
+                    .iter()
+                    .map(|r| {
+                        serde_json::json!({
+                            "at": r.at, "chip": r.reading.chip, "domain": r.reading.domain,
+                            "point": r.reading.point, "mv": r.reading.mv,
+                            "range_mv": r.reading.range_mv, "verdict": r.reading.verdict,
+                            "source": r.reading.source, "technician": r.reading.technician,
+                        })
+                    })
+                    .collect();
+                let value = serde_json::json!({
+                    "ticket": ticket, "runs": runs, "repairs": repairs, "readings": readings
+                });
                 serde_json::to_writer_pretty(&mut *out, &value)?;
                 writeln!(out)?;
             } else {
                 write_ticket(out, &ticket, &runs, &repairs)?;
+                if !readings.is_empty() {
+                    writeln!(out, "Test-point readings:")?;
+                    for r in &readings {
+                        writeln!(
+                            out,
+                            "  {} UTC  {}: {}",
+                            store::time::format_minute(r.at),
+                            r.reading.place(),
+                            r.reading.describe()
+                        )?;
+                    }
+                }
             }
         }
         TicketsCommand::Repair(args) => {
@@ -119,6 +144,31 @@ pub fn run(
                 },
             )?;
             writeln!(out, "{id}")?;
+        }
+        TicketsCommand::Reading(args) => {
+            let point = boards::testpoints::Point::parse(&args.point).ok_or_else(|| {
+                anyhow::anyhow!(
+                    "--point {}: one of {}",
+                    args.point,
+                    boards::testpoints::Point::ALL.map(|p| p.name()).join(", ")
+                )
+            })?;
+            let mut store = open(db)?;
+            let ticket = store.ticket(args.ticket)?;
+            let profile = crate::diagnose::profile(catalog, &ticket.board.model)?;
+            let at = match (args.chip, args.domain) {
+                (Some(k), _) => store::At::Chip(k),
+                (None, Some(d)) => store::At::Domain(d),
+                (None, None) => anyhow::bail!("give --chip K or --domain D"),
+            };
+            let technician = args.technician.clone().unwrap_or_else(login_name);
+            let reading = store::NewReading::judged(profile, at, point, args.mv, &technician)
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            store.add_reading(args.ticket, &reading)?;
+            writeln!(out, "{}: {}", reading.place(), reading.describe())?;
+            if !reading.source.is_empty() {
+                writeln!(out, "  range: {}", reading.source)?;
+            }
         }
         TicketsCommand::Status(args) => {
             let status = status(&args.status)?;

@@ -5,7 +5,8 @@
 //! embedded from `assets/boards/` and the override mechanism (a directory of profile files that
 //! replaces or adds models). Every value carries its source and a `verified` flag; values the
 //! facts file marks as inferred or disputed are `verified = false`. Also the board EEPROM
-//! formats public sources document (`eeprom`: decode, checksum, diff), pure byte work.
+//! formats public sources document (`eeprom`: decode, checksum, diff), pure byte work, and
+//! what each test point should read on a running board, with sources (`testpoints`).
 //!
 //! Does not: talk to hardware, decide verdicts, or pick the user's config directory (the app
 //! passes the directory in). The only I/O is reading the override directory it is given.
@@ -15,6 +16,7 @@ pub mod eeprom;
 mod fact;
 mod layout;
 mod profile;
+pub mod testpoints;
 
 pub use fact::Fact;
 pub use layout::{BoardLayout, ChipPosition, ChipSpec, LayoutSpec, serpentine};

@@ -383,6 +383,7 @@ pub fn lay_out(input: &Input<'_>, fonts: &Fonts) -> Vec<Page> {
     findings(&mut doc, input.run.report);
     not_ok(&mut doc, input.profile, input.run.report);
     repairs(&mut doc, input);
+    readings(&mut doc, input);
     if let Some(before) = &input.before {
         before_after(&mut doc, input.profile, before, &input.run);
     }
@@ -991,6 +992,43 @@ fn repairs(doc: &mut Doc<'_>, input: &Input<'_>) {
             "Notes",
         ],
         &[2.0, 1.2, 1.0, 1.6, 0.6, 1.0, 2.6],
+        &rows,
+    );
+}
+
+/// The meter readings at test points, each with the range it was judged against and where
+/// that range comes from; left out when none were typed.
+fn readings(doc: &mut Doc<'_>, input: &Input<'_>) {
+    if input.readings.is_empty() {
+        return;
+    }
+    doc.heading("Test-point readings");
+    let rows: Vec<Vec<String>> = input
+        .readings
+        .iter()
+        .map(|r| {
+            let n = &r.reading;
+            vec![
+                store::time::format_minute(r.at),
+                n.place(),
+                format!("{} mV", n.mv),
+                n.range_mv
+                    .map_or_else(|| "-".to_owned(), |(lo, hi)| format!("{lo}-{hi} mV")),
+                n.verdict.clone(),
+                or_dash(&n.source),
+            ]
+        })
+        .collect();
+    doc.table(
+        &[
+            "When (UTC)",
+            "Point",
+            "Read",
+            "Expected",
+            "Verdict",
+            "Range from",
+        ],
+        &[1.8, 1.5, 1.0, 1.4, 0.9, 3.4],
         &rows,
     );
 }

@@ -92,6 +92,8 @@ pub struct Input<'a> {
     pub before: Option<Run<'a>>,
     /// The ticket's repair actions.
     pub repairs: &'a [Repair],
+    /// The ticket's meter readings at test points.
+    pub readings: &'a [store::Reading],
     /// The ticket against the shop's verification policy (passing runs after the last repair).
     pub verification: Option<store::Verification>,
     /// When the report was made, unix seconds (also the PDF's creation date).
@@ -152,6 +154,7 @@ pub fn ticket_pdf(
         None => runs.last().ok_or(ReportError::NoRuns(ticket))?,
     };
     let repairs = store.repairs(ticket)?;
+    let readings = store.readings(ticket)?;
     let profile = catalog
         .get(&t.board.model)
         .ok_or_else(|| ReportError::UnknownProfile(t.board.model.clone()))?;
@@ -173,6 +176,7 @@ pub fn ticket_pdf(
         run: stored(&after),
         before: before.as_ref().map(stored),
         repairs: &repairs,
+        readings: &readings,
         verification: Some(store.verification(ticket)?),
         generated_at,
         paper,

@@ -78,6 +78,7 @@ fn one_run<'a>(shop: &'a Shop, profile: &'a boards::Profile, run: Run<'a>) -> In
         run,
         before: None,
         repairs: &[],
+        readings: &[],
         verification: None,
         generated_at: MADE,
         paper: Paper::A4,
@@ -233,10 +234,26 @@ fn a_weak_chip_ticket_with_a_retest_shows_the_repair_and_before_after() {
         minutes: 25,
         notes: "new chip, reballed".into(),
     }];
+    // Before the repair: chip 12's clock, read against its domain's ground.
+    let profile = catalog.get("s19jpro").unwrap();
+    let clk = store::NewReading::judged(
+        profile,
+        store::At::Chip(12),
+        boards::testpoints::Point::Clk,
+        120,
+        "Ana",
+    )
+    .unwrap();
+    let readings = [store::Reading {
+        id: 1,
+        at: MADE - 6000,
+        reading: clk,
+    }];
     let input = Input {
         ticket: Some(&ticket),
         before: Some(run(&weak, &weak_t, 1)),
         repairs: &repairs,
+        readings: &readings,
         // One pass after the repair, against a policy of two.
         verification: Some(store::Verification {
             passes: 1,
@@ -265,6 +282,11 @@ fn a_weak_chip_ticket_with_a_retest_shows_the_repair_and_before_after() {
             "12 (U13)",
             "replace",
             "BM1362 lot 2345",
+            "Test-point readings",
+            "chip 12 CLK",
+            "120 mV",
+            "500-600 mV",
+            "LOW",
             "Before and after the repair",
             "Before: Run #1",
             "FAIL",

@@ -1,6 +1,6 @@
 //! The shop's repair records: boards, tickets, every diagnosis run with its chip results and
-//! telemetry, repair actions, board EEPROM images (backups and writes), board history, shop
-//! statistics and the repair-history CSV.
+//! telemetry, repair actions, board EEPROM images (backups and writes), meter readings at test
+//! points, board history, shop statistics and the repair-history CSV.
 //!
 //! Owns: the SQLite file (schema, migrations, WAL, foreign keys), what is written to it and how
 //! it is read back, and the CSV export. Every write is one transaction, so a killed process
@@ -13,6 +13,7 @@ mod eeprom;
 mod error;
 mod export;
 mod history;
+mod readings;
 mod schema;
 mod tickets;
 pub mod time;
@@ -25,6 +26,7 @@ pub use eeprom::{EepromImage, ImageKind};
 pub use error::StoreError;
 pub use export::{EXPORT_COLUMNS, EXPORT_SQL, ExportFilter, neutralise};
 pub use history::{BoardHistory, Count, RepeatFailure, Stats, TicketHistory};
+pub use readings::{At, NewReading, Reading};
 pub use tickets::{
     Board, NewRepair, NewTicket, Repair, RunRecord, RunSummary, StoredRun, Telemetry, TempSample,
     Ticket, TicketFilter, TicketSort, Verification, VoltageSample,

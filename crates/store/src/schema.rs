@@ -106,13 +106,34 @@ CREATE TABLE eeprom_images (
 CREATE INDEX eeprom_ticket ON eeprom_images(ticket_id, taken_at);
 ";
 
+/// Version 4: meter readings at a board's test points, typed by the technician, with the range
+/// they were judged against (as it stood then) and the verdict.
+const V4: &str = "
+CREATE TABLE test_readings (
+    id          INTEGER PRIMARY KEY,
+    ticket_id   INTEGER NOT NULL REFERENCES tickets(id),
+    at          INTEGER NOT NULL,
+    chip        INTEGER,                -- chain index, for a chip's signal
+    domain      INTEGER,                -- for a domain's supply or LDO
+    point       TEXT NOT NULL,          -- CLK, CI, RO, BO, RST, domain, 1V8, 0V8
+    mv          INTEGER NOT NULL,
+    low_mv      INTEGER,                -- the range judged against; NULL: no source gives one
+    high_mv     INTEGER,
+    verdict     TEXT NOT NULL CHECK (verdict IN ('ok','LOW','HIGH','no range')),
+    source      TEXT NOT NULL DEFAULT '',
+    technician  TEXT NOT NULL DEFAULT '',
+    CHECK ((chip IS NULL) <> (domain IS NULL))
+);
+CREATE INDEX readings_ticket ON test_readings(ticket_id, at);
+";
+
 /// All migrations, oldest first.
 fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(V1), M::up(V2), M::up(V3)])
+    Migrations::new(vec![M::up(V1), M::up(V2), M::up(V3), M::up(V4)])
 }
 
 /// The newest schema version this build writes.
-pub const LATEST: u32 = 3;
+pub const LATEST: u32 = 4;
 
 /// The file's schema version.
 pub(crate) fn version(conn: &Connection) -> rusqlite::Result<u32> {
@@ -122,9 +143,10 @@ pub(crate) fn version(conn: &Connection) -> rusqlite::Result<u32> {
 /// Check the file, refuse a newer schema, back up and migrate an older one, and set the
 /// connection up (WAL, foreign keys, full sync).
 ///
-/// Two Hashbench processes opening a new file at once race to create the schema (SQLite cannot
-/// take the write lock before rusqlite_migration reads the version): the loser sees "table
-/// already exists" or a busy file, finds the schema now current, and carries on.
+/// Two Hashbench processes opening a new or older file at once race to create or migrate the
+/// schema (SQLite cannot take the write lock before rusqlite_migration reads the version): the
+/// loser sees "table already exists" or a busy file, finds the schema now current, and carries
+/// on (its copy of the older file stays next to it).
 pub(crate) fn prepare(
     conn: &mut Connection,
     path: &Path,
@@ -135,6 +157,15 @@ pub(crate) fn prepare(
     loop {
         match prepare_with(conn, path, &migrations, LATEST) {
             Ok(()) => return Ok(()),
+            // Another process migrated the file first: it is current now. A migration that
+            // really failed is not tried again (each try would copy the file once more).
+            Err(e @ StoreError::Migration { .. }) => {
+                return if version(conn).is_ok_and(|v| v == LATEST) {
+                    Ok(())
+                } else {
+                    Err(e)
+                };
+            }
             Err(
                 e @ (StoreError::Busy { .. } | StoreError::Sql { .. } | StoreError::Invalid(_)),
             ) => {
@@ -241,7 +272,7 @@ mod tests {
     }
 
     /// A later schema: the shipped one plus a column, as a future migration would add it.
-    const V4_FOR_TEST: &str = "ALTER TABLE tickets ADD COLUMN priority INTEGER NOT NULL DEFAULT 0;";
+    const V5_FOR_TEST: &str = "ALTER TABLE tickets ADD COLUMN priority INTEGER NOT NULL DEFAULT 0;";
 
     #[test]
     fn an_older_database_is_copied_then_migrated_keeping_its_rows() {
@@ -255,10 +286,16 @@ mod tests {
         .unwrap();
         drop(conn);
 
-        let newer = Migrations::new(vec![M::up(V1), M::up(V2), M::up(V3), M::up(V4_FOR_TEST)]);
+        let newer = Migrations::new(vec![
+            M::up(V1),
+            M::up(V2),
+            M::up(V3),
+            M::up(V4),
+            M::up(V5_FOR_TEST),
+        ]);
         let mut conn = Connection::open(&path).unwrap();
-        prepare_with(&mut conn, &path, &newer, 4).unwrap();
-        assert_eq!(version(&conn).unwrap(), 4);
+        prepare_with(&mut conn, &path, &newer, 5).unwrap();
+        assert_eq!(version(&conn).unwrap(), 5);
         let customer: String = conn
             .query_row("SELECT customer FROM tickets WHERE priority = 0", [], |r| {
                 r.get(0)
@@ -266,9 +303,9 @@ mod tests {
             .unwrap();
         assert_eq!(customer, "Acme");
 
-        let backup = PathBuf::from(format!("{}.schema-v3.bak", path.display()));
+        let backup = PathBuf::from(format!("{}.schema-v4.bak", path.display()));
         let old = Connection::open(&backup).unwrap();
-        assert_eq!(version(&old).unwrap(), 3, "the copy is the file as it was");
+        assert_eq!(version(&old).unwrap(), 4, "the copy is the file as it was");
         let tickets: i64 = old
             .query_row("SELECT count(*) FROM tickets", [], |r| r.get(0))
             .unwrap();
@@ -285,21 +322,58 @@ mod tests {
             M::up(V1),
             M::up(V2),
             M::up(V3),
+            M::up(V4),
             M::up("ALTER TABLE no_such_table ADD x;"),
         ]);
         let mut conn = Connection::open(&path).unwrap();
-        let err = prepare_with(&mut conn, &path, &broken, 4).unwrap_err();
+        let err = prepare_with(&mut conn, &path, &broken, 5).unwrap_err();
         let text = err.to_string();
         assert!(
-            text.contains("migrating to schema version 4 failed"),
+            text.contains("migrating to schema version 5 failed"),
             "{text}"
         );
-        assert!(text.contains("shop.db.schema-v3.bak"), "{text}");
-        assert_eq!(version(&conn).unwrap(), 3);
+        assert!(text.contains("shop.db.schema-v4.bak"), "{text}");
+        assert_eq!(version(&conn).unwrap(), 4);
+    }
+
+    /// Found when the test suites of two binaries opened one older file at once: the loser of
+    /// the migration race saw "table test_readings already exists" and refused the file.
+    #[test]
+    fn processes_opening_an_older_file_at_once_all_find_it_migrated() {
+        for round in 0..5 {
+            let (_dir, path) = temp_db(&format!("shop-{round}.db"));
+            let mut conn = Connection::open(&path).unwrap();
+            let v3 = Migrations::new(vec![M::up(V1), M::up(V2), M::up(V3)]);
+            prepare_with(&mut conn, &path, &v3, 3).unwrap();
+            drop(conn);
+            let start = std::sync::Arc::new(std::sync::Barrier::new(6));
+            let openers: Vec<_> = (0..6)
+                .map(|n| {
+                    let (path, start) = (path.clone(), start.clone());
+                    std::thread::Builder::new()
+                        .name(format!("opener-{n}"))
+                        .spawn(move || {
+                            let mut conn = Connection::open(&path).unwrap();
+                            conn.busy_timeout(std::time::Duration::from_secs(5))
+                                .unwrap();
+                            start.wait();
+                            prepare(&mut conn, &path, std::time::Duration::from_secs(5))
+                                .map(|()| version(&conn).unwrap())
+                        })
+                        .unwrap()
+                })
+                .collect();
+            for opener in openers {
+                assert_eq!(
+                    opener.join().unwrap().map_err(|e| e.to_string()),
+                    Ok(LATEST)
+                );
+            }
+        }
     }
 
     #[test]
-    fn a_version_1_file_gains_run_captures_and_eeprom_images_and_keeps_its_rows() {
+    fn a_version_1_file_gains_the_later_tables_and_keeps_its_rows() {
         let (_dir, path) = temp_db("shop.db");
         let mut conn = Connection::open(&path).unwrap();
         prepare_with(&mut conn, &path, &Migrations::new(vec![M::up(V1)]), 1).unwrap();
@@ -311,8 +385,8 @@ mod tests {
         drop(conn);
         let mut conn = Connection::open(&path).unwrap();
         prepare(&mut conn, &path, std::time::Duration::ZERO).unwrap();
-        assert_eq!(version(&conn).unwrap(), 3);
-        for table in ["run_captures", "eeprom_images"] {
+        assert_eq!(version(&conn).unwrap(), 4);
+        for table in ["run_captures", "eeprom_images", "test_readings"] {
             let rows: i64 = conn
                 .query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
                 .unwrap();

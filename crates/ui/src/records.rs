@@ -19,6 +19,7 @@ use store::{
 use crate::map;
 
 mod eeprom;
+mod readings;
 
 /// How long a database call waits for another Hashbench writing the same file.
 const BUSY_LIMIT: Duration = Duration::from_millis(250);
@@ -95,6 +96,8 @@ pub enum RecordCommand {
     ShowEeprom(Option<i64>),
     /// Keep these EEPROM bytes on the current ticket (read from the board, or written to it).
     KeepEeprom(store::ImageKind, Vec<u8>),
+    /// Keep a meter reading at a test point on the current ticket.
+    Reading(store::NewReading),
 }
 
 /// The new-ticket form.
@@ -171,6 +174,10 @@ pub struct Records {
     eeprom: Vec<store::EepromImage>,
     eeprom_shown: Option<i64>,
     eeprom_confirm: Option<i64>,
+    /// The meter readings kept on the current ticket, and the reading being typed.
+    readings: Vec<store::Reading>,
+    reading_point: boards::testpoints::Point,
+    reading_mv: String,
     // Forms.
     form: Option<Form>,
     repair: RepairForm,
@@ -231,6 +238,9 @@ impl Records {
             eeprom: Vec::new(),
             eeprom_shown: None,
             eeprom_confirm: None,
+            readings: Vec::new(),
+            reading_point: boards::testpoints::Point::Clk,
+            reading_mv: String::new(),
             notes: String::new(),
             form: None,
             repair: RepairForm::default(),
@@ -482,10 +492,12 @@ impl Records {
                 store.repairs(ticket)?,
                 store.verification(ticket)?,
                 store.eeprom_images(ticket)?,
+                store.readings(ticket)?,
             ))
         });
         match loaded {
-            Ok((t, runs, repairs, verification, eeprom)) => {
+            Ok((t, runs, repairs, verification, eeprom, readings)) => {
+                self.readings = readings;
                 if self.current.as_ref().is_none_or(|c| c.id != t.id) {
                     self.eeprom_shown = None;
                     self.eeprom_confirm = None;
@@ -558,10 +570,12 @@ impl Records {
                 self.runs.clear();
                 self.repairs.clear();
                 self.eeprom.clear();
+                self.readings.clear();
             }
             RecordCommand::ShowEeprom(id) => self.eeprom_shown = id,
             RecordCommand::ConfirmEeprom(id) => self.eeprom_confirm = id,
             RecordCommand::KeepEeprom(kind, bytes) => self.keep_eeprom(kind, &bytes),
+            RecordCommand::Reading(reading) => self.keep_reading(&reading),
             // The app starts these on the jig.
             RecordCommand::ReadEeprom | RecordCommand::WriteEeprom(_) => {}
             RecordCommand::SetStatus(id, status) => {
@@ -952,6 +966,9 @@ impl Records {
                 notes: self.repair.notes.clone(),
             }));
         }
+        if let Some(chip) = chip {
+            self.reading_form(ui, chip, profile, technician, &mut commands);
+        }
         commands
     }
 
@@ -968,10 +985,13 @@ impl Records {
         }
         self.reload_list();
         let half = ui.available_width() / 2.0;
+        // The ticket's detail holds forms and tables (EEPROM fields, readings): never narrower
+        // than they need on a 1280-pixel bench screen.
         egui::Panel::right("ticket-detail")
             .resizable(true)
             .default_size(half)
-            .max_size(half.max(300.0))
+            .min_size(half.min(520.0))
+            .max_size(half.max(520.0))
             .show(ui, |ui| commands.extend(self.detail_view(ui, catalog)));
         ui.horizontal_wrapped(|ui| {
             let mut changed = false;

@@ -323,13 +323,9 @@ fn the_eeprom_is_read_onto_the_ticket_shown_decoded_and_written_back_after_a_con
     assert_eq!(backup.kind, store::ImageKind::Backup);
     assert_eq!(backup.layout, "X19 (XXTEA)");
     h.run_steps(2);
-    // Shown decoded at once, each field with its source.
+    // Shown decoded at once, with the source of the fields.
     h.get_by_label("serial");
-    assert!(
-        h.query_all_by_label("hashsource_antminer_x19 eeprom_detect.c")
-            .count()
-            >= 5
-    );
+    h.get_by_label("Fields as hashsource_antminer_x19 eeprom_detect.c documents them");
     // Nothing to write yet: the only image is what the board holds.
     assert!(
         h.get_by_label("Write to board…")
@@ -370,4 +366,33 @@ fn the_eeprom_is_read_onto_the_ticket_shown_decoded_and_written_back_after_a_con
     assert_eq!(kept[2].kind, store::ImageKind::Written);
     assert_eq!(kept[2].bytes, image, "the board reads back image:{id}");
     assert!(h.state().error().is_none(), "{:?}", h.state().error());
+}
+
+/// A meter reading typed beside the map for the selected chip is judged at once (an S19j Pro's
+/// CLK is 0.5-0.6 V in Brit Tester's table) and kept on the ticket.
+#[test]
+fn a_test_point_reading_beside_the_map_is_judged_and_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("shop.db");
+    let mut h = workbench(&db, "");
+    h.run_steps(2);
+    h.get_by_label("New ticket…").click();
+    until(&mut h, "the EEPROM to be read", |w| {
+        w.is_idle() && w.records().is_form_open()
+    });
+    h.get_by_label("Open ticket").click();
+    h.run_steps(2);
+    h.get_by_label("Workbench").click();
+    h.run_steps(2);
+    h.get_by_label("chip 12: untested").click();
+    h.run_steps(2);
+    type_into(&mut h, "mV", "120");
+    h.get_by_label("Record reading").click();
+    h.run_steps(2);
+    let kept = h.state().records().current_readings().to_vec();
+    assert_eq!(kept.len(), 1);
+    assert_eq!(kept[0].reading.place(), "chip 12 CLK");
+    assert_eq!(kept[0].reading.verdict, "LOW");
+    assert_eq!(kept[0].reading.range_mv, Some((500, 600)));
+    h.get_by_label("chip 12 CLK: 120 mV (500-600 mV): LOW");
 }

@@ -134,18 +134,25 @@ impl Records {
         };
         match eeprom::decode(&shown.bytes) {
             Ok(d) => {
+                let mut sources: Vec<&str> = d.fields.iter().map(|f| f.source).collect();
+                sources.dedup();
+                ui.weak(format!(
+                    "Fields as {} documents them",
+                    sources.join(" and ")
+                ));
                 egui::Grid::new("eeprom-fields")
                     .striped(true)
                     .show(ui, |ui| {
                         for field in &d.fields {
-                            ui.label(field.name);
+                            // Each field's source on its name (the panel has no room for a
+                            // fourth column).
+                            ui.label(field.name).on_hover_text(field.source);
                             ui.label(&field.value);
-                            ui.label(format!(
+                            ui.weak(format!(
                                 "bytes {:#04X}-{:#04X}",
                                 field.at.start,
                                 field.at.end.saturating_sub(1)
                             ));
-                            ui.weak(field.source);
                             ui.end_row();
                         }
                     });
