@@ -248,3 +248,69 @@ fn the_simulator_check_catches_a_borrowed_decoder() {
         "{found:?}"
     );
 }
+
+/// The sources names a profile may cite, each of which `docs/sources.md` must list.
+const SOURCE_NAMES: [&str; 16] = [
+    "ESP-Miner",
+    "MUJ-REF",
+    "HSX19",
+    "BMM",
+    "bmminer-mix",
+    "zeusbtc",
+    "d-central",
+    "eastcoastasic",
+    "lys-sz",
+    "rongbtc",
+    "azic.pt",
+    "S19MG",
+    "Brit Tester",
+    "hashsource",
+    "skot",
+    "GEKKO",
+];
+
+/// S2 7/7: profiles cite `docs/sources.md` (its short names and sections), never files outside
+/// the repository.
+#[test]
+fn every_profile_cites_only_sources_and_sections_docs_sources_lists() {
+    let root = workspace_root();
+    let sources = std::fs::read_to_string(root.join("docs/sources.md")).unwrap();
+    let mut problems = Vec::new();
+    let mut cited = BTreeSet::new();
+    for entry in std::fs::read_dir(root.join("assets/boards")).unwrap() {
+        let path = entry.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        for outside in ["facts §", "facts file", "../shared", "design notes"] {
+            if text.contains(outside) {
+                problems.push(format!("{name} cites `{outside}`, outside the repository"));
+            }
+        }
+        for (i, _) in text.match_indices("sources §") {
+            let section: String = text[i + "sources §".len()..]
+                .chars()
+                .take_while(|c| c.is_ascii_digit() || *c == '.')
+                .collect();
+            let section = section.trim_end_matches('.').to_owned();
+            if !sources.contains(&format!("### §{section} ")) {
+                problems.push(format!(
+                    "{name} cites sources §{section}, which docs/sources.md lacks"
+                ));
+            }
+        }
+        for source in SOURCE_NAMES {
+            if text.contains(source) {
+                cited.insert(source);
+            }
+        }
+    }
+    for source in &cited {
+        if !sources.contains(source) {
+            problems.push(format!(
+                "profiles cite {source}, which docs/sources.md does not list"
+            ));
+        }
+    }
+    assert!(cited.len() >= 10, "the names list went stale: {cited:?}");
+    assert!(problems.is_empty(), "{problems:#?}");
+}
