@@ -429,6 +429,37 @@ pub struct Report {
     pub halving_step: Option<crate::halving::HalvingStep>,
 }
 
+/// The sensor census: the sensors `profile` expects against what answered in `sensors`, in one
+/// line ("Sensors: 3 of 4 expected answer; missing: PCB 2"). With no run yet, only the count
+/// expected.
+#[must_use]
+pub fn sensor_census(profile: &boards::Profile, sensors: &[SensorResult]) -> String {
+    let expected = profile.sensors.len();
+    if sensors.is_empty() {
+        return format!("Sensors: {expected} expected (run a diagnosis to count them)");
+    }
+    let count = |state: SensorState| sensors.iter().filter(|s| s.state == state).count();
+    let mut line = format!(
+        "Sensors: {} of {expected} expected answer",
+        count(SensorState::Ok)
+    );
+    for state in [
+        SensorState::Missing,
+        SensorState::Implausible,
+        SensorState::Unread,
+    ] {
+        let names: Vec<&str> = sensors
+            .iter()
+            .filter(|s| s.state == state)
+            .map(|s| s.name.as_str())
+            .collect();
+        if !names.is_empty() {
+            line += &format!("; {}: {}", state.label(), names.join(", "));
+        }
+    }
+    line
+}
+
 impl Report {
     /// Every chip on `scale`, in chain order: its grade and what the map writes on it (the
     /// highest ladder clock it was ok at as a percentage of the board's, or its aging error

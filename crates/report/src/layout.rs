@@ -365,6 +365,15 @@ pub fn lay_out(input: &Input<'_>, fonts: &Fonts) -> Vec<Page> {
     doc.heading("Board map");
     let width = doc.inner();
     board_map(&mut doc, input.profile, input.run.report, width, true);
+    let census = if input.run.report.sensors.is_empty() {
+        format!(
+            "Sensors: {} expected; none read in this run",
+            input.profile.sensors.len()
+        )
+    } else {
+        diagnosis::report::sensor_census(input.profile, &input.run.report.sensors)
+    };
+    doc.paragraph(doc.left(), doc.inner(), 9.5, false, BLACK, &census);
     // The measurements the run made, each as its own map (the workbench's colour modes).
     for scale in [Scale::Margin, Scale::Aging] {
         let report = input.run.report;

@@ -205,6 +205,7 @@ fn a_healthy_board_passes_on_letter_paper() {
         &[
             "Verdict: PASS",
             "126 of 126 chips answered",
+            "Sensors: 4 of 4 expected answer",
             "None: every chip, domain and sensor is fine.",
             "All chips returned their golden nonces.",
         ],

@@ -44,30 +44,7 @@ pub struct MapView<'a> {
 /// The sensor census: what the profile expects against what answered, one line.
 #[must_use]
 pub fn census(profile: &Profile, sensors: &[SensorResult]) -> String {
-    let expected = profile.sensors.len();
-    if sensors.is_empty() {
-        return format!("Sensors: {expected} expected (run a diagnosis to count them)");
-    }
-    let count = |state: SensorState| sensors.iter().filter(|s| s.state == state).count();
-    let mut line = format!(
-        "Sensors: {} of {expected} expected answer",
-        count(SensorState::Ok)
-    );
-    for state in [
-        SensorState::Missing,
-        SensorState::Implausible,
-        SensorState::Unread,
-    ] {
-        let names: Vec<&str> = sensors
-            .iter()
-            .filter(|s| s.state == state)
-            .map(|s| s.name.as_str())
-            .collect();
-        if !names.is_empty() {
-            line += &format!("; {}: {}", state.label(), names.join(", "));
-        }
-    }
-    line
+    diagnosis::report::sensor_census(profile, sensors)
 }
 
 /// A sensor's colour on the map.
