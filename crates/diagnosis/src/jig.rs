@@ -217,6 +217,8 @@ pub enum PicCommand {
     EnableDcDc(bool),
     /// Heartbeats from the jig every this many ms (0 stops).
     Heartbeat(u32),
+    /// Read the voltage code the PIC holds.
+    GetVoltage,
 }
 
 /// The jig's health counters since it powered on.
@@ -230,4 +232,10 @@ pub struct JigStats {
     pub uart_errors: u32,
     /// Bytes for the host lost to a full USB queue.
     pub usb_dropped: u32,
+    /// Heartbeats the jig sent the board's PIC, and those it did not acknowledge.
+    #[serde(default)]
+    pub pic_heartbeats: u32,
+    /// See `pic_heartbeats`.
+    #[serde(default)]
+    pub pic_heartbeats_missed: u32,
 }

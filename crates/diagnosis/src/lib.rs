@@ -6,7 +6,7 @@
 //! chip ([`stats`]), every threshold ([`config::Config`]), the findings, the report structure,
 //! the capture format of a run's chain traffic ([`capture`]), the guided halving's search for a
 //! held return line ([`halving`]), the board's identity read from its EEPROM ([`identity`]),
-//! and the [`jig::Jig`] seam it drives.
+//! the PIC checked on request ([`pic`]), and the [`jig::Jig`] seam it drives.
 //!
 //! Does not: do I/O or keep time itself (the jig's clock is the only clock and all traffic goes
 //! through the `Jig` trait), read simulator internals, render anything, or store results.
@@ -18,6 +18,7 @@ mod findings;
 pub mod halving;
 pub mod identity;
 pub mod jig;
+pub mod pic;
 pub mod report;
 pub mod stats;
 pub mod wire;

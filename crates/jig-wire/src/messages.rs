@@ -26,7 +26,8 @@ use serde::{Deserialize, Serialize};
 /// on unplugging a powered board.
 /// 3: `ReadAsicSensor`: the jig reads a sensor behind an ASIC's I2C master itself (and keeps
 /// watching it), with the chain frames the host built for the family.
-/// 4: `WriteEeprom`: the board EEPROM written a page at a time (restore a backup, fix a CRC).
+/// 4: `WriteEeprom`: the board EEPROM written a page at a time (restore a backup, fix a CRC);
+/// `PicOp::GetVoltage`; the PIC's heartbeats counted in `Stats`.
 pub const PROTOCOL_VERSION: u16 = 4;
 /// The longest lease a host may ask for, ms: a host that dies leaves a powered board for at
 /// most this long.
@@ -195,6 +196,9 @@ pub enum PicOp {
         /// Period, ms.
         every_ms: u32,
     },
+    /// GET_VOLTAGE (0x18): answered with `Bytes([code])`, the voltage code the PIC holds
+    /// (bmminer-mix `get_pic_voltage`: the command, then one byte read back).
+    GetVoltage,
 }
 
 /// The jig's health counters, cumulative since power-on.
@@ -209,6 +213,10 @@ pub struct JigStats {
     pub uart_errors: u32,
     /// Bytes for the host lost to a full USB queue.
     pub usb_dropped: u32,
+    /// Heartbeats the jig sent the board's PIC, and those the PIC did not acknowledge.
+    pub pic_heartbeats: u32,
+    /// See `pic_heartbeats`.
+    pub pic_heartbeats_missed: u32,
 }
 
 /// Where a temperature sensor is.

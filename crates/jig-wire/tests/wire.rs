@@ -115,6 +115,8 @@ fn every_message_round_trips() {
                 rx_dropped_bytes: 0,
                 uart_errors: 2,
                 usb_dropped: 0,
+                pic_heartbeats: 12,
+                pic_heartbeats_missed: 1,
             }),
         },
     ];

@@ -377,6 +377,7 @@ impl<T: Transport> Jig for Client<T> {
             C::SetVoltage(code) => jig_wire::PicOp::SetVoltage { code },
             C::EnableDcDc(on) => jig_wire::PicOp::EnableDcDc { on },
             C::Heartbeat(every_ms) => jig_wire::PicOp::Heartbeat { every_ms },
+            C::GetVoltage => jig_wire::PicOp::GetVoltage,
         };
         match self.request(Request::Pic { address, op })? {
             Answer::Ok => Ok(None),
@@ -394,6 +395,8 @@ impl<T: Transport> Jig for Client<T> {
                 rx_dropped_bytes: s.rx_dropped_bytes,
                 uart_errors: s.uart_errors,
                 usb_dropped: s.usb_dropped,
+                pic_heartbeats: s.pic_heartbeats,
+                pic_heartbeats_missed: s.pic_heartbeats_missed,
             })),
             other => Err(JigError::Protocol(format!("expected Stats, got {other:?}"))),
         }

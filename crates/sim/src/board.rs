@@ -144,6 +144,8 @@ pub(crate) struct Pic {
     reply: Option<u8>,
     /// A `picstall` PIC accepts no heartbeat and drops its DC-DC soon after enabling it.
     stalled: bool,
+    /// The voltage code SET_VOLTAGE last stored (GET_VOLTAGE reads it back; 0 before any [I]).
+    voltage_code: u8,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -172,6 +174,7 @@ impl Pic {
             rx: PicRx::Idle,
             reply: None,
             stalled,
+            voltage_code: 0,
         }
     }
 
@@ -205,6 +208,9 @@ impl Pic {
             (0x07, _) => self.off(),
             (0x06, _) => self.in_app = true,
             (0x17, _) => self.reply = Some(PIC_VERSION),
+            // bmminer-mix `set_pic_voltage` / `get_pic_voltage`.
+            (0x10, Some(code)) if self.in_app => self.voltage_code = code,
+            (0x18, _) => self.reply = Some(self.voltage_code),
             (0x16, _) if self.in_app && !self.stalled => self.last_heartbeat = now,
             (0x15, Some(on)) if self.in_app => {
                 self.dc_dc_on = on != 0;
@@ -214,7 +220,8 @@ impl Pic {
         }
     }
 
-    /// One byte read by the host (the version after GET_PIC_SOFTWARE_VERSION).
+    /// One byte read by the host (the version after GET_PIC_SOFTWARE_VERSION, the voltage code
+    /// after GET_VOLTAGE).
     pub(crate) fn read(&mut self) -> u8 {
         self.reply.take().unwrap_or(0xFF)
     }

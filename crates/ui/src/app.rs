@@ -137,6 +137,8 @@ pub struct Workbench {
     run_started_at: i64,
     /// The jig-firmware window.
     firmware: crate::firmware::FirmwarePanel,
+    /// The board's PIC, beside the map.
+    pic: crate::pic::PicPanel,
     /// The firmware this app bundles: name and version, protocol.
     bundled: Option<(String, u16)>,
     /// The jig refused the handshake because it speaks another protocol.
@@ -236,6 +238,7 @@ impl Workbench {
             records: crate::records::Records::open(None),
             run_started_at: 0,
             firmware: crate::firmware::FirmwarePanel::default(),
+            pic: crate::pic::PicPanel::default(),
             bundled: None,
             protocol_refused: false,
             map_scale: None,
@@ -330,6 +333,12 @@ impl Workbench {
     #[must_use]
     pub fn is_confirming_power(&self) -> bool {
         self.confirm_power
+    }
+
+    /// The last check of the board's PIC.
+    #[must_use]
+    pub fn pic_status(&self) -> Option<&diagnosis::pic::PicStatus> {
+        self.pic.status(&self.settings.model)
     }
 
     /// Whether the worker is gone (no run, no held board).
@@ -428,6 +437,10 @@ impl Workbench {
             Command::Retest(chips) => self.start(Job {
                 hold_power: self.hold_power,
                 only_chips: Some(chips),
+                ..Job::default()
+            }),
+            Command::CheckPic(code) => self.start(Job {
+                pic: Some(code),
                 ..Job::default()
             }),
             Command::StartHalving => {
@@ -745,6 +758,11 @@ impl Workbench {
                         info.firmware, info.protocol, info.max_baud
                     ));
                     self.jig_info = Some(info);
+                }
+                Event::Pic(status) => {
+                    self.log.push(status.describe());
+                    self.pic.checked(&self.settings.model, status);
+                    done = true;
                 }
                 Event::EepromRead(bytes) => {
                     self.log.push("Board EEPROM read".into());
@@ -1634,6 +1652,8 @@ impl eframe::App for Workbench {
                             &self.settings.technician,
                         );
                         commands.extend(form.into_iter().map(Command::Records));
+                        let idle = self.running.is_none();
+                        commands.extend(self.pic.show(ui, profile, idle));
                     }
                 });
             egui::CentralPanel::default().show(ui, |ui| {

@@ -15,6 +15,7 @@ mod app;
 pub mod bench;
 mod firmware;
 mod map;
+mod pic;
 mod records;
 mod system;
 mod worker;

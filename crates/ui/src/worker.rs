@@ -40,6 +40,8 @@ pub enum Command {
     HalvingCount,
     /// Leave the guided halving.
     StopHalving,
+    /// Check the board's PIC (with this voltage code set, else the profile's).
+    CheckPic(Option<u8>),
 }
 
 /// What the worker reports.
@@ -61,6 +63,8 @@ pub enum Event {
     Identity(diagnosis::report::BoardIdentity),
     /// The board's whole EEPROM image, read on request.
     EepromRead(Vec<u8>),
+    /// What the board's PIC said.
+    Pic(diagnosis::pic::PicStatus),
     /// The board's EEPROM as read back after a write, and whether it is what was written.
     EepromWritten {
         /// What the board holds now.
@@ -107,6 +111,9 @@ pub struct Job {
     pub identify: bool,
     /// No diagnosis: power the board briefly and read or write its EEPROM.
     pub eeprom: Option<EepromJob>,
+    /// No diagnosis: power the board, start its PIC (with this voltage code, else the
+    /// profile's), read it back and watch the heartbeats.
+    pub pic: Option<Option<u8>>,
     /// Soak after the pattern test for at most this many seconds, then test again.
     pub soak_s: Option<u64>,
     /// The frequency ladder's steps, percent of the profile's clock.
@@ -171,6 +178,19 @@ fn drive(
     }
     if let Some(work) = &job.eeprom {
         return eeprom(jig, work, send);
+    }
+    if let Some(code) = job.pic {
+        let checked = jig
+            .set_reset(true)
+            .and_then(|()| jig.clear_trip())
+            .and_then(|()| jig.set_power(true))
+            .and_then(|()| diagnosis::pic::check(jig, profile, code));
+        let off = jig.set_power(false);
+        return send(match checked.and_then(|status| off.map(|()| status)) {
+            Ok(Some(status)) => Event::Pic(status),
+            Ok(None) => Event::Failed(format!("the {} profile has no PIC", profile.id)),
+            Err(e) => Event::Failed(format!("checking the board's PIC: {e}")),
+        });
     }
     if job.power_only {
         let on = jig

@@ -296,3 +296,23 @@ fn the_map_shows_each_expected_sensor_and_the_census_names_the_missing_one() {
     h.get_by_label("sensor PCB 2: missing");
     h.get_by_label("sensor PCB 1: ok");
 }
+
+/// The board's PIC beside the map: a check reports its version, the voltage code read back and
+/// the heartbeats the jig sent while it watched.
+#[test]
+fn the_pic_panel_checks_the_board_pic() {
+    let mut h = workbench("s19pro", "");
+    h.run_steps(2);
+    h.get_by_label("Board PIC").click();
+    h.run_steps(2);
+    h.get_by_label("Check PIC").click();
+    until(&mut h, "the PIC check", |w| {
+        w.is_idle() && w.pic_status().is_some()
+    });
+    let status = *h.state().pic_status().unwrap();
+    assert_eq!(status.version, Some(0x89));
+    assert!(status.heartbeats >= 2, "{status:?}");
+    h.run_steps(2);
+    // In the panel, and in the log.
+    assert_eq!(h.query_all_by_label(&status.describe()).count(), 2);
+}

@@ -179,6 +179,7 @@ mod pic {
     pub const ENABLE_VOLTAGE: u8 = 0x15;
     pub const SEND_HEART_BEAT: u8 = 0x16;
     pub const GET_VERSION: u8 = 0x17;
+    pub const GET_VOLTAGE: u8 = 0x18;
     pub const JUMP_TO_APP: u8 = 0x06;
     pub const RESET: u8 = 0x07;
 }
@@ -377,8 +378,13 @@ impl<H: Hal, I: I2c> Firmware<H, I> {
             PicOp::EnableDcDc { on } => {
                 ok(self.pic_send(address, pic::ENABLE_VOLTAGE, &[u8::from(on)]))
             }
-            PicOp::Version => {
-                if !self.pic_send(address, pic::GET_VERSION, &[]) {
+            PicOp::Version | PicOp::GetVoltage => {
+                let command = if op == PicOp::Version {
+                    pic::GET_VERSION
+                } else {
+                    pic::GET_VOLTAGE
+                };
+                if !self.pic_send(address, command, &[]) {
                     return Err(DeviceError::NoDevice);
                 }
                 let mut v = [0u8; 1];
@@ -1161,7 +1167,12 @@ impl<H: Hal, I: I2c> Firmware<H, I> {
         {
             // A missed heartbeat is the PIC's to notice (it switches its DC-DC off); the host
             // sees the chain lose power.
-            let _ = self.pic_send(address, pic::SEND_HEART_BEAT, &[]);
+            let sent = self.pic_send(address, pic::SEND_HEART_BEAT, &[]);
+            self.stats.pic_heartbeats = self.stats.pic_heartbeats.saturating_add(1);
+            if !sent {
+                self.stats.pic_heartbeats_missed =
+                    self.stats.pic_heartbeats_missed.saturating_add(1);
+            }
             self.pic_heartbeat = Some((address, every, now));
         }
         if now.saturating_sub(self.last_supervise_us) >= u64::from(self.limits.supervise_ms) * 1000

@@ -594,6 +594,23 @@ fn the_pic_gets_bmminers_bytes_and_heartbeats_from_the_jig() {
         .filter(|w| w[0].1 == 0x55 && w[1].1 == 0xAA && w[2].1 == 0x16)
         .count();
     assert_eq!(beats, 1 + 3, "one when asked, then one a second");
+    // The host can see them counted: the three the jig sent on its own, all acknowledged.
+    let id = rig.send(Request::Stats);
+    assert!(
+        rig.answer(id)
+            .contains("pic_heartbeats: 3, pic_heartbeats_missed: 0"),
+        "{}",
+        rig.answer(id)
+    );
+    // GET_VOLTAGE (bmminer-mix `get_pic_voltage`): 55 AA 18, then one byte read back.
+    let id = rig.send(pic(PicOp::GetVoltage));
+    assert_eq!(
+        rig.answer(id),
+        "Bytes([137])",
+        "the mock PIC answers every read alike"
+    );
+    let sent: Vec<u8> = rig.bench.borrow().pic_writes.iter().map(|w| w.1).collect();
+    assert_eq!(&sent[sent.len() - 3..], &[0x55, 0xAA, 0x18]);
     // Power off stops them.
     rig.send(Request::SetPower { on: false });
     let before = rig.bench.borrow().pic_writes.len();

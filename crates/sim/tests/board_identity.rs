@@ -1,6 +1,7 @@
-//! The board EEPROM through the jig: the simulated boards hold images in the layouts public
-//! sources document, the app's decoder reads them (and names the profiles they can be), and a
-//! write goes a page at a time with each page's write cycle waited out.
+//! The board's identity through the jig (S2 5/7): the EEPROM (the simulated boards hold images
+//! in the layouts public sources document, the app's decoder reads them and names the profiles
+//! they can be, a write goes a page at a time with each page's write cycle waited out) and the
+//! PIC (version, voltage code, heartbeats).
 
 #![allow(clippy::unwrap_used)] // Fine for tests: a failure is the report.
 
@@ -92,4 +93,31 @@ fn a_write_from_an_odd_offset_stays_inside_each_page() {
     assert_eq!(&read[0xF6..0xFB], &[1, 2, 3, 4, 5]);
     assert_eq!(&read[..0xF6], &backup[..0xF6]);
     assert_eq!(&read[0xFB..], &backup[0xFB..]);
+}
+
+/// The board's PIC checked on request (bmminer-mix's commands): its version, a voltage code set
+/// and read back, and the jig's heartbeats to it counted while watched.
+#[test]
+fn a_pic_check_reads_the_version_sets_and_reads_back_the_code_and_counts_heartbeats() {
+    let p = profile("s19pro");
+    let mut jig = sim::simulated(&p, &[], 7).unwrap();
+    jig.set_power(true).unwrap();
+    let status = diagnosis::pic::check(&mut jig, &p, Some(0x5A))
+        .unwrap()
+        .expect("the S19 Pro has a PIC");
+    assert_eq!(status.version, Some(0x89), "HSX19 PT1: PIC version 0x89");
+    assert_eq!(status.voltage_code, Some(0x5A));
+    assert!(
+        (2..=4).contains(&status.heartbeats) && status.heartbeats_missed == 0,
+        "{status:?}"
+    );
+    assert!(status.watched_ms >= 3000, "{status:?}");
+    // A board without a PIC has nothing to check.
+    let bitaxe = profile("bitaxe-hex");
+    let mut jig = sim::simulated(&bitaxe, &[], 7).unwrap();
+    jig.set_power(true).unwrap();
+    assert_eq!(
+        diagnosis::pic::check(&mut jig, &bitaxe, None).unwrap(),
+        None
+    );
 }
