@@ -521,6 +521,9 @@ impl Workbench {
                     crate::records::RecordCommand::NewTicketForm(_) => {
                         crate::records::RecordCommand::NewTicketForm(self.settings.model.clone())
                     }
+                    crate::records::RecordCommand::Scan(serial, _) => {
+                        crate::records::RecordCommand::Scan(serial, self.settings.model.clone())
+                    }
                     crate::records::RecordCommand::ReadEeprom => {
                         self.start(Job {
                             eeprom: Some(crate::worker::EepromJob::Read),

@@ -98,6 +98,9 @@ pub enum RecordCommand {
     KeepEeprom(store::ImageKind, Vec<u8>),
     /// Keep a meter reading at a test point on the current ticket.
     Reading(store::NewReading),
+    /// A serial typed or scanned (barcode + Enter): open the board's open ticket, or take it in
+    /// as a board of this model.
+    Scan(String, String),
 }
 
 /// The new-ticket form.
@@ -178,6 +181,8 @@ pub struct Records {
     readings: Vec<store::Reading>,
     reading_point: boards::testpoints::Point,
     reading_mv: String,
+    /// The serial field a barcode scanner types into.
+    scan: String,
     // Forms.
     form: Option<Form>,
     repair: RepairForm,
@@ -241,6 +246,7 @@ impl Records {
             readings: Vec::new(),
             reading_point: boards::testpoints::Point::Clk,
             reading_mv: String::new(),
+            scan: String::new(),
             notes: String::new(),
             form: None,
             repair: RepairForm::default(),
@@ -576,6 +582,7 @@ impl Records {
             RecordCommand::ConfirmEeprom(id) => self.eeprom_confirm = id,
             RecordCommand::KeepEeprom(kind, bytes) => self.keep_eeprom(kind, &bytes),
             RecordCommand::Reading(reading) => self.keep_reading(&reading),
+            RecordCommand::Scan(serial, model) => self.scanned(&serial, &model, technician),
             // The app starts these on the jig.
             RecordCommand::ReadEeprom | RecordCommand::WriteEeprom(_) => {}
             RecordCommand::SetStatus(id, status) => {
@@ -835,7 +842,7 @@ impl Records {
     }
 
     /// The line under the connection bar: the current ticket and the database state.
-    pub fn status_line(&self, ui: &mut egui::Ui) -> Vec<RecordCommand> {
+    pub fn status_line(&mut self, ui: &mut egui::Ui) -> Vec<RecordCommand> {
         let mut commands = Vec::new();
         ui.horizontal_wrapped(|ui| {
             for (tab, name) in [
@@ -882,6 +889,28 @@ impl Records {
             if self.store.is_some() && ui.button("New ticket…").clicked() {
                 commands.push(RecordCommand::NewTicketForm(String::new()));
             }
+            if self.store.is_some() {
+                let label = ui.label("Scan");
+                let field = ui
+                    .add(
+                        egui::TextEdit::singleline(&mut self.scan)
+                            .hint_text("serial (barcode)")
+                            .desired_width(130.0),
+                    )
+                    .labelled_by(label.id)
+                    .on_hover_text(
+                        "Scan or type a board's serial and press Enter: its open ticket opens, or a new one is taken in",
+                    );
+                if field.lost_focus()
+                    && ui.input(|i| i.key_pressed(egui::Key::Enter))
+                    && !self.scan.trim().is_empty()
+                {
+                    commands.push(RecordCommand::Scan(
+                        std::mem::take(&mut self.scan).trim().to_owned(),
+                        String::new(),
+                    ));
+                }
+            }
             if let Some(note) = &self.note {
                 ui.label(RichText::new(note).weak());
             }
@@ -890,6 +919,49 @@ impl Records {
             }
         });
         commands
+    }
+
+    /// A scanned serial: the board's latest open ticket, or a new one for it.
+    fn scanned(&mut self, serial: &str, model: &str, technician: &str) {
+        let Some(store) = &mut self.store else { return };
+        let filter = TicketFilter {
+            serial: serial.to_owned(),
+            ..TicketFilter::default()
+        };
+        let open = store
+            .list_tickets(&filter, TicketSort::Intake, true, 0, PAGE)
+            .map(|list| {
+                list.into_iter()
+                    .find(|t| t.board.serial.as_deref() == Some(serial) && t.closed_at.is_none())
+            });
+        let id = match open {
+            Ok(Some(t)) => {
+                self.note = Some(format!("Ticket #{} of {serial} opened", t.id));
+                t.id
+            }
+            Ok(None) => match store.create_ticket(&NewTicket {
+                serial: Some(serial.to_owned()),
+                model: model.to_owned(),
+                board_code: None,
+                customer: String::new(),
+                symptom: String::new(),
+                technician: technician.to_owned(),
+                intake_at: store::now(),
+            }) {
+                Ok(id) => {
+                    self.note = Some(format!(
+                        "Ticket #{id} opened for {serial} ({model}); runs are saved to it"
+                    ));
+                    self.dirty = true;
+                    id
+                }
+                Err(e) => return self.fail("Opening a ticket for the scanned serial", &e),
+            },
+            Err(e) => return self.fail("Looking up the scanned serial", &e),
+        };
+        self.error = None;
+        self.select(id);
+        self.tab = Tab::Tickets;
     }
 
     /// The repair-action form for the chip selected on the map.

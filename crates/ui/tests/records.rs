@@ -396,3 +396,40 @@ fn a_test_point_reading_beside_the_map_is_judged_and_kept() {
     assert_eq!(kept[0].reading.range_mv, Some((500, 600)));
     h.get_by_label("chip 12 CLK: 120 mV (500-600 mV): LOW");
 }
+
+/// A barcode scanner types the serial and presses Enter: a new board is taken in on a ticket of
+/// the window's model; scanned again, its open ticket opens instead of a second one.
+#[test]
+fn a_scanned_serial_opens_its_boards_ticket_or_takes_the_board_in() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("shop.db");
+    let mut h = workbench(&db, "");
+    h.run_steps(2);
+    let scan = |h: &mut Harness<'static, Workbench>, serial: &str| {
+        h.get_by_label("Scan").focus();
+        h.run_steps(1);
+        h.get_by_label("Scan").type_text(serial);
+        h.run_steps(1);
+        h.key_press(egui::Key::Enter);
+        h.run_steps(3);
+    };
+    scan(&mut h, "YNAH2204123");
+    let first = h.state().records().current().cloned().expect("a ticket");
+    assert_eq!(first.board.serial.as_deref(), Some("YNAH2204123"));
+    assert_eq!(first.board.model, "s19jpro");
+    scan(&mut h, "OTHER-1");
+    assert_ne!(h.state().records().current().unwrap().id, first.id);
+    scan(&mut h, "YNAH2204123");
+    assert_eq!(
+        h.state().records().current().unwrap().id,
+        first.id,
+        "no second ticket"
+    );
+    let store = store::Store::open(&db).unwrap();
+    assert_eq!(
+        store
+            .count_tickets(&store::TicketFilter::default())
+            .unwrap(),
+        2
+    );
+}
