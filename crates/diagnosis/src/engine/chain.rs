@@ -1,0 +1,624 @@
+//! Bringing the chain up: reset, enumeration, addressing (and its repairs), configuration, the
+//! hash clock, nonce offsets and the baud rate.
+
+use super::*;
+
+impl Engine<'_, '_> {
+    pub(super) fn release_reset(&mut self) -> Flow {
+        self.sensor_hosts.clear();
+        self.wire.jig().set_reset(true)?;
+        self.wait_ms(self.cfg.reset_low_ms)?;
+        self.wire.jig().set_reset(false)?;
+        self.wait_ms(self.cfg.reset_wait_ms)?;
+        self.chip_mhz = self.cfg.pll_reset_mhz;
+        // Version rolling before discovery (BM1362 and later): replies become 11 bytes.
+        self.broadcast(Phase::BeforeDiscovery)?;
+        self.wire.drain(1000)?;
+        self.wire.set_version_rolling(self.family.rolls_version());
+        Ok(())
+    }
+
+    /// The bring-up writes of `phase` for this family, broadcast (`bm13xx::bringup`).
+    /// Write `register` on every chip. A broadcast lost on the host's line would leave every
+    /// chip misconfigured at once (no ticket mask, no hash counting number, a PLL step missed),
+    /// which looks like a board of dead chips; a register write is idempotent, so each goes out
+    /// `broadcast_copies` times.
+    pub(super) fn write_all(&mut self, register: u8, value: u32) -> Flow {
+        for _ in 0..self.cfg.broadcast_copies.max(1) {
+            self.wire.command(Command::WriteRegister {
+                dest: Dest::All,
+                register,
+                value,
+            })?;
+        }
+        Ok(())
+    }
+
+    pub(super) fn broadcast(&mut self, phase: Phase) -> Flow {
+        for write in bringup::writes(self.family, phase) {
+            self.write_all(write.register, write.value)?;
+        }
+        Ok(())
+    }
+
+    /// The per-chip bring-up pass, to every chip found, in address order.
+    pub(super) fn per_chip(&mut self, found: usize) -> Flow {
+        let mut addresses: Vec<u8> = self
+            .learned
+            .chips
+            .iter()
+            .take(found)
+            .filter_map(|c| c.address)
+            .collect();
+        addresses.sort_unstable();
+        for address in addresses {
+            self.configure_chip(address)?;
+        }
+        Ok(())
+    }
+
+    /// The per-chip bring-up writes to the chip at `address`.
+    pub(super) fn configure_chip(&mut self, address: u8) -> Flow {
+        for write in bringup::writes(self.family, Phase::PerChip) {
+            self.wire.command(Command::WriteRegister {
+                dest: Dest::Chip(address),
+                register: write.register,
+                value: write.value,
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Step the hash clock to `target` MHz in 6.25 MHz writes, waiting after each as ESP-Miner
+    /// does; returns the frequency reached.
+    pub(super) fn ramp_pll(&mut self, target: f64) -> Flow<f64> {
+        let pll_reg = if self.family == Family::Bm1387 {
+            reg::bm1387::PLL_PARAMETER
+        } else {
+            reg::PLL0
+        };
+        let mut reached = self.chip_mhz;
+        for mhz in bm13xx::pll::ramp(self.chip_mhz, target) {
+            let Some((value, actual)) = bm13xx::pll::register_for(self.family, mhz) else {
+                continue;
+            };
+            self.write_all(pll_reg, value)?;
+            self.wire.drain(self.cfg.pll_step_ms * 1000)?;
+            reached = actual;
+            self.chip_mhz = actual;
+        }
+        Ok(reached)
+    }
+
+    pub(super) fn enumerate(&mut self) -> Flow {
+        self.release_reset()?;
+        let quiet = self.cfg.discovery_quiet_ms * 1000;
+        let expected = self.family.chip_id();
+        for round in 0..self.cfg.discovery_rounds.max(1) {
+            let mut replies = Vec::new();
+            // A round with no reply at all is a read that never reached the chain (a frame
+            // corrupted on the host's line), not a chain that lost every chip: ask again.
+            for _ in 0..3 {
+                replies = self.wire.ask(
+                    Command::ReadRegister {
+                        dest: Dest::All,
+                        register: reg::CHIP_ADDRESS,
+                    },
+                    quiet,
+                )?;
+                if !replies.is_empty() {
+                    break;
+                }
+            }
+            let ids: Vec<u16> = replies
+                .iter()
+                .filter_map(|a| match a.reply {
+                    Reply::Register(r) if r.register == reg::CHIP_ADDRESS => Some(r.chip_id()),
+                    _ => None,
+                })
+                .collect();
+            self.learned.discovery_counts.push(ids.len());
+            let wrong = ids.iter().filter(|&&id| id != expected).count();
+            self.step(
+                Step::Enumeration,
+                (round + 1) as f32 / self.cfg.discovery_rounds.max(1) as f32,
+                format!(
+                    "Found {} of {} chips ({wrong} with another chip ID)",
+                    ids.len(),
+                    self.profile.chips.value
+                ),
+            )?;
+        }
+        Ok(())
+    }
+
+    pub(super) fn address_of_slot(&self, slot: usize) -> Option<u8> {
+        bm13xx::address::address_of(slot, self.profile.address_interval.value)
+    }
+
+    pub(super) fn slice_rule(&self, chips: usize) -> SliceRule {
+        let interval = self.profile.address_interval.value;
+        if self.profile.nonce_offsets.value {
+            return SliceRule::even_offsets(chips);
+        }
+        match self.params.nonce_chip_rule {
+            bm13xx::family::NonceChipRule::AddressField { shift } => {
+                SliceRule::AddressField { shift, interval }
+            }
+            bm13xx::family::NonceChipRule::OffsetRange if self.profile.chips.value == 1 => {
+                SliceRule::Offsets { starts: vec![0] }
+            }
+            // [C] ESP-Miner reads BM1370 chips by the BM1366 field when no offsets are written.
+            bm13xx::family::NonceChipRule::OffsetRange => SliceRule::AddressField {
+                shift: 17,
+                interval,
+            },
+        }
+    }
+
+    /// Reset the chain, address chip i at `slots[i]`, configure it and (optionally) switch to
+    /// `baud`. The chip count comes from the address check.
+    pub(super) fn bring_up(&mut self, slots: &[usize], baud: u32, reset: bool) -> Flow {
+        // A reset (or the first addressing) leaves the chips with no work.
+        self.last_job_us = 0;
+        let expected = self.profile.chips.value;
+        let mut found = 0;
+        let mut previous: Option<usize> = None;
+        self.learned.duplicate_address = None;
+        for attempt in 0..self.cfg.addressing_attempts.max(1) {
+            if reset || attempt > 0 {
+                self.wire.set_baud(115_200)?;
+                self.release_reset()?;
+            }
+            // Normalise the reset state and open the cores (BM136x), then address the chain.
+            self.broadcast(Phase::AfterDiscovery)?;
+            for _ in 0..3 {
+                self.wire.command(Command::ChainInactive)?;
+            }
+            for &slot in slots.iter().take(expected) {
+                let address = self.address_of_slot(slot).unwrap_or(0);
+                self.wire.command(Command::SetAddress { address })?;
+            }
+            for (i, &slot) in slots.iter().enumerate().take(expected) {
+                if let Some(track) = self.learned.chips.get_mut(i) {
+                    track.slot = slot;
+                }
+            }
+            self.wire.drain(1000)?;
+            let mut check = self.check_addresses(slots, self.cfg.address_check_tries)?;
+            // An address that missed every read on a noisy line may still hold its chip: ask it
+            // again before moving chips onto it (a shift on a chip that is there makes two
+            // chips share an address).
+            if let [j] = check.missing[..]
+                && let Some(address) = slots.get(j).and_then(|&s| self.address_of_slot(s))
+                && self.answers_at(address, 2 * self.cfg.address_check_tries)?
+            {
+                check.missing.clear();
+            }
+            if let [j] = check.missing[..]
+                && check.found == expected
+            {
+                // One set-address lost: every chip from there on holds the next chip's
+                // address and the last holds none. Move them back one by one through register
+                // 0 (each target is free when written), give the last its address, and check.
+                if self.repair_shift(slots, j, expected)? {
+                    check = self.check_addresses(slots, self.cfg.address_check_tries)?;
+                }
+            } else if check.missing.is_empty()
+                && check.found + 1 == expected
+                && (self.learned.discovery_counts.iter().any(|&c| c >= expected)
+                    // A chip with no address answers at 0, its power-on address: address 0
+                    // answering twice is that chip before it is two chips sharing chip 0's.
+                    || (check.doubled == [0]
+                        && slots.first().and_then(|&s| self.address_of_slot(s)) == Some(0)))
+            {
+                // The last set-address lost: the last chip holds none. Give it its address.
+                if self.repair_shift(slots, expected - 1, expected)? {
+                    check = self.check_addresses(slots, self.cfg.address_check_tries)?;
+                }
+            }
+            let AddressCheck {
+                found: answered,
+                missing,
+                doubled,
+            } = check;
+            let gaps = missing.len();
+            found = answered;
+            // Two chips at one address and the last address empty (the repair above gives a
+            // chip left without an address its own, so this is not that), seen again on a
+            // second check: a chip forwards the set-address it took. A reply lost on a noisy
+            // line can hide the second answer once, not every time.
+            let mut confirmed = false;
+            if doubled.len() == 1 && gaps == 0 && answered + 1 == expected {
+                for _ in 0..2 {
+                    let again = self.check_addresses(slots, self.cfg.address_check_tries)?;
+                    if again.found == answered && again.doubled == doubled {
+                        confirmed = true;
+                        break;
+                    }
+                }
+            }
+            if let ([j], true) = (&doubled[..], confirmed) {
+                let j = *j;
+                let address = slots
+                    .get(j)
+                    .and_then(|&s| self.address_of_slot(s))
+                    .unwrap_or(0);
+                self.learned.duplicate_address = Some((j, address));
+                self.wire
+                    .note(|| format!("chips {j} and {} answer at address 0x{address:02X}", j + 1));
+                found = expected;
+                break;
+            }
+            // A set-address frame lost on the way shifts every chip after it by one address:
+            // an address that never answers with later ones answering. Address again (every
+            // chip relays, so a chip that answers nothing would also stop the ones after it).
+            // The last chip missing its address leaves no gap, but fewer chips than counted.
+            let counted = self
+                .learned
+                .discovery_counts
+                .iter()
+                .max()
+                .copied()
+                .unwrap_or(0);
+            // A chain shorter than counted is taken once two passes agree on it (a break stays
+            // where it is; a lost frame moves).
+            if gaps == 0 && (answered >= counted.min(expected) || previous == Some(answered)) {
+                break;
+            }
+            previous = Some(answered);
+            self.wire
+                .note(|| format!("addressing left {gaps} gap(s): addressing again"));
+            self.learned.addressing_retries += 1;
+            if attempt + 1 == self.cfg.addressing_attempts.max(1) {
+                // Every pass lost a frame: which chip holds which address is not known, so no
+                // result can be put on a chip.
+                self.learned.addressing_failed = true;
+            }
+        }
+        self.learned.found = found;
+        for (i, track) in self.learned.chips.iter_mut().enumerate() {
+            track.address = if i < found {
+                slots.get(i).and_then(|&s| {
+                    bm13xx::address::address_of(s, self.profile.address_interval.value)
+                })
+            } else {
+                None
+            };
+        }
+        self.configure(found)?;
+        if baud > 115_200 && found > 0 {
+            self.switch_baud(baud)?;
+        }
+        Ok(())
+    }
+
+    /// Undo the shift one lost set-address frame leaves (chips `j..expected-1` one slot up, the
+    /// last chip unaddressed). [I] Re-addressing through register 0, as the rotation does.
+    pub(super) fn repair_shift(
+        &mut self,
+        slots: &[usize],
+        j: usize,
+        expected: usize,
+    ) -> Flow<bool> {
+        let id = u32::from(self.family.chip_id()) << 16;
+        // The chip left without an address answers at 0 too: a write to a chip at address 0
+        // would move both. Then only a fresh addressing pass can sort them out.
+        let through_zero = (j + 1..expected)
+            .filter_map(|k| slots.get(k))
+            .any(|&s| self.address_of_slot(s) == Some(0));
+        if through_zero {
+            return Ok(false);
+        }
+        for k in j..expected.saturating_sub(1) {
+            let (Some(&to_slot), Some(&from_slot)) = (slots.get(k), slots.get(k + 1)) else {
+                break;
+            };
+            let (Some(from), Some(to)) = (
+                self.address_of_slot(from_slot),
+                self.address_of_slot(to_slot),
+            ) else {
+                break;
+            };
+            self.wire.command(Command::WriteRegister {
+                dest: Dest::Chip(from),
+                register: reg::CHIP_ADDRESS,
+                value: id | u32::from(to),
+            })?;
+        }
+        if let Some(last) = slots
+            .get(expected.saturating_sub(1))
+            .and_then(|&s| self.address_of_slot(s))
+        {
+            self.wire.command(Command::SetAddress { address: last })?;
+        }
+        self.wire.drain(1000)?;
+        Ok(true)
+    }
+
+    /// Read register 0 again of every chip that reported another ID than the family's: one
+    /// reply corrupted on a bad joint can pass the CRC, a part of another kind reports its ID
+    /// every time. A chip that gives the family's ID on any of three reads is the family's part.
+    pub(super) fn confirm_chip_ids(&mut self) -> Flow {
+        let family_id = self.family.chip_id();
+        let wrong: Vec<(usize, u8)> = (0..self.learned.found)
+            .filter_map(|i| {
+                let c = &self.learned.chips[i];
+                match (c.chip_id, c.address) {
+                    (Some(id), Some(a)) if id != family_id => Some((i, a)),
+                    _ => None,
+                }
+            })
+            .collect();
+        for (i, address) in wrong {
+            for _ in 0..3 {
+                if self.read_ids_at(address)?.contains(&family_id) {
+                    self.learned.chips[i].chip_id = Some(family_id);
+                    self.wire.note(|| {
+                        format!("chip {i} reports the family's ID on a second read: the first was corrupted")
+                    });
+                    break;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether a chip answers a read of register 0 at `address`, asked up to `tries` times.
+    pub(super) fn answers_at(&mut self, address: u8, tries: usize) -> Flow<bool> {
+        for _ in 0..tries {
+            if !self.read_ids_at(address)?.is_empty() {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    /// Read register 0 at `address` once: the chip IDs of the replies from that address.
+    pub(super) fn read_ids_at(&mut self, address: u8) -> Flow<Vec<u16>> {
+        let reply_us = (self.family.reply_len(self.family.rolls_version()) as f64
+            * self.wire.byte_us()) as u64;
+        let settle = reply_us * 4
+            + self.relay_us(self.profile.chips.value) * 2
+            + self.cfg.discovery_quiet_ms * 1000;
+        self.wire.command(Command::ReadRegister {
+            dest: Dest::Chip(address),
+            register: reg::CHIP_ADDRESS,
+        })?;
+        let replies = self.wire.drain(settle)?;
+        Ok(replies
+            .iter()
+            .filter_map(|a| match a.reply {
+                Reply::Register(r)
+                    if r.register == reg::CHIP_ADDRESS && r.chip_address == address =>
+                {
+                    Some(r.chip_id())
+                }
+                _ => None,
+            })
+            .collect())
+    }
+
+    /// Read register 0 of every chip at its slot's address; returns how many chips answered,
+    /// which addresses never did and which answered twice. Records chip IDs.
+    pub(super) fn check_addresses(&mut self, slots: &[usize], tries: usize) -> Flow<AddressCheck> {
+        let expected = self.profile.chips.value.min(slots.len());
+        let addresses: Vec<u8> = slots
+            .iter()
+            .take(expected)
+            .map(|&s| self.address_of_slot(s).unwrap_or(0))
+            .collect();
+        let mut answered: Vec<Option<u16>> = vec![None; expected];
+        // Per position: reads sent and replies seen (a reply late for one pass arrives in the
+        // next; two chips at one address answer one read twice).
+        let mut reads_to = vec![0u32; expected];
+        let mut replies_at = vec![0u32; expected];
+        let reply_us = (self.family.reply_len(self.family.rolls_version()) as f64
+            * self.wire.byte_us()) as u64;
+        for _ in 0..tries.max(1) {
+            let pending: Vec<usize> = (0..expected).filter(|&i| answered[i].is_none()).collect();
+            if pending.is_empty() {
+                break;
+            }
+            for &i in &pending {
+                reads_to[i] += 1;
+                self.wire.command(Command::ReadRegister {
+                    dest: Dest::Chip(addresses[i]),
+                    register: reg::CHIP_ADDRESS,
+                })?;
+            }
+            let settle =
+                reply_us * 4 + self.relay_us(expected) * 2 + self.cfg.discovery_quiet_ms * 1000;
+            let replies = self.wire.drain(settle)?;
+            for a in replies {
+                if let Reply::Register(r) = a.reply {
+                    if r.register != reg::CHIP_ADDRESS {
+                        continue;
+                    }
+                    if let Some(i) = addresses.iter().position(|&x| x == r.chip_address) {
+                        answered[i] = Some(r.chip_id());
+                        replies_at[i] += 1;
+                    }
+                }
+            }
+        }
+        let found = answered
+            .iter()
+            .rposition(Option::is_some)
+            .map_or(0, |i| i + 1);
+        for (track, id) in self.learned.chips.iter_mut().zip(&answered).take(found) {
+            if let Some(id) = id {
+                track.chip_id = Some(*id);
+            }
+        }
+        Ok(AddressCheck {
+            found,
+            missing: (0..found).filter(|&i| answered[i].is_none()).collect(),
+            doubled: (0..expected)
+                .filter(|&i| replies_at[i] > reads_to[i])
+                .collect(),
+        })
+    }
+
+    /// Estimated relay delay to chip `index` and back is within this, µs ([I] 4 bit times a chip).
+    pub(super) fn relay_us(&self, index: usize) -> u64 {
+        (index as f64 * 4.0 * 1e6 / f64::from(self.wire.baud())) as u64
+    }
+
+    pub(super) fn configure(&mut self, found: usize) -> Flow {
+        if found == 0 {
+            return Ok(());
+        }
+        let ticket_reg = if self.family == Family::Bm1387 {
+            reg::bm1387::TICKET_MASK
+        } else {
+            reg::TICKET_MASK
+        };
+        self.broadcast(Phase::AfterAddressing)?;
+        let mask = bm13xx::ticket::mask_for_difficulty(self.cfg.ticket_difficulty).unwrap_or(0xFF);
+        self.write_all(ticket_reg, mask)?;
+        self.per_chip(found)?;
+        self.broadcast(Phase::AfterPerChip)?;
+        if !self.sensors_read {
+            // Read the board once before the hash clock rises: a board that is already hot (or
+            // trips the jig) is reported with every sensor, not only the first one read.
+            self.sensors_read = true;
+            self.read_sensors()?;
+            self.sample()?;
+        }
+        self.set_hash_clock(self.clock_mhz, found)
+    }
+
+    /// Ramp the hash clock to `target_mhz` and set up the work for it: the hash counting
+    /// number (the sweep's length), which patterns every slot covers in time, the nonce offsets.
+    pub(super) fn set_hash_clock(&mut self, target_mhz: f64, found: usize) -> Flow {
+        let hcn_reg = if self.family == Family::Bm1387 {
+            reg::bm1387::HASH_COUNTING_NUMBER
+        } else {
+            reg::HASH_COUNTING_NUMBER
+        };
+        let freq_mhz = self.ramp_pll(target_mhz)?;
+        // The domains under the hash clock (and, on a PIC board, that the chain still has power).
+        self.sample()?;
+        let rule = self.slice_rule(found);
+        let mut setup = ChainSetup::new(self.family, &self.params, rule, freq_mhz);
+        setup.ticket_difficulty = self.cfg.ticket_difficulty;
+        let hcn = setup.hash_counting_number();
+        // Patterns must lie in the part of every slot the sweep covers before its deadline.
+        setup.coverage = (0..setup.slots())
+            .map(|s| setup.coverage_of(hcn, s))
+            .fold(1.0, f64::min);
+        self.write_all(hcn_reg, hcn)?;
+        self.broadcast(Phase::Mining)?;
+        self.setup = Some(setup);
+        self.write_offsets(found)?;
+        self.wire.drain(1000)?;
+        Ok(())
+    }
+
+    pub(super) fn write_offsets(&mut self, found: usize) -> Flow {
+        let Some(setup) = &self.setup else {
+            return Ok(());
+        };
+        if !self.profile.nonce_offsets.value {
+            return Ok(());
+        }
+        let writes: Vec<(u8, u32)> = (0..found)
+            .filter_map(|i| {
+                let track = self.learned.chips.get(i)?;
+                Some((track.address?, setup.rule.offset_register(track.slot)?))
+            })
+            .collect();
+        let mut pending = writes;
+        for _ in 0..self.cfg.offset_write_passes.max(1) {
+            for &(address, value) in &pending {
+                self.wire.command(Command::WriteRegister {
+                    dest: Dest::Chip(address),
+                    register: reg::CHIP_NONCE_OFFSET,
+                    value,
+                })?;
+            }
+            // Read every chip's offset back: a write lost on the host's line leaves a chip
+            // hashing its old nonce range, which the pattern test would take for dead cores.
+            let quiet = self.cfg.discovery_quiet_ms * 1000 / 4;
+            let replies = self.wire.ask(
+                Command::ReadRegister {
+                    dest: Dest::All,
+                    register: reg::CHIP_NONCE_OFFSET,
+                },
+                quiet.max(2_000),
+            )?;
+            let holds: HashMap<u8, u32> = replies
+                .iter()
+                .filter_map(|a| match a.reply {
+                    Reply::Register(r) if r.register == reg::CHIP_NONCE_OFFSET => {
+                        Some((r.chip_address, r.value))
+                    }
+                    _ => None,
+                })
+                .collect();
+            pending.retain(|(address, value)| holds.get(address) != Some(value));
+            if pending.is_empty() {
+                break;
+            }
+            self.wire.note(|| {
+                format!(
+                    "{} nonce offset(s) did not take: writing again",
+                    pending.len()
+                )
+            });
+        }
+        Ok(())
+    }
+
+    pub(super) fn switch_baud(&mut self, baud: u32) -> Flow<u32> {
+        let Some((divider, actual)) = bm13xx::baud::divider_for_baud(baud) else {
+            return Ok(self.wire.baud());
+        };
+        let register = self.family.baud_register();
+        let value = bm13xx::baud::divider_register_value(self.family, divider);
+        // (The second copy reaches chips already at the new rate and means nothing to them.)
+        self.write_all(register, value)?;
+        self.wire.drain(self.cfg.baud_drain_ms * 1000)?;
+        self.wire.set_baud(actual)?;
+        // The BM1387 keeps its I2C master enable beside the divider that was just broadcast:
+        // enable it again on the sensor hosts (bmminer sets both in one write).
+        for chip in std::mem::take(&mut self.sensor_hosts) {
+            self.enable_sensor_host(chip)?;
+        }
+        Ok(actual)
+    }
+
+    pub(super) fn raise_baud(&mut self, wanted: Option<u32>) -> Flow {
+        let max = self.info.as_ref().map_or(115_200, |i| i.max_baud);
+        let target = wanted.unwrap_or(self.profile.high_baud.value).min(max);
+        let found = self.learned.found;
+        // With two chips at one address there is no pattern test to speed up (and one address
+        // fewer answers at any rate).
+        if target <= 115_200 || found == 0 || self.learned.duplicate_address.is_some() {
+            self.pattern_baud = self.wire.baud();
+            return Ok(());
+        }
+        let actual = self.switch_baud(target)?;
+        let slots: Vec<usize> = self.learned.chips.iter().map(|c| c.slot).collect();
+        let high_found = self.check_addresses(&slots[..found], 2)?.found;
+        if high_found < found {
+            self.learned.marginal = Some((high_found, actual));
+            self.step(
+                Step::Baud,
+                0.5,
+                format!("Only {high_found} of {found} chips answer at {actual} baud: falling back to 115200"),
+            )?;
+            self.bring_up(&slots, 115_200, true)?;
+        }
+        self.pattern_baud = self.wire.baud();
+        self.step(
+            Step::Baud,
+            1.0,
+            format!("Pattern test at {} baud", self.pattern_baud),
+        )
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // The pattern test.
+}

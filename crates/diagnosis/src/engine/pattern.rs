@@ -1,0 +1,778 @@
+//! The known-nonce pattern test: rounds over address rotations, the retest of chips about to be
+//! blamed, the follow-up of chips that lose replies, and the jobs on the wire.
+
+use super::*;
+
+impl Engine<'_, '_> {
+    pub(super) fn pattern_test(&mut self) -> Flow {
+        let Some(setup) = self.setup.clone() else {
+            return Ok(());
+        };
+        self.learned.pattern_tested = true;
+        if let Some(only) = &self.only_chips {
+            self.learned.excluded = (0..self.learned.found)
+                .filter(|i| !only.contains(i))
+                .collect();
+        }
+        let pool = PatternPool::build(HeaderSet::mainnet(), &setup);
+        let needed = stats::cores_needed(setup.cores, self.cfg);
+        // More rounds for chips still undecided; a single-slot chain keeps its slot (fresh
+        // patterns from the same pool) instead of rotating.
+        let rounds = self.cfg.max_rounds.max(1);
+        let rotates = setup.slots() > 1;
+        let mut setup = setup;
+        for round in 0..rounds {
+            let found = self.learned.found;
+            let undecided: Vec<usize> = (0..found)
+                .filter(|&i| {
+                    self.learned.chips[i].state.is_none() && !self.learned.excluded.contains(&i)
+                })
+                .collect();
+            if undecided.is_empty() {
+                break;
+            }
+            if round > 0 && rotates {
+                setup = self.rotate(round, &setup)?;
+            }
+            let mut picks: Vec<Vec<Pattern>> = Vec::with_capacity(undecided.len());
+            for &i in &undecided {
+                let c = &self.learned.chips[i];
+                let have = c.cores_ok.len() + c.cores_dead.len();
+                let want = needed.saturating_sub(have).max(4) + 2;
+                let budget = self
+                    .cfg
+                    .max_patterns_per_chip
+                    .saturating_sub(c.patterns as usize);
+                let tested: BTreeSet<u8> = c.cores_ok.union(&c.cores_dead).copied().collect();
+                picks.push(spread(
+                    pool.slot(c.slot),
+                    want.min(budget),
+                    &tested,
+                    &c.used,
+                ));
+            }
+            if picks.iter().all(Vec::is_empty) {
+                break;
+            }
+            self.test_round(&setup, &undecided, &picks)?;
+            let chips: Vec<(usize, ChipState)> = undecided
+                .iter()
+                .filter_map(|&i| {
+                    let c = &mut self.learned.chips[i];
+                    c.state = stats::decide(&c.evidence(), setup.cores, self.cfg);
+                    c.state.map(|s| (i, s))
+                })
+                .collect();
+            let decided = (0..found)
+                .filter(|&i| self.learned.chips[i].state.is_some())
+                .count();
+            let p = Progress {
+                step: self.test_step(),
+                fraction: decided as f32 / found.max(1) as f32,
+                message: format!("Round {}: {decided} of {found} chips decided", round + 1),
+                chips,
+                telemetry: None,
+                frames: self.wire.take_log(),
+                temperatures: None,
+                golden: self.golden_total(),
+                aging: None,
+            };
+            if (self.cancel)() {
+                return Err(Stop::Cancelled);
+            }
+            (self.progress)(&p);
+            self.sample()?;
+            // Retest the chips just called dead or weak; one that answers goes on being tested.
+            self.confirm_blamed(&setup, &pool, false)?;
+        }
+        // Last, the chips still undecided only for misses a noisy line may have caused.
+        self.confirm_blamed(&setup, &pool, true)?;
+        self.follow_lossy_links(&setup, &pool)
+    }
+
+    /// Chips that lost more replies than the rest of the board, but not so many more that the
+    /// difference decides (see `Config::link_suspect_p`), get more work of their slot: the
+    /// first tries' losses of that work are counted like the rest, so a flaky chip's link
+    /// stands out and a chip that was merely unlucky on a noisy line does not.
+    pub(super) fn follow_lossy_links(&mut self, setup: &ChainSetup, pool: &PatternPool) -> Flow {
+        let found = self.learned.found;
+        if found < 2 || self.cfg.link_followup_patterns == 0 {
+            return Ok(());
+        }
+        let all = self
+            .learned
+            .chips
+            .iter()
+            .take(found)
+            .fold((0, 0), |(l, s), c| {
+                (l + u64::from(c.transient), s + u64::from(c.patterns))
+            });
+        let mut suspects: Vec<(f64, usize)> = (0..found)
+            .filter(|i| !self.learned.excluded.contains(i))
+            .filter_map(|i| {
+                let c = &self.learned.chips[i];
+                let own = (u64::from(c.transient), u64::from(c.patterns));
+                let p = crate::findings::excess_loss_p(self.cfg, own, all);
+                (p < self.cfg.link_suspect_p && p >= self.cfg.intermittent_p && c.golden > 0)
+                    .then_some((p, i))
+            })
+            .collect();
+        suspects.sort_by(|a, b| a.0.total_cmp(&b.0));
+        suspects.truncate(self.cfg.link_followup_chips);
+        if suspects.is_empty() {
+            return Ok(());
+        }
+        let chips: Vec<usize> = suspects.iter().map(|&(_, i)| i).collect();
+        self.step(
+            self.test_step(),
+            1.0,
+            format!(
+                "More work for {} chip(s) that lost more replies than the line",
+                chips.len()
+            ),
+        )?;
+        let picks: Vec<Vec<Pattern>> = chips
+            .iter()
+            .map(|&i| {
+                let c = &self.learned.chips[i];
+                let budget = self
+                    .cfg
+                    .max_patterns_per_chip
+                    .saturating_sub(c.patterns as usize);
+                spread(
+                    pool.slot(c.slot),
+                    self.cfg.link_followup_patterns.min(budget),
+                    &BTreeSet::new(),
+                    &c.used,
+                )
+            })
+            .collect();
+        if picks.iter().all(Vec::is_empty) {
+            return Ok(());
+        }
+        self.test_round(setup, &chips, &picks)?;
+        for &i in &chips {
+            // Judged again on everything it answered (a miss on every try counts as before).
+            let c = &mut self.learned.chips[i];
+            c.state = stats::decide(&c.evidence(), setup.cores, self.cfg);
+        }
+        Ok(())
+    }
+
+    /// Before a chip is called dead or weak, configure it again and send it work for the cores
+    /// it missed once more. A register write or a job corrupted on the host's line looks, from
+    /// the host, exactly like a dead core (the chip just stays silent); a second, independent
+    /// chance tells them apart. A core that answers now was never dead: the chip's earlier
+    /// misses prove nothing, so it is only ever called `ok` on new evidence.
+    pub(super) fn confirm_blamed(
+        &mut self,
+        setup: &ChainSetup,
+        pool: &PatternPool,
+        last: bool,
+    ) -> Flow {
+        let found = self.learned.found;
+        let blamed: Vec<usize> = (0..found)
+            .filter(|&i| {
+                let c = &self.learned.chips[i];
+                let suspect = match c.state {
+                    Some(ChipState::Dead | ChipState::Weak) => true,
+                    // Undecided with more misses than the line explains: perhaps a chip that
+                    // missed its configuration in this round.
+                    None => {
+                        c.unresolved >= self.cfg.confirm_unresolved
+                            || last && (c.unresolved > 0 || !c.noisy_dead.is_empty())
+                    }
+                    _ => false,
+                };
+                suspect && !self.learned.excluded.contains(&i)
+            })
+            .collect();
+        if blamed.is_empty() {
+            return Ok(());
+        }
+        self.step(
+            self.test_step(),
+            1.0,
+            format!("Retesting {} chip(s) before blaming them", blamed.len()),
+        )?;
+        let mut batch: Vec<(usize, Pattern)> = Vec::new();
+        for &i in &blamed {
+            if let Some(address) = self.learned.chips[i].address {
+                self.configure_chip(address)?;
+            }
+            let c = &self.learned.chips[i];
+            // Work for the cores it missed first (the same headers again where its slot has
+            // them), then for any other core of its slot.
+            let slot = pool.slot(c.slot);
+            let mut picks: Vec<Pattern> = slot
+                .iter()
+                .filter(|p| {
+                    c.cores_dead.contains(&p.owner.core) || c.missed.contains(&p.owner.core)
+                })
+                .take(self.cfg.confirm_patterns)
+                .cloned()
+                .collect();
+            if picks.len() < self.cfg.confirm_patterns {
+                let taken: BTreeSet<usize> = picks.iter().map(|p| p.record).collect();
+                picks.extend(
+                    slot.iter()
+                        .filter(|p| !taken.contains(&p.record))
+                        .take(self.cfg.confirm_patterns - picks.len())
+                        .cloned(),
+                );
+            }
+            batch.extend(picks.into_iter().map(|p| (i, p)));
+        }
+        self.write_offsets(found)?;
+        self.wire.drain(1000)?;
+        let outcome = self.send_jobs(setup, &batch)?;
+        // Per chip: retested cores of unresolved misses, and how many of them answered.
+        let mut missed_retest: HashMap<usize, (u32, u32)> = HashMap::new();
+        // Chips with a core the line's loss rate had called dead that answers now.
+        let mut noisy_answered: BTreeSet<usize> = BTreeSet::new();
+        for ((i, p), o) in batch.iter().zip(&outcome) {
+            let c = &mut self.learned.chips[*i];
+            c.used.insert(p.record);
+            c.patterns += 1;
+            if c.missed.contains(&p.owner.core) && !c.cores_dead.contains(&p.owner.core) {
+                let e = missed_retest.entry(*i).or_default();
+                e.0 += 1;
+                e.1 += u32::from(o.golden);
+            }
+            if o.golden {
+                c.golden += 1;
+                if c.noisy_dead.remove(&p.owner.core) {
+                    // A core the line's loss rate had called dead answers: those misses were
+                    // the line's after all, and prove nothing about the rest of the chip.
+                    c.cores_dead.remove(&p.owner.core);
+                    noisy_answered.insert(*i);
+                } else if c.cores_dead.remove(&p.owner.core) || c.golden == 1 {
+                    // A core (or a chip) it had been blamed for on a clean line.
+                    c.recovered += 1;
+                } else if c.missed.remove(&p.owner.core) {
+                    // One unresolved miss explained: that core works.
+                    c.unresolved = c.unresolved.saturating_sub(1);
+                }
+                c.cores_ok.insert(p.owner.core);
+            }
+        }
+        for &i in &blamed {
+            let c = &mut self.learned.chips[i];
+            if let Some(&(tried, answered)) = missed_retest.get(&i)
+                && tried > 0
+                && answered == tried
+            {
+                // Every core it had missed on a noisy line answers now: those misses were the
+                // line's, all of them.
+                c.unresolved = 0;
+                c.missed.clear();
+                if c.state.is_none() {
+                    c.state = stats::decide(&c.evidence(), setup.cores, self.cfg);
+                }
+            }
+            if c.recovered > 0 {
+                // A core it was blamed for answers now: its misses were the line's or a lost
+                // write's (a chip that missed its configuration misses everything in a round),
+                // and none of them proves a dead core any more. Its answers stand; it is judged
+                // again on the rounds to come.
+                c.cores_dead.clear();
+                c.noisy_dead.clear();
+                c.missed.clear();
+                c.unresolved = 0;
+                c.recovered = 0;
+                c.retested += 1;
+                c.state = None;
+            } else if noisy_answered.contains(&i) {
+                // Judged again on what stands (it may have been called weak for that core).
+                c.state = stats::decide(&c.evidence(), setup.cores, self.cfg);
+            }
+        }
+        Ok(())
+    }
+
+    /// Give every chip a new slot for round `round`: rewrite offsets (BM1370) or addresses.
+    pub(super) fn rotate(&mut self, round: usize, setup: &ChainSetup) -> Flow<ChainSetup> {
+        let found = self.learned.found;
+        let slots = setup.slots();
+        let targets: Vec<usize> = (0..found).map(|i| (i + round) % slots).collect();
+        if let SliceRule::Offsets { .. } = setup.rule {
+            for (i, &slot) in targets.iter().enumerate() {
+                self.learned.chips[i].slot = slot;
+            }
+            self.write_offsets(found)?;
+            self.wire.drain(0)?;
+            return Ok(setup.clone());
+        }
+        let interval = self.profile.address_interval.value;
+        let occupied: BTreeSet<usize> = (0..found).map(|i| self.learned.chips[i].slot).collect();
+        let free = (0..slots).any(|s| !occupied.contains(&s));
+        let mut moved = false;
+        let current: Vec<usize> = (0..found).map(|i| self.learned.chips[i].slot).collect();
+        if free
+            && found < slots
+            && let Some(moves) = readdress_order(&current, &targets, slots)
+        {
+            // [I] Re-address in place through register 0, each write to an address no chip
+            // holds at that moment (a cycle goes through a free slot): the next round's shift
+            // and the way back to the first round's slots alike, without a reset (which would
+            // walk the PLL up from its reset clock again).
+            let mut address: Vec<Option<u8>> =
+                (0..found).map(|i| self.learned.chips[i].address).collect();
+            for (i, slot) in moves {
+                let (Some(old), Some(new)) =
+                    (address[i], bm13xx::address::address_of(slot, interval))
+                else {
+                    continue;
+                };
+                let value = u32::from(self.family.chip_id()) << 16 | u32::from(new);
+                self.wire.command(Command::WriteRegister {
+                    dest: Dest::Chip(old),
+                    register: reg::CHIP_ADDRESS,
+                    value,
+                })?;
+                address[i] = Some(new);
+            }
+            self.wire.drain(0)?;
+            let answered = self.confirm_addresses(&targets)?;
+            moved = answered == found;
+        }
+        let mut all_slots: Vec<usize> = targets.clone();
+        all_slots.extend((found..self.profile.chips.value).map(|i| (i + round) % slots));
+        if !moved {
+            // Fall back to what the protocol guarantees: reset and set every address again.
+            let baud = self.pattern_baud;
+            self.bring_up(&all_slots, baud, true)?;
+            return Ok(self.setup.clone().unwrap_or_else(|| setup.clone()));
+        }
+        for (i, &slot) in targets.iter().enumerate() {
+            self.learned.chips[i].slot = slot;
+            self.learned.chips[i].address = bm13xx::address::address_of(slot, interval);
+        }
+        Ok(setup.clone())
+    }
+
+    /// Read register 0 at each target address; how many chips answered at their new address.
+    pub(super) fn confirm_addresses(&mut self, targets: &[usize]) -> Flow<usize> {
+        let interval = self.profile.address_interval.value;
+        let addresses: Vec<u8> = targets
+            .iter()
+            .filter_map(|&s| bm13xx::address::address_of(s, interval))
+            .collect();
+        for &a in &addresses {
+            self.wire.command(Command::ReadRegister {
+                dest: Dest::Chip(a),
+                register: reg::CHIP_ADDRESS,
+            })?;
+        }
+        // Every chip answers once: wait for all of them on the line, then until it is quiet.
+        let reply_us = (self.family.reply_len(self.family.rolls_version()) as f64
+            * self.wire.byte_us()) as u64;
+        let all_us = reply_us * addresses.len() as u64 + self.relay_us(targets.len()) * 2 + 500;
+        let mut replies = self.wire.drain(all_us)?;
+        loop {
+            let more = self.wire.wait_until(self.wire.now() + reply_us * 4 + 100)?;
+            if more.is_empty() {
+                break;
+            }
+            replies.extend(more);
+        }
+        let seen: BTreeSet<u8> = replies
+            .iter()
+            .filter_map(|a| match a.reply {
+                Reply::Register(r) if r.register == reg::CHIP_ADDRESS => Some(r.chip_address),
+                _ => None,
+            })
+            .collect();
+        Ok(addresses.iter().filter(|a| seen.contains(a)).count())
+    }
+
+    /// Send each chip's patterns (interleaved), retry misses, and record the evidence.
+    pub(super) fn test_round(
+        &mut self,
+        setup: &ChainSetup,
+        chips: &[usize],
+        picks: &[Vec<Pattern>],
+    ) -> Flow {
+        let mut schedule: Vec<(usize, Pattern)> = Vec::new();
+        let longest = picks.iter().map(Vec::len).max().unwrap_or(0);
+        for k in 0..longest {
+            for (&chip, list) in chips.iter().zip(picks) {
+                if let Some(p) = list.get(k) {
+                    schedule.push((chip, *p));
+                }
+            }
+        }
+        let mut tries: Vec<u8> = vec![0; schedule.len()];
+        let mut golden: Vec<bool> = vec![false; schedule.len()];
+        let mut hw_on_own: Vec<bool> = vec![false; schedule.len()];
+        for (chip, p) in &schedule {
+            let c = &mut self.learned.chips[*chip];
+            c.patterns += 1;
+            c.used.insert(p.record);
+        }
+        // A miss in a batch whose replies came through clean (no bad CRC, no stray bytes).
+        let mut clean_miss: Vec<bool> = vec![false; schedule.len()];
+        let mut todo: Vec<usize> = (0..schedule.len()).collect();
+        for attempt in 0..self.cfg.tries_per_pattern.max(1) {
+            if todo.is_empty() {
+                break;
+            }
+            if attempt > 0 {
+                // Retry in the other order: a reply lost to a neighbour's corrupted one on the
+                // line is not lost again the same way.
+                todo.reverse();
+            }
+            let noise_before = self.wire.stats.bad_crc + self.wire.stats.garbage_bytes;
+            let batch: Vec<(usize, Pattern)> = todo.iter().map(|&k| schedule[k]).collect();
+            let outcome = self.send_jobs(setup, &batch)?;
+            let clean = self.wire.stats.bad_crc + self.wire.stats.garbage_bytes == noise_before;
+            if self.learned.loaded_domains.is_empty() {
+                // The domains while the chips hash the first batch's last work: a part that
+                // leaks only under load pulls its domain down now, not at preflight.
+                let loaded = self.sample()?;
+                self.learned.loaded_domains = self.judge_domains(&loaded);
+            }
+            for (slot, &k) in todo.iter().enumerate() {
+                tries[k] += 1;
+                if outcome[slot].golden {
+                    golden[k] = true;
+                } else if clean {
+                    clean_miss[k] = true;
+                }
+                if outcome[slot].hw {
+                    hw_on_own[k] = true;
+                }
+            }
+            todo.retain(|&k| !golden[k]);
+        }
+        // The board's rate of losing a reply at the first try, so far: a miss on every try of a
+        // noisy line is the line's only while losing them all that way is not too unlikely.
+        let (lost, sent) = self.learned.chips.iter().fold((0u64, 0u64), |(l, s), c| {
+            (l + u64::from(c.transient), s + u64::from(c.patterns))
+        });
+        let loss = (lost as f64 / sent.max(1) as f64).max(self.cfg.intermittent_floor);
+        let all_lost_by_noise = loss.powi(i32::from(self.cfg.tries_per_pattern.max(1)));
+        let noise_cannot = all_lost_by_noise < self.cfg.noise_miss_risk;
+        // Whether chip `c` loses replies like the rest of the board (the line's noise) and few
+        // enough that a miss on every try is not its loss: then a miss is a dead core even on
+        // a noisy line. A chip that loses more than the board's rate explains (its own link or
+        // relay) keeps its misses unresolved.
+        let tries_all = i32::from(self.cfg.tries_per_pattern.max(1));
+        let like_the_line = |c: &ChipTrack| {
+            let n = u64::from(c.patterns);
+            let t = u64::from(c.transient);
+            let own = t as f64 / n.max(1) as f64;
+            let excess = t > 0 && 1.0 - stats::binomial_at_most(n, loss, t - 1) < self.cfg.ok_risk;
+            !excess && own.max(loss).powi(tries_all) < self.cfg.noise_miss_risk
+        };
+        let answered: BTreeSet<usize> = schedule
+            .iter()
+            .zip(&golden)
+            .filter(|(_, g)| **g)
+            .map(|((chip, _), _)| *chip)
+            .collect();
+        for (k, (chip, p)) in schedule.iter().enumerate() {
+            let c = &mut self.learned.chips[*chip];
+            if golden[k] {
+                c.golden += 1;
+                if c.noisy_dead.remove(&p.owner.core) {
+                    // The core the line's loss rate had called dead answers: it works.
+                    c.cores_dead.remove(&p.owner.core);
+                }
+                if !c.cores_dead.contains(&p.owner.core) {
+                    c.cores_ok.insert(p.owner.core);
+                }
+                if tries[k] > 1 && !hw_on_own[k] {
+                    // Lost, then found on retry, with nothing miscomputed in between.
+                    c.transient += 1;
+                }
+            } else if !hw_on_own[k] {
+                let every_try = tries[k] >= self.cfg.tries_per_pattern;
+                let sure = (clean_miss[k] || noise_cannot && every_try) && c.transient == 0;
+                // A chip that answered nothing this round may have lost its configuration on
+                // the host's line (it then misses everything): its misses prove nothing.
+                let answered_this_round = answered.contains(chip);
+                if sure || noise_cannot && every_try && answered_this_round && like_the_line(c) {
+                    // Every try missed, one of them on a clean line, from a chip whose replies
+                    // were never seen lost, and it sent nothing wrong instead: the core is dead.
+                    // Or every try missed on a line that loses too few replies for that, from
+                    // a chip that loses no more than the line: dead, retried once more later.
+                    c.cores_ok.remove(&p.owner.core);
+                    c.cores_dead.insert(p.owner.core);
+                    if !sure {
+                        c.noisy_dead.insert(p.owner.core);
+                    }
+                } else {
+                    // Misses on a corrupted line, or from a chip that loses replies, prove
+                    // nothing about the core (its patterns still count towards calling it dead).
+                    c.unresolved += 1;
+                    c.missed.insert(p.owner.core);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Send jobs back to back, as close to the wire as the sweeps allow, and collect what comes
+    /// back. Golden nonces are matched by value; anything else is verified against the job it
+    /// answers (by job id) and attributed to the chip whose slice it lies in.
+    pub(super) fn send_jobs(
+        &mut self,
+        setup: &ChainSetup,
+        jobs: &[(usize, Pattern)],
+    ) -> Flow<Vec<Outcome>> {
+        let family = self.family;
+        let ids = job_ids(family);
+        let mut batch = Batch {
+            outcome: vec![Outcome::default(); jobs.len()],
+            sent: Vec::with_capacity(jobs.len()),
+            by_golden: HashMap::with_capacity(jobs.len()),
+            slot_to_chip: (0..self.learned.found)
+                .map(|i| (self.learned.chips[i].slot, i))
+                .collect(),
+        };
+        let reply_us =
+            self.family.reply_len(self.family.rolls_version()) as f64 * self.wire.byte_us();
+        let mut last_golden_us = 0.0f64;
+        let mut latest_expected = 0.0f64;
+        let lookahead_us = 8.0 * 88.0 * self.wire.byte_us();
+        for (k, (chip, p)) in jobs.iter().enumerate() {
+            if k % 256 == 0 && (self.cancel)() {
+                return Err(Stop::Cancelled);
+            }
+            let job_id = ids[k % ids.len()];
+            let frame = job_for_header(family, &self.params, job_id, &p.header);
+            let t_job = frame.as_bytes().len() as f64 * self.wire.byte_us();
+            // The previous job must have reached its golden nonce before this one lands.
+            let earliest = (last_golden_us - t_job).ceil();
+            let mut wait_to = if earliest > self.wire.tx_done() {
+                earliest as u64
+            } else {
+                0
+            };
+            let backlog = self.wire.tx_done() - self.wire.now() as f64;
+            if backlog > lookahead_us {
+                wait_to = wait_to.max((self.wire.tx_done() - lookahead_us) as u64);
+            }
+            if wait_to > self.wire.now() {
+                let arrived = self.wire.wait_until(wait_to)?;
+                self.absorb(setup, &arrived, &mut batch);
+            }
+            self.wire.send(frame.as_bytes())?;
+            self.last_job_us = self.wire.tx_done().ceil() as u64;
+            self.wire.note(|| {
+                format!(
+                    "-> job 0x{job_id:02X}: block {} for chip {chip}, golden nonce 0x{:08X}",
+                    p.height, p.golden
+                )
+            });
+            let end = self.wire.tx_done();
+            // Timing margin for model error: 5 % of the sweep time plus two bit times.
+            let sweep_us = setup.time_to(&p.owner) * 1e6;
+            last_golden_us = end + sweep_us * 1.05 + 2.0 * self.wire.byte_us() / 10.0;
+            let expected = end
+                + sweep_us
+                + 2.0 * self.relay_us(*chip) as f64
+                + reply_us * 4.0
+                + self.cfg.reply_margin_us as f64;
+            latest_expected = latest_expected.max(expected);
+            batch.by_golden.insert(p.golden, k);
+            batch.sent.push(Sent {
+                job_id,
+                header: p.header,
+                golden: p.golden,
+                chip: *chip,
+                at_us: end,
+            });
+        }
+        let arrived = self.wire.wait_until(latest_expected.ceil() as u64)?;
+        self.absorb(setup, &arrived, &mut batch);
+        Ok(batch.outcome)
+    }
+
+    fn absorb(&mut self, setup: &ChainSetup, arrived: &[Arrived], batch: &mut Batch) {
+        let interval = self.profile.address_interval.value;
+        for a in arrived {
+            let Reply::Nonce(n) = a.reply else { continue };
+            let fields = n.fields(self.family, &self.params, interval);
+            let version_bits = fields.version_bits.unwrap_or(0);
+            // The golden nonce of a job we sent, found with the version we sent.
+            if let Some(&k) = batch.by_golden.get(&fields.nonce)
+                && let Some(s) = batch.sent.get(k)
+            {
+                let version = bm13xx::header::fields::version(&s.header) | version_bits;
+                if patterns::verify(
+                    &s.header,
+                    version,
+                    fields.nonce,
+                    s.golden,
+                    setup.ticket_difficulty,
+                ) == NonceVerdict::Golden
+                {
+                    batch.outcome[k].golden = true;
+                    continue;
+                }
+            }
+            // Otherwise: the latest job sent with this id before the reply came.
+            let Some(k) = batch
+                .sent
+                .iter()
+                .rposition(|s| s.job_id == fields.job_id && s.at_us <= a.at_us as f64 + 1.0)
+            else {
+                continue;
+            };
+            let s = &batch.sent[k];
+            let version = bm13xx::header::fields::version(&s.header) | version_bits;
+            let slot_to_chip = &batch.slot_to_chip;
+            let verdict =
+                patterns::classify(setup, &s.header, version, fields.nonce, s.golden, |slot| {
+                    slot_to_chip.contains_key(&slot)
+                });
+            if let NonceVerdict::WrongChip { .. } = verdict {
+                self.learned.wrong_chip_nonces += 1;
+                continue;
+            }
+            let owner_chip = setup
+                .owner(fields.nonce)
+                .and_then(|o| slot_to_chip.get(&o.slot).copied())
+                .unwrap_or(s.chip);
+            let job_chip = s.chip;
+            let Some(track) = self.learned.chips.get_mut(owner_chip) else {
+                continue;
+            };
+            match verdict {
+                NonceVerdict::Golden => batch.outcome[k].golden = true,
+                NonceVerdict::OtherValid { .. } | NonceVerdict::WrongChip { .. } => {
+                    track.other_valid += 1
+                }
+                NonceVerdict::FailsDiff1 | NonceVerdict::BelowTicket { .. } => {
+                    track.hw_errors += 1;
+                    if owner_chip == job_chip {
+                        batch.outcome[k].hw = true;
+                    }
+                }
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // The report.
+}
+
+/// The order of address writes that takes the chips from slots `current` to slots `targets`
+/// (chip index order) among `slots`, each write to a slot no chip holds then: chips whose
+/// target is free go first; a cycle moves one chip to a slot nobody holds or wants, then goes
+/// on. `None` when no such slot exists.
+fn readdress_order(
+    current: &[usize],
+    targets: &[usize],
+    slots: usize,
+) -> Option<Vec<(usize, usize)>> {
+    let mut at: Vec<usize> = current.to_vec();
+    let mut held: BTreeSet<usize> = at.iter().copied().collect();
+    let wanted: BTreeSet<usize> = targets.iter().copied().collect();
+    let mut moves = Vec::new();
+    let mut pending: Vec<usize> = (0..at.len()).filter(|&i| at[i] != targets[i]).collect();
+    while !pending.is_empty() {
+        let before = pending.len();
+        pending.retain(|&i| {
+            if held.contains(&targets[i]) {
+                return true;
+            }
+            held.remove(&at[i]);
+            held.insert(targets[i]);
+            at[i] = targets[i];
+            moves.push((i, targets[i]));
+            false
+        });
+        if pending.len() == before {
+            // A cycle: park its first chip where nobody is or will be.
+            let i = pending[0];
+            let park = (0..slots).find(|s| !held.contains(s) && !wanted.contains(s))?;
+            held.remove(&at[i]);
+            held.insert(park);
+            at[i] = park;
+            moves.push((i, park));
+        }
+    }
+    Some(moves)
+}
+
+/// A batch of jobs in flight: what was sent, how to find a golden nonce's job, which chip has
+/// each slot, and what each job got back.
+struct Batch {
+    outcome: Vec<Outcome>,
+    sent: Vec<Sent>,
+    by_golden: HashMap<u32, usize>,
+    slot_to_chip: HashMap<usize, usize>,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct Outcome {
+    pub(super) golden: bool,
+    pub(super) hw: bool,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Sent {
+    job_id: u8,
+    header: bm13xx::header::Header,
+    golden: u32,
+    chip: usize,
+    at_us: f64,
+}
+
+/// Job ids a family can tell apart in its replies (facts §1.5).
+fn job_ids(family: Family) -> Vec<u8> {
+    match family.job_byte_layout() {
+        bm13xx::family::JobByteLayout::Whole => (0..128).collect(),
+        bm13xx::family::JobByteLayout::MidstateLow2 => (0..128).step_by(4).collect(),
+        bm13xx::family::JobByteLayout::SubcoreLow3 | bm13xx::family::JobByteLayout::SubcoreLow4 => {
+            (0..128).step_by(8).collect()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::readdress_order;
+
+    /// Apply `moves` to `current`, checking each lands on a slot nobody holds.
+    fn apply(current: &[usize], moves: &[(usize, usize)]) -> Vec<usize> {
+        let mut at = current.to_vec();
+        for &(i, slot) in moves {
+            assert!(
+                !at.contains(&slot),
+                "chip {i} written onto slot {slot}, held: {at:?}"
+            );
+            at[i] = slot;
+        }
+        at
+    }
+
+    #[test]
+    fn the_next_rounds_shift_and_the_way_back_need_no_reset() {
+        // 126 chips in 128 slots, as on an S19j Pro: round 3 (wrapping past the last slot)
+        // to round 4, and round 7 back to round 0.
+        let round = |r: usize| (0..126).map(|i| (i + r) % 128).collect::<Vec<_>>();
+        for (from, to) in [(3, 4), (7, 0), (0, 1), (6, 7)] {
+            let moves = readdress_order(&round(from), &round(to), 128).unwrap();
+            assert_eq!(
+                apply(&round(from), &moves),
+                round(to),
+                "round {from} to {to}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_full_cycle_goes_through_a_free_slot_and_none_is_refused() {
+        // Two chips swapping places in three slots: one is parked in the free slot first.
+        let moves = readdress_order(&[0, 1], &[1, 0], 3).unwrap();
+        assert_eq!(moves.len(), 3);
+        assert_eq!(apply(&[0, 1], &moves), [1, 0]);
+        assert_eq!(readdress_order(&[0, 1], &[1, 0], 2), None);
+    }
+}
