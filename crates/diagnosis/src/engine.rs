@@ -719,6 +719,7 @@ impl Engine<'_, '_> {
                     index,
                     voltage_mv: mv,
                     state,
+                    loaded_mv: None,
                 }
             })
             .collect()
@@ -969,7 +970,27 @@ impl Engine<'_, '_> {
             chips_expected: self.profile.chips.value,
             chips_found: self.learned.found,
             chips,
-            domains: std::mem::take(&mut self.learned.domains),
+            domains: {
+                // Preflight readings, each with its worst reading under load beside it.
+                let mut domains = std::mem::take(&mut self.learned.domains);
+                let loaded: Vec<u32> = if self.learned.watched_domains.is_empty() {
+                    self.learned
+                        .loaded_domains
+                        .iter()
+                        .map(|d| d.voltage_mv)
+                        .collect()
+                } else {
+                    self.learned
+                        .watched_domains
+                        .iter()
+                        .map(|(d, _)| d.voltage_mv)
+                        .collect()
+                };
+                for (d, mv) in domains.iter_mut().zip(loaded) {
+                    d.loaded_mv = Some(mv);
+                }
+                domains
+            },
             sensors: std::mem::take(&mut self.learned.sensors),
             findings,
             timing: Timing {

@@ -278,10 +278,14 @@ pub struct ChipResult {
 pub struct DomainResult {
     /// Domain index.
     pub index: usize,
-    /// Measured voltage, mV.
+    /// Measured voltage at preflight (chips idle), mV.
     pub voltage_mv: u32,
     /// State.
     pub state: DomainState,
+    /// The reading furthest from nominal while the chips hashed (every sample within 100 ms of
+    /// a job), mV; `None` when no work was sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub loaded_mv: Option<u32>,
 }
 
 /// Result for one sensor.

@@ -302,6 +302,14 @@ fn a_domain_that_sags_under_load_is_found_under_load() {
         .find(|f| f.kind == FindingKind::DomainVoltage && f.domains == [5])
         .unwrap_or_else(|| panic!("no sag at domain 5: {}", describe(&r)));
     assert!(f.message.contains("sags to"), "{}", f.message);
+    // The report keeps both readings of every domain: the sagging one reads ~60 mV lower
+    // under load than at preflight, its neighbours about the same.
+    let d5 = &r.domains[5];
+    let drop = |d: &diagnosis::report::DomainResult| {
+        i64::from(d.voltage_mv) - i64::from(d.loaded_mv.expect("read under load"))
+    };
+    assert!((40..=80).contains(&drop(d5)), "{d5:?}");
+    assert!(drop(&r.domains[6]).abs() < 20, "{:?}", r.domains[6]);
     // 60 mV off 320 browns its chips out: they, and only they, return nothing.
     let in_domain: Vec<usize> = p.chips_in_domain(5).collect();
     no_chip_blamed_but(&r, &in_domain);

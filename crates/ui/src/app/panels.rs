@@ -560,13 +560,56 @@ impl Workbench {
                 .last()
                 .map(|(_, v)| v.clone())
                 .unwrap_or_default();
-            let bars: Vec<Bar> = latest
-                .iter()
-                .enumerate()
-                .map(|(d, &mv)| Bar::new(d as f64, f64::from(mv)).width(0.8))
-                .collect();
+            // While a run goes: the latest sample. After it: each domain at preflight and its
+            // worst reading under load, side by side, each bar named by its domain.
+            let finished = self.report.as_ref().filter(|_| self.running.is_none());
+            let named = |d: usize, mv: u32, what: &str, x: f64, width: f64| {
+                Bar::new(x, f64::from(mv))
+                    .width(width)
+                    .name(format!("domain {d} {what}: {mv} mV"))
+            };
+            let (idle, loaded): (Vec<Bar>, Vec<Bar>) = match finished {
+                Some(r) => (
+                    r.domains
+                        .iter()
+                        .map(|d| {
+                            named(
+                                d.index,
+                                d.voltage_mv,
+                                "preflight",
+                                d.index as f64 - 0.2,
+                                0.4,
+                            )
+                        })
+                        .collect(),
+                    r.domains
+                        .iter()
+                        .filter_map(|d| {
+                            d.loaded_mv.map(|mv| {
+                                named(d.index, mv, "under load", d.index as f64 + 0.2, 0.4)
+                            })
+                        })
+                        .collect(),
+                ),
+                None => (
+                    latest
+                        .iter()
+                        .enumerate()
+                        .map(|(d, &mv)| named(d, mv, "now", d as f64, 0.8))
+                        .collect(),
+                    Vec::new(),
+                ),
+            };
             plot("domains", 160.0, "domain", "mV").show(&mut cols[0], |plot| {
-                plot.bar_chart(BarChart::new("Domain voltage", bars));
+                let name = if finished.is_some() {
+                    "Preflight"
+                } else {
+                    "Domain voltage"
+                };
+                plot.bar_chart(BarChart::new(name, idle));
+                if !loaded.is_empty() {
+                    plot.bar_chart(BarChart::new("Under load (worst)", loaded));
+                }
                 plot.hline(HLine::new("Band low", low));
                 plot.hline(HLine::new("Band high", high));
             });
