@@ -570,6 +570,10 @@ pub struct SimArgs {
     /// The calibration plug on the harness: this reference on every clip, mV.
     #[arg(long, value_name = "MV")]
     pub calibration_plug: Option<u32>,
+    /// Serve on this serial port (one end of a virtual null-modem pair, e.g. com0com's COM5 on
+    /// Windows, which has no pseudo-terminals) instead of a new pseudo-terminal.
+    #[arg(long, value_name = "PORT")]
+    pub on: Option<String>,
 }
 
 /// `hashbench eeprom ...`.

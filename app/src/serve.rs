@@ -1,4 +1,5 @@
-//! `hashbench sim` (a simulated jig on a pseudo-terminal) and `hashbench ports`.
+//! `hashbench sim` (a simulated jig on a pseudo-terminal, or on a named serial port) and
+//! `hashbench ports`.
 
 use std::io::Write;
 
@@ -21,18 +22,26 @@ pub fn run(catalog: &Catalog, args: &SimArgs, out: &mut dyn Write) -> anyhow::Re
     };
     jig.plug_calibration(args.calibration_plug);
     let mut ready_error = None;
-    sim::serve(jig, |path| {
+    let on_ready = |path: &str| {
         let faults: Vec<String> = faults.iter().map(ToString::to_string).collect();
         let line = format!(
             "{path}\nA simulated jig with a {} ({}{}) is serving on {path}.\nDiagnose it with: hashbench diagnose --port {path}\nStop with Ctrl-C.",
             profile.name,
             profile.id,
-            if faults.is_empty() { String::new() } else { format!(", faults {}", faults.join(" ")) }
+            if faults.is_empty() {
+                String::new()
+            } else {
+                format!(", faults {}", faults.join(" "))
+            }
         );
         if let Err(e) = writeln!(out, "{line}").and_then(|()| out.flush()) {
             ready_error = Some(e);
         }
-    })
+    };
+    match &args.on {
+        Some(name) => sim::serve_on_port(jig, name, on_ready),
+        None => sim::serve(jig, on_ready),
+    }
     .context("serving the simulated jig")?;
     if let Some(e) = ready_error {
         return Err(e).context("printing the port path");

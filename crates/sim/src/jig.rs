@@ -628,23 +628,60 @@ const IDLE_AFTER: Duration = Duration::from_millis(50);
 /// a client opens (e.g. `/dev/pts/7`); then this runs until the process ends. The jig's clock is
 /// virtual: it jumps to each `Sync` the host asks for, and while the host is silent it follows
 /// the wall clock, so a host that stops talking sees the lease expire as on a real jig.
+#[cfg(unix)]
 pub fn serve(jig: SimTransport, on_ready: impl FnOnce(&str)) -> std::io::Result<()> {
-    use std::io::{Read, Write};
-    use std::time::Instant;
-
-    use link::Transport;
-
     let (mut master, slave) = serialport::TTYPort::pair().map_err(std::io::Error::other)?;
     let path = serialport::SerialPort::name(&slave).unwrap_or_default();
     serialport::SerialPort::set_timeout(&mut master, Duration::from_millis(5))
         .map_err(std::io::Error::other)?;
-    let mut jig = jig;
     on_ready(&path);
+    // `slave` stays open for as long as this serves: the client's end of the terminal.
+    let served = pump(jig, &mut master);
+    drop(slave);
+    served
+}
+
+/// Windows has no pseudo-terminals: serve on one end of a virtual null-modem pair instead
+/// (`serve_on_port`, `hashbench sim --on COM5` with com0com's COM5/COM6, the client on COM6).
+#[cfg(not(unix))]
+pub fn serve(jig: SimTransport, on_ready: impl FnOnce(&str)) -> std::io::Result<()> {
+    let _ = (jig, on_ready);
+    Err(std::io::Error::new(
+        std::io::ErrorKind::Unsupported,
+        "a pseudo-terminal needs a Unix system: on Windows, serve on one end of a virtual null-modem pair (hashbench sim --on COM5) and open the other",
+    ))
+}
+
+/// Serve a simulated jig on the serial port `name` (one end of a virtual null-modem pair, or a
+/// real cable to another computer); the client opens the other end. As [`serve`] otherwise.
+pub fn serve_on_port(
+    jig: SimTransport,
+    name: &str,
+    on_ready: impl FnOnce(&str),
+) -> std::io::Result<()> {
+    let mut port = serialport::new(name, 115_200)
+        .timeout(Duration::from_millis(5))
+        .open()
+        .map_err(std::io::Error::other)?;
+    on_ready(name);
+    pump(jig, &mut *port)
+}
+
+/// Move bytes between the client's port and the simulated jig until the port fails.
+fn pump<P: std::io::Read + std::io::Write + ?Sized>(
+    jig: SimTransport,
+    port: &mut P,
+) -> std::io::Result<()> {
+    use std::time::Instant;
+
+    use link::Transport;
+
+    let mut jig = jig;
     let mut buf = [0u8; 4096];
     let mut last_heard = Instant::now();
     let mut last_tick = Instant::now();
     loop {
-        match master.read(&mut buf) {
+        match port.read(&mut buf) {
             Ok(0) => {}
             Ok(n) => {
                 jig.write(buf.get(..n).unwrap_or_default())?;
@@ -671,9 +708,7 @@ pub fn serve(jig: SimTransport, on_ready: impl FnOnce(&str)) -> std::io::Result<
             if n == 0 {
                 break;
             }
-            master.write_all(buf.get(..n).unwrap_or_default())?;
+            port.write_all(buf.get(..n).unwrap_or_default())?;
         }
-        // Keep the client's end alive.
-        let _ = &slave;
     }
 }

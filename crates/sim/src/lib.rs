@@ -22,7 +22,7 @@ pub mod rng;
 
 pub use board::Board;
 pub use fault::{Fault, FaultError, Line};
-pub use jig::{SimJig, SimTransport, serve};
+pub use jig::{SimJig, SimTransport, serve, serve_on_port};
 
 /// A simulated jig (the real firmware logic on simulated hardware) with a `profile` board
 /// carrying `faults`, for `seed`, connected through the same client a real jig uses.
