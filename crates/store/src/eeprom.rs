@@ -65,31 +65,12 @@ impl Store {
                 bytes.len()
             )));
         }
-        let path = self.path.clone();
-        let sql = |e| StoreError::from_sql(&path, e);
-        let tx = self
-            .conn
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-            .map_err(sql)?;
-        let exists: Option<i64> = tx
-            .query_row("SELECT id FROM tickets WHERE id = ?1", [ticket], |r| {
-                r.get(0)
-            })
-            .optional()
-            .map_err(sql)?;
-        if exists.is_none() {
-            drop(tx);
-            return Err(self.not_found(format!("ticket {ticket}")));
-        }
-        tx.execute(
+        self.insert_for_ticket(
+            ticket,
             "INSERT INTO eeprom_images (ticket_id, taken_at, kind, layout, bytes)
              VALUES (?1, ?2, ?3, ?4, ?5)",
             params![ticket, crate::now(), kind.code(), layout, bytes],
         )
-        .map_err(sql)?;
-        let id = tx.last_insert_rowid();
-        tx.commit().map_err(sql)?;
-        Ok(id)
     }
 
     /// The images kept on ticket `ticket`, oldest first.

@@ -1,7 +1,7 @@
 //! Meter readings at a board's test points, kept on a ticket with the range they were judged
 //! against when they were typed (a later change of a profile does not rewrite history).
 
-use rusqlite::{OptionalExtension, params};
+use rusqlite::params;
 
 use crate::{Result, Store, StoreError};
 
@@ -135,24 +135,9 @@ impl Store {
                 r.verdict
             )));
         }
-        let path = self.path.clone();
-        let sql = |e| StoreError::from_sql(&path, e);
-        let tx = self
-            .conn
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-            .map_err(sql)?;
-        let exists: Option<i64> = tx
-            .query_row("SELECT id FROM tickets WHERE id = ?1", [ticket], |row| {
-                row.get(0)
-            })
-            .optional()
-            .map_err(sql)?;
-        if exists.is_none() {
-            drop(tx);
-            return Err(self.not_found(format!("ticket {ticket}")));
-        }
         let as_i64 = |v: usize| i64::try_from(v).unwrap_or(i64::MAX);
-        tx.execute(
+        self.insert_for_ticket(
+            ticket,
             "INSERT INTO test_readings
                (ticket_id, at, chip, domain, point, mv, low_mv, high_mv, verdict, source, technician)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
@@ -170,10 +155,6 @@ impl Store {
                 r.technician
             ],
         )
-        .map_err(sql)?;
-        let id = tx.last_insert_rowid();
-        tx.commit().map_err(sql)?;
-        Ok(id)
     }
 
     /// The readings kept on ticket `ticket`, oldest first.

@@ -393,6 +393,36 @@ impl Store {
         }
     }
 
+    /// Insert one row that belongs to ticket `ticket` (`sql` with its `params`), in one
+    /// transaction that first makes sure the ticket exists; returns the new row's id.
+    pub(crate) fn insert_for_ticket(
+        &mut self,
+        ticket: i64,
+        sql_text: &str,
+        params: impl rusqlite::Params,
+    ) -> Result<i64> {
+        let path = self.path.clone();
+        let sql = |e| StoreError::from_sql(&path, e);
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(sql)?;
+        let exists: Option<i64> = tx
+            .query_row("SELECT id FROM tickets WHERE id = ?1", [ticket], |r| {
+                r.get(0)
+            })
+            .optional()
+            .map_err(sql)?;
+        if exists.is_none() {
+            drop(tx);
+            return Err(self.not_found(format!("ticket {ticket}")));
+        }
+        tx.execute(sql_text, params).map_err(sql)?;
+        let id = tx.last_insert_rowid();
+        tx.commit().map_err(sql)?;
+        Ok(id)
+    }
+
     pub(crate) fn not_found(&self, what: String) -> StoreError {
         StoreError::NotFound {
             path: self.path.clone(),
