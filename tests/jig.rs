@@ -44,6 +44,19 @@ fn serve(args: &[&str]) -> Served {
     Served { child, path }
 }
 
+/// `hashbench diagnose --port <served> --model <model> --json` (the EEPROM names a chip family
+/// that several profiles share, so the profile is given).
+fn diagnose_on(served: &Served, model: &str) -> Output {
+    hashbench(&[
+        "diagnose",
+        "--port",
+        &served.path,
+        "--model",
+        model,
+        "--json",
+    ])
+}
+
 fn json(out: &Output) -> Value {
     serde_json::from_slice(&out.stdout)
         .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)))
@@ -55,14 +68,7 @@ fn json(out: &Output) -> Value {
 fn a_healthy_run_through_the_port_keeps_the_jig_loop_under_10_ms_and_loses_nothing() {
     for model in ["s19jpro", "s19pro"] {
         let served = serve(&["--model", model]);
-        let out = hashbench(&[
-            "diagnose",
-            "--port",
-            &served.path,
-            "--model",
-            model,
-            "--json",
-        ]);
+        let out = diagnose_on(&served, model);
         assert_eq!(
             out.status.code(),
             Some(0),
@@ -94,14 +100,7 @@ fn the_supply_voltage_set_over_i2c_is_what_the_domains_share() {
         "{}",
         String::from_utf8_lossy(&set.stderr)
     );
-    let report = json(&hashbench(&[
-        "diagnose",
-        "--port",
-        &served.path,
-        "--model",
-        "s19pro",
-        "--json",
-    ]));
+    let report = json(&diagnose_on(&served, "s19pro"));
     let domains = report["domains"].as_array().unwrap();
     let mean = domains
         .iter()
@@ -140,14 +139,7 @@ fn the_bitaxe_core_rail_is_set_through_its_regulator() {
             "{model}: {}",
             String::from_utf8_lossy(&set.stderr)
         );
-        let report = json(&hashbench(&[
-            "diagnose",
-            "--port",
-            &served.path,
-            "--model",
-            model,
-            "--json",
-        ]));
+        let report = json(&diagnose_on(&served, model));
         let core = report["domains"][0]["voltage_mv"].as_f64().unwrap();
         assert!(
             (core - mv).abs() < 10.0,
@@ -231,14 +223,7 @@ fn a_diagnosis_through_the_port_matches_the_in_process_one() {
         why.contains("chip family bm1362") && why.contains("s19jpro, s19jpro120"),
         "{why}"
     );
-    let port = hashbench(&[
-        "diagnose",
-        "--port",
-        &served.path,
-        "--model",
-        "s19jpro",
-        "--json",
-    ]);
+    let port = diagnose_on(&served, "s19jpro");
     let direct = hashbench(&[
         "diagnose", "--sim", "s19jpro", "--fault", "dead:5", "--json",
     ]);

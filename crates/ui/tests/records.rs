@@ -37,6 +37,17 @@ fn type_into(h: &mut Harness<'static, Workbench>, label: &str, text: &str) {
     h.run_steps(1);
 }
 
+/// Take the board in as the form fills it from its EEPROM (serial, model): New ticket…, wait for
+/// the read, Open ticket.
+fn take_in(h: &mut Harness<'static, Workbench>) {
+    h.get_by_label("New ticket…").click();
+    until(h, "the EEPROM to be read", |w| {
+        w.is_idle() && w.records().is_form_open()
+    });
+    h.get_by_label("Open ticket").click();
+    h.run_steps(2);
+}
+
 fn run_diagnosis(h: &mut Harness<'static, Workbench>, runs_before: usize) {
     h.get_by_label("Workbench").click();
     h.run_steps(2);
@@ -307,12 +318,7 @@ fn the_eeprom_is_read_onto_the_ticket_shown_decoded_and_written_back_after_a_con
     let db = dir.path().join("shop.db");
     let mut h = workbench(&db, "");
     h.run_steps(2);
-    h.get_by_label("New ticket…").click();
-    until(&mut h, "the EEPROM to be read", |w| {
-        w.is_idle() && w.records().is_form_open()
-    });
-    h.get_by_label("Open ticket").click();
-    h.run_steps(2);
+    take_in(&mut h);
     let ticket = h.state().records().current().unwrap().id;
 
     h.get_by_label("Read EEPROM").click();
@@ -376,12 +382,7 @@ fn a_test_point_reading_beside_the_map_is_judged_and_kept() {
     let db = dir.path().join("shop.db");
     let mut h = workbench(&db, "");
     h.run_steps(2);
-    h.get_by_label("New ticket…").click();
-    until(&mut h, "the EEPROM to be read", |w| {
-        w.is_idle() && w.records().is_form_open()
-    });
-    h.get_by_label("Open ticket").click();
-    h.run_steps(2);
+    take_in(&mut h);
     h.get_by_label("Workbench").click();
     h.run_steps(2);
     h.get_by_label("chip 12: untested").click();
