@@ -273,7 +273,7 @@ pub fn records(
         let status = std::process::Command::new("sqlite3")
             .args(["-csv", "-header"])
             .arg(&path)
-            .arg(store::EXPORT_SQL)
+            .arg(store::export_sql(store::Engine::Sqlite))
             .stdout(std::fs::File::create(&theirs_path)?)
             .status()
             .context("running sqlite3 (apt install sqlite3) for the export comparison")?;

@@ -56,6 +56,7 @@ fn ticket() -> Ticket {
         closed_at: None,
         runs: 2,
         last_verdict: None,
+        revision: 0,
     }
 }
 

@@ -2,8 +2,7 @@
 //! shaped like a real shop's file (boards that come back, runs of 126 chips, a real report as
 //! each run's result).
 
-use rusqlite::params;
-
+use crate::db::args;
 use crate::{Result, Store};
 
 /// What was written.
@@ -34,60 +33,33 @@ impl Store {
         chip_results: u64,
         result_json: &str,
     ) -> Result<Populated> {
-        let path = self.path.clone();
-        let sql = |e| crate::StoreError::from_sql(&path, e);
+        let err = |e| self.err(e);
         let runs = chip_results / CHIPS;
         let states: String = (0..CHIPS)
             .map(|c| if c == 40 { 'D' } else { 'o' })
             .collect();
-        let tx = self
-            .conn
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-            .map_err(sql)?;
+        let tx = self.conn.begin().map_err(err)?;
         let mut repairs = 0;
-        {
-            let mut board = tx
-                .prepare("INSERT INTO boards (serial, model, board_code, first_seen) VALUES (?1, ?2, ?3, ?4)")
-                .map_err(sql)?;
-            let mut ticket = tx
-                .prepare(
+        let mut board_id = 0;
+        // Ticket ids in intake order (1-based positions below).
+        let mut ticket_ids = Vec::with_capacity(usize::try_from(tickets).unwrap_or(0));
+        for t in 1..=tickets {
+            let at = 1_700_000_000 + i64::try_from(t).unwrap_or(0) * 600;
+            // Every seventh ticket is a board coming back.
+            if t % 7 != 0 || board_id == 0 {
+                board_id = tx
+                    .insert(
+                        "INSERT INTO boards (serial, model, board_code, first_seen) VALUES (?1, ?2, ?3, ?4)",
+                        args![format!("SN{t:08}"), "s19jpro", "BHB42601", at],
+                    )
+                    .map_err(err)?;
+            }
+            let closed = t % 5 < 3;
+            let ticket = tx
+                .insert(
                     "INSERT INTO tickets (board_id, customer, intake_at, symptom, status, technician, notes, time_spent_s, closed_at) \
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-                )
-                .map_err(sql)?;
-            let mut run = tx
-                .prepare(
-                    "INSERT INTO runs (ticket_id, verdict, states, result_json, telemetry, app_version, jig_firmware, \
-                     jig_protocol, profile, pattern_set, baud, operator, started_at, ended_at) \
-                     VALUES (?1, ?2, ?3, ?4, '{\"voltages\":[],\"temperatures\":[]}', '0.1.0', 'hashbench-jig 0.1.0', 1, \
-                     's19jpro@1', 'bench', 3125000, 'bench', ?5, ?6)",
-                )
-                .map_err(sql)?;
-            let mut chip = tx
-                .prepare(
-                    "INSERT INTO chip_results (run_id, chip, domain, state, suspect, patterns, golden, hw_errors) \
-                     VALUES (?1, ?2, ?3, ?4, 0, 41, ?5, 0)",
-                )
-                .map_err(sql)?;
-            let mut repair = tx
-                .prepare(
-                    "INSERT INTO repair_actions (ticket_id, chip, uref, action, part, technician, at, minutes, notes) \
-                     VALUES (?1, ?2, ?3, 'reflow', 'lot 7', 'bench', ?4, 15, 'reflowed')",
-                )
-                .map_err(sql)?;
-            let mut board_id = 0;
-            for t in 1..=tickets {
-                let at = 1_700_000_000 + i64::try_from(t).unwrap_or(0) * 600;
-                // Every seventh ticket is a board coming back.
-                if t % 7 != 0 || board_id == 0 {
-                    board
-                        .execute(params![format!("SN{t:08}"), "s19jpro", "BHB42601", at])
-                        .map_err(sql)?;
-                    board_id = tx.last_insert_rowid();
-                }
-                let closed = t % 5 < 3;
-                ticket
-                    .execute(params![
+                    args![
                         board_id,
                         format!("Customer {}", t % 400),
                         at,
@@ -97,45 +69,52 @@ impl Store {
                         "",
                         1800,
                         closed.then_some(at + 86_400),
-                    ])
-                    .map_err(sql)?;
-                if t % 3 == 0 {
-                    repair
-                        .execute(params![t, 40, "U41", at + 3600])
-                        .map_err(sql)?;
-                    repairs += 1;
-                }
-            }
-            for r in 1..=runs {
-                // Spread the runs over the tickets, two per ticket where there are enough.
-                let ticket_id = r.div_ceil(2) * (tickets / runs).max(1);
-                let ticket_id = ticket_id.clamp(1, tickets.max(1));
-                let at = 1_700_000_000 + i64::try_from(ticket_id).unwrap_or(0) * 600 + 60;
-                let verdict = if r % 2 == 0 { "pass" } else { "fail" };
-                run.execute(params![
-                    ticket_id,
-                    verdict,
-                    states,
-                    result_json,
-                    at,
-                    at + 90
-                ])
-                .map_err(sql)?;
-                let run_id = tx.last_insert_rowid();
-                for c in 0..CHIPS {
-                    let state = if c == 40 && r % 2 == 1 { "dead" } else { "ok" };
-                    chip.execute(params![
-                        run_id,
-                        c,
-                        c / 3,
-                        state,
-                        if state == "ok" { 41 } else { 0 }
-                    ])
-                    .map_err(sql)?;
-                }
+                    ],
+                )
+                .map_err(err)?;
+            ticket_ids.push(ticket);
+            if t % 3 == 0 {
+                tx.execute(
+                    "INSERT INTO repair_actions (ticket_id, chip, uref, action, part, technician, at, minutes, notes) \
+                     VALUES (?1, ?2, ?3, 'reflow', 'lot 7', 'bench', ?4, 15, 'reflowed')",
+                    args![ticket, 40, "U41", at + 3600],
+                )
+                .map_err(err)?;
+                repairs += 1;
             }
         }
-        tx.commit().map_err(sql)?;
+        for r in 1..=runs {
+            // Spread the runs over the tickets, two per ticket where there are enough.
+            let position = r.div_ceil(2) * (tickets / runs).max(1);
+            let position = position.clamp(1, tickets.max(1));
+            let Some(&ticket_id) = usize::try_from(position - 1)
+                .ok()
+                .and_then(|i| ticket_ids.get(i))
+            else {
+                break;
+            };
+            let at = 1_700_000_000 + i64::try_from(position).unwrap_or(0) * 600 + 60;
+            let verdict = if r % 2 == 0 { "pass" } else { "fail" };
+            let run_id = tx
+                .insert(
+                    "INSERT INTO runs (ticket_id, verdict, states, result_json, telemetry, app_version, jig_firmware, \
+                     jig_protocol, profile, pattern_set, baud, operator, started_at, ended_at) \
+                     VALUES (?1, ?2, ?3, ?4, '{\"voltages\":[],\"temperatures\":[]}', '0.1.0', 'hashbench-jig 0.1.0', 1, \
+                     's19jpro@1', 'bench', 3125000, 'bench', ?5, ?6)",
+                    args![ticket_id, verdict, &states, result_json, at, at + 90],
+                )
+                .map_err(err)?;
+            for c in 0..CHIPS {
+                let state = if c == 40 && r % 2 == 1 { "dead" } else { "ok" };
+                tx.execute(
+                    "INSERT INTO chip_results (run_id, chip, domain, state, suspect, patterns, golden, hw_errors) \
+                     VALUES (?1, ?2, ?3, ?4, 0, 41, ?5, 0)",
+                    args![run_id, c, c / 3, state, if state == "ok" { 41 } else { 0 }],
+                )
+                .map_err(err)?;
+            }
+        }
+        tx.commit().map_err(err)?;
         // A board that came back (its second ticket is a multiple of 7) and whose second ticket
         // got runs (a multiple of the run spacing).
         let step = (tickets / runs.max(1)).max(1);

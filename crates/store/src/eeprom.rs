@@ -1,8 +1,8 @@
 //! Board EEPROM images kept with a ticket: the backup read before any write, and what was
 //! written. The bytes are kept whole (256); what they mean is the `boards::eeprom` decoder's.
 
-use rusqlite::{OptionalExtension, params};
-
+use crate::db::{Row, args};
+use crate::tickets::RowError;
 use crate::{Result, Store, StoreError};
 
 /// Why an image was kept.
@@ -69,37 +69,31 @@ impl Store {
             ticket,
             "INSERT INTO eeprom_images (ticket_id, taken_at, kind, layout, bytes)
              VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![ticket, crate::now(), kind.code(), layout, bytes],
+            args![ticket, crate::now(), kind.code(), layout, bytes],
         )
     }
 
     /// The images kept on ticket `ticket`, oldest first.
     pub fn eeprom_images(&self, ticket: i64) -> Result<Vec<EepromImage>> {
-        let mut stmt = self
-            .conn
-            .prepare(&format!(
+        let rows = self.rows(
+            &format!(
                 "SELECT {COLUMNS} FROM eeprom_images WHERE ticket_id = ?1 ORDER BY taken_at, id"
-            ))
-            .map_err(|e| self.err(e))?;
-        let rows = stmt
-            .query_map([ticket], raw_row)
-            .map_err(|e| self.err(e))?
-            .collect::<rusqlite::Result<Vec<_>>>()
-            .map_err(|e| self.err(e))?;
+            ),
+            args![ticket],
+            raw_row,
+        )?;
         rows.into_iter().map(|r| self.image(r)).collect()
     }
 
     /// Image `id`.
     pub fn eeprom_image(&self, id: i64) -> Result<EepromImage> {
         let row = self
-            .conn
-            .query_row(
+            .rows(
                 &format!("SELECT {COLUMNS} FROM eeprom_images WHERE id = ?1"),
-                [id],
+                args![id],
                 raw_row,
-            )
-            .optional()
-            .map_err(|e| self.err(e))?;
+            )?
+            .pop();
         match row {
             Some(r) => self.image(r),
             None => Err(self.not_found(format!("EEPROM image {id}"))),
@@ -131,7 +125,7 @@ impl Store {
 
 type RawRow = (i64, i64, i64, String, String, Vec<u8>);
 
-fn raw_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawRow> {
+fn raw_row(r: &Row) -> std::result::Result<RawRow, RowError> {
     Ok((
         r.get(0)?,
         r.get(1)?,

@@ -4,7 +4,10 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::ErrorCode;
 
-/// A store error. Every variant names the database file.
+use crate::db::DbError;
+
+/// A store error. Every variant names the database: a file, or a server's address (without
+/// its password).
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// The file is not a SQLite database, or it is damaged.
@@ -84,13 +87,44 @@ pub enum StoreError {
     /// A value given by the caller that cannot be stored.
     #[error("{0}")]
     Invalid(String),
-    /// Any other SQLite error.
-    #[error("{path}: {source}")]
+    /// Any other error of the database.
+    #[error("{path}: {detail}")]
     Sql {
-        /// The file.
+        /// The file, or the server's address.
         path: PathBuf,
-        /// SQLite's error.
-        source: rusqlite::Error,
+        /// What the engine said.
+        detail: String,
+    },
+    /// The server cannot be reached, or dropped the connection.
+    #[error("{path}: the server cannot be reached ({detail}); nothing of this change was written")]
+    Unreachable {
+        /// The server's address (without its password).
+        path: PathBuf,
+        /// What the client said.
+        detail: String,
+    },
+    /// The server refused the login or the statement to this bench's role.
+    #[error(
+        "{path}: the server refused this ({detail}); ask the shop's administrator for the role"
+    )]
+    Denied {
+        /// The server's address.
+        path: PathBuf,
+        /// What the server said.
+        detail: String,
+    },
+    /// A ticket edited on another bench since this one read it: nothing was written, and what
+    /// the other bench saved is given back to be shown.
+    #[error(
+        "ticket {ticket} was changed elsewhere since it was opened (by {by}); nothing was written: look at its current text and save again"
+    )]
+    Conflict {
+        /// The ticket.
+        ticket: i64,
+        /// Who changed it (its technician field now), for the message.
+        by: String,
+        /// The ticket as it is now.
+        current: Box<crate::Ticket>,
     },
     /// Migrating an older database failed; the copy made before is named.
     #[error(
@@ -133,7 +167,45 @@ impl StoreError {
             },
             Some(ErrorCode::DiskFull) => StoreError::DiskFull { path },
             Some(ErrorCode::ReadOnly | ErrorCode::CannotOpen) => StoreError::ReadOnly { path },
-            _ => StoreError::Sql { path, source: e },
+            _ => StoreError::Sql {
+                path,
+                detail: e.to_string(),
+            },
+        }
+    }
+
+    /// Classify an error of either engine on `path` (a file, or a server's address).
+    pub(crate) fn from_db(path: &Path, e: DbError) -> StoreError {
+        let detail = e.to_string();
+        let e = match e {
+            DbError::Sqlite(e) => return StoreError::from_sql(path, e),
+            DbError::Postgres(e) => e,
+            _ => {
+                return StoreError::Sql {
+                    path: path.to_path_buf(),
+                    detail,
+                };
+            }
+        };
+        let path = path.to_path_buf();
+        let Some(code) = e.code() else {
+            // No SQLSTATE: the connection itself failed (refused, closed, timed out).
+            return StoreError::Unreachable { path, detail };
+        };
+        // PostgreSQL's error codes (Appendix A of its manual).
+        match code.code() {
+            // serialization_failure, deadlock_detected, lock_not_available
+            "40001" | "40P01" | "55P03" => StoreError::Busy { path },
+            // disk_full
+            "53100" => StoreError::DiskFull { path },
+            // read_only_sql_transaction
+            "25006" => StoreError::ReadOnly { path },
+            // insufficient_privilege, invalid_password, invalid_authorization_specification
+            "42501" | "28P01" | "28000" => StoreError::Denied { path, detail },
+            // admin_shutdown, crash_shutdown, cannot_connect_now, connection failures (08…)
+            "57P01" | "57P02" | "57P03" => StoreError::Unreachable { path, detail },
+            c if c.starts_with("08") => StoreError::Unreachable { path, detail },
+            _ => StoreError::Sql { path, detail },
         }
     }
 
@@ -141,5 +213,12 @@ impl StoreError {
     #[must_use]
     pub fn is_busy(&self) -> bool {
         matches!(self, StoreError::Busy { .. })
+    }
+
+    /// True when the server could not be reached: what was being written can wait in the
+    /// bench's outbox and be sent when the server is back.
+    #[must_use]
+    pub fn is_unreachable(&self) -> bool {
+        matches!(self, StoreError::Unreachable { .. })
     }
 }

@@ -4,9 +4,8 @@
 use std::borrow::Cow;
 use std::io::Write;
 
-use rusqlite::types::ValueRef;
-
 use crate::codes::Status;
+use crate::db::{DbError, Engine, Value, args};
 use crate::{Result, Store};
 
 /// The CSV's columns, in order (documented in the README).
@@ -36,9 +35,10 @@ pub const EXPORT_COLUMNS: [&str; 23] = [
     "notes",
 ];
 
-/// The query behind the export. Its parameters `:since`, `:until` (unix seconds) and `:status`
-/// are NULL when not filtering; the benchmark hands the same text to `sqlite3 -csv`.
-pub const EXPORT_SQL: &str = "
+/// The query behind the export, with `UTC(x)` where a time is written as ISO 8601 UTC text.
+/// Its parameters `?1` since, `?2` until (unix seconds) and `?3` status are NULL when not
+/// filtering.
+const EXPORT_TEMPLATE: &str = "
 WITH verdicts AS (
   SELECT t.id AS ticket,
     (SELECT count(*) FROM runs r WHERE r.ticket_id = t.id) AS runs,
@@ -52,29 +52,78 @@ SELECT record, ticket, serial, model, board_code, customer, symptom, status, tec
 FROM (
   SELECT 'repair' AS record, t.id AS ticket, b.serial, b.model, b.board_code, t.customer, t.symptom,
          t.status, t.technician,
-         strftime('%Y-%m-%dT%H:%M:%SZ', t.intake_at, 'unixepoch') AS intake_utc,
-         strftime('%Y-%m-%dT%H:%M:%SZ', t.closed_at, 'unixepoch') AS closed_utc,
+         UTC(t.intake_at) AS intake_utc,
+         UTC(t.closed_at) AS closed_utc,
          t.time_spent_s / 60 AS time_spent_min, v.runs, v.first_verdict, v.last_verdict,
          a.chip, a.uref, a.action, a.part, a.technician AS action_technician,
-         strftime('%Y-%m-%dT%H:%M:%SZ', a.at, 'unixepoch') AS action_utc, a.minutes AS action_minutes,
+         UTC(a.at) AS action_utc, a.minutes AS action_minutes,
          a.notes, 0 AS kind, a.at AS sort_at, a.id AS sort_id
   FROM repair_actions a JOIN tickets t ON t.id = a.ticket_id JOIN boards b ON b.id = t.board_id
        JOIN verdicts v ON v.ticket = t.id
-  WHERE (:since IS NULL OR a.at >= :since) AND (:until IS NULL OR a.at < :until)
-    AND (:status IS NULL OR t.status = :status)
+  WHERE (CAST(?1 AS BIGINT) IS NULL OR a.at >= ?1) AND (CAST(?2 AS BIGINT) IS NULL OR a.at < ?2)
+    AND (CAST(?3 AS TEXT) IS NULL OR t.status = ?3)
   UNION ALL
   SELECT 'ticket', t.id, b.serial, b.model, b.board_code, t.customer, t.symptom, t.status, t.technician,
-         strftime('%Y-%m-%dT%H:%M:%SZ', t.intake_at, 'unixepoch'),
-         strftime('%Y-%m-%dT%H:%M:%SZ', t.closed_at, 'unixepoch'),
+         UTC(t.intake_at),
+         UTC(t.closed_at),
          t.time_spent_s / 60, v.runs, v.first_verdict, v.last_verdict,
          NULL, NULL, NULL, NULL, NULL, NULL, NULL, t.notes, 1, t.closed_at, t.id
   FROM tickets t JOIN boards b ON b.id = t.board_id JOIN verdicts v ON v.ticket = t.id
   WHERE t.closed_at IS NOT NULL
-    AND (:since IS NULL OR t.closed_at >= :since) AND (:until IS NULL OR t.closed_at < :until)
-    AND (:status IS NULL OR t.status = :status)
-)
+    AND (CAST(?1 AS BIGINT) IS NULL OR t.closed_at >= ?1) AND (CAST(?2 AS BIGINT) IS NULL OR t.closed_at < ?2)
+    AND (CAST(?3 AS TEXT) IS NULL OR t.status = ?3)
+) AS records
 ORDER BY ticket, kind, sort_at, sort_id
 ";
+
+/// The export query for `engine`: the same query, with each engine's way of writing a time.
+/// The benchmark hands the SQLite text to `sqlite3 -csv` (unbound parameters are NULL there).
+#[must_use]
+pub fn export_sql(engine: Engine) -> String {
+    let mut out = String::with_capacity(EXPORT_TEMPLATE.len() + 512);
+    let mut rest = EXPORT_TEMPLATE;
+    while let Some(at) = rest.find("UTC(") {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + 4..];
+        let Some(end) = after.find(')') else {
+            break;
+        };
+        let column = &after[..end];
+        match engine {
+            Engine::Sqlite => {
+                out.push_str("strftime('%Y-%m-%dT%H:%M:%SZ', ");
+                out.push_str(column);
+                out.push_str(", 'unixepoch')");
+            }
+            Engine::Postgres => {
+                out.push_str("to_char(to_timestamp(");
+                out.push_str(column);
+                out.push_str(") AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')");
+            }
+        }
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// What stops an export half-way: the database, or the CSV's writer.
+enum ExportError {
+    Db(DbError),
+    Csv(csv::Error),
+}
+
+impl From<DbError> for ExportError {
+    fn from(e: DbError) -> ExportError {
+        ExportError::Db(e)
+    }
+}
+
+impl From<csv::Error> for ExportError {
+    fn from(e: csv::Error) -> ExportError {
+        ExportError::Csv(e)
+    }
+}
 
 /// Which rows to export. Repair actions are chosen by when they were done, tickets by when
 /// they were closed.
@@ -105,37 +154,39 @@ impl Store {
             .terminator(csv::Terminator::CRLF)
             .from_writer(out);
         csv.write_record(EXPORT_COLUMNS)?;
-        let mut stmt = self.conn.prepare(EXPORT_SQL).map_err(|e| self.err(e))?;
         let status = filter.status.map(Status::name);
-        let mut rows = stmt
-            .query(rusqlite::named_params! {
-                ":since": filter.since,
-                ":until": filter.until,
-                ":status": status,
-            })
-            .map_err(|e| self.err(e))?;
         let mut count = 0;
-        let mut number = itoa_buffer();
-        while let Some(row) = rows.next().map_err(|e| self.err(e))? {
-            for i in 0..EXPORT_COLUMNS.len() {
-                let cell = row.get_ref(i).map_err(|e| self.err(e))?;
-                match cell {
-                    ValueRef::Null => csv.write_field("")?,
-                    ValueRef::Integer(n) => {
-                        number.clear();
-                        use std::fmt::Write as _;
-                        let _ = write!(number, "{n}");
-                        csv.write_field(&number)?;
+        let mut number = String::with_capacity(24);
+        self.conn
+            .for_each(
+                &export_sql(self.engine()),
+                args![filter.since, filter.until, status],
+                |row| {
+                    for i in 0..EXPORT_COLUMNS.len() {
+                        match row.value(i) {
+                            Value::Null => csv.write_field("")?,
+                            Value::Int(n) => {
+                                number.clear();
+                                use std::fmt::Write as _;
+                                let _ = write!(number, "{n}");
+                                csv.write_field(&number)?;
+                            }
+                            Value::Real(x) => csv.write_field(x.to_string())?,
+                            Value::Text(text) => csv.write_field(neutralise(text).as_bytes())?,
+                            Value::Blob(bytes) => csv.write_field(
+                                neutralise(&String::from_utf8_lossy(bytes)).as_bytes(),
+                            )?,
+                        }
                     }
-                    ValueRef::Real(x) => csv.write_field(x.to_string())?,
-                    ValueRef::Text(bytes) | ValueRef::Blob(bytes) => {
-                        csv.write_field(neutralise(&String::from_utf8_lossy(bytes)).as_bytes())?;
-                    }
-                }
-            }
-            csv.write_record(None::<&[u8]>)?;
-            count += 1;
-        }
+                    csv.write_record(None::<&[u8]>)?;
+                    count += 1;
+                    Ok::<_, ExportError>(())
+                },
+            )
+            .map_err(|e| match e {
+                ExportError::Db(e) => self.err(e),
+                ExportError::Csv(e) => crate::StoreError::Csv(e),
+            })?;
         csv.flush().map_err(|e| crate::StoreError::Csv(e.into()))?;
         Ok(count)
     }
@@ -166,8 +217,4 @@ impl Store {
         })?;
         Ok(rows)
     }
-}
-
-fn itoa_buffer() -> String {
-    String::with_capacity(24)
 }

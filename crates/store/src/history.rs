@@ -2,10 +2,10 @@
 
 use std::collections::BTreeMap;
 
-use rusqlite::params;
 use serde::Serialize;
 
 use crate::codes::{FAILED_STATES, Status};
+use crate::db::{Value, args};
 use crate::{Board, Repair, Result, RunSummary, Store, Ticket};
 
 /// One ticket of a board's history.
@@ -87,16 +87,11 @@ impl Store {
     /// Every ticket, run and repair of the board with `serial`, with repeat failures flagged.
     pub fn board_history(&self, serial: &str) -> Result<BoardHistory> {
         let board = self.board(serial)?;
-        let ids: Vec<i64> = {
-            let mut stmt = self
-                .conn
-                .prepare("SELECT id FROM tickets WHERE board_id = ?1 ORDER BY intake_at, id")
-                .map_err(|e| self.err(e))?;
-            stmt.query_map([board.id], |r| r.get(0))
-                .map_err(|e| self.err(e))?
-                .collect::<rusqlite::Result<_>>()
-                .map_err(|e| self.err(e))?
-        };
+        let ids: Vec<i64> = self.rows(
+            "SELECT id FROM tickets WHERE board_id = ?1 ORDER BY intake_at, id",
+            args![board.id],
+            |r| Ok(r.get(0)?),
+        )?;
         let mut tickets = Vec::with_capacity(ids.len());
         for id in ids {
             tickets.push(TicketHistory {
@@ -105,24 +100,19 @@ impl Store {
                 repairs: self.repairs(id)?,
             });
         }
+        // One row per chip and ticket where the chip failed, tickets in intake order.
         let sql = format!(
-            "SELECT DISTINCT c.chip, r.ticket_id FROM tickets t \
+            "SELECT c.chip, t.id FROM tickets t \
              JOIN runs r ON r.ticket_id = t.id JOIN chip_results c ON c.run_id = r.id \
-             WHERE t.board_id = ?1 AND {} ORDER BY c.chip, t.intake_at, t.id",
+             WHERE t.board_id = ?1 AND {} GROUP BY c.chip, t.id, t.intake_at \
+             ORDER BY c.chip, t.intake_at, t.id",
             failed_clause()
         );
         let mut per_chip: BTreeMap<usize, Vec<i64>> = BTreeMap::new();
-        {
-            let mut stmt = self.conn.prepare(&sql).map_err(|e| self.err(e))?;
-            let rows = stmt
-                .query_map([board.id], |r| {
-                    Ok((r.get::<_, usize>(0)?, r.get::<_, i64>(1)?))
-                })
-                .map_err(|e| self.err(e))?;
-            for row in rows {
-                let (chip, ticket) = row.map_err(|e| self.err(e))?;
-                per_chip.entry(chip).or_default().push(ticket);
-            }
+        for (chip, ticket) in self.rows(&sql, args![board.id], |r| {
+            Ok((r.get::<usize>(0)?, r.get::<i64>(1)?))
+        })? {
+            per_chip.entry(chip).or_default().push(ticket);
         }
         let repeats = per_chip
             .into_iter()
@@ -139,23 +129,21 @@ impl Store {
     /// The shop's statistics over every ticket.
     pub fn stats(&self) -> Result<Stats> {
         let err = |e| self.err(e);
-        let tickets: u64 = self
-            .conn
-            .query_row("SELECT count(*) FROM tickets", [], |r| r.get(0))
-            .map_err(err)?;
+        let count = |sql: &str, args: &[Value]| -> Result<u64> {
+            self.conn
+                .query_one(sql, args)
+                .and_then(|r| r.get(0))
+                .map_err(err)
+        };
+        let tickets = count("SELECT count(*) FROM tickets", args![])?;
         let mut by_status = Vec::new();
         for status in Status::ALL {
-            let count: u64 = self
-                .conn
-                .query_row(
-                    "SELECT count(*) FROM tickets WHERE status = ?1",
-                    [status.name()],
-                    |r| r.get(0),
-                )
-                .map_err(err)?;
             by_status.push(Count {
                 key: status.name().to_owned(),
-                count,
+                count: count(
+                    "SELECT count(*) FROM tickets WHERE status = ?1",
+                    args![status.name()],
+                )?,
             });
         }
         let grouped = |column: &str| -> Result<Vec<Count<(String, usize)>>> {
@@ -163,45 +151,36 @@ impl Store {
                 "SELECT model, key, count(*) AS n FROM ( \
                    SELECT DISTINCT b.model AS model, {column} AS key, t.id FROM chip_results c \
                    JOIN runs r ON r.id = c.run_id JOIN tickets t ON t.id = r.ticket_id \
-                   JOIN boards b ON b.id = t.board_id WHERE {} ) \
+                   JOIN boards b ON b.id = t.board_id WHERE {} ) AS failed \
                  GROUP BY model, key ORDER BY n DESC, model, key",
                 failed_clause()
             );
-            let mut stmt = self.conn.prepare(&sql).map_err(err)?;
-            let rows = stmt
-                .query_map([], |r| {
-                    Ok(Count {
-                        key: (r.get(0)?, r.get(1)?),
-                        count: r.get(2)?,
-                    })
+            self.rows(&sql, args![], |r| {
+                Ok(Count {
+                    key: (r.get(0)?, r.get(1)?),
+                    count: r.get(2)?,
                 })
-                .map_err(err)?;
-            rows.collect::<rusqlite::Result<_>>().map_err(err)
+            })
         };
         let failures_by_position = grouped("c.chip")?;
         let failures_by_domain = grouped("c.domain")?;
         // Repaired: a repair action, then a run after it; passed if the latest such run did.
         let (repaired, repaired_passed): (u64, u64) = self
             .conn
-            .query_row(
-                "SELECT count(*), coalesce(sum(verdict = 'pass'), 0) FROM ( \
+            .query_one(
+                "SELECT count(*), CAST(coalesce(sum(CASE WHEN verdict = 'pass' THEN 1 ELSE 0 END), 0) AS BIGINT) FROM ( \
                    SELECT (SELECT r.verdict FROM runs r WHERE r.ticket_id = t.id \
                            AND r.started_at >= (SELECT max(a.at) FROM repair_actions a WHERE a.ticket_id = t.id) \
                            AND r.aborted IS NULL \
                            ORDER BY r.started_at DESC, r.id DESC LIMIT 1) AS verdict \
-                   FROM tickets t WHERE EXISTS (SELECT 1 FROM repair_actions a WHERE a.ticket_id = t.id) ) \
+                   FROM tickets t WHERE EXISTS (SELECT 1 FROM repair_actions a WHERE a.ticket_id = t.id) ) AS latest \
                  WHERE verdict IS NOT NULL",
-                [],
-                |r| Ok((r.get(0)?, r.get(1)?)),
+                args![],
             )
+            .and_then(|r| Ok((r.get(0)?, r.get(1)?)))
             .map_err(err)?;
         let median = |sql: &str| -> Result<Option<i64>> {
-            let mut stmt = self.conn.prepare(sql).map_err(err)?;
-            let mut values: Vec<i64> = stmt
-                .query_map(params![], |r| r.get(0))
-                .map_err(err)?
-                .collect::<rusqlite::Result<_>>()
-                .map_err(err)?;
+            let mut values: Vec<i64> = self.rows(sql, args![], |r| Ok(r.get(0)?))?;
             values.sort_unstable();
             Ok(values.get(values.len() / 2).copied())
         };

@@ -1,8 +1,7 @@
 //! Meter readings at a board's test points, kept on a ticket with the range they were judged
 //! against when they were typed (a later change of a profile does not rewrite history).
 
-use rusqlite::params;
-
+use crate::db::args;
 use crate::{Result, Store, StoreError};
 
 /// A reading to keep.
@@ -141,52 +140,46 @@ impl Store {
             "INSERT INTO test_readings
                (ticket_id, at, chip, domain, point, mv, low_mv, high_mv, verdict, source, technician)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-            params![
+            args![
                 ticket,
                 crate::now(),
                 r.chip.map(as_i64),
                 r.domain.map(as_i64),
-                r.point,
+                &r.point,
                 r.mv,
                 r.range_mv.map(|x| x.0),
                 r.range_mv.map(|x| x.1),
-                r.verdict,
-                r.source,
-                r.technician
+                &r.verdict,
+                &r.source,
+                &r.technician
             ],
         )
     }
 
     /// The readings kept on ticket `ticket`, oldest first.
     pub fn readings(&self, ticket: i64) -> Result<Vec<Reading>> {
-        let mut stmt = self
-            .conn
-            .prepare(
-                "SELECT id, at, chip, domain, point, mv, low_mv, high_mv, verdict, source, technician
-                 FROM test_readings WHERE ticket_id = ?1 ORDER BY at, id",
-            )
-            .map_err(|e| self.err(e))?;
-        let rows = stmt
-            .query_map([ticket], |row| {
+        let rows = self.rows(
+            "SELECT id, at, chip, domain, point, mv, low_mv, high_mv, verdict, source, technician
+             FROM test_readings WHERE ticket_id = ?1 ORDER BY at, id",
+            args![ticket],
+            |row| {
                 Ok((
-                    row.get::<_, i64>(0)?,
-                    row.get::<_, i64>(1)?,
-                    row.get::<_, Option<i64>>(2)?,
-                    row.get::<_, Option<i64>>(3)?,
-                    row.get::<_, String>(4)?,
-                    row.get::<_, i64>(5)?,
-                    row.get::<_, Option<i64>>(6)?,
-                    row.get::<_, Option<i64>>(7)?,
+                    row.get::<i64>(0)?,
+                    row.get::<i64>(1)?,
+                    row.get::<Option<i64>>(2)?,
+                    row.get::<Option<i64>>(3)?,
+                    row.get::<String>(4)?,
+                    row.get::<i64>(5)?,
+                    row.get::<Option<i64>>(6)?,
+                    row.get::<Option<i64>>(7)?,
                     (
-                        row.get::<_, String>(8)?,
-                        row.get::<_, String>(9)?,
-                        row.get::<_, String>(10)?,
+                        row.get::<String>(8)?,
+                        row.get::<String>(9)?,
+                        row.get::<String>(10)?,
                     ),
                 ))
-            })
-            .map_err(|e| self.err(e))?
-            .collect::<rusqlite::Result<Vec<_>>>()
-            .map_err(|e| self.err(e))?;
+            },
+        )?;
         rows.into_iter()
             .map(
                 |(id, at, chip, domain, point, mv, low, high, (verdict, source, technician))| {

@@ -1,10 +1,10 @@
 //! Boards, tickets, runs and repair actions: what is written and how it is read back.
 
 use diagnosis::{ChipState, Report, Verdict};
-use rusqlite::{OptionalExtension, Row, params, types::Value};
 use serde::{Deserialize, Serialize};
 
 use crate::codes::{self, Action, Status};
+use crate::db::{DbError, Row, Value, args};
 use crate::{Result, Store, StoreError};
 
 /// A hashboard, by serial.
@@ -69,6 +69,10 @@ pub struct Ticket {
     pub runs: u32,
     /// Verdict of the latest run.
     pub last_verdict: Option<Verdict>,
+    /// Saved edits of its text (customer, symptom, technician, notes): an edit names the
+    /// revision it started from, and one made from an older copy (another bench saved in
+    /// between) is refused ([`StoreError::Conflict`]).
+    pub revision: i64,
 }
 
 fn status_word<S: serde::Serializer>(
@@ -375,13 +379,33 @@ pub struct Repair {
 const TICKET_COLUMNS: &str = "t.id, t.customer, t.intake_at, t.symptom, t.status, t.technician, \
     t.notes, t.time_spent_s, t.closed_at, b.id, b.serial, b.model, b.board_code, b.first_seen, \
     (SELECT count(*) FROM runs r WHERE r.ticket_id = t.id), \
-    (SELECT r.verdict FROM runs r WHERE r.ticket_id = t.id ORDER BY r.started_at DESC, r.id DESC LIMIT 1)";
+    (SELECT r.verdict FROM runs r WHERE r.ticket_id = t.id ORDER BY r.started_at DESC, r.id DESC LIMIT 1), \
+    t.revision";
 
 const RUN_COLUMNS: &str = "id, ticket_id, verdict, aborted, retest_chips, states, started_at, \
     ended_at, operator, profile, app_version, jig_firmware, jig_protocol, pattern_set, baud, seed";
 
 /// A row value that did not parse.
-struct Bad(&'static str, i64, String);
+pub(crate) struct Bad(pub(crate) &'static str, pub(crate) i64, pub(crate) String);
+
+/// A row that either could not be read (the engine's error) or read as something this version
+/// does not know (named by table and id).
+pub(crate) enum RowError {
+    Db(DbError),
+    Bad(Bad),
+}
+
+impl From<DbError> for RowError {
+    fn from(e: DbError) -> RowError {
+        RowError::Db(e)
+    }
+}
+
+impl From<Bad> for RowError {
+    fn from(b: Bad) -> RowError {
+        RowError::Bad(b)
+    }
+}
 
 impl Store {
     fn bad(&self, Bad(table, id, problem): Bad) -> StoreError {
@@ -393,33 +417,52 @@ impl Store {
         }
     }
 
-    /// Insert one row that belongs to ticket `ticket` (`sql` with its `params`), in one
+    pub(crate) fn row_err(&self, e: RowError) -> StoreError {
+        match e {
+            RowError::Db(e) => self.err(e),
+            RowError::Bad(b) => self.bad(b),
+        }
+    }
+
+    /// Every row of `sql`, each turned into a `T` by `read`.
+    pub(crate) fn rows<T>(
+        &self,
+        sql: &str,
+        args: &[Value],
+        read: impl Fn(&Row) -> std::result::Result<T, RowError>,
+    ) -> Result<Vec<T>> {
+        let mut out = Vec::new();
+        self.conn
+            .for_each(sql, args, |r| {
+                out.push(read(r)?);
+                Ok::<_, RowError>(())
+            })
+            .map_err(|e| self.row_err(e))?;
+        Ok(out)
+    }
+
+    /// Insert one row that belongs to ticket `ticket` (`sql` with its `args`), in one
     /// transaction that first makes sure the ticket exists; returns the new row's id.
     pub(crate) fn insert_for_ticket(
         &mut self,
         ticket: i64,
-        sql_text: &str,
-        params: impl rusqlite::Params,
+        sql: &str,
+        args: &[Value],
     ) -> Result<i64> {
-        let path = self.path.clone();
-        let sql = |e| StoreError::from_sql(&path, e);
-        let tx = self
-            .conn
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-            .map_err(sql)?;
-        let exists: Option<i64> = tx
-            .query_row("SELECT id FROM tickets WHERE id = ?1", [ticket], |r| {
-                r.get(0)
-            })
-            .optional()
-            .map_err(sql)?;
+        let err = |e| self.err(e);
+        let tx = self.conn.begin().map_err(err)?;
+        let lock = tx.lock_rows();
+        let exists = tx
+            .query_opt(
+                &format!("SELECT id FROM tickets WHERE id = ?1{lock}"),
+                args![ticket],
+            )
+            .map_err(err)?;
         if exists.is_none() {
-            drop(tx);
             return Err(self.not_found(format!("ticket {ticket}")));
         }
-        tx.execute(sql_text, params).map_err(sql)?;
-        let id = tx.last_insert_rowid();
-        tx.commit().map_err(sql)?;
+        let id = tx.insert(sql, args).map_err(err)?;
+        tx.commit().map_err(err)?;
         Ok(id)
     }
 
@@ -442,45 +485,42 @@ impl Store {
             .as_deref()
             .map(str::trim)
             .filter(|s| !s.is_empty());
-        let path = self.path.clone();
-        let sql = |e| StoreError::from_sql(&path, e);
-        let tx = self
-            .conn
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-            .map_err(sql)?;
-        let existing: Option<i64> = match serial {
-            Some(s) => tx
-                .query_row("SELECT id FROM boards WHERE serial = ?1", [s], |r| r.get(0))
-                .optional()
-                .map_err(sql)?,
-            None => None,
-        };
-        let board = match existing {
-            Some(id) => {
-                // Fill in what intake learnt and the board row lacked.
+        let err = |e| self.err(e);
+        let tx = self.conn.begin().map_err(err)?;
+        let board = match serial {
+            // One statement, so two benches taking the same new board in at once both find
+            // one board row (the second's insert does nothing and the select finds the first's).
+            Some(s) => {
                 tx.execute(
-                    "UPDATE boards SET board_code = coalesce(board_code, ?2) WHERE id = ?1",
-                    params![id, new.board_code],
+                    "INSERT INTO boards (serial, model, board_code, first_seen) VALUES (?1, ?2, ?3, ?4) \
+                     ON CONFLICT (serial) DO UPDATE SET board_code = coalesce(boards.board_code, excluded.board_code)",
+                    args![s, new.model.trim(), &new.board_code, new.intake_at],
                 )
-                .map_err(sql)?;
-                id
+                .map_err(err)?;
+                tx.query_one("SELECT id FROM boards WHERE serial = ?1", args![s])
+                    .and_then(|r| r.get(0))
+                    .map_err(err)?
             }
-            None => {
-                tx.execute(
-                    "INSERT INTO boards (serial, model, board_code, first_seen) VALUES (?1, ?2, ?3, ?4)",
-                    params![serial, new.model.trim(), new.board_code, new.intake_at],
+            None => tx
+                .insert(
+                    "INSERT INTO boards (serial, model, board_code, first_seen) VALUES (NULL, ?1, ?2, ?3)",
+                    args![new.model.trim(), &new.board_code, new.intake_at],
                 )
-                .map_err(sql)?;
-                tx.last_insert_rowid()
-            }
+                .map_err(err)?,
         };
-        tx.execute(
-            "INSERT INTO tickets (board_id, customer, intake_at, symptom, technician) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![board, new.customer.trim(), new.intake_at, new.symptom.trim(), new.technician.trim()],
-        )
-        .map_err(sql)?;
-        let id = tx.last_insert_rowid();
-        tx.commit().map_err(sql)?;
+        let id = tx
+            .insert(
+                "INSERT INTO tickets (board_id, customer, intake_at, symptom, technician) VALUES (?1, ?2, ?3, ?4, ?5)",
+                args![
+                    board,
+                    new.customer.trim(),
+                    new.intake_at,
+                    new.symptom.trim(),
+                    new.technician.trim()
+                ],
+            )
+            .map_err(err)?;
+        tx.commit().map_err(err)?;
         Ok(id)
     }
 
@@ -489,15 +529,9 @@ impl Store {
         let sql = format!(
             "SELECT {TICKET_COLUMNS} FROM tickets t JOIN boards b ON b.id = t.board_id WHERE t.id = ?1"
         );
-        let row = self
-            .conn
-            .query_row(&sql, [id], ticket_row)
-            .optional()
-            .map_err(|e| self.err(e))?;
-        match row {
-            Some(t) => t.map_err(|b| self.bad(b)),
-            None => Err(self.not_found(format!("ticket {id}"))),
-        }
+        self.rows(&sql, args![id], ticket_row)?
+            .pop()
+            .ok_or_else(|| self.not_found(format!("ticket {id}")))
     }
 
     /// Tickets matching `filter`, sorted, one page (`offset`, at most `limit`).
@@ -514,7 +548,7 @@ impl Store {
             TicketSort::Intake => "t.intake_at",
             TicketSort::Number => "t.id",
             TicketSort::Serial => "b.serial",
-            TicketSort::Customer => "t.customer COLLATE NOCASE",
+            TicketSort::Customer => "lower(t.customer)",
             TicketSort::Status => {
                 "CASE t.status WHEN 'received' THEN 0 WHEN 'diagnosing' THEN 1 WHEN 'repairing' THEN 2 \
                  WHEN 'verifying' THEN 3 WHEN 'done' THEN 4 WHEN 'returned' THEN 5 ELSE 6 END"
@@ -522,21 +556,19 @@ impl Store {
             TicketSort::Model => "b.model",
         };
         let direction = if descending { "DESC" } else { "ASC" };
+        // NULL serials sort first ascending on both engines, as SQLite always did.
+        let nulls = if descending {
+            "NULLS LAST"
+        } else {
+            "NULLS FIRST"
+        };
         let sql = format!(
             "SELECT {TICKET_COLUMNS} FROM tickets t JOIN boards b ON b.id = t.board_id {clause} \
-             ORDER BY {key} {direction}, t.id {direction} LIMIT ? OFFSET ?"
+             ORDER BY {key} {direction} {nulls}, t.id {direction} LIMIT ? OFFSET ?"
         );
-        values.push(Value::Integer(i64::try_from(limit).unwrap_or(i64::MAX)));
-        values.push(Value::Integer(i64::try_from(offset).unwrap_or(i64::MAX)));
-        let mut stmt = self.conn.prepare(&sql).map_err(|e| self.err(e))?;
-        let rows = stmt
-            .query_map(rusqlite::params_from_iter(values), ticket_row)
-            .map_err(|e| self.err(e))?;
-        let mut tickets = Vec::new();
-        for row in rows {
-            tickets.push(row.map_err(|e| self.err(e))?.map_err(|b| self.bad(b))?);
-        }
-        Ok(tickets)
+        values.push(Value::from(limit));
+        values.push(Value::from(offset));
+        self.rows(&sql, &values, ticket_row)
     }
 
     /// How many tickets match `filter`.
@@ -545,7 +577,8 @@ impl Store {
         let sql =
             format!("SELECT count(*) FROM tickets t JOIN boards b ON b.id = t.board_id {clause}");
         self.conn
-            .query_row(&sql, rusqlite::params_from_iter(values), |r| r.get(0))
+            .query_one(&sql, &values)
+            .and_then(|r| r.get(0))
             .map_err(|e| self.err(e))
     }
 
@@ -563,25 +596,26 @@ impl Store {
 
     /// Where ticket `id` stands against the verification policy.
     pub fn verification(&self, id: i64) -> Result<Verification> {
+        let err = |e| self.err(e);
         let last_repair_at: Option<i64> = self
             .conn
-            .query_row(
+            .query_one(
                 "SELECT max(at) FROM repair_actions WHERE ticket_id = ?1",
-                [id],
-                |r| r.get(0),
+                args![id],
             )
-            .map_err(|e| self.err(e))?;
-        let passes: i64 = self
+            .and_then(|r| r.get(0))
+            .map_err(err)?;
+        let passes: u32 = self
             .conn
-            .query_row(
+            .query_one(
                 "SELECT count(*) FROM runs WHERE ticket_id = ?1 AND verdict = 'pass' \
-                 AND retest_chips IS NULL AND aborted IS NULL AND started_at >= coalesce(?2, 0)",
-                params![id, last_repair_at],
-                |r| r.get(0),
+                 AND retest_chips IS NULL AND aborted IS NULL AND started_at >= ?2",
+                args![id, last_repair_at.unwrap_or(0)],
             )
-            .map_err(|e| self.err(e))?;
+            .and_then(|r| r.get(0))
+            .map_err(err)?;
         Ok(Verification {
-            passes: u32::try_from(passes).unwrap_or(u32::MAX),
+            passes,
             required: self.required_passes,
             last_repair_at,
         })
@@ -601,24 +635,31 @@ impl Store {
                 });
             }
         }
-        let closed = status.is_closed().then_some(at);
-        let changed = self
-            .conn
-            .execute(
-                "UPDATE tickets SET status = ?2, closed_at = CASE WHEN ?3 IS NULL THEN NULL ELSE coalesce(closed_at, ?3) END WHERE id = ?1",
-                params![id, status.name(), closed],
+        let changed = if status.is_closed() {
+            self.conn.execute(
+                "UPDATE tickets SET status = ?2, closed_at = coalesce(closed_at, ?3) WHERE id = ?1",
+                args![id, status.name(), at],
             )
-            .map_err(|e| self.err(e))?;
+        } else {
+            self.conn.execute(
+                "UPDATE tickets SET status = ?2, closed_at = NULL WHERE id = ?1",
+                args![id, status.name()],
+            )
+        }
+        .map_err(|e| self.err(e))?;
         if changed == 0 {
             return Err(self.not_found(format!("ticket {id}")));
         }
         Ok(())
     }
 
-    /// Change a ticket's customer, symptom, technician and notes.
+    /// Change a ticket's customer, symptom, technician and notes, if it is still at `revision`
+    /// (the one read before the edit). When another bench saved the ticket since, nothing is
+    /// written and [`StoreError::Conflict`] carries the ticket as it is now.
     pub fn edit_ticket(
         &mut self,
         id: i64,
+        revision: i64,
         customer: &str,
         symptom: &str,
         technician: &str,
@@ -627,12 +668,30 @@ impl Store {
         let changed = self
             .conn
             .execute(
-                "UPDATE tickets SET customer = ?2, symptom = ?3, technician = ?4, notes = ?5 WHERE id = ?1",
-                params![id, customer.trim(), symptom.trim(), technician.trim(), notes],
+                "UPDATE tickets SET customer = ?2, symptom = ?3, technician = ?4, notes = ?5, \
+                 revision = revision + 1 WHERE id = ?1 AND revision = ?6",
+                args![
+                    id,
+                    customer.trim(),
+                    symptom.trim(),
+                    technician.trim(),
+                    notes,
+                    revision
+                ],
             )
             .map_err(|e| self.err(e))?;
         if changed == 0 {
-            return Err(self.not_found(format!("ticket {id}")));
+            // Either no such ticket (NotFound) or a newer revision.
+            let current = self.ticket(id)?;
+            return Err(StoreError::Conflict {
+                ticket: id,
+                by: if current.technician.is_empty() {
+                    "another bench".into()
+                } else {
+                    format!("another bench; technician {}", current.technician)
+                },
+                current: Box::new(current),
+            });
         }
         Ok(())
     }
@@ -641,9 +700,18 @@ impl Store {
     /// ticket moves on: received → diagnosing, repairing → verifying; the run's time is added
     /// to the ticket's time spent.
     pub fn save_run(&mut self, ticket: i64, run: &RunRecord<'_>) -> Result<i64> {
+        self.save_run_from(ticket, run, None)
+    }
+
+    /// [`Store::save_run`], for a run that came from another database (`origin`, see
+    /// [`Store::push_to`]): saved once, however often it is pushed. Returns the run's id here.
+    pub(crate) fn save_run_from(
+        &mut self,
+        ticket: i64,
+        run: &RunRecord<'_>,
+        origin: Option<&str>,
+    ) -> Result<i64> {
         let report = run.report;
-        let path = self.path.clone();
-        let sql = |e| StoreError::from_sql(&path, e);
         let result_json = serde_json::to_string(report)
             .map_err(|e| StoreError::Invalid(format!("the report cannot be saved: {e}")))?;
         let telemetry = serde_json::to_string(&Telemetry::from_report(report))
@@ -661,70 +729,72 @@ impl Store {
             .iter()
             .flat_map(|f| f.suspects.iter().copied())
             .collect();
-        let tx = self
-            .conn
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-            .map_err(sql)?;
+        let err = |e| self.err(e);
+        let tx = self.conn.begin().map_err(err)?;
+        let lock = tx.lock_rows();
         let status: Option<String> = tx
-            .query_row("SELECT status FROM tickets WHERE id = ?1", [ticket], |r| {
-                r.get(0)
-            })
-            .optional()
-            .map_err(sql)?;
+            .query_opt(
+                &format!("SELECT status FROM tickets WHERE id = ?1{lock}"),
+                args![ticket],
+            )
+            .and_then(|r| r.map(|r| r.get(0)).transpose())
+            .map_err(err)?;
         let Some(status) = status else {
-            return Err(StoreError::NotFound {
-                path: path.clone(),
-                what: format!("ticket {ticket}"),
-            });
+            return Err(self.not_found(format!("ticket {ticket}")));
         };
-        tx.execute(
-            "INSERT INTO runs (ticket_id, verdict, aborted, retest_chips, states, result_json, telemetry, \
-             app_version, jig_firmware, jig_protocol, profile, pattern_set, baud, seed, operator, started_at, ended_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
-            params![
-                ticket,
-                report.verdict.name(),
-                report.aborted,
-                retest,
-                states,
-                result_json,
-                telemetry,
-                report.provenance.app_version,
-                report.provenance.jig_firmware,
-                report.jig_protocol,
-                report.provenance.profile,
-                report.provenance.pattern_set,
-                report.timing.baud,
-                report.provenance.seed.map(|s| s as i64),
-                run.operator.trim(),
-                run.started_at,
-                run.ended_at,
-            ],
-        )
-        .map_err(sql)?;
-        let run_id = tx.last_insert_rowid();
-        {
-            let mut insert = tx
-                .prepare(
-                    "INSERT INTO chip_results (run_id, chip, domain, state, suspect, patterns, golden, hw_errors, temp_c) \
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-                )
-                .map_err(sql)?;
-            for chip in &report.chips {
-                insert
-                    .execute(params![
-                        run_id,
-                        chip.index,
-                        chip.domain,
-                        codes::state_name(chip.state),
-                        suspects.contains(&chip.index),
-                        chip.patterns,
-                        chip.golden,
-                        chip.hw_errors,
-                        chip.temp_c,
-                    ])
-                    .map_err(sql)?;
+        if let Some(origin) = origin {
+            let known: Option<i64> = tx
+                .query_opt("SELECT id FROM runs WHERE origin = ?1", args![origin])
+                .and_then(|r| r.map(|r| r.get(0)).transpose())
+                .map_err(err)?;
+            if let Some(id) = known {
+                return Ok(id);
             }
+        }
+        let run_id = tx
+            .insert(
+                "INSERT INTO runs (ticket_id, verdict, aborted, retest_chips, states, result_json, telemetry, \
+                 app_version, jig_firmware, jig_protocol, profile, pattern_set, baud, seed, operator, started_at, ended_at, origin) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
+                args![
+                    ticket,
+                    report.verdict.name(),
+                    &report.aborted,
+                    retest,
+                    states,
+                    result_json,
+                    telemetry,
+                    &report.provenance.app_version,
+                    &report.provenance.jig_firmware,
+                    report.jig_protocol,
+                    &report.provenance.profile,
+                    &report.provenance.pattern_set,
+                    report.timing.baud,
+                    report.provenance.seed.map(|s| s.cast_signed()),
+                    run.operator.trim(),
+                    run.started_at,
+                    run.ended_at,
+                    origin,
+                ],
+            )
+            .map_err(err)?;
+        for chip in &report.chips {
+            tx.execute(
+                "INSERT INTO chip_results (run_id, chip, domain, state, suspect, patterns, golden, hw_errors, temp_c) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                args![
+                    run_id,
+                    chip.index,
+                    chip.domain,
+                    codes::state_name(chip.state),
+                    suspects.contains(&chip.index),
+                    chip.patterns,
+                    chip.golden,
+                    chip.hw_errors,
+                    chip.temp_c,
+                ],
+            )
+            .map_err(err)?;
         }
         let next = match status.as_str() {
             "received" => "diagnosing",
@@ -732,11 +802,11 @@ impl Store {
             other => other,
         };
         tx.execute(
-            "UPDATE tickets SET status = ?2, time_spent_s = time_spent_s + max(0, ?3) WHERE id = ?1",
-            params![ticket, next, run.ended_at - run.started_at],
+            "UPDATE tickets SET status = ?2, time_spent_s = time_spent_s + ?3 WHERE id = ?1",
+            args![ticket, next, (run.ended_at - run.started_at).max(0)],
         )
-        .map_err(sql)?;
-        tx.commit().map_err(sql)?;
+        .map_err(err)?;
+        tx.commit().map_err(err)?;
         Ok(run_id)
     }
 
@@ -744,33 +814,18 @@ impl Store {
     pub fn runs(&self, ticket: i64) -> Result<Vec<RunSummary>> {
         let sql =
             format!("SELECT {RUN_COLUMNS} FROM runs WHERE ticket_id = ?1 ORDER BY started_at, id");
-        let mut stmt = self.conn.prepare(&sql).map_err(|e| self.err(e))?;
-        let rows = stmt.query_map([ticket], run_row).map_err(|e| self.err(e))?;
-        let mut runs = Vec::new();
-        for row in rows {
-            runs.push(row.map_err(|e| self.err(e))?.map_err(|b| self.bad(b))?);
-        }
-        Ok(runs)
+        self.rows(&sql, args![ticket], run_row)
     }
 
     /// One run with its full result and telemetry.
     pub fn run(&self, id: i64) -> Result<StoredRun> {
         let sql = format!("SELECT {RUN_COLUMNS}, result_json, telemetry FROM runs WHERE id = ?1");
-        let row = self
-            .conn
-            .query_row(&sql, [id], |r| {
-                Ok((
-                    run_row(r)?,
-                    r.get::<_, String>(16)?,
-                    r.get::<_, String>(17)?,
-                ))
-            })
-            .optional()
-            .map_err(|e| self.err(e))?;
-        let Some((summary, json, telemetry)) = row else {
+        let mut rows = self.rows(&sql, args![id], |r| {
+            Ok((run_row(r)?, r.get::<String>(16)?, r.get::<String>(17)?))
+        })?;
+        let Some((summary, json, telemetry)) = rows.pop() else {
             return Err(self.not_found(format!("run {id}")));
         };
-        let summary = summary.map_err(|b| self.bad(b))?;
         let report: Report = serde_json::from_str(&json)
             .map_err(|e| self.bad(Bad("runs", id, format!("result_json: {e}"))))?;
         let telemetry: Telemetry = serde_json::from_str(&telemetry)
@@ -785,194 +840,193 @@ impl Store {
     /// Attach the chain traffic of run `run` (a capture's JSON lines), replacing one attached
     /// before.
     pub fn attach_capture(&mut self, run: i64, text: &str) -> Result<()> {
-        let path = self.path.clone();
-        let sql = |e| StoreError::from_sql(&path, e);
-        let tx = self
-            .conn
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-            .map_err(sql)?;
-        let exists: Option<i64> = tx
-            .query_row("SELECT id FROM runs WHERE id = ?1", [run], |r| r.get(0))
-            .optional()
-            .map_err(sql)?;
+        let err = |e| self.err(e);
+        let tx = self.conn.begin().map_err(err)?;
+        let exists = tx
+            .query_opt("SELECT id FROM runs WHERE id = ?1", args![run])
+            .map_err(err)?;
         if exists.is_none() {
-            drop(tx);
             return Err(self.not_found(format!("run {run}")));
         }
         tx.execute(
             "INSERT INTO run_captures (run_id, text) VALUES (?1, ?2)
-             ON CONFLICT(run_id) DO UPDATE SET text = excluded.text",
-            params![run, text],
+             ON CONFLICT (run_id) DO UPDATE SET text = excluded.text",
+            args![run, text],
         )
-        .map_err(sql)?;
-        tx.commit().map_err(sql)?;
-        Ok(())
+        .map_err(err)?;
+        tx.commit().map_err(err)
     }
 
     /// The capture attached to run `run`, if any.
     pub fn capture(&self, run: i64) -> Result<Option<String>> {
         self.conn
-            .query_row(
+            .query_opt(
                 "SELECT text FROM run_captures WHERE run_id = ?1",
-                [run],
-                |r| r.get(0),
+                args![run],
             )
-            .optional()
+            .and_then(|r| r.map(|r| r.get(0)).transpose())
             .map_err(|e| self.err(e))
     }
 
     /// Record a repair action on ticket `ticket`; the ticket moves to repairing (unless closed)
     /// and its time spent grows by the action's minutes.
     pub fn add_repair(&mut self, ticket: i64, repair: &NewRepair) -> Result<i64> {
-        let path = self.path.clone();
-        let sql = |e| StoreError::from_sql(&path, e);
-        let tx = self
-            .conn
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-            .map_err(sql)?;
+        self.add_repair_from(ticket, repair, None)
+    }
+
+    /// [`Store::add_repair`] for a repair from another database (`origin`): recorded once.
+    pub(crate) fn add_repair_from(
+        &mut self,
+        ticket: i64,
+        repair: &NewRepair,
+        origin: Option<&str>,
+    ) -> Result<i64> {
+        let err = |e| self.err(e);
+        let tx = self.conn.begin().map_err(err)?;
+        if let Some(origin) = origin {
+            let known: Option<i64> = tx
+                .query_opt(
+                    "SELECT id FROM repair_actions WHERE origin = ?1",
+                    args![origin],
+                )
+                .and_then(|r| r.map(|r| r.get(0)).transpose())
+                .map_err(err)?;
+            if let Some(id) = known {
+                return Ok(id);
+            }
+        }
         let changed = tx
             .execute(
                 "UPDATE tickets SET time_spent_s = time_spent_s + ?2 * 60, \
                  status = CASE WHEN status IN ('done','returned','scrapped') THEN status ELSE 'repairing' END \
                  WHERE id = ?1",
-                params![ticket, repair.minutes],
+                args![ticket, repair.minutes],
             )
-            .map_err(sql)?;
+            .map_err(err)?;
         if changed == 0 {
-            return Err(StoreError::NotFound {
-                path: path.clone(),
-                what: format!("ticket {ticket}"),
-            });
+            return Err(self.not_found(format!("ticket {ticket}")));
         }
-        tx.execute(
-            "INSERT INTO repair_actions (ticket_id, chip, uref, action, part, technician, at, minutes, notes) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-            params![
-                ticket,
-                repair.chip,
-                repair.uref.trim(),
-                repair.action.name(),
-                repair.part.trim(),
-                repair.technician.trim(),
-                repair.at,
-                repair.minutes,
-                repair.notes,
-            ],
-        )
-        .map_err(sql)?;
-        let id = tx.last_insert_rowid();
-        tx.commit().map_err(sql)?;
+        let id = tx
+            .insert(
+                "INSERT INTO repair_actions (ticket_id, chip, uref, action, part, technician, at, minutes, notes, origin) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                args![
+                    ticket,
+                    repair.chip,
+                    repair.uref.trim(),
+                    repair.action.name(),
+                    repair.part.trim(),
+                    repair.technician.trim(),
+                    repair.at,
+                    repair.minutes,
+                    &repair.notes,
+                    origin,
+                ],
+            )
+            .map_err(err)?;
+        tx.commit().map_err(err)?;
         Ok(id)
     }
 
     /// The repair actions of a ticket, oldest first.
     pub fn repairs(&self, ticket: i64) -> Result<Vec<Repair>> {
-        let mut stmt = self
-            .conn
-            .prepare(
-                "SELECT id, ticket_id, chip, uref, action, part, technician, at, minutes, notes \
-                 FROM repair_actions WHERE ticket_id = ?1 ORDER BY at, id",
-            )
-            .map_err(|e| self.err(e))?;
-        let rows = stmt
-            .query_map([ticket], |r| {
+        self.rows(
+            "SELECT id, ticket_id, chip, uref, action, part, technician, at, minutes, notes \
+             FROM repair_actions WHERE ticket_id = ?1 ORDER BY at, id",
+            args![ticket],
+            |r| {
                 let id: i64 = r.get(0)?;
                 let action: String = r.get(4)?;
-                let repair = Repair {
+                let action = Action::parse(&action).map_err(|p| Bad("repair_actions", id, p))?;
+                Ok(Repair {
                     id,
                     ticket_id: r.get(1)?,
                     chip: r.get(2)?,
                     uref: r.get(3)?,
-                    action: Action::Other,
+                    action,
                     part: r.get(5)?,
                     technician: r.get(6)?,
                     at: r.get(7)?,
                     minutes: r.get(8)?,
                     notes: r.get(9)?,
-                };
-                Ok(match Action::parse(&action) {
-                    Ok(action) => Ok(Repair { action, ..repair }),
-                    Err(p) => Err(Bad("repair_actions", id, p)),
                 })
-            })
-            .map_err(|e| self.err(e))?;
-        let mut repairs = Vec::new();
-        for row in rows {
-            repairs.push(row.map_err(|e| self.err(e))?.map_err(|b| self.bad(b))?);
-        }
-        Ok(repairs)
+            },
+        )
     }
 
     /// The board with this serial.
     pub fn board(&self, serial: &str) -> Result<Board> {
-        self.conn
-            .query_row(
-                "SELECT id, serial, model, board_code, first_seen FROM boards WHERE serial = ?1",
-                [serial.trim()],
-                |r| {
-                    Ok(Board {
-                        id: r.get(0)?,
-                        serial: r.get(1)?,
-                        model: r.get(2)?,
-                        board_code: r.get(3)?,
-                        first_seen: r.get(4)?,
-                    })
-                },
-            )
-            .optional()
-            .map_err(|e| self.err(e))?
-            .ok_or_else(|| self.not_found(format!("board with serial `{}`", serial.trim())))
+        self.rows(
+            "SELECT id, serial, model, board_code, first_seen FROM boards WHERE serial = ?1",
+            args![serial.trim()],
+            board_row,
+        )?
+        .pop()
+        .ok_or_else(|| self.not_found(format!("board with serial `{}`", serial.trim())))
     }
+}
+
+/// A board from `id, serial, model, board_code, first_seen`.
+pub(crate) fn board_row(r: &Row) -> std::result::Result<Board, RowError> {
+    Ok(Board {
+        id: r.get(0)?,
+        serial: r.get(1)?,
+        model: r.get(2)?,
+        board_code: r.get(3)?,
+        first_seen: r.get(4)?,
+    })
 }
 
 fn like(text: &str) -> Value {
     let escaped = text
         .trim()
+        .to_lowercase()
         .replace('\\', "\\\\")
         .replace('%', "\\%")
         .replace('_', "\\_");
     Value::Text(format!("%{escaped}%"))
 }
 
-/// A WHERE clause for `filter` and its parameter values, in order.
+/// A WHERE clause for `filter` and its parameter values, in order. Text matches ignore case on
+/// both engines (SQLite's LIKE does for ASCII, PostgreSQL's does not: both sides are lowered).
 fn filter_clause(filter: &TicketFilter) -> (String, Vec<Value>) {
     let mut parts: Vec<&str> = Vec::new();
     let mut values = Vec::new();
     let text = filter.text.trim();
     if !text.is_empty() {
         parts.push(
-            "(b.serial LIKE ? ESCAPE '\\' OR t.customer LIKE ? ESCAPE '\\' OR t.symptom LIKE ? ESCAPE '\\' \
-             OR t.notes LIKE ? ESCAPE '\\' OR t.id = ?)",
+            "(lower(b.serial) LIKE ? ESCAPE '\\' OR lower(t.customer) LIKE ? ESCAPE '\\' \
+             OR lower(t.symptom) LIKE ? ESCAPE '\\' OR lower(t.notes) LIKE ? ESCAPE '\\' OR t.id = ?)",
         );
         for _ in 0..4 {
             values.push(like(text));
         }
         let number = text.trim_start_matches('#').parse::<i64>().unwrap_or(-1);
-        values.push(Value::Integer(number));
+        values.push(Value::Int(number));
     }
     if !filter.serial.trim().is_empty() {
-        parts.push("b.serial LIKE ? ESCAPE '\\'");
+        parts.push("lower(b.serial) LIKE ? ESCAPE '\\'");
         values.push(like(&filter.serial));
     }
     if !filter.customer.trim().is_empty() {
-        parts.push("t.customer LIKE ? ESCAPE '\\'");
+        parts.push("lower(t.customer) LIKE ? ESCAPE '\\'");
         values.push(like(&filter.customer));
     }
     if let Some(status) = filter.status {
         parts.push("t.status = ?");
-        values.push(Value::Text(status.name().to_owned()));
+        values.push(Value::from(status.name()));
     }
     if !filter.model.trim().is_empty() {
         parts.push("b.model = ?");
-        values.push(Value::Text(filter.model.trim().to_owned()));
+        values.push(Value::from(filter.model.trim()));
     }
     if let Some(since) = filter.since {
         parts.push("t.intake_at >= ?");
-        values.push(Value::Integer(since));
+        values.push(Value::Int(since));
     }
     if let Some(until) = filter.until {
         parts.push("t.intake_at < ?");
-        values.push(Value::Integer(until));
+        values.push(Value::Int(until));
     }
     if parts.is_empty() {
         (String::new(), values)
@@ -981,25 +1035,17 @@ fn filter_clause(filter: &TicketFilter) -> (String, Vec<Value>) {
     }
 }
 
-fn ticket_row(r: &Row<'_>) -> rusqlite::Result<std::result::Result<Ticket, Bad>> {
+fn ticket_row(r: &Row) -> std::result::Result<Ticket, RowError> {
     let id: i64 = r.get(0)?;
     let status: String = r.get(4)?;
     let verdict: Option<String> = r.get(15)?;
-    let status = match Status::parse(&status) {
-        Ok(s) => s,
-        Err(p) => return Ok(Err(Bad("tickets", id, p))),
-    };
-    let last_verdict = match verdict.as_deref().map(codes::parse_verdict).transpose() {
-        Ok(v) => v,
-        Err(p) => {
-            return Ok(Err(Bad(
-                "runs",
-                id,
-                format!("latest run of the ticket: {p}"),
-            )));
-        }
-    };
-    Ok(Ok(Ticket {
+    let status = Status::parse(&status).map_err(|p| Bad("tickets", id, p))?;
+    let last_verdict = verdict
+        .as_deref()
+        .map(codes::parse_verdict)
+        .transpose()
+        .map_err(|p| Bad("runs", id, format!("latest run of the ticket: {p}")))?;
+    Ok(Ticket {
         id,
         customer: r.get(1)?,
         intake_at: r.get(2)?,
@@ -1018,10 +1064,11 @@ fn ticket_row(r: &Row<'_>) -> rusqlite::Result<std::result::Result<Ticket, Bad>>
         },
         runs: r.get(14)?,
         last_verdict,
-    }))
+        revision: r.get(16)?,
+    })
 }
 
-fn run_row(r: &Row<'_>) -> rusqlite::Result<std::result::Result<RunSummary, Bad>> {
+fn run_row(r: &Row) -> std::result::Result<RunSummary, RowError> {
     let id: i64 = r.get(0)?;
     let verdict: String = r.get(2)?;
     let retest: Option<String> = r.get(4)?;
@@ -1036,12 +1083,9 @@ fn run_row(r: &Row<'_>) -> rusqlite::Result<std::result::Result<RunSummary, Bad>
         let states = codes::parse_letters(&states)?;
         Ok::<_, String>((verdict, retest_chips, states))
     })();
-    let (verdict, retest_chips, states) = match parsed {
-        Ok(p) => p,
-        Err(p) => return Ok(Err(Bad("runs", id, p))),
-    };
+    let (verdict, retest_chips, states) = parsed.map_err(|p| Bad("runs", id, p))?;
     let seed: Option<i64> = r.get(15)?;
-    Ok(Ok(RunSummary {
+    Ok(RunSummary {
         id,
         ticket_id: r.get(1)?,
         verdict,
@@ -1057,6 +1101,6 @@ fn run_row(r: &Row<'_>) -> rusqlite::Result<std::result::Result<RunSummary, Bad>
         jig_protocol: r.get(12)?,
         pattern_set: r.get(13)?,
         baud: r.get(14)?,
-        seed: seed.map(|s| s as u64),
-    }))
+        seed: seed.map(i64::cast_unsigned),
+    })
 }

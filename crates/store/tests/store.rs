@@ -1,7 +1,12 @@
 //! The repair record, as a shop uses it: intake, runs, repairs, retest, close, history, export.
 //! Reports come from fixtures/runs (written by `hashbench diagnose --sim s19jpro ... --json`).
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // Fine for tests: a failure is the report.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::print_stderr
+)] // Fine for tests: a failure is the report (and says which engine it ran on).
 
 use std::path::{Path, PathBuf};
 
@@ -20,6 +25,38 @@ fn fixture_report(name: &str) -> Report {
         Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../../fixtures/runs/{name}.json"));
     let text = std::fs::read_to_string(&path).unwrap();
     serde_json::from_str(&text).unwrap()
+}
+
+/// The server the tests may use, if any. CI must give one: a suite that quietly skipped the
+/// server would not test it.
+fn test_server() -> Option<String> {
+    match std::env::var(store::server::TEST_SERVER_ENV) {
+        Ok(address) if !address.is_empty() => Some(address),
+        _ => {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "CI runs the store's tests on PostgreSQL too: set {}",
+                store::server::TEST_SERVER_ENV
+            );
+            eprintln!(
+                "{} is not set: the store's tests ran on SQLite only",
+                store::server::TEST_SERVER_ENV
+            );
+            None
+        }
+    }
+}
+
+/// Run `test` on a fresh SQLite file, then on a fresh database of the test server (if any).
+fn on_each_engine(name: &str, test: impl Fn(Store)) {
+    let dir = tempfile::tempdir().unwrap();
+    eprintln!("{name}: on a SQLite file");
+    test(Store::open(&dir.path().join("shop.db")).unwrap());
+    if let Some(admin) = test_server() {
+        eprintln!("{name}: on PostgreSQL");
+        let address = store::server::scratch_database(&admin, name).unwrap();
+        test(Store::connect(&address).unwrap());
+    }
 }
 
 fn temp_store() -> (tempfile::TempDir, Store) {
@@ -99,427 +136,462 @@ fn column(rows: &[Vec<String>], name: &str) -> usize {
 
 #[test]
 fn a_repair_from_intake_to_close_is_one_record() {
-    let (_dir, mut store) = temp_store();
-    let ticket = intake(&mut store, "JYZZ2345", "Acme Mining", NOV_2);
-    assert_eq!(store.ticket(ticket).unwrap().status, Status::Received);
+    on_each_engine(
+        "a_repair_from_intake_to_close_is_one_record",
+        |mut store| {
+            let ticket = intake(&mut store, "JYZZ2345", "Acme Mining", NOV_2);
+            assert_eq!(store.ticket(ticket).unwrap().status, Status::Received);
 
-    let before = fixture_report("s19jpro-break-40");
-    save(&mut store, ticket, &before, NOV_2 + 600, None);
-    assert_eq!(store.ticket(ticket).unwrap().status, Status::Diagnosing);
+            let before = fixture_report("s19jpro-break-40");
+            save(&mut store, ticket, &before, NOV_2 + 600, None);
+            assert_eq!(store.ticket(ticket).unwrap().status, Status::Diagnosing);
 
-    repair(&mut store, ticket, 39, Action::Reflow, NOV_2 + 3600);
-    assert_eq!(store.ticket(ticket).unwrap().status, Status::Repairing);
+            repair(&mut store, ticket, 39, Action::Reflow, NOV_2 + 3600);
+            assert_eq!(store.ticket(ticket).unwrap().status, Status::Repairing);
 
-    let after = fixture_report("s19jpro-healthy");
-    save(&mut store, ticket, &after, NOV_2 + 7200, None);
-    let t = store.ticket(ticket).unwrap();
-    assert_eq!(t.status, Status::Verifying);
-    assert_eq!(t.runs, 2);
-    assert_eq!(t.last_verdict, Some(Verdict::Pass));
-    assert_eq!(t.time_spent_s, 90 + 20 * 60 + 90, "two runs and one repair");
+            let after = fixture_report("s19jpro-healthy");
+            save(&mut store, ticket, &after, NOV_2 + 7200, None);
+            let t = store.ticket(ticket).unwrap();
+            assert_eq!(t.status, Status::Verifying);
+            assert_eq!(t.runs, 2);
+            assert_eq!(t.last_verdict, Some(Verdict::Pass));
+            assert_eq!(t.time_spent_s, 90 + 20 * 60 + 90, "two runs and one repair");
 
-    // The verification policy (default: two passes after the last repair): one is not enough,
-    // and the refusal changes nothing.
-    let one = store.verification(ticket).unwrap();
-    assert_eq!((one.passes, one.required, one.met()), (1, 2, false));
-    let refused = store
-        .set_status(ticket, Status::Done, NOV_2 + 7300)
-        .unwrap_err();
-    assert!(
+            // The verification policy (default: two passes after the last repair): one is not enough,
+            // and the refusal changes nothing.
+            let one = store.verification(ticket).unwrap();
+            assert_eq!((one.passes, one.required, one.met()), (1, 2, false));
+            let refused = store
+                .set_status(ticket, Status::Done, NOV_2 + 7300)
+                .unwrap_err();
+            assert!(
         refused
             .to_string()
             .contains("1 passing full-board run(s) since its last repair (or intake, with none), and the verification policy asks for 2"),
         "{refused}"
     );
-    assert_eq!(store.ticket(ticket).unwrap().status, Status::Verifying);
-    save(&mut store, ticket, &after, NOV_2 + 7400, None);
-    assert!(store.verification(ticket).unwrap().met());
+            assert_eq!(store.ticket(ticket).unwrap().status, Status::Verifying);
+            save(&mut store, ticket, &after, NOV_2 + 7400, None);
+            assert!(store.verification(ticket).unwrap().met());
 
-    store
-        .set_status(ticket, Status::Done, NOV_2 + 8000)
-        .unwrap();
-    let t = store.ticket(ticket).unwrap();
-    assert_eq!((t.status, t.closed_at), (Status::Done, Some(NOV_2 + 8000)));
+            store
+                .set_status(ticket, Status::Done, NOV_2 + 8000)
+                .unwrap();
+            let t = store.ticket(ticket).unwrap();
+            assert_eq!((t.status, t.closed_at), (Status::Done, Some(NOV_2 + 8000)));
 
-    let runs = store.runs(ticket).unwrap();
-    assert_eq!(
-        runs.iter().map(|r| r.verdict).collect::<Vec<_>>(),
-        [Verdict::Fail, Verdict::Pass, Verdict::Pass]
-    );
-    assert_eq!(
-        runs[0].states[40],
-        ChipState::Missing,
-        "the thumbnail has every chip"
-    );
-    assert_eq!(runs[0].states.len(), 126);
-    assert_eq!(runs[0].profile, before.provenance.profile);
-    assert_eq!(runs[0].pattern_set, before.provenance.pattern_set);
+            let runs = store.runs(ticket).unwrap();
+            assert_eq!(
+                runs.iter().map(|r| r.verdict).collect::<Vec<_>>(),
+                [Verdict::Fail, Verdict::Pass, Verdict::Pass]
+            );
+            assert_eq!(
+                runs[0].states[40],
+                ChipState::Missing,
+                "the thumbnail has every chip"
+            );
+            assert_eq!(runs[0].states.len(), 126);
+            assert_eq!(runs[0].profile, before.provenance.profile);
+            assert_eq!(runs[0].pattern_set, before.provenance.pattern_set);
 
-    let stored = store.run(runs[0].id).unwrap();
-    assert_eq!(
-        stored.report, before,
-        "the full result comes back as it was"
-    );
+            let stored = store.run(runs[0].id).unwrap();
+            assert_eq!(
+                stored.report, before,
+                "the full result comes back as it was"
+            );
 
-    let history = store.board_history("JYZZ2345").unwrap();
-    assert_eq!(history.tickets.len(), 1);
-    assert_eq!(history.tickets[0].runs.len(), 3);
-    assert_eq!(history.tickets[0].repairs[0].action, Action::Reflow);
+            let history = store.board_history("JYZZ2345").unwrap();
+            assert_eq!(history.tickets.len(), 1);
+            assert_eq!(history.tickets[0].runs.len(), 3);
+            assert_eq!(history.tickets[0].repairs[0].action, Action::Reflow);
 
-    let rows = export(&store, &ExportFilter::default());
-    assert_eq!(rows.len(), 3, "header, the repair, the closed ticket");
-    let (record, first, last) = (
-        column(&rows, "record"),
-        column(&rows, "first_verdict"),
-        column(&rows, "last_verdict"),
+            let rows = export(&store, &ExportFilter::default());
+            assert_eq!(rows.len(), 3, "header, the repair, the closed ticket");
+            let (record, first, last) = (
+                column(&rows, "record"),
+                column(&rows, "first_verdict"),
+                column(&rows, "last_verdict"),
+            );
+            assert_eq!(rows[1][record], "repair");
+            assert_eq!(rows[2][record], "ticket");
+            assert_eq!(
+                (rows[2][first].as_str(), rows[2][last].as_str()),
+                ("fail", "pass")
+            );
+            assert_eq!(rows[1][column(&rows, "uref")], "U40");
+            assert_eq!(rows[2][column(&rows, "closed_utc")], "2026-11-02T02:13:20Z");
+        },
     );
-    assert_eq!(rows[1][record], "repair");
-    assert_eq!(rows[2][record], "ticket");
-    assert_eq!(
-        (rows[2][first].as_str(), rows[2][last].as_str()),
-        ("fail", "pass")
-    );
-    assert_eq!(rows[1][column(&rows, "uref")], "U40");
-    assert_eq!(rows[2][column(&rows, "closed_utc")], "2026-11-02T02:13:20Z");
 }
 
 #[test]
 fn a_board_that_comes_back_flags_the_position_that_failed_again() {
-    let (_dir, mut store) = temp_store();
-    let first = intake(&mut store, "SN-REPEAT", "Acme", NOV_2);
-    save(
-        &mut store,
-        first,
-        &fixture_report("s19jpro-dead-5"),
-        NOV_2,
-        None,
-    );
-    repair(&mut store, first, 5, Action::Replace, NOV_2 + 100);
-    save(
-        &mut store,
-        first,
-        &fixture_report("s19jpro-healthy"),
-        NOV_2 + 200,
-        None,
-    );
-    store.set_required_passes(1); // A shop that asks for one pass after a repair.
-    store.set_status(first, Status::Done, NOV_2 + 300).unwrap();
+    on_each_engine(
+        "a_board_that_comes_back_flags_the_position_that_failed_again",
+        |mut store| {
+            let first = intake(&mut store, "SN-REPEAT", "Acme", NOV_2);
+            save(
+                &mut store,
+                first,
+                &fixture_report("s19jpro-dead-5"),
+                NOV_2,
+                None,
+            );
+            repair(&mut store, first, 5, Action::Replace, NOV_2 + 100);
+            save(
+                &mut store,
+                first,
+                &fixture_report("s19jpro-healthy"),
+                NOV_2 + 200,
+                None,
+            );
+            store.set_required_passes(1); // A shop that asks for one pass after a repair.
+            store.set_status(first, Status::Done, NOV_2 + 300).unwrap();
 
-    let second = intake(&mut store, "SN-REPEAT", "Acme", NOV_2 + 30 * DAY);
-    save(
-        &mut store,
-        second,
-        &fixture_report("s19jpro-dead-5"),
-        NOV_2 + 30 * DAY,
-        None,
-    );
+            let second = intake(&mut store, "SN-REPEAT", "Acme", NOV_2 + 30 * DAY);
+            save(
+                &mut store,
+                second,
+                &fixture_report("s19jpro-dead-5"),
+                NOV_2 + 30 * DAY,
+                None,
+            );
 
-    let history = store.board_history("SN-REPEAT").unwrap();
-    assert_eq!(history.tickets.len(), 2, "one board row for both visits");
-    assert_eq!(history.repeats.len(), 1);
-    assert_eq!(history.repeats[0].chip, 5);
-    assert_eq!(history.repeats[0].tickets, [first, second]);
+            let history = store.board_history("SN-REPEAT").unwrap();
+            assert_eq!(history.tickets.len(), 2, "one board row for both visits");
+            assert_eq!(history.repeats.len(), 1);
+            assert_eq!(history.repeats[0].chip, 5);
+            assert_eq!(history.repeats[0].tickets, [first, second]);
+        },
+    );
 }
 
 #[test]
 fn a_chain_break_counts_against_its_suspects_not_every_missing_chip() {
-    let (_dir, mut store) = temp_store();
-    for (i, serial) in ["A1", "A2"].iter().enumerate() {
-        let t = intake(&mut store, serial, "Acme", NOV_2 + i as i64);
-        save(
-            &mut store,
-            t,
-            &fixture_report("s19jpro-break-40"),
-            NOV_2 + i as i64,
-            None,
-        );
-    }
-    let stats = store.stats().unwrap();
-    let positions: Vec<(usize, u64)> = stats
-        .failures_by_position
-        .iter()
-        .map(|c| (c.key.1, c.count))
-        .collect();
-    assert_eq!(positions, [(39, 2), (40, 2)]);
-    assert_eq!(stats.failures_by_position[0].key.0, "s19jpro");
+    on_each_engine(
+        "a_chain_break_counts_against_its_suspects_not_every_missing_chip",
+        |mut store| {
+            for (i, serial) in ["A1", "A2"].iter().enumerate() {
+                let t = intake(&mut store, serial, "Acme", NOV_2 + i as i64);
+                save(
+                    &mut store,
+                    t,
+                    &fixture_report("s19jpro-break-40"),
+                    NOV_2 + i as i64,
+                    None,
+                );
+            }
+            let stats = store.stats().unwrap();
+            let positions: Vec<(usize, u64)> = stats
+                .failures_by_position
+                .iter()
+                .map(|c| (c.key.1, c.count))
+                .collect();
+            assert_eq!(positions, [(39, 2), (40, 2)]);
+            assert_eq!(stats.failures_by_position[0].key.0, "s19jpro");
+        },
+    );
 }
 
 #[test]
 fn shop_statistics_count_yield_status_and_median_times() {
-    let (_dir, mut store) = temp_store();
-    // Repaired and passed.
-    let a = intake(&mut store, "S1", "Acme", NOV_2);
-    save(
-        &mut store,
-        a,
-        &fixture_report("s19jpro-dead-5"),
-        NOV_2,
-        None,
-    );
-    repair(&mut store, a, 5, Action::Replace, NOV_2 + 100);
-    save(
-        &mut store,
-        a,
-        &fixture_report("s19jpro-healthy"),
-        NOV_2 + 200,
-        None,
-    );
-    store.set_required_passes(1); // A shop that asks for one pass after a repair.
-    store.set_status(a, Status::Done, NOV_2 + 2 * DAY).unwrap();
-    // Repaired, still failing, scrapped.
-    let b = intake(&mut store, "S2", "Acme", NOV_2);
-    save(
-        &mut store,
-        b,
-        &fixture_report("s19jpro-weak-12"),
-        NOV_2,
-        None,
-    );
-    repair(&mut store, b, 12, Action::Reball, NOV_2 + 100);
-    save(
-        &mut store,
-        b,
-        &fixture_report("s19jpro-weak-12"),
-        NOV_2 + 200,
-        None,
-    );
-    store
-        .set_status(b, Status::Scrapped, NOV_2 + 4 * DAY)
-        .unwrap();
-    // Just received.
-    intake(&mut store, "S3", "Bob", NOV_2);
+    on_each_engine(
+        "shop_statistics_count_yield_status_and_median_times",
+        |mut store| {
+            // Repaired and passed.
+            let a = intake(&mut store, "S1", "Acme", NOV_2);
+            save(
+                &mut store,
+                a,
+                &fixture_report("s19jpro-dead-5"),
+                NOV_2,
+                None,
+            );
+            repair(&mut store, a, 5, Action::Replace, NOV_2 + 100);
+            save(
+                &mut store,
+                a,
+                &fixture_report("s19jpro-healthy"),
+                NOV_2 + 200,
+                None,
+            );
+            store.set_required_passes(1); // A shop that asks for one pass after a repair.
+            store.set_status(a, Status::Done, NOV_2 + 2 * DAY).unwrap();
+            // Repaired, still failing, scrapped.
+            let b = intake(&mut store, "S2", "Acme", NOV_2);
+            save(
+                &mut store,
+                b,
+                &fixture_report("s19jpro-weak-12"),
+                NOV_2,
+                None,
+            );
+            repair(&mut store, b, 12, Action::Reball, NOV_2 + 100);
+            save(
+                &mut store,
+                b,
+                &fixture_report("s19jpro-weak-12"),
+                NOV_2 + 200,
+                None,
+            );
+            store
+                .set_status(b, Status::Scrapped, NOV_2 + 4 * DAY)
+                .unwrap();
+            // Just received.
+            intake(&mut store, "S3", "Bob", NOV_2);
 
-    let stats = store.stats().unwrap();
-    assert_eq!(stats.tickets, 3);
-    assert_eq!((stats.repaired, stats.repaired_passed), (2, 1));
-    assert_eq!(stats.repair_yield(), Some(0.5));
-    let count = |s: &str| stats.by_status.iter().find(|c| c.key == s).unwrap().count;
-    assert_eq!(
-        (count("received"), count("done"), count("scrapped")),
-        (1, 1, 1)
+            let stats = store.stats().unwrap();
+            assert_eq!(stats.tickets, 3);
+            assert_eq!((stats.repaired, stats.repaired_passed), (2, 1));
+            assert_eq!(stats.repair_yield(), Some(0.5));
+            let count = |s: &str| stats.by_status.iter().find(|c| c.key == s).unwrap().count;
+            assert_eq!(
+                (count("received"), count("done"), count("scrapped")),
+                (1, 1, 1)
+            );
+            assert_eq!(
+                stats.median_turnaround_s,
+                Some(4 * DAY),
+                "upper median of 2 and 4 days"
+            );
+            let domains: Vec<u64> = stats.failures_by_domain.iter().map(|c| c.count).collect();
+            assert_eq!(domains.iter().sum::<u64>(), 2);
+        },
     );
-    assert_eq!(
-        stats.median_turnaround_s,
-        Some(4 * DAY),
-        "upper median of 2 and 4 days"
-    );
-    let domains: Vec<u64> = stats.failures_by_domain.iter().map(|c| c.count).collect();
-    assert_eq!(domains.iter().sum::<u64>(), 2);
 }
 
 #[test]
 fn the_ticket_list_filters_sorts_and_pages() {
-    let (_dir, mut store) = temp_store();
-    store.set_required_passes(0); // Closing without runs: the list is the point here.
-    for i in 0..30 {
-        let customer = if i % 3 == 0 {
-            "Acme Mining"
-        } else {
-            "Bob's Hosting"
-        };
-        let t = intake(&mut store, &format!("SN{i:03}"), customer, NOV_2 + i * DAY);
-        if i % 5 == 0 {
-            store
-                .set_status(t, Status::Done, NOV_2 + i * DAY + 10)
-                .unwrap();
+    on_each_engine("the_ticket_list_filters_sorts_and_pages", |mut store| {
+        store.set_required_passes(0); // Closing without runs: the list is the point here.
+        for i in 0..30 {
+            let customer = if i % 3 == 0 {
+                "Acme Mining"
+            } else {
+                "Bob's Hosting"
+            };
+            let t = intake(&mut store, &format!("SN{i:03}"), customer, NOV_2 + i * DAY);
+            if i % 5 == 0 {
+                store
+                    .set_status(t, Status::Done, NOV_2 + i * DAY + 10)
+                    .unwrap();
+            }
         }
-    }
-    let all = TicketFilter::default();
-    assert_eq!(store.count_tickets(&all).unwrap(), 30);
-    let page = store
-        .list_tickets(&all, TicketSort::Intake, true, 0, 10)
-        .unwrap();
-    assert_eq!(page.len(), 10);
-    assert_eq!(
-        page[0].board.serial.as_deref(),
-        Some("SN029"),
-        "newest first"
-    );
-    let next = store
-        .list_tickets(&all, TicketSort::Intake, true, 10, 10)
-        .unwrap();
-    assert_eq!(next[0].board.serial.as_deref(), Some("SN019"));
+        let all = TicketFilter::default();
+        assert_eq!(store.count_tickets(&all).unwrap(), 30);
+        let page = store
+            .list_tickets(&all, TicketSort::Intake, true, 0, 10)
+            .unwrap();
+        assert_eq!(page.len(), 10);
+        assert_eq!(
+            page[0].board.serial.as_deref(),
+            Some("SN029"),
+            "newest first"
+        );
+        let next = store
+            .list_tickets(&all, TicketSort::Intake, true, 10, 10)
+            .unwrap();
+        assert_eq!(next[0].board.serial.as_deref(), Some("SN019"));
 
-    let acme = TicketFilter {
-        customer: "acme".into(),
-        ..TicketFilter::default()
-    };
-    assert_eq!(
-        store.count_tickets(&acme).unwrap(),
-        10,
-        "LIKE ignores ASCII case"
-    );
-    let done = TicketFilter {
-        status: Some(Status::Done),
-        ..TicketFilter::default()
-    };
-    assert_eq!(store.count_tickets(&done).unwrap(), 6);
-    let week = TicketFilter {
-        since: Some(NOV_2 + 7 * DAY),
-        until: Some(NOV_2 + 14 * DAY),
-        ..TicketFilter::default()
-    };
-    assert_eq!(store.count_tickets(&week).unwrap(), 7);
-    let by_text = TicketFilter {
-        text: "SN01".into(),
-        ..TicketFilter::default()
-    };
-    assert_eq!(store.count_tickets(&by_text).unwrap(), 10);
-    let by_number = TicketFilter {
-        text: "#7".into(),
-        ..TicketFilter::default()
-    };
-    let found = store
-        .list_tickets(&by_number, TicketSort::Number, false, 0, 50)
-        .unwrap();
-    assert_eq!(found.iter().map(|t| t.id).collect::<Vec<_>>(), [7]);
-    let wildcard = TicketFilter {
-        text: "%".into(),
-        ..TicketFilter::default()
-    };
-    assert_eq!(
-        store.count_tickets(&wildcard).unwrap(),
-        0,
-        "% is searched for, not a wildcard"
-    );
-    let by_customer = store
-        .list_tickets(&all, TicketSort::Customer, false, 0, 1)
-        .unwrap();
-    assert_eq!(by_customer[0].customer, "Acme Mining");
+        let acme = TicketFilter {
+            customer: "acme".into(),
+            ..TicketFilter::default()
+        };
+        assert_eq!(
+            store.count_tickets(&acme).unwrap(),
+            10,
+            "LIKE ignores ASCII case"
+        );
+        let done = TicketFilter {
+            status: Some(Status::Done),
+            ..TicketFilter::default()
+        };
+        assert_eq!(store.count_tickets(&done).unwrap(), 6);
+        let week = TicketFilter {
+            since: Some(NOV_2 + 7 * DAY),
+            until: Some(NOV_2 + 14 * DAY),
+            ..TicketFilter::default()
+        };
+        assert_eq!(store.count_tickets(&week).unwrap(), 7);
+        let by_text = TicketFilter {
+            text: "SN01".into(),
+            ..TicketFilter::default()
+        };
+        assert_eq!(store.count_tickets(&by_text).unwrap(), 10);
+        let by_number = TicketFilter {
+            text: "#7".into(),
+            ..TicketFilter::default()
+        };
+        let found = store
+            .list_tickets(&by_number, TicketSort::Number, false, 0, 50)
+            .unwrap();
+        assert_eq!(found.iter().map(|t| t.id).collect::<Vec<_>>(), [7]);
+        let wildcard = TicketFilter {
+            text: "%".into(),
+            ..TicketFilter::default()
+        };
+        assert_eq!(
+            store.count_tickets(&wildcard).unwrap(),
+            0,
+            "% is searched for, not a wildcard"
+        );
+        let by_customer = store
+            .list_tickets(&all, TicketSort::Customer, false, 0, 1)
+            .unwrap();
+        assert_eq!(by_customer[0].customer, "Acme Mining");
+    });
 }
 
 #[test]
 fn a_run_aborted_by_unplug_is_saved_as_aborted() {
-    let (_dir, mut store) = temp_store();
-    let t = intake(&mut store, "SN-UNPLUG", "Acme", NOV_2);
-    let mut report = fixture_report("s19jpro-healthy");
-    report.verdict = Verdict::Inconclusive;
-    report.aborted = Some("the jig was unplugged".into());
-    save(&mut store, t, &report, NOV_2, None);
-    let runs = store.runs(t).unwrap();
-    assert_eq!(runs[0].aborted.as_deref(), Some("the jig was unplugged"));
-    assert_eq!(runs[0].verdict, Verdict::Inconclusive);
+    on_each_engine(
+        "a_run_aborted_by_unplug_is_saved_as_aborted",
+        |mut store| {
+            let t = intake(&mut store, "SN-UNPLUG", "Acme", NOV_2);
+            let mut report = fixture_report("s19jpro-healthy");
+            report.verdict = Verdict::Inconclusive;
+            report.aborted = Some("the jig was unplugged".into());
+            save(&mut store, t, &report, NOV_2, None);
+            let runs = store.runs(t).unwrap();
+            assert_eq!(runs[0].aborted.as_deref(), Some("the jig was unplugged"));
+            assert_eq!(runs[0].verdict, Verdict::Inconclusive);
+        },
+    );
 }
 
 #[test]
 fn a_capture_attaches_to_its_run_and_reads_back() {
-    let (_dir, mut store) = temp_store();
-    let t = intake(&mut store, "SN-CAPTURE", "Acme", NOV_2);
-    let run = save(
-        &mut store,
-        t,
-        &fixture_report("s19jpro-healthy"),
-        NOV_2,
-        None,
+    on_each_engine(
+        "a_capture_attaches_to_its_run_and_reads_back",
+        |mut store| {
+            let t = intake(&mut store, "SN-CAPTURE", "Acme", NOV_2);
+            let run = save(
+                &mut store,
+                t,
+                &fixture_report("s19jpro-healthy"),
+                NOV_2,
+                None,
+            );
+            assert_eq!(store.capture(run).unwrap(), None);
+            let text = "{\"capture\":1,\"family\":\"bm1362\",\"profile\":\"s19jpro\",\"app_version\":\"0.1.0\"}\n";
+            store.attach_capture(run, text).unwrap();
+            assert_eq!(store.capture(run).unwrap().as_deref(), Some(text));
+            // Attaching again replaces it; a run that does not exist is named.
+            store.attach_capture(run, "second").unwrap();
+            assert_eq!(store.capture(run).unwrap().as_deref(), Some("second"));
+            let err = store
+                .attach_capture(run + 100, text)
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(&format!("run {}", run + 100)), "{err}");
+        },
     );
-    assert_eq!(store.capture(run).unwrap(), None);
-    let text =
-        "{\"capture\":1,\"family\":\"bm1362\",\"profile\":\"s19jpro\",\"app_version\":\"0.1.0\"}\n";
-    store.attach_capture(run, text).unwrap();
-    assert_eq!(store.capture(run).unwrap().as_deref(), Some(text));
-    // Attaching again replaces it; a run that does not exist is named.
-    store.attach_capture(run, "second").unwrap();
-    assert_eq!(store.capture(run).unwrap().as_deref(), Some("second"));
-    let err = store
-        .attach_capture(run + 100, text)
-        .unwrap_err()
-        .to_string();
-    assert!(err.contains(&format!("run {}", run + 100)), "{err}");
 }
 
 #[test]
 fn formula_cells_are_neutralised_in_the_export() {
-    let (_dir, mut store) = temp_store();
-    let hostile = [
-        "=HYPERLINK(\"http://x\")",
-        "+1+1",
-        "-2+3",
-        "@SUM(A1)",
-        "\tTAB",
-        "\rCR",
-    ];
-    for (i, text) in hostile.iter().enumerate() {
-        let t = store
-            .create_ticket(&NewTicket {
-                serial: Some(format!("SN{i}")),
-                model: "s19jpro".into(),
-                board_code: None,
-                customer: (*text).into(),
-                symptom: "ok".into(),
-                technician: String::new(),
-                intake_at: NOV_2,
-            })
-            .unwrap();
-        store.edit_ticket(t, text, "ok", "", text).unwrap();
-        store.set_status(t, Status::Returned, NOV_2 + 1).unwrap();
-    }
-    let rows = export(&store, &ExportFilter::default());
-    let (customer, notes) = (column(&rows, "customer"), column(&rows, "notes"));
-    for row in &rows[1..] {
-        assert!(
-            row[notes].starts_with('\''),
-            "not neutralised: {:?}",
-            row[notes]
-        );
-        // Customer names are trimmed on entry, so a leading tab or CR never reaches them.
-        let cell = &row[customer];
-        assert!(
-            cell.starts_with('\'') || cell == "TAB" || cell == "CR",
-            "not neutralised: {cell:?}"
-        );
-    }
-    assert_eq!(rows[1][customer], "'=HYPERLINK(\"http://x\")");
-    assert_eq!(rows[5][notes], "'\tTAB");
-    assert_eq!(store::neutralise("3 chips"), "3 chips");
+    on_each_engine(
+        "formula_cells_are_neutralised_in_the_export",
+        |mut store| {
+            let hostile = [
+                "=HYPERLINK(\"http://x\")",
+                "+1+1",
+                "-2+3",
+                "@SUM(A1)",
+                "\tTAB",
+                "\rCR",
+            ];
+            for (i, text) in hostile.iter().enumerate() {
+                let t = store
+                    .create_ticket(&NewTicket {
+                        serial: Some(format!("SN{i}")),
+                        model: "s19jpro".into(),
+                        board_code: None,
+                        customer: (*text).into(),
+                        symptom: "ok".into(),
+                        technician: String::new(),
+                        intake_at: NOV_2,
+                    })
+                    .unwrap();
+                let revision = store.ticket(t).unwrap().revision;
+                store
+                    .edit_ticket(t, revision, text, "ok", "", text)
+                    .unwrap();
+                store.set_status(t, Status::Returned, NOV_2 + 1).unwrap();
+            }
+            let rows = export(&store, &ExportFilter::default());
+            let (customer, notes) = (column(&rows, "customer"), column(&rows, "notes"));
+            for row in &rows[1..] {
+                assert!(
+                    row[notes].starts_with('\''),
+                    "not neutralised: {:?}",
+                    row[notes]
+                );
+                // Customer names are trimmed on entry, so a leading tab or CR never reaches them.
+                let cell = &row[customer];
+                assert!(
+                    cell.starts_with('\'') || cell == "TAB" || cell == "CR",
+                    "not neutralised: {cell:?}"
+                );
+            }
+            assert_eq!(rows[1][customer], "'=HYPERLINK(\"http://x\")");
+            assert_eq!(rows[5][notes], "'\tTAB");
+            assert_eq!(store::neutralise("3 chips"), "3 chips");
+        },
+    );
 }
 
 #[test]
 fn the_export_is_rfc_4180_utf8_and_filters_by_date_and_status() {
-    let (_dir, mut store) = temp_store();
-    store.set_required_passes(0); // Closing without runs: the export is the point here.
-    let a = intake(&mut store, "SN-Ü", "Müller, \"GmbH\"", NOV_2);
-    repair(&mut store, a, 1, Action::Clean, NOV_2 + DAY);
-    store.set_status(a, Status::Done, NOV_2 + 2 * DAY).unwrap();
-    let b = intake(&mut store, "SN-B", "Acme", NOV_2);
-    repair(&mut store, b, 2, Action::Reflow, NOV_2 + 10 * DAY);
+    on_each_engine(
+        "the_export_is_rfc_4180_utf8_and_filters_by_date_and_status",
+        |mut store| {
+            store.set_required_passes(0); // Closing without runs: the export is the point here.
+            let a = intake(&mut store, "SN-Ü", "Müller, \"GmbH\"", NOV_2);
+            repair(&mut store, a, 1, Action::Clean, NOV_2 + DAY);
+            store.set_status(a, Status::Done, NOV_2 + 2 * DAY).unwrap();
+            let b = intake(&mut store, "SN-B", "Acme", NOV_2);
+            repair(&mut store, b, 2, Action::Reflow, NOV_2 + 10 * DAY);
 
-    let mut bytes = Vec::new();
-    store
-        .export_csv(&mut bytes, &ExportFilter::default())
-        .unwrap();
-    let text = String::from_utf8(bytes).unwrap();
-    assert!(
-        text.contains("\"Müller, \"\"GmbH\"\"\""),
-        "quoted per RFC 4180: {text}"
-    );
-    assert!(text.ends_with("\r\n"));
-    assert_eq!(
-        text.lines().next().unwrap().split(',').count(),
-        store::EXPORT_COLUMNS.len()
-    );
+            let mut bytes = Vec::new();
+            store
+                .export_csv(&mut bytes, &ExportFilter::default())
+                .unwrap();
+            let text = String::from_utf8(bytes).unwrap();
+            assert!(
+                text.contains("\"Müller, \"\"GmbH\"\"\""),
+                "quoted per RFC 4180: {text}"
+            );
+            assert!(text.ends_with("\r\n"));
+            assert_eq!(
+                text.lines().next().unwrap().split(',').count(),
+                store::EXPORT_COLUMNS.len()
+            );
 
-    let rows = |f: ExportFilter| export(&store, &f).len() - 1;
-    assert_eq!(rows(ExportFilter::default()), 3);
-    assert_eq!(
-        rows(ExportFilter {
-            since: Some(NOV_2 + 5 * DAY),
-            ..ExportFilter::default()
-        }),
-        1
-    );
-    assert_eq!(
-        rows(ExportFilter {
-            until: Some(NOV_2 + 5 * DAY),
-            ..ExportFilter::default()
-        }),
-        2
-    );
-    assert_eq!(
-        rows(ExportFilter {
-            status: Some(Status::Repairing),
-            ..ExportFilter::default()
-        }),
-        1
+            let rows = |f: ExportFilter| export(&store, &f).len() - 1;
+            assert_eq!(rows(ExportFilter::default()), 3);
+            assert_eq!(
+                rows(ExportFilter {
+                    since: Some(NOV_2 + 5 * DAY),
+                    ..ExportFilter::default()
+                }),
+                1
+            );
+            assert_eq!(
+                rows(ExportFilter {
+                    until: Some(NOV_2 + 5 * DAY),
+                    ..ExportFilter::default()
+                }),
+                2
+            );
+            assert_eq!(
+                rows(ExportFilter {
+                    status: Some(Status::Repairing),
+                    ..ExportFilter::default()
+                }),
+                1
+            );
+        },
     );
 }
 
@@ -633,53 +705,58 @@ fn a_second_writer_gets_a_clear_busy_message_and_nothing_is_half_written() {
 
 #[test]
 fn unknown_tickets_are_named() {
-    let (_dir, mut store) = temp_store();
-    let err = store.ticket(42).unwrap_err().to_string();
-    assert!(err.ends_with("there is no ticket 42"), "{err}");
-    let report = fixture_report("s19jpro-healthy");
-    let err = store
-        .save_run(
-            42,
-            &RunRecord {
-                report: &report,
-                started_at: 0,
-                ended_at: 0,
-                operator: String::new(),
-                retest_chips: None,
-            },
-        )
-        .unwrap_err()
-        .to_string();
-    assert!(err.ends_with("there is no ticket 42"), "{err}");
+    on_each_engine("unknown_tickets_are_named", |mut store| {
+        let err = store.ticket(42).unwrap_err().to_string();
+        assert!(err.ends_with("there is no ticket 42"), "{err}");
+        let report = fixture_report("s19jpro-healthy");
+        let err = store
+            .save_run(
+                42,
+                &RunRecord {
+                    report: &report,
+                    started_at: 0,
+                    ended_at: 0,
+                    operator: String::new(),
+                    retest_chips: None,
+                },
+            )
+            .unwrap_err()
+            .to_string();
+        assert!(err.ends_with("there is no ticket 42"), "{err}");
+    });
 }
 
 #[test]
 fn the_benchmark_shop_has_a_returning_board_with_runs_and_repairs() {
-    let (_dir, mut store) = temp_store();
-    let json = serde_json::to_string(&fixture_report("s19jpro-healthy")).unwrap();
-    let shop = store.populate(1000, 126 * 80, &json).unwrap();
-    assert_eq!(
-        (shop.tickets, shop.runs, shop.chip_results),
-        (1000, 80, 10_080)
-    );
-    assert_eq!(store.count_tickets(&TicketFilter::default()).unwrap(), 1000);
-    let history = store.board_history(&shop.busy_serial).unwrap();
-    assert_eq!(history.tickets.len(), 2, "{}", shop.busy_serial);
-    assert!(
-        history
-            .tickets
-            .iter()
-            .any(|t| !t.runs.is_empty() && !t.repairs.is_empty())
-    );
-    let stored = store.run(history.tickets[1].runs[0].id).unwrap();
-    assert_eq!(stored.report.chips.len(), 126);
-    let exported = store
-        .export_csv(std::io::sink(), &ExportFilter::default())
-        .unwrap();
-    assert_eq!(
-        exported,
-        shop.repairs + 600,
-        "every repair and every closed ticket"
+    on_each_engine(
+        "the_benchmark_shop_has_a_returning_board_with_runs_and_repairs",
+        |mut store| {
+            let json = serde_json::to_string(&fixture_report("s19jpro-healthy")).unwrap();
+            let shop = store.populate(1000, 126 * 80, &json).unwrap();
+            assert_eq!(
+                (shop.tickets, shop.runs, shop.chip_results),
+                (1000, 80, 10_080)
+            );
+            assert_eq!(store.count_tickets(&TicketFilter::default()).unwrap(), 1000);
+            let history = store.board_history(&shop.busy_serial).unwrap();
+            assert_eq!(history.tickets.len(), 2, "{}", shop.busy_serial);
+            assert!(
+                history
+                    .tickets
+                    .iter()
+                    .any(|t| !t.runs.is_empty() && !t.repairs.is_empty())
+            );
+            let stored = store.run(history.tickets[1].runs[0].id).unwrap();
+            assert_eq!(stored.report.chips.len(), 126);
+            let exported = store
+                .export_csv(std::io::sink(), &ExportFilter::default())
+                .unwrap();
+            assert_eq!(
+                exported,
+                shop.repairs + 600,
+                "every repair and every closed ticket"
+            );
+        },
     );
 }
 

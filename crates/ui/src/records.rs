@@ -603,10 +603,28 @@ impl Records {
                 let Some(t) = self.current.as_ref().filter(|t| t.id == id) else {
                     return;
                 };
-                match store.edit_ticket(id, &t.customer, &t.symptom, &t.technician, &notes) {
+                match store.edit_ticket(
+                    id,
+                    t.revision,
+                    &t.customer,
+                    &t.symptom,
+                    &t.technician,
+                    &notes,
+                ) {
                     Ok(()) => {
                         self.note = Some("Notes saved".into());
                         self.select(id);
+                    }
+                    // Another bench saved the ticket since it was opened here: load theirs,
+                    // keep this bench's text in the box, and show both.
+                    Err(store::StoreError::Conflict { current, .. }) => {
+                        self.select(id);
+                        self.notes = notes;
+                        self.error = Some(format!(
+                            "Ticket #{id} was changed on another bench since you opened it; nothing was saved. \
+                             Its notes now read: \"{}\". Your text is still in the box: Save notes again to replace theirs.",
+                            current.notes
+                        ));
                     }
                     Err(e) => self.fail("Saving the notes", &e),
                 }

@@ -1,0 +1,82 @@
+//! What only the shop server has: scratch databases for the tests and the load benchmark.
+
+use crate::{Result, StoreError};
+
+/// The environment variable that names a PostgreSQL server the tests may create databases on
+/// (an administrator's address, e.g. `postgres://postgres@127.0.0.1:55432/postgres`). `.ci/run`
+/// starts a throwaway cluster and sets it.
+pub const TEST_SERVER_ENV: &str = "HASHBENCH_TEST_POSTGRES";
+
+/// Create an empty database named `hb_<hint>_<process>_<n>` on the server at `admin` (an
+/// address whose role may create databases) and return its address: `admin` with the database
+/// name replaced. For tests and benchmarks: each gets a database of its own.
+pub fn scratch_database(admin: &str, hint: &str) -> Result<String> {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let name = format!(
+        "hb_{}_{}_{}",
+        hint.chars()
+            .filter(char::is_ascii_alphanumeric)
+            .take(24)
+            .collect::<String>()
+            .to_ascii_lowercase(),
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    );
+    let place = std::path::PathBuf::from(admin_place(admin));
+    let mut client = postgres::Client::connect(admin, postgres::NoTls)
+        .map_err(|e| StoreError::from_db(&place, e.into()))?;
+    // One statement each: a multi-statement batch runs as one transaction, which PostgreSQL
+    // refuses for these.
+    for statement in [
+        format!("DROP DATABASE IF EXISTS {name}"),
+        format!("CREATE DATABASE {name}"),
+    ] {
+        client
+            .batch_execute(&statement)
+            .map_err(|e| StoreError::from_db(&place, e.into()))?;
+    }
+    with_database(admin, &name)
+}
+
+/// `address` (a `postgres://` URL) naming database `name` instead of its own.
+pub fn with_database(address: &str, name: &str) -> Result<String> {
+    let invalid = || {
+        StoreError::Invalid(format!(
+            "`{}` is not a postgres:// address with a host",
+            admin_place(address)
+        ))
+    };
+    let (scheme, rest) = address.split_once("://").ok_or_else(invalid)?;
+    let (rest, query) = match rest.split_once('?') {
+        Some((r, q)) => (r, format!("?{q}")),
+        None => (rest, String::new()),
+    };
+    let host = rest.split('/').next().ok_or_else(invalid)?;
+    Ok(format!("{scheme}://{host}/{name}{query}"))
+}
+
+/// The address without a password, for messages.
+fn admin_place(address: &str) -> String {
+    address
+        .parse::<postgres::Config>()
+        .map_or_else(|_| "the server".to_owned(), |c| crate::server_name(&c))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_scratch_address_keeps_the_login_host_and_options() {
+        assert_eq!(
+            with_database(
+                "postgres://bench:pw@10.0.0.5:5433/shop?sslmode=disable",
+                "hb_x_1_0"
+            )
+            .unwrap(),
+            "postgres://bench:pw@10.0.0.5:5433/hb_x_1_0?sslmode=disable"
+        );
+        assert!(with_database("host=x dbname=y", "z").is_err());
+    }
+}
