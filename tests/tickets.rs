@@ -36,7 +36,20 @@ fn json(db: &Path, args: &[&str]) -> Value {
 #[test]
 fn a_ticket_from_intake_to_the_exported_csv() {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("shop.db");
+    intake_to_csv(&dir.path().join("shop.db"));
+}
+
+/// The same, with the shop's PostgreSQL server as `--db` (when the tests have one).
+#[test]
+fn a_ticket_from_intake_to_the_exported_csv_on_the_shop_server() {
+    if let Some(admin) = store::server::test_server().unwrap() {
+        let db = store::server::scratch_database(&admin, "cli_intake_to_csv").unwrap();
+        intake_to_csv(Path::new(&db));
+    }
+}
+
+fn intake_to_csv(db: &Path) {
+    let db = db.to_path_buf();
     let ticket = run(
         &db,
         &[
@@ -118,7 +131,8 @@ fn a_ticket_from_intake_to_the_exported_csv() {
     let history = json(&db, &["tickets", "history", "JYZZ0001", "--json"]);
     assert_eq!(history["tickets"].as_array().unwrap().len(), 1);
 
-    let csv_path = dir.path().join("history.csv");
+    let out = tempfile::tempdir().unwrap();
+    let csv_path = out.path().join("history.csv");
     let said = run(&db, &["export", "--csv", csv_path.to_str().unwrap()], 0);
     assert!(said.starts_with("2 rows written"), "{said}");
     let mut reader = csv::Reader::from_path(&csv_path).unwrap();

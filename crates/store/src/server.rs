@@ -7,6 +7,18 @@ use crate::{Result, StoreError};
 /// starts a throwaway cluster and sets it.
 pub const TEST_SERVER_ENV: &str = "HASHBENCH_TEST_POSTGRES";
 
+/// The server the tests may create databases on ([`TEST_SERVER_ENV`]), if one is given. Under
+/// CI (`CI` set) one must be: a test suite that quietly skipped the server would not test it.
+pub fn test_server() -> std::result::Result<Option<String>, String> {
+    match std::env::var(TEST_SERVER_ENV) {
+        Ok(address) if !address.trim().is_empty() => Ok(Some(address)),
+        _ if std::env::var_os("CI").is_some() => Err(format!(
+            "CI runs the store's tests on PostgreSQL too: set {TEST_SERVER_ENV} (.ci/run starts a throwaway server)"
+        )),
+        _ => Ok(None),
+    }
+}
+
 /// Create an empty database named `hb_<hint>_<process>_<n>` on the server at `admin` (an
 /// address whose role may create databases) and return its address: `admin` with the database
 /// name replaced. For tests and benchmarks: each gets a database of its own.

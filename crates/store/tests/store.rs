@@ -27,32 +27,18 @@ fn fixture_report(name: &str) -> Report {
     serde_json::from_str(&text).unwrap()
 }
 
-/// The server the tests may use, if any. CI must give one: a suite that quietly skipped the
-/// server would not test it.
-fn test_server() -> Option<String> {
-    match std::env::var(store::server::TEST_SERVER_ENV) {
-        Ok(address) if !address.is_empty() => Some(address),
-        _ => {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "CI runs the store's tests on PostgreSQL too: set {}",
-                store::server::TEST_SERVER_ENV
-            );
-            eprintln!(
-                "{} is not set: the store's tests ran on SQLite only",
-                store::server::TEST_SERVER_ENV
-            );
-            None
-        }
-    }
-}
-
 /// Run `test` on a fresh SQLite file, then on a fresh database of the test server (if any).
 fn on_each_engine(name: &str, test: impl Fn(Store)) {
     let dir = tempfile::tempdir().unwrap();
     eprintln!("{name}: on a SQLite file");
     test(Store::open(&dir.path().join("shop.db")).unwrap());
-    if let Some(admin) = test_server() {
+    if store::server::test_server().unwrap().is_none() {
+        eprintln!(
+            "{name}: {} is not set, so this ran on SQLite only",
+            store::server::TEST_SERVER_ENV
+        );
+    }
+    if let Some(admin) = store::server::test_server().unwrap() {
         eprintln!("{name}: on PostgreSQL");
         let address = store::server::scratch_database(&admin, name).unwrap();
         test(Store::connect(&address).unwrap());
@@ -816,4 +802,53 @@ fn an_export_to_a_file_leaves_no_partial_file_and_names_a_bad_folder() {
         err.contains("no/such/folder/h.csv.partial") && err.contains("creating the CSV"),
         "{err}"
     );
+}
+
+#[test]
+fn an_edit_from_an_older_copy_of_the_ticket_is_refused_and_loses_nothing() {
+    on_each_engine("edit_from_an_older_copy", |mut store| {
+        let t = intake(&mut store, "SN1", "Acme", NOV_2);
+        let opened_here = store.ticket(t).unwrap();
+        let opened_there = store.ticket(t).unwrap();
+        // The other bench saves first.
+        store
+            .edit_ticket(
+                t,
+                opened_there.revision,
+                "Acme",
+                "chain 2 shows 40 ASIC",
+                "Bo",
+                "PSU connector burnt",
+            )
+            .unwrap();
+        let err = store
+            .edit_ticket(
+                t,
+                opened_here.revision,
+                "Acme",
+                "chain 2 shows 40 ASIC",
+                "Ana",
+                "reflowed U41",
+            )
+            .unwrap_err();
+        let StoreError::Conflict { current, .. } = &err else {
+            panic!("{err}");
+        };
+        assert_eq!(current.notes, "PSU connector burnt", "theirs, to be shown");
+        assert!(
+            err.to_string()
+                .contains("was changed elsewhere since it was opened"),
+            "{err}"
+        );
+        assert_eq!(store.ticket(t).unwrap().notes, "PSU connector burnt");
+        // Saved again from the current copy, it goes through.
+        store
+            .edit_ticket(t, current.revision, "Acme", "", "Ana", "reflowed U41")
+            .unwrap();
+        assert_eq!(store.ticket(t).unwrap().notes, "reflowed U41");
+        assert!(matches!(
+            store.edit_ticket(999, 0, "", "", "", ""),
+            Err(StoreError::NotFound { .. })
+        ));
+    });
 }

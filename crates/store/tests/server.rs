@@ -1,0 +1,141 @@
+//! The shop server as several benches use it at once: one schema, one sequence of ticket
+//! numbers, clear words when the server is away or newer. These need a server
+//! (`HASHBENCH_TEST_POSTGRES`, which CI sets); the engine-neutral record tests in `store.rs`
+//! run on it as well.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::print_stderr
+)] // Fine for tests: a failure is the report.
+
+use std::sync::{Arc, Barrier};
+
+use store::{NewTicket, Store, StoreError, TicketFilter};
+
+/// A fresh database on the test server, or `None` (said on stderr) without one.
+fn scratch(name: &str) -> Option<String> {
+    let Some(admin) = store::server::test_server().unwrap() else {
+        eprintln!("{name}: no test server, not run");
+        return None;
+    };
+    Some(store::server::scratch_database(&admin, name).unwrap())
+}
+
+/// `benches` threads, each with its own connection, started together.
+fn benches<T: Send + 'static>(
+    address: &str,
+    benches: usize,
+    work: impl Fn(usize, Store) -> T + Send + Sync + 'static,
+) -> Vec<T> {
+    let start = Arc::new(Barrier::new(benches));
+    let work = Arc::new(work);
+    let threads: Vec<_> = (0..benches)
+        .map(|n| {
+            let (address, start, work) = (address.to_owned(), start.clone(), work.clone());
+            std::thread::Builder::new()
+                .name(format!("bench-{n}"))
+                .spawn(move || {
+                    start.wait();
+                    work(n, Store::open(std::path::Path::new(&address)).unwrap())
+                })
+                .unwrap()
+        })
+        .collect();
+    threads.into_iter().map(|t| t.join().unwrap()).collect()
+}
+
+#[test]
+fn benches_connecting_to_an_empty_server_at_once_find_one_schema() {
+    let Some(address) = scratch("empty_server_at_once") else {
+        return;
+    };
+    let versions = benches(&address, 6, |_, store| store.schema_version().unwrap());
+    assert_eq!(versions, vec![5; 6]);
+}
+
+#[test]
+fn benches_taking_boards_in_at_once_get_distinct_ticket_numbers_and_share_boards() {
+    let Some(address) = scratch("distinct_ticket_numbers") else {
+        return;
+    };
+    // 8 benches x 25 intakes; every bench also takes in the same 5 returning serials.
+    let numbers: Vec<i64> = benches(&address, 8, |bench, mut store| {
+        (0..25)
+            .map(|i| {
+                let serial = if i < 5 {
+                    format!("RETURN{i}")
+                } else {
+                    format!("B{bench}-{i}")
+                };
+                store
+                    .create_ticket(&NewTicket {
+                        serial: Some(serial),
+                        model: "s19jpro".into(),
+                        customer: format!("bench {bench}"),
+                        intake_at: i,
+                        ..NewTicket::default()
+                    })
+                    .unwrap()
+            })
+            .collect::<Vec<_>>()
+    })
+    .into_iter()
+    .flatten()
+    .collect();
+    let mut distinct = numbers.clone();
+    distinct.sort_unstable();
+    distinct.dedup();
+    assert_eq!(distinct.len(), 200, "every intake its own ticket number");
+    let store = Store::connect(&address).unwrap();
+    assert_eq!(store.count_tickets(&TicketFilter::default()).unwrap(), 200);
+    let history = store.board_history("RETURN3").unwrap();
+    assert_eq!(
+        history.tickets.len(),
+        8,
+        "one board row, a ticket from each bench"
+    );
+}
+
+#[test]
+fn a_server_from_a_newer_hashbench_is_refused() {
+    let Some(address) = scratch("newer_server") else {
+        return;
+    };
+    drop(Store::connect(&address).unwrap());
+    let mut admin = postgres::Client::connect(&address, postgres::NoTls).unwrap();
+    admin
+        .batch_execute("UPDATE hashbench_schema SET version = 99")
+        .unwrap();
+    let err = Store::connect(&address).unwrap_err();
+    assert!(
+        matches!(err, StoreError::NewerSchema { found: 99, .. }),
+        "{err}"
+    );
+    assert!(
+        err.to_string()
+            .contains("newer Hashbench (schema version 99"),
+        "{err}"
+    );
+}
+
+/// No server needed: nothing listens on port 1.
+#[test]
+fn an_unreachable_server_is_said_plainly_without_its_password() {
+    let err = Store::open(std::path::Path::new(
+        "postgres://bench:s3cret@127.0.0.1:1/shop?connect_timeout=2",
+    ))
+    .unwrap_err();
+    assert!(err.is_unreachable(), "{err:?}");
+    let text = err.to_string();
+    assert!(
+        text.starts_with("postgres://bench@127.0.0.1:1/shop: the server cannot be reached"),
+        "{text}"
+    );
+    assert!(!text.contains("s3cret"), "{text}");
+    let err = Store::open(std::path::Path::new("postgres://bench:s3cret@[::1")).unwrap_err();
+    let text = err.to_string();
+    assert!(text.contains("is not a PostgreSQL address"), "{text}");
+    assert!(!text.contains("s3cret"), "{text}");
+}
