@@ -10,6 +10,10 @@
 
 use std::cell::RefCell;
 
+/// The server's notification channel: its payload is the number of the ticket that changed
+/// (0: many).
+pub const CHANGES: &str = "hashbench_changes";
+
 /// Which engine a connection talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Engine {
@@ -277,8 +281,46 @@ impl<T: FromValue> FromValue for Option<T> {
 /// A connection to either engine.
 pub(crate) enum Conn {
     Sqlite(rusqlite::Connection),
+    Postgres(Server),
+}
+
+/// A connection to the shop server that comes back by itself: a call after the server was
+/// lost (restarted, network down) connects again first.
+pub(crate) struct Server {
     /// The client needs `&mut` for every call; the store's reads take `&self`.
-    Postgres(RefCell<postgres::Client>),
+    client: RefCell<postgres::Client>,
+    config: postgres::Config,
+    /// Session settings run on every new connection.
+    setup: String,
+}
+
+impl Server {
+    /// Connect with `config`, then run `setup` (session settings).
+    pub(crate) fn connect(config: postgres::Config, setup: String) -> Result<Server, DbError> {
+        let mut client = config.connect(postgres::NoTls)?;
+        client.batch_execute(&setup)?;
+        Ok(Server {
+            client: RefCell::new(client),
+            config,
+            setup,
+        })
+    }
+
+    /// The client, connected again first if the last connection was lost.
+    fn client(&self) -> Result<std::cell::RefMut<'_, postgres::Client>, DbError> {
+        let mut client = self.client.try_borrow_mut().map_err(|_| DbError::InUse)?;
+        if client.is_closed() {
+            let mut fresh = self.config.connect(postgres::NoTls)?;
+            fresh.batch_execute(&self.setup)?;
+            *client = fresh;
+        }
+        Ok(client)
+    }
+
+    /// A second connection with the same settings (a listener for changes).
+    pub(crate) fn config(&self) -> &postgres::Config {
+        &self.config
+    }
 }
 
 impl std::fmt::Debug for Conn {
@@ -323,7 +365,7 @@ impl Conn {
                 Ok(())
             }
             Conn::Postgres(c) => {
-                let mut client = c.try_borrow_mut().map_err(|_| DbError::InUse)?;
+                let mut client = c.client()?;
                 let sql = postgres_sql(sql);
                 let mut rows = client
                     .query_raw(sql.as_str(), args.iter().map(PgArg))
@@ -366,7 +408,7 @@ impl Conn {
                 Ok(u64::try_from(n).unwrap_or(u64::MAX))
             }
             Conn::Postgres(c) => {
-                let mut client = c.try_borrow_mut().map_err(|_| DbError::InUse)?;
+                let mut client = c.client()?;
                 let params: Vec<PgArg<'_>> = args.iter().map(PgArg).collect();
                 let refs: Vec<&(dyn postgres::types::ToSql + Sync)> = params
                     .iter()
@@ -386,10 +428,7 @@ impl Conn {
     pub(crate) fn batch(&self, sql: &str) -> Result<(), DbError> {
         match self {
             Conn::Sqlite(c) => Ok(c.execute_batch(sql)?),
-            Conn::Postgres(c) => {
-                let mut client = c.try_borrow_mut().map_err(|_| DbError::InUse)?;
-                Ok(client.batch_execute(sql)?)
-            }
+            Conn::Postgres(c) => Ok(c.client()?.batch_execute(sql)?),
         }
     }
 
@@ -408,12 +447,35 @@ impl Conn {
         })
     }
 
+    /// Tell the other benches that ticket `ticket` changed (0: the list as a whole). On the
+    /// server this is a `NOTIFY` on [`CHANGES`], delivered when the transaction it is part of
+    /// commits (at once outside one); a file has no one to tell.
+    pub(crate) fn changed(&self, ticket: i64) -> Result<(), DbError> {
+        match self.engine() {
+            Engine::Sqlite => Ok(()),
+            Engine::Postgres => self
+                .execute(
+                    &format!("SELECT pg_notify('{CHANGES}', ?1)"),
+                    args![ticket.to_string()],
+                )
+                .map(|_| ()),
+        }
+    }
+
     /// What ends a `SELECT` that reads rows the transaction will then change: `FOR UPDATE` on
     /// the server, nothing on SQLite (whose transaction already holds the file).
     pub(crate) fn lock_rows(&self) -> &'static str {
         match self.engine() {
             Engine::Sqlite => "",
             Engine::Postgres => " FOR UPDATE",
+        }
+    }
+
+    /// The server connection, for what only a server has (listening for changes).
+    pub(crate) fn server(&self) -> Option<&Server> {
+        match self {
+            Conn::Sqlite(_) => None,
+            Conn::Postgres(s) => Some(s),
         }
     }
 

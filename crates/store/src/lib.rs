@@ -16,6 +16,7 @@ mod eeprom;
 mod error;
 mod export;
 mod history;
+mod push;
 mod readings;
 mod schema;
 pub mod server;
@@ -30,6 +31,7 @@ pub use eeprom::{EepromImage, ImageKind};
 pub use error::StoreError;
 pub use export::{EXPORT_COLUMNS, ExportFilter, export_sql, neutralise};
 pub use history::{BoardHistory, Count, RepeatFailure, Stats, TicketHistory};
+pub use push::Pushed;
 pub use readings::{At, NewReading, Reading};
 pub use tickets::{
     Board, NewRepair, NewTicket, Repair, RunRecord, RunSummary, StoredRun, Telemetry, TempSample,
@@ -121,17 +123,19 @@ impl Store {
             config.connect_timeout(CONNECT_TIMEOUT);
         }
         config.application_name("hashbench");
+        // A server that stops answering mid-statement (network lost) is given up after this
+        // long, rather than holding the bench until TCP gives up by itself.
+        config.tcp_user_timeout(CONNECT_TIMEOUT * 2);
+        config.keepalives(true).keepalives_idle(CONNECT_TIMEOUT * 2);
         let place = PathBuf::from(server_name(&config));
-        let client = config
-            .connect(postgres::NoTls)
-            .map_err(|e| StoreError::from_db(&place, e.into()))?;
-        let conn = Conn::Postgres(std::cell::RefCell::new(client));
         // A row another bench is writing blocks this one at most `busy`, then says so.
-        conn.batch(&format!(
+        let setup = format!(
             "SET lock_timeout = {}; SET TIME ZONE 'UTC'",
             busy.as_millis().max(1)
-        ))
-        .map_err(|e| StoreError::from_db(&place, e))?;
+        );
+        let conn = Conn::Postgres(
+            db::Server::connect(config, setup).map_err(|e| StoreError::from_db(&place, e))?,
+        );
         schema::prepare_server(&conn, &place)?;
         Ok(Store {
             conn,

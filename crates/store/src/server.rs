@@ -92,3 +92,93 @@ mod tests {
         assert!(with_database("host=x dbname=y", "z").is_err());
     }
 }
+
+/// Hears the changes other benches make on the server (`NOTIFY` on [`crate::db::CHANGES`]), on
+/// a named thread with its own connection, until dropped. A lost connection is tried again
+/// every 2 s; a change missed meanwhile is made up for by [`Listener`]'s caller refreshing when
+/// the connection returns (it is told ticket 0: "many").
+#[derive(Debug)]
+pub struct Listener {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Drop for Listener {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+impl crate::Store {
+    /// Call `changed(ticket)` for every change another bench (or this one) commits on the
+    /// server: the ticket's number, or 0 for many. `None` for a file, which no other bench
+    /// writes while this one has it open.
+    pub fn listen(&self, changed: impl FnMut(i64) + Send + 'static) -> Result<Option<Listener>> {
+        let Some(server) = self.conn.server() else {
+            return Ok(None);
+        };
+        let config = server.config().clone();
+        let place = self.path.clone();
+        let mut client = config
+            .connect(postgres::NoTls)
+            .map_err(|e| StoreError::from_db(&place, e.into()))?;
+        client
+            .batch_execute(&format!("LISTEN {}", crate::db::CHANGES))
+            .map_err(|e| StoreError::from_db(&place, e.into()))?;
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = stop.clone();
+        std::thread::Builder::new()
+            .name("db-listen".into())
+            .spawn(move || hear(client, &config, &flag, changed))
+            .map_err(|source| StoreError::Io {
+                path: place,
+                what: "starting the thread that listens for other benches",
+                source,
+            })?;
+        Ok(Some(Listener { stop }))
+    }
+}
+
+fn hear(
+    mut client: postgres::Client,
+    config: &postgres::Config,
+    stop: &std::sync::atomic::AtomicBool,
+    mut changed: impl FnMut(i64),
+) {
+    use postgres::fallible_iterator::FallibleIterator as _;
+    let tick = std::time::Duration::from_millis(500);
+    while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+        let mut lost = false;
+        {
+            let mut notices = client.notifications();
+            let mut waiting = notices.timeout_iter(tick);
+            loop {
+                match waiting.next() {
+                    Ok(Some(n)) => changed(n.payload().parse().unwrap_or(0)),
+                    Ok(None) => break,
+                    Err(_) => {
+                        lost = true;
+                        break;
+                    }
+                }
+            }
+        }
+        if lost || client.is_closed() {
+            // Wait for the server, then say "many": what changed meanwhile was not heard.
+            loop {
+                if stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    return;
+                }
+                std::thread::sleep(std::time::Duration::from_secs(2));
+                if let Ok(mut fresh) = config.connect(postgres::NoTls)
+                    && fresh
+                        .batch_execute(&format!("LISTEN {}", crate::db::CHANGES))
+                        .is_ok()
+                {
+                    client = fresh;
+                    changed(0);
+                    break;
+                }
+            }
+        }
+    }
+}

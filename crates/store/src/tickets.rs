@@ -462,6 +462,7 @@ impl Store {
             return Err(self.not_found(format!("ticket {ticket}")));
         }
         let id = tx.insert(sql, args).map_err(err)?;
+        tx.changed(ticket).map_err(err)?;
         tx.commit().map_err(err)?;
         Ok(id)
     }
@@ -520,6 +521,7 @@ impl Store {
                 ],
             )
             .map_err(err)?;
+        tx.changed(id).map_err(err)?;
         tx.commit().map_err(err)?;
         Ok(id)
     }
@@ -650,7 +652,7 @@ impl Store {
         if changed == 0 {
             return Err(self.not_found(format!("ticket {id}")));
         }
-        Ok(())
+        self.conn.changed(id).map_err(|e| self.err(e))
     }
 
     /// Change a ticket's customer, symptom, technician and notes, if it is still at `revision`
@@ -693,7 +695,7 @@ impl Store {
                 current: Box::new(current),
             });
         }
-        Ok(())
+        self.conn.changed(id).map_err(|e| self.err(e))
     }
 
     /// Save a diagnosis run against ticket `ticket`, with its chip results and telemetry. The
@@ -806,6 +808,7 @@ impl Store {
             args![ticket, next, (run.ended_at - run.started_at).max(0)],
         )
         .map_err(err)?;
+        tx.changed(ticket).map_err(err)?;
         tx.commit().map_err(err)?;
         Ok(run_id)
     }
@@ -924,6 +927,7 @@ impl Store {
                 ],
             )
             .map_err(err)?;
+        tx.changed(ticket).map_err(err)?;
         tx.commit().map_err(err)?;
         Ok(id)
     }

@@ -139,3 +139,71 @@ fn an_unreachable_server_is_said_plainly_without_its_password() {
     assert!(text.contains("is not a PostgreSQL address"), "{text}");
     assert!(!text.contains("s3cret"), "{text}");
 }
+
+#[test]
+fn another_benchs_changes_are_heard() {
+    let Some(address) = scratch("changes_are_heard") else {
+        return;
+    };
+    let mut front = Store::connect(&address).unwrap();
+    let back = Store::connect(&address).unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let _listener = back
+        .listen(move |ticket| {
+            let _ = tx.send(ticket);
+        })
+        .unwrap()
+        .expect("a server has listeners");
+    let t = front
+        .create_ticket(&NewTicket {
+            serial: Some("HEARD1".into()),
+            model: "s9".into(),
+            ..NewTicket::default()
+        })
+        .unwrap();
+    let wait = std::time::Duration::from_secs(10);
+    assert_eq!(rx.recv_timeout(wait), Ok(t));
+    let revision = front.ticket(t).unwrap().revision;
+    front
+        .edit_ticket(t, revision, "Acme", "", "", "seen from the back bench")
+        .unwrap();
+    assert_eq!(rx.recv_timeout(wait), Ok(t));
+    // A file has no other benches to hear.
+    let dir = tempfile::tempdir().unwrap();
+    let file = Store::open(&dir.path().join("bench.db")).unwrap();
+    assert!(file.listen(|_| {}).unwrap().is_none());
+}
+
+#[test]
+fn a_bench_whose_connection_the_server_dropped_is_back_on_the_next_call() {
+    let Some(address) = scratch("connection_dropped") else {
+        return;
+    };
+    let mut bench = Store::connect(&address).unwrap();
+    let mut admin = postgres::Client::connect(&address, postgres::NoTls).unwrap();
+    admin
+        .batch_execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE application_name = 'hashbench' AND datname = current_database() \
+             AND pid <> pg_backend_pid()",
+        )
+        .unwrap();
+    let new = NewTicket {
+        serial: Some("AFTER-DROP".into()),
+        model: "s9".into(),
+        ..NewTicket::default()
+    };
+    // The first call may only find the connection gone (and says so plainly); the next one
+    // connects again.
+    let ticket = match bench.create_ticket(&new) {
+        Ok(t) => t,
+        Err(e) => {
+            assert!(e.is_unreachable(), "{e:?}");
+            bench.create_ticket(&new).unwrap()
+        }
+    };
+    assert_eq!(
+        bench.ticket(ticket).unwrap().board.serial.as_deref(),
+        Some("AFTER-DROP")
+    );
+}

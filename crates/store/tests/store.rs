@@ -852,3 +852,113 @@ fn an_edit_from_an_older_copy_of_the_ticket_is_refused_and_loses_nothing() {
         ));
     });
 }
+
+/// A bench's file as `hashbench db push` finds it: two boards (one without a serial), runs
+/// with a capture, a repair, an EEPROM backup and a reading.
+fn bench_file(dir: &Path) -> (Store, i64) {
+    let mut bench = Store::open(&dir.join("bench.db")).unwrap();
+    let t = intake(&mut bench, "JYZZ0042", "Acme", NOV_2);
+    let before = save(
+        &mut bench,
+        t,
+        &fixture_report("s19jpro-break-40"),
+        NOV_2 + 600,
+        None,
+    );
+    bench.attach_capture(before, "{\"capture\":1}\n").unwrap();
+    repair(&mut bench, t, 39, Action::Reflow, NOV_2 + 3600);
+    bench
+        .save_eeprom(t, store::ImageKind::Backup, "legacy S9k", &[0xA5; 256])
+        .unwrap();
+    bench
+        .add_reading(
+            t,
+            &store::NewReading {
+                chip: Some(39),
+                domain: None,
+                point: "CLK".into(),
+                mv: 900,
+                range_mv: Some((800, 1000)),
+                verdict: "ok".into(),
+                source: "S19 guide".into(),
+                technician: "Ana".into(),
+            },
+        )
+        .unwrap();
+    bench
+        .create_ticket(&NewTicket {
+            serial: None,
+            model: "s9".into(),
+            customer: "walk-in".into(),
+            intake_at: NOV_2 + 10,
+            ..NewTicket::default()
+        })
+        .unwrap();
+    (bench, t)
+}
+
+#[test]
+fn pushing_a_bench_file_twice_adds_its_records_once() {
+    on_each_engine("push_twice", |mut shop| {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut bench, t) = bench_file(dir.path());
+        // The shop already had this board from another bench.
+        intake(&mut shop, "JYZZ0042", "Acme", NOV_2 - 30 * DAY);
+
+        let first = bench.push_to(&mut shop).unwrap();
+        assert_eq!(first.tickets, (2, 0));
+        assert_eq!(first.runs, (1, 0));
+        assert_eq!(first.repairs, (1, 0));
+        assert_eq!(first.eeprom_images, (1, 0));
+        assert_eq!(first.readings, (1, 0));
+        assert_eq!(first.boards, 1, "the serial-less board; JYZZ0042 was known");
+
+        let again = bench.push_to(&mut shop).unwrap();
+        assert_eq!(again.tickets, (0, 2));
+        assert_eq!(again.runs, (0, 1));
+        assert_eq!((again.repairs, again.readings), ((0, 1), (0, 1)));
+        assert_eq!(again.boards, 0);
+
+        // What the bench recorded since is added on the next push, nothing else.
+        save(
+            &mut bench,
+            t,
+            &fixture_report("s19jpro-healthy"),
+            NOV_2 + 7200,
+            None,
+        );
+        let third = bench.push_to(&mut shop).unwrap();
+        assert_eq!(third.runs, (1, 1));
+
+        let history = shop.board_history("JYZZ0042").unwrap();
+        assert_eq!(
+            history.tickets.len(),
+            2,
+            "the other bench's ticket and this one"
+        );
+        let pushed = &history.tickets[1];
+        assert_eq!(pushed.ticket.customer, "Acme");
+        assert_eq!(pushed.runs.len(), 2);
+        assert_eq!(pushed.repairs[0].uref, "U40");
+        let run = shop.run(pushed.runs[0].id).unwrap();
+        assert_eq!(run.report, bench.run(1).unwrap().report, "the whole report");
+        assert_eq!(
+            shop.capture(pushed.runs[0].id).unwrap().as_deref(),
+            Some("{\"capture\":1}\n")
+        );
+        // Chip results came along: the shop's statistics (which read them) match the bench's.
+        assert_eq!(
+            shop.stats().unwrap().failures_by_position,
+            bench.stats().unwrap().failures_by_position
+        );
+        assert!(!bench.stats().unwrap().failures_by_position.is_empty());
+        let images = shop.eeprom_images(pushed.ticket.id).unwrap();
+        assert_eq!(images[0].bytes, vec![0xA5; 256]);
+        assert_eq!(shop.readings(pushed.ticket.id).unwrap()[0].reading.mv, 900);
+        assert_eq!(
+            shop.count_tickets(&TicketFilter::default()).unwrap(),
+            3,
+            "nothing twice"
+        );
+    });
+}
