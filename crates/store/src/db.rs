@@ -281,7 +281,7 @@ impl<T: FromValue> FromValue for Option<T> {
 /// A connection to either engine.
 pub(crate) enum Conn {
     Sqlite(rusqlite::Connection),
-    Postgres(Server),
+    Postgres(Box<Server>),
 }
 
 /// A connection to the shop server that comes back by itself: a call after the server was

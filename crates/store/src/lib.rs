@@ -16,6 +16,7 @@ mod eeprom;
 mod error;
 mod export;
 mod history;
+mod outbox;
 mod push;
 mod readings;
 mod schema;
@@ -31,6 +32,7 @@ pub use eeprom::{EepromImage, ImageKind};
 pub use error::StoreError;
 pub use export::{EXPORT_COLUMNS, ExportFilter, export_sql, neutralise};
 pub use history::{BoardHistory, Count, RepeatFailure, Stats, TicketHistory};
+pub use outbox::{Delivered, Outbox, OutboxRun};
 pub use push::Pushed;
 pub use readings::{At, NewReading, Reading};
 pub use tickets::{
@@ -134,7 +136,9 @@ impl Store {
             busy.as_millis().max(1)
         );
         let conn = Conn::Postgres(
-            db::Server::connect(config, setup).map_err(|e| StoreError::from_db(&place, e))?,
+            db::Server::connect(config, setup)
+                .map(Box::new)
+                .map_err(|e| StoreError::from_db(&place, e))?,
         );
         schema::prepare_server(&conn, &place)?;
         Ok(Store {

@@ -476,6 +476,16 @@ impl Store {
 
     /// Take a board in: find its board row by serial (or add one) and open a ticket.
     pub fn create_ticket(&mut self, new: &NewTicket) -> Result<i64> {
+        self.create_ticket_from(new, None)
+    }
+
+    /// [`Store::create_ticket`] for an intake that came from another database (`origin`, as a
+    /// bench's outbox names it): opened once, however often it is sent.
+    pub(crate) fn create_ticket_from(
+        &mut self,
+        new: &NewTicket,
+        origin: Option<&str>,
+    ) -> Result<i64> {
         if new.model.trim().is_empty() {
             return Err(StoreError::Invalid(
                 "a ticket needs the board's model (profile id)".into(),
@@ -488,6 +498,15 @@ impl Store {
             .filter(|s| !s.is_empty());
         let err = |e| self.err(e);
         let tx = self.conn.begin().map_err(err)?;
+        if let Some(origin) = origin {
+            let known: Option<i64> = tx
+                .query_opt("SELECT id FROM tickets WHERE origin = ?1", args![origin])
+                .and_then(|r| r.map(|r| r.get(0)).transpose())
+                .map_err(err)?;
+            if let Some(id) = known {
+                return Ok(id);
+            }
+        }
         let board = match serial {
             // One statement, so two benches taking the same new board in at once both find
             // one board row (the second's insert does nothing and the select finds the first's).
@@ -511,13 +530,15 @@ impl Store {
         };
         let id = tx
             .insert(
-                "INSERT INTO tickets (board_id, customer, intake_at, symptom, technician) VALUES (?1, ?2, ?3, ?4, ?5)",
+                "INSERT INTO tickets (board_id, customer, intake_at, symptom, technician, origin) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                 args![
                     board,
                     new.customer.trim(),
                     new.intake_at,
                     new.symptom.trim(),
-                    new.technician.trim()
+                    new.technician.trim(),
+                    origin
                 ],
             )
             .map_err(err)?;
@@ -705,19 +726,24 @@ impl Store {
         self.save_run_from(ticket, run, None)
     }
 
-    /// [`Store::save_run`], for a run that came from another database (`origin`, see
-    /// [`Store::push_to`]): saved once, however often it is pushed. Returns the run's id here.
+    /// [`Store::save_run`], for a run that came from a bench's outbox: `origin` names it there,
+    /// so it is saved once however often it is sent, and its downsampled telemetry (JSON) was
+    /// kept with it (a report read back from JSON has none). Returns the run's id here.
     pub(crate) fn save_run_from(
         &mut self,
         ticket: i64,
         run: &RunRecord<'_>,
-        origin: Option<&str>,
+        from: Option<(&str, &str)>,
     ) -> Result<i64> {
         let report = run.report;
+        let origin = from.map(|(origin, _)| origin);
         let result_json = serde_json::to_string(report)
             .map_err(|e| StoreError::Invalid(format!("the report cannot be saved: {e}")))?;
-        let telemetry = serde_json::to_string(&Telemetry::from_report(report))
-            .map_err(|e| StoreError::Invalid(format!("the telemetry cannot be saved: {e}")))?;
+        let telemetry = match from {
+            Some((_, kept)) => kept.to_owned(),
+            None => serde_json::to_string(&Telemetry::from_report(report))
+                .map_err(|e| StoreError::Invalid(format!("the telemetry cannot be saved: {e}")))?,
+        };
         let retest = match &run.retest_chips {
             Some(chips) => Some(
                 serde_json::to_string(chips)

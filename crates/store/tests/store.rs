@@ -962,3 +962,61 @@ fn pushing_a_bench_file_twice_adds_its_records_once() {
         );
     });
 }
+
+#[test]
+fn an_outbox_delivers_each_run_once_even_when_a_delivery_is_cut_short() {
+    on_each_engine("outbox_once", |mut shop| {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("outbox.db");
+        let mut outbox = store::Outbox::open(&path).unwrap();
+        let known = intake(&mut shop, "JYZZ0042", "Acme", NOV_2);
+        let run = |ticket, report: &str, at| store::OutboxRun {
+            ticket,
+            report: fixture_report(report),
+            retest_chips: None,
+            started_at: at,
+            ended_at: at + 90,
+            operator: "Ana".into(),
+            model: "s19jpro".into(),
+        };
+        // A live run's report carries temperatures, which its JSON leaves out.
+        let mut first = run(Some(known), "s19jpro-break-40", NOV_2 + 600);
+        first.report.temperatures = vec![(0, vec![Some(41.5)]), (2_000_000, vec![Some(63.0)])];
+        outbox.put(&first).unwrap();
+        // A board with no ticket yet: one is opened for its serial on delivery.
+        let mut walk_in = run(None, "s19jpro-healthy", NOV_2 + 900);
+        walk_in.report.board.serial = Some("WALKIN7".into());
+        outbox.put(&walk_in).unwrap();
+        assert_eq!(outbox.waiting().unwrap(), 2);
+        // The file as it stood before delivery: what a bench cut off between the server's
+        // commit and its own delete would find.
+        std::fs::copy(&path, dir.path().join("before.db")).unwrap();
+
+        let delivered = outbox.deliver(&mut shop).unwrap();
+        assert_eq!(delivered.len(), 2);
+        // The telemetry went along (it is not in the report's JSON).
+        let sent = shop.run(delivered[0].run).unwrap();
+        assert_eq!(sent.telemetry, store::Telemetry::from_report(&first.report));
+        assert_eq!(sent.telemetry.temperatures.len(), 2);
+        assert_eq!(delivered[0].ticket, known);
+        assert_eq!(outbox.waiting().unwrap(), 0);
+        assert_eq!(shop.runs(known).unwrap().len(), 1);
+        assert_eq!(shop.ticket(known).unwrap().status, Status::Diagnosing);
+        let walk_in_ticket = shop.board_history("WALKIN7").unwrap().tickets[0].ticket.id;
+        assert_eq!(walk_in_ticket, delivered[1].ticket);
+
+        let mut replay = store::Outbox::open(&dir.path().join("before.db")).unwrap();
+        let again = replay.deliver(&mut shop).unwrap();
+        assert_eq!(
+            again.iter().map(|d| (d.ticket, d.run)).collect::<Vec<_>>(),
+            delivered
+                .iter()
+                .map(|d| (d.ticket, d.run))
+                .collect::<Vec<_>>(),
+            "found on the server by origin, not saved again"
+        );
+        assert_eq!(shop.runs(known).unwrap().len(), 1);
+        assert_eq!(shop.board_history("WALKIN7").unwrap().tickets.len(), 1);
+        assert_eq!(shop.count_tickets(&TicketFilter::default()).unwrap(), 2);
+    });
+}
