@@ -642,3 +642,120 @@ fn test_point_readings_are_judged_kept_and_shown() {
     assert_eq!(json["readings"].as_array().unwrap().len(), 2);
     assert_eq!(json["readings"][1]["verdict"], "LOW");
 }
+
+/// `hashbench db push` moves a bench's file onto the shop server; a second push adds nothing.
+#[test]
+fn a_bench_file_pushed_twice_to_the_shop_server_lands_once() {
+    let Some(admin) = store::server::test_server().unwrap() else {
+        return;
+    };
+    let server = store::server::scratch_database(&admin, "cli_db_push").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let bench = dir.path().join("bench.db");
+    run(
+        &bench,
+        &["tickets", "new", "--serial", "PUSH1", "--model", "s19jpro"],
+        0,
+    );
+    run(
+        &bench,
+        &[
+            "diagnose", "--sim", "s19jpro", "--fault", "dead:7", "--ticket", "1",
+        ],
+        1,
+    );
+    let args =
+        |to: &str| ["db", "push", "--from", bench.to_str().unwrap(), "--to", to].map(str::to_owned);
+    let first = run(
+        Path::new("unused.db"),
+        &args(&server).each_ref().map(String::as_str),
+        0,
+    );
+    assert!(
+        first.contains("1 tickets added (0 already there), 1 runs added (0 already there)"),
+        "{first}"
+    );
+    let second = run(
+        Path::new("unused.db"),
+        &args(&server).each_ref().map(String::as_str),
+        0,
+    );
+    assert!(
+        second.contains("0 tickets added (1 already there), 0 runs added (1 already there)"),
+        "{second}"
+    );
+    let shown = json(Path::new(&server), &["tickets", "list", "--json"]);
+    assert_eq!(shown.as_array().map(Vec::len), Some(1), "{shown}");
+    // A file is not a server: said plainly.
+    let refused = run(
+        Path::new("unused.db"),
+        &args("/tmp/shop.db").each_ref().map(String::as_str),
+        2,
+    );
+    assert!(
+        refused.contains("is not a shop server's address"),
+        "{refused}"
+    );
+}
+
+/// Runs kept while the server was away are listed, then sent once with `db outbox --send`.
+#[test]
+fn the_outbox_lists_and_sends_what_waited_for_the_shop_server() {
+    let Some(admin) = store::server::test_server().unwrap() else {
+        return;
+    };
+    let server = store::server::scratch_database(&admin, "cli_db_outbox").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let outbox_path = dir.path().join("outbox.db");
+    let mut outbox = store::Outbox::open(&outbox_path).unwrap();
+    let report: diagnosis::Report = serde_json::from_str(
+        &std::fs::read_to_string(common::fixture("runs/s19jpro-healthy.json")).unwrap(),
+    )
+    .unwrap();
+    let mut report = report;
+    report.board.serial = Some("OUTBOX1".into());
+    outbox
+        .put(&store::OutboxRun {
+            ticket: None,
+            report,
+            retest_chips: None,
+            started_at: 1_793_577_600,
+            ended_at: 1_793_577_690,
+            operator: "Ana".into(),
+            model: "s19jpro".into(),
+        })
+        .unwrap();
+    drop(outbox);
+    let outbox_arg = outbox_path.to_str().unwrap();
+    let listed = run(
+        Path::new(&server),
+        &["db", "outbox", "--outbox", outbox_arg],
+        0,
+    );
+    assert!(listed.starts_with("1 run(s) waiting in"), "{listed}");
+    assert!(
+        listed.contains("s19jpro OUTBOX1 on a new ticket, pass"),
+        "{listed}"
+    );
+    let sent = run(
+        Path::new(&server),
+        &["db", "outbox", "--outbox", outbox_arg, "--send"],
+        0,
+    );
+    assert!(sent.contains("Sent 1 run(s) to postgres://"), "{sent}");
+    assert!(sent.contains("0 left in the outbox"), "{sent}");
+    let again = run(
+        Path::new(&server),
+        &["db", "outbox", "--outbox", outbox_arg, "--send"],
+        0,
+    );
+    assert!(again.starts_with("Sent 0 run(s)"), "{again}");
+    let history = json(
+        Path::new(&server),
+        &["tickets", "history", "OUTBOX1", "--json"],
+    );
+    assert_eq!(
+        history["tickets"][0]["runs"].as_array().map(Vec::len),
+        Some(1)
+    );
+}

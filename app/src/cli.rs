@@ -13,8 +13,9 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "DIR")]
     pub profiles_dir: Option<PathBuf>,
 
-    /// The repair database (default: `hashbench.db` in the user's data directory).
-    #[arg(long, global = true, value_name = "PATH")]
+    /// The repair database: a SQLite file (default: `hashbench.db` in the user's data
+    /// directory), or the shop's PostgreSQL server as `postgres://USER[:PASSWORD]@HOST[:PORT]/DB`.
+    #[arg(long, global = true, value_name = "PATH|URL")]
     pub db: Option<PathBuf>,
 
     /// Open the workbench straight into a simulated board (with no command).
@@ -77,6 +78,9 @@ pub enum Command {
     Tickets(TicketsCommand),
     /// Export the repair history (one row per repair action and per closed ticket).
     Export(ExportArgs),
+    /// The shop server: move a bench's history onto it, send the bench's outbox.
+    #[command(subcommand)]
+    Db(DbCommand),
     /// Write a ticket's diagnostic report as PDF.
     Report(ReportArgs),
     /// Bring the jig to the firmware this Hashbench expects: through a debug probe, or as UF2
@@ -574,6 +578,39 @@ pub struct SimArgs {
     /// Windows, which has no pseudo-terminals) instead of a new pseudo-terminal.
     #[arg(long, value_name = "PORT")]
     pub on: Option<String>,
+}
+
+/// `hashbench db ...`.
+#[derive(Debug, Subcommand)]
+pub enum DbCommand {
+    /// Copy every record of a bench's SQLite file into the shop server. Safe to run again: rows
+    /// already there (by their origin) are not copied twice; rows added since are.
+    Push(DbPushArgs),
+    /// Runs kept in this bench's outbox while the shop server was away: list them, or send
+    /// them (each saved exactly once) with --send.
+    Outbox(DbOutboxArgs),
+}
+
+/// Arguments of `hashbench db push`.
+#[derive(Debug, Args)]
+pub struct DbPushArgs {
+    /// The bench's database file.
+    #[arg(long, value_name = "FILE")]
+    pub from: PathBuf,
+    /// The shop server (`postgres://…`).
+    #[arg(long, value_name = "URL")]
+    pub to: String,
+}
+
+/// Arguments of `hashbench db outbox`.
+#[derive(Debug, Args)]
+pub struct DbOutboxArgs {
+    /// Send the waiting runs to the shop server (`--db`).
+    #[arg(long)]
+    pub send: bool,
+    /// The outbox file (default: `outbox.db` in the user's data directory).
+    #[arg(long, value_name = "FILE")]
+    pub outbox: Option<PathBuf>,
 }
 
 /// `hashbench eeprom ...`.

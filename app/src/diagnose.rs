@@ -320,6 +320,27 @@ pub fn run(
     } else {
         write!(out, "{}", summary(profile, &report)).context("writing the summary")?;
     }
+    if let Err(e) = &saved
+        && e.is_unreachable()
+    {
+        // The shop server went away during the run: the run waits in this bench's outbox.
+        let (entry, path) = keep_in_outbox(args, profile, &report, started_at).map_err(|k| {
+            CouldNotRun(format!(
+                "the diagnosis finished ({}) but the shop server could not be reached ({e}) and the outbox could not keep it: {k:#}",
+                report.verdict.name()
+            ))
+        })?;
+        if !args.json {
+            writeln!(
+                out,
+                "The shop server could not be reached ({e}): the run is kept in this bench's outbox ({}, entry {entry}); `hashbench db outbox --send --db {}` sends it",
+                path.display(),
+                store.path().display()
+            )
+            .context("writing the summary")?;
+        }
+        return Ok(ExitCode::from(exit_code(&report)));
+    }
     let (ticket, run) = saved.map_err(|e| {
         CouldNotRun(format!(
             "the diagnosis finished ({}) but could not be saved: {e}",
@@ -358,6 +379,31 @@ pub fn run(
         }
     }
     Ok(ExitCode::from(exit_code(&report)))
+}
+
+/// Keep `report` in this bench's outbox (the shop server is away); its entry and the file.
+fn keep_in_outbox(
+    args: &DiagnoseArgs,
+    profile: &Profile,
+    report: &Report,
+    started_at: i64,
+) -> anyhow::Result<(i64, std::path::PathBuf)> {
+    let path = crate::tickets::default_outbox()
+        .context("this system has no data directory for the outbox")?;
+    let mut outbox = store::Outbox::open(&path)?;
+    let entry = outbox.put(&store::OutboxRun {
+        ticket: args.ticket,
+        report: report.clone(),
+        retest_chips: None,
+        started_at,
+        ended_at: store::now(),
+        operator: args
+            .operator
+            .clone()
+            .unwrap_or_else(crate::tickets::login_name),
+        model: profile.id.clone(),
+    })?;
+    Ok((entry, path))
 }
 
 /// Save `report` against `--ticket`, or a new ticket for the board (serial from its EEPROM).

@@ -8,6 +8,7 @@
 
 pub mod bench;
 pub mod cli;
+pub mod db;
 pub mod decode;
 pub mod diagnose;
 pub mod eeprom;
@@ -61,6 +62,7 @@ pub fn run(cli: cli::Cli, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
             tickets::run(&catalog()?, cli.db.as_deref(), &command, out)?;
         }
         Some(cli::Command::Export(args)) => tickets::export(cli.db.as_deref(), &args, out)?,
+        Some(cli::Command::Db(command)) => db::run(cli.db.as_deref(), &command, out)?,
         Some(cli::Command::Flash(args)) => flash::run(&args, out)?,
         Some(cli::Command::Eval(args)) => {
             if !eval::run(&catalog()?, &args, out)? {
@@ -99,9 +101,13 @@ pub fn run(cli: cli::Cli, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
                 let profile = diagnose::profile(&catalog, &s.model)?;
                 diagnose::faults(profile, &cli.fault)?;
             }
-            let db = cli.db.clone().or_else(tickets::default_db);
+            let places = ui::Places {
+                db: cli.db.clone(),
+                bench_file: tickets::default_db(),
+                outbox: tickets::default_outbox(),
+            };
             let shop = report::shop()?;
-            ui::run(settings, cli.run, db, shop)
+            ui::run(settings, cli.run, places, shop)
                 .map_err(|e| anyhow::anyhow!("the workbench window could not open: {e}"))?;
             let _ = out;
         }

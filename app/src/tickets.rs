@@ -16,6 +16,14 @@ pub fn default_db() -> Option<PathBuf> {
         .map(|d| d.data_dir().join("hashbench.db"))
 }
 
+/// The bench's outbox: runs finished while the shop server was away (`outbox.db` in the OS
+/// data directory).
+#[must_use]
+pub fn default_outbox() -> Option<PathBuf> {
+    directories::ProjectDirs::from("org", "Hashbench", "hashbench")
+        .map(|d| d.data_dir().join("outbox.db"))
+}
+
 /// The database at `--db`, or the default one.
 pub fn open(db: Option<&Path>) -> anyhow::Result<Store> {
     let path = db

@@ -46,6 +46,22 @@ pub struct Settings {
     /// The aging test's length, minutes.
     #[serde(default = "default_aging_minutes")]
     pub aging_minutes: u32,
+    /// The shop server the records live on (`postgres://…`); empty: this bench's own file.
+    /// `--db` overrides it for one session.
+    #[serde(default)]
+    pub shop_server: String,
+}
+
+/// Where the window's records can be: what `--db` named, the bench's own file, and the
+/// outbox file that keeps runs while the shop server is away.
+#[derive(Debug, Clone, Default)]
+pub struct Places {
+    /// `--db`, for this session (a file or a server's address).
+    pub db: Option<std::path::PathBuf>,
+    /// The bench's own database file.
+    pub bench_file: Option<std::path::PathBuf>,
+    /// The outbox file.
+    pub outbox: Option<std::path::PathBuf>,
 }
 
 fn default_aging_minutes() -> u32 {
@@ -76,6 +92,7 @@ impl Default for Settings {
             ladder: false,
             aging: false,
             aging_minutes: default_aging_minutes(),
+            shop_server: String::new(),
         }
     }
 }
@@ -93,6 +110,8 @@ type Sample = (f64, Vec<u32>);
 /// The application.
 pub struct Workbench {
     settings: Settings,
+    /// Where the records can be.
+    places: Places,
     catalog: Catalog,
     ports: Vec<link::ports::Port>,
     running: Option<Running>,
@@ -209,6 +228,7 @@ impl Workbench {
         let catalog = Catalog::builtin().unwrap_or_else(|_| Catalog::empty());
         let mut app = Self {
             settings,
+            places: Places::default(),
             catalog,
             ports,
             running: None,
@@ -257,12 +277,68 @@ impl Workbench {
 
     /// Save runs to, and show tickets from, the repair database at `db` (`None`: runs are not
     /// saved, and the window says so).
+    ///
+    /// Records on the shop server keep runs it cannot take in the bench's `outbox` file, and
+    /// show other benches' changes as they are made.
     #[must_use]
-    pub fn with_records(mut self, db: Option<&std::path::Path>) -> Self {
-        self.records = crate::records::Records::open(db);
+    pub fn with_records(
+        mut self,
+        db: Option<&std::path::Path>,
+        outbox: Option<&std::path::Path>,
+    ) -> Self {
+        self.open_records(db, outbox);
+        self
+    }
+
+    fn open_records(&mut self, db: Option<&std::path::Path>, outbox: Option<&std::path::Path>) {
+        let on_server = db
+            .and_then(std::path::Path::to_str)
+            .is_some_and(store::is_server_address);
+        let mut records = crate::records::Records::open(db);
+        if let Some(outbox) = outbox.filter(|_| on_server) {
+            records = records.with_outbox(outbox);
+        }
+        // The shop header and paper stay what they were.
+        records.set_shop(self.records.shop().clone());
+        records.paper = self.records.paper;
+        self.records = records;
         self.records
             .set_required_passes(self.settings.verify_passes);
+        let ctx = self.ctx.clone();
+        self.records
+            .watch(std::sync::Arc::new(move || ctx.request_repaint()));
+    }
+
+    /// Open the records where `places` and the settings say: `--db`, else the shop server
+    /// the settings name, else the bench's own file.
+    #[must_use]
+    pub fn with_places(mut self, places: Places) -> Self {
+        self.places = places;
+        let db = self.records_place();
+        let outbox = self.places.outbox.clone();
+        self.open_records(db.as_deref(), outbox.as_deref());
         self
+    }
+
+    fn records_place(&self) -> Option<std::path::PathBuf> {
+        self.places.db.clone().or_else(|| {
+            let server = self.settings.shop_server.trim();
+            if server.is_empty() {
+                self.places.bench_file.clone()
+            } else {
+                Some(std::path::PathBuf::from(server))
+            }
+        })
+    }
+
+    /// Move the records to the shop server at `address` (`None`: the bench's own file), and
+    /// remember it.
+    fn use_database(&mut self, address: Option<String>) {
+        self.settings.shop_server = address.unwrap_or_default();
+        self.places.db = None;
+        let db = self.records_place();
+        let outbox = self.places.outbox.clone();
+        self.open_records(db.as_deref(), outbox.as_deref());
     }
 
     /// Change the simulated board's faults (as typed in the Faults field): the simulator's way
@@ -520,6 +596,10 @@ impl Workbench {
                     }
                 }
                 let command = match command {
+                    crate::records::RecordCommand::UseDatabase(address) => {
+                        self.use_database(address);
+                        return;
+                    }
                     crate::records::RecordCommand::NewTicketForm(_) => {
                         crate::records::RecordCommand::NewTicketForm(self.settings.model.clone())
                     }

@@ -20,17 +20,18 @@ mod records;
 mod system;
 mod worker;
 
-pub use app::{Settings, Source, Workbench};
+pub use app::{Places, Settings, Source, Workbench};
 pub use firmware::FirmwarePanel;
-pub use records::{RecordCommand, Records, Tab};
+pub use records::{RecordCommand, Records, Repaint, Tab};
 pub use worker::Command;
 
 /// Open the workbench window (glow renderer) and run until it is closed; with `run_now`, start a
-/// diagnosis as soon as it shows. Runs are saved to the repair database at `db`.
+/// diagnosis as soon as it shows. Runs are saved to the repair database `places` and the
+/// settings name ([`Workbench::with_places`]).
 pub fn run(
     settings_override: Option<Settings>,
     run_now: bool,
-    db: Option<std::path::PathBuf>,
+    places: Places,
     shop: report::Shop,
 ) -> eframe::Result {
     let options = eframe::NativeOptions {
@@ -45,7 +46,7 @@ pub fn run(
         options,
         Box::new(move |cc| {
             let app = Workbench::new(cc, settings_override)
-                .with_records(db.as_deref())
+                .with_places(places)
                 .with_shop(shop);
             Ok(Box::new(if run_now { app.run_at_start() } else { app }))
         }),

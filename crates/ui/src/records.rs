@@ -19,8 +19,11 @@ use store::{
 use crate::map;
 
 mod eeprom;
+mod link;
 mod readings;
 mod views;
+
+pub use link::Repaint;
 
 /// How long a database call waits for another Hashbench writing the same file.
 const BUSY_LIMIT: Duration = Duration::from_millis(250);
@@ -48,6 +51,9 @@ pub enum Tab {
 pub enum RecordCommand {
     /// Show this view.
     Tab(Tab),
+    /// Keep the records on this shop server from now on (`None`: the bench's own file); the
+    /// app reopens them and remembers the choice.
+    UseDatabase(Option<String>),
     /// The verification policy: passing full-board runs after the last repair before a ticket
     /// may close `done`.
     RequiredPasses(u32),
@@ -135,7 +141,7 @@ impl Default for RepairForm {
 }
 
 /// A finished run waiting for the database (it was busy).
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct Pending {
     report: Report,
     retest: Option<Vec<usize>>,
@@ -205,6 +211,10 @@ pub struct Records {
     pdf_dialog: Option<(i64, Receiver<Option<PathBuf>>)>,
     /// Open and print jobs: what they said when done.
     outcomes: Vec<Receiver<Result<String, String>>>,
+    /// The verification policy, kept here too: the store may be away (a lost server).
+    required_passes: u32,
+    /// The outbox, and the way back to a lost server.
+    link: link::Link,
 }
 
 impl Records {
@@ -219,6 +229,13 @@ impl Records {
             ),
             Some(path) => match Store::open_with_timeout(path, BUSY_LIMIT) {
                 Ok(store) => (Some(store), None),
+                // A shop server that is away: the bench works on, from its outbox.
+                Err(e) if e.is_unreachable() => (
+                    None,
+                    Some(format!(
+                        "Shop server unreachable: runs are kept in this bench's outbox and sent when it answers ({e})"
+                    )),
+                ),
                 Err(e) => (None, Some(format!("Repair records unavailable: {e}"))),
             },
         };
@@ -263,12 +280,20 @@ impl Records {
             paper: report::Paper::A4,
             pdf_dialog: None,
             outcomes: Vec::new(),
+            required_passes: store::DEFAULT_REQUIRED_PASSES,
+            link: link::Link::new(path),
         }
     }
 
     /// Put `shop`'s header on the reports.
     pub fn set_shop(&mut self, shop: report::Shop) {
         self.shop = shop;
+    }
+
+    /// The shop header on the reports.
+    #[must_use]
+    pub fn shop(&self) -> &report::Shop {
+        &self.shop
     }
 
     /// The ticket runs are saved to.
@@ -343,7 +368,7 @@ impl Records {
         operator: &str,
         model: &str,
     ) {
-        if self.store.is_none() {
+        if self.store.is_none() && !self.has_outbox() {
             // No database: the status line already says runs are not saved.
             return;
         }
@@ -361,7 +386,11 @@ impl Records {
     /// Try to save runs waiting for the database (every 2 s) and take what dialogs and
     /// background jobs finished; called every frame.
     pub fn tick(&mut self, catalog: &Catalog) {
-        if !self.pending.is_empty() && self.last_retry.is_none_or(|t| t.elapsed() >= RETRY) {
+        self.tick_link();
+        let outbox_due = self.store.is_some() && self.outbox_waiting() > 0;
+        if (!self.pending.is_empty() || outbox_due)
+            && self.last_retry.is_none_or(|t| t.elapsed() >= RETRY)
+        {
             self.flush();
         }
         if let Some(rx) = &self.export
@@ -403,8 +432,14 @@ impl Records {
 
     fn flush(&mut self) {
         self.last_retry = Some(Instant::now());
+        // Older runs first: what waits in the outbox goes before what just finished.
+        if !self.send_outbox() {
+            self.keep_pending_in_outbox();
+            return;
+        }
         while let Some(run) = self.pending.first() {
             let Some(store) = &mut self.store else {
+                self.keep_pending_in_outbox();
                 return;
             };
             let ticket = match &self.current {
@@ -443,6 +478,11 @@ impl Records {
                     self.dirty = true;
                     self.stats = None;
                 }
+                Err(e) if self.is_lost(&e) => {
+                    self.lost(&e);
+                    self.keep_pending_in_outbox();
+                    return;
+                }
                 Err(e) => {
                     let waiting = self.pending.len();
                     self.error = Some(format!(
@@ -451,6 +491,21 @@ impl Records {
                     return;
                 }
             }
+        }
+    }
+
+    /// With the server away, move finished runs from memory to the outbox (a file), oldest
+    /// first; without an outbox they stay in memory.
+    fn keep_pending_in_outbox(&mut self) {
+        while let Some(run) = self.pending.first() {
+            let kept = {
+                let run = run.clone();
+                self.keep_in_outbox(&run)
+            };
+            if !kept {
+                return;
+            }
+            self.pending.remove(0);
         }
     }
 
@@ -476,6 +531,7 @@ impl Records {
     /// The verification policy: passing full-board runs after the last repair before a ticket
     /// may close `done` (kept in the settings).
     pub fn set_required_passes(&mut self, passes: u32) {
+        self.required_passes = passes;
         if let Some(store) = &mut self.store {
             store.set_required_passes(passes);
         }
@@ -486,7 +542,7 @@ impl Records {
     pub fn required_passes(&self) -> u32 {
         self.store
             .as_ref()
-            .map_or(store::DEFAULT_REQUIRED_PASSES, Store::required_passes)
+            .map_or(self.required_passes, Store::required_passes)
     }
 
     /// Make `ticket` current and load its detail.
@@ -585,7 +641,9 @@ impl Records {
             RecordCommand::Reading(reading) => self.keep_reading(&reading),
             RecordCommand::Scan(serial, model) => self.scanned(&serial, &model, technician),
             // The app starts these on the jig.
-            RecordCommand::ReadEeprom | RecordCommand::WriteEeprom(_) => {}
+            RecordCommand::ReadEeprom
+            | RecordCommand::WriteEeprom(_)
+            | RecordCommand::UseDatabase(_) => {}
             RecordCommand::SetStatus(id, status) => {
                 let Some(store) = &mut self.store else { return };
                 match store.set_status(id, status, store::now()) {

@@ -26,7 +26,7 @@ fn workbench(db: &Path, faults: &str) -> Harness<'static, Workbench> {
     let db = db.to_path_buf();
     Harness::builder()
         .with_size(egui::vec2(1280.0, 800.0))
-        .build_eframe(move |cc| Workbench::new(cc, Some(settings)).with_records(Some(&db)))
+        .build_eframe(move |cc| Workbench::new(cc, Some(settings)).with_records(Some(&db), None))
 }
 
 /// Click into the field labelled `label` and type `text`.
@@ -307,6 +307,59 @@ fn a_run_finished_while_another_hashbench_holds_the_database_is_saved_when_it_le
     });
     assert_eq!(h.state().records().current_runs().len(), 1);
     assert!(h.state().records().error.is_none());
+}
+
+/// A window on the shop server at `db`, keeping runs the server cannot take in `outbox`.
+fn workbench_on_server(db: &str, outbox: &Path) -> Harness<'static, Workbench> {
+    let settings = Settings {
+        model: "s19jpro".into(),
+        source: Source::Simulated,
+        technician: "Ana".into(),
+        ..Settings::default()
+    };
+    let (db, outbox) = (std::path::PathBuf::from(db), outbox.to_path_buf());
+    Harness::builder()
+        .with_size(egui::vec2(1280.0, 800.0))
+        .build_eframe(move |cc| {
+            Workbench::new(cc, Some(settings)).with_records(Some(&db), Some(&outbox))
+        })
+}
+
+#[test]
+fn a_run_finished_while_the_shop_server_is_away_waits_in_the_outbox_and_lands_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let outbox = dir.path().join("outbox.db");
+    // Nothing listens on port 1: the server is away from the start.
+    let mut h = workbench_on_server(
+        "postgres://bench:pw@127.0.0.1:1/shop?connect_timeout=1",
+        &outbox,
+    );
+    h.run_steps(2);
+    h.get_by_label("Run full diagnosis (F5)").click();
+    until(&mut h, "the run to be kept in the outbox", |w| {
+        !w.is_running() && w.records().outbox_waiting() == 1
+    });
+    assert_eq!(h.state().records().unsaved(), 0, "on disk, not in memory");
+    h.get_by_label_contains("Run kept in this bench's outbox (1 waiting)");
+    drop(h);
+
+    let Some(admin) = store::server::test_server().unwrap() else {
+        return;
+    };
+    let server = store::server::scratch_database(&admin, "ui_outbox").unwrap();
+    // The bench comes back to a server that answers: the outbox is sent at once.
+    let mut h = workbench_on_server(&server, &outbox);
+    h.run_steps(2);
+    until(&mut h, "the outbox to be sent", |w| {
+        w.records().outbox_waiting() == 0 && w.records().current_runs().len() == 1
+    });
+    h.get_by_label_contains("1 run(s) from this bench's outbox saved on the shop server");
+    drop(h);
+    let shop = store::Store::connect(&server).unwrap();
+    assert_eq!(
+        shop.count_tickets(&store::TicketFilter::default()).unwrap(),
+        1
+    );
 }
 
 /// The board EEPROM panel on a ticket: read (kept as a backup), shown decoded with the source

@@ -6,7 +6,7 @@ use super::*;
 impl Records {
     /// The Tickets view: filters and list on the left, the open ticket on the right.
     pub fn tickets_view(&mut self, ui: &mut egui::Ui, catalog: &Catalog) -> Vec<RecordCommand> {
-        let mut commands = Vec::new();
+        let mut commands = self.database_line(ui);
         if self.store.is_none() {
             ui.label(self.error.clone().unwrap_or_default());
             return commands;
