@@ -13,6 +13,8 @@ use patterns::{ChainSetup, HeaderSet, NonceVerdict, PatternPool, SliceRule};
 
 use crate::cli::BenchArgs;
 
+mod load;
+
 /// One measured goal.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Measure {
@@ -339,6 +341,20 @@ pub fn firmware_use() -> anyhow::Result<Vec<Measure>> {
 
 /// The `bench` command.
 pub fn run(catalog: &Catalog, args: &BenchArgs, out: &mut dyn Write) -> anyhow::Result<()> {
+    if let Some(server) = &args.server {
+        let kill = match (&args.kill_server, &args.resume_server) {
+            (Some(kill), Some(resume)) => Some((args.kill_at, kill.clone(), resume.clone())),
+            (None, None) => None,
+            _ => anyhow::bail!("--kill-server and --resume-server go together"),
+        };
+        let load = load::Load {
+            server: server.clone(),
+            benches: args.benches,
+            runs: args.bench_runs,
+            kill,
+        };
+        return load::run(&load, &simulated(catalog, "s19jpro", None)?, out);
+    }
     let mut measures = vec![
         pattern_test_ratio(catalog, 115_200)?,
         pattern_test_ratio(catalog, 3_125_000)?,

@@ -554,6 +554,25 @@ pub struct BenchArgs {
     /// Chip results in the synthetic shop database.
     #[arg(long, default_value_t = 1_000_000)]
     pub chip_results: u64,
+    /// Instead of the goals: the shop server's load test against this server (an address
+    /// whose role may create databases; the load runs in a fresh one).
+    #[arg(long, value_name = "URL")]
+    pub server: Option<String>,
+    /// Benches saving at once in the load test.
+    #[arg(long, default_value_t = 8, requires = "server")]
+    pub benches: usize,
+    /// Runs each bench saves in the load test.
+    #[arg(long, default_value_t = 200, requires = "server")]
+    pub bench_runs: usize,
+    /// A shell command that kills the server mid-load (e.g. `bash .ci/postgres kill`).
+    #[arg(long, value_name = "COMMAND", requires = "server")]
+    pub kill_server: Option<String>,
+    /// The shell command that brings it back, 2 s later.
+    #[arg(long, value_name = "COMMAND", requires = "server")]
+    pub resume_server: Option<String>,
+    /// When to kill it: this share of the runs saved.
+    #[arg(long, default_value_t = 0.5, requires = "kill_server")]
+    pub kill_at: f64,
 }
 
 /// Arguments of `hashbench sim`.

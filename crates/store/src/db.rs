@@ -292,6 +292,9 @@ pub(crate) struct Server {
     config: postgres::Config,
     /// Session settings run on every new connection.
     setup: String,
+    /// Statements prepared on this connection, by their text (one round trip saved per call;
+    /// forgotten when the connection is made again).
+    prepared: RefCell<std::collections::HashMap<String, postgres::Statement>>,
 }
 
 impl Server {
@@ -303,6 +306,7 @@ impl Server {
             client: RefCell::new(client),
             config,
             setup,
+            prepared: RefCell::default(),
         })
     }
 
@@ -313,8 +317,28 @@ impl Server {
             let mut fresh = self.config.connect(postgres::NoTls)?;
             fresh.batch_execute(&self.setup)?;
             *client = fresh;
+            self.prepared
+                .try_borrow_mut()
+                .map_err(|_| DbError::InUse)?
+                .clear();
         }
         Ok(client)
+    }
+
+    /// `sql` (in PostgreSQL's placeholders) prepared on `client`, from the cache when it was
+    /// prepared before.
+    fn statement(
+        &self,
+        client: &mut postgres::Client,
+        sql: &str,
+    ) -> Result<postgres::Statement, DbError> {
+        let mut prepared = self.prepared.try_borrow_mut().map_err(|_| DbError::InUse)?;
+        if let Some(statement) = prepared.get(sql) {
+            return Ok(statement.clone());
+        }
+        let statement = client.prepare(sql)?;
+        prepared.insert(sql.to_owned(), statement.clone());
+        Ok(statement)
     }
 
     /// A second connection with the same settings (a listener for changes).
@@ -366,9 +390,9 @@ impl Conn {
             }
             Conn::Postgres(c) => {
                 let mut client = c.client()?;
-                let sql = postgres_sql(sql);
+                let statement = c.statement(&mut client, &postgres_sql(sql))?;
                 let mut rows = client
-                    .query_raw(sql.as_str(), args.iter().map(PgArg))
+                    .query_raw(&statement, args.iter().map(PgArg))
                     .map_err(DbError::from)?;
                 use postgres::fallible_iterator::FallibleIterator as _;
                 while let Some(r) = rows.next().map_err(DbError::from)? {
@@ -414,7 +438,8 @@ impl Conn {
                     .iter()
                     .map(|p| p as &(dyn postgres::types::ToSql + Sync))
                     .collect();
-                Ok(client.execute(postgres_sql(sql).as_str(), &refs)?)
+                let statement = c.statement(&mut client, &postgres_sql(sql))?;
+                Ok(client.execute(&statement, &refs)?)
             }
         }
     }
