@@ -759,3 +759,37 @@ fn the_outbox_lists_and_sends_what_waited_for_the_shop_server() {
         Some(1)
     );
 }
+
+/// TLS to the shop server: with `sslmode=require` the bench connects over TLS when it trusts
+/// the server's certificate (the shop's CA in HASHBENCH_DB_CA), and says plainly when it does
+/// not. Needs a test server that speaks TLS (CI's does).
+#[test]
+fn the_shop_server_over_tls_needs_its_certificate_trusted() {
+    let (Some(admin), Some(ca)) = (
+        store::server::test_server().unwrap(),
+        std::env::var_os(store::CA_ENV),
+    ) else {
+        return;
+    };
+    let server = store::server::scratch_database(&admin, "cli_tls").unwrap();
+    let secure = format!("{server}?sslmode=require");
+    let listed = common::command()
+        .env(store::CA_ENV, &ca)
+        .args(["--db", &secure, "tickets", "list"])
+        .output()
+        .unwrap();
+    assert!(
+        listed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&listed.stderr)
+    );
+    let refused = common::command()
+        .env_remove(store::CA_ENV)
+        .args(["--db", &secure, "tickets", "list"])
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(2));
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(said.contains("no secure connection"), "{said}");
+    assert!(said.contains("HASHBENCH_DB_CA=FILE.pem"), "{said}");
+}

@@ -290,6 +290,7 @@ pub(crate) struct Server {
     /// The client needs `&mut` for every call; the store's reads take `&self`.
     client: RefCell<postgres::Client>,
     config: postgres::Config,
+    tls: postgres_native_tls::MakeTlsConnector,
     /// Session settings run on every new connection.
     setup: String,
     /// Statements prepared on this connection, by their text (one round trip saved per call;
@@ -299,12 +300,17 @@ pub(crate) struct Server {
 
 impl Server {
     /// Connect with `config`, then run `setup` (session settings).
-    pub(crate) fn connect(config: postgres::Config, setup: String) -> Result<Server, DbError> {
-        let mut client = config.connect(postgres::NoTls)?;
+    pub(crate) fn connect(
+        config: postgres::Config,
+        tls: postgres_native_tls::MakeTlsConnector,
+        setup: String,
+    ) -> Result<Server, DbError> {
+        let mut client = config.connect(tls.clone())?;
         client.batch_execute(&setup)?;
         Ok(Server {
             client: RefCell::new(client),
             config,
+            tls,
             setup,
             prepared: RefCell::default(),
         })
@@ -314,7 +320,7 @@ impl Server {
     fn client(&self) -> Result<std::cell::RefMut<'_, postgres::Client>, DbError> {
         let mut client = self.client.try_borrow_mut().map_err(|_| DbError::InUse)?;
         if client.is_closed() {
-            let mut fresh = self.config.connect(postgres::NoTls)?;
+            let mut fresh = self.config.connect(self.tls.clone())?;
             fresh.batch_execute(&self.setup)?;
             *client = fresh;
             self.prepared
@@ -341,9 +347,14 @@ impl Server {
         Ok(statement)
     }
 
-    /// A second connection with the same settings (a listener for changes).
-    pub(crate) fn config(&self) -> &postgres::Config {
-        &self.config
+    /// A second connection with the same settings and TLS (a listener for changes).
+    pub(crate) fn connect_again(&self) -> Result<postgres::Client, postgres::Error> {
+        self.config.connect(self.tls.clone())
+    }
+
+    /// What [`Server::connect_again`] needs, for a thread of its own.
+    pub(crate) fn settings(&self) -> (postgres::Config, postgres_native_tls::MakeTlsConnector) {
+        (self.config.clone(), self.tls.clone())
     }
 }
 
@@ -543,6 +554,50 @@ impl Drop for Tx<'_> {
             let _ = self.conn.batch("ROLLBACK");
         }
     }
+}
+
+/// The environment variable naming a PEM file with the shop's own CA certificate, trusted for
+/// the server's certificate besides the system's roots (a shop server with a certificate of
+/// its own making).
+pub const CA_ENV: &str = "HASHBENCH_DB_CA";
+
+/// TLS to the server: used whenever the server offers it (`sslmode=prefer`, the default) and
+/// required with `sslmode=require`; the certificate and host name are always checked, against
+/// the system's roots and the CA in [`CA_ENV`].
+pub(crate) fn tls() -> Result<postgres_native_tls::MakeTlsConnector, String> {
+    let mut builder = native_tls::TlsConnector::builder();
+    if let Some(path) = std::env::var_os(CA_ENV).filter(|p| !p.is_empty()) {
+        let pem = std::fs::read(&path).map_err(|e| {
+            format!(
+                "{CA_ENV}={}: the CA certificate cannot be read: {e}",
+                std::path::Path::new(&path).display()
+            )
+        })?;
+        let ca = native_tls::Certificate::from_pem(&pem).map_err(|e| {
+            format!(
+                "{CA_ENV}={}: not a PEM certificate: {e}",
+                std::path::Path::new(&path).display()
+            )
+        })?;
+        builder.add_root_certificate(ca);
+    }
+    let connector = builder
+        .build()
+        .map_err(|e| format!("TLS cannot be set up on this system: {e}"))?;
+    Ok(postgres_native_tls::MakeTlsConnector::new(connector))
+}
+
+/// Whether `e` failed in the TLS handshake (an untrusted certificate, say) rather than in
+/// reaching the server.
+pub(crate) fn is_tls_failure(e: &postgres::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(e);
+    while let Some(s) = source {
+        if s.downcast_ref::<native_tls::Error>().is_some() {
+            return true;
+        }
+        source = s.source();
+    }
+    e.to_string().contains("TLS")
 }
 
 /// `?N` and `?` placeholders (outside quoted text) as PostgreSQL's `$N`.

@@ -103,6 +103,17 @@ pub enum StoreError {
         /// What the client said.
         detail: String,
     },
+    /// The TLS handshake with the server failed (its certificate is not trusted, say).
+    #[error(
+        "{path}: no secure connection ({detail}); a shop certificate of its own making needs its CA in {ca}=FILE.pem",
+        ca = crate::db::CA_ENV
+    )]
+    Tls {
+        /// The server's address.
+        path: PathBuf,
+        /// What the TLS library said.
+        detail: String,
+    },
     /// The server refused the login or the statement to this bench's role.
     #[error(
         "{path}: the server refused this ({detail}); ask the shop's administrator for the role"
@@ -188,6 +199,9 @@ impl StoreError {
             }
         };
         let path = path.to_path_buf();
+        if crate::db::is_tls_failure(&e) {
+            return StoreError::Tls { path, detail };
+        }
         let Some(code) = e.code() else {
             // No SQLSTATE: the connection itself failed (refused, closed, timed out).
             return StoreError::Unreachable { path, detail };

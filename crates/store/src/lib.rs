@@ -41,7 +41,7 @@ pub use tickets::{
 };
 
 use db::Conn;
-pub use db::Engine;
+pub use db::{CA_ENV, Engine};
 
 /// Result of store operations.
 pub type Result<T> = std::result::Result<T, StoreError>;
@@ -135,8 +135,9 @@ impl Store {
             "SET lock_timeout = {}; SET TIME ZONE 'UTC'",
             busy.as_millis().max(1)
         );
+        let tls = db::tls().map_err(StoreError::Invalid)?;
         let conn = Conn::Postgres(
-            db::Server::connect(config, setup)
+            db::Server::connect(config, tls, setup)
                 .map(Box::new)
                 .map_err(|e| StoreError::from_db(&place, e))?,
         );

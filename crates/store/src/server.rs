@@ -36,8 +36,9 @@ pub fn scratch_database(admin: &str, hint: &str) -> Result<String> {
         NEXT.fetch_add(1, Ordering::Relaxed)
     );
     let place = std::path::PathBuf::from(admin_place(admin));
-    let mut client = postgres::Client::connect(admin, postgres::NoTls)
-        .map_err(|e| StoreError::from_db(&place, e.into()))?;
+    let tls = crate::db::tls().map_err(StoreError::Invalid)?;
+    let mut client =
+        postgres::Client::connect(admin, tls).map_err(|e| StoreError::from_db(&place, e.into()))?;
     // One statement each: a multi-statement batch runs as one transaction, which PostgreSQL
     // refuses for these.
     for statement in [
@@ -116,10 +117,10 @@ impl crate::Store {
         let Some(server) = self.conn.server() else {
             return Ok(None);
         };
-        let config = server.config().clone();
+        let (config, tls) = server.settings();
         let place = self.path.clone();
-        let mut client = config
-            .connect(postgres::NoTls)
+        let mut client = server
+            .connect_again()
             .map_err(|e| StoreError::from_db(&place, e.into()))?;
         client
             .batch_execute(&format!("LISTEN {}", crate::db::CHANGES))
@@ -128,7 +129,7 @@ impl crate::Store {
         let flag = stop.clone();
         std::thread::Builder::new()
             .name("db-listen".into())
-            .spawn(move || hear(client, &config, &flag, changed))
+            .spawn(move || hear(client, (&config, &tls), &flag, changed))
             .map_err(|source| StoreError::Io {
                 path: place,
                 what: "starting the thread that listens for other benches",
@@ -140,7 +141,7 @@ impl crate::Store {
 
 fn hear(
     mut client: postgres::Client,
-    config: &postgres::Config,
+    (config, tls): (&postgres::Config, &postgres_native_tls::MakeTlsConnector),
     stop: &std::sync::atomic::AtomicBool,
     mut changed: impl FnMut(i64),
 ) {
@@ -169,7 +170,7 @@ fn hear(
                     return;
                 }
                 std::thread::sleep(std::time::Duration::from_secs(2));
-                if let Ok(mut fresh) = config.connect(postgres::NoTls)
+                if let Ok(mut fresh) = config.connect(tls.clone())
                     && fresh
                         .batch_execute(&format!("LISTEN {}", crate::db::CHANGES))
                         .is_ok()
