@@ -288,17 +288,23 @@ const SERVER_STEPS: [(u32, &str); 1] = [(0, SERVER_V5)];
 pub(crate) fn prepare_server(conn: &Conn, place: &Path) -> Result<(), StoreError> {
     let err = |e| StoreError::from_db(place, e);
     let tx = conn.begin().map_err(err)?;
-    // An arbitrary key shared by every Hashbench: "HB" and the schema's table.
-    tx.batch(
-        "SELECT pg_advisory_xact_lock(4842000001); \
-         CREATE TABLE IF NOT EXISTS hashbench_schema (version INTEGER NOT NULL); \
-         INSERT INTO hashbench_schema (version) SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM hashbench_schema)",
-    )
-    .map_err(err)?;
-    let mut found: u32 = tx
-        .query_one("SELECT version FROM hashbench_schema", args![])
+    // An arbitrary key shared by every Hashbench, so benches starting together take turns.
+    tx.batch("SELECT pg_advisory_xact_lock(4842000001)")
+        .map_err(err)?;
+    let exists: bool = tx
+        .query_one(
+            "SELECT to_regclass('hashbench_schema') IS NOT NULL",
+            args![],
+        )
         .and_then(|r| r.get(0))
         .map_err(err)?;
+    let mut found: u32 = if exists {
+        tx.query_one("SELECT version FROM hashbench_schema", args![])
+            .and_then(|r| r.get(0))
+            .map_err(err)?
+    } else {
+        0
+    };
     if found > LATEST {
         return Err(StoreError::NewerSchema {
             path: place.to_path_buf(),
@@ -306,17 +312,36 @@ pub(crate) fn prepare_server(conn: &Conn, place: &Path) -> Result<(), StoreError
             supported: LATEST,
         });
     }
+    if found == LATEST {
+        // A current server: nothing is written, so a technician's role needs no right to
+        // change the schema.
+        return tx.commit().map_err(err);
+    }
+    let was = found;
+    let denied = |e: crate::db::DbError| match StoreError::from_db(place, e) {
+        StoreError::Denied { path, detail } => StoreError::Denied {
+            path,
+            detail: format!(
+                "{detail}; the server's schema is at version {was} and this Hashbench needs {LATEST}: connect once with the role that owns the database (see the README's roles)"
+            ),
+        },
+        other => other,
+    };
+    if !exists {
+        tx.batch(
+            "CREATE TABLE hashbench_schema (version INTEGER NOT NULL); \
+             INSERT INTO hashbench_schema (version) VALUES (0)",
+        )
+        .map_err(denied)?;
+    }
     for (from, step) in SERVER_STEPS {
         if found == from {
-            tx.batch(step).map_err(|e| StoreError::Invalid(format!(
-                "{}: bringing the server's schema from version {from} failed ({e}); nothing was changed",
-                place.display()
-            )))?;
+            tx.batch(step).map_err(denied)?;
             found = if from == 0 { 5 } else { from + 1 };
         }
     }
     tx.execute("UPDATE hashbench_schema SET version = ?1", args![found])
-        .map_err(err)?;
+        .map_err(denied)?;
     tx.commit().map_err(err)
 }
 

@@ -207,3 +207,63 @@ fn a_bench_whose_connection_the_server_dropped_is_back_on_the_next_call() {
         Some("AFTER-DROP")
     );
 }
+
+/// The roles the README documents, as a shop's administrator sets them up: the owner creates
+/// and migrates the schema; a technician's role reads and writes records but cannot change
+/// the schema, and says so when a newer Hashbench would need it changed.
+#[test]
+fn a_technicians_role_works_the_records_but_leaves_the_schema_to_the_owner() {
+    let Some(address) = scratch("technician_role") else {
+        return;
+    };
+    let mut admin = postgres::Client::connect(&address, postgres::NoTls).unwrap();
+    let tech = format!("tech_{}", std::process::id());
+    let database = address.rsplit('/').next().unwrap().to_owned();
+    // Before the owner's first connection, the technician cannot create the schema.
+    admin
+        .batch_execute(&format!(
+            "DROP ROLE IF EXISTS {tech}; CREATE ROLE {tech} LOGIN; \
+             GRANT CONNECT ON DATABASE {database} TO {tech}; \
+             GRANT USAGE ON SCHEMA public TO {tech}; \
+             ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT, INSERT, UPDATE ON TABLES TO {tech}; \
+             ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT USAGE ON SEQUENCES TO {tech};"
+        ))
+        .unwrap();
+    let as_tech = address.replacen("://postgres@", &format!("://{tech}@"), 1);
+    assert_ne!(
+        as_tech, address,
+        "the test server's address names the postgres role"
+    );
+    let err = Store::connect(&as_tech).unwrap_err();
+    assert!(matches!(err, StoreError::Denied { .. }), "{err:?}");
+    assert!(
+        err.to_string()
+            .contains("connect once with the role that owns the database"),
+        "{err}"
+    );
+    // The owner (here the administrator) connects once; then the technician works.
+    drop(Store::connect(&address).unwrap());
+    let mut bench = Store::connect(&as_tech).unwrap();
+    let t = bench
+        .create_ticket(&NewTicket {
+            serial: Some("ROLE1".into()),
+            model: "s9".into(),
+            ..NewTicket::default()
+        })
+        .unwrap();
+    bench.set_status(t, store::Status::Repairing, 0).unwrap();
+    // Deleting records is not one of the technician's rights.
+    let mut raw = postgres::Client::connect(&as_tech, postgres::NoTls).unwrap();
+    let refused = raw.batch_execute("DELETE FROM tickets").unwrap_err();
+    assert_eq!(
+        refused.code(),
+        Some(&postgres::error::SqlState::INSUFFICIENT_PRIVILEGE)
+    );
+    drop(raw);
+    drop(bench);
+    admin
+        .batch_execute(&format!(
+            "REASSIGN OWNED BY {tech} TO postgres; DROP OWNED BY {tech}; DROP ROLE {tech};"
+        ))
+        .unwrap();
+}
