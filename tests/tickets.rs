@@ -793,3 +793,43 @@ fn the_shop_server_over_tls_needs_its_certificate_trusted() {
     assert!(said.contains("no secure connection"), "{said}");
     assert!(said.contains("HASHBENCH_DB_CA=FILE.pem"), "{said}");
 }
+
+#[test]
+fn a_ticket_label_names_the_ticket_and_board_for_the_label_printer() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("shop.db");
+    run(
+        &db,
+        &[
+            "tickets",
+            "new",
+            "--serial",
+            "JYZZ0042",
+            "--model",
+            "s19jpro",
+            "--customer",
+            "Acme",
+        ],
+        0,
+    );
+    let label = dir.path().join("label.pdf");
+    let said = run(
+        &db,
+        &["tickets", "label", "1", "--out", label.to_str().unwrap()],
+        0,
+    );
+    assert!(
+        said.starts_with("label of ticket 1 (JYZZ0042) written to"),
+        "{said}"
+    );
+    let text = pdf_text(&label);
+    for expected in ["Ticket #1", "JYZZ0042", "s19jpro", "Acme"] {
+        assert!(text.contains(expected), "{expected} in {text}");
+    }
+    let refused = run(
+        &db,
+        &["tickets", "label", "9", "--out", label.to_str().unwrap()],
+        2,
+    );
+    assert!(refused.contains("there is no ticket 9"), "{refused}");
+}

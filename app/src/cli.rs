@@ -211,6 +211,19 @@ pub enum TicketsCommand {
     History(HistoryArgs),
     /// Write the capture attached to a run (its chain traffic, JSON lines) to a file.
     Capture(CaptureArgs),
+    /// Write a ticket's label (62 x 29 mm PDF: ticket number, serial, model, customer, intake
+    /// date, and a QR code the Scan field reads back) for a label printer.
+    Label(LabelArgs),
+}
+
+/// Arguments of `hashbench tickets label`.
+#[derive(Debug, Args)]
+pub struct LabelArgs {
+    /// The ticket.
+    pub ticket: i64,
+    /// Write the PDF here.
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
 }
 
 /// Arguments of `hashbench tickets capture`.

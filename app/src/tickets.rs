@@ -189,6 +189,18 @@ pub fn run(
             }
         }
         TicketsCommand::History(args) => history(&open(db)?, args, out)?,
+        TicketsCommand::Label(args) => {
+            let ticket = open(db)?.ticket(args.ticket)?;
+            let pdf = report::label_pdf(&ticket, &crate::report::shop()?, store::now())?;
+            crate::report::write_pdf(&args.out, &pdf)?;
+            writeln!(
+                out,
+                "label of ticket {} ({}) written to {}",
+                ticket.id,
+                report::label_code(&ticket),
+                args.out.display()
+            )?;
+        }
         TicketsCommand::Capture(args) => {
             let store = open(db)?;
             store.run(args.run)?;

@@ -6,7 +6,8 @@
 //! hints, the chips that are not ok, repair actions, before/after, provenance, signature line),
 //! A4 and Letter, and turning that into PDF bytes with embedded DejaVu Sans (real, searchable
 //! text). The same input gives the same bytes; [`ticket_pdf`] gathers a ticket's runs and
-//! repairs from `store` for it. Does not: read or write files, print, or know where the shop's
+//! repairs from `store` for it. Also a ticket's label with a QR code for the board
+//! ([`label_pdf`]). Does not: read or write files, print, or know where the shop's
 //! logo lives; the caller passes the header in and decides where the bytes go.
 //!
 //! Why krilla alone: it is maintained (typst's PDF back end), pure Rust, subsets and embeds
@@ -14,8 +15,11 @@
 //! rather than through plotters and an SVG renderer, which keeps the build small on 2 cores and
 //! the chart labels in the same embedded font as the rest.
 
+mod label;
 mod layout;
 mod pdf;
+
+pub use label::{LABEL_MM, label_code, label_pdf};
 
 use boards::Profile;
 use diagnosis::Report;

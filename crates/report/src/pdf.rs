@@ -44,31 +44,53 @@ fn date(t: i64) -> DateTime {
         .utc_offset_hour(0)
 }
 
+/// What a document says about itself, and its page size.
+pub(crate) struct Meta {
+    pub(crate) title: String,
+    pub(crate) creator: String,
+    pub(crate) made_at: i64,
+    /// Width and height, pt.
+    pub(crate) size: (f32, f32),
+}
+
 /// Write `pages` as a PDF.
 pub fn write(input: &Input<'_>, fonts: &Fonts, pages: &[Page]) -> Result<Vec<u8>, ReportError> {
-    let regular = Font::new(Data::from(fonts.regular), 0).ok_or(ReportError::Font)?;
-    let bold = Font::new(Data::from(fonts.bold), 0).ok_or(ReportError::Font)?;
-    let logo = match &input.shop.logo_png {
-        Some(png) => Some(
-            krilla::image::Image::from_png(Data::from(png.clone()), true)
-                .map_err(ReportError::Logo)?,
-        ),
-        None => None,
-    };
-    let (width, height) = input.paper.size();
-    let mut document = Document::new();
     let title = match input.ticket {
         Some(t) => format!("Hashboard diagnostic report, ticket #{}", t.id),
         None => format!("Hashboard diagnostic report, {}", input.profile.name),
     };
+    let meta = Meta {
+        title,
+        creator: format!("Hashbench {}", input.run.report.provenance.app_version),
+        made_at: input.generated_at,
+        size: input.paper.size(),
+    };
+    write_document(&meta, fonts, pages, input.shop.logo_png.as_deref())
+}
+
+/// Write `pages` of one size as a PDF, with the shop's logo where a page asks for it.
+pub(crate) fn write_document(
+    meta: &Meta,
+    fonts: &Fonts,
+    pages: &[Page],
+    logo_png: Option<&[u8]>,
+) -> Result<Vec<u8>, ReportError> {
+    let regular = Font::new(Data::from(fonts.regular), 0).ok_or(ReportError::Font)?;
+    let bold = Font::new(Data::from(fonts.bold), 0).ok_or(ReportError::Font)?;
+    let logo = match logo_png {
+        Some(png) => Some(
+            krilla::image::Image::from_png(Data::from(png.to_vec()), true)
+                .map_err(ReportError::Logo)?,
+        ),
+        None => None,
+    };
+    let (width, height) = meta.size;
+    let mut document = Document::new();
     document.set_metadata(
         Metadata::new()
-            .title(title)
-            .creator(format!(
-                "Hashbench {}",
-                input.run.report.provenance.app_version
-            ))
-            .creation_date(date(input.generated_at)),
+            .title(meta.title.clone())
+            .creator(meta.creator.clone())
+            .creation_date(date(meta.made_at)),
     );
     for page in pages {
         let settings = PageSettings::from_wh(width, height)

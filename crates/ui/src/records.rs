@@ -88,6 +88,8 @@ pub enum RecordCommand {
     OpenPdf(i64),
     /// Send the ticket's report to the system's print spooler.
     PrintPdf(i64),
+    /// Print ticket `id`'s label (62 x 29 mm, with its QR code) through the OS spooler.
+    PrintLabel(i64),
     /// Recompute the statistics.
     RefreshStats,
     /// Show the list page `n`.
@@ -739,6 +741,11 @@ impl Records {
                     self.background("print-report", move || crate::system::print(&path));
                 }
             }
+            RecordCommand::PrintLabel(ticket) => {
+                if let Some(path) = self.temp_label(ticket) {
+                    self.background("print-label", move || crate::system::print(&path));
+                }
+            }
             RecordCommand::RefreshStats => self.refresh_stats(),
             RecordCommand::Page(n) => {
                 self.page = n;
@@ -813,6 +820,31 @@ impl Records {
             Ok(()) => Some(path),
             Err(e) => {
                 self.error = Some(e);
+                None
+            }
+        }
+    }
+
+    /// Ticket `ticket`'s label as a PDF in the temporary folder, for the spooler.
+    fn temp_label(&mut self, ticket: i64) -> Option<PathBuf> {
+        let path = std::env::temp_dir().join(format!("hashbench-label-{ticket}.pdf"));
+        let made = match &self.store {
+            Some(store) => store
+                .ticket(ticket)
+                .map_err(|e| e.to_string())
+                .and_then(|t| {
+                    report::label_pdf(&t, &self.shop, store::now()).map_err(|e| e.to_string())
+                })
+                .and_then(|pdf| {
+                    std::fs::write(&path, pdf)
+                        .map_err(|e| format!("cannot write {}: {e}", path.display()))
+                }),
+            None => Err("No repair database: there is no ticket to label.".into()),
+        };
+        match made {
+            Ok(()) => Some(path),
+            Err(e) => {
+                self.error = Some(format!("The label: {e}"));
                 None
             }
         }
@@ -1000,6 +1032,21 @@ impl Records {
 
     /// A scanned serial: the board's latest open ticket, or a new one for it.
     fn scanned(&mut self, serial: &str, model: &str, technician: &str) {
+        // A ticket label of a board without a serial holds `#<number>`.
+        if let Some(number) = serial
+            .strip_prefix('#')
+            .and_then(|n| n.trim().parse::<i64>().ok())
+        {
+            let Some(store) = &self.store else { return };
+            match store.ticket(number) {
+                Ok(_) => {
+                    self.note = Some(format!("Ticket #{number} opened"));
+                    self.select(number);
+                }
+                Err(e) => self.fail("Opening the scanned ticket", &e),
+            }
+            return;
+        }
         let Some(store) = &mut self.store else { return };
         let filter = TicketFilter {
             serial: serial.to_owned(),

@@ -479,6 +479,9 @@ fn a_scanned_serial_opens_its_boards_ticket_or_takes_the_board_in() {
         first.id,
         "no second ticket"
     );
+    // The label of a board with no serial holds `#<number>`: scanned, it opens that ticket.
+    scan(&mut h, &format!("#{}", first.id + 1));
+    assert_eq!(h.state().records().current().unwrap().id, first.id + 1);
     let store = store::Store::open(&db).unwrap();
     assert_eq!(
         store

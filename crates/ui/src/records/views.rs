@@ -301,6 +301,15 @@ impl Records {
                     {
                         commands.push(RecordCommand::PrintPdf(t.id));
                     }
+                    if ui
+                        .button("Print label…")
+                        .on_hover_text(
+                            "A 62 x 29 mm label for the board: ticket number, serial and a QR code the Scan field reads back",
+                        )
+                        .clicked()
+                    {
+                        commands.push(RecordCommand::PrintLabel(t.id));
+                    }
                     let label = ui.label("Paper");
                     egui::ComboBox::from_id_salt("paper")
                         .selected_text(match self.paper {
