@@ -833,3 +833,89 @@ fn a_ticket_label_names_the_ticket_and_board_for_the_label_printer() {
     );
     assert!(refused.contains("there is no ticket 9"), "{refused}");
 }
+
+/// The support bundle: versions, where the records are and the logs, with no customer data
+/// unless a ticket is asked for.
+#[test]
+fn a_support_bundle_holds_the_logs_and_customer_data_only_when_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("shop.db");
+    let data = dir.path().join("data");
+    let hashbench = |args: &[&str]| {
+        let out = common::command()
+            .env("XDG_DATA_HOME", &data)
+            .arg("--db")
+            .arg(&db)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    hashbench(&[
+        "tickets",
+        "new",
+        "--serial",
+        "JYZZ0042",
+        "--model",
+        "s19jpro",
+        "--customer",
+        "Acme",
+    ]);
+    let entries = |zip_path: &Path| {
+        let mut zip = zip::ZipArchive::new(std::fs::File::open(zip_path).unwrap()).unwrap();
+        (0..zip.len())
+            .map(|i| {
+                let mut f = zip.by_index(i).unwrap();
+                let mut text = String::new();
+                std::io::Read::read_to_string(&mut f, &mut text).unwrap();
+                (f.name().to_owned(), text)
+            })
+            .collect::<Vec<_>>()
+    };
+    let plain = dir.path().join("support.zip");
+    let said = hashbench(&["support-bundle", "--out", plain.to_str().unwrap()]);
+    assert!(
+        said.contains("versions.txt") && said.contains("logs/hashbench."),
+        "{said}"
+    );
+    let files = entries(&plain);
+    let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
+    assert!(
+        names.contains(&"versions.txt") && names.contains(&"settings.json"),
+        "{names:?}"
+    );
+    assert!(!names.contains(&"ticket.json"), "no customer data unasked");
+    let logs: String = files
+        .iter()
+        .filter(|(n, _)| n.starts_with("logs/"))
+        .map(|(_, t)| t.as_str())
+        .collect();
+    let lines: Vec<serde_json::Value> = logs
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(
+        lines.iter().any(|l| l["fields"]["command"] == "tickets"),
+        "{logs}"
+    );
+    assert!(!logs.contains("Acme"), "no customer in the logs");
+    let versions = &files.iter().find(|(n, _)| n == "versions.txt").unwrap().1;
+    assert!(versions.starts_with("hashbench: "), "{versions}");
+
+    let with_ticket = dir.path().join("support-ticket.zip");
+    hashbench(&[
+        "support-bundle",
+        "--out",
+        with_ticket.to_str().unwrap(),
+        "--ticket",
+        "1",
+    ]);
+    let files = entries(&with_ticket);
+    let ticket = &files.iter().find(|(n, _)| n == "ticket.json").unwrap().1;
+    assert!(ticket.contains("\"customer\": \"Acme\""), "{ticket}");
+}

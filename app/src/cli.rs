@@ -81,6 +81,9 @@ pub enum Command {
     /// The shop server: move a bench's history onto it, send the bench's outbox.
     #[command(subcommand)]
     Db(DbCommand),
+    /// Write a zip for whoever helps you: versions, where the records are, the logs; a
+    /// capture and a ticket (customer data) only when given.
+    SupportBundle(SupportBundleArgs),
     /// Write a ticket's diagnostic report as PDF.
     Report(ReportArgs),
     /// Bring the jig to the firmware this Hashbench expects: through a debug probe, or as UF2
@@ -610,6 +613,46 @@ pub struct SimArgs {
     /// Windows, which has no pseudo-terminals) instead of a new pseudo-terminal.
     #[arg(long, value_name = "PORT")]
     pub on: Option<String>,
+}
+
+/// Arguments of `hashbench support-bundle`.
+#[derive(Debug, Args)]
+pub struct SupportBundleArgs {
+    /// Write the zip here.
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+    /// Include this ticket with its runs and repairs (its customer and notes go along).
+    #[arg(long)]
+    pub ticket: Option<i64>,
+    /// Include this capture (`diagnose --capture`, `tickets capture`).
+    #[arg(long, value_name = "FILE")]
+    pub capture: Option<PathBuf>,
+}
+
+impl Command {
+    /// The command's name, for the logs.
+    #[must_use]
+    pub fn name(&self) -> &'static str {
+        match self {
+            Command::Decode(_) => "decode",
+            Command::Profiles(_) => "profiles",
+            Command::Diagnose(_) => "diagnose",
+            Command::Halve(_) => "halve",
+            Command::Bench(_) => "bench",
+            Command::Sim(_) => "sim",
+            Command::Ports(_) => "ports",
+            Command::Jig(_) => "jig",
+            Command::Eeprom(_) => "eeprom",
+            Command::Tickets(_) => "tickets",
+            Command::Export(_) => "export",
+            Command::Db(_) => "db",
+            Command::SupportBundle(_) => "support-bundle",
+            Command::Report(_) => "report",
+            Command::Flash(_) => "flash",
+            Command::Eval(_) => "eval",
+            Command::Fuzz(_) => "fuzz",
+        }
+    }
 }
 
 /// `hashbench db ...`.

@@ -303,7 +303,19 @@ pub fn run(
             .into());
         }
     };
+    tracing::info!(
+        model = %profile.id,
+        verdict = report.verdict.name(),
+        chips_found = report.chips_found,
+        chips_expected = report.chips_expected,
+        simulated = args.sim.is_some(),
+        "diagnosis"
+    );
     let saved = save(&mut store, args, profile, &report, started_at);
+    match &saved {
+        Ok((ticket, run)) => tracing::info!(ticket, run, "run saved"),
+        Err(e) => tracing::warn!(error = %e, "run not saved"),
+    }
     if let Some(path) = &args.capture {
         // The capture goes to the file and, with the run, to the ticket.
         let text = capture_text(profile, &report);
@@ -324,6 +336,7 @@ pub fn run(
         && e.is_unreachable()
     {
         // The shop server went away during the run: the run waits in this bench's outbox.
+        tracing::warn!(error = %e, "shop server unreachable: run kept in the outbox");
         let (entry, path) = keep_in_outbox(args, profile, &report, started_at).map_err(|k| {
             CouldNotRun(format!(
                 "the diagnosis finished ({}) but the shop server could not be reached ({e}) and the outbox could not keep it: {k:#}",

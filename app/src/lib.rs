@@ -17,6 +17,7 @@ pub mod flash;
 pub mod fuzz;
 pub mod halve;
 pub mod hex;
+pub mod logging;
 pub mod profiles;
 pub mod report;
 pub mod serve;
@@ -41,6 +42,12 @@ pub fn exit_code_for(error: &anyhow::Error, command: Option<&str>) -> u8 {
 
 /// Run one command, writing its output to `out`.
 pub fn run(cli: cli::Cli, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
+    let _log = logging::start(logging::logs_dir().as_deref());
+    tracing::info!(
+        version = env!("CARGO_PKG_VERSION"),
+        command = cli.command.as_ref().map_or("window", cli::Command::name),
+        "start"
+    );
     let catalog = || profiles::load_catalog(cli.profiles_dir.as_deref());
     match cli.command {
         Some(cli::Command::Decode(args)) => decode::run(&args, out)?,
@@ -63,6 +70,9 @@ pub fn run(cli: cli::Cli, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
         }
         Some(cli::Command::Export(args)) => tickets::export(cli.db.as_deref(), &args, out)?,
         Some(cli::Command::Db(command)) => db::run(cli.db.as_deref(), &command, out)?,
+        Some(cli::Command::SupportBundle(args)) => {
+            support_bundle(cli.db.as_deref(), cli.profiles_dir.as_deref(), &args, out)?;
+        }
         Some(cli::Command::Flash(args)) => flash::run(&args, out)?,
         Some(cli::Command::Eval(args)) => {
             if !eval::run(&catalog()?, &args, out)? {
@@ -105,6 +115,7 @@ pub fn run(cli: cli::Cli, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
                 db: cli.db.clone(),
                 bench_file: tickets::default_db(),
                 outbox: tickets::default_outbox(),
+                logs: logging::logs_dir(),
             };
             let shop = report::shop()?;
             ui::run(settings, cli.run, places, shop)
@@ -113,4 +124,69 @@ pub fn run(cli: cli::Cli, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `hashbench support-bundle`: versions, where the records are, the logs, and a ticket only
+/// when asked for (`--ticket`: customer data).
+fn support_bundle(
+    db: Option<&std::path::Path>,
+    profiles_dir: Option<&std::path::Path>,
+    args: &cli::SupportBundleArgs,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
+    let ticket_json = match args.ticket {
+        Some(id) => {
+            let store = tickets::open(db)?;
+            let ticket = store.ticket(id)?;
+            Some(serde_json::to_string_pretty(&serde_json::json!({
+                "ticket": ticket,
+                "runs": store.runs(id)?,
+                "repairs": store.repairs(id)?,
+            }))?)
+        }
+        None => None,
+    };
+    let place = |p: Option<&std::path::Path>| p.map(|p| p.display().to_string());
+    let db_shown = place(db).map(|d| {
+        // A server's address without its password.
+        match d
+            .split_once("://")
+            .and_then(|(s, r)| r.split_once('@').map(|(l, h)| (s, l, h)))
+        {
+            Some((scheme, login, host)) => {
+                format!(
+                    "{scheme}://{}@{host}",
+                    login.split(':').next().unwrap_or("")
+                )
+            }
+            None => d,
+        }
+    });
+    let bundle = ui::support::Bundle {
+        versions: ui::support::base_versions(),
+        settings_json: serde_json::to_string_pretty(&serde_json::json!({
+            "db": db_shown,
+            "profiles_dir": place(profiles_dir),
+        }))?,
+        logs: logging::logs_dir(),
+        capture: match &args.capture {
+            Some(path) => Some(
+                std::fs::read_to_string(path)
+                    .map_err(|e| anyhow::anyhow!("--capture {}: {e}", path.display()))?,
+            ),
+            None => None,
+        },
+        ticket_json,
+    };
+    let names = ui::support::write(&args.out, &bundle).map_err(anyhow::Error::msg)?;
+    tracing::info!(
+        files = names.len(),
+        ticket = args.ticket.is_some(),
+        "support bundle"
+    );
+    writeln!(out, "support bundle written to {}:", args.out.display())?;
+    for name in names {
+        writeln!(out, "  {name}")?;
+    }
+    Ok(())
 }

@@ -62,6 +62,8 @@ pub struct Places {
     pub bench_file: Option<std::path::PathBuf>,
     /// The outbox file.
     pub outbox: Option<std::path::PathBuf>,
+    /// The logs folder (for the support bundle).
+    pub logs: Option<std::path::PathBuf>,
 }
 
 fn default_aging_minutes() -> u32 {
@@ -169,6 +171,9 @@ pub struct Workbench {
     capture: Option<String>,
     /// The save dialog for the capture, while it is open.
     capture_dialog: Option<std::sync::mpsc::Receiver<Option<std::path::PathBuf>>>,
+    /// A save dialog for the support bundle, and whether it takes the open ticket along.
+    bundle_dialog: Option<std::sync::mpsc::Receiver<Option<std::path::PathBuf>>>,
+    bundle_ticket: bool,
     /// The guided halving for a return line held low, once started.
     halving: Option<diagnosis::halving::Halving>,
     /// The map's colour mode: chip states (`None`) or a measurement of the last run.
@@ -268,6 +273,8 @@ impl Workbench {
             aging: Vec::new(),
             capture: None,
             capture_dialog: None,
+            bundle_dialog: None,
+            bundle_ticket: false,
         };
         // The bundled image is read once, by the firmware panel.
         app.bundled = app.firmware.image_identity();
@@ -477,6 +484,77 @@ impl Workbench {
         Some(diagnosis::capture::to_json_lines(&header, &report.capture))
     }
 
+    /// What a support bundle of this window holds now (see [`crate::support`]).
+    #[must_use]
+    pub fn support_bundle(&self) -> crate::support::Bundle {
+        let mut versions = crate::support::base_versions();
+        if let Some(info) = &self.jig_info {
+            versions.push(("jig firmware".into(), info.firmware.clone()));
+            versions.push(("jig protocol".into(), info.protocol.to_string()));
+            versions.push(("jig simulated".into(), info.simulated.to_string()));
+        }
+        versions.push(("board profile".into(), self.settings.model.clone()));
+        versions.push((
+            "records".into(),
+            match self.records.store() {
+                Some(store) => format!("{:?} at {}", store.engine(), store.path().display()),
+                None => "none open".into(),
+            },
+        ));
+        versions.push((
+            "outbox waiting".into(),
+            self.records.outbox_waiting().to_string(),
+        ));
+        // The shop server's address without a password.
+        let mut settings = self.settings.clone();
+        if let Some((scheme, rest)) = settings.shop_server.split_once("://")
+            && let Some((login, host)) = rest.split_once('@')
+        {
+            let user = login.split(':').next().unwrap_or("");
+            settings.shop_server = format!("{scheme}://{user}@{host}");
+        }
+        let ticket_json = self
+            .bundle_ticket
+            .then(|| self.records.current())
+            .flatten()
+            .and_then(|t| {
+                serde_json::to_string_pretty(&serde_json::json!({
+                    "ticket": t,
+                    "runs": self.records.current_runs(),
+                    "repairs": self.records.current_repairs(),
+                }))
+                .ok()
+            });
+        crate::support::Bundle {
+            versions,
+            settings_json: serde_json::to_string_pretty(&settings).unwrap_or_default(),
+            logs: self.places.logs.clone(),
+            capture: self.capture.clone(),
+            ticket_json,
+        }
+    }
+
+    /// Write the support bundle to the file the save dialog chose, on a named thread.
+    fn poll_bundle_dialog(&mut self) {
+        let Some(rx) = &self.bundle_dialog else {
+            return;
+        };
+        let Ok(chosen) = rx.try_recv() else { return };
+        self.bundle_dialog = None;
+        let Some(path) = chosen else { return };
+        let bundle = self.support_bundle();
+        tracing::info!(path = %path.display(), ticket = bundle.ticket_json.is_some(), "support bundle");
+        self.records.background("support-bundle", move || {
+            crate::support::write(&path, &bundle).map(|names| {
+                format!(
+                    "Support bundle saved to {} ({} files)",
+                    path.display(),
+                    names.len()
+                )
+            })
+        });
+    }
+
     /// Write the capture to the file the save dialog chose, on a named thread.
     fn poll_capture_dialog(&mut self) {
         let Some(rx) = &self.capture_dialog else {
@@ -553,6 +631,19 @@ impl Workbench {
                         name,
                     ) {
                         Ok(rx) => self.capture_dialog = Some(rx),
+                        Err(e) => self.error = Some(e),
+                    }
+                }
+            }
+            Command::SaveBundle => {
+                if self.bundle_dialog.is_none() {
+                    match crate::records::save_dialog(
+                        "Save a support bundle",
+                        "Zip archive",
+                        "zip",
+                        "hashbench-support.zip".into(),
+                    ) {
+                        Ok(rx) => self.bundle_dialog = Some(rx),
                         Err(e) => self.error = Some(e),
                     }
                 }
@@ -1032,6 +1123,7 @@ impl eframe::App for Workbench {
         self.rescan();
         self.records.tick(&self.catalog);
         self.poll_capture_dialog();
+        self.poll_bundle_dialog();
         self.firmware.tick();
     }
 
@@ -1073,6 +1165,17 @@ impl eframe::App for Workbench {
                             let text: Vec<&str> = shown.iter().map(|l| l.as_str()).collect();
                             ui.ctx().copy_text(text.join("\n"));
                         }
+                        ui.separator();
+                        if ui
+                            .button("Save support bundle…")
+                            .on_hover_text(
+                                "A zip for whoever helps you: versions, settings, logs and the last run's capture; no customer data unless ticked",
+                            )
+                            .clicked()
+                        {
+                            commands.push(Command::SaveBundle);
+                        }
+                        ui.checkbox(&mut self.bundle_ticket, "with the open ticket (customer data)");
                     });
                     let shown: Vec<&String> = self
                         .log

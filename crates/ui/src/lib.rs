@@ -17,6 +17,7 @@ mod firmware;
 mod map;
 mod pic;
 mod records;
+pub mod support;
 mod system;
 mod worker;
 

@@ -472,6 +472,7 @@ impl Records {
             });
             match saved {
                 Ok((ticket, run)) => {
+                    tracing::info!(ticket, run, "run saved");
                     self.pending.remove(0);
                     self.last_run = Some((ticket, run));
                     self.error = None;

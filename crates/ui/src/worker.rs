@@ -32,6 +32,9 @@ pub enum Command {
     Records(crate::records::RecordCommand),
     /// Ask where to save the last run's capture (its chain traffic as JSON lines).
     SaveCapture,
+    /// Save a support bundle (versions, settings, logs, the last capture; the open ticket
+    /// only when ticked) where a dialog asks.
+    SaveBundle,
     /// Attach the last run's capture to the run as saved on its ticket.
     AttachCapture,
     /// Start the guided halving for a return line held low.

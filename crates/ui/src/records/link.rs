@@ -177,6 +177,7 @@ impl Records {
     /// The server stopped answering: keep working from the outbox and connect again in the
     /// background.
     pub(super) fn lost(&mut self, e: &store::StoreError) {
+        tracing::warn!(error = %e, "shop server lost");
         self.store = None;
         self.link.changes = None;
         self.error = Some(match &self.link.outbox {
@@ -206,8 +207,9 @@ impl Records {
             operator: run.operator.clone(),
             model: run.model.clone(),
         }) {
-            Ok(_) => {
+            Ok(entry) => {
                 let waiting = outbox.waiting().unwrap_or(1);
+                tracing::info!(entry, waiting, "run kept in the outbox");
                 self.note = Some(format!(
                     "Run kept in this bench's outbox ({waiting} waiting): sent when the shop server answers"
                 ));
@@ -230,6 +232,9 @@ impl Records {
         }
         match outbox.deliver(store) {
             Ok(sent) => {
+                if !sent.is_empty() {
+                    tracing::info!(sent = sent.len(), "outbox sent");
+                }
                 if let Some(last) = sent.last() {
                     self.note = Some(format!(
                         "{} run(s) from this bench's outbox saved on the shop server",
@@ -259,6 +264,7 @@ impl Records {
         if let Some(rx) = &self.link.connecting {
             match rx.try_recv() {
                 Ok(Ok(mut store)) => {
+                    tracing::info!(server = %store.path().display(), "shop server back");
                     self.link.connecting = None;
                     store.set_required_passes(self.required_passes);
                     self.store = Some(store);
