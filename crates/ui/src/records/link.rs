@@ -26,6 +26,8 @@ pub(super) struct Link {
     pub(super) address: Option<PathBuf>,
     /// This bench's outbox (a file in its data directory), if it could be opened.
     pub(super) outbox: Option<Outbox>,
+    /// Runs in it, as of its last change (read from the file then, not every frame).
+    waiting: u64,
     /// A connection being made in the background, and when the last one was started.
     connecting: Option<Receiver<Result<Store, store::StoreError>>>,
     last_attempt: Option<Instant>,
@@ -121,6 +123,7 @@ impl Records {
             Ok(outbox) => {
                 let waiting = outbox.waiting().unwrap_or(0);
                 self.link.outbox = Some(outbox);
+                self.link.waiting = waiting;
                 if waiting > 0 {
                     self.note = Some(format!(
                         "{waiting} run(s) in this bench's outbox: sent when the shop server answers"
@@ -147,11 +150,7 @@ impl Records {
     /// Runs waiting in the outbox.
     #[must_use]
     pub fn outbox_waiting(&self) -> u64 {
-        self.link
-            .outbox
-            .as_ref()
-            .and_then(|o| o.waiting().ok())
-            .unwrap_or(0)
+        self.link.waiting
     }
 
     fn listen(&mut self) {
@@ -208,7 +207,8 @@ impl Records {
             model: run.model.clone(),
         }) {
             Ok(entry) => {
-                let waiting = outbox.waiting().unwrap_or(1);
+                let waiting = outbox.waiting().unwrap_or(self.link.waiting + 1);
+                self.link.waiting = waiting;
                 tracing::info!(entry, waiting, "run kept in the outbox");
                 self.note = Some(format!(
                     "Run kept in this bench's outbox ({waiting} waiting): sent when the shop server answers"
@@ -227,10 +227,14 @@ impl Records {
         let (Some(outbox), Some(store)) = (&mut self.link.outbox, &mut self.store) else {
             return true;
         };
-        if outbox.waiting().unwrap_or(0) == 0 {
+        // Read from the file: a `hashbench diagnose` on this bench may have added to it.
+        self.link.waiting = outbox.waiting().unwrap_or(self.link.waiting);
+        if self.link.waiting == 0 {
             return true;
         }
-        match outbox.deliver(store) {
+        let delivered = outbox.deliver(store);
+        self.link.waiting = outbox.waiting().unwrap_or(self.link.waiting);
+        match delivered {
             Ok(sent) => {
                 if !sent.is_empty() {
                     tracing::info!(sent = sent.len(), "outbox sent");
