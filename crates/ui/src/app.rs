@@ -1135,6 +1135,30 @@ impl eframe::App for Workbench {
         if ui.input(|i| i.key_pressed(Key::Escape)) {
             commands.push(Command::Cancel);
         }
+        // The views, from the keyboard: Ctrl+1 to Ctrl+4.
+        for (key, tab) in [
+            (Key::Num1, Tab::Workbench),
+            (Key::Num2, Tab::Tickets),
+            (Key::Num3, Tab::History),
+            (Key::Num4, Tab::Statistics),
+        ] {
+            if ui.input(|i| i.modifiers.command && i.key_pressed(key)) {
+                commands.push(Command::Records(crate::records::RecordCommand::Tab(tab)));
+            }
+        }
+        // The open ticket's report and label: Ctrl+P and Ctrl+Shift+L.
+        if let Some(id) = self.records.current().map(|t| t.id) {
+            if ui.input(|i| i.modifiers.command && !i.modifiers.shift && i.key_pressed(Key::P)) {
+                commands.push(Command::Records(crate::records::RecordCommand::PrintPdf(
+                    id,
+                )));
+            }
+            if ui.input(|i| i.modifiers.command && i.modifiers.shift && i.key_pressed(Key::L)) {
+                commands.push(Command::Records(crate::records::RecordCommand::PrintLabel(
+                    id,
+                )));
+            }
+        }
         egui::Panel::top("connection").show(ui, |ui| commands.extend(self.connection_bar(ui)));
         egui::Panel::top("records").show(ui, |ui| {
             let more = self.records.status_line(ui);

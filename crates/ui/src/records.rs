@@ -1000,7 +1000,7 @@ impl Records {
                 commands.push(RecordCommand::NewTicketForm(String::new()));
             }
             if self.store.is_some() {
-                let label = ui.label("Scan");
+                let label = ui.label("Scan (F2)");
                 let field = ui
                     .add(
                         egui::TextEdit::singleline(&mut self.scan)
@@ -1011,6 +1011,10 @@ impl Records {
                     .on_hover_text(
                         "Scan or type a board's serial and press Enter: its open ticket opens, or a new one is taken in",
                     );
+                // The common path from the keyboard starts here: F2, the serial, Enter, F5.
+                if ui.input(|i| i.key_pressed(egui::Key::F2)) {
+                    field.request_focus();
+                }
                 if field.lost_focus()
                     && ui.input(|i| i.key_pressed(egui::Key::Enter))
                     && !self.scan.trim().is_empty()

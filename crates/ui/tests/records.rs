@@ -460,9 +460,9 @@ fn a_scanned_serial_opens_its_boards_ticket_or_takes_the_board_in() {
     let mut h = workbench(&db, "");
     h.run_steps(2);
     let scan = |h: &mut Harness<'static, Workbench>, serial: &str| {
-        h.get_by_label("Scan").focus();
+        h.get_by_label("Scan (F2)").focus();
         h.run_steps(1);
-        h.get_by_label("Scan").type_text(serial);
+        h.get_by_label("Scan (F2)").type_text(serial);
         h.run_steps(1);
         h.key_press(egui::Key::Enter);
         h.run_steps(3);
@@ -489,4 +489,38 @@ fn a_scanned_serial_opens_its_boards_ticket_or_takes_the_board_in() {
             .unwrap(),
         2
     );
+}
+
+/// The common path with no mouse: F2 to the Scan field, the serial and Enter (the board is
+/// taken in), F5 to diagnose, F6 to retest the failed chip, Ctrl+2 to the ticket list.
+#[test]
+fn the_common_path_runs_from_the_keyboard_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("shop.db");
+    let mut h = workbench(&db, "dead:5");
+    h.run_steps(2);
+    h.key_press(egui::Key::F2);
+    h.run_steps(2);
+    h.event(egui::Event::Text("KBD0001".into()));
+    h.run_steps(1);
+    h.key_press(egui::Key::Enter);
+    h.run_steps(3);
+    let ticket = h.state().records().current().cloned().expect("taken in");
+    assert_eq!(ticket.board.serial.as_deref(), Some("KBD0001"));
+    h.key_press(egui::Key::F5);
+    until(&mut h, "the run to be saved", |w| {
+        !w.is_running() && w.records().current_runs().len() == 1
+    });
+    h.key_press(egui::Key::F6);
+    until(&mut h, "the retest to be saved", |w| {
+        !w.is_running() && w.records().current_runs().len() == 2
+    });
+    assert_eq!(
+        h.state().records().current_runs()[1].retest_chips,
+        Some(vec![5]),
+        "the failed chip only"
+    );
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Num2);
+    h.run_steps(2);
+    assert_eq!(h.state().records().tab, ui::Tab::Tickets);
 }

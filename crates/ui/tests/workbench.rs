@@ -118,7 +118,7 @@ fn retesting_the_failed_chips_keeps_the_rest_of_the_result() {
     until_done(&mut h);
     assert_eq!(h.state().chip_state(10), Some(ChipState::Weak));
     let before = h.state().report().unwrap().chips[3].clone();
-    h.get_by_label("Retest failed chips (1)").click();
+    h.get_by_label("Retest failed chips (1) (F6)").click();
     h.run_steps(2);
     assert!(h.state().is_running());
     until(&mut h, "the retest", |w| !w.is_running());

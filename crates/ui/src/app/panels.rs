@@ -219,12 +219,14 @@ impl Workbench {
                 })
                 .map(|c| c.index)
                 .collect();
+            let enabled = can_retest && !failed.is_empty();
             if ui
                 .add_enabled(
-                    can_retest && !failed.is_empty(),
-                    egui::Button::new(format!("Retest failed chips ({})", failed.len())),
+                    enabled,
+                    egui::Button::new(format!("Retest failed chips ({}) (F6)", failed.len())),
                 )
                 .clicked()
+                || (enabled && ui.input(|i| i.key_pressed(Key::F6)))
             {
                 commands.push(Command::Retest(failed));
             }
