@@ -311,7 +311,8 @@ pub fn run(
         simulated = args.sim.is_some(),
         "diagnosis"
     );
-    let saved = save(&mut store, args, profile, &report, started_at);
+    let mut opened = None;
+    let saved = save(&mut store, args, profile, &report, started_at, &mut opened);
     match &saved {
         Ok((ticket, run)) => tracing::info!(ticket, run, "run saved"),
         Err(e) => tracing::warn!(error = %e, "run not saved"),
@@ -337,7 +338,7 @@ pub fn run(
     {
         // The shop server went away during the run: the run waits in this bench's outbox.
         tracing::warn!(error = %e, "shop server unreachable: run kept in the outbox");
-        let (entry, path) = keep_in_outbox(args, profile, &report, started_at).map_err(|k| {
+        let (entry, path) = keep_in_outbox(args, opened, profile, &report, started_at).map_err(|k| {
             CouldNotRun(format!(
                 "the diagnosis finished ({}) but the shop server could not be reached ({e}) and the outbox could not keep it: {k:#}",
                 report.verdict.name()
@@ -397,6 +398,7 @@ pub fn run(
 /// Keep `report` in this bench's outbox (the shop server is away); its entry and the file.
 fn keep_in_outbox(
     args: &DiagnoseArgs,
+    ticket: Option<i64>,
     profile: &Profile,
     report: &Report,
     started_at: i64,
@@ -405,7 +407,7 @@ fn keep_in_outbox(
         .context("this system has no data directory for the outbox")?;
     let mut outbox = store::Outbox::open(&path)?;
     let entry = outbox.put(&store::OutboxRun {
-        ticket: args.ticket,
+        ticket,
         report: report.clone(),
         retest_chips: None,
         started_at,
@@ -426,6 +428,7 @@ fn save(
     profile: &Profile,
     report: &Report,
     started_at: i64,
+    opened: &mut Option<i64>,
 ) -> Result<(i64, i64), store::StoreError> {
     let operator = args
         .operator
@@ -443,6 +446,7 @@ fn save(
             intake_at: started_at,
         })?,
     };
+    *opened = Some(ticket);
     let run = store.save_run(
         ticket,
         &store::RunRecord {

@@ -93,9 +93,7 @@ pub fn run(load: &Load, report: &diagnosis::Report, out: &mut dyn Write) -> anyh
     let wall = began.elapsed();
     let _ = std::fs::remove_dir_all(&dir);
 
-    // Every run on the server exactly once: each board (its own serial) has one run, over
-    // however many tickets (a save cut off between intake and run leaves an empty ticket, and
-    // the outbox opens another when it sends the run).
+    // Every run on the server exactly once: each board (its own serial) has one run.
     let shop = Store::connect(&address)?;
     let mut lost = 0;
     let mut twice = 0;
@@ -193,7 +191,7 @@ fn one_bench(
         let at = i64::try_from(i).unwrap_or(i64::MAX);
         let mut report = report.clone();
         report.board.serial = Some(serial(bench, i));
-        let run = OutboxRun {
+        let mut run = OutboxRun {
             ticket: None,
             report,
             retest_chips: None,
@@ -204,7 +202,7 @@ fn one_bench(
         };
         let began = Instant::now();
         let result = match &mut store {
-            Some(s) => save(s, &run),
+            Some(s) => save(s, &mut run),
             None => Err(store::StoreError::Unreachable {
                 path: PathBuf::from(address),
                 detail: "not connected".into(),
@@ -241,8 +239,9 @@ fn one_bench(
     Ok(outcome)
 }
 
-/// Intake and run, as the window saves a run with no ticket open.
-fn save(store: &mut Store, run: &OutboxRun) -> Result<(), store::StoreError> {
+/// Intake and run, as the window saves a run with no ticket open. A ticket opened before the
+/// run's save failed is kept in `run`, so the outbox sends the run to it.
+fn save(store: &mut Store, run: &mut OutboxRun) -> Result<(), store::StoreError> {
     let ticket = store.create_ticket(&NewTicket {
         serial: run.report.board.serial.clone(),
         model: run.model.clone(),
@@ -250,6 +249,7 @@ fn save(store: &mut Store, run: &OutboxRun) -> Result<(), store::StoreError> {
         intake_at: run.started_at,
         ..NewTicket::default()
     })?;
+    run.ticket = Some(ticket);
     store.save_run(
         ticket,
         &RunRecord {

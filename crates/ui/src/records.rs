@@ -145,6 +145,8 @@ impl Default for RepairForm {
 /// A finished run waiting for the database (it was busy).
 #[derive(Debug, Clone)]
 struct Pending {
+    /// The ticket it goes to, once known (opened for it before the save failed).
+    ticket: Option<i64>,
     report: Report,
     retest: Option<Vec<usize>>,
     started_at: i64,
@@ -375,6 +377,7 @@ impl Records {
             return;
         }
         self.pending.push(Pending {
+            ticket: None,
             report,
             retest,
             started_at,
@@ -444,9 +447,10 @@ impl Records {
                 self.keep_pending_in_outbox();
                 return;
             };
-            let ticket = match &self.current {
-                Some(t) => Ok(t.id),
-                None => store.create_ticket(&NewTicket {
+            let ticket = match (run.ticket, &self.current) {
+                (Some(id), _) => Ok(id),
+                (None, Some(t)) => Ok(t.id),
+                (None, None) => store.create_ticket(&NewTicket {
                     serial: run.report.board.serial.clone(),
                     model: run.model.clone(),
                     board_code: run.report.board.board_code.clone(),
@@ -456,6 +460,7 @@ impl Records {
                     intake_at: run.started_at,
                 }),
             };
+            let opened = ticket.as_ref().ok().copied();
             let saved = ticket.and_then(|ticket| {
                 store
                     .save_run(
@@ -482,6 +487,11 @@ impl Records {
                     self.stats = None;
                 }
                 Err(e) if self.is_lost(&e) => {
+                    // A ticket opened before the server went: the run goes to it, not to a
+                    // second one.
+                    if let Some(first) = self.pending.first_mut() {
+                        first.ticket = first.ticket.or(opened);
+                    }
                     self.lost(&e);
                     self.keep_pending_in_outbox();
                     return;

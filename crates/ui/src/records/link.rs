@@ -198,7 +198,7 @@ impl Records {
             return false;
         };
         match outbox.put(&OutboxRun {
-            ticket: self.current.as_ref().map(|t| t.id),
+            ticket: run.ticket.or(self.current.as_ref().map(|t| t.id)),
             report: run.report.clone(),
             retest_chips: run.retest.clone(),
             started_at: run.started_at,
