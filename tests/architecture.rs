@@ -160,6 +160,7 @@ fn every_crate_root_says_what_it_owns() {
     let root = workspace_root();
     let mut roots = crate_roots(&root.join("crates"));
     roots.extend(crate_roots(&root.join("firmware-test-jig")));
+    roots.extend(crate_roots(&root.join("tools")));
     roots.push(root.join("app/src/lib.rs"));
     roots.push(root.join("app/src/main.rs"));
     assert!(roots.len() >= 3);

@@ -6,15 +6,12 @@
 //! pure crates below it); every command here is a thin adapter that reads input, calls a crate and
 //! writes output.
 
-pub mod bench;
 pub mod cli;
 pub mod db;
 pub mod decode;
 pub mod diagnose;
 pub mod eeprom;
-pub mod eval;
 pub mod flash;
-pub mod fuzz;
 pub mod halve;
 pub mod hex;
 pub mod logging;
@@ -74,20 +71,9 @@ pub fn run(cli: cli::Cli, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
             support_bundle(cli.db.as_deref(), cli.profiles_dir.as_deref(), &args, out)?;
         }
         Some(cli::Command::Flash(args)) => flash::run(&args, out)?,
-        Some(cli::Command::Eval(args)) => {
-            if !eval::run(&catalog()?, &args, out)? {
-                return Ok(ExitCode::FAILURE);
-            }
-        }
-        Some(cli::Command::Fuzz(args)) => {
-            if !fuzz::run(&args, out)? {
-                return Ok(ExitCode::FAILURE);
-            }
-        }
         Some(cli::Command::Report(args)) => {
             report::run(&catalog()?, cli.db.as_deref(), &args, out)?;
         }
-        Some(cli::Command::Bench(args)) => bench::run(&catalog()?, &args, out)?,
         Some(cli::Command::Sim(args)) => serve::run(&catalog()?, &args, out)?,
         Some(cli::Command::Ports(args)) => serve::ports(&args, out)?,
         Some(cli::Command::Eeprom(command)) => {

@@ -1029,7 +1029,7 @@ fn map_scale(
 }
 
 /// About how long `step` takes on the jig's clock for `job`, s (a 126-chip board at the high
-/// baud rate, `hashbench bench`): for the progress bar and the time left.
+/// baud rate, `hashbench-dev bench`): for the progress bar and the time left.
 fn step_seconds(step: Step, job: &Job) -> f32 {
     match step {
         Step::Preflight => 1.0,

@@ -1,4 +1,4 @@
-//! `hashbench fuzz`: mutation fuzzing of everything that reads outside bytes, on stable Rust
+//! `hashbench-dev fuzz`: mutation fuzzing of everything that reads outside bytes, on stable Rust
 //! (cargo-fuzz needs nightly and libFuzzer). Each target starts from its seed corpus in
 //! `fixtures/fuzz/<target>/`, mutates inputs (bit flips, random bytes, inserts, deletes,
 //! repeats, splices, truncation), and runs them under `catch_unwind`, watching for panics, slow
@@ -178,7 +178,7 @@ pub fn run_target(name: &str, input: &[u8]) -> anyhow::Result<bool> {
         }
         "decode-hex" => {
             let text = String::from_utf8_lossy(input);
-            Ok(crate::hex::parse("fuzz", &text).is_err())
+            Ok(hashbench::hex::parse("fuzz", &text).is_err())
         }
         other => anyhow::bail!(
             "unknown fuzz target `{other}`; one of: {}",
@@ -316,7 +316,7 @@ pub fn run(args: &FuzzArgs, out: &mut dyn Write) -> anyhow::Result<bool> {
         for p in &o.panics {
             writeln!(
                 out,
-                "  PANIC: replay with `hashbench fuzz --replay {}` (target {target})",
+                "  PANIC: replay with `hashbench-dev fuzz --replay {}` (target {target})",
                 p.display()
             )?;
         }
@@ -425,7 +425,7 @@ mod tests {
     }
 
     fn fixtures() -> PathBuf {
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/fuzz")
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/fuzz")
     }
 
     #[test]

@@ -1,5 +1,5 @@
-//! `hashbench bench`: the performance goals, measured in one run and printed against their
-//! bounds. Run it from a release build (`cargo run --release -p hashbench -- bench`).
+//! `hashbench-dev bench`: the performance goals, measured in one run and printed against their
+//! bounds. Run it from a release build (`cargo run --release -p hashbench-dev -- bench`).
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -38,7 +38,7 @@ impl Measure {
 
 fn simulated(catalog: &Catalog, id: &str, baud: Option<u32>) -> anyhow::Result<diagnosis::Report> {
     let profile = catalog.get(id).with_context(|| format!("profile {id}"))?;
-    Ok(crate::diagnose::simulate_board(profile, &[], 1, baud)?)
+    Ok(hashbench::diagnose::simulate_board(profile, &[], 1, baud)?)
 }
 
 /// Time-to-verdict of the pattern test against its wire bound, on a healthy S19j Pro.
@@ -74,13 +74,13 @@ pub fn procedure_times(catalog: &Catalog) -> anyhow::Result<Vec<Measure>> {
         (config.power_settle_ms + config.reset_low_ms + config.reset_wait_ms) as f64 / 1000.0;
     let base_ramp = ramp_s(&config, config.pll_reset_mhz, nominal);
     let run = |soak_s: Option<u64>, ladder: Option<Vec<f64>>| {
-        let procedures = crate::diagnose::Procedures {
+        let procedures = hashbench::diagnose::Procedures {
             ladder,
             ladder_mv: None,
             soak_s,
             aging_s: None,
         };
-        crate::diagnose::simulate_with(profile, &[], 1, None, false, procedures)
+        hashbench::diagnose::simulate_with(profile, &[], 1, None, false, procedures)
     };
     let quick = run(None, None)?;
     let wire = quick.timing.wire_bound_s;

@@ -1,4 +1,4 @@
-//! `hashbench bench --server URL`: several benches saving runs on one shop server at once, the
+//! `hashbench-dev bench --server URL`: several benches saving runs on one shop server at once, the
 //! server optionally killed mid-load and brought back. Every bench takes a board in and saves
 //! its run (a real simulated report) as fast as it can; a save the server cannot take goes to
 //! that bench's outbox and is sent when the server is back. At the end every run must be on

@@ -1,4 +1,4 @@
-//! `hashbench eval`: the engine's accuracy over a corpus of simulated boards. Healthy boards of
+//! `hashbench-dev eval`: the engine's accuracy over a corpus of simulated boards. Healthy boards of
 //! every profile over many seeds (any verdict but pass is a false NG), and every chip and domain
 //! fault alone at the first chip, the last chip and both edges of a middle domain, at several
 //! severities, over seeds. Prints a confusion matrix per fault kind.
@@ -291,7 +291,7 @@ pub fn evaluate(
     let mut eval = Eval::default();
     for profile in catalog.iter() {
         for seed in healthy_range.clone() {
-            let report = crate::diagnose::simulate_board(profile, &[], seed, None)?;
+            let report = hashbench::diagnose::simulate_board(profile, &[], seed, None)?;
             eval.healthy += 1;
             if report.verdict != Verdict::Pass {
                 eval.false_ng
@@ -300,10 +300,10 @@ pub fn evaluate(
         }
     }
     for id in fault_profiles {
-        let profile = crate::diagnose::profile(catalog, id)?;
+        let profile = hashbench::diagnose::profile(catalog, id)?;
         for fault in faults_for(profile) {
             for seed in fault_range.clone() {
-                let report = crate::diagnose::simulate_board(
+                let report = hashbench::diagnose::simulate_board(
                     profile,
                     std::slice::from_ref(&fault),
                     seed,
@@ -327,7 +327,7 @@ pub fn evaluate(
         for ppm in NOISE_PPM {
             for seed in fault_range.clone() {
                 let report =
-                    crate::diagnose::simulate_board(profile, &[Fault::Noise(ppm)], seed, None)?;
+                    hashbench::diagnose::simulate_board(profile, &[Fault::Noise(ppm)], seed, None)?;
                 let entry = eval.noise.entry(ppm).or_default();
                 entry.0 += 1;
                 entry.1 += report
@@ -433,10 +433,6 @@ pub fn run(catalog: &Catalog, args: &EvalArgs, out: &mut dyn Write) -> anyhow::R
 
 // ---------------------------------------------------------------------------------------------
 // Random boards (issue S2 3/7): 0-3 faults placed at random on every profile, under line noise.
-
-/// Noise levels of the random corpus, bytes in a million: a quiet bench, a long cable, ten
-/// times worse, and a link nobody should test on.
-pub const RANDOM_NOISE_PPM: [u32; 4] = [0, 300, 1_000, 3_000];
 
 /// What a random corpus came to (the fields `--json` prints, in this order).
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
@@ -703,7 +699,7 @@ pub fn random_board(
     let faults = random_faults(profile, seed);
     let mut placed = faults.clone();
     placed.extend(noise_condition(ppm, seed));
-    let report = crate::diagnose::simulate_board(profile, &placed, seed, None)?;
+    let report = hashbench::diagnose::simulate_board(profile, &placed, seed, None)?;
     let mut tally = Tally {
         boards: 1,
         ..Tally::default()
@@ -983,7 +979,8 @@ mod tests {
     fn a_finding_on_the_wrong_chip_is_called_so() {
         let catalog = Catalog::builtin().unwrap();
         let profile = catalog.get("s19jpro").unwrap();
-        let report = crate::diagnose::simulate_board(profile, &[Fault::Dead(5)], 1, None).unwrap();
+        let report =
+            hashbench::diagnose::simulate_board(profile, &[Fault::Dead(5)], 1, None).unwrap();
         assert_eq!(
             judge(profile, &Fault::Dead(5), &report),
             (Call::Right, false)
@@ -993,7 +990,7 @@ mod tests {
             judge(profile, &Fault::Dead(9), &report),
             (Call::WrongChip, true)
         );
-        let healthy = crate::diagnose::simulate_board(profile, &[], 1, None).unwrap();
+        let healthy = hashbench::diagnose::simulate_board(profile, &[], 1, None).unwrap();
         assert_eq!(judge(profile, &Fault::Dead(9), &healthy).0, Call::Missed);
     }
 
