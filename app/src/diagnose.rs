@@ -436,15 +436,12 @@ fn save(
         .unwrap_or_else(crate::tickets::login_name);
     let ticket = match args.ticket {
         Some(ticket) => ticket,
-        None => store.create_ticket(&store::NewTicket {
-            serial: report.board.serial.clone(),
-            model: profile.id.clone(),
-            board_code: report.board.board_code.clone(),
-            customer: String::new(),
-            symptom: String::new(),
-            technician: operator.clone(),
-            intake_at: started_at,
-        })?,
+        None => store.create_ticket(&store::NewTicket::for_run(
+            report,
+            &profile.id,
+            &operator,
+            started_at,
+        ))?,
     };
     *opened = Some(ticket);
     let run = store.save_run(

@@ -498,6 +498,17 @@ impl Conn {
         }
     }
 
+    /// The id of the row of `table` that came from `origin` (see the schema's version 5), if
+    /// it is here.
+    pub(crate) fn id_by_origin(&self, table: &str, origin: &str) -> Result<Option<i64>, DbError> {
+        self.query_opt(
+            &format!("SELECT id FROM {table} WHERE origin = ?1"),
+            args![origin],
+        )?
+        .map(|r| r.get(0))
+        .transpose()
+    }
+
     /// What ends a `SELECT` that reads rows the transaction will then change: `FOR UPDATE` on
     /// the server, nothing on SQLite (whose transaction already holds the file).
     pub(crate) fn lock_rows(&self) -> &'static str {

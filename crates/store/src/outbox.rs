@@ -34,6 +34,20 @@ pub struct OutboxRun {
     pub model: String,
 }
 
+impl OutboxRun {
+    /// The run as the store saves it.
+    #[must_use]
+    pub fn record(&self) -> RunRecord<'_> {
+        RunRecord {
+            report: &self.report,
+            started_at: self.started_at,
+            ended_at: self.ended_at,
+            operator: self.operator.clone(),
+            retest_chips: self.retest_chips.clone(),
+        }
+    }
+}
+
 /// One delivered run: the outbox entry, and the ticket and run it became on the server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Delivered {
@@ -221,29 +235,11 @@ impl Outbox {
             let ticket = match run.ticket {
                 Some(t) => t,
                 None => target.create_ticket_from(
-                    &NewTicket {
-                        serial: run.report.board.serial.clone(),
-                        model: run.model.clone(),
-                        board_code: run.report.board.board_code.clone(),
-                        customer: String::new(),
-                        symptom: String::new(),
-                        technician: run.operator.clone(),
-                        intake_at: run.started_at,
-                    },
+                    &NewTicket::for_run(&run.report, &run.model, &run.operator, run.started_at),
                     Some(&format!("{}/outbox-ticket/{entry}", self.id)),
                 )?,
             };
-            let saved = target.save_run_from(
-                ticket,
-                &RunRecord {
-                    report: &run.report,
-                    started_at: run.started_at,
-                    ended_at: run.ended_at,
-                    operator: run.operator.clone(),
-                    retest_chips: run.retest_chips.clone(),
-                },
-                Some((&origin, &telemetry)),
-            )?;
+            let saved = target.save_run_from(ticket, &run.record(), Some((&origin, &telemetry)))?;
             self.conn
                 .execute("DELETE FROM outbox WHERE id = ?1", args![entry])
                 .map_err(|e| self.err(e))?;

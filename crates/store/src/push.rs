@@ -158,9 +158,9 @@ impl Store {
                 )
                 .map_err(terr)?;
             count(&mut pushed.tickets, added);
-            let there: i64 = tx
-                .query_one("SELECT id FROM tickets WHERE origin = ?1", args![origin])
-                .and_then(|r| r.get(0))
+            let there = tx
+                .id_by_origin("tickets", &origin)
+                .and_then(|id| id.ok_or(crate::db::DbError::NoRow))
                 .map_err(terr)?;
             ticket_ids.insert(id, there);
         }
@@ -238,12 +238,9 @@ impl Store {
                 .map_err(|e| StoreError::from_db(there, e))?;
             count(tally, added);
             if added > 0 {
-                let new_id: i64 = tx
-                    .query_one(
-                        &format!("SELECT id FROM {} WHERE origin = ?1", child.table),
-                        args![origin],
-                    )
-                    .and_then(|r| r.get(0))
+                let new_id = tx
+                    .id_by_origin(child.table, &origin)
+                    .and_then(|id| id.ok_or(crate::db::DbError::NoRow))
                     .map_err(|e| StoreError::from_db(there, e))?;
                 added_ids.push((id, new_id));
             }

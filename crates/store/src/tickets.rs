@@ -89,6 +89,23 @@ fn action_word<S: serde::Serializer>(
     s.serialize_str(action.name())
 }
 
+impl NewTicket {
+    /// The intake a finished run opens when no ticket is open: the board's serial and board
+    /// code from its EEPROM (in the report), taken in when the run started.
+    #[must_use]
+    pub fn for_run(report: &Report, model: &str, operator: &str, started_at: i64) -> NewTicket {
+        NewTicket {
+            serial: report.board.serial.clone(),
+            model: model.to_owned(),
+            board_code: report.board.board_code.clone(),
+            customer: String::new(),
+            symptom: String::new(),
+            technician: operator.to_owned(),
+            intake_at: started_at,
+        }
+    }
+}
+
 /// Which tickets to list. Empty fields do not filter.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TicketFilter {
@@ -498,14 +515,13 @@ impl Store {
             .filter(|s| !s.is_empty());
         let err = |e| self.err(e);
         let tx = self.conn.begin().map_err(err)?;
-        if let Some(origin) = origin {
-            let known: Option<i64> = tx
-                .query_opt("SELECT id FROM tickets WHERE origin = ?1", args![origin])
-                .and_then(|r| r.map(|r| r.get(0)).transpose())
-                .map_err(err)?;
-            if let Some(id) = known {
-                return Ok(id);
-            }
+        if let Some(id) = origin
+            .map(|o| tx.id_by_origin("tickets", o))
+            .transpose()
+            .map_err(err)?
+            .flatten()
+        {
+            return Ok(id);
         }
         let board = match serial {
             // One statement, so two benches taking the same new board in at once both find
@@ -770,14 +786,13 @@ impl Store {
         let Some(status) = status else {
             return Err(self.not_found(format!("ticket {ticket}")));
         };
-        if let Some(origin) = origin {
-            let known: Option<i64> = tx
-                .query_opt("SELECT id FROM runs WHERE origin = ?1", args![origin])
-                .and_then(|r| r.map(|r| r.get(0)).transpose())
-                .map_err(err)?;
-            if let Some(id) = known {
-                return Ok(id);
-            }
+        if let Some(id) = origin
+            .map(|o| tx.id_by_origin("runs", o))
+            .transpose()
+            .map_err(err)?
+            .flatten()
+        {
+            return Ok(id);
         }
         let run_id = tx
             .insert(
@@ -900,30 +915,8 @@ impl Store {
     /// Record a repair action on ticket `ticket`; the ticket moves to repairing (unless closed)
     /// and its time spent grows by the action's minutes.
     pub fn add_repair(&mut self, ticket: i64, repair: &NewRepair) -> Result<i64> {
-        self.add_repair_from(ticket, repair, None)
-    }
-
-    /// [`Store::add_repair`] for a repair from another database (`origin`): recorded once.
-    pub(crate) fn add_repair_from(
-        &mut self,
-        ticket: i64,
-        repair: &NewRepair,
-        origin: Option<&str>,
-    ) -> Result<i64> {
         let err = |e| self.err(e);
         let tx = self.conn.begin().map_err(err)?;
-        if let Some(origin) = origin {
-            let known: Option<i64> = tx
-                .query_opt(
-                    "SELECT id FROM repair_actions WHERE origin = ?1",
-                    args![origin],
-                )
-                .and_then(|r| r.map(|r| r.get(0)).transpose())
-                .map_err(err)?;
-            if let Some(id) = known {
-                return Ok(id);
-            }
-        }
         let changed = tx
             .execute(
                 "UPDATE tickets SET time_spent_s = time_spent_s + ?2 * 60, \
@@ -937,8 +930,8 @@ impl Store {
         }
         let id = tx
             .insert(
-                "INSERT INTO repair_actions (ticket_id, chip, uref, action, part, technician, at, minutes, notes, origin) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                "INSERT INTO repair_actions (ticket_id, chip, uref, action, part, technician, at, minutes, notes) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
                 args![
                     ticket,
                     repair.chip,
@@ -949,7 +942,6 @@ impl Store {
                     repair.at,
                     repair.minutes,
                     &repair.notes,
-                    origin,
                 ],
             )
             .map_err(err)?;

@@ -450,15 +450,12 @@ impl Records {
             let ticket = match (run.ticket, &self.current) {
                 (Some(id), _) => Ok(id),
                 (None, Some(t)) => Ok(t.id),
-                (None, None) => store.create_ticket(&NewTicket {
-                    serial: run.report.board.serial.clone(),
-                    model: run.model.clone(),
-                    board_code: run.report.board.board_code.clone(),
-                    customer: String::new(),
-                    symptom: String::new(),
-                    technician: run.operator.clone(),
-                    intake_at: run.started_at,
-                }),
+                (None, None) => store.create_ticket(&NewTicket::for_run(
+                    &run.report,
+                    &run.model,
+                    &run.operator,
+                    run.started_at,
+                )),
             };
             let opened = ticket.as_ref().ok().copied();
             let saved = ticket.and_then(|ticket| {

@@ -11,7 +11,7 @@ use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use store::{NewTicket, Outbox, OutboxRun, RunRecord, Store, TicketFilter};
+use store::{NewTicket, Outbox, OutboxRun, Store, TicketFilter};
 
 /// What the load asks for.
 #[derive(Debug, Clone)]
@@ -242,23 +242,13 @@ fn one_bench(
 /// Intake and run, as the window saves a run with no ticket open. A ticket opened before the
 /// run's save failed is kept in `run`, so the outbox sends the run to it.
 fn save(store: &mut Store, run: &mut OutboxRun) -> Result<(), store::StoreError> {
-    let ticket = store.create_ticket(&NewTicket {
-        serial: run.report.board.serial.clone(),
-        model: run.model.clone(),
-        customer: run.operator.clone(),
-        intake_at: run.started_at,
-        ..NewTicket::default()
-    })?;
+    let ticket = store.create_ticket(&NewTicket::for_run(
+        &run.report,
+        &run.model,
+        &run.operator,
+        run.started_at,
+    ))?;
     run.ticket = Some(ticket);
-    store.save_run(
-        ticket,
-        &RunRecord {
-            report: &run.report,
-            started_at: run.started_at,
-            ended_at: run.ended_at,
-            operator: run.operator.clone(),
-            retest_chips: None,
-        },
-    )?;
+    store.save_run(ticket, &run.record())?;
     Ok(())
 }
