@@ -524,3 +524,39 @@ fn the_common_path_runs_from_the_keyboard_alone() {
     h.run_steps(2);
     assert_eq!(h.state().records().tab, ui::Tab::Tickets);
 }
+
+/// A run another Hashbench on this bench kept in the outbox (a `diagnose` that lost the
+/// server) is sent by the window too.
+#[test]
+fn a_run_another_hashbench_kept_in_the_outbox_is_sent_by_the_window() {
+    let Some(admin) = store::server::test_server().unwrap() else {
+        return;
+    };
+    let server = store::server::scratch_database(&admin, "ui_outbox_other").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let outbox = dir.path().join("outbox.db");
+    let mut h = workbench_on_server(&server, &outbox);
+    h.run_steps(2);
+    let report: diagnosis::Report = serde_json::from_str(
+        &std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/runs/s19jpro-healthy.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    store::Outbox::open(&outbox)
+        .unwrap()
+        .put(&store::OutboxRun {
+            ticket: None,
+            report,
+            retest_chips: None,
+            started_at: 1_793_577_600,
+            ended_at: 1_793_577_690,
+            operator: "Bo".into(),
+            model: "s19jpro".into(),
+        })
+        .unwrap();
+    until(&mut h, "the other's run to be sent", |w| {
+        w.records().outbox_waiting() == 0 && w.records().current_runs().len() == 1
+    });
+}

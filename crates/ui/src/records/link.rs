@@ -26,8 +26,10 @@ pub(super) struct Link {
     pub(super) address: Option<PathBuf>,
     /// This bench's outbox (a file in its data directory), if it could be opened.
     pub(super) outbox: Option<Outbox>,
-    /// Runs in it, as of its last change (read from the file then, not every frame).
+    /// Runs in it, as of its last change or look (read from the file then, not every frame).
     waiting: u64,
+    /// When the file was last looked at (a `diagnose` on this bench may add to it).
+    looked: Option<Instant>,
     /// A connection being made in the background, and when the last one was started.
     connecting: Option<Receiver<Result<Store, store::StoreError>>>,
     last_attempt: Option<Instant>,
@@ -265,6 +267,14 @@ impl Records {
     /// Called every frame: take a finished background connection, start the next one when
     /// due, and show what other benches changed.
     pub(super) fn tick_link(&mut self) {
+        // Look at the outbox file now and then: another Hashbench on this bench (a `diagnose`
+        // that lost the server) may have added to it.
+        if let Some(outbox) = &self.link.outbox
+            && self.link.looked.is_none_or(|t| t.elapsed() >= super::RETRY)
+        {
+            self.link.looked = Some(Instant::now());
+            self.link.waiting = outbox.waiting().unwrap_or(self.link.waiting);
+        }
         if let Some(rx) = &self.link.connecting {
             match rx.try_recv() {
                 Ok(Ok(mut store)) => {
