@@ -664,22 +664,21 @@ fn a_bench_file_pushed_twice_to_the_shop_server_lands_once() {
         ],
         1,
     );
-    let args =
-        |to: &str| ["db", "push", "--from", bench.to_str().unwrap(), "--to", to].map(str::to_owned);
-    let first = run(
-        Path::new("unused.db"),
-        &args(&server).each_ref().map(String::as_str),
-        0,
-    );
+    // `db push` names both databases itself; `--db` is not read.
+    let from = bench.to_str().unwrap();
+    let push = |to: &str, code| {
+        run(
+            Path::new("unused.db"),
+            &["db", "push", "--from", from, "--to", to],
+            code,
+        )
+    };
+    let first = push(&server, 0);
     assert!(
         first.contains("1 tickets added (0 already there), 1 runs added (0 already there)"),
         "{first}"
     );
-    let second = run(
-        Path::new("unused.db"),
-        &args(&server).each_ref().map(String::as_str),
-        0,
-    );
+    let second = push(&server, 0);
     assert!(
         second.contains("0 tickets added (1 already there), 0 runs added (1 already there)"),
         "{second}"
@@ -687,11 +686,7 @@ fn a_bench_file_pushed_twice_to_the_shop_server_lands_once() {
     let shown = json(Path::new(&server), &["tickets", "list", "--json"]);
     assert_eq!(shown.as_array().map(Vec::len), Some(1), "{shown}");
     // A file is not a server: said plainly.
-    let refused = run(
-        Path::new("unused.db"),
-        &args("/tmp/shop.db").each_ref().map(String::as_str),
-        2,
-    );
+    let refused = push("/tmp/shop.db", 2);
     assert!(
         refused.contains("is not a shop server's address"),
         "{refused}"
