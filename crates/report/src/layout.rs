@@ -4,7 +4,7 @@
 //! sections; the sections themselves are in `sections.rs`, `maps.rs` and `charts.rs`.
 
 use boards::Profile;
-use diagnosis::report::{ChipState, DomainState, Grade, Report, Scale, Verdict};
+use diagnosis::report::{ChipState, Grade, Report, Scale, Verdict};
 use skrifa::MetadataProvider;
 use skrifa::instance::{LocationRef, Size};
 
@@ -20,9 +20,8 @@ use sections::{
     findings, footers, header, identity, not_ok, provenance, readings, repairs, signature, verdict,
 };
 
-/// A colour, 0-255 per channel.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Rgb(pub u8, pub u8, pub u8);
+use crate::chart::Chart;
+pub use crate::chart::Rgb;
 
 const BLACK: Rgb = Rgb(20, 20, 20);
 const GREY: Rgb = Rgb(110, 110, 110);
@@ -32,15 +31,6 @@ const WHITE: Rgb = Rgb(255, 255, 255);
 const RED: Rgb = Rgb(210, 45, 45);
 const GREEN: Rgb = Rgb(46, 140, 67);
 const AMBER: Rgb = Rgb(200, 140, 20);
-/// Line colours for the temperature sensors.
-const SERIES: [Rgb; 6] = [
-    Rgb(31, 119, 180),
-    Rgb(214, 39, 40),
-    Rgb(44, 160, 44),
-    Rgb(148, 103, 189),
-    Rgb(255, 127, 14),
-    Rgb(23, 190, 207),
-];
 
 /// Colour of a chip state (as on the workbench map).
 fn state_color(state: ChipState) -> Rgb {
@@ -99,6 +89,19 @@ pub enum Op {
         /// Dashed.
         dashed: bool,
     },
+    /// A chart (plotters, as SVG) in the box at `x`, `y`, `w` × `h`.
+    Chart {
+        /// Left.
+        x: f32,
+        /// Top.
+        y: f32,
+        /// Width.
+        w: f32,
+        /// Height.
+        h: f32,
+        /// What it shows.
+        chart: Box<Chart>,
+    },
     /// The shop logo.
     Logo {
         /// Left.
@@ -124,9 +127,10 @@ impl Page {
         let lines: Vec<&str> = self
             .ops
             .iter()
-            .filter_map(|op| match op {
-                Op::Text { text, .. } => Some(text.as_str()),
-                _ => None,
+            .flat_map(|op| match op {
+                Op::Text { text, .. } => vec![text.as_str()],
+                Op::Chart { chart, .. } => chart.words(),
+                _ => Vec::new(),
             })
             .collect();
         lines.join("\n")
@@ -142,8 +146,8 @@ pub struct Fonts {
     pub bold: &'static [u8],
 }
 
-static REGULAR: &[u8] = include_bytes!("../../../assets/fonts/DejaVuSans.ttf");
-static BOLD: &[u8] = include_bytes!("../../../assets/fonts/DejaVuSans-Bold.ttf");
+pub(crate) static REGULAR: &[u8] = include_bytes!("../../../assets/fonts/DejaVuSans.ttf");
+pub(crate) static BOLD: &[u8] = include_bytes!("../../../assets/fonts/DejaVuSans-Bold.ttf");
 
 impl Fonts {
     /// The fonts built into the binary.

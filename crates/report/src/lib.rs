@@ -15,6 +15,7 @@
 //! rather than through plotters and an SVG renderer, which keeps the build small on 2 cores and
 //! the chart labels in the same embedded font as the rest.
 
+pub mod chart;
 mod label;
 mod layout;
 mod pdf;
@@ -135,6 +136,17 @@ pub enum ReportError {
     /// The ticket's board model is not a known profile.
     #[error("the ticket's board model `{0}` is not a known profile")]
     UnknownProfile(String),
+    /// A chart could not be drawn.
+    #[error(transparent)]
+    Chart(#[from] chart::ChartError),
+    /// A chart's SVG could not be read back for the PDF.
+    #[error("the chart \"{title}\" could not be placed in the PDF: {reason}")]
+    ChartSvg {
+        /// The chart's title.
+        title: String,
+        /// Why.
+        reason: String,
+    },
 }
 
 /// The PDF of ticket `ticket`'s run `run` (default: its latest), read from `store`, with the

@@ -85,6 +85,7 @@ pub(crate) fn write_document(
         None => None,
     };
     let (width, height) = meta.size;
+    let svg_options = svg_options(fonts);
     let mut document = Document::new();
     document.set_metadata(
         Metadata::new()
@@ -98,7 +99,11 @@ pub(crate) fn write_document(
         let mut pdf_page = document.start_page_with(settings);
         let mut surface = pdf_page.surface();
         for op in &page.ops {
-            draw(&mut surface, op, &regular, &bold, logo.as_ref());
+            if let Op::Chart { x, y, w, h, chart } = op {
+                draw_chart(&mut surface, (*x, *y, *w, *h), chart, &svg_options)?;
+            } else {
+                draw(&mut surface, op, &regular, &bold, logo.as_ref());
+            }
         }
         surface.finish();
         pdf_page.finish();
@@ -106,6 +111,48 @@ pub(crate) fn write_document(
     document
         .finish()
         .map_err(|e| ReportError::Pdf(format!("{e:?}")))
+}
+
+/// How a chart's SVG is read back: its text in the embedded DejaVu Sans, the same faces
+/// plotters measured it with.
+fn svg_options(fonts: &Fonts) -> usvg::Options<'static> {
+    let mut db = usvg::fontdb::Database::new();
+    db.load_font_data(fonts.regular.to_vec());
+    db.load_font_data(fonts.bold.to_vec());
+    db.set_sans_serif_family("DejaVu Sans");
+    usvg::Options {
+        font_family: "DejaVu Sans".into(),
+        fontdb: std::sync::Arc::new(db),
+        ..usvg::Options::default()
+    }
+}
+
+/// Points are drawn at this many SVG pixels each: plotters places on whole pixels.
+const CHART_SCALE: f32 = 2.0;
+
+/// A chart drawn by plotters as SVG, placed as vector paths and real text in its box.
+fn draw_chart(
+    surface: &mut Surface<'_>,
+    (x, y, w, h): (f32, f32, f32, f32),
+    chart: &crate::chart::Chart,
+    options: &usvg::Options<'_>,
+) -> Result<(), ReportError> {
+    let svg = chart.svg_scaled(
+        (w * CHART_SCALE).round() as u32,
+        (h * CHART_SCALE).round() as u32,
+        f64::from(CHART_SCALE),
+    )?;
+    let fail = |reason: String| ReportError::ChartSvg {
+        title: chart.title.clone(),
+        reason,
+    };
+    let tree = usvg::Tree::from_str(&svg, options).map_err(|e| fail(e.to_string()))?;
+    let size = Size::from_wh(w, h).ok_or_else(|| fail(format!("bad size {w} × {h}")))?;
+    surface.push_transform(&krilla::geom::Transform::from_translate(x, y));
+    let drawn =
+        krilla_svg::SurfaceExt::draw_svg(surface, &tree, size, krilla_svg::SvgSettings::default());
+    surface.pop();
+    drawn.ok_or_else(|| fail("krilla-svg refused it".into()))
 }
 
 fn draw(
@@ -186,6 +233,7 @@ fn draw(
             }));
             surface.draw_path(&path);
         }
+        Op::Chart { .. } => {}
         Op::Logo { x, y, side } => {
             let Some(image) = logo else { return };
             let (iw, ih) = image.size();

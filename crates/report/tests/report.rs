@@ -162,6 +162,10 @@ fn a_chain_break_report_shows_verdict_map_suspects_and_charts_on_page_1() {
             "probe first (chips 39, 40)",
             "Domain voltages against the band",
             "Temperatures over the run",
+            // The charts' own words come through plotters' SVG as text, not as outlines.
+            "band low 280 mV",
+            "preflight: in band",
+            "PCB 1",
         ],
     );
     let all = pdf_text(&pdf, 1, 9);

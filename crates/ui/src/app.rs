@@ -6,7 +6,6 @@ use boards::{Catalog, Profile};
 use diagnosis::Step;
 use diagnosis::report::{ChipState, Report, Scale, Verdict};
 use eframe::egui::{self, Color32, Key, RichText};
-use egui_plot::{Bar, BarChart, HLine, Legend, Line, Plot, PlotPoints};
 use serde::{Deserialize, Serialize};
 
 use crate::map;
@@ -173,6 +172,11 @@ pub struct Workbench {
     capture_dialog: Option<std::sync::mpsc::Receiver<Option<std::path::PathBuf>>>,
     /// A save dialog for the support bundle, and whether it takes the open ticket along.
     bundle_dialog: Option<std::sync::mpsc::Receiver<Option<std::path::PathBuf>>>,
+    /// The export dialog open for a chart, and the chart.
+    chart_dialog: Option<(
+        std::sync::mpsc::Receiver<Option<std::path::PathBuf>>,
+        Box<report::chart::Chart>,
+    )>,
     bundle_ticket: bool,
     /// The guided halving for a return line held low, once started.
     halving: Option<diagnosis::halving::Halving>,
@@ -274,6 +278,7 @@ impl Workbench {
             capture: None,
             capture_dialog: None,
             bundle_dialog: None,
+            chart_dialog: None,
             bundle_ticket: false,
         };
         // The bundled image is read once, by the firmware panel.
@@ -381,6 +386,12 @@ impl Workbench {
     #[must_use]
     pub fn records(&self) -> &crate::records::Records {
         &self.records
+    }
+
+    /// The board profiles the window knows.
+    #[must_use]
+    pub fn catalog(&self) -> &Catalog {
+        &self.catalog
     }
 
     /// Start a diagnosis as soon as the window shows.
@@ -555,6 +566,20 @@ impl Workbench {
         });
     }
 
+    /// Export the chart to the file its dialog chose.
+    fn poll_chart_dialog(&mut self) {
+        let Some((rx, _)) = &self.chart_dialog else {
+            return;
+        };
+        let Ok(chosen) = rx.try_recv() else { return };
+        let Some((_, chart)) = self.chart_dialog.take() else {
+            return;
+        };
+        if let Some(path) = chosen {
+            self.handle(Command::ExportChartTo(chart, path));
+        }
+    }
+
     /// Write the capture to the file the save dialog chose, on a named thread.
     fn poll_capture_dialog(&mut self) {
         let Some(rx) = &self.capture_dialog else {
@@ -648,6 +673,19 @@ impl Workbench {
                     }
                 }
             }
+            Command::ExportChart(chart) => {
+                if self.chart_dialog.is_none() {
+                    match crate::charts::export_dialog(&chart) {
+                        Ok(rx) => self.chart_dialog = Some((rx, chart)),
+                        Err(e) => self.error = Some(e),
+                    }
+                }
+            }
+            Command::ExportChartTo(chart, path) => {
+                tracing::info!(chart = %chart.title, path = %path.display(), "chart exported");
+                self.records
+                    .background("export-chart", move || crate::charts::write(&path, &chart));
+            }
             Command::AttachCapture => {
                 if let Some(text) = &self.capture {
                     self.records.attach_capture(text);
@@ -689,6 +727,10 @@ impl Workbench {
                 let command = match command {
                     crate::records::RecordCommand::UseDatabase(address) => {
                         self.use_database(address);
+                        return;
+                    }
+                    crate::records::RecordCommand::ExportChart(chart) => {
+                        self.handle(Command::ExportChart(chart));
                         return;
                     }
                     crate::records::RecordCommand::NewTicketForm(_) => {
@@ -1124,6 +1166,7 @@ impl eframe::App for Workbench {
         self.records.tick(&self.catalog);
         self.poll_capture_dialog();
         self.poll_bundle_dialog();
+        self.poll_chart_dialog();
         self.firmware.tick();
     }
 
@@ -1169,7 +1212,7 @@ impl eframe::App for Workbench {
                 .resizable(true)
                 .default_size(340.0)
                 .show(ui, |ui| {
-                    self.plots(ui);
+                    commands.extend(self.plots(ui));
                     ui.horizontal(|ui| {
                         ui.label("Log");
                         let label = ui.label("Filter");
@@ -1319,20 +1362,6 @@ impl eframe::App for Workbench {
 /// or it refused ours.
 fn update_needed(jig: Option<u16>, refused: bool, bundled: Option<u16>) -> bool {
     refused || matches!((jig, bundled), (Some(j), Some(b)) if j != b)
-}
-
-/// The workbench's plots share one look: a legend and labelled axes.
-pub(crate) fn plot(
-    id: &'static str,
-    height: f32,
-    x: &'static str,
-    y: &'static str,
-) -> Plot<'static> {
-    Plot::new(id)
-        .height(height)
-        .legend(Legend::default())
-        .x_axis_label(x)
-        .y_axis_label(y)
 }
 
 #[cfg(test)]

@@ -13,6 +13,7 @@
 
 mod app;
 pub mod bench;
+pub mod charts;
 mod firmware;
 mod map;
 mod pic;

@@ -10,7 +10,6 @@ use std::time::{Duration, Instant};
 use boards::{Catalog, Profile};
 use diagnosis::report::{ChipState, Report};
 use eframe::egui::{self, Color32, CornerRadius, RichText, Sense, Vec2};
-use egui_plot::{Bar, BarChart};
 use store::{
     Action, BoardHistory, ExportFilter, NewRepair, NewTicket, Repair, RunRecord, RunSummary, Stats,
     Status, Store, Ticket, TicketFilter, TicketSort, Verification,
@@ -54,6 +53,8 @@ pub enum RecordCommand {
     /// Keep the records on this shop server from now on (`None`: the bench's own file); the
     /// app reopens them and remembers the choice.
     UseDatabase(Option<String>),
+    /// Ask where to save this chart (the app owns the dialog).
+    ExportChart(Box<report::chart::Chart>),
     /// The verification policy: passing full-board runs after the last repair before a ticket
     /// may close `done`.
     RequiredPasses(u32),
@@ -653,7 +654,8 @@ impl Records {
             // The app starts these on the jig.
             RecordCommand::ReadEeprom
             | RecordCommand::WriteEeprom(_)
-            | RecordCommand::UseDatabase(_) => {}
+            | RecordCommand::UseDatabase(_)
+            | RecordCommand::ExportChart(_) => {}
             RecordCommand::SetStatus(id, status) => {
                 let Some(store) = &mut self.store else { return };
                 match store.set_status(id, status, store::now()) {

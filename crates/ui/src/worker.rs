@@ -45,6 +45,10 @@ pub enum Command {
     StopHalving,
     /// Check the board's PIC (with this voltage code set, else the profile's).
     CheckPic(Option<u8>),
+    /// Ask where to save this chart (PNG or SVG).
+    ExportChart(Box<report::chart::Chart>),
+    /// Save this chart to this file (PNG, or SVG when the name ends in `.svg`).
+    ExportChartTo(Box<report::chart::Chart>, std::path::PathBuf),
 }
 
 /// What the worker reports.

@@ -560,3 +560,42 @@ fn a_run_another_hashbench_kept_in_the_outbox_is_sent_by_the_window() {
         w.records().outbox_waiting() == 0 && w.records().current_runs().len() == 1
     });
 }
+
+/// S2 7/7: the shop's statistics are charts like the workbench's: a dead chip 5 shows as one
+/// ticket at position 5 of the S19j Pro's chain, and each chart can be exported.
+#[test]
+fn the_statistics_chart_a_failure_where_it_was_and_export_like_every_plot() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("shop.db");
+    let mut h = workbench(&db, "dead:5");
+    h.run_steps(2);
+    take_in(&mut h);
+    run_diagnosis(&mut h, 0);
+    h.get_by_label("Statistics").click();
+    until(&mut h, "the statistics", |w| {
+        !w.records().stats_charts(w.catalog()).is_empty()
+    });
+    let charts = h.state().records().stats_charts(h.state().catalog());
+    let ids: Vec<&str> = charts.iter().map(|(id, _)| *id).collect();
+    assert_eq!(ids, ["stats-chips", "stats-domains"]);
+    let by_chip = &charts[0].1;
+    assert_eq!(by_chip.series[0].points, vec![(5.0, 1.0)]);
+    assert_eq!(
+        by_chip.x_include,
+        vec![-0.5, 125.5],
+        "the whole chain on the axis"
+    );
+    assert_eq!(
+        charts[1].1.series[0].points,
+        vec![(1.0, 1.0)],
+        "chip 5 sits in domain 1"
+    );
+    assert_eq!(h.query_all_by_label("Export chart…").count(), 2);
+    let png = dir.path().join("by-chip.png");
+    h.state_mut().handle(Command::ExportChartTo(
+        Box::new(by_chip.clone()),
+        png.clone(),
+    ));
+    until(&mut h, "the chart to be written", |_| png.exists());
+    assert!(std::fs::read(&png).unwrap().starts_with(b"\x89PNG"));
+}

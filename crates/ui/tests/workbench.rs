@@ -11,7 +11,7 @@ use diagnosis::report::{ChipState, Verdict};
 use eframe::egui;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
-use ui::{Settings, Source, Workbench};
+use ui::{Command, Settings, Source, Workbench};
 
 fn workbench(model: &str, faults: &str) -> Harness<'static, Workbench> {
     let settings = Settings {
@@ -51,6 +51,59 @@ fn a_run_shows_the_dead_chip_and_the_chain_break_on_the_map_and_in_the_findings(
     h.run_steps(2);
     assert_eq!(h.state().selected(), Some(40));
     h.get_by_label("Chip 40");
+}
+
+/// S2 7/7: every plot under the map has "Export chart…", and what it saves is the chart the
+/// plot shows, drawn by plotters: the domains as preflight bars against the band.
+#[test]
+fn every_plot_exports_the_chart_it_shows_as_png_or_svg() {
+    let mut h = workbench("s19jpro", "dead:5");
+    h.run_steps(2);
+    h.get_by_label("Run full diagnosis (F5)").click();
+    until_done(&mut h);
+    let charts = h.state().charts();
+    let ids: Vec<&str> = charts.iter().map(|(id, _)| *id).collect();
+    assert_eq!(
+        ids,
+        ["domains", "voltage-time", "temperatures", "nonce-rate"]
+    );
+    assert_eq!(
+        h.query_all_by_label("Export chart…").count(),
+        charts.len(),
+        "one export button per plot"
+    );
+    let domains = charts[0].1.clone();
+    let bars: usize = domains
+        .series
+        .iter()
+        .filter(|s| s.name.starts_with("preflight"))
+        .map(|s| s.points.len())
+        .sum();
+    assert_eq!(
+        bars, 42,
+        "a preflight bar for each of the S19j Pro's 42 domains"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let (svg, png) = (dir.path().join("domains.svg"), dir.path().join("rate.png"));
+    h.state_mut()
+        .handle(Command::ExportChartTo(Box::new(domains), svg.clone()));
+    h.state_mut().handle(Command::ExportChartTo(
+        Box::new(charts[3].1.clone()),
+        png.clone(),
+    ));
+    until(&mut h, "both charts to be written", |_| {
+        svg.exists() && png.exists()
+    });
+    let svg = std::fs::read_to_string(&svg).unwrap();
+    for words in [
+        "Domain voltages against the band",
+        "band low 280 mV",
+        "preflight: in band",
+    ] {
+        assert!(svg.contains(words), "`{words}` missing from the SVG");
+    }
+    assert!(std::fs::read(&png).unwrap().starts_with(b"\x89PNG"));
+    h.get_by_label_contains("Chart \"Nonce return rate\" saved to");
 }
 
 #[test]

@@ -537,14 +537,96 @@ impl Workbench {
         commands
     }
 
-    pub(super) fn plots(&self, ui: &mut egui::Ui) {
+    /// The workbench's charts, as shown under the map and as "Export chart…" saves them: the
+    /// domain voltages, the voltage over time, the temperatures, the nonce return rate and,
+    /// when the run aged the board, the error rates. Empty when no profile is chosen.
+    pub fn charts(&self) -> Vec<(&'static str, report::chart::Chart)> {
+        use report::chart::{Chart, Mark, Series};
         let Some(profile) = self.profile() else {
-            return;
+            return Vec::new();
         };
-        let (low, high) = (
-            f64::from(profile.voltage.low_mv()),
-            f64::from(profile.voltage.high_mv()),
+        let band = (profile.voltage.low_mv(), profile.voltage.high_mv());
+        // While a run goes: the latest sample. After it: each domain at preflight and its
+        // worst reading under load, side by side.
+        let finished = self.report.as_ref().filter(|_| self.running.is_none());
+        let domains = match finished {
+            Some(r) => report::chart::domain_voltages(r, band),
+            None => Chart {
+                title: "Domain voltages now".into(),
+                x_label: "domain".into(),
+                y_label: "mV".into(),
+                series: vec![Series {
+                    name: "domain voltage".into(),
+                    mark: Mark::Bars { width: 0.8 },
+                    color: report::chart::PALETTE[0],
+                    points: self
+                        .telemetry
+                        .last()
+                        .map(|(_, v)| {
+                            v.iter()
+                                .enumerate()
+                                .map(|(d, &mv)| (d as f64, f64::from(mv)))
+                                .collect()
+                        })
+                        .unwrap_or_default(),
+                }],
+                rules: report::chart::band_rules(band),
+                x_whole: true,
+                y_from_zero: true,
+                empty_note: "No voltage sample yet.".into(),
+                ..Chart::default()
+            },
+        };
+        // One hour at 10 Hz is 36,000 samples: draw at most ~1,000 points (every k-th).
+        let step = (self.telemetry.len() / 1000).max(1);
+        let series = |f: &dyn Fn(&[u32]) -> u32| -> Vec<(f64, f64)> {
+            self.telemetry
+                .iter()
+                .step_by(step)
+                .map(|(t, v)| (*t, f64::from(f(v))))
+                .collect()
+        };
+        let voltage_time = report::chart::lines(
+            "Domain voltage over time",
+            "s",
+            "mV",
+            vec![
+                (
+                    "max domain".into(),
+                    series(&|v| v.iter().copied().max().unwrap_or(0)),
+                ),
+                (
+                    "min domain".into(),
+                    series(&|v| v.iter().copied().min().unwrap_or(0)),
+                ),
+            ],
         );
+        let names: Vec<String> = profile.sensors.iter().map(|s| s.name.clone()).collect();
+        let temperatures = report::chart::temperatures(&names, &self.temperatures);
+        // Nonce return rate: golden nonces per second between telemetry samples.
+        let rate: Vec<(f64, f64)> = self
+            .golden
+            .windows(2)
+            .filter(|w| w[1].0 > w[0].0)
+            .map(|w| {
+                (
+                    w[1].0,
+                    f64::from(w[1].1.saturating_sub(w[0].1)) / (w[1].0 - w[0].0),
+                )
+            })
+            .collect();
+        let rate = report::chart::lines(
+            "Nonce return rate",
+            "s",
+            "golden/s",
+            vec![("nonce return rate".into(), rate)],
+        );
+        let mut charts = vec![
+            ("domains", domains),
+            ("voltage-time", voltage_time),
+            ("temperatures", temperatures),
+            ("nonce-rate", rate),
+        ];
         // The aging test's error rates: live, or from the report shown.
         let aging: Vec<AgingPoint> = if self.aging.is_empty() {
             self.report
@@ -556,131 +638,48 @@ impl Workbench {
         } else {
             self.aging.clone()
         };
-        ui.columns(if aging.is_empty() { 4 } else { 5 }, |cols| {
-            let latest = self
-                .telemetry
-                .last()
-                .map(|(_, v)| v.clone())
-                .unwrap_or_default();
-            // While a run goes: the latest sample. After it: each domain at preflight and its
-            // worst reading under load, side by side, each bar named by its domain.
-            let finished = self.report.as_ref().filter(|_| self.running.is_none());
-            let named = |d: usize, mv: u32, what: &str, x: f64, width: f64| {
-                Bar::new(x, f64::from(mv))
-                    .width(width)
-                    .name(format!("domain {d} {what}: {mv} mV"))
-            };
-            let (idle, loaded): (Vec<Bar>, Vec<Bar>) = match finished {
-                Some(r) => (
-                    r.domains
-                        .iter()
-                        .map(|d| {
-                            named(
-                                d.index,
-                                d.voltage_mv,
-                                "preflight",
-                                d.index as f64 - 0.2,
-                                0.4,
-                            )
-                        })
-                        .collect(),
-                    r.domains
-                        .iter()
-                        .filter_map(|d| {
-                            d.loaded_mv.map(|mv| {
-                                named(d.index, mv, "under load", d.index as f64 + 0.2, 0.4)
-                            })
-                        })
-                        .collect(),
-                ),
-                None => (
-                    latest
-                        .iter()
-                        .enumerate()
-                        .map(|(d, &mv)| named(d, mv, "now", d as f64, 0.8))
-                        .collect(),
-                    Vec::new(),
-                ),
-            };
-            plot("domains", 160.0, "domain", "mV").show(&mut cols[0], |plot| {
-                let name = if finished.is_some() {
-                    "Preflight"
-                } else {
-                    "Domain voltage"
-                };
-                plot.bar_chart(BarChart::new(name, idle));
-                if !loaded.is_empty() {
-                    plot.bar_chart(BarChart::new("Under load (worst)", loaded));
-                }
-                plot.hline(HLine::new("Band low", low));
-                plot.hline(HLine::new("Band high", high));
-            });
-            // One hour at 10 Hz is 36,000 samples: draw at most ~1,000 points (every k-th).
-            let step = (self.telemetry.len() / 1000).max(1);
-            let series = |f: &dyn Fn(&[u32]) -> f64| -> PlotPoints<'static> {
-                self.telemetry
-                    .iter()
-                    .step_by(step)
-                    .map(|(t, v)| [*t, f(v)])
-                    .collect()
-            };
-            plot("voltage-time", 160.0, "s", "mV").show(&mut cols[1], |plot| {
-                plot.line(Line::new(
-                    "max domain",
-                    series(&|v| f64::from(v.iter().copied().max().unwrap_or(0))),
-                ));
-                plot.line(Line::new(
-                    "min domain",
-                    series(&|v| f64::from(v.iter().copied().min().unwrap_or(0))),
-                ));
-            });
-            let names: Vec<String> = profile.sensors.iter().map(|s| s.name.clone()).collect();
-            plot("temperatures", 140.0, "s", "°C").show(&mut cols[2], |plot| {
-                for (n, name) in names.iter().enumerate() {
-                    let points: PlotPoints<'static> = self
-                        .temperatures
-                        .iter()
-                        .filter_map(|(t, readings)| {
-                            readings
-                                .get(n)
-                                .copied()
-                                .flatten()
-                                .map(|c| [*t, f64::from(c)])
-                        })
-                        .collect();
-                    plot.line(Line::new(name.clone(), points));
-                }
-            });
-            // Nonce return rate: golden nonces per second between telemetry samples.
-            let rate: PlotPoints<'static> = self
-                .golden
-                .windows(2)
-                .filter(|w| w[1].0 > w[0].0)
-                .map(|w| {
-                    [
-                        w[1].0,
-                        f64::from(w[1].1.saturating_sub(w[0].1)) / (w[1].0 - w[0].0),
-                    ]
-                })
+        if !aging.is_empty() {
+            let median = aging.iter().map(|(t, m, _)| (*t, *m)).collect();
+            let worst = aging
+                .iter()
+                .filter_map(|(t, _, w)| w.map(|(_, r)| (*t, r)))
                 .collect();
-            plot("nonce-rate", 140.0, "s", "golden/s").show(&mut cols[3], |plot| {
-                plot.line(Line::new("nonce return rate", rate));
+            let last = aging.last().and_then(|(_, _, w)| *w);
+            let name = last.map_or("worst chip".to_owned(), |(i, _)| {
+                format!("worst chip (now {i})")
             });
-            if let Some(col) = cols.get_mut(4) {
-                let median: PlotPoints<'static> = aging.iter().map(|(t, m, _)| [*t, *m]).collect();
-                let worst: PlotPoints<'static> = aging
-                    .iter()
-                    .filter_map(|(t, _, w)| w.map(|(_, r)| [*t, r]))
-                    .collect();
-                let last = aging.last().and_then(|(_, _, w)| *w);
-                let name = last.map_or("worst chip".to_owned(), |(i, _)| {
-                    format!("worst chip (now {i})")
-                });
-                plot("aging", 140.0, "s of aging", "errors %").show(col, |plot| {
-                    plot.line(Line::new("board median", median));
-                    plot.line(Line::new(name, worst));
-                });
+            charts.push((
+                "aging",
+                report::chart::lines(
+                    "Errors while aging",
+                    "s of aging",
+                    "errors %",
+                    vec![("board median".into(), median), (name, worst)],
+                ),
+            ));
+        }
+        charts
+    }
+
+    /// The charts side by side, each with its export button.
+    pub(super) fn plots(&self, ui: &mut egui::Ui) -> Vec<Command> {
+        let charts = self.charts();
+        let mut commands = Vec::new();
+        if charts.is_empty() {
+            return commands;
+        }
+        ui.columns(charts.len(), |cols| {
+            for ((id, chart), col) in charts.into_iter().zip(cols.iter_mut()) {
+                let height = if id == "domains" || id == "voltage-time" {
+                    160.0
+                } else {
+                    140.0
+                };
+                if crate::charts::show(col, id, height, &chart) {
+                    commands.push(Command::ExportChart(Box::new(chart)));
+                }
             }
         });
+        commands
     }
 }

@@ -490,6 +490,39 @@ impl Records {
         commands
     }
 
+    /// The statistics charts for the model chosen: tickets with a failure by chip position
+    /// (the whole chain on the axis, so a cluster shows where it sits) and by voltage domain.
+    /// Empty before the statistics are computed.
+    pub fn stats_charts(&self, catalog: &Catalog) -> Vec<(&'static str, report::chart::Chart)> {
+        let Some(s) = &self.stats else {
+            return Vec::new();
+        };
+        let model = self.stats_model.as_str();
+        let profile = catalog.get(model);
+        vec![
+            (
+                "stats-chips",
+                report::chart::failure_counts(
+                    "Tickets with a failure, by chip position",
+                    "chip (chain index)",
+                    &s.failures_by_position,
+                    model,
+                    profile.map_or(0, |p| p.chips.value),
+                ),
+            ),
+            (
+                "stats-domains",
+                report::chart::failure_counts(
+                    "Tickets with a failure, by voltage domain",
+                    "domain",
+                    &s.failures_by_domain,
+                    model,
+                    profile.map_or(0, |p| p.domains.value),
+                ),
+            ),
+        ]
+    }
+
     /// The statistics view.
     pub fn stats_view(&mut self, ui: &mut egui::Ui, catalog: &Catalog) -> Vec<RecordCommand> {
         let mut commands = Vec::new();
@@ -540,34 +573,12 @@ impl Records {
                 .response
                 .labelled_by(label.id);
         });
-        let bars = |counts: &[store::Count<(String, usize)>], model: &str| -> Vec<Bar> {
-            counts
-                .iter()
-                .filter(|c| c.key.0 == model)
-                .map(|c| Bar::new(c.key.1 as f64, c.count as f64).width(0.8))
-                .collect()
-        };
-        let half = (ui.available_height() / 2.0 - 20.0).max(120.0);
-        ui.label("Tickets with a failure, by chip position (chain index)");
-        // The whole chain on the axis, so a cluster of failures shows where it sits.
-        let chips = catalog.get(&self.stats_model).map_or(0, |p| p.chips.value) as f64;
-        crate::app::plot("stats-chips", half, "chip", "tickets")
-            .include_x(-0.5)
-            .include_x(chips - 0.5)
-            .include_y(0.0)
-            .show(ui, |plot| {
-                plot.bar_chart(BarChart::new(
-                    "by chip",
-                    bars(&s.failures_by_position, &self.stats_model),
-                ));
-            });
-        ui.label("Tickets with a failure, by voltage domain");
-        crate::app::plot("stats-domains", half, "domain", "tickets").show(ui, |plot| {
-            plot.bar_chart(BarChart::new(
-                "by domain",
-                bars(&s.failures_by_domain, &self.stats_model),
-            ));
-        });
+        let half = (ui.available_height() / 2.0 - 40.0).max(120.0);
+        for (id, chart) in self.stats_charts(catalog) {
+            if crate::charts::show(ui, id, half, &chart) {
+                commands.push(RecordCommand::ExportChart(Box::new(chart)));
+            }
+        }
         commands
     }
 }
