@@ -914,3 +914,41 @@ fn a_support_bundle_holds_the_logs_and_customer_data_only_when_asked() {
     let ticket = &files.iter().find(|(n, _)| n == "ticket.json").unwrap().1;
     assert!(ticket.contains("\"customer\": \"Acme\""), "{ticket}");
 }
+
+/// S2 7/7: the shop's statistics from the command line, and on paper with plotters' charts.
+#[test]
+fn the_statistics_name_the_failed_chip_and_go_on_paper_with_their_charts() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("shop.db");
+    run(
+        &db,
+        &[
+            "diagnose", "--sim", "s19jpro", "--fault", "dead:5", "--json",
+        ],
+        1,
+    );
+    let pdf = dir.path().join("stats.pdf");
+    let said = run(
+        &db,
+        &["tickets", "stats", "--pdf", pdf.to_str().unwrap()],
+        0,
+    );
+    for line in [
+        "tickets: 1",
+        "s19jpro: most failed by chip: chip 5 (1)",
+        "s19jpro: most failed by domain: domain 1 (1)",
+        "statistics written to",
+    ] {
+        assert!(said.contains(line), "`{line}` in:\n{said}");
+    }
+    let text = pdf_text(&pdf);
+    for expected in [
+        "Shop statistics",
+        "Failures on Antminer S19j Pro",
+        "Tickets with a failure, by voltage domain",
+    ] {
+        assert!(text.contains(expected), "{expected} in {text}");
+    }
+    let refused = run(&db, &["tickets", "stats", "--paper", "a3"], 2);
+    assert!(refused.contains("--paper: unknown paper `a3`"), "{refused}");
+}

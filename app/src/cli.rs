@@ -150,6 +150,20 @@ pub enum TicketsCommand {
     /// Write a ticket's label (62 x 29 mm PDF: ticket number, serial, model, customer, intake
     /// date, and a QR code the Scan field reads back) for a label printer.
     Label(LabelArgs),
+    /// The shop's statistics: tickets per status, repair yield, median times, and the chip
+    /// positions and domains that failed most per model; with --pdf, the same with charts.
+    Stats(StatsArgs),
+}
+
+/// Arguments of `hashbench tickets stats`.
+#[derive(Debug, Args)]
+pub struct StatsArgs {
+    /// Also write the statistics with their charts as PDF here.
+    #[arg(long, value_name = "FILE")]
+    pub pdf: Option<PathBuf>,
+    /// Paper size of the PDF: a4 or letter.
+    #[arg(long, default_value = "a4")]
+    pub paper: String,
 }
 
 /// Arguments of `hashbench tickets label`.

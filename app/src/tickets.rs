@@ -7,7 +7,7 @@ use anyhow::Context;
 use boards::Catalog;
 use store::{Action, ExportFilter, NewRepair, NewTicket, Status, Store, TicketFilter, TicketSort};
 
-use crate::cli::{ExportArgs, HistoryArgs, ListTicketsArgs, TicketsCommand};
+use crate::cli::{ExportArgs, HistoryArgs, ListTicketsArgs, StatsArgs, TicketsCommand};
 
 /// The default repair database: `hashbench.db` in the OS data directory.
 #[must_use]
@@ -201,6 +201,7 @@ pub fn run(
                 args.out.display()
             )?;
         }
+        TicketsCommand::Stats(args) => stats(&open(db)?, catalog, args, out)?,
         TicketsCommand::Capture(args) => {
             let store = open(db)?;
             store.run(args.run)?;
@@ -337,6 +338,71 @@ fn write_ticket(
             a.part,
             a.notes
         )?;
+    }
+    Ok(())
+}
+
+/// The statistics as text (the most failed positions and domains, five per model), and as
+/// PDF with their charts when asked.
+fn stats(
+    store: &Store,
+    catalog: &Catalog,
+    args: &StatsArgs,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
+    // The paper is checked before anything is read or written.
+    let paper = report::Paper::parse(&args.paper).map_err(|e| anyhow::anyhow!("--paper: {e}"))?;
+    let s = store.stats()?;
+    writeln!(out, "tickets: {}", s.tickets)?;
+    for c in &s.by_status {
+        writeln!(out, "  {}: {}", c.key, c.count)?;
+    }
+    match s.repair_yield() {
+        Some(y) => writeln!(
+            out,
+            "repair yield: {:.0} % ({} of {} repaired tickets passed their retest)",
+            y * 100.0,
+            s.repaired_passed,
+            s.repaired
+        )?,
+        None => writeln!(out, "repair yield: - (no retest after a repair yet)")?,
+    }
+    let duration = |d: Option<i64>| d.map_or("-".into(), store::time::format_duration);
+    writeln!(
+        out,
+        "median time spent: {}; median intake to close: {}",
+        duration(s.median_time_spent_s),
+        duration(s.median_turnaround_s)
+    )?;
+    for (what, counts) in [
+        ("chip", &s.failures_by_position),
+        ("domain", &s.failures_by_domain),
+    ] {
+        let mut models: Vec<&str> = counts.iter().map(|c| c.key.0.as_str()).collect();
+        models.sort_unstable();
+        models.dedup();
+        for model in models {
+            let top: Vec<String> = counts
+                .iter()
+                .filter(|c| c.key.0 == model)
+                .take(5)
+                .map(|c| format!("{what} {} ({})", c.key.1, c.count))
+                .collect();
+            writeln!(out, "{model}: most failed by {what}: {}", top.join(", "))?;
+        }
+    }
+    if let Some(path) = &args.pdf {
+        let shop = crate::report::shop()?;
+        let pdf = report::stats_pdf(&report::StatsInput {
+            shop: &shop,
+            stats: &s,
+            catalog,
+            app_version: env!("CARGO_PKG_VERSION"),
+            generated_at: store::now(),
+            paper,
+        })?;
+        crate::report::write_pdf(path, &pdf)?;
+        writeln!(out, "statistics written to {}", path.display())?;
     }
     Ok(())
 }

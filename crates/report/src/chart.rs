@@ -90,6 +90,8 @@ pub struct Chart {
     pub x_include: Vec<f64>,
     /// The x axis counts things (domain, chip): whole-number ticks.
     pub x_whole: bool,
+    /// The y axis counts things (tickets): whole-number ticks.
+    pub y_whole: bool,
     /// The y axis starts at zero (bars, counts), rather than near the lowest value.
     pub y_from_zero: bool,
     /// The y axis spans at least this much (a 1 °C wobble does not fill the chart).
@@ -386,6 +388,7 @@ impl Chart {
             s if s >= 2.0 => 1,
             _ => 2,
         };
+        let decimals = if self.y_whole { 0 } else { decimals };
         let y_format = move |v: &f64| format!("{v:.decimals$}");
         let mut mesh = chart.configure_mesh();
         mesh.x_desc(self.x_label.as_str())
@@ -395,8 +398,14 @@ impl Chart {
             .bold_line_style(RGBColor(225, 225, 225).stroke_width(px(1.0)))
             .light_line_style(plotters::style::TRANSPARENT)
             .axis_style(RGBColor(120, 120, 120).stroke_width(px(1.0)))
-            .y_labels(6)
             .y_label_formatter(&y_format);
+        // Counts: at most one tick per whole number, as on a whole x axis.
+        let y_ticks = if self.y_whole {
+            ((y1 - y0).floor().max(1.0) as usize + 1).min(6)
+        } else {
+            6
+        };
+        mesh.y_labels(y_ticks);
         if self.x_whole {
             // At most one tick per whole number, so no two ticks round to the same label.
             let per_unit = (x1 - x0).ceil().max(1.0) as usize + 1;
@@ -556,6 +565,7 @@ pub fn domain_voltages(report: &Report, band_mv: (u32, u32)) -> Chart {
         x_whole: true,
         y_from_zero: true,
         y_span_at_least: 0.0,
+        y_whole: false,
         empty_note: "No domain was measured in this run.".into(),
     }
 }
@@ -615,6 +625,7 @@ pub fn temperatures(names: &[String], samples: &[(f64, Vec<Option<f32>>)]) -> Ch
         x_whole: false,
         y_from_zero: false,
         y_span_at_least: 20.0,
+        y_whole: false,
         empty_note: "No temperature readings in this run.".into(),
     }
 }
@@ -646,6 +657,7 @@ pub fn lines(
         x_whole: false,
         y_from_zero: false,
         y_span_at_least: 0.0,
+        y_whole: false,
         empty_note: "Nothing recorded yet.".into(),
     }
 }
@@ -685,6 +697,7 @@ pub fn failure_counts(
         x_whole: true,
         y_from_zero: true,
         y_span_at_least: 0.0,
+        y_whole: true,
         empty_note: format!("No failures recorded on {model}."),
     }
 }

@@ -13,6 +13,7 @@ use crate::{Input, ReportError, Run};
 mod charts;
 mod maps;
 mod sections;
+mod stats;
 
 use charts::charts;
 use maps::{before_after, board_map, graded_map, map_size};
@@ -363,18 +364,32 @@ impl Doc<'_> {
     }
 }
 
+impl<'f> Doc<'f> {
+    /// An empty document on `paper`.
+    fn new(fonts: &'f Fonts, paper: crate::Paper) -> Doc<'f> {
+        let (width, height) = paper.size();
+        Doc {
+            fonts,
+            pages: Vec::new(),
+            page: Page::default(),
+            y: 40.0,
+            width,
+            height,
+            margin: 40.0,
+        }
+    }
+}
+
+/// Lay the shop's statistics out.
+pub fn lay_out_stats(input: &crate::StatsInput<'_>, fonts: &Fonts) -> Vec<Page> {
+    let mut doc = Doc::new(fonts, input.paper);
+    stats::statistics(&mut doc, input);
+    doc.pages
+}
+
 /// Lay the report out.
 pub fn lay_out(input: &Input<'_>, fonts: &Fonts) -> Vec<Page> {
-    let (width, height) = input.paper.size();
-    let mut doc = Doc {
-        fonts,
-        pages: Vec::new(),
-        page: Page::default(),
-        y: 40.0,
-        width,
-        height,
-        margin: 40.0,
-    };
+    let mut doc = Doc::new(fonts, input.paper);
     header(&mut doc, input);
     identity(&mut doc, input);
     verdict(&mut doc, input.run.report);

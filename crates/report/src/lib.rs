@@ -7,13 +7,13 @@
 //! A4 and Letter, and turning that into PDF bytes with embedded DejaVu Sans (real, searchable
 //! text). The same input gives the same bytes; [`ticket_pdf`] gathers a ticket's runs and
 //! repairs from `store` for it. Also a ticket's label with a QR code for the board
-//! ([`label_pdf`]). Does not: read or write files, print, or know where the shop's
+//! ([`label_pdf`]), and the shop's statistics with their charts ([`stats_pdf`]). Does not: read or write files, print, or know where the shop's
 //! logo lives; the caller passes the header in and decides where the bytes go.
 //!
-//! Why krilla alone: it is maintained (typst's PDF back end), pure Rust, subsets and embeds
-//! fonts and writes text as text. The charts are a few bars and lines, drawn as PDF paths here
-//! rather than through plotters and an SVG renderer, which keeps the build small on 2 cores and
-//! the chart labels in the same embedded font as the rest.
+//! Why krilla: it is maintained (typst's PDF back end), pure Rust, subsets and embeds fonts
+//! and writes text as text. The charts ([`chart`]) are drawn by plotters, the library the
+//! product names, as SVG that krilla-svg places as vectors with their words as text; the same
+//! descriptions give the window's PNG and SVG exports.
 
 pub mod chart;
 mod label;
@@ -102,6 +102,23 @@ pub struct Input<'a> {
     /// The ticket against the shop's verification policy (passing runs after the last repair).
     pub verification: Option<store::Verification>,
     /// When the report was made, unix seconds (also the PDF's creation date).
+    pub generated_at: i64,
+    /// Page size.
+    pub paper: Paper,
+}
+
+/// Everything on the shop's statistics sheet.
+#[derive(Debug, Clone, Copy)]
+pub struct StatsInput<'a> {
+    /// The shop header.
+    pub shop: &'a Shop,
+    /// The statistics, as `store` computed them.
+    pub stats: &'a store::Stats,
+    /// The profiles, for each model's name, chain length and domain count.
+    pub catalog: &'a boards::Catalog,
+    /// Hashbench's version, for the footer.
+    pub app_version: &'a str,
+    /// When it was made, unix seconds (also the PDF's creation date).
     pub generated_at: i64,
     /// Page size.
     pub paper: Paper,
@@ -215,6 +232,20 @@ pub fn render(input: &Input<'_>) -> Result<Vec<u8>, ReportError> {
     let fonts = layout::Fonts::load()?;
     let pages = layout::lay_out(input, &fonts);
     pdf::write(input, &fonts, &pages)
+}
+
+/// The shop's statistics as a PDF: the figures, then each model's failures by chip position
+/// and by domain as charts (plotters).
+pub fn stats_pdf(input: &StatsInput<'_>) -> Result<Vec<u8>, ReportError> {
+    let fonts = layout::Fonts::load()?;
+    let pages = layout::lay_out_stats(input, &fonts);
+    let meta = pdf::Meta {
+        title: "Shop statistics".into(),
+        creator: format!("Hashbench {}", input.app_version),
+        made_at: input.generated_at,
+        size: input.paper.size(),
+    };
+    pdf::write_document(&meta, &fonts, &pages, input.shop.logo_png.as_deref())
 }
 
 /// The text of the report's pages, in reading order: what a PDF text extractor should find.

@@ -342,3 +342,86 @@ fn a_logo_that_is_not_a_png_is_refused_by_name() {
     let err = report::render(&input).unwrap_err().to_string();
     assert!(err.contains("shop logo is not a readable PNG"), "{err}");
 }
+
+fn count<K>(key: K, count: u64) -> store::Count<K> {
+    store::Count { key, count }
+}
+
+/// S2 7/7: the shop's statistics on paper, the charts drawn by plotters: the figures, then the
+/// model with the most failed tickets first, each with its failures by chip and by domain.
+#[test]
+fn the_statistics_sheet_gives_the_figures_and_charts_each_models_failures() {
+    let dir = tempfile::tempdir().unwrap();
+    let catalog = Catalog::builtin().unwrap();
+    let shop = shop();
+    let stats = store::Stats {
+        tickets: 12,
+        by_status: vec![count("intake".into(), 2), count("done".into(), 10)],
+        failures_by_position: vec![
+            count(("s19jpro".into(), 40), 4),
+            count(("s19jpro".into(), 39), 2),
+            count(("s9".into(), 12), 1),
+        ],
+        failures_by_domain: vec![count(("s19jpro".into(), 13), 6), count(("s9".into(), 4), 1)],
+        repaired: 9,
+        repaired_passed: 6,
+        median_time_spent_s: Some(5400),
+        median_turnaround_s: Some(3 * 86_400),
+    };
+    let input = report::StatsInput {
+        shop: &shop,
+        stats: &stats,
+        catalog: &catalog,
+        app_version: "0.1.0",
+        generated_at: MADE,
+        paper: Paper::A4,
+    };
+    let bytes = report::stats_pdf(&input).unwrap();
+    assert_eq!(
+        bytes,
+        report::stats_pdf(&input).unwrap(),
+        "same input, same bytes"
+    );
+    let path = dir.path().join("stats.pdf");
+    std::fs::write(&path, bytes).unwrap();
+    let text = pdf_text(&path, 1, 9);
+    check_contains(
+        &text,
+        &[
+            "Shop statistics",
+            "Tickets in all",
+            "67 % (6 of 9)",
+            "1 h 30 min",
+            "Tickets with a failure, by chip position",
+            "Tickets with a failure, by voltage domain",
+            "s19jpro: tickets with a failure",
+            "shop statistics · 2026-11-26 10:00 UTC · page 1 of",
+        ],
+    );
+    let s19 = text
+        .find("Failures on Antminer S19j Pro (126 chips) (s19jpro)")
+        .unwrap();
+    let s9 = text.find("Failures on Antminer S9 (S9i/S9j) (s9)").unwrap();
+    assert!(s19 < s9, "the model with more failed tickets comes first");
+    check_page_1_renders(&path);
+
+    let none = store::Stats {
+        failures_by_position: Vec::new(),
+        failures_by_domain: Vec::new(),
+        ..stats.clone()
+    };
+    let path = dir.path().join("none.pdf");
+    std::fs::write(
+        &path,
+        report::stats_pdf(&report::StatsInput {
+            stats: &none,
+            ..input
+        })
+        .unwrap(),
+    )
+    .unwrap();
+    check_contains(
+        &pdf_text(&path, 1, 1),
+        &["No failed chip recorded in any ticket yet."],
+    );
+}

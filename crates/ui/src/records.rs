@@ -85,6 +85,10 @@ pub enum RecordCommand {
     SavePdf(i64),
     /// Save the ticket's report as PDF to this file.
     SavePdfTo(i64, PathBuf),
+    /// Save the shop's statistics with their charts as PDF (asks where).
+    SaveStatsPdf,
+    /// Save the shop's statistics as PDF to this file.
+    SaveStatsPdfTo(PathBuf),
     /// Open the ticket's report in the system's PDF viewer.
     OpenPdf(i64),
     /// Send the ticket's report to the system's print spooler.
@@ -214,6 +218,7 @@ pub struct Records {
     pub paper: report::Paper,
     /// A save dialog for a ticket's PDF.
     pdf_dialog: Option<(i64, Receiver<Option<PathBuf>>)>,
+    stats_dialog: Option<Receiver<Option<PathBuf>>>,
     /// Open and print jobs: what they said when done.
     outcomes: Vec<Receiver<Result<String, String>>>,
     /// The verification policy, kept here too: the store may be away (a lost server).
@@ -284,6 +289,7 @@ impl Records {
             shop: report::Shop::default(),
             paper: report::Paper::A4,
             pdf_dialog: None,
+            stats_dialog: None,
             outcomes: Vec::new(),
             required_passes: store::DEFAULT_REQUIRED_PASSES,
             link: link::Link::new(path),
@@ -414,6 +420,14 @@ impl Records {
             self.pdf_dialog = None;
             if let Some(path) = chosen {
                 self.save_pdf(ticket, &path, catalog);
+            }
+        }
+        if let Some(rx) = &self.stats_dialog
+            && let Ok(chosen) = rx.try_recv()
+        {
+            self.stats_dialog = None;
+            if let Some(path) = chosen {
+                self.save_stats_pdf(&path, catalog);
             }
         }
         let mut finished = Vec::new();
@@ -741,6 +755,16 @@ impl Records {
             RecordCommand::ExportTo(path) => self.export_to(&path),
             RecordCommand::SavePdf(ticket) => self.ask_pdf(ticket),
             RecordCommand::SavePdfTo(ticket, path) => self.save_pdf(ticket, &path, catalog),
+            RecordCommand::SaveStatsPdf => {
+                if self.stats_dialog.is_none() {
+                    let name = "hashbench-statistics.pdf".to_owned();
+                    match save_dialog("Save the shop statistics", "PDF", "pdf", name) {
+                        Ok(rx) => self.stats_dialog = Some(rx),
+                        Err(e) => self.error = Some(e),
+                    }
+                }
+            }
+            RecordCommand::SaveStatsPdfTo(path) => self.save_stats_pdf(&path, catalog),
             RecordCommand::OpenPdf(ticket) => {
                 if let Some(path) = self.temp_pdf(ticket, catalog) {
                     self.background("open-report", move || crate::system::open(&path));
@@ -903,6 +927,37 @@ impl Records {
                     "Report of ticket #{ticket} saved to {}",
                     path.display()
                 ));
+            }
+            Err(e) => self.error = Some(e),
+        }
+    }
+
+    /// Write the statistics shown, with their charts, as PDF to `path`.
+    fn save_stats_pdf(&mut self, path: &Path, catalog: &Catalog) {
+        let Some(stats) = &self.stats else {
+            self.error = Some("Open Statistics first: there are no statistics to save.".into());
+            return;
+        };
+        let input = report::StatsInput {
+            shop: &self.shop,
+            stats,
+            catalog,
+            app_version: env!("CARGO_PKG_VERSION"),
+            generated_at: store::now(),
+            paper: self.paper,
+        };
+        let written = report::stats_pdf(&input)
+            .map_err(|e| format!("The statistics could not be made: {e}"))
+            .and_then(|pdf| {
+                let partial = path.with_extension("pdf.partial");
+                std::fs::write(&partial, pdf)
+                    .and_then(|()| std::fs::rename(&partial, path))
+                    .map_err(|e| format!("cannot write {}: {e}", path.display()))
+            });
+        match written {
+            Ok(()) => {
+                self.error = None;
+                self.note = Some(format!("Statistics saved to {}", path.display()));
             }
             Err(e) => self.error = Some(e),
         }

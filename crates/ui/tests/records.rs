@@ -598,4 +598,24 @@ fn the_statistics_chart_a_failure_where_it_was_and_export_like_every_plot() {
     ));
     until(&mut h, "the chart to be written", |_| png.exists());
     assert!(std::fs::read(&png).unwrap().starts_with(b"\x89PNG"));
+    // The same charts on paper, with the figures.
+    h.get_by_label("Save statistics PDF…");
+    let pdf = dir.path().join("stats.pdf");
+    h.state_mut()
+        .handle(Command::Records(RecordCommand::SaveStatsPdfTo(pdf.clone())));
+    h.run_steps(2);
+    h.get_by_label_contains("Statistics saved to");
+    let text = std::process::Command::new("pdftotext")
+        .arg(&pdf)
+        .arg("-")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&text.stdout);
+    for needle in [
+        "Shop statistics",
+        "Failures on Antminer S19j Pro",
+        "Tickets with a failure, by chip position",
+    ] {
+        assert!(text.contains(needle), "missing `{needle}`:\n{text}");
+    }
 }

@@ -5,9 +5,20 @@
 use super::*;
 
 pub(super) fn header(doc: &mut Doc<'_>, input: &Input<'_>) {
+    shop_header(
+        doc,
+        input.shop,
+        "Hashboard diagnostic report",
+        input.generated_at,
+    );
+}
+
+/// The shop's logo, name and address on the left; the document's title and when it was made
+/// on the right; a rule under both.
+pub(super) fn shop_header(doc: &mut Doc<'_>, shop: &crate::Shop, title: &str, made_at: i64) {
     let top = doc.y;
     let mut x = doc.left();
-    if input.shop.logo_png.is_some() {
+    if shop.logo_png.is_some() {
         doc.page.ops.push(Op::Logo {
             x,
             y: top,
@@ -15,27 +26,23 @@ pub(super) fn header(doc: &mut Doc<'_>, input: &Input<'_>) {
         });
         x += 56.0;
     }
-    let name = if input.shop.name.is_empty() {
+    let name = if shop.name.is_empty() {
         "Hashbench"
     } else {
-        &input.shop.name
+        &shop.name
     };
     let name = doc.fit(name, 16.0, true, doc.inner() * 0.6);
     doc.text_at(x, top + 16.0, 16.0, true, BLACK, &name);
     let mut y = top + 30.0;
-    for line in input.shop.lines.iter().take(3) {
+    for line in shop.lines.iter().take(3) {
         let line = doc.fit(line, 8.5, false, doc.inner() * 0.6);
         doc.text_at(x, y, 8.5, false, GREY, &line);
         y += 11.0;
     }
-    let title = "Hashboard diagnostic report";
     let right = doc.left() + doc.inner();
     let w = fonts_width(doc, title, 13.0, true);
     doc.text_at(right - w, top + 15.0, 13.0, true, BLACK, title);
-    let made = format!(
-        "Made {} UTC",
-        store::time::format_minute(input.generated_at)
-    );
+    let made = format!("Made {} UTC", store::time::format_minute(made_at));
     let w = fonts_width(doc, &made, 8.5, false);
     doc.text_at(right - w, top + 29.0, 8.5, false, GREY, &made);
     doc.y = (y - 6.0).max(top + 50.0) + 6.0;
@@ -414,12 +421,22 @@ pub(super) fn signature(doc: &mut Doc<'_>) {
 }
 
 pub(super) fn footers(doc: &mut Doc<'_>, input: &Input<'_>) {
-    let n = doc.pages.len();
-    let (x, y) = (doc.left(), doc.height - doc.margin + 4.0);
     let what = match input.ticket {
         Some(t) => format!("ticket #{}", t.id),
         None => "single run".to_owned(),
     };
+    page_footers(
+        doc,
+        &what,
+        &input.run.report.provenance.app_version,
+        input.generated_at,
+    );
+}
+
+/// "Hashbench VERSION · WHAT · TIME UTC · page I of N" at the foot of every page.
+pub(super) fn page_footers(doc: &mut Doc<'_>, what: &str, version: &str, made_at: i64) {
+    let n = doc.pages.len();
+    let (x, y) = (doc.left(), doc.height - doc.margin + 4.0);
     for (i, page) in doc.pages.iter_mut().enumerate() {
         page.ops.push(Op::Text {
             x,
@@ -428,9 +445,8 @@ pub(super) fn footers(doc: &mut Doc<'_>, input: &Input<'_>) {
             bold: false,
             color: GREY,
             text: format!(
-                "Hashbench {} · {what} · {} UTC · page {} of {n}",
-                input.run.report.provenance.app_version,
-                store::time::format_minute(input.generated_at),
+                "Hashbench {version} · {what} · {} UTC · page {} of {n}",
+                store::time::format_minute(made_at),
                 i + 1
             ),
         });

@@ -526,9 +526,21 @@ impl Records {
     /// The statistics view.
     pub fn stats_view(&mut self, ui: &mut egui::Ui, catalog: &Catalog) -> Vec<RecordCommand> {
         let mut commands = Vec::new();
-        if ui.button("Refresh").clicked() {
-            commands.push(RecordCommand::RefreshStats);
-        }
+        ui.horizontal(|ui| {
+            if ui.button("Refresh").clicked() {
+                commands.push(RecordCommand::RefreshStats);
+            }
+            if ui
+                .add_enabled(
+                    self.stats.is_some(),
+                    egui::Button::new("Save statistics PDF…"),
+                )
+                .on_hover_text("The figures and every model's failure charts, for the shop's files")
+                .clicked()
+            {
+                commands.push(RecordCommand::SaveStatsPdf);
+            }
+        });
         let Some(s) = &self.stats else {
             return commands;
         };
