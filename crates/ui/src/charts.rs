@@ -18,10 +18,9 @@ fn color(c: Rgb) -> egui::Color32 {
     egui::Color32::from_rgb(c.0, c.1, c.2)
 }
 
-/// Show `chart` as an egui plot `height` high under the id `id`, its title above and its
-/// export button underneath; true when the button was pressed.
+/// Show `chart` as an egui plot `height` high under the id `id`, with its export button and
+/// title underneath; true when the button was pressed.
 pub(crate) fn show(ui: &mut egui::Ui, id: &'static str, height: f32, chart: &Chart) -> bool {
-    ui.label(egui::RichText::new(chart.title.as_str()).strong());
     let mut plot = Plot::new(id)
         .height(height)
         .legend(Legend::default())
@@ -64,10 +63,14 @@ pub(crate) fn show(ui: &mut egui::Ui, id: &'static str, height: f32, chart: &Cha
             plot.hline(HLine::new(r.name.clone(), r.y).color(color(r.color)));
         }
     });
+    // The title and the export on one line under the plot (the plots share a short panel).
     ui.horizontal(|ui| {
-        ui.small_button("Export chart…")
+        let export = ui
+            .small_button("Export chart…")
             .on_hover_text(format!("Save \"{}\" as PNG or SVG", chart.title))
-            .clicked()
+            .clicked();
+        ui.add(egui::Label::new(egui::RichText::new(chart.title.as_str()).strong()).truncate());
+        export
     })
     .inner
 }
