@@ -296,6 +296,9 @@ pub(crate) struct Server {
     /// Statements prepared on this connection, by their text (one round trip saved per call;
     /// forgotten when the connection is made again).
     prepared: RefCell<std::collections::HashMap<String, postgres::Statement>>,
+    /// A call failed because the connection went (the server ended it, the socket broke):
+    /// the next call connects again, even before the client has noticed it is closed.
+    lost: std::cell::Cell<bool>,
 }
 
 impl Server {
@@ -313,13 +316,14 @@ impl Server {
             tls,
             setup,
             prepared: RefCell::default(),
+            lost: std::cell::Cell::new(false),
         })
     }
 
     /// The client, connected again first if the last connection was lost.
     fn client(&self) -> Result<std::cell::RefMut<'_, postgres::Client>, DbError> {
         let mut client = self.client.try_borrow_mut().map_err(|_| DbError::InUse)?;
-        if client.is_closed() {
+        if self.lost.replace(false) || client.is_closed() {
             let mut fresh = self.config.connect(self.tls.clone())?;
             fresh.batch_execute(&self.setup)?;
             *client = fresh;
@@ -329,6 +333,20 @@ impl Server {
                 .clear();
         }
         Ok(client)
+    }
+
+    /// `result`, remembering when its error means the connection is gone: the client closed,
+    /// SQLSTATE class 08 (connection exception) or 57 (the server ended the session, as
+    /// `pg_terminate_backend` and a shutdown do), or the socket's own I/O error.
+    fn watch<T>(&self, result: Result<T, postgres::Error>) -> Result<T, DbError> {
+        result.map_err(|e| {
+            let class = e.code().map(|c| &c.code()[..2]);
+            let io = std::error::Error::source(&e).is_some_and(|s| s.is::<std::io::Error>());
+            if e.is_closed() || matches!(class, Some("08" | "57")) || io {
+                self.lost.set(true);
+            }
+            DbError::Postgres(e)
+        })
     }
 
     /// `sql` (in PostgreSQL's placeholders) prepared on `client`, from the cache when it was
@@ -342,7 +360,7 @@ impl Server {
         if let Some(statement) = prepared.get(sql) {
             return Ok(statement.clone());
         }
-        let statement = client.prepare(sql)?;
+        let statement = self.watch(client.prepare(sql))?;
         prepared.insert(sql.to_owned(), statement.clone());
         Ok(statement)
     }
@@ -402,11 +420,9 @@ impl Conn {
             Conn::Postgres(c) => {
                 let mut client = c.client()?;
                 let statement = c.statement(&mut client, &postgres_sql(sql))?;
-                let mut rows = client
-                    .query_raw(&statement, args.iter().map(PgArg))
-                    .map_err(DbError::from)?;
+                let mut rows = c.watch(client.query_raw(&statement, args.iter().map(PgArg)))?;
                 use postgres::fallible_iterator::FallibleIterator as _;
-                while let Some(r) = rows.next().map_err(DbError::from)? {
+                while let Some(r) = c.watch(rows.next())? {
                     each(&postgres_row(&r)?)?;
                 }
                 Ok(())
@@ -450,7 +466,7 @@ impl Conn {
                     .map(|p| p as &(dyn postgres::types::ToSql + Sync))
                     .collect();
                 let statement = c.statement(&mut client, &postgres_sql(sql))?;
-                Ok(client.execute(&statement, &refs)?)
+                c.watch(client.execute(&statement, &refs))
             }
         }
     }
@@ -464,7 +480,10 @@ impl Conn {
     pub(crate) fn batch(&self, sql: &str) -> Result<(), DbError> {
         match self {
             Conn::Sqlite(c) => Ok(c.execute_batch(sql)?),
-            Conn::Postgres(c) => Ok(c.client()?.batch_execute(sql)?),
+            Conn::Postgres(c) => {
+                let result = c.client()?.batch_execute(sql);
+                c.watch(result)
+            }
         }
     }
 
