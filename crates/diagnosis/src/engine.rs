@@ -921,13 +921,29 @@ impl Engine<'_, '_> {
             }
         }
         if let Some(first) = behind {
+            // The share of its work a chip past the link returns, from the chips there that
+            // returned any: a chip that returned nothing of work the others mostly got back is
+            // dead whatever the link lost (the chance of none at that share is below
+            // `intermittent_p`).
+            let (got, sent) = chips
+                .iter()
+                .filter(|c| c.index >= first && c.index < self.learned.found && c.golden > 0)
+                .fold((0u64, 0u64), |(g, n), c| {
+                    (g + u64::from(c.golden), n + u64::from(c.patterns))
+                });
+            let share = got as f64 / sent.max(1) as f64;
             for c in chips.iter_mut().filter(|c| c.index >= first) {
+                let proven_dead = c.state == ChipState::Dead
+                    && c.golden == 0
+                    && (1.0 - share).powf(f64::from(c.patterns)) < self.cfg.intermittent_p;
                 // A corrupted reply passes CRC5 one time in 32: a miscomputed nonce there is
                 // the link's too.
-                if matches!(
-                    c.state,
-                    ChipState::Dead | ChipState::Weak | ChipState::HwErrors
-                ) {
+                if !proven_dead
+                    && matches!(
+                        c.state,
+                        ChipState::Dead | ChipState::Weak | ChipState::HwErrors
+                    )
+                {
                     c.state = ChipState::Inconclusive;
                 }
             }

@@ -282,6 +282,33 @@ fn a_bad_joint_is_the_link_at_it_not_the_chips_behind_it() {
     no_chip_blamed_but(&r, &[]);
 }
 
+/// A bad joint loses set-address frames on every pass, so the chain is taken as addressed:
+/// every chip past a lost frame holds the next address, and the chips at the end get the lost
+/// ones. Then the chips before the joint are judged as on any board, and a chip past it that
+/// returned nothing of work its neighbours mostly got back is dead (seed 292 of `eval`'s
+/// tuning range, where every chip was left unjudged before).
+#[test]
+fn behind_a_bad_joint_the_chain_is_taken_as_addressed_and_a_dead_chip_on_either_side_is_named() {
+    let r = diagnose("s19jpro", &["joint:11:7000", "dead:5", "dead:102"], 292);
+    assert_eq!(r.chips_found, 126, "{}", describe(&r));
+    finding_at_chip(&r, FindingKind::DeadChip, 5);
+    finding_at_chip(&r, FindingKind::DeadChip, 102);
+    assert!(
+        r.findings
+            .iter()
+            .any(|f| f.kind == FindingKind::Intermittent
+                && (f.chips.contains(&11) || f.chips.contains(&12))),
+        "the link at the joint: {}",
+        describe(&r)
+    );
+    assert!(
+        !r.findings.iter().any(|f| f.kind == FindingKind::ChainBreak),
+        "no chain break: every chip got an address {}",
+        describe(&r)
+    );
+    no_chip_blamed_but(&r, &[5, 102]);
+}
+
 #[test]
 fn a_chip_that_stops_when_warm_is_dead_at_the_temperature_it_runs_at() {
     let r = diagnose("s19jpro", &["hotfail:40:20"], 6);

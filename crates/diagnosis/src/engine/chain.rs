@@ -164,6 +164,8 @@ impl Engine<'_, '_> {
         let expected = self.profile.chips.value;
         let mut found = 0;
         let mut previous: Option<usize> = None;
+        // The slot each chip holds: as asked, or as the addressing landed (below).
+        let mut held: Vec<usize> = slots.to_vec();
         self.learned.duplicate_address = None;
         for attempt in 0..self.cfg.addressing_attempts.max(1) {
             if reset || attempt > 0 {
@@ -216,6 +218,24 @@ impl Engine<'_, '_> {
                 if self.repair_shift(slots, expected - 1, expected)? {
                     check = self.check_addresses(slots, self.cfg.address_check_tries)?;
                 }
+            }
+            // Set-addresses lost on two passes already (a bad joint corrupts the frames it
+            // relays): another pass would lose others. Take the chain as it landed, when that
+            // is what it shows. (A pass or two again first: the slots asked for are the ones
+            // the pattern test's rotation planned.)
+            if attempt >= 2
+                && !check.missing.is_empty()
+                && let Some(landed) = self.adopt_landed(slots, &check)?
+            {
+                self.wire.note(|| {
+                    format!(
+                        "addressing lost {} set-address frame(s): the chips hold the addresses as they landed",
+                        check.missing.len()
+                    )
+                });
+                found = landed.len();
+                held = landed;
+                break;
             }
             let AddressCheck {
                 found: answered,
@@ -278,8 +298,11 @@ impl Engine<'_, '_> {
         }
         self.learned.found = found;
         for (i, track) in self.learned.chips.iter_mut().enumerate() {
+            if let Some(&slot) = held.get(i) {
+                track.slot = slot;
+            }
             track.address = if i < found {
-                slots.get(i).and_then(|&s| {
+                held.get(i).and_then(|&s| {
                     bm13xx::address::address_of(s, self.profile.address_interval.value)
                 })
             } else {
@@ -291,6 +314,113 @@ impl Engine<'_, '_> {
             self.switch_baud(baud)?;
         }
         Ok(())
+    }
+
+    /// The chain as an addressing pass left it when set-address frames were lost on the way:
+    /// each frame is taken by the first chip still without an address, so a lost frame's
+    /// address stays empty, every chip after it took the next frame in order, and as many
+    /// chips at the end took none (they answer at 0). When the check shows exactly that (each
+    /// empty address asked again and still silent, no other address answered twice), the
+    /// chips at the end are given the lost addresses (sent again, in order, up to four times;
+    /// the chips that answer at them are the chips at the end) and the whole map is read back.
+    /// The slots chip by chip, or `None` when the chain shows something else (then it is
+    /// addressed again).
+    pub(super) fn adopt_landed(
+        &mut self,
+        slots: &[usize],
+        check: &AddressCheck,
+    ) -> Flow<Option<Vec<usize>>> {
+        let tries = 2 * self.cfg.address_check_tries;
+        let expected = self.profile.chips.value.min(slots.len());
+        // The last address that answered may only have had its replies lost: ask on past it
+        // until one stays silent (no chip took that one, nor any after it).
+        let mut end = check.found.min(expected);
+        while let Some(address) = slots.get(end).and_then(|&s| self.address_of_slot(s))
+            && end < expected
+            && self.answers_at(address, tries)?
+        {
+            end += 1;
+        }
+        let sent: Vec<usize> = slots.iter().copied().take(end).collect();
+        let mut lost = Vec::new();
+        for &j in &check.missing {
+            let Some(&slot) = sent.get(j) else {
+                return Ok(None);
+            };
+            let Some(address) = self.address_of_slot(slot) else {
+                return Ok(None);
+            };
+            // A chip there whose replies were lost is not a lost frame.
+            if !self.answers_at(address, tries)? {
+                lost.push(slot);
+            }
+        }
+        // Only the chips without an address (at 0, with the chip that holds 0) may answer twice.
+        let zero_at = sent
+            .iter()
+            .position(|&s| self.address_of_slot(s) == Some(0));
+        if check.doubled.iter().any(|&d| Some(d) != zero_at) {
+            return Ok(None);
+        }
+        let mut landed: Vec<usize> = sent.iter().copied().filter(|s| !lost.contains(s)).collect();
+        // The chips at the end take the lost addresses in the order sent, then the addresses
+        // after the last one taken (the last frames may have been lost too; with no chip left
+        // to take them they pass off the end). A frame lost again is sent again, once every
+        // address that stayed silent was asked again (a chip there whose replies were lost
+        // must not get a twin).
+        let mut pending: Vec<usize> = lost;
+        pending.extend(slots.iter().copied().take(expected).skip(end));
+        for _ in 0..4 {
+            if pending.is_empty() {
+                break;
+            }
+            for &slot in &pending {
+                let address = self.address_of_slot(slot).unwrap_or(0);
+                self.wire.command(Command::SetAddress { address })?;
+            }
+            self.wire.drain(1000)?;
+            let seen = self.check_addresses(&pending, self.cfg.address_check_tries)?;
+            let mut taken: Vec<bool> = (0..pending.len())
+                .map(|k| k < seen.found && !seen.missing.contains(&k))
+                .collect();
+            // Many silent: a chain that ends here; take what answered and send nothing more.
+            let ends_here = taken.iter().filter(|t| !**t).count() > 16;
+            if !ends_here {
+                for (k, &slot) in pending.iter().enumerate() {
+                    if !taken[k] {
+                        let address = self.address_of_slot(slot).unwrap_or(0);
+                        taken[k] = self.answers_at(address, tries)?;
+                    }
+                }
+            }
+            let (got, rest): (Vec<_>, Vec<_>) =
+                pending.iter().copied().zip(taken).partition(|&(_, t)| t);
+            landed.extend(got.into_iter().map(|(slot, _)| slot));
+            pending = if ends_here {
+                Vec::new()
+            } else {
+                rest.into_iter().map(|(slot, _)| slot).collect()
+            };
+        }
+        // What stays silent after that: no chip there to take it (a chain shorter than
+        // addressed), unless more chips were counted than now hold an address.
+        let counted = self
+            .learned
+            .discovery_counts
+            .iter()
+            .max()
+            .copied()
+            .unwrap_or(0)
+            .min(self.profile.chips.value);
+        if !pending.is_empty() && counted > landed.len() {
+            return Ok(None);
+        }
+        // Read the whole map back as landed: every address answers where it is expected.
+        let again = self.check_addresses(&landed, self.cfg.address_check_tries)?;
+        if again.found != landed.len() || !again.missing.is_empty() {
+            return Ok(None);
+        }
+        Ok(Some(landed))
     }
 
     /// Undo the shift one lost set-address frame leaves (chips `j..expected-1` one slot up, the
