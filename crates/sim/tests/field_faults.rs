@@ -309,6 +309,20 @@ fn behind_a_bad_joint_the_chain_is_taken_as_addressed_and_a_dead_chip_on_either_
     no_chip_blamed_but(&r, &[5, 102]);
 }
 
+/// Replies corrupted on a bad joint that still pass CRC5 carry a garbled chip field and land on
+/// any chip, before the joint too: two such errors on chip 0 are the link's, not a miscomputing
+/// chip (seed 224 of `eval`'s tuning range, where chip 0 was blamed once the chain was judged).
+#[test]
+fn stray_errors_from_a_bad_joint_do_not_make_a_chip_before_it_miscomputing() {
+    let r = diagnose(
+        "s9",
+        &["hwerr:23:32", "joint:16:10000", "wrongpart:2", "noise:1000"],
+        224,
+    );
+    finding_at_chip(&r, FindingKind::HwErrors, 2);
+    no_chip_blamed_but(&r, &[2, 23]);
+}
+
 #[test]
 fn a_chip_that_stops_when_warm_is_dead_at_the_temperature_it_runs_at() {
     let r = diagnose("s19jpro", &["hotfail:40:20"], 6);
