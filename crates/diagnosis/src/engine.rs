@@ -288,6 +288,13 @@ pub(crate) struct Learned {
     pub(crate) chain_power_lost: bool,
 }
 
+impl Learned {
+    /// The most chips any discovery counted.
+    pub(crate) fn counted(&self) -> usize {
+        self.discovery_counts.iter().copied().max().unwrap_or(0)
+    }
+}
+
 struct Engine<'a, 'j> {
     wire: Wire<'j>,
     profile: &'a Profile,
@@ -524,13 +531,7 @@ impl Engine<'_, '_> {
         self.step(Step::Enumeration, 0.0, "Counting chips at 115200")?;
         self.enumerate()?;
         if let Some(m) = options.halving_short {
-            self.learned.found = self
-                .learned
-                .discovery_counts
-                .iter()
-                .copied()
-                .max()
-                .unwrap_or(0);
+            self.learned.found = self.learned.counted();
             self.wire.note(|| {
                 format!(
                     "halving: {} chips counted with RO shorted to 1V8 between chips {} and {m}",

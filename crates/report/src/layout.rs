@@ -310,6 +310,11 @@ impl Doc<'_> {
         }
     }
 
+    /// A paragraph of body text across the page.
+    fn body(&mut self, text: &str) {
+        self.paragraph(self.left(), self.inner(), 9.5, false, BLACK, text);
+    }
+
     fn heading(&mut self, text: &str) {
         self.ensure(40.0);
         self.y += 8.0;
@@ -404,7 +409,7 @@ pub fn lay_out(input: &Input<'_>, fonts: &Fonts) -> Vec<Page> {
     } else {
         diagnosis::report::sensor_census(input.profile, &input.run.report.sensors)
     };
-    doc.paragraph(doc.left(), doc.inner(), 9.5, false, BLACK, &census);
+    doc.body(&census);
     // The measurements the run made, each as its own map (the workbench's colour modes).
     for scale in [Scale::Margin, Scale::Aging] {
         let report = input.run.report;

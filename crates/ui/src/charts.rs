@@ -131,10 +131,7 @@ pub fn write(path: &Path, chart: &Chart) -> Result<String, String> {
         }
     };
     let bytes = bytes.map_err(|e| e.to_string())?;
-    let partial = path.with_extension("partial");
-    std::fs::write(&partial, &bytes)
-        .and_then(|()| std::fs::rename(&partial, &path))
-        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    crate::records::write_whole(&path, &bytes)?;
     Ok(format!(
         "Chart \"{}\" saved to {}",
         chart.title,

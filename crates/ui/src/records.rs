@@ -24,7 +24,7 @@ mod link;
 mod readings;
 mod views;
 
-pub(crate) use documents::save_dialog;
+pub(crate) use documents::{save_dialog, write_whole};
 
 pub use link::Repaint;
 

@@ -48,6 +48,16 @@ fn take_in(h: &mut Harness<'static, Workbench>) {
     h.run_steps(2);
 }
 
+/// A PDF's text as poppler's `pdftotext` reads it.
+fn pdf_text(pdf: &Path) -> String {
+    let out = std::process::Command::new("pdftotext")
+        .arg(pdf)
+        .arg("-")
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 fn run_diagnosis(h: &mut Harness<'static, Workbench>, runs_before: usize) {
     h.get_by_label("Workbench").click();
     h.run_steps(2);
@@ -192,12 +202,7 @@ fn a_ticket_opened_diagnosed_repaired_retested_and_closed_is_in_history_and_csv(
     let bytes = std::fs::read(&pdf).unwrap();
     assert!(bytes.starts_with(b"%PDF-"));
     h.get_by_label_contains("saved to");
-    let text = std::process::Command::new("pdftotext")
-        .arg(&pdf)
-        .arg("-")
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&text.stdout);
+    let text = pdf_text(&pdf);
     for needle in [
         "Verdict: PASS",
         "Acme Mining",
@@ -605,12 +610,7 @@ fn the_statistics_chart_a_failure_where_it_was_and_export_like_every_plot() {
         .handle(Command::Records(RecordCommand::SaveStatsPdfTo(pdf.clone())));
     h.run_steps(2);
     h.get_by_label_contains("Statistics saved to");
-    let text = std::process::Command::new("pdftotext")
-        .arg(&pdf)
-        .arg("-")
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&text.stdout);
+    let text = pdf_text(&pdf);
     for needle in [
         "Shop statistics",
         "Failures on Antminer S19j Pro",

@@ -274,13 +274,7 @@ impl Engine<'_, '_> {
             // an address that never answers with later ones answering. Address again (every
             // chip relays, so a chip that answers nothing would also stop the ones after it).
             // The last chip missing its address leaves no gap, but fewer chips than counted.
-            let counted = self
-                .learned
-                .discovery_counts
-                .iter()
-                .max()
-                .copied()
-                .unwrap_or(0);
+            let counted = self.learned.counted();
             // A chain shorter than counted is taken once two passes agree on it (a break stays
             // where it is; a lost frame moves).
             if gaps == 0 && (answered >= counted.min(expected) || previous == Some(answered)) {
@@ -404,14 +398,7 @@ impl Engine<'_, '_> {
         }
         // What stays silent after that: no chip there to take it (a chain shorter than
         // addressed), unless more chips were counted than now hold an address.
-        let counted = self
-            .learned
-            .discovery_counts
-            .iter()
-            .max()
-            .copied()
-            .unwrap_or(0)
-            .min(self.profile.chips.value);
+        let counted = self.learned.counted().min(self.profile.chips.value);
         if !pending.is_empty() && counted > landed.len() {
             return Ok(None);
         }

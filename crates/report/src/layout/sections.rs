@@ -158,14 +158,7 @@ pub(super) fn verdict(doc: &mut Doc<'_>, report: &Report) {
 pub(super) fn findings(doc: &mut Doc<'_>, report: &Report) {
     doc.heading("Findings and what to do");
     if report.findings.is_empty() {
-        doc.paragraph(
-            doc.left(),
-            doc.inner(),
-            9.5,
-            false,
-            BLACK,
-            "None: every chip, domain and sensor is fine.",
-        );
+        doc.body("None: every chip, domain and sensor is fine.");
         return;
     }
     for (n, f) in report.findings.iter().enumerate() {
@@ -193,14 +186,7 @@ pub(super) fn not_ok(doc: &mut Doc<'_>, profile: &Profile, report: &Report) {
         .filter(|c| c.state != ChipState::Ok)
         .collect();
     if bad.is_empty() {
-        doc.paragraph(
-            doc.left(),
-            doc.inner(),
-            9.5,
-            false,
-            BLACK,
-            "All chips returned their golden nonces.",
-        );
+        doc.body("All chips returned their golden nonces.");
         return;
     }
     let mut rows: Vec<Vec<String>> = Vec::new();
@@ -263,14 +249,7 @@ pub(super) fn repairs(doc: &mut Doc<'_>, input: &Input<'_>) {
     }
     doc.heading("Repair actions");
     if input.repairs.is_empty() {
-        doc.paragraph(
-            doc.left(),
-            doc.inner(),
-            9.5,
-            false,
-            BLACK,
-            "None recorded on this ticket.",
-        );
+        doc.body("None recorded on this ticket.");
         return;
     }
     let rows: Vec<Vec<String>> = input

@@ -45,14 +45,7 @@ pub(super) fn statistics(doc: &mut Doc<'_>, input: &StatsInput<'_>) {
     let models = models_by_failures(input);
     if models.is_empty() {
         doc.heading("Failures");
-        doc.paragraph(
-            doc.left(),
-            doc.inner(),
-            9.5,
-            false,
-            BLACK,
-            "No failed chip recorded in any ticket yet.",
-        );
+        doc.body("No failed chip recorded in any ticket yet.");
     }
     for model in models {
         let profile = input.catalog.get(model);

@@ -116,12 +116,9 @@ impl Records {
     }
 
     pub(super) fn save_pdf(&mut self, ticket: i64, path: &Path, catalog: &Catalog) {
-        let written = self.pdf(ticket, catalog).and_then(|pdf| {
-            let partial = path.with_extension("pdf.partial");
-            std::fs::write(&partial, pdf)
-                .and_then(|()| std::fs::rename(&partial, path))
-                .map_err(|e| format!("cannot write {}: {e}", path.display()))
-        });
+        let written = self
+            .pdf(ticket, catalog)
+            .and_then(|pdf| write_whole(path, &pdf));
         match written {
             Ok(()) => {
                 self.error = None;
@@ -150,12 +147,7 @@ impl Records {
         };
         let written = report::stats_pdf(&input)
             .map_err(|e| format!("The statistics could not be made: {e}"))
-            .and_then(|pdf| {
-                let partial = path.with_extension("pdf.partial");
-                std::fs::write(&partial, pdf)
-                    .and_then(|()| std::fs::rename(&partial, path))
-                    .map_err(|e| format!("cannot write {}: {e}", path.display()))
-            });
+            .and_then(|pdf| write_whole(path, &pdf));
         match written {
             Ok(()) => {
                 self.error = None;
@@ -184,6 +176,16 @@ impl Records {
             Err(e) => self.error = Some(format!("Export failed: {e}")),
         }
     }
+}
+
+/// Write `bytes` to `path` whole or not at all (a `.partial` file beside it, then renamed).
+pub(crate) fn write_whole(path: &Path, bytes: &[u8]) -> Result<(), String> {
+    let mut partial = path.as_os_str().to_owned();
+    partial.push(".partial");
+    let partial = PathBuf::from(partial);
+    std::fs::write(&partial, bytes)
+        .and_then(|()| std::fs::rename(&partial, path))
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
 
 /// A native save dialog on its own thread, so the window keeps drawing; the chosen path (or
