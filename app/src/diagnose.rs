@@ -312,7 +312,21 @@ pub fn run(
         "diagnosis"
     );
     let mut opened = None;
-    let saved = save(&mut store, args, profile, &report, started_at, &mut opened);
+    // The run as it is saved, or kept in the outbox: one record, so a save whose answer the
+    // server lost and the same run sent from the outbox later are one run there.
+    let kept = store::OutboxRun {
+        ticket: args.ticket,
+        report: report.clone(),
+        retest_chips: None,
+        started_at,
+        ended_at: store::now(),
+        operator: args
+            .operator
+            .clone()
+            .unwrap_or_else(crate::tickets::login_name),
+        model: profile.id.clone(),
+    };
+    let saved = save(&mut store, &kept, &mut opened);
     match &saved {
         Ok((ticket, run)) => tracing::info!(ticket, run, "run saved"),
         Err(e) => tracing::warn!(error = %e, "run not saved"),
@@ -338,7 +352,7 @@ pub fn run(
     {
         // The shop server went away during the run: the run waits in this bench's outbox.
         tracing::warn!(error = %e, "shop server unreachable: run kept in the outbox");
-        let (entry, path) = keep_in_outbox(args, opened, profile, &report, started_at).map_err(|k| {
+        let (entry, path) = keep_in_outbox(opened, &kept).map_err(|k| {
             CouldNotRun(format!(
                 "the diagnosis finished ({}) but the shop server could not be reached ({e}) and the outbox could not keep it: {k:#}",
                 report.verdict.name()
@@ -395,66 +409,39 @@ pub fn run(
     Ok(ExitCode::from(exit_code(&report)))
 }
 
-/// Keep `report` in this bench's outbox (the shop server is away); its entry and the file.
+/// Keep `run` in this bench's outbox (the shop server is away), for `ticket` when one was
+/// opened before the server went; its entry and the file.
 fn keep_in_outbox(
-    args: &DiagnoseArgs,
     ticket: Option<i64>,
-    profile: &Profile,
-    report: &Report,
-    started_at: i64,
+    run: &store::OutboxRun,
 ) -> anyhow::Result<(i64, std::path::PathBuf)> {
     let path = crate::tickets::default_outbox()
         .context("this system has no data directory for the outbox")?;
     let mut outbox = store::Outbox::open(&path)?;
     let entry = outbox.put(&store::OutboxRun {
         ticket,
-        report: report.clone(),
-        retest_chips: None,
-        started_at,
-        ended_at: store::now(),
-        operator: args
-            .operator
-            .clone()
-            .unwrap_or_else(crate::tickets::login_name),
-        model: profile.id.clone(),
+        ..run.clone()
     })?;
     Ok((entry, path))
 }
 
-/// Save `report` against `--ticket`, or a new ticket for the board (serial from its EEPROM).
+/// Save `run` against its ticket (`--ticket`), or a new ticket for the board (serial from its
+/// EEPROM); the ticket is in `opened` as soon as it is.
 fn save(
     store: &mut store::Store,
-    args: &DiagnoseArgs,
-    profile: &Profile,
-    report: &Report,
-    started_at: i64,
+    run: &store::OutboxRun,
     opened: &mut Option<i64>,
 ) -> Result<(i64, i64), store::StoreError> {
-    let operator = args
-        .operator
-        .clone()
-        .unwrap_or_else(crate::tickets::login_name);
-    let ticket = match args.ticket {
+    let ticket = match run.ticket {
         Some(ticket) => ticket,
-        None => store.create_ticket(&store::NewTicket::for_run(
-            report,
-            &profile.id,
-            &operator,
-            started_at,
-        ))?,
+        None => store.create_ticket_for_run(
+            &store::NewTicket::for_run(&run.report, &run.model, &run.operator, run.started_at),
+            &run.record(),
+        )?,
     };
     *opened = Some(ticket);
-    let run = store.save_run(
-        ticket,
-        &store::RunRecord {
-            report,
-            started_at,
-            ended_at: store::now(),
-            operator,
-            retest_chips: None,
-        },
-    )?;
-    Ok((ticket, run))
+    let saved = store.save_run(ticket, &run.record())?;
+    Ok((ticket, saved))
 }
 
 /// The board map as text: one cell per chip at its place on the PCB, a letter for its state,

@@ -3,9 +3,10 @@
 //!
 //! Each run is written to the file (one transaction) before the bench says it is kept, so
 //! closing the window or a power cut loses nothing. Delivery saves the run on the server under
-//! the origin `<outbox id>/outbox/<entry>` (and a ticket it opens under
-//! `<outbox id>/outbox-ticket/<entry>`), then deletes the entry here. A delivery cut short
-//! between the two is sent again and found on the server by its origin: never saved twice.
+//! the origin every save gives a run (`run/<digest of its ticket, report and times>`; a ticket
+//! it opens `intake/<digest of the report and times>`), then deletes the entry here. A
+//! delivery cut short between the two, or a run whose direct save reached the server although
+//! its answer was lost, is found on the server by its origin: never saved twice.
 
 use std::path::{Path, PathBuf};
 
@@ -64,13 +65,9 @@ pub struct Delivered {
 pub struct Outbox {
     conn: Conn,
     path: PathBuf,
-    id: String,
 }
 
 const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS outbox_identity (id TEXT NOT NULL);
-INSERT INTO outbox_identity (id) SELECT lower(hex(randomblob(8)))
-  WHERE NOT EXISTS (SELECT 1 FROM outbox_identity);
 CREATE TABLE IF NOT EXISTS outbox (
     id          INTEGER PRIMARY KEY,
     ticket      INTEGER,
@@ -105,15 +102,9 @@ impl Outbox {
             .map_err(sql)?;
         conn.execute_batch(&format!("BEGIN IMMEDIATE; {SCHEMA} COMMIT;"))
             .map_err(sql)?;
-        let conn = Conn::Sqlite(conn);
-        let id = conn
-            .query_one("SELECT id FROM outbox_identity", args![])
-            .and_then(|r| r.get(0))
-            .map_err(|e| StoreError::from_db(path, e))?;
         Ok(Outbox {
-            conn,
+            conn: Conn::Sqlite(conn),
             path: path.to_path_buf(),
-            id,
         })
     }
 
@@ -231,15 +222,16 @@ impl Outbox {
     pub fn deliver(&mut self, target: &mut Store) -> Result<Vec<Delivered>> {
         let mut delivered = Vec::new();
         for (entry, run, telemetry) in self.entries()? {
-            let origin = format!("{}/outbox/{entry}", self.id);
+            // The intake and the run carry the origins a direct save gives them: one that
+            // reached the server although its answer was lost is found, not saved again.
             let ticket = match run.ticket {
                 Some(t) => t,
-                None => target.create_ticket_from(
+                None => target.create_ticket_for_run(
                     &NewTicket::for_run(&run.report, &run.model, &run.operator, run.started_at),
-                    Some(&format!("{}/outbox-ticket/{entry}", self.id)),
+                    &run.record(),
                 )?,
             };
-            let saved = target.save_run_from(ticket, &run.record(), Some((&origin, &telemetry)))?;
+            let saved = target.save_run_from(ticket, &run.record(), Some(&telemetry))?;
             self.conn
                 .execute("DELETE FROM outbox WHERE id = ?1", args![entry])
                 .map_err(|e| self.err(e))?;

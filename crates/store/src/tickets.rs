@@ -158,6 +158,46 @@ pub struct RunRecord<'a> {
     pub retest_chips: Option<Vec<usize>>,
 }
 
+impl RunRecord<'_> {
+    /// What names this run wherever it is saved: a digest of its report and times (and the
+    /// ticket it is saved on, when it is), so a run is saved once whichever way it comes (a
+    /// save whose answer the server lost, then the same run from the bench's outbox).
+    fn digest(&self, result_json: &str, ticket: Option<i64>) -> String {
+        use sha2::Digest as _;
+        let mut hash = sha2::Sha256::new();
+        for part in [
+            format!("{ticket:?}").as_bytes(),
+            result_json.as_bytes(),
+            &self.started_at.to_le_bytes(),
+            &self.ended_at.to_le_bytes(),
+            self.operator.trim().as_bytes(),
+            format!("{:?}", self.retest_chips).as_bytes(),
+        ] {
+            hash.update((part.len() as u64).to_le_bytes());
+            hash.update(part);
+        }
+        hash.finalize()
+            .iter()
+            .take(16)
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+
+    /// The report as saved (JSON).
+    fn result_json(&self) -> Result<String> {
+        serde_json::to_string(self.report)
+            .map_err(|e| StoreError::Invalid(format!("the report cannot be saved: {e}")))
+    }
+
+    /// The origin of the intake a run with no ticket opens (see [`Store::create_ticket_for_run`]).
+    fn intake_origin(&self) -> Result<String> {
+        Ok(format!(
+            "intake/{}",
+            self.digest(&self.result_json()?, None)
+        ))
+    }
+}
+
 /// One telemetry sample kept with a run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct VoltageSample {
@@ -496,6 +536,14 @@ impl Store {
         self.create_ticket_from(new, None)
     }
 
+    /// The intake `run` opens when no ticket is open ([`NewTicket::for_run`]): opened once for
+    /// that run however often it is asked (the first answer lost on the way, then the run sent
+    /// again from the bench's outbox).
+    pub fn create_ticket_for_run(&mut self, new: &NewTicket, run: &RunRecord<'_>) -> Result<i64> {
+        let origin = run.intake_origin()?;
+        self.create_ticket_from(new, Some(&origin))
+    }
+
     /// [`Store::create_ticket`] for an intake that came from another database (`origin`, as a
     /// bench's outbox names it): opened once, however often it is sent.
     pub(crate) fn create_ticket_from(
@@ -738,25 +786,27 @@ impl Store {
     /// Save a diagnosis run against ticket `ticket`, with its chip results and telemetry. The
     /// ticket moves on: received → diagnosing, repairing → verifying; the run's time is added
     /// to the ticket's time spent.
+    /// A run is saved once, however often it is sent: it is named by a digest of its report
+    /// and times (its `origin`), and a second save returns the first's id.
     pub fn save_run(&mut self, ticket: i64, run: &RunRecord<'_>) -> Result<i64> {
         self.save_run_from(ticket, run, None)
     }
 
-    /// [`Store::save_run`], for a run that came from a bench's outbox: `origin` names it there,
-    /// so it is saved once however often it is sent, and its downsampled telemetry (JSON) was
-    /// kept with it (a report read back from JSON has none). Returns the run's id here.
+    /// [`Store::save_run`], for a run that came from a bench's outbox, whose downsampled
+    /// telemetry (JSON) was kept with it (a report read back from JSON has none). Returns the
+    /// run's id here.
     pub(crate) fn save_run_from(
         &mut self,
         ticket: i64,
         run: &RunRecord<'_>,
-        from: Option<(&str, &str)>,
+        kept_telemetry: Option<&str>,
     ) -> Result<i64> {
         let report = run.report;
-        let origin = from.map(|(origin, _)| origin);
-        let result_json = serde_json::to_string(report)
-            .map_err(|e| StoreError::Invalid(format!("the report cannot be saved: {e}")))?;
-        let telemetry = match from {
-            Some((_, kept)) => kept.to_owned(),
+        let result_json = run.result_json()?;
+        let origin = format!("run/{}", run.digest(&result_json, Some(ticket)));
+        let origin = Some(origin.as_str());
+        let telemetry = match kept_telemetry {
+            Some(kept) => kept.to_owned(),
             None => serde_json::to_string(&Telemetry::from_report(report))
                 .map_err(|e| StoreError::Invalid(format!("the telemetry cannot be saved: {e}")))?,
         };

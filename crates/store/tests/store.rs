@@ -1020,3 +1020,51 @@ fn an_outbox_delivers_each_run_once_even_when_a_delivery_is_cut_short() {
         assert_eq!(shop.count_tickets(&TicketFilter::default()).unwrap(), 2);
     });
 }
+
+/// A save whose answer the server lost (it committed, the bench saw an error) keeps the run in
+/// the outbox too; sent later, the intake and the run are found by the origin every save gives
+/// them, not saved twice. (The shop server's load test, killing the server mid-load, once
+/// found one run saved twice before runs saved directly carried an origin.)
+#[test]
+fn a_run_saved_although_its_answer_was_lost_is_not_saved_again_from_the_outbox() {
+    on_each_engine("answer_lost", |mut shop| {
+        let dir = tempfile::tempdir().unwrap();
+        let mut outbox = store::Outbox::open(&dir.path().join("outbox.db")).unwrap();
+        let mut report = fixture_report("s19jpro-healthy");
+        report.board.serial = Some("LOST0001".into());
+        let run = store::OutboxRun {
+            ticket: None,
+            report,
+            retest_chips: None,
+            started_at: NOV_2,
+            ended_at: NOV_2 + 90,
+            operator: "Ana".into(),
+            model: "s19jpro".into(),
+        };
+        let new = NewTicket::for_run(&run.report, &run.model, &run.operator, run.started_at);
+        // The intake committed, its answer lost: the bench keeps the run with no ticket.
+        let ticket = shop.create_ticket_for_run(&new, &run.record()).unwrap();
+        outbox.put(&run).unwrap();
+        let delivered = outbox.deliver(&mut shop).unwrap();
+        assert_eq!(
+            delivered[0].ticket, ticket,
+            "the intake found, not opened again"
+        );
+        // The run committed too, its answer lost: kept again, for the ticket it went to.
+        let saved = delivered[0].run;
+        outbox
+            .put(&store::OutboxRun {
+                ticket: Some(ticket),
+                ..run.clone()
+            })
+            .unwrap();
+        assert_eq!(shop.save_run(ticket, &run.record()).unwrap(), saved);
+        let again = outbox.deliver(&mut shop).unwrap();
+        assert_eq!(again[0].run, saved, "the run found, not saved again");
+        assert_eq!(shop.runs(ticket).unwrap().len(), 1);
+        assert_eq!(shop.count_tickets(&TicketFilter::default()).unwrap(), 1);
+        // The same run on another ticket is another run.
+        let other = intake(&mut shop, "OTHER01", "Acme", NOV_2);
+        assert_ne!(shop.save_run(other, &run.record()).unwrap(), saved);
+    });
+}

@@ -466,31 +466,24 @@ impl Records {
                 self.keep_pending_in_outbox();
                 return;
             };
+            let record = RunRecord {
+                report: &run.report,
+                started_at: run.started_at,
+                ended_at: run.ended_at,
+                operator: run.operator.clone(),
+                retest_chips: run.retest.clone(),
+            };
             let ticket = match (run.ticket, &self.current) {
                 (Some(id), _) => Ok(id),
                 (None, Some(t)) => Ok(t.id),
-                (None, None) => store.create_ticket(&NewTicket::for_run(
-                    &run.report,
-                    &run.model,
-                    &run.operator,
-                    run.started_at,
-                )),
+                (None, None) => store.create_ticket_for_run(
+                    &NewTicket::for_run(&run.report, &run.model, &run.operator, run.started_at),
+                    &record,
+                ),
             };
             let opened = ticket.as_ref().ok().copied();
-            let saved = ticket.and_then(|ticket| {
-                store
-                    .save_run(
-                        ticket,
-                        &RunRecord {
-                            report: &run.report,
-                            started_at: run.started_at,
-                            ended_at: run.ended_at,
-                            operator: run.operator.clone(),
-                            retest_chips: run.retest.clone(),
-                        },
-                    )
-                    .map(|run| (ticket, run))
-            });
+            let saved =
+                ticket.and_then(|ticket| store.save_run(ticket, &record).map(|run| (ticket, run)));
             match saved {
                 Ok((ticket, run)) => {
                     tracing::info!(ticket, run, "run saved");

@@ -242,12 +242,10 @@ fn one_bench(
 /// Intake and run, as the window saves a run with no ticket open. A ticket opened before the
 /// run's save failed is kept in `run`, so the outbox sends the run to it.
 fn save(store: &mut Store, run: &mut OutboxRun) -> Result<(), store::StoreError> {
-    let ticket = store.create_ticket(&NewTicket::for_run(
-        &run.report,
-        &run.model,
-        &run.operator,
-        run.started_at,
-    ))?;
+    let ticket = store.create_ticket_for_run(
+        &NewTicket::for_run(&run.report, &run.model, &run.operator, run.started_at),
+        &run.record(),
+    )?;
     run.ticket = Some(ticket);
     store.save_run(ticket, &run.record())?;
     Ok(())
