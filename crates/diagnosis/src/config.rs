@@ -102,6 +102,26 @@ pub struct Config {
     /// Most chips followed up that way in one run (the most suspicious first): a line that
     /// loses evenly and heavily is a link finding, not a reason to retest the whole board. [I]
     pub link_followup_chips: usize,
+    /// The pattern test stops sending work when a sensor reads this, °C, and waits for the
+    /// board to cool (`cool_to_c`) before it goes on, so an overheating chip does not trip the
+    /// jig (`overtemp_c` and above) before the rest of the board is tested. [I] Below the
+    /// limit by what a sensor near a chip that lost its heatsink rises in the time between two
+    /// reads (`sensor_rise_max_c_per_s`).
+    pub cool_at_c: f32,
+    /// See `cool_at_c`: work resumes once every sensor reads this or less, or has stopped
+    /// cooling (an idle chip that overheats keeps its patch warm).
+    pub cool_to_c: f32,
+    /// Most jig time one run spends cooling, s; past it the test goes on and the jig's limit
+    /// protects the board.
+    pub cool_max_s: u64,
+    /// The fastest a board sensor can rise, °C/s: the sensors are read again before they could
+    /// climb from their last reading to `cool_at_c`. [I] The patch around a chip that lost its
+    /// heatsink rises at most about 20 °C/s at first, and less at the sensors around it.
+    pub sensor_rise_max_c_per_s: f32,
+    /// A sensor that rises this fast or faster, °C/s over a second or more, has a chip near it
+    /// that overheats. [I] A whole board warms under 1 °C/s (its mass on a bench fan: minutes
+    /// to settle); the patch around one chip without its heatsink heats several °C/s.
+    pub hot_rise_c_per_s: f32,
     /// A soak ends once the hottest sensor reads this, °C. [I] The PCB sensors of a hashing
     /// Antminer board sit around 55-75 °C in a miner; 60 °C is inside that band on a bench.
     pub soak_target_c: f32,
@@ -168,6 +188,11 @@ impl Default for Config {
             link_suspect_p: 1e-3,
             link_followup_patterns: 60,
             link_followup_chips: 4,
+            cool_at_c: 82.0,
+            cool_to_c: 70.0,
+            cool_max_s: 240,
+            sensor_rise_max_c_per_s: 15.0,
+            hot_rise_c_per_s: 3.0,
             soak_target_c: 60.0,
             soak_job_ms: 50,
             soak_read_s: 5,

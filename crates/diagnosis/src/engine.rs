@@ -278,6 +278,10 @@ pub(crate) struct Learned {
     pub(crate) trip: Option<Trip>,
     /// Sensors the engine asked about (a run cut short leaves some unasked).
     pub(crate) sensors_asked: Vec<bool>,
+    /// Each sensor's fastest rise between two readings a second or more apart, °C/s.
+    pub(crate) sensor_rise: Vec<f32>,
+    /// The pattern test's pauses to let the board cool: how many, and the jig time, s.
+    pub(crate) cooling: (u32, f64),
     /// Chips left out of the pattern test (a retest of other chips).
     pub(crate) excluded: Vec<usize>,
     /// The board has a PIC: its version when it answered, `None` inside when it did not.
@@ -327,6 +331,8 @@ struct Engine<'a, 'j> {
     aging_golden: u32,
     /// Jig time the last job left the jig (0 after a reset): the chips hash for a while after.
     last_job_us: u64,
+    /// Jig time the sensors are next read between batches of work (`keep_cool`).
+    next_cool_check_us: u64,
 }
 
 /// Run a full diagnosis of the board on `jig` as `profile`. Always returns a report: a run that
@@ -368,6 +374,7 @@ pub fn run(
         sensor_hosts: Vec::new(),
         aging_golden: 0,
         last_job_us: 0,
+        next_cool_check_us: 0,
     };
     engine.learned.chips = vec![ChipTrack::default(); profile.chips.value];
     engine.learned.start_us = start_us;
@@ -753,6 +760,7 @@ impl Engine<'_, '_> {
             })
             .collect();
         self.learned.sensors_asked = vec![false; self.profile.sensors.len()];
+        self.learned.sensor_rise = vec![0.0; self.profile.sensors.len()];
         self.board = match crate::identity::read_image(self.wire.jig()) {
             Ok(bytes) => crate::identity::parse_eeprom(&bytes),
             Err(JigError::NoDevice(_)) => BoardIdentity::default(),
@@ -850,9 +858,94 @@ impl Engine<'_, '_> {
             golden: self.golden_total(),
             aging: None,
         };
+        self.note_rise(&readings);
         self.temperatures.push((self.wire.now(), readings));
         (self.progress)(&p);
         Ok(())
+    }
+
+    /// Each sensor's rise since its last reading a second or more before `readings` (taken
+    /// now), kept where it is the fastest so far.
+    fn note_rise(&mut self, readings: &[Option<f32>]) {
+        let now = self.wire.now();
+        let (lo, hi) = self.cfg.plausible_c;
+        let plausible = |t: f32| t.is_finite() && t > lo && t < hi && t != -1.0 && t != 127.0;
+        for (i, reading) in readings.iter().enumerate() {
+            let Some(t) = reading.filter(|&t| plausible(t)) else {
+                continue;
+            };
+            let before = self.temperatures.iter().rev().find_map(|(at, r)| {
+                let earlier = r.get(i).copied().flatten().filter(|&e| plausible(e))?;
+                (now.saturating_sub(*at) >= 500_000).then_some((*at, earlier))
+            });
+            if let Some((at, earlier)) = before
+                && let Some(rise) = self.learned.sensor_rise.get_mut(i)
+            {
+                let rate = (t - earlier) / ((now - at) as f32 / 1e6);
+                *rise = rise.max(rate);
+            }
+        }
+    }
+
+    /// Between batches of work: read the sensors when they could have climbed to
+    /// `cool_at_c` since the last reading, and when one has, stop the work and let the board
+    /// cool (to `cool_to_c`, or until it stops cooling, at most `cool_max_s` in a run).
+    fn keep_cool(&mut self) -> Flow {
+        if self.wire.now() < self.next_cool_check_us || self.profile.sensors.is_empty() {
+            return Ok(());
+        }
+        let hottest = self.read_now()?;
+        let cfg = self.cfg;
+        let Some(mut hottest) = hottest else {
+            self.next_cool_check_us = self.wire.now() + 3_000_000;
+            return Ok(());
+        };
+        if hottest >= cfg.cool_at_c && self.learned.cooling.1 < cfg.cool_max_s as f64 {
+            let start = self.wire.now();
+            let was = self.current;
+            self.learned.cooling.0 += 1;
+            self.wire
+                .note(|| format!("cooling: hottest sensor {hottest:.1} °C"));
+            let mut last = hottest;
+            loop {
+                self.step(
+                    was,
+                    0.0,
+                    format!(
+                        "Cooling down: hottest sensor {hottest:.1} °C, work resumes at {:.0} °C",
+                        cfg.cool_to_c
+                    ),
+                )?;
+                self.wait_ms(1000)?;
+                let Some(now_c) = self.read_now()? else { break };
+                hottest = now_c;
+                let spent = self.learned.cooling.1 + (self.wire.now() - start) as f64 / 1e6;
+                let settled = hottest > last - 0.5 && hottest < cfg.cool_at_c - 3.0;
+                if hottest <= cfg.cool_to_c || settled || spent >= cfg.cool_max_s as f64 {
+                    break;
+                }
+                last = last.min(hottest);
+            }
+            self.learned.cooling.1 += (self.wire.now() - start) as f64 / 1e6;
+            self.current = was;
+        }
+        let headroom = (cfg.cool_at_c - hottest).max(0.0);
+        let wait_s = (headroom / cfg.sensor_rise_max_c_per_s).clamp(0.25, 0.5);
+        self.next_cool_check_us = self.wire.now() + (f64::from(wait_s) * 1e6) as u64;
+        Ok(())
+    }
+
+    /// Read the sensors; the hottest plausible reading now, °C.
+    fn read_now(&mut self) -> Flow<Option<f32>> {
+        self.read_sensors()?;
+        let (lo, hi) = self.cfg.plausible_c;
+        Ok(self
+            .temperatures
+            .last()
+            .into_iter()
+            .flat_map(|(_, r)| r.iter().copied().flatten())
+            .filter(|&t| t.is_finite() && t > lo && t < hi && t != -1.0 && t != 127.0)
+            .reduce(f32::max))
     }
 
     /// Let the chip at `chip` drive its I2C master, once per bring-up (`bm13xx::sensor::enable`:

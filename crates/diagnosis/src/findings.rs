@@ -91,6 +91,15 @@ pub(crate) fn aging_flagged(cfg: &Config, w: &crate::report::AgingWindow, i: usi
             < cfg.intermittent_p
 }
 
+/// "once", "twice", "N times".
+fn times(n: u32) -> String {
+    match n {
+        1 => "once".to_owned(),
+        2 => "twice".to_owned(),
+        _ => format!("{n} times"),
+    }
+}
+
 fn range_text(chips: &[usize]) -> String {
     match chips {
         [] => "none".to_owned(),
@@ -875,12 +884,15 @@ pub(crate) fn build(
         ));
     }
 
-    // Sensors: missing, implausible, or over the limit.
-    for ((s, r), asked) in profile
+    // Sensors: missing, implausible, over the limit, or rising as only an overheating chip
+    // near them makes them rise.
+    let fastest = learned.sensor_rise.iter().copied().fold(0.0f32, f32::max);
+    for (i, ((s, r), asked)) in profile
         .sensors
         .iter()
         .zip(&learned.sensors)
         .zip(&learned.sensors_asked)
+        .enumerate()
     {
         let host_gone = s.host_chip.is_some_and(|h| h >= found);
         match r.state {
@@ -899,7 +911,13 @@ pub(crate) fn build(
                 hint: format!("Check sensor {} ({}) and its I2C lines; a board without it may refuse to start", s.name, s.kind.name()),
             }),
             SensorState::Ok => {
-                if let Some(t) = r.temp_c.filter(|&t| t > cfg.overtemp_c) {
+                let over = r.temp_c.filter(|&t| t > cfg.overtemp_c);
+                // The sensor that rose the fastest, and any within a tenth of it: the nearest
+                // to an overheating chip (its heat spreads over the board, less with distance).
+                let rise = learned.sensor_rise.get(i).copied().unwrap_or(0.0);
+                let fast = rise >= cfg.hot_rise_c_per_s && rise >= fastest * 0.9;
+                if over.is_some() || fast {
+                    let t = r.temp_c.unwrap_or(f32::NAN);
                     let sensor_chip = s.near_chip;
                     // The chips for which this sensor is the nearest: where the heat comes from.
                     let mut region: Vec<usize> = (0..expected)
@@ -917,7 +935,23 @@ pub(crate) fn build(
                         chips: chips_sorted,
                         domains: Vec::new(),
                         suspects,
-                        message: format!("Sensor {} reads {t:.1} °C, above the {:.0} °C limit", s.name, cfg.overtemp_c),
+                        message: if over.is_some() {
+                            format!("Sensor {} reads {t:.1} °C, above the {:.0} °C limit", s.name, cfg.overtemp_c)
+                        } else {
+                            let (pauses, seconds) = learned.cooling;
+                            let paused = if pauses > 0 {
+                                format!(
+                                    "; the test stopped {} to let the board cool ({seconds:.0} s in all)",
+                                    times(pauses)
+                                )
+                            } else {
+                                String::new()
+                            };
+                            format!(
+                                "Sensor {} rose {rise:.1} °C/s during the test (a whole board warms under 1 °C/s) and read up to {t:.1} °C{paused}",
+                                s.name
+                            )
+                        },
                         hint: format!(
                             "A chip near chip {sensor_chip} overheats: check heatsink contact and thermal paste there, and that chip's current"
                         ),
@@ -984,15 +1018,20 @@ pub(crate) fn build(
         }),
         _ => {}
     }
-    // A trip ends the run: what it did not reach is untested, and the report says so rather
-    // than letting the silence read as a pass for those chips.
-    let untested: Vec<usize> = chips
-        .iter()
-        .filter(|c| c.state == ChipState::Untested && c.index < found)
-        .map(|c| c.index)
-        .collect();
+    // A trip ends the run: what it did not reach is untested, what it cut short inconclusive,
+    // and the report says so rather than letting the silence read as a pass for those chips.
+    let in_state = |state: ChipState| -> Vec<usize> {
+        chips
+            .iter()
+            .filter(|c| c.state == state && c.index < found)
+            .map(|c| c.index)
+            .collect()
+    };
+    let (untested, cut_short) = (
+        in_state(ChipState::Untested),
+        in_state(ChipState::Inconclusive),
+    );
     if learned.trip.is_some()
-        && !untested.is_empty()
         && let Some(f) = out.iter_mut().find(|f| {
             matches!(
                 f.kind,
@@ -1000,10 +1039,22 @@ pub(crate) fn build(
             )
         })
     {
-        f.message.push_str(&format!(
-            ". The jig cut power before {} were tested: they are untested, not passed; fix this and run again to test them",
-            range_text(&untested)
-        ));
+        let said = f.message.starts_with("The jig cut board power");
+        f.message.push_str(&if !untested.is_empty() {
+            format!(
+                ". The jig cut power before {} were tested: they are untested, not passed; fix this and run again to test them",
+                range_text(&untested)
+            )
+        } else if !cut_short.is_empty() {
+            format!(
+                ". The jig cut power before {} were fully tested: they are inconclusive, not passed; fix this and run again to test them",
+                range_text(&cut_short)
+            )
+        } else if !said {
+            ". The jig cut power at its limit".to_owned()
+        } else {
+            String::new()
+        });
     }
     out.sort_by(|a, b| {
         a.kind

@@ -20,11 +20,19 @@ pub type Ns = u64;
 const RELAY_BITS: f64 = 2.0;
 /// Per-byte drop probability on a `flaky` chip's replies.
 const FLAKY_DROP: f64 = 0.02;
-/// Temperature rise of an overheating chip, °C, and the rise the sensor farthest from any chip
-/// still sees: the heat spreads through the heatsink with a length scaled to the board's sensor
-/// spacing, so the nearest sensor always sees a hot chip ([I]: a model, not a measurement).
-const HOT_RISE: f64 = 95.0;
+/// An overheating chip (its heatsink's contact lost) warms the board around it by this much per
+/// watt it draws, °C/W: 95 °C while it hashes (10 W), about 30 °C idle (3 W), little with its
+/// clock stopped [I]. The sensor nearest the farthest chip from any sensor still sees
+/// `HOT_AT_FARTHEST` of the hashing rise: the heat spreads through the heatsink with a length
+/// scaled to the board's sensor spacing, so the nearest sensor always sees a hot chip ([I]: a
+/// model, not a measurement).
+const HOT_C_PER_W: f64 = 9.5;
+const HOT_RISE: f64 = HOT_C_PER_W * (CHIP_IDLE_W + CHIP_HASHING_W);
 const HOT_AT_FARTHEST: f64 = 80.0;
+/// Time constant of the board patch and heatsink section around an overheating chip, s: a few
+/// grams of copper, FR4 and aluminium, heating while the chip draws more and cooling when it
+/// draws less or the power goes off [I]. Far shorter than the whole board's `WARM_TAU_S`.
+const HOT_TAU_S: f64 = 5.0;
 /// Ambient and the board's warm-up when powered, °C, with its time constant, s.
 const AMBIENT: f64 = 25.0;
 const WARM_RISE: f64 = 15.0;
@@ -103,6 +111,9 @@ pub struct Board {
     /// The hashing heat, °C above the powered board's warm-up, at a time: integrated forward
     /// whenever a temperature is asked (heating while chips hash, cooling otherwise).
     hash_heat: std::cell::Cell<(Ns, f64)>,
+    /// Each overheating chip's rise at itself, °C, at a time: integrated forward like
+    /// `hash_heat`, towards `HOT_C_PER_W` × the chip's power.
+    hot_heat: std::cell::RefCell<Vec<(usize, Ns, f64)>>,
     pub(crate) in_reset: bool,
     reset_at: Ns,
     /// The chain's UART rate (all chips switch together on a broadcast write).
@@ -291,6 +302,15 @@ impl Board {
             powered: false,
             powered_at: 0,
             hash_heat: std::cell::Cell::new((0, 0.0)),
+            hot_heat: std::cell::RefCell::new(
+                faults
+                    .iter()
+                    .filter_map(|f| match *f {
+                        Fault::Hot(k) => Some((k, 0, 0.0)),
+                        _ => None,
+                    })
+                    .collect(),
+            ),
             in_reset: true,
             reset_at: 0,
             chain_baud: 115_200,
@@ -439,6 +459,8 @@ impl Board {
 
     /// Power switched at `now`.
     pub fn set_power(&mut self, on: bool, now: Ns) {
+        // The overheating chips' heat up to now, under the power as it was.
+        self.hot_heat_at(now);
         if on && !self.powered {
             self.powered_at = now;
             // Off long enough to matter: the board starts from ambient again [I].
@@ -948,6 +970,21 @@ impl Board {
         recent && i < self.reach() && chip.freq_hz() > 0.0
     }
 
+    /// Power chip `i` draws at `now` on a powered chain, W: leakage with its clock stopped or
+    /// held in reset, idle, or hashing with the share of its cores alive.
+    fn chip_watts(&self, i: usize, now: Ns) -> f64 {
+        if self.stopped(i) {
+            return CHIP_STOPPED_W;
+        }
+        if !self.hashing(i, now) {
+            return CHIP_IDLE_W;
+        }
+        let alive = self.chips.get(i).map_or(0.0, |c| {
+            c.alive.iter().filter(|a| **a).count() as f64 / c.alive.len().max(1) as f64
+        });
+        CHIP_IDLE_W + CHIP_HASHING_W * alive
+    }
+
     /// Whether the board has power (the jig's supply enable).
     #[must_use]
     pub fn is_powered(&self) -> bool {
@@ -978,20 +1015,7 @@ impl Board {
                 let amps: f64 = self
                     .profile
                     .chips_in_domain(d)
-                    .map(|i| {
-                        let alive = self.chips.get(i).map_or(0.0, |c| {
-                            c.alive.iter().filter(|a| **a).count() as f64
-                                / c.alive.len().max(1) as f64
-                        });
-                        let watts = if self.stopped(i) {
-                            CHIP_STOPPED_W
-                        } else if self.hashing(i, now) {
-                            CHIP_IDLE_W + CHIP_HASHING_W * alive
-                        } else {
-                            CHIP_IDLE_W
-                        };
-                        watts / nominal_v
-                    })
+                    .map(|i| self.chip_watts(i, now) / nominal_v)
                     .sum();
                 let mut r = nominal_v / amps.max(1e-6);
                 // A leaky part in the domain draws more while its chips hash: the domain
@@ -1058,17 +1082,39 @@ impl Board {
             return t;
         };
         let spread = self.hot_spread();
-        for fault in &self.faults {
-            if let Fault::Hot(k) = *fault
-                && let Some(hot) = self.profile.layout.chips.get(k)
-            {
+        for (k, rise) in self.hot_heat_at(now) {
+            if let Some(hot) = self.profile.layout.chips.get(k) {
                 let dr = f64::from(at.row) - f64::from(hot.row);
                 let dc = f64::from(at.col) - f64::from(hot.col);
                 let distance = (dr * dr + dc * dc).sqrt();
-                t += HOT_RISE * (-distance / spread).exp() * (1.0 - (-on_s / 0.2).exp());
+                t += rise * (-distance / spread).exp();
             }
         }
         t
+    }
+
+    /// Each overheating chip and its rise at `now`: from the last value, towards
+    /// `HOT_C_PER_W` × the power it draws (none on an unpowered chain), first order with
+    /// `HOT_TAU_S`, the state at `now` taken for the interval.
+    fn hot_heat_at(&self, now: Ns) -> Vec<(usize, f64)> {
+        let mut heat = self.hot_heat.borrow_mut();
+        let powered = self.chain_powered();
+        heat.iter_mut()
+            .map(|(k, at, rise)| {
+                if now > *at {
+                    let watts = if powered {
+                        self.chip_watts(*k, now)
+                    } else {
+                        0.0
+                    };
+                    let target = HOT_C_PER_W * watts;
+                    let dt = (now - *at) as f64 / 1e9;
+                    *rise = target + (*rise - target) * (-dt / HOT_TAU_S).exp();
+                    *at = now;
+                }
+                (*k, *rise)
+            })
+            .collect()
     }
 
     /// The hashing heat at `now`: from the last value, towards `HASH_RISE` while any chip

@@ -65,7 +65,9 @@ pub enum Fault {
     Flaky(usize),
     /// Chip K's link fails above 115200 baud.
     SlowLink(usize),
-    /// Chip K overheats.
+    /// Chip K overheats: its heatsink lost contact, so the board around it heats with the
+    /// power it draws (about three times as much hashing as idle), over seconds, and cools the
+    /// same way when it draws less.
     Hot(usize),
     /// Line noise on the chain's receive line: each byte has a PPM-in-a-million chance of a
     /// flipped bit and the same chance of being lost (a long or poorly shielded ribbon cable).

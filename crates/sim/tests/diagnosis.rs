@@ -355,14 +355,58 @@ fn combined_faults_are_each_found() {
     check_finding_at_domain(&r, FindingKind::DomainShort, 7);
     check_finding_at_chip(&r, FindingKind::MarginalHighBaud, 10);
     check_finding_at_chip(&r, FindingKind::Intermittent, 20);
+}
 
-    // A chip hot enough to trip the jig stops the run at once: the verdict says why, and
-    // sensors the run never reached are not blamed.
-    let r = diagnose("s9", &["hot:61", "dead:30"], 13);
+/// Issue S2 3/7: "over-temperature does not hide other faults (cool down and finish, or mark
+/// the rest untested and say so)".
+#[test]
+fn an_overheating_chip_does_not_hide_the_rest_of_the_board() {
+    // On a slow line the pattern test hashes long enough for the patch around hot chip 61 to
+    // pass the cooling threshold: the test stops, lets the board cool, and goes on, so dead
+    // chip 30 is found too, and the sensor that rose fastest names chip 61's region.
+    let r = diagnose("s9", &["hot:61", "dead:30", "slowlink:0"], 13);
+    check_finding_at_chip(&r, FindingKind::Overtemp, 61);
+    check_finding_at_chip(&r, FindingKind::DeadChip, 30);
+    let hot = r
+        .findings
+        .iter()
+        .find(|f| f.kind == FindingKind::Overtemp && f.chips.contains(&61))
+        .unwrap();
+    assert!(
+        hot.message.contains("°C/s during the test")
+            && hot.message.contains("to let the board cool"),
+        "{}",
+        describe(&r)
+    );
+    assert!(
+        r.chips.iter().all(|c| c.state != ChipState::Untested),
+        "{}",
+        describe(&r)
+    );
+
+    // Without the pauses, the jig's own limit cuts the power: the verdict says why, the chips
+    // it cut short are not passed and said to be, and sensors the run never reached are not
+    // blamed.
+    let config = Config {
+        cool_max_s: 0,
+        ..Config::default()
+    };
+    let options = Options {
+        config,
+        ..Options::default()
+    };
+    let r = common::diagnose_with("s9", &["hot:61", "dead:30", "slowlink:0"], 13, options);
     check_finding_at_chip(&r, FindingKind::Overtemp, 61);
     assert!(
         r.aborted.is_none(),
         "a trip the board caused is a verdict, not a failed run"
+    );
+    assert!(
+        r.findings.iter().any(|f| f.kind == FindingKind::Overtemp
+            && f.message.contains("The jig cut power before")
+            && f.message.contains("not passed")),
+        "{}",
+        describe(&r)
     );
     assert!(
         r.findings

@@ -521,6 +521,8 @@ impl Engine<'_, '_> {
         setup: &ChainSetup,
         jobs: &[(usize, Pattern)],
     ) -> Flow<Vec<Outcome>> {
+        // Every earlier batch's replies are in: the sensors can be read without losing one.
+        self.keep_cool()?;
         let family = self.family;
         let ids = job_ids(family);
         let mut batch = Batch {
@@ -539,6 +541,13 @@ impl Engine<'_, '_> {
         for (k, (chip, p)) in jobs.iter().enumerate() {
             if k % 256 == 0 && (self.cancel)() {
                 return Err(Stop::Cancelled);
+            }
+            if k > 0 && self.wire.now() >= self.next_cool_check_us {
+                // A long batch (a slow line, many chips): its replies so far are waited for,
+                // then the sensors read, as between batches.
+                let arrived = self.wire.wait_until(latest_expected.ceil() as u64)?;
+                self.absorb(setup, &arrived, &mut batch);
+                self.keep_cool()?;
             }
             let job_id = ids[k % ids.len()];
             let frame = job_for_header(family, &self.params, job_id, &p.header);

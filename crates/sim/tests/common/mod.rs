@@ -4,7 +4,7 @@
 #![allow(clippy::unwrap_used, dead_code)] // Fine for tests: a failure is the report.
 
 use boards::{Catalog, Profile};
-use diagnosis::{Config, Options, Report};
+use diagnosis::{Options, Report};
 
 /// The built-in profile `id`.
 pub fn profile(id: &str) -> Profile {
@@ -16,7 +16,7 @@ pub fn diagnose(id: &str, faults: &[&str], seed: u64) -> Report {
     diagnose_with(id, faults, seed, Options::default())
 }
 
-/// [`diagnose`] with `options` (their baud, config, version and seed are the tests').
+/// [`diagnose`] with `options` (their baud, version and seed are the tests').
 pub fn diagnose_with(id: &str, faults: &[&str], seed: u64, options: Options) -> Report {
     let p = profile(id);
     let faults: Vec<sim::Fault> = faults
@@ -26,7 +26,6 @@ pub fn diagnose_with(id: &str, faults: &[&str], seed: u64, options: Options) -> 
     let mut jig = sim::simulated(&p, &faults, seed).unwrap();
     let options = Options {
         baud: None,
-        config: Config::default(),
         app_version: "test".into(),
         seed: Some(seed),
         ..options
