@@ -919,11 +919,17 @@ pub(crate) fn build(
                 if over.is_some() || fast {
                     let t = r.temp_c.unwrap_or(f32::NAN);
                     let sensor_chip = s.near_chip;
-                    // The chips for which this sensor is the nearest: where the heat comes from.
+                    // The chips for which this sensor is the nearest that gave a reading: where
+                    // the heat comes from (a silent sensor's chips heat the nearest that reads).
                     let mut region: Vec<usize> = (0..expected)
                         .filter(|&c| {
                             let mine = distance(profile, c, sensor_chip);
-                            profile.sensors.iter().all(|o| distance(profile, c, o.near_chip) >= mine)
+                            profile
+                                .sensors
+                                .iter()
+                                .zip(&learned.sensors)
+                                .filter(|(_, o)| o.state == SensorState::Ok)
+                                .all(|(o, _)| distance(profile, c, o.near_chip) >= mine)
                         })
                         .collect();
                     region.sort_by(|&a, &b| distance(profile, a, sensor_chip).total_cmp(&distance(profile, b, sensor_chip)));

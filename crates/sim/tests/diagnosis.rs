@@ -357,6 +357,31 @@ fn combined_faults_are_each_found() {
     check_finding_at_chip(&r, FindingKind::Intermittent, 20);
 }
 
+#[test]
+fn an_overheating_chip_whose_nearest_sensor_is_missing_is_in_the_region_of_the_next() {
+    let p = profile("s19jpro");
+    let k = 40;
+    let at = |c: usize| {
+        let q = &p.layout.chips[c];
+        (f64::from(q.row), f64::from(q.col))
+    };
+    let distance = |a: usize, b: usize| {
+        let ((ar, ac), (br, bc)) = (at(a), at(b));
+        ((ar - br).powi(2) + (ac - bc).powi(2)).sqrt()
+    };
+    let nearest = (0..p.sensors.len())
+        .min_by(|&a, &b| {
+            distance(k, p.sensors[a].near_chip).total_cmp(&distance(k, p.sensors[b].near_chip))
+        })
+        .unwrap();
+    let r = diagnose(
+        "s19jpro",
+        &[&format!("hot:{k}"), &format!("sensor:{nearest}")],
+        11,
+    );
+    check_finding_at_chip(&r, FindingKind::Overtemp, k);
+}
+
 /// Issue S2 3/7: "over-temperature does not hide other faults (cool down and finish, or mark
 /// the rest untested and say so)".
 #[test]
