@@ -278,8 +278,10 @@ pub(crate) struct Learned {
     pub(crate) trip: Option<Trip>,
     /// Sensors the engine asked about (a run cut short leaves some unasked).
     pub(crate) sensors_asked: Vec<bool>,
-    /// Each sensor's fastest rise between two readings a second or more apart, °C/s.
+    /// Each sensor's fastest rise between two readings half a second or more apart, °C/s.
     pub(crate) sensor_rise: Vec<f32>,
+    /// Each sensor's reads that gave a reading, and all its reads.
+    pub(crate) sensor_answers: Vec<(u32, u32)>,
     /// The pattern test's pauses to let the board cool: how many, and the jig time, s.
     pub(crate) cooling: (u32, f64),
     /// Chips left out of the pattern test (a retest of other chips).
@@ -333,6 +335,17 @@ struct Engine<'a, 'j> {
     last_job_us: u64,
     /// Jig time the sensors are next read between batches of work (`keep_cool`).
     next_cool_check_us: u64,
+    /// Per sensor, a rise waiting for the next reading to hold it: (°C/s, from, to).
+    pending_rise: Vec<Option<(f32, f32, f32)>>,
+    /// Per sensor, the readings taken as temperatures, with their jig times, µs.
+    sensor_history: Vec<Vec<(u64, f32)>>,
+}
+
+/// A reading inside `plausible_c` and none of the values a failed read gives (exactly -1 or
+/// 127, ESP-Miner's "TEMP:FAIL" values).
+fn plausible(cfg: &Config, t: f32) -> bool {
+    let (lo, hi) = cfg.plausible_c;
+    t.is_finite() && t > lo && t < hi && t != -1.0 && t != 127.0
 }
 
 /// Run a full diagnosis of the board on `jig` as `profile`. Always returns a report: a run that
@@ -375,6 +388,8 @@ pub fn run(
         aging_golden: 0,
         last_job_us: 0,
         next_cool_check_us: 0,
+        pending_rise: Vec::new(),
+        sensor_history: Vec::new(),
     };
     engine.learned.chips = vec![ChipTrack::default(); profile.chips.value];
     engine.learned.start_us = start_us;
@@ -579,6 +594,7 @@ impl Engine<'_, '_> {
             )?;
         }
         self.read_sensors()?;
+        self.confirm_rises()?;
         if let Some(limit_s) = options.soak_s
             && self.learned.pattern_tested
             && self.learned.found > 0
@@ -761,6 +777,9 @@ impl Engine<'_, '_> {
             .collect();
         self.learned.sensors_asked = vec![false; self.profile.sensors.len()];
         self.learned.sensor_rise = vec![0.0; self.profile.sensors.len()];
+        self.learned.sensor_answers = vec![(0, 0); self.profile.sensors.len()];
+        self.pending_rise = vec![None; self.profile.sensors.len()];
+        self.sensor_history = vec![Vec::new(); self.profile.sensors.len()];
         self.board = match crate::identity::read_image(self.wire.jig()) {
             Ok(bytes) => crate::identity::parse_eeprom(&bytes),
             Err(JigError::NoDevice(_)) => BoardIdentity::default(),
@@ -770,7 +789,6 @@ impl Engine<'_, '_> {
     }
 
     fn read_sensors(&mut self) -> Flow {
-        let (lo, hi) = self.cfg.plausible_c;
         let mut readings: Vec<Option<f32>> = vec![None; self.profile.sensors.len()];
         for (i, sensor) in self.profile.sensors.iter().enumerate() {
             // From the first of two chips at one address on, a chip's address is not known.
@@ -833,14 +851,28 @@ impl Engine<'_, '_> {
             if let Some(slot) = readings.get_mut(i) {
                 *slot = reading;
             }
+            if let Some(count) = self.learned.sensor_answers.get_mut(i) {
+                *count = (count.0 + u32::from(reading.is_some()), count.1 + 1);
+            }
+            // A reading further from the sensor's last than a board can change in the time
+            // between is a corrupted reply (a read through the chain): not a temperature.
+            let possible = reading.is_some_and(|t| self.possible(i, t));
+            if let Some(t) = reading.filter(|&t| possible && plausible(self.cfg, t)) {
+                self.note_rise(i, t);
+                if let Some(history) = self.sensor_history.get_mut(i) {
+                    history.push((self.wire.now(), t));
+                }
+            }
             let Some(result) = self.learned.sensors.get_mut(i) else {
                 continue;
             };
             if let Some(t) = reading {
-                let plausible = t.is_finite() && t > lo && t < hi && t != -1.0 && t != 127.0;
+                let plausible = plausible(self.cfg, t);
                 if plausible && result.state != SensorState::Implausible {
                     result.state = SensorState::Ok;
-                    result.temp_c = Some(result.temp_c.map_or(t, |m| m.max(t)));
+                    if possible {
+                        result.temp_c = Some(result.temp_c.map_or(t, |m| m.max(t)));
+                    }
                 } else if !plausible {
                     result.state = SensorState::Implausible;
                     result.temp_c = Some(t);
@@ -858,33 +890,69 @@ impl Engine<'_, '_> {
             golden: self.golden_total(),
             aging: None,
         };
-        self.note_rise(&readings);
         self.temperatures.push((self.wire.now(), readings));
         (self.progress)(&p);
         Ok(())
     }
 
-    /// Each sensor's rise since its last reading a second or more before `readings` (taken
-    /// now), kept where it is the fastest so far.
-    fn note_rise(&mut self, readings: &[Option<f32>]) {
+    /// Whether sensor `i` can read `t` now, given its last reading taken as a temperature: no
+    /// board sensor changes faster than `sensor_rise_max_c_per_s` (half as much again, and
+    /// 2 °C, for the readings' own noise and resolution).
+    fn possible(&self, i: usize, t: f32) -> bool {
         let now = self.wire.now();
-        let (lo, hi) = self.cfg.plausible_c;
-        let plausible = |t: f32| t.is_finite() && t > lo && t < hi && t != -1.0 && t != 127.0;
-        for (i, reading) in readings.iter().enumerate() {
-            let Some(t) = reading.filter(|&t| plausible(t)) else {
-                continue;
-            };
-            let before = self.temperatures.iter().rev().find_map(|(at, r)| {
-                let earlier = r.get(i).copied().flatten().filter(|&e| plausible(e))?;
-                (now.saturating_sub(*at) >= 500_000).then_some((*at, earlier))
-            });
-            if let Some((at, earlier)) = before
-                && let Some(rise) = self.learned.sensor_rise.get_mut(i)
-            {
-                let rate = (t - earlier) / ((now - at) as f32 / 1e6);
-                *rise = rise.max(rate);
+        self.sensor_history
+            .get(i)
+            .and_then(|h| h.last())
+            .is_none_or(|&(at, last)| {
+                let dt = now.saturating_sub(at) as f32 / 1e6;
+                (t - last).abs() <= 1.5 * self.cfg.sensor_rise_max_c_per_s * dt + 2.0
+            })
+    }
+
+    /// Sensor `i`'s rise to `t` (read now) since its last reading half a second or more
+    /// before, kept where it is the fastest so far once the reading after it holds at least
+    /// half of it (a corrupted reading does not: the next one falls back).
+    fn note_rise(&mut self, i: usize, t: f32) {
+        let now = self.wire.now();
+        let before = self.sensor_history.get(i).and_then(|h| {
+            h.iter()
+                .rev()
+                .find(|(at, _)| now.saturating_sub(*at) >= 500_000)
+                .copied()
+        });
+        let (Some(rise), Some(pending)) = (
+            self.learned.sensor_rise.get_mut(i),
+            self.pending_rise.get_mut(i),
+        ) else {
+            return;
+        };
+        if let Some((rate, from, to)) = pending.take()
+            && t >= from + 0.5 * (to - from)
+        {
+            *rise = rise.max(rate);
+        }
+        if let Some((at, earlier)) = before {
+            let rate = (t - earlier) / ((now - at) as f32 / 1e6);
+            if rate > 0.0 {
+                *pending = Some((rate, earlier, t));
             }
         }
+    }
+
+    /// A sensor's fast rise waits for the next reading to hold it: when one waits, read the
+    /// sensors again half a second on.
+    fn confirm_rises(&mut self) -> Flow {
+        let hot = self.cfg.hot_rise_c_per_s;
+        if self
+            .pending_rise
+            .iter()
+            .flatten()
+            .any(|&(rate, ..)| rate >= hot)
+        {
+            self.wait_ms(500)?;
+            self.read_sensors()?;
+        }
+        Ok(())
     }
 
     /// Between batches of work: read the sensors when they could have climbed to
@@ -938,13 +1006,12 @@ impl Engine<'_, '_> {
     /// Read the sensors; the hottest plausible reading now, °C.
     fn read_now(&mut self) -> Flow<Option<f32>> {
         self.read_sensors()?;
-        let (lo, hi) = self.cfg.plausible_c;
         Ok(self
             .temperatures
             .last()
             .into_iter()
             .flat_map(|(_, r)| r.iter().copied().flatten())
-            .filter(|&t| t.is_finite() && t > lo && t < hi && t != -1.0 && t != 127.0)
+            .filter(|&t| plausible(self.cfg, t))
             .reduce(f32::max))
     }
 

@@ -709,8 +709,20 @@ pub(crate) fn build(
             .map(|(d, at)| (d.clone(), Some(*at)))
             .collect()
     };
+    // Chips of domains that sag so far their chips return nothing.
+    let mut browned: Vec<usize> = Vec::new();
     for ((d, at), idle) in watched.iter().zip(&learned.domains) {
-        if !every_chip_hashed
+        let in_domain: Vec<usize> = profile.chips_in_domain(d.index).collect();
+        // A domain whose chips returned no work draws less than the hashing ones and so rises
+        // in the stack: low instead, something in it leaks (and its chips brown out).
+        let browned_out = d.state == DomainState::Low
+            && !in_domain.is_empty()
+            && in_domain.iter().all(|&c| {
+                chips
+                    .get(c)
+                    .is_some_and(|r| r.patterns > 0 && r.golden == 0)
+            });
+        if (!every_chip_hashed && !browned_out)
             || idle.state != DomainState::Ok
             || !matches!(d.state, DomainState::Low | DomainState::High)
         {
@@ -718,12 +730,14 @@ pub(crate) fn build(
             // its stack cannot balance (the break's finding says what the imbalance shows).
             continue;
         }
-        let in_domain: Vec<usize> = profile.chips_in_domain(d.index).collect();
         let all_hash = in_domain
             .iter()
             .all(|&c| chips.get(c).is_some_and(|r| r.state == ChipState::Ok));
         if d.state == DomainState::High && !all_hash {
             continue;
+        }
+        if browned_out {
+            browned.extend(&in_domain);
         }
         let (what, hint) = if d.state == DomainState::Low {
             (
@@ -750,7 +764,7 @@ pub(crate) fn build(
             domains: vec![d.index],
             suspects: in_domain.clone(),
             message: format!(
-                "Domain {} {what} {} mV while the chips hash{} ({} mV at preflight, band {}-{} mV)",
+                "Domain {} {what} {} mV while the chips hash{} ({} mV at preflight, band {}-{} mV){}",
                 d.index,
                 d.voltage_mv,
                 at.map_or(String::new(), |at| format!(
@@ -760,7 +774,12 @@ pub(crate) fn build(
                 )),
                 idle.voltage_mv,
                 profile.voltage.low_mv(),
-                profile.voltage.high_mv()
+                profile.voltage.high_mv(),
+                if browned_out {
+                    format!("; {} returned no work: browned out", range_text(&in_domain))
+                } else {
+                    String::new()
+                }
             ),
             hint,
         });
@@ -831,7 +850,8 @@ pub(crate) fn build(
     let lost_in_test = flaky
         .iter()
         .any(|&k| chips.get(k).is_some_and(|c| c.transient > 0));
-    if !flaky.is_empty() {
+    // Work lost only on chips a sagging domain browned out is that domain's finding.
+    if !flaky.is_empty() && !flaky.iter().all(|c| browned.contains(c)) {
         let first = flaky[0];
         out.push(Finding {
             kind: FindingKind::Intermittent,
@@ -895,22 +915,14 @@ pub(crate) fn build(
         .enumerate()
     {
         let host_gone = s.host_chip.is_some_and(|h| h >= found);
+        // A sensor that gave a reading to fewer than half of the reads does not answer: what
+        // came back was a corrupted reply (a read through a noisy chain) or a stray one.
+        let (answered, reads) = learned.sensor_answers.get(i).copied().unwrap_or((0, 0));
+        let seldom = r.state == SensorState::Ok && reads >= 4 && answered * 2 < reads;
         match r.state {
             SensorState::Missing if host_gone || !asked => {}
             SensorState::Unread => {}
-            SensorState::Missing | SensorState::Implausible => out.push(Finding {
-                kind: FindingKind::SensorMissing,
-                chips: vec![s.near_chip],
-                domains: Vec::new(),
-                suspects: vec![s.near_chip],
-                message: if r.state == SensorState::Missing {
-                    format!("Temperature sensor {} does not answer", s.name)
-                } else {
-                    format!("Temperature sensor {} reads an impossible {:?} °C", s.name, r.temp_c)
-                },
-                hint: format!("Check sensor {} ({}) and its I2C lines; a board without it may refuse to start", s.name, s.kind.name()),
-            }),
-            SensorState::Ok => {
+            SensorState::Ok if !seldom => {
                 let over = r.temp_c.filter(|&t| t > cfg.overtemp_c);
                 // The sensor that rose the fastest, and any within a tenth of it: the nearest
                 // to an overheating chip (its heat spreads over the board, less with distance).
@@ -964,6 +976,20 @@ pub(crate) fn build(
                     });
                 }
             }
+            SensorState::Missing | SensorState::Implausible | SensorState::Ok => out.push(Finding {
+                kind: FindingKind::SensorMissing,
+                chips: vec![s.near_chip],
+                domains: Vec::new(),
+                suspects: vec![s.near_chip],
+                message: if seldom {
+                    format!("Temperature sensor {} answered {answered} of {reads} reads", s.name)
+                } else if r.state == SensorState::Missing {
+                    format!("Temperature sensor {} does not answer", s.name)
+                } else {
+                    format!("Temperature sensor {} reads an impossible {:?} °C", s.name, r.temp_c)
+                },
+                hint: format!("Check sensor {} ({}) and its I2C lines; a board without it may refuse to start", s.name, s.kind.name()),
+            }),
         }
     }
 

@@ -357,6 +357,45 @@ fn a_domain_that_sags_under_load_is_found_under_load() {
 }
 
 #[test]
+fn the_last_domain_sagging_its_chips_out_is_the_domain_not_a_link_to_them() {
+    // The chips of the chain's last domain brown out and return nothing: a step in the loss
+    // at the end of the chain, as a bad link to them would give, but their domain reads low
+    // where chips that do not hash would raise it.
+    let p = profile("s19jpro");
+    let last = p.domains.value - 1;
+    let r = diagnose("s19jpro", &[&format!("sag:{last}:120")], 7);
+    let f = r
+        .findings
+        .iter()
+        .find(|f| f.kind == FindingKind::DomainVoltage && f.domains == [last])
+        .unwrap_or_else(|| panic!("no sag at domain {last}: {}", describe(&r)));
+    assert!(f.message.contains("browned out"), "{}", f.message);
+    assert!(
+        r.findings
+            .iter()
+            .all(|f| f.kind != FindingKind::Intermittent),
+        "{}",
+        describe(&r)
+    );
+    let in_domain: Vec<usize> = p.chips_in_domain(last).collect();
+    no_chip_blamed_but(&r, &in_domain);
+}
+
+#[test]
+fn a_sensor_read_through_a_noisy_chain_that_seldom_answers_is_missing_not_hot() {
+    // The S9's sensors are read through a chip's I2C master: past a bad joint most reads of
+    // the missing one fail, and the few corrupted replies that pass are no temperature.
+    let p = profile("s9");
+    let r = diagnose("s9", &["joint:1:20000", "sensor:0", "txnoise:300"], 5);
+    finding_at_chip(&r, FindingKind::SensorMissing, p.sensors[0].near_chip);
+    assert!(
+        r.findings.iter().all(|f| f.kind != FindingKind::Overtemp),
+        "{}",
+        describe(&r)
+    );
+}
+
+#[test]
 fn a_wrong_part_miscomputes_at_its_own_chip_only() {
     for id in ["s19jpro", "s21pro", "s9"] {
         let r = diagnose(id, &["wrongpart:7"], 8);
