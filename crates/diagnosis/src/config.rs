@@ -118,9 +118,10 @@ pub struct Config {
     /// climb from their last reading to `cool_at_c`. [I] The patch around a chip that lost its
     /// heatsink rises at most about 20 °C/s at first, and less at the sensors around it.
     pub sensor_rise_max_c_per_s: f32,
-    /// A sensor that rises this fast or faster, °C/s over a second or more, has a chip near it
-    /// that overheats. [I] A whole board warms under 1 °C/s (its mass on a bench fan: minutes
-    /// to settle); the patch around one chip without its heatsink heats several °C/s.
+    /// A sensor that rises this fast or faster, °C/s over half a second or more (the next
+    /// reading holding the rise), has a chip near it that overheats. [I] A whole board warms
+    /// under 1 °C/s (its mass on a bench fan: minutes to settle); the patch around one chip
+    /// without its heatsink heats several °C/s.
     pub hot_rise_c_per_s: f32,
     /// A soak ends once the hottest sensor reads this, °C. [I] The PCB sensors of a hashing
     /// Antminer board sit around 55-75 °C in a miner; 60 °C is inside that band on a bench.

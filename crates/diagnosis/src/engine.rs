@@ -1003,15 +1003,16 @@ impl Engine<'_, '_> {
         Ok(())
     }
 
-    /// Read the sensors; the hottest plausible reading now, °C.
+    /// Read the sensors; the hottest reading of this read taken as a temperature, °C.
     fn read_now(&mut self) -> Flow<Option<f32>> {
+        let asked_at = self.wire.now();
         self.read_sensors()?;
         Ok(self
-            .temperatures
-            .last()
-            .into_iter()
-            .flat_map(|(_, r)| r.iter().copied().flatten())
-            .filter(|&t| plausible(self.cfg, t))
+            .sensor_history
+            .iter()
+            .filter_map(|h| h.last())
+            .filter(|(at, _)| *at >= asked_at)
+            .map(|(_, t)| *t)
             .reduce(f32::max))
     }
 
