@@ -91,6 +91,15 @@ pub(crate) fn aging_flagged(cfg: &Config, w: &crate::report::AgingWindow, i: usi
             < cfg.intermittent_p
 }
 
+/// A sensor as a sentence names it: "Sensor PCB 1", and "Sensor A (chip 62)" as it is.
+fn sensor_title(name: &str) -> String {
+    if name.starts_with("Sensor") {
+        name.to_owned()
+    } else {
+        format!("Sensor {name}")
+    }
+}
+
 /// "once", "twice", "N times".
 fn times(n: u32) -> String {
     match n {
@@ -954,7 +963,7 @@ pub(crate) fn build(
                         domains: Vec::new(),
                         suspects,
                         message: if over.is_some() {
-                            format!("Sensor {} reads {t:.1} °C, above the {:.0} °C limit", s.name, cfg.overtemp_c)
+                            format!("{} reads {t:.1} °C, above the {:.0} °C limit", sensor_title(&s.name), cfg.overtemp_c)
                         } else {
                             let (pauses, seconds) = learned.cooling;
                             let paused = if pauses > 0 {
@@ -966,8 +975,8 @@ pub(crate) fn build(
                                 String::new()
                             };
                             format!(
-                                "Sensor {} rose {rise:.1} °C/s during the test (a whole board warms under 1 °C/s) and read up to {t:.1} °C{paused}",
-                                s.name
+                                "{} rose {rise:.1} °C/s during the test (a whole board warms under 1 °C/s) and read up to {t:.1} °C{paused}",
+                                sensor_title(&s.name)
                             )
                         },
                         hint: format!(
