@@ -1126,6 +1126,17 @@ impl Engine<'_, '_> {
                 }
             }
         }
+        // A chip whose domain sagged so far that it returned nothing was not tested.
+        let browned = findings::browned_out(self.profile, &self.learned, &chips);
+        for c in chips.iter_mut().filter(|c| {
+            browned.contains(&c.domain)
+                && matches!(
+                    c.state,
+                    ChipState::Dead | ChipState::Weak | ChipState::HwErrors
+                )
+        }) {
+            c.state = ChipState::Inconclusive;
+        }
         let mut findings = findings::build(self.profile, self.cfg, &self.learned, &chips);
         let halving_step = options.halving_short.map(|short_at| HalvingStep {
             short_at,

@@ -91,6 +91,51 @@ pub(crate) fn aging_flagged(cfg: &Config, w: &crate::report::AgingWindow, i: usi
             < cfg.intermittent_p
 }
 
+/// Each domain's worst reading while the chips hashed, over the whole run (the first loaded
+/// sample when no other was taken), with its jig time when watched.
+fn watched_domains(learned: &Learned) -> Vec<(DomainResult, Option<u64>)> {
+    if learned.watched_domains.is_empty() {
+        learned
+            .loaded_domains
+            .iter()
+            .map(|d| (d.clone(), None))
+            .collect()
+    } else {
+        learned
+            .watched_domains
+            .iter()
+            .map(|(d, at)| (d.clone(), Some(*at)))
+            .collect()
+    }
+}
+
+/// Domains in their band at preflight that read low under load while every chip in them was
+/// sent work and returned none: chips that do not hash draw less and raise their domain in
+/// the stack, so low instead means something in it leaks, and its chips brown out (their
+/// misses say nothing about them).
+pub(crate) fn browned_out(
+    profile: &Profile,
+    learned: &Learned,
+    chips: &[ChipResult],
+) -> Vec<usize> {
+    watched_domains(learned)
+        .iter()
+        .zip(&learned.domains)
+        .filter(|((d, _), idle)| {
+            let mut in_domain = profile.chips_in_domain(d.index).peekable();
+            d.state == DomainState::Low
+                && idle.state == DomainState::Ok
+                && in_domain.peek().is_some()
+                && in_domain.all(|c| {
+                    chips
+                        .get(c)
+                        .is_some_and(|r| r.patterns > 0 && r.golden == 0)
+                })
+        })
+        .map(|((d, _), _)| d.index)
+        .collect()
+}
+
 /// A sensor as a sentence names it: "Sensor PCB 1", and "Sensor A (chip 62)" as it is.
 fn sensor_title(name: &str) -> String {
     if name.starts_with("Sensor") {
@@ -703,34 +748,13 @@ pub(crate) fn build(
     // own finding says so, so only a domain whose chips all hash is reported high.
     let link = intermittent(cfg, learned, chips);
     let every_chip_hashed = found == expected && link.step.is_none() && !link.from_counts;
-    // Each domain's worst reading while the chips hashed, over the whole run (the first loaded
-    // sample when no other was taken).
-    let watched: Vec<(DomainResult, Option<u64>)> = if learned.watched_domains.is_empty() {
-        learned
-            .loaded_domains
-            .iter()
-            .map(|d| (d.clone(), None))
-            .collect()
-    } else {
-        learned
-            .watched_domains
-            .iter()
-            .map(|(d, at)| (d.clone(), Some(*at)))
-            .collect()
-    };
+    let watched = watched_domains(learned);
+    let browned_domains = browned_out(profile, learned, chips);
     // Chips of domains that sag so far their chips return nothing.
     let mut browned: Vec<usize> = Vec::new();
     for ((d, at), idle) in watched.iter().zip(&learned.domains) {
         let in_domain: Vec<usize> = profile.chips_in_domain(d.index).collect();
-        // A domain whose chips returned no work draws less than the hashing ones and so rises
-        // in the stack: low instead, something in it leaks (and its chips brown out).
-        let browned_out = d.state == DomainState::Low
-            && !in_domain.is_empty()
-            && in_domain.iter().all(|&c| {
-                chips
-                    .get(c)
-                    .is_some_and(|r| r.patterns > 0 && r.golden == 0)
-            });
+        let browned_out = browned_domains.contains(&d.index);
         if (!every_chip_hashed && !browned_out)
             || idle.state != DomainState::Ok
             || !matches!(d.state, DomainState::Low | DomainState::High)
@@ -785,7 +809,10 @@ pub(crate) fn build(
                 profile.voltage.low_mv(),
                 profile.voltage.high_mv(),
                 if browned_out {
-                    format!("; {} returned no work: browned out", range_text(&in_domain))
+                    format!(
+                        "; {} returned no work: browned out, not judged (test them again after the repair)",
+                        range_text(&in_domain)
+                    )
                 } else {
                     String::new()
                 }
