@@ -168,7 +168,14 @@ fn check_contract(v: &Value) {
             "profile",
             "seed",
             "jig_firmware",
+            "run_id",
         ],
+    );
+    // The run's own identity: two runs of one simulated board and seed are two runs.
+    assert!(
+        v["provenance"]["run_id"]
+            .as_str()
+            .is_some_and(|id| !id.is_empty())
     );
     assert_eq!(
         v["provenance"]["pattern_set"],

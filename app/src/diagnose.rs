@@ -293,7 +293,7 @@ pub fn run(
         None => None,
     };
     let started_at = store::now();
-    let (report, profile) = match (&args.sim, &args.port) {
+    let (mut report, profile) = match (&args.sim, &args.port) {
         (Some(id), _) => (simulate(catalog, args, id)?, profile(catalog, id)?),
         (None, Some(path)) => on_port(catalog, args, path)?,
         (None, None) => {
@@ -303,6 +303,7 @@ pub fn run(
             .into());
         }
     };
+    report.provenance.run_id = store::run_id();
     tracing::info!(
         model = %profile.id,
         verdict = report.verdict.name(),

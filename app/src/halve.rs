@@ -96,7 +96,8 @@ pub fn run(
             }
         }
         let started_at = store::now();
-        let report = count(profile, args, &faults, m)?;
+        let mut report = count(profile, args, &faults, m)?;
+        report.provenance.run_id = store::run_id();
         if let Some(why) = &report.aborted {
             anyhow::bail!("the count with the short at chip {m} stopped: {why}");
         }

@@ -470,6 +470,7 @@ fn provenance(profile: &Profile, options: &Options, firmware: &str) -> Provenanc
         profile: format!("{}@{}", profile.id, profile.version),
         seed: options.seed,
         jig_firmware: firmware.to_owned(),
+        run_id: String::new(),
     }
 }
 

@@ -328,6 +328,11 @@ pub struct Provenance {
     pub seed: Option<u64>,
     /// Jig firmware.
     pub jig_firmware: String,
+    /// The run's own identity, given by the app when the run ends (the engine leaves it
+    /// empty): two runs with the same results, a simulated board's with one seed, are two runs
+    /// wherever they are saved.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub run_id: String,
 }
 
 /// Board identity read from its EEPROM.

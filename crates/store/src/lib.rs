@@ -253,6 +253,18 @@ fn redact(address: &str) -> String {
         .join(" ")
 }
 
+/// A new run identity for [`diagnosis::report::Provenance::run_id`]: this process's clock in
+/// nanoseconds, its id and a count, so no two runs of one bench share one.
+#[must_use]
+pub fn run_id() -> String {
+    static COUNT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    let count = COUNT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!("{nanos:x}-{:x}-{count}", std::process::id())
+}
+
 /// Now, in seconds since 1970-01-01 UTC.
 #[must_use]
 pub fn now() -> i64 {

@@ -144,9 +144,10 @@ impl Workbench {
                         self.step = Some((p.step, p.fraction, p.message));
                     }
                 }
-                Event::Done(report) if self.job.halving_short.is_some() => {
+                Event::Done(mut report) if self.job.halving_short.is_some() => {
                     // A halving count: it moves the search on and is kept on the ticket; the
                     // diagnosis on screen stays.
+                    report.provenance.run_id = store::run_id();
                     self.halving_count(&report);
                     self.records.save_run(
                         *report,
@@ -163,10 +164,11 @@ impl Workbench {
                     let holds = self.job.hold_power && report.aborted.is_none();
                     // This run's own traffic (a retest's report is merged into the last one).
                     let capture = self.capture_of(&report);
-                    let report = match &self.job.only_chips {
+                    let mut report = match &self.job.only_chips {
                         Some(chips) => merge(self.report.take(), *report, chips),
                         None => *report,
                     };
+                    report.provenance.run_id = store::run_id();
                     self.states = report.chips.iter().map(|c| c.state).collect();
                     self.capture = capture;
                     self.log.push(match &report.aborted {
