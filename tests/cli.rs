@@ -200,6 +200,19 @@ fn profiles_lists_every_model() {
             .unwrap()
             .contains(&Value::from("voltage.nominal_mv"))
     );
+    // The S19j Pro's chip places are generic; the Bitaxe Hex's come from its PCB file, with
+    // its test pads.
+    assert_eq!(s19jpro["layout"], "generic");
+    assert_eq!(s19jpro["test_pads"], 0);
+    let hex = profiles.iter().find(|p| p["id"] == "bitaxe-hex").unwrap();
+    assert_eq!(hex["layout"], "pcb");
+    assert_eq!(hex["test_pads"], 15);
+    assert!(
+        !hex["unverified"]
+            .as_array()
+            .unwrap()
+            .contains(&Value::from("layout"))
+    );
 }
 
 #[test]

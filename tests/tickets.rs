@@ -643,6 +643,60 @@ fn test_point_readings_are_judged_kept_and_shown() {
     assert_eq!(json["readings"][1]["verdict"], "LOW");
 }
 
+/// On a board whose design file is public the reading names the pad to probe: domain 1's 1V8 of
+/// a Bitaxe Hex is TP45 on the back (skot/bitaxeHex rev 304); an S19 names none.
+#[test]
+fn a_reading_names_the_pad_of_the_boards_design() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("shop.db");
+    let ticket = run(
+        &db,
+        &[
+            "tickets",
+            "new",
+            "--serial",
+            "HEX-1",
+            "--model",
+            "bitaxe-hex",
+        ],
+        0,
+    );
+    let ticket = ticket.trim();
+    let said = run(
+        &db,
+        &[
+            "tickets", "reading", ticket, "--domain", "1", "--point", "1v8", "--mv", "1790",
+        ],
+        0,
+    );
+    assert!(said.contains("domain 1 1V8: 1790 mV"), "{said}");
+    assert!(
+        said.contains("probe: TP45 on the back (net /BM1366-2/1V8)"),
+        "{said}"
+    );
+    let s19 = run(
+        &db,
+        &["tickets", "new", "--serial", "S19-1", "--model", "s19"],
+        0,
+    );
+    let said = run(
+        &db,
+        &[
+            "tickets",
+            "reading",
+            s19.trim(),
+            "--domain",
+            "1",
+            "--point",
+            "1v8",
+            "--mv",
+            "1790",
+        ],
+        0,
+    );
+    assert!(!said.contains("probe:"), "{said}");
+}
+
 /// `hashbench db push` moves a bench's file onto the shop server; a second push adds nothing.
 #[test]
 fn a_bench_file_pushed_twice_to_the_shop_server_lands_once() {

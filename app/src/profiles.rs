@@ -39,6 +39,10 @@ struct Entry<'a> {
     chips_per_domain: usize,
     address_interval: u16,
     origin: &'a str,
+    /// "pcb" where the chip places come from the board's design file, else "generic".
+    layout: &'static str,
+    /// Test pads the board's design gives.
+    test_pads: usize,
     unverified: Vec<String>,
 }
 
@@ -56,6 +60,8 @@ pub fn run(catalog: &Catalog, args: &ProfilesArgs, out: &mut dyn Write) -> anyho
             chips_per_domain: p.chips_per_domain.value,
             address_interval: p.address_interval.value,
             origin: catalog.origin(&p.id).unwrap_or("unknown"),
+            layout: if p.layout.generic { "generic" } else { "pcb" },
+            test_pads: p.test_pads.as_ref().map_or(0, |t| t.pads.len()),
             unverified: {
                 let mut fields: Vec<String> = p
                     .unverified()
@@ -78,19 +84,21 @@ pub fn run(catalog: &Catalog, args: &ProfilesArgs, out: &mut dyn Write) -> anyho
     }
     writeln!(
         out,
-        "{:<16} {:<32} {:<7} {:>5} {:>7}  unverified",
-        "id", "name", "family", "chips", "domains"
+        "{:<16} {:<32} {:<7} {:>5} {:>7} {:<7} {:>4}  unverified",
+        "id", "name", "family", "chips", "domains", "layout", "pads"
     )
     .context("writing output")?;
     for e in &entries {
         writeln!(
             out,
-            "{:<16} {:<32} {:<7} {:>5} {:>7}  {}",
+            "{:<16} {:<32} {:<7} {:>5} {:>7} {:<7} {:>4}  {}",
             e.id,
             e.name,
             e.chip_family,
             e.chips,
             e.domains,
+            e.layout,
+            e.test_pads,
             if e.unverified.is_empty() {
                 "-".to_owned()
             } else {

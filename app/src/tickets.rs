@@ -177,6 +177,9 @@ pub fn run(
             if !reading.source.is_empty() {
                 writeln!(out, "  range: {}", reading.source)?;
             }
+            if let Some(pad) = reading.pad(profile) {
+                writeln!(out, "  probe: {}", pad.describe())?;
+            }
         }
         TicketsCommand::Status(args) => {
             let status = status(&args.status)?;

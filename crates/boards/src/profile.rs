@@ -6,6 +6,7 @@ use serde::Deserialize;
 use crate::ProfileError;
 use crate::fact::Fact;
 use crate::layout::{BoardLayout, ChipPosition, LayoutSpec, serpentine};
+use crate::testpoints::{RawTestPads, TestPads};
 
 /// Temperature sensor parts seen on hashboards (facts §5).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -132,6 +133,8 @@ struct RawProfile {
     #[serde(default)]
     sensors: Vec<Sensor>,
     layout: LayoutSpec,
+    #[serde(default)]
+    test_pads: Option<RawTestPads>,
 }
 
 /// The board's PIC: the DC-DC controller that must be started and kept alive with heartbeats
@@ -187,6 +190,8 @@ pub struct Profile {
     pub sensors: Vec<Sensor>,
     /// Where each chip sits.
     pub layout: BoardLayout,
+    /// The test pads of the board's design, where a public design gives them.
+    pub test_pads: Option<TestPads>,
 }
 
 fn invalid(file: &str, field: &str, problem: impl Into<String>) -> ProfileError {
@@ -327,6 +332,11 @@ impl Profile {
             }
         }
         let layout = resolve_layout(file, &raw.layout, domains, per_domain)?;
+        let test_pads = raw
+            .test_pads
+            .map(|pads| pads.validate(chips, domains))
+            .transpose()
+            .map_err(|(field, problem)| invalid(file, &field, problem))?;
         let mut params = family.default_params();
         let o = &raw.family_params;
         params.cores = o.cores.unwrap_or(params.cores);
@@ -367,6 +377,7 @@ impl Profile {
             pic: raw.pic,
             sensors: raw.sensors,
             layout,
+            test_pads,
         })
     }
 

@@ -10,6 +10,7 @@
 
 use crate::Profile;
 use bm13xx::Family;
+use serde::Deserialize;
 
 /// A point a technician measures.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -109,6 +110,187 @@ impl Judgement {
             Judgement::Unknown => "no range",
         }
     }
+}
+
+/// Which face of the PCB a pad is on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Side {
+    /// The face KiCad calls F.Cu (top).
+    Front,
+    /// The face KiCad calls B.Cu (bottom).
+    Back,
+}
+
+impl Side {
+    /// "front" or "back".
+    pub fn name(self) -> &'static str {
+        match self {
+            Side::Front => "front",
+            Side::Back => "back",
+        }
+    }
+}
+
+/// A test pad of the board's own design: where the meter's probe goes for a point.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pad {
+    /// The point read there.
+    pub point: Point,
+    /// The chip (chain index) whose signal it carries, for a chip's point.
+    pub chip: Option<usize>,
+    /// The domain whose supply or LDO it carries, for a domain's point.
+    pub domain: Option<usize>,
+    /// Reference designator of the pad, e.g. `TP36`.
+    pub pad: String,
+    /// The pad to put the black probe on, where the design pairs one with it (a domain's
+    /// lower rail).
+    pub minus: Option<String>,
+    /// The face of the PCB it is on.
+    pub side: Side,
+    /// The net it sits on, as the design names it.
+    pub net: String,
+}
+
+impl Pad {
+    /// "TP36 on the back (net /BM1366-1/1V8)", or with a paired pad "TP18 (+) and TP19 (-) on
+    /// the back (net /VDD1)".
+    pub fn describe(&self) -> String {
+        let pads = match &self.minus {
+            Some(minus) => format!("{} (+) and {minus} (-)", self.pad),
+            None => self.pad.clone(),
+        };
+        format!("{pads} on the {} (net {})", self.side.name(), self.net)
+    }
+}
+
+/// The test pads a board's design gives, with where that design comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TestPads {
+    /// The design files the pads were read from.
+    pub source: String,
+    /// The pads.
+    pub pads: Vec<Pad>,
+}
+
+/// `[test_pads]` as a profile writes it.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawTestPads {
+    source: String,
+    pads: Vec<RawPad>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPad {
+    point: String,
+    #[serde(default)]
+    chip: Option<usize>,
+    #[serde(default)]
+    domain: Option<usize>,
+    pad: String,
+    #[serde(default)]
+    minus: Option<String>,
+    side: Side,
+    net: String,
+}
+
+impl RawTestPads {
+    /// Check every pad names a point, a chip or domain the board has (the one its point is read
+    /// at), and a designator; the error is (field, problem).
+    pub(crate) fn validate(
+        self,
+        chips: usize,
+        domains: usize,
+    ) -> Result<TestPads, (String, String)> {
+        if self.source.trim().is_empty() {
+            return Err(("test_pads.source".into(), "names no design".into()));
+        }
+        let mut pads = Vec::with_capacity(self.pads.len());
+        for (i, raw) in self.pads.into_iter().enumerate() {
+            let field = |name: &str| format!("test_pads.pads[{i}].{name}");
+            let point = Point::parse(&raw.point).ok_or_else(|| {
+                (
+                    field("point"),
+                    format!(
+                        "`{}` is not one of {}",
+                        raw.point,
+                        Point::ALL.map(Point::name).join(", ")
+                    ),
+                )
+            })?;
+            match (point.at_chip(), raw.chip, raw.domain) {
+                (true, Some(k), None) if k < chips => {}
+                (true, Some(k), None) => {
+                    return Err((
+                        field("chip"),
+                        format!("chip {k} does not exist ({chips} chips)"),
+                    ));
+                }
+                (true, _, _) => {
+                    return Err((
+                        field("chip"),
+                        format!(
+                            "{} is read at a chip: give `chip` and no `domain`",
+                            point.name()
+                        ),
+                    ));
+                }
+                (false, None, Some(d)) if d < domains => {}
+                (false, None, Some(d)) => {
+                    return Err((
+                        field("domain"),
+                        format!("domain {d} does not exist ({domains} domains)"),
+                    ));
+                }
+                (false, _, _) => {
+                    return Err((
+                        field("domain"),
+                        format!(
+                            "{} is read at a domain: give `domain` and no `chip`",
+                            point.name()
+                        ),
+                    ));
+                }
+            }
+            if raw.pad.trim().is_empty() || raw.minus.as_ref().is_some_and(|m| m.trim().is_empty())
+            {
+                return Err((field("pad"), "a pad needs its reference designator".into()));
+            }
+            pads.push(Pad {
+                point,
+                chip: raw.chip,
+                domain: raw.domain,
+                pad: raw.pad,
+                minus: raw.minus,
+                side: raw.side,
+                net: raw.net,
+            });
+        }
+        Ok(TestPads {
+            source: self.source,
+            pads,
+        })
+    }
+}
+
+/// The pad of `profile`'s design where `point` of `chip` (a chip's signal) or `domain` (a
+/// supply) is read, where the design gives one.
+pub fn pad(
+    profile: &Profile,
+    chip: Option<usize>,
+    domain: Option<usize>,
+    point: Point,
+) -> Option<&Pad> {
+    profile.test_pads.as_ref()?.pads.iter().find(|p| {
+        p.point == point
+            && if point.at_chip() {
+                p.chip == chip
+            } else {
+                p.domain == domain
+            }
+    })
 }
 
 /// The chip I/O voltage of a family: 1.8 V (S19, facts §5.3 "S19 (BM1398, 1.8 V I/O)"; the S9

@@ -75,13 +75,91 @@ fn every_builtin_profile_is_consistent() {
             p.id
         );
         assert!(!p.sensors.is_empty(), "{}", p.id);
-        // Every profile is honest about its generic layout.
-        assert!(
-            p.unverified().iter().any(|(field, _)| *field == "layout"),
-            "{}",
-            p.id
-        );
+        // A layout is the board's PCB only where a public design file gives it (the open
+        // Bitaxes); every other profile lists its generic layout as unverified.
+        let generic = p.unverified().iter().any(|(field, _)| *field == "layout");
+        assert_eq!(generic, p.layout.generic, "{}", p.id);
+        assert_eq!(!generic, p.id.starts_with("bitaxe-"), "{}", p.id);
+        if !generic {
+            assert!(p.layout.note.contains("sources §5.4"), "{}", p.id);
+        }
     }
+}
+
+/// `profile`'s chips in chain order as (U-reference, row, column).
+fn placed(profile: &Profile) -> Vec<(String, u16, u16)> {
+    profile
+        .layout
+        .chips
+        .iter()
+        .map(|c| (c.uref.clone().unwrap_or_default(), c.row, c.col))
+        .collect()
+}
+
+#[test]
+fn the_bitaxe_hex_is_laid_out_as_its_pcb_file() {
+    // skot/bitaxeHex bitaxeHex.kicad_pcb rev 304: the chain enters U12 (x 108, y 97) and runs
+    // U13 (78, 97), U20 (78, 125), U18 (108, 125), U22 (108, 153), U25 (78, 153).
+    let catalog = Catalog::builtin().unwrap();
+    let hex = catalog.get("bitaxe-hex").unwrap();
+    let chain = |list: &[(&str, u16, u16)]| -> Vec<(String, u16, u16)> {
+        list.iter().map(|&(u, r, c)| (u.to_owned(), r, c)).collect()
+    };
+    assert_eq!(
+        placed(hex),
+        chain(&[
+            ("U12", 0, 1),
+            ("U13", 0, 0),
+            ("U20", 1, 0),
+            ("U18", 1, 1),
+            ("U22", 2, 1),
+            ("U25", 2, 0),
+        ])
+    );
+    assert!(!hex.layout.generic);
+    // Its two TMP1075s, at the addresses ESP-Miner reads, above and below the chips.
+    let sensors: Vec<(Option<u8>, usize)> = hex
+        .sensors
+        .iter()
+        .map(|s| (s.i2c_address, s.near_chip))
+        .collect();
+    assert_eq!(sensors, [(Some(0x4A), 1), (Some(0x4B), 5)]);
+    // The SupraHex has the same places under other references.
+    let supra = catalog.get("bitaxe-suprahex").unwrap();
+    let refs: Vec<String> = placed(supra).into_iter().map(|(u, _, _)| u).collect();
+    assert_eq!(refs, ["U28", "U12", "U13", "U18", "U25", "U27"]);
+    let places = |p: &Profile| -> Vec<(u16, u16)> {
+        placed(p).into_iter().map(|(_, r, c)| (r, c)).collect()
+    };
+    assert_eq!(places(supra), places(hex));
+}
+
+#[test]
+fn a_point_is_read_at_the_pad_the_design_gives() {
+    use boards::testpoints::{Point, pad};
+    let catalog = Catalog::builtin().unwrap();
+    let hex = catalog.get("bitaxe-hex").unwrap();
+    let at = |chip: Option<usize>, domain: Option<usize>, point| {
+        pad(hex, chip, domain, point).map(boards::testpoints::Pad::describe)
+    };
+    assert_eq!(
+        at(None, Some(1), Point::Ldo1v8).as_deref(),
+        Some("TP45 on the back (net /BM1366-2/1V8)")
+    );
+    // A domain's supply between its own rails, as the design pairs the pads.
+    assert_eq!(
+        at(None, Some(0), Point::Domain).as_deref(),
+        Some("TP18 (+) and TP19 (-) on the back (net /VDD1)")
+    );
+    assert_eq!(
+        at(Some(2), None, Point::Clk).as_deref(),
+        Some("TP71 on the back (net /BM1366-2/CLKI2)")
+    );
+    // Points the design gives no pad for have none.
+    assert_eq!(at(Some(3), None, Point::Clk), None);
+    assert_eq!(at(Some(0), None, Point::Bo), None);
+    // An Antminer profile has no design file, so no pads.
+    assert!(catalog.get("s19jpro").unwrap().test_pads.is_none());
 }
 
 #[test]
@@ -142,6 +220,14 @@ fn malformed_profiles_name_file_field_and_problem() {
     check_error(
         "bad-sensor-chip.toml",
         &["sensors[0].near_chip", "chip 7 does not exist"],
+    );
+    check_error(
+        "bad-test-pad.toml",
+        &[
+            "test_pads.pads[1].domain",
+            "1V8 is read at a domain",
+            "give `domain` and no `chip`",
+        ],
     );
 }
 

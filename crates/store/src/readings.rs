@@ -102,6 +102,12 @@ impl NewReading {
         })
     }
 
+    /// The pad of `profile`'s design where this point is read, where the design gives one.
+    pub fn pad<'p>(&self, profile: &'p boards::Profile) -> Option<&'p boards::testpoints::Pad> {
+        let point = boards::testpoints::Point::parse(&self.point)?;
+        boards::testpoints::pad(profile, self.chip, self.domain, point)
+    }
+
     /// "chip 12 CLK" or "domain 3 1V8".
     pub fn place(&self) -> String {
         match (self.chip, self.domain) {

@@ -837,6 +837,8 @@ impl eframe::App for Workbench {
                 );
                 if profile.layout.generic {
                     ui.label("Generic layout: real chip positions are not known for this board.");
+                } else {
+                    ui.label(format!("Chip places: {}", profile.layout.note));
                 }
                 let scale = map_scale(ui, &mut self.map_scale, self.report.as_ref());
                 map::legend(ui, scale);

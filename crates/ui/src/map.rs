@@ -127,8 +127,12 @@ pub fn show(ui: &mut egui::Ui, view: &MapView<'_>) -> Option<usize> {
         };
         response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Button, true, &said));
         let response = response.on_hover_ui(|ui| {
+            let uref = pos
+                .uref
+                .as_ref()
+                .map_or(String::new(), |u| format!(" ({u})"));
             ui.label(format!(
-                "Chip {i}, domain {}, row {}, column {}",
+                "Chip {i}{uref}, domain {}, row {}, column {}",
                 pos.domain,
                 pos.row + 1,
                 pos.col + 1

@@ -300,7 +300,10 @@ pub(super) fn readings(doc: &mut Doc<'_>, input: &Input<'_>) {
             let n = &r.reading;
             vec![
                 store::time::format_minute(r.at),
-                n.place(),
+                match n.pad(input.profile) {
+                    Some(pad) => format!("{} at {}", n.place(), pad.pad),
+                    None => n.place(),
+                },
                 format!("{} mV", n.mv),
                 n.range_mv
                     .map_or_else(|| "-".to_owned(), |(lo, hi)| format!("{lo}-{hi} mV")),

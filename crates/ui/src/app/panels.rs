@@ -527,8 +527,12 @@ impl Workbench {
                 ui.label(RichText::new(&f.hint).italics());
             }
             if let Some(pos) = profile.layout.chips.get(i) {
+                let uref = pos
+                    .uref
+                    .as_ref()
+                    .map_or(String::new(), |u| format!(" ({u})"));
                 ui.label(format!(
-                    "Board position: row {}, column {}",
+                    "Board position{uref}: row {}, column {}",
                     pos.row + 1,
                     pos.col + 1
                 ));

@@ -79,6 +79,19 @@ impl Records {
                 commands.push(RecordCommand::Reading(reading));
             }
         });
+        // Where the probe goes, where the board's design gives a pad for the point.
+        if profile.test_pads.is_some() {
+            let (c, d) = match at(self.reading_point) {
+                store::At::Chip(k) => (Some(k), None),
+                store::At::Domain(d) => (None, Some(d)),
+            };
+            ui.label(
+                match boards::testpoints::pad(profile, c, d, self.reading_point) {
+                    Some(pad) => format!("Probe: {}", pad.describe()),
+                    None => "The board's design has no test pad for this point here: probe the chip's pin".to_owned(),
+                },
+            );
+        }
         let here = |r: &&store::Reading| {
             r.reading.chip == Some(chip) || r.reading.domain.is_some() && r.reading.domain == domain
         };
