@@ -6,7 +6,8 @@
 //! replaces or adds models). Every value carries its source and a `verified` flag; values the
 //! facts file marks as inferred or disputed are `verified = false`. Also the board EEPROM
 //! formats public sources document (`eeprom`: decode, checksum, diff), pure byte work, and
-//! what each test point should read on a running board, with sources (`testpoints`).
+//! what each test point should read on a running board, with sources, and the test pad of the
+//! board's design where a public PCB file gives one (`testpoints`).
 //!
 //! Does not: talk to hardware, decide verdicts, or pick the user's config directory (the app
 //! passes the directory in). The only I/O is reading the override directory it is given.
