@@ -1072,7 +1072,7 @@ impl Engine<'_, '_> {
         // Behind an intermittent link the chips' misses are the link's: lost work and lost
         // replies, not dead cores. They are not judged (inconclusive), and the link is named.
         // (A chip that only loses its own replies leaves the chips behind it alone.)
-        let link = findings::intermittent(self.cfg, &self.learned, &chips);
+        let link = findings::intermittent(self.profile, self.cfg, &self.learned, &chips);
         let behind = link.step.map(|(s, ..)| s).or(if link.from_counts {
             link.chips.first().copied()
         } else {

@@ -209,20 +209,34 @@ pub(crate) fn excess_loss_p(cfg: &Config, (lost, sent): (u64, u64), all: (u64, u
 }
 
 /// The intermittent links of a run (also used by the engine: chips behind one are not judged).
-pub(crate) fn intermittent(cfg: &Config, learned: &Learned, chips: &[ChipResult]) -> Intermittent {
+/// The chips of a browned-out domain are left out: their work was lost to the sag, not to a
+/// link.
+pub(crate) fn intermittent(
+    profile: &Profile,
+    cfg: &Config,
+    learned: &Learned,
+    chips: &[ChipResult],
+) -> Intermittent {
     let found = learned.found;
+    let browned = browned_out(profile, learned, chips);
+    let judged = |c: &ChipResult| !browned.contains(&c.domain);
     let counts = &learned.discovery_counts;
     let varying = counts.iter().min() != counts.iter().max();
     // A chip's link is intermittent when it loses replies far more often than the rest of the
     // board does: line noise loses replies evenly, a bad joint at one chip does not. The
     // board's rate (without the chip) has a floor of `intermittent_floor`, so a quiet board
     // does not make two lost replies look suspicious.
-    let (all_lost, all_sent) = chips.iter().take(found).fold((0u64, 0u64), |(l, n), c| {
-        (l + u64::from(c.transient), n + u64::from(c.patterns))
-    });
+    let (all_lost, all_sent) = chips
+        .iter()
+        .take(found)
+        .filter(|c| judged(c))
+        .fold((0u64, 0u64), |(l, n), c| {
+            (l + u64::from(c.transient), n + u64::from(c.patterns))
+        });
     let mut flaky: Vec<usize> = chips
         .iter()
         .take(found)
+        .filter(|c| judged(c))
         .filter(|c| {
             let (lost, sent) = (u64::from(c.transient), u64::from(c.patterns.max(1)));
             // One chip alone has no rest of the board to stand out from: its losses are the
@@ -252,11 +266,16 @@ pub(crate) fn intermittent(cfg: &Config, learned: &Learned, chips: &[ChipResult]
         // Losses here: replies lost then found on retry, and work that never came back (a
         // joint corrupts the work on its way to the chips past it as much as their replies).
         let lost_of = |i: usize| {
-            chips.get(i).map_or(0, |c| {
+            chips.get(i).filter(|c| judged(c)).map_or(0, |c| {
                 u64::from(c.transient) + u64::from(c.patterns.saturating_sub(c.golden))
             })
         };
-        let sent_of = |i: usize| chips.get(i).map_or(0, |c| u64::from(c.patterns));
+        let sent_of = |i: usize| {
+            chips
+                .get(i)
+                .filter(|c| judged(c))
+                .map_or(0, |c| u64::from(c.patterns))
+        };
         let total_lost: u64 = (0..found).map(lost_of).sum();
         let total_sent: u64 = (0..found).map(sent_of).sum();
         let (mut head_lost, mut head_sent) = (0u64, 0u64);
@@ -280,15 +299,15 @@ pub(crate) fn intermittent(cfg: &Config, learned: &Learned, chips: &[ChipResult]
             // the chips past the step must lose at three times the rate before it.
             let head_floor =
                 (head_lost as f64 / head_sent.max(1) as f64).max(cfg.intermittent_floor);
-            let lossy = (s..found)
-                .filter(|&i| {
-                    let sent = sent_of(i).max(1) as f64;
-                    lost_of(i) as f64 / sent >= 3.0 * head_floor
-                })
+            let past: Vec<usize> = (s..found).filter(|&i| sent_of(i) > 0).collect();
+            let lossy = past
+                .iter()
+                .filter(|&&i| lost_of(i) as f64 / sent_of(i) as f64 >= 3.0 * head_floor)
                 .count();
             // [I] Three times the rate before it: noise spread evenly never steps like that.
             if tail_lost >= u64::from(cfg.intermittent_min)
-                && lossy * 5 >= (found - s) * 4
+                && past.len() >= 3
+                && lossy * 5 >= past.len() * 4
                 && tail_rate >= 3.0 * head_rate
                 && 1.0 - crate::stats::binomial_at_most(tail_sent, head_rate, tail_lost - 1)
                     < cfg.intermittent_p
@@ -746,7 +765,7 @@ pub(crate) fn build(
     // Domains in their band at preflight that leave it while the chips hash. A domain with a
     // chip that does not hash rises under load (it draws less than its neighbours): that chip's
     // own finding says so, so only a domain whose chips all hash is reported high.
-    let link = intermittent(cfg, learned, chips);
+    let link = intermittent(profile, cfg, learned, chips);
     let every_chip_hashed = found == expected && link.step.is_none() && !link.from_counts;
     let watched = watched_domains(learned);
     let browned_domains = browned_out(profile, learned, chips);

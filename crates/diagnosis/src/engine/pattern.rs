@@ -38,7 +38,13 @@ impl Engine<'_, '_> {
             for &i in &undecided {
                 let c = &self.learned.chips[i];
                 let have = c.cores_ok.len() + c.cores_dead.len();
-                let want = needed.saturating_sub(have).max(4) + 2;
+                // A chip still undecided after the cores that decide most chips is near the
+                // weak threshold: its untested cores are spread over the rounds left, so that
+                // by the last round it is measured on every core its slots have work for.
+                let spread_left = usize::from(setup.cores)
+                    .saturating_sub(have)
+                    .div_ceil(rounds - round);
+                let want = needed.saturating_sub(have).max(4).max(spread_left) + 2;
                 let budget = self
                     .cfg
                     .max_patterns_per_chip
