@@ -280,8 +280,9 @@ pub(crate) fn intermittent(
         let total_sent: u64 = (0..found).map(sent_of).sum();
         let (mut head_lost, mut head_sent) = (0u64, 0u64);
         let mut best: Option<(f64, usize, u64, u64)> = None;
-        // A joint takes every chip past it: the step leaves at least three behind it.
-        for s in 1..found.saturating_sub(2) {
+        // A joint takes every chip past it: the step leaves at least two behind it (one lossy
+        // chip alone is that chip's link).
+        for s in 1..found.saturating_sub(1) {
             head_lost += lost_of(s - 1);
             head_sent += sent_of(s - 1);
             let (tail_lost, tail_sent) = (total_lost - head_lost, total_sent - head_sent);
@@ -299,14 +300,21 @@ pub(crate) fn intermittent(
             // the chips past the step must lose at three times the rate before it.
             let head_floor =
                 (head_lost as f64 / head_sent.max(1) as f64).max(cfg.intermittent_floor);
-            let past: Vec<usize> = (s..found).filter(|&i| sent_of(i) > 0).collect();
+            // A miscomputing chip misses its golden nonces for its own sake, not a joint's:
+            // the chips past the step are judged without it.
+            let miscomputing = |i: usize| chips.get(i).is_some_and(|c| c.hw_errors * 10 > c.golden);
+            let past: Vec<usize> = (s..found)
+                .filter(|&i| sent_of(i) > 0 && !miscomputing(i))
+                .collect();
             let lossy = past
                 .iter()
                 .filter(|&&i| lost_of(i) as f64 / sent_of(i) as f64 >= 3.0 * head_floor)
                 .count();
             // [I] Three times the rate before it: noise spread evenly never steps like that.
             if tail_lost >= u64::from(cfg.intermittent_min)
-                && past.len() >= 3
+                // Two chips past it only when both lose: a single flaky chip and its neighbour
+                // are not a joint.
+                && (past.len() >= 3 || past.len() == 2 && lossy == 2)
                 && lossy * 5 >= past.len() * 4
                 && tail_rate >= 3.0 * head_rate
                 && 1.0 - crate::stats::binomial_at_most(tail_sent, head_rate, tail_lost - 1)

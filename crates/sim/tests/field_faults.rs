@@ -498,3 +498,34 @@ fn the_chips_a_sag_browns_out_do_not_make_a_weak_chip_before_them_a_bad_link() {
     );
     finding_at_chip(&r, FindingKind::DomainVoltage, 4);
 }
+
+#[test]
+fn a_bad_joint_two_chips_from_the_end_of_a_short_chain_is_placed_at_the_joint() {
+    // A Bitaxe Hex has six chips: a joint at chip 4 leaves two behind it, which both lose work
+    // and replies. The step in the loss is taken there (it needed three chips behind it, so
+    // the link was put earlier, at a good chip).
+    for seed in 1..=2 {
+        let r = diagnose("bitaxe-hex", &["joint:4:10000"], seed);
+        let f = finding_at_chip(&r, FindingKind::Intermittent, 4);
+        assert_eq!(f.chips, [4], "seed {seed}: {}", describe(&r));
+        no_chip_blamed_but(&r, &[]);
+    }
+}
+
+#[test]
+fn a_miscomputing_chip_near_the_chain_end_is_not_a_joint_before_it() {
+    // A wrong part at chip 124 of 126 returns no golden nonce, and chip 125 lost two replies
+    // to line noise: with the joint step allowed two chips from the end, that looked like a
+    // joint at 124 (seed 644 of `eval`'s tuning range). A chip missing its golden nonces
+    // because it miscomputes is its own finding, not a link's.
+    let r = diagnose("s19jpro", &["wrongpart:124", "noise:300"], 644);
+    finding_at_chip(&r, FindingKind::HwErrors, 124);
+    assert!(
+        !r.findings
+            .iter()
+            .any(|f| f.kind == FindingKind::Intermittent),
+        "{}",
+        describe(&r)
+    );
+    no_chip_blamed_but(&r, &[124]);
+}
