@@ -1072,29 +1072,15 @@ impl Engine<'_, '_> {
         // Behind an intermittent link the chips' misses are the link's: lost work and lost
         // replies, not dead cores. They are not judged (inconclusive), and the link is named.
         // (A chip that only loses its own replies leaves the chips behind it alone.)
-        let link = findings::intermittent(self.profile, self.cfg, &self.learned, &chips);
-        let behind = link.step.map(|(s, ..)| s).or(if link.from_counts {
-            link.chips.first().copied()
-        } else {
-            None
-        });
+        let behind = findings::behind_link(self.profile, self.cfg, &self.learned, &chips);
         if self.learned.addressing_failed || self.learned.duplicate_address.is_some() {
             for c in chips.iter_mut().filter(|c| c.state != ChipState::Missing) {
                 c.state = ChipState::Inconclusive;
             }
         }
-        if let Some(first) = behind {
-            // The share of its work a chip past the link returns, from the chips there that
-            // returned any: a chip that returned nothing of work the others mostly got back is
-            // dead whatever the link lost (the chance of none at that share is below
-            // `intermittent_p`).
-            let (got, sent) = chips
-                .iter()
-                .filter(|c| c.index >= first && c.index < self.learned.found && c.golden > 0)
-                .fold((0u64, 0u64), |(g, n), c| {
-                    (g + u64::from(c.golden), n + u64::from(c.patterns))
-                });
-            let share = got as f64 / sent.max(1) as f64;
+        if let Some((first, share)) = behind {
+            // A chip past the link that returned nothing of work the others there mostly got
+            // back is dead whatever the link lost.
             // Replies corrupted on the joint that pass CRC5 (one in 32) carry a garbled chip
             // field and land on any chip, before the joint too: a chip there with a few such
             // errors, far below what a miscomputing chip shows, is the link's.
@@ -1114,7 +1100,8 @@ impl Engine<'_, '_> {
             for c in chips.iter_mut().filter(|c| c.index >= first) {
                 let proven_dead = c.state == ChipState::Dead
                     && c.golden == 0
-                    && (1.0 - share).powf(f64::from(c.patterns)) < self.cfg.intermittent_p;
+                    && findings::dead_behind_link_patterns(self.cfg, share)
+                        .is_some_and(|n| c.patterns >= n);
                 // A corrupted reply passes CRC5 one time in 32: a miscomputed nonce there is
                 // the link's too.
                 if !proven_dead

@@ -265,15 +265,25 @@ pub(crate) fn intermittent(
         };
         // Losses here: replies lost then found on retry, and work that never came back (a
         // joint corrupts the work on its way to the chips past it as much as their replies).
+        // A chip that miscomputes, or returned nothing between chips that returned some (dead
+        // chips are single ones; a joint loses part of the work of every chip past it, or all
+        // of it), misses its golden nonces for its own sake: it is left out.
+        let answered = |i: usize| chips.get(i).is_some_and(|c| c.golden > 0);
+        let in_step = |c: &&ChipResult| {
+            let lone_silent = c.golden == 0
+                && (c.index == 0 || answered(c.index - 1))
+                && (c.index + 1 >= found || answered(c.index + 1));
+            judged(c) && !lone_silent && c.hw_errors * 10 <= c.golden
+        };
         let lost_of = |i: usize| {
-            chips.get(i).filter(|c| judged(c)).map_or(0, |c| {
+            chips.get(i).filter(in_step).map_or(0, |c| {
                 u64::from(c.transient) + u64::from(c.patterns.saturating_sub(c.golden))
             })
         };
         let sent_of = |i: usize| {
             chips
                 .get(i)
-                .filter(|c| judged(c))
+                .filter(in_step)
                 .map_or(0, |c| u64::from(c.patterns))
         };
         let total_lost: u64 = (0..found).map(lost_of).sum();
@@ -300,21 +310,28 @@ pub(crate) fn intermittent(
             // the chips past the step must lose at three times the rate before it.
             let head_floor =
                 (head_lost as f64 / head_sent.max(1) as f64).max(cfg.intermittent_floor);
-            // A miscomputing chip misses its golden nonces for its own sake, not a joint's:
-            // the chips past the step are judged without it.
-            let miscomputing = |i: usize| chips.get(i).is_some_and(|c| c.hw_errors * 10 > c.golden);
-            let past: Vec<usize> = (s..found)
-                .filter(|&i| sent_of(i) > 0 && !miscomputing(i))
-                .collect();
+            let past: Vec<usize> = (s..found).filter(|&i| sent_of(i) > 0).collect();
             let lossy = past
                 .iter()
                 .filter(|&&i| lost_of(i) as f64 / sent_of(i) as f64 >= 3.0 * head_floor)
                 .count();
             // [I] Three times the rate before it: noise spread evenly never steps like that.
             if tail_lost >= u64::from(cfg.intermittent_min)
-                // Two chips past it only when both lose: a single flaky chip and its neighbour
-                // are not a joint.
-                && (past.len() >= 3 || past.len() == 2 && lossy == 2)
+                // Two chips past it only when both lose far more than the chips before: a
+                // flaky chip and a neighbour that lost a few are not a joint.
+                && (past.len() >= 3
+                    || past.len() == 2
+                        && past.iter().all(|&i| {
+                            let lost = lost_of(i);
+                            lost > 0
+                                && 1.0
+                                    - crate::stats::binomial_at_most(
+                                        sent_of(i),
+                                        head_rate,
+                                        lost - 1,
+                                    )
+                                    < cfg.intermittent_p
+                        }))
                 && lossy * 5 >= past.len() * 4
                 && tail_rate >= 3.0 * head_rate
                 && 1.0 - crate::stats::binomial_at_most(tail_sent, head_rate, tail_lost - 1)
@@ -359,6 +376,39 @@ pub(crate) fn intermittent(
         all_lost,
         all_sent,
     }
+}
+
+/// The first chip behind an intermittent link (a step in the loss, or where a short discovery
+/// stopped), and the share of their work the chips there returned, from the ones that returned
+/// any: a chip there that returned nothing of work the others mostly got back is dead once the
+/// chance of none at that share is below `intermittent_p`. `None` with no such link.
+pub(crate) fn behind_link(
+    profile: &Profile,
+    cfg: &Config,
+    learned: &Learned,
+    chips: &[ChipResult],
+) -> Option<(usize, f64)> {
+    let link = intermittent(profile, cfg, learned, chips);
+    let first = link.step.map(|(s, ..)| s).or(if link.from_counts {
+        link.chips.first().copied()
+    } else {
+        None
+    })?;
+    let (got, sent) = chips
+        .iter()
+        .filter(|c| c.index >= first && c.index < learned.found && c.golden > 0)
+        .fold((0u64, 0u64), |(g, n), c| {
+            (g + u64::from(c.golden), n + u64::from(c.patterns))
+        });
+    Some((first, got as f64 / sent.max(1) as f64))
+}
+
+/// Patterns a chip behind a link that returned `share` of its work must return nothing of to
+/// be proven dead: the chance of none at that share below `intermittent_p`. `None` when no
+/// count proves it (nothing came back there at all).
+pub(crate) fn dead_behind_link_patterns(cfg: &Config, share: f64) -> Option<u32> {
+    (share > 0.0 && share < 1.0)
+        .then(|| (cfg.intermittent_p.ln() / (1.0 - share).ln()).floor() as u32 + 1)
 }
 
 /// A board-level note about the link (a finding that names no chip and fails no board).

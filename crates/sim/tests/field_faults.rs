@@ -529,3 +529,20 @@ fn a_miscomputing_chip_near_the_chain_end_is_not_a_joint_before_it() {
     );
     no_chip_blamed_but(&r, &[124]);
 }
+
+#[test]
+fn a_dead_chip_before_a_bad_joint_does_not_move_the_joint_onto_it() {
+    // Seed 1295 of `eval`'s tuning range: a Bitaxe SupraHex whose chip 2 fails at 20 °C (so
+    // returns nothing) and whose chip 5 has a bad joint. The dead chip's misses made the step in
+    // the chain's loss start at chip 2 ("the link between chips 1 and 2"), and chip 2 was left
+    // unjudged behind it. A lone silent chip is its own finding, not part of a link's loss.
+    let r = diagnose(
+        "bitaxe-suprahex",
+        &["hotfail:2:20", "slowlink:0", "joint:5:7000", "noise:1000"],
+        1295,
+    );
+    finding_at_chip(&r, FindingKind::DeadChip, 2);
+    let link = finding_at_chip(&r, FindingKind::Intermittent, 5);
+    assert_eq!(link.chips, [5], "{}", describe(&r));
+    no_chip_blamed_but(&r, &[2]);
+}
