@@ -220,35 +220,25 @@ impl RawTestPads {
                     ),
                 )
             })?;
-            match (point.at_chip(), raw.chip, raw.domain) {
-                (true, Some(k), None) if k < chips => {}
-                (true, Some(k), None) => {
+            // A chip's signal names its chip, a supply its domain, and not the other.
+            let (place, given, other, there, count) = if point.at_chip() {
+                ("chip", raw.chip, raw.domain, "domain", chips)
+            } else {
+                ("domain", raw.domain, raw.chip, "chip", domains)
+            };
+            match (given, other) {
+                (Some(k), None) if k < count => {}
+                (Some(k), None) => {
                     return Err((
-                        field("chip"),
-                        format!("chip {k} does not exist ({chips} chips)"),
+                        field(place),
+                        format!("{place} {k} does not exist ({count} {place}s)"),
                     ));
                 }
-                (true, _, _) => {
+                _ => {
                     return Err((
-                        field("chip"),
+                        field(place),
                         format!(
-                            "{} is read at a chip: give `chip` and no `domain`",
-                            point.name()
-                        ),
-                    ));
-                }
-                (false, None, Some(d)) if d < domains => {}
-                (false, None, Some(d)) => {
-                    return Err((
-                        field("domain"),
-                        format!("domain {d} does not exist ({domains} domains)"),
-                    ));
-                }
-                (false, _, _) => {
-                    return Err((
-                        field("domain"),
-                        format!(
-                            "{} is read at a domain: give `domain` and no `chip`",
+                            "{} is read at a {place}: give `{place}` and no `{there}`",
                             point.name()
                         ),
                     ));

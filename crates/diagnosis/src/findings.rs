@@ -405,10 +405,13 @@ pub(crate) fn behind_link(
 
 /// Patterns a chip behind a link that returned `share` of its work must return nothing of to
 /// be proven dead: the chance of none at that share below `intermittent_p`. `None` when no
-/// count proves it (nothing came back there at all).
+/// count proves it (nothing came back there at all); one when everything else came back.
 pub(crate) fn dead_behind_link_patterns(cfg: &Config, share: f64) -> Option<u32> {
-    (share > 0.0 && share < 1.0)
-        .then(|| (cfg.intermittent_p.ln() / (1.0 - share).ln()).floor() as u32 + 1)
+    if share >= 1.0 {
+        Some(1)
+    } else {
+        (share > 0.0).then(|| (cfg.intermittent_p.ln() / (1.0 - share).ln()).floor() as u32 + 1)
+    }
 }
 
 /// A board-level note about the link (a finding that names no chip and fails no board).
@@ -1207,4 +1210,20 @@ pub(crate) fn build(
             .then(a.chips.first().cmp(&b.chips.first()))
     });
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_silent_chip_behind_a_link_is_dead_once_none_back_is_too_unlikely() {
+        let cfg = Config::default();
+        // Half the work back past the link: 0.5^20 = 9.5e-7 is the first count below 1e-6.
+        assert_eq!(dead_behind_link_patterns(&cfg, 0.5), Some(20));
+        // Everything else came back: one pattern with nothing back proves it.
+        assert_eq!(dead_behind_link_patterns(&cfg, 1.0), Some(1));
+        // Nothing came back past the link at all: no count proves a chip dead there.
+        assert_eq!(dead_behind_link_patterns(&cfg, 0.0), None);
+    }
 }
