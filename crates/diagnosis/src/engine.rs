@@ -1097,14 +1097,24 @@ impl Engine<'_, '_> {
                     };
                 }
             }
+            let behind = self.learned.found.saturating_sub(first).max(1);
+            let bad_frames = self.learned.bad_frames;
             for c in chips.iter_mut().filter(|c| c.index >= first) {
                 let proven_dead = c.state == ChipState::Dead
                     && c.golden == 0
                     && findings::dead_behind_link_patterns(self.cfg, share)
                         .is_some_and(|n| c.patterns >= n);
+                let proven_miscomputing = c.state == ChipState::HwErrors
+                    && findings::miscomputing_behind_link(
+                        self.cfg,
+                        c.hw_errors,
+                        bad_frames,
+                        behind,
+                    );
                 // A corrupted reply passes CRC5 one time in 32: a miscomputed nonce there is
                 // the link's too.
                 if !proven_dead
+                    && !proven_miscomputing
                     && matches!(
                         c.state,
                         ChipState::Dead | ChipState::Weak | ChipState::HwErrors

@@ -564,3 +564,15 @@ fn a_dead_chip_behind_a_bad_joint_at_the_head_of_the_chain_is_found() {
         no_chip_blamed_but(&r, &[18]);
     }
 }
+
+#[test]
+fn a_miscomputing_chip_behind_a_bad_joint_is_named_when_the_joint_cannot_explain_its_errors() {
+    // Seed 864 of `eval`'s tuning range: an S9 with a bad joint at chip 5 and chip 61 getting
+    // 35 % of its nonces wrong. A reply corrupted on the joint passes its CRC5 one time in 32
+    // and lands on any chip as a miscomputed nonce, so the chips past it were all left
+    // unjudged; chip 61's errors are far more than its share of the replies that passed.
+    let r = diagnose("s9", &["joint:5:8000", "hwerr:61:35"], 864);
+    finding_at_chip(&r, FindingKind::HwErrors, 61);
+    finding_at_chip(&r, FindingKind::Intermittent, 5);
+    no_chip_blamed_but(&r, &[61]);
+}
