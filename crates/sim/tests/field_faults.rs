@@ -575,4 +575,13 @@ fn a_miscomputing_chip_behind_a_bad_joint_is_named_when_the_joint_cannot_explain
     finding_at_chip(&r, FindingKind::HwErrors, 61);
     finding_at_chip(&r, FindingKind::Intermittent, 5);
     no_chip_blamed_but(&r, &[61]);
+    // Held-out seed 1003280 (opened, named in the README): a good chip past a joint with 3
+    // errors among 64 good nonces (a stale reply's, no bad CRC) is the link's, not its own.
+    let r = diagnose(
+        "s9",
+        &["joint:29:16000", "sensor:0", "slowlink:62", "txnoise:1000"],
+        1003280,
+    );
+    finding_at_chip(&r, FindingKind::Intermittent, 29);
+    no_chip_blamed_but(&r, &[]);
 }
