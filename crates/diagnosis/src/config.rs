@@ -53,9 +53,10 @@ pub struct Config {
     pub noise_miss_risk: f64,
     /// Unresolved misses that get an undecided chip the same retest. [I]
     pub confirm_unresolved: u32,
-    /// Copies of every broadcast register write (idempotent; one lost on the host's line would
-    /// misconfigure every chip at once). [I]
-    pub broadcast_copies: usize,
+    /// Copies of every configuration register write, broadcast or to one chip (idempotent; a
+    /// broadcast lost on the host's line would misconfigure every chip at once, a chip's own
+    /// write lost leaves that chip silent for a whole round). [I]
+    pub write_copies: usize,
     /// Passes of writing the chips' nonce offsets and reading them back until every chip holds
     /// its own. [I]
     pub offset_write_passes: usize,
@@ -175,7 +176,7 @@ impl Default for Config {
             confirm_unresolved: 3,
             noise_miss_risk: 1e-4,
             offset_write_passes: 3,
-            broadcast_copies: 2,
+            write_copies: 2,
             hw_error_min: 2,
             hw_error_rate: 0.02,
             hw_error_fault_rate: 0.10,

@@ -43,6 +43,10 @@ pub struct CapturedFrame {
 /// (a reply is at most 11 bytes, so the framer never holds more back).
 const RX_TAIL: usize = 256;
 
+/// The longest single wait asked of the jig, µs: [I] a quarter of the firmware's default host
+/// lease (1 s), so a wait never outlasts the lease whatever the USB round trip adds.
+pub const MAX_SYNC_US: u64 = 250_000;
+
 /// Counters of the link.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct WireStats {
@@ -225,13 +229,22 @@ impl<'j> Wire<'j> {
         self.send(frame.as_bytes())
     }
 
-    /// Wait until jig time `t_us` and return the replies that arrived.
+    /// Wait until jig time `t_us` and return the replies that arrived. A long wait goes to the
+    /// jig in steps of at most [`MAX_SYNC_US`]: every request renews the jig's host lease, and
+    /// one wait longer than the lease (the bytes of a long configuration queued at once, a
+    /// second at 115200 baud on a 120-chip chain) would lose the board.
     pub fn wait_until(&mut self, t_us: u64) -> Result<Vec<Arrived>, JigError> {
         let t_us = t_us.max(self.now_us);
         self.received.clear();
-        self.jig.wait_until(t_us, &mut self.received)?;
-        // The jig's clock is the only clock: it may have gone past `t_us`.
-        self.now_us = self.jig.now_us()?.max(t_us);
+        loop {
+            let step = t_us.min(self.now_us.saturating_add(MAX_SYNC_US));
+            self.jig.wait_until(step, &mut self.received)?;
+            // The jig's clock is the only clock: it may have gone past the step.
+            self.now_us = self.jig.now_us()?.max(step);
+            if self.now_us >= t_us {
+                break;
+            }
+        }
         let mut out = Vec::new();
         let family = self.family;
         let byte_us = self.byte_us();

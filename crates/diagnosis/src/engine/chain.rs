@@ -22,9 +22,9 @@ impl Engine<'_, '_> {
     /// Write `register` on every chip. A broadcast lost on the host's line would leave every
     /// chip misconfigured at once (no ticket mask, no hash counting number, a PLL step missed),
     /// which looks like a board of dead chips; a register write is idempotent, so each goes out
-    /// `broadcast_copies` times.
+    /// `write_copies` times.
     pub(super) fn write_all(&mut self, register: u8, value: u32) -> Flow {
-        for _ in 0..self.cfg.broadcast_copies.max(1) {
+        for _ in 0..self.cfg.write_copies.max(1) {
             self.wire.command(Command::WriteRegister {
                 dest: Dest::All,
                 register,
@@ -57,14 +57,21 @@ impl Engine<'_, '_> {
         Ok(())
     }
 
-    /// The per-chip bring-up writes to the chip at `address`.
+    /// The per-chip bring-up writes to the chip at `address`, each `write_copies` times in a
+    /// row: one lost on the host's line (about one 11-byte frame in 90 at 1000 ppm, so a few
+    /// of an S19j Pro's 630) leaves that chip's cores closed, and the chip silent for the whole
+    /// round (tuning seed 1765: a different chip of a healthy board each round, until one of
+    /// them stayed undecided). Each write's copies go before the next write, so the soft reset
+    /// never lands after the configuration it precedes.
     pub(super) fn configure_chip(&mut self, address: u8) -> Flow {
         for write in bringup::writes(self.family, Phase::PerChip) {
-            self.wire.command(Command::WriteRegister {
-                dest: Dest::Chip(address),
-                register: write.register,
-                value: write.value,
-            })?;
+            for _ in 0..self.cfg.write_copies.max(1) {
+                self.wire.command(Command::WriteRegister {
+                    dest: Dest::Chip(address),
+                    register: write.register,
+                    value: write.value,
+                })?;
+            }
         }
         Ok(())
     }
