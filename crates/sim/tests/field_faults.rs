@@ -628,3 +628,14 @@ fn a_healthy_board_on_a_noisy_host_line_keeps_every_chip_configured() {
     let r = diagnose("s19jpro120", &["txnoise:1000"], 1765);
     assert_eq!(r.verdict, Verdict::Pass, "{}", describe(&r));
 }
+
+#[test]
+fn where_the_fast_link_stops_past_a_bad_joint_is_asked_again_before_it_is_named() {
+    // Tuning seed 1782: an S19k Pro with a bad joint at chip 65 and chips 69 on unable to talk
+    // at 3.125 Mbaud. Both reads of a working chip past the joint are lost one time in twenty,
+    // which put the stop at a good chip before 69.
+    let r = diagnose("s19kpro", &["joint:65:19000", "slowlink:69"], 1782);
+    let f = finding_at_chip(&r, FindingKind::MarginalHighBaud, 69);
+    assert_eq!(f.chips, [69], "{}", describe(&r));
+    no_chip_blamed_but(&r, &[]);
+}
