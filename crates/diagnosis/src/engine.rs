@@ -177,6 +177,9 @@ pub(crate) struct ChipTrack {
     pub(crate) hw_errors: u32,
     pub(crate) other_valid: u32,
     pub(crate) transient: u32,
+    /// Patterns with a try whose golden reply came back spoiled (a frame failing its CRC or
+    /// bytes that were no frame, when that reply was due).
+    pub(crate) garbled: u32,
     /// Patterns that missed every try where that proves no dead core (see `Evidence`).
     pub(crate) unresolved: u32,
     /// Patterns that answered when the chip was retested before being blamed.
@@ -526,6 +529,7 @@ fn chip_results(profile: &Profile, learned: &Learned) -> Vec<ChipResult> {
                 cores_dead: track.cores_dead.len(),
                 cores_tested: track.cores_ok.len() + track.cores_dead.len(),
                 transient: track.transient,
+                garbled: track.garbled,
             }
         })
         .collect()

@@ -193,6 +193,9 @@ pub(crate) struct Intermittent {
     /// Replies lost at the first try, and replies expected, over the pattern test.
     pub(crate) all_lost: u64,
     pub(crate) all_sent: u64,
+    /// The chips that stand out only by their replies coming back spoiled (not by replies
+    /// lost and found on retry).
+    pub(crate) spoiled_only: Vec<usize>,
 }
 
 /// How unlikely a chip's replies lost at the first try, `(lost, sent)`, are at the loss rate of
@@ -226,30 +229,49 @@ pub(crate) fn intermittent(
     // board does: line noise loses replies evenly, a bad joint at one chip does not. The
     // board's rate (without the chip) has a floor of `intermittent_floor`, so a quiet board
     // does not make two lost replies look suspicious.
-    let (all_lost, all_sent) = chips
-        .iter()
-        .take(found)
-        .filter(|c| judged(c))
-        .fold((0u64, 0u64), |(l, n), c| {
-            (l + u64::from(c.transient), n + u64::from(c.patterns))
-        });
-    let mut flaky: Vec<usize> = chips
-        .iter()
-        .take(found)
-        .filter(|c| judged(c))
-        .filter(|c| {
-            let (lost, sent) = (u64::from(c.transient), u64::from(c.patterns.max(1)));
-            // One chip alone has no rest of the board to stand out from: its losses are the
-            // link's as much as its own (a noisy-link note says so).
-            // A miscomputing chip misses its golden nonces for that reason, not its link's (a
-            // corrupted reply passing CRC5 now and then makes a stray error, not a share).
-            found > 1
-                && c.hw_errors * 10 <= c.golden
-                && c.transient >= cfg.intermittent_min
-                && excess_loss_p(cfg, (lost, sent), (all_lost, all_sent)) < cfg.intermittent_p
-        })
-        .map(|c| c.index)
-        .collect();
+    let (all_lost, all_sent, all_spoiled) =
+        chips
+            .iter()
+            .take(found)
+            .filter(|c| judged(c))
+            .fold((0u64, 0u64, 0u64), |(l, n, g), c| {
+                (
+                    l + u64::from(c.transient),
+                    n + u64::from(c.patterns),
+                    g + u64::from(c.garbled),
+                )
+            });
+    // A chip's own link also spoils its replies: a reply due from it comes back as a frame
+    // failing its CRC, or as bytes that are no frame, far more often than the others' do. Lost
+    // work on the host's line (the chip never got the job) spoils nothing: this tells a flaky
+    // chip from a noisy host line where the losses alone cannot.
+    let stands_out = |count: u32, c: &ChipResult, all: u64| {
+        count >= cfg.intermittent_min
+            && excess_loss_p(
+                cfg,
+                (u64::from(count), u64::from(c.patterns.max(1))),
+                (all, all_sent),
+            ) < cfg.intermittent_p
+    };
+    let mut spoiled_only = Vec::new();
+    let mut flaky: Vec<usize> = Vec::new();
+    for c in chips.iter().take(found).filter(|c| judged(c)) {
+        // One chip alone has no rest of the board to stand out from: its losses are the
+        // link's as much as its own (a noisy-link note says so).
+        // A miscomputing chip misses its golden nonces for that reason, not its link's (a
+        // corrupted reply passing CRC5 now and then makes a stray error, not a share).
+        if found < 2 || c.hw_errors * 10 > c.golden {
+            continue;
+        }
+        let by_loss = stands_out(c.transient, c, all_lost);
+        let by_spoiling = stands_out(c.garbled, c, all_spoiled);
+        if by_loss || by_spoiling {
+            flaky.push(c.index);
+        }
+        if by_spoiling && !by_loss {
+            spoiled_only.push(c.index);
+        }
+    }
     // A bad joint in the chain's relay loses replies from every chip past it: no chip stands
     // out from the rest, but the loss rate steps up at one place. The split that explains the
     // losses best (two rates, before and after) is taken when the chips past it lose far more
@@ -369,12 +391,14 @@ pub(crate) fn intermittent(
         }
     }
     flaky.sort_unstable();
+    spoiled_only.retain(|c| flaky.contains(c));
     Intermittent {
         chips: flaky,
         from_counts,
         step,
         all_lost,
         all_sent,
+        spoiled_only,
     }
 }
 
@@ -984,6 +1008,7 @@ pub(crate) fn build(
         step,
         all_lost,
         all_sent,
+        spoiled_only,
     } = link;
     let lost_in_test = flaky
         .iter()
@@ -1011,11 +1036,13 @@ pub(crate) fn build(
             } else if from_counts && !lost_in_test {
                 format!("Chip counts varied between discoveries ({counts:?}), far more than the line's loss rate explains; the short count stops at chip {first}")
             } else {
-                format!(
-                    "Replies from {} were lost and came back on retry{}",
-                    range_text(&flaky),
-                    if varying { format!("; chip counts varied between discoveries ({counts:?})") } else { String::new() }
-                )
+                let counted = if varying { format!("; chip counts varied between discoveries ({counts:?})") } else { String::new() };
+                let lost: Vec<usize> = flaky.iter().copied().filter(|c| !spoiled_only.contains(c)).collect();
+                match (lost.is_empty(), spoiled_only.is_empty()) {
+                    (false, true) => format!("Replies from {} were lost and came back on retry{counted}", range_text(&flaky)),
+                    (true, false) => format!("Replies from {} came back corrupted (a frame failing its CRC, or bytes that were no frame, where a reply was due) far more often than the rest of the chain's{counted}", range_text(&flaky)),
+                    _ => format!("Replies from {} were lost and came back on retry, and from {} came back corrupted far more often than the rest of the chain's{counted}", range_text(&lost), range_text(&spoiled_only)),
+                }
             },
             hint: format!("An intermittent joint near chip {first}: reflow it and its neighbours, then retest twice"),
         });

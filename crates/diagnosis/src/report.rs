@@ -271,6 +271,9 @@ pub struct ChipResult {
     /// Lost then found on retry.
     #[serde(skip)]
     pub transient: u32,
+    /// Patterns with a try whose golden reply came back spoiled.
+    #[serde(skip)]
+    pub garbled: u32,
 }
 
 /// Result for one domain.

@@ -15,6 +15,8 @@ pub struct Arrived {
     pub at_us: u64,
     /// The reply.
     pub reply: Reply,
+    /// Stream offset of its first byte (the order things came back in).
+    pub offset: u64,
 }
 
 /// Which way a captured frame went.
@@ -78,7 +80,14 @@ pub struct Wire<'j> {
     capture: Option<Vec<CapturedFrame>>,
     /// The last receive bytes and the stream offset of the first of them (for garbage runs).
     rx_tail: (u64, Vec<u8>),
+    /// Stream offsets of what came back spoiled (a frame failing its CRC, bytes that were no
+    /// frame) since [`Wire::take_spoiled`], at most [`MAX_SPOILED`] of them.
+    spoiled: Vec<u64>,
 }
+
+/// Most spoiled arrivals kept between two [`Wire::take_spoiled`] (a line of pure noise would
+/// otherwise grow the list for as long as nobody asks).
+const MAX_SPOILED: usize = 4096;
 
 /// The frame log and capture set aside by [`Wire::pause_recording`].
 #[derive(Debug)]
@@ -112,6 +121,7 @@ impl<'j> Wire<'j> {
             log: None,
             capture: None,
             rx_tail: (0, Vec::new()),
+            spoiled: Vec::new(),
         })
     }
 
@@ -205,6 +215,12 @@ impl<'j> Wire<'j> {
         Ok(())
     }
 
+    /// The stream offsets of what came back spoiled since the last call (a corrupted reply
+    /// comes back where in the stream the reply would have).
+    pub fn take_spoiled(&mut self) -> Vec<u64> {
+        std::mem::take(&mut self.spoiled)
+    }
+
     /// Queue raw bytes.
     pub fn send(&mut self, bytes: &[u8]) -> Result<(), JigError> {
         let told = self.jig.send(bytes)?;
@@ -252,6 +268,7 @@ impl<'j> Wire<'j> {
         let log = &mut self.log;
         let capture = &mut self.capture;
         let (tail_base, tail) = &mut self.rx_tail;
+        let spoiled = &mut self.spoiled;
         for chunk in &self.received {
             stats.rx_bytes += chunk.bytes.len() as u64;
             let at_us = chunk.at_us;
@@ -299,12 +316,30 @@ impl<'j> Wire<'j> {
                                     describe_reply(family, &reply)
                                 ));
                             }
-                            out.push(Arrived { at_us, reply });
+                            out.push(Arrived {
+                                at_us,
+                                reply,
+                                offset,
+                            });
                         }
                         Err(_) => stats.bad_crc += 1,
                     },
-                    Event::Frame { crc_ok: false, .. } => stats.bad_crc += 1,
-                    Event::Garbage { len, .. } => stats.garbage_bytes += len as u64,
+                    Event::Frame {
+                        crc_ok: false,
+                        offset,
+                        ..
+                    } => {
+                        stats.bad_crc += 1;
+                        if spoiled.len() < MAX_SPOILED {
+                            spoiled.push(offset);
+                        }
+                    }
+                    Event::Garbage { len, offset } => {
+                        stats.garbage_bytes += len as u64;
+                        if spoiled.len() < MAX_SPOILED {
+                            spoiled.push(offset);
+                        }
+                    }
                 }
             });
         }

@@ -639,3 +639,18 @@ fn where_the_fast_link_stops_past_a_bad_joint_is_asked_again_before_it_is_named(
     assert_eq!(f.chips, [69], "{}", describe(&r));
     no_chip_blamed_but(&r, &[]);
 }
+
+#[test]
+fn a_flaky_chip_on_a_noisy_host_line_is_told_by_its_spoiled_replies() {
+    // Tuning seed 130: an S19 at 1000 ppm on the host's line, chip 17 losing a byte of its
+    // replies now and then. Work lost on the host's line comes back as nothing, and the line
+    // lost about 7 % of it: chip 17's lost-then-found replies did not stand out from that. Its
+    // replies come back spoiled (a frame failing its CRC where its golden reply was due), which
+    // nothing else on that board does.
+    let r = diagnose("s19", &["flaky:17", "hwerr:60:30", "txnoise:1000"], 130);
+    let f = finding_at_chip(&r, FindingKind::Intermittent, 17);
+    assert_eq!(f.chips, [17], "{}", describe(&r));
+    assert!(f.message.contains("corrupted"), "{}", describe(&r));
+    finding_at_chip(&r, FindingKind::HwErrors, 60);
+    no_chip_blamed_but(&r, &[60]);
+}

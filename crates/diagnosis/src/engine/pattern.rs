@@ -105,20 +105,34 @@ impl Engine<'_, '_> {
         if found < 2 || self.cfg.link_followup_patterns == 0 {
             return Ok(());
         }
-        let all = self
-            .learned
-            .chips
-            .iter()
-            .take(found)
-            .fold((0, 0), |(l, s), c| {
-                (l + u64::from(c.transient), s + u64::from(c.patterns))
-            });
+        let (lost, spoiled, sent) =
+            self.learned
+                .chips
+                .iter()
+                .take(found)
+                .fold((0, 0, 0), |(l, g, s), c| {
+                    (
+                        l + u64::from(c.transient),
+                        g + u64::from(c.garbled),
+                        s + u64::from(c.patterns),
+                    )
+                });
         let mut suspects: Vec<(f64, usize)> = (0..found)
             .filter(|i| !self.learned.excluded.contains(i))
             .filter_map(|i| {
                 let c = &self.learned.chips[i];
-                let own = (u64::from(c.transient), u64::from(c.patterns));
-                let p = crate::findings::excess_loss_p(self.cfg, own, all);
+                let n = u64::from(c.patterns);
+                // By its replies lost then found, or by its replies spoiled when due.
+                let p = crate::findings::excess_loss_p(
+                    self.cfg,
+                    (u64::from(c.transient), n),
+                    (lost, sent),
+                )
+                .min(crate::findings::excess_loss_p(
+                    self.cfg,
+                    (u64::from(c.garbled), n),
+                    (spoiled, sent),
+                ));
                 (p < self.cfg.link_suspect_p && p >= self.cfg.intermittent_p && c.golden > 0)
                     .then_some((p, i))
             })
@@ -418,6 +432,8 @@ impl Engine<'_, '_> {
         }
         // A miss in a batch whose replies came through clean (no bad CRC, no stray bytes).
         let mut clean_miss: Vec<bool> = vec![false; schedule.len()];
+        // A try that missed with something spoiled coming back when its reply was due.
+        let mut garbled: Vec<bool> = vec![false; schedule.len()];
         let mut todo: Vec<usize> = (0..schedule.len()).collect();
         for attempt in 0..self.cfg.tries_per_pattern.max(1) {
             if todo.is_empty() {
@@ -442,8 +458,11 @@ impl Engine<'_, '_> {
                 tries[k] += 1;
                 if outcome[slot].golden {
                     golden[k] = true;
-                } else if clean {
-                    clean_miss[k] = true;
+                } else {
+                    if clean {
+                        clean_miss[k] = true;
+                    }
+                    garbled[k] |= outcome[slot].garbled;
                 }
                 if outcome[slot].hw {
                     hw_on_own[k] = true;
@@ -479,6 +498,7 @@ impl Engine<'_, '_> {
             .collect();
         for (k, (chip, p)) in schedule.iter().enumerate() {
             let c = &mut self.learned.chips[*chip];
+            c.garbled += u32::from(garbled[k]);
             if golden[k] {
                 c.golden += 1;
                 if c.noisy_dead.remove(&p.owner.core) {
@@ -529,6 +549,8 @@ impl Engine<'_, '_> {
     ) -> Flow<Vec<Outcome>> {
         // Every earlier batch's replies are in: the sensors can be read without losing one.
         self.keep_cool()?;
+        // What came back spoiled before this batch is no reply of it.
+        self.wire.take_spoiled();
         let family = self.family;
         let ids = job_ids(family);
         let mut batch = Batch {
@@ -538,6 +560,8 @@ impl Engine<'_, '_> {
             slot_to_chip: (0..self.learned.found)
                 .map(|i| (self.learned.chips[i].slot, i))
                 .collect(),
+            golden_at: Vec::with_capacity(jobs.len()),
+            spoiled: Vec::new(),
         };
         let reply_us =
             self.family.reply_len(self.family.rolls_version()) as f64 * self.wire.byte_us();
@@ -602,10 +626,12 @@ impl Engine<'_, '_> {
         }
         let arrived = self.wire.wait_until(latest_expected.ceil() as u64)?;
         self.absorb(setup, &arrived, &mut batch);
+        batch.place_spoiled();
         Ok(batch.outcome)
     }
 
     fn absorb(&mut self, setup: &ChainSetup, arrived: &[Arrived], batch: &mut Batch) {
+        batch.spoiled.extend(self.wire.take_spoiled());
         let interval = self.profile.address_interval.value;
         for a in arrived {
             let Reply::Nonce(n) = a.reply else { continue };
@@ -625,6 +651,7 @@ impl Engine<'_, '_> {
                 ) == NonceVerdict::Golden
                 {
                     batch.outcome[k].golden = true;
+                    batch.golden_at.push((a.offset, k));
                     continue;
                 }
             }
@@ -656,7 +683,10 @@ impl Engine<'_, '_> {
                 continue;
             };
             match verdict {
-                NonceVerdict::Golden => batch.outcome[k].golden = true,
+                NonceVerdict::Golden => {
+                    batch.outcome[k].golden = true;
+                    batch.golden_at.push((a.offset, k));
+                }
                 NonceVerdict::OtherValid { .. } | NonceVerdict::WrongChip { .. } => {
                     track.other_valid += 1
                 }
@@ -720,12 +750,46 @@ struct Batch {
     sent: Vec<Sent>,
     by_golden: HashMap<u32, usize>,
     slot_to_chip: HashMap<usize, usize>,
+    /// Where in the stream each golden reply came, with its job.
+    golden_at: Vec<(u64, usize)>,
+    /// Where in the stream something came back spoiled.
+    spoiled: Vec<u64>,
+}
+
+impl Batch {
+    /// Put each spoiled arrival on the job whose reply it was: golden replies come back in the
+    /// order their jobs went out (each job's golden nonce is due before the next job lands),
+    /// so one between the golden replies of jobs a and b is the reply of a job sent between
+    /// them that returned nothing, when there is exactly one such job (with two or more it
+    /// stays unplaced).
+    fn place_spoiled(&mut self) {
+        self.golden_at.sort_unstable();
+        for &at in &self.spoiled {
+            let after = self.golden_at.partition_point(|&(o, _)| o < at);
+            let from = after
+                .checked_sub(1)
+                .and_then(|i| self.golden_at.get(i))
+                .map_or(0, |&(_, k)| k + 1);
+            let to = self
+                .golden_at
+                .get(after)
+                .map_or(self.outcome.len(), |&(_, k)| k);
+            let mut silent = (from..to).filter(|&k| self.outcome.get(k).is_some_and(|o| !o.golden));
+            if let (Some(k), None) = (silent.next(), silent.next())
+                && let Some(o) = self.outcome.get_mut(k)
+            {
+                o.garbled = true;
+            }
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, Default)]
 pub(super) struct Outcome {
     pub(super) golden: bool,
     pub(super) hw: bool,
+    /// Something spoiled came back when its golden reply was due.
+    pub(super) garbled: bool,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -752,7 +816,40 @@ fn job_ids(family: Family) -> Vec<u8> {
 mod tests {
     #![allow(clippy::unwrap_used)]
 
-    use super::readdress_order;
+    use super::{Batch, Outcome, readdress_order};
+
+    /// A batch of `n` jobs whose golden replies came back at the stream offsets `golden_at`
+    /// (job, offset), with spoiled arrivals at `spoiled`; the jobs `place_spoiled` marks.
+    fn garbled_jobs(n: usize, golden_at: &[(usize, u64)], spoiled: &[u64]) -> Vec<usize> {
+        let mut batch = Batch {
+            outcome: vec![Outcome::default(); n],
+            sent: Vec::new(),
+            by_golden: std::collections::HashMap::new(),
+            slot_to_chip: std::collections::HashMap::new(),
+            golden_at: golden_at.iter().map(|&(k, o)| (o, k)).collect(),
+            spoiled: spoiled.to_vec(),
+        };
+        for &(k, _) in golden_at {
+            batch.outcome[k].golden = true;
+        }
+        batch.place_spoiled();
+        (0..n).filter(|&k| batch.outcome[k].garbled).collect()
+    }
+
+    #[test]
+    fn a_spoiled_reply_is_put_on_the_one_silent_job_between_the_golden_replies_around_it() {
+        // Jobs 0-5; job 2 returned nothing and something spoiled came between the replies of
+        // jobs 1 and 3 (9-byte replies at offsets 0, 9, 27, 36, 45).
+        let golden = [(0, 0), (1, 9), (3, 27), (4, 36), (5, 45)];
+        assert_eq!(garbled_jobs(6, &golden, &[18]), [2]);
+        // Before the first golden reply, after the last: the silent job there.
+        assert_eq!(garbled_jobs(3, &[(1, 9), (2, 18)], &[0]), [0]);
+        assert_eq!(garbled_jobs(3, &[(0, 0), (1, 9)], &[18]), [2]);
+        // Spoiled bytes between two replies with no silent job between them are no one's.
+        assert!(garbled_jobs(6, &golden, &[30]).is_empty());
+        // Two silent jobs between the replies around it: it cannot be told whose it was.
+        assert!(garbled_jobs(5, &[(0, 0), (3, 9), (4, 18)], &[5]).is_empty());
+    }
 
     /// Apply `moves` to `current`, checking each lands on a slot nobody holds.
     fn apply(current: &[usize], moves: &[(usize, usize)]) -> Vec<usize> {
