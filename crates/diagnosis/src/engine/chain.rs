@@ -417,7 +417,8 @@ impl Engine<'_, '_> {
         }
         // Read the whole map back as landed: every address answers where it is expected.
         // An address that missed every read there is asked again on its own (a joint loses
-        // a read or its reply one time in ten: three lost in a row happen in a long chain).
+        // a read or its reply about one time in four: three lost in a row happen in a long
+        // chain).
         let again = self.check_addresses(&landed, self.cfg.address_check_tries)?;
         let mut silent = Vec::new();
         for &j in &again.missing {
