@@ -335,13 +335,7 @@ impl Engine<'_, '_> {
         let expected = self.profile.chips.value.min(slots.len());
         // The last address that answered may only have had its replies lost: ask on past it
         // until one stays silent (no chip took that one, nor any after it).
-        let mut end = check.found.min(expected);
-        while let Some(address) = slots.get(end).and_then(|&s| self.address_of_slot(s))
-            && end < expected
-            && self.answers_at(address, tries)?
-        {
-            end += 1;
-        }
+        let end = self.answering_on(slots, check.found.min(expected), expected)?;
         let sent: Vec<usize> = slots.iter().copied().take(end).collect();
         let mut lost = Vec::new();
         for &j in &check.missing {
@@ -435,6 +429,21 @@ impl Engine<'_, '_> {
             return Ok(None);
         }
         Ok(Some(landed))
+    }
+
+    /// Where the chips answering at `slots` end, from `from` on (before `limit`): each next
+    /// address is asked on its own, twice the check's reads, until one stays silent. The last
+    /// address that answered a check may only have had its replies lost.
+    fn answering_on(&mut self, slots: &[usize], from: usize, limit: usize) -> Flow<usize> {
+        let tries = 2 * self.cfg.address_check_tries;
+        let mut end = from;
+        while end < limit
+            && let Some(address) = slots.get(end).and_then(|&s| self.address_of_slot(s))
+            && self.answers_at(address, tries)?
+        {
+            end += 1;
+        }
+        Ok(end)
     }
 
     /// Undo the shift one lost set-address frame leaves (chips `j..expected-1` one slot up, the
@@ -745,17 +754,12 @@ impl Engine<'_, '_> {
         }
         let actual = self.switch_baud(target)?;
         let slots: Vec<usize> = self.learned.chips.iter().map(|c| c.slot).collect();
-        let mut high_found = self.check_addresses(&slots[..found], 2)?.found;
         // The last chip that answered is where the fast link stops only if the next one is
         // silent when asked again on its own: past a bad joint both reads of a chip that
         // works at this rate are lost one time in twenty, which put the stop at a good chip
         // (tuning seed 1782: a joint at chip 65, the fast link stopping at chip 69).
-        while high_found < found
-            && let Some(address) = slots.get(high_found).and_then(|&s| self.address_of_slot(s))
-            && self.answers_at(address, 2 * self.cfg.address_check_tries)?
-        {
-            high_found += 1;
-        }
+        let high_found = self.check_addresses(&slots[..found], 2)?.found;
+        let high_found = self.answering_on(&slots[..found], high_found, found)?;
         if high_found < found {
             self.learned.marginal = Some((high_found, actual));
             self.step(
