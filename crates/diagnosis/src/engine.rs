@@ -528,6 +528,11 @@ fn chip_results(profile: &Profile, learned: &Learned) -> Vec<ChipResult> {
                 cores_ok: track.cores_ok.len(),
                 cores_dead: track.cores_dead.len(),
                 cores_tested: track.cores_ok.len() + track.cores_dead.len(),
+                cores_silent: track
+                    .cores_dead
+                    .union(&track.missed)
+                    .filter(|core| !track.cores_ok.contains(core))
+                    .count(),
                 transient: track.transient,
                 garbled: track.garbled,
             }
@@ -1137,7 +1142,33 @@ impl Engine<'_, '_> {
             }
             let behind = self.learned.found.saturating_sub(first).max(1);
             let bad_frames = self.learned.bad_frames;
+            let cores = self.setup.as_ref().map(|s| s.cores);
+            let found = self.learned.found;
+            let silence: Vec<Option<f64>> = (0..chips.len())
+                .map(|i| findings::link_silence(&chips, first, found, i))
+                .collect();
             for c in chips.iter_mut().filter(|c| c.index >= first) {
+                // A chip there whose silent cores are far more than the other chips there show
+                // (taken at their worst but one in twenty) and than a chip just under the weak
+                // threshold would add is weak whatever the link lost (tuning seed 2706: chip 59,
+                // 48 % of its cores dead, past a joint at 18 where the others lost under 5 %).
+                let proven_weak = c.golden > 0
+                    && c.hw_errors * 10 <= c.golden
+                    && matches!(c.state, ChipState::Weak | ChipState::Inconclusive)
+                    && cores.is_some_and(|cores| {
+                        silence.get(c.index).copied().flatten().is_some_and(|link| {
+                            crate::stats::weak_behind_link(
+                                cores,
+                                (c.cores_silent as u64, (c.cores_ok + c.cores_silent) as u64),
+                                link,
+                                self.cfg,
+                            )
+                        })
+                    });
+                if proven_weak {
+                    c.state = ChipState::Weak;
+                    continue;
+                }
                 let proven_dead = c.state == ChipState::Dead
                     && c.golden == 0
                     && findings::dead_behind_link_patterns(self.cfg, share)

@@ -268,6 +268,10 @@ pub struct ChipResult {
     /// Distinct cores the patterns exercised (returned or confirmed dead).
     #[serde(skip)]
     pub cores_tested: usize,
+    /// Distinct cores tested that never returned a golden nonce on any try: the dead ones, and
+    /// those whose misses proved nothing (the line or the chip's link lost them).
+    #[serde(skip)]
+    pub cores_silent: usize,
     /// Lost then found on retry.
     #[serde(skip)]
     pub transient: u32,

@@ -133,6 +133,41 @@ pub fn weak_shown(e: &Evidence, cores: u16, config: &Config) -> bool {
     at_least <= config.ok_risk
 }
 
+/// Whether a chip past an intermittent link is proven weak by its silent cores: `silent` of the
+/// `tested` distinct cores its patterns exercised never returned a golden nonce on any try,
+/// where a working core there stays silent at `link_rate` (what the other chips past the link
+/// showed at their worst: their work or replies lost on every try). A chip with one dead core fewer than
+/// `weak_dead` shows that many silent ones with a chance below `ok_risk`: its dead cores among
+/// those tested are hypergeometric, and each working one is silent at the link's rate.
+#[must_use]
+pub fn weak_behind_link(
+    cores: u16,
+    (silent, tested): (u64, u64),
+    link_rate: f64,
+    config: &Config,
+) -> bool {
+    let cores = u64::from(cores);
+    if silent == 0 || tested == 0 || tested > cores || link_rate >= 1.0 {
+        return false;
+    }
+    let below = weak_dead(cores as u16, config).saturating_sub(1).min(cores);
+    let total = ln_choose(cores, tested);
+    // P(dead tested = x) × P(at least silent − x of the tested working cores silent).
+    let chance: f64 = (0..=below.min(tested))
+        .map(|x| {
+            let ln_hyp = ln_choose(below, x) + ln_choose(cores - below, tested - x) - total;
+            let need = silent.saturating_sub(x);
+            let tail = if need == 0 {
+                1.0
+            } else {
+                1.0 - binomial_at_most(tested - x, link_rate.max(0.0), need - 1)
+            };
+            ln_hyp.exp() * tail.max(0.0)
+        })
+        .sum();
+    chance < config.ok_risk
+}
+
 /// Distinct cores a chip with no dead core must show before it is `ok`.
 #[must_use]
 pub fn cores_needed(cores: u16, config: &Config) -> usize {
@@ -245,6 +280,24 @@ mod tests {
         assert!((binomial_at_most(10, 0.5, 10) - 1.0).abs() < 1e-12);
         assert!((binomial_at_most(3, 0.5, 0) - 0.125).abs() < 1e-12);
         assert!((binomial_at_most(2, 0.1, 1) - 0.99).abs() < 1e-12);
+    }
+
+    /// Past a bad link a working core stays silent now and then (its work or every reply
+    /// lost): a chip is weak there only when its silent cores are more than the link and a
+    /// chip just under the threshold explain. Tuning seed 2706 (S19, joint at chip 17, chip 59
+    /// with 48 % of its cores dead): about half its tested cores silent where the other
+    /// chips past the joint stay within 5 %.
+    #[test]
+    fn a_chip_past_a_link_is_weak_only_beyond_what_the_link_explains() {
+        let cfg = Config::default();
+        let link = 0.05;
+        // BM1398 (S19), 114 cores: 30 of 60 tested silent is weak; 6 of 60 is not.
+        assert!(weak_behind_link(114, (30, 60), link, &cfg));
+        assert!(!weak_behind_link(114, (6, 60), link, &cfg));
+        // A link that silences a quarter of the cores explains 20 of 60 as well.
+        assert!(!weak_behind_link(114, (20, 60), 0.25, &cfg));
+        assert!(!weak_behind_link(114, (0, 0), link, &cfg));
+        assert!(!weak_behind_link(114, (60, 60), 1.0, &cfg));
     }
 
     /// Weak is a share of the cores (issue S2 3/7): two dead cores make a 65-core BM1362 chip

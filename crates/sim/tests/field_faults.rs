@@ -654,3 +654,34 @@ fn a_flaky_chip_on_a_noisy_host_line_is_told_by_its_spoiled_replies() {
     finding_at_chip(&r, FindingKind::HwErrors, 60);
     no_chip_blamed_but(&r, &[60]);
 }
+
+#[test]
+fn a_weak_chip_behind_a_bad_joint_is_weak_when_the_link_cannot_silence_that_many_cores() {
+    // Tuning seed 2706: an S19 with a bad joint at chip 18 and chip 59 with 48 % of its cores
+    // dead. Past the joint every miss proves nothing on its own (the work or the reply may be
+    // the joint's), so chip 59 was left inconclusive; about half its tested cores never
+    // answered on any try where the other chips past the joint left under 5 % silent.
+    let r = diagnose("s19", &["joint:18:11000", "weak:59:48", "noise:300"], 2706);
+    let f = finding_at_chip(&r, FindingKind::WeakChip, 59);
+    assert!(
+        f.message.contains("past the bad link at chip 18"),
+        "{}",
+        describe(&r)
+    );
+    finding_at_chip(&r, FindingKind::Intermittent, 18);
+    no_chip_blamed_but(&r, &[59]);
+    // Tuning seeds 1895 and 1990: past a joint losing most of the work, single good chips
+    // left 49 % and 62 % of their cores silent where the others there left 17 % and 37 % on
+    // the whole (a chip that lost a configuration write misses a whole round). They are
+    // weighed against the others at their worst, and none is blamed.
+    let r = diagnose(
+        "s19xp",
+        &["slowlink:16", "sensor:3", "joint:4:14000", "noise:300"],
+        1895,
+    );
+    no_chip_blamed_but(&r, &[]);
+    // One other chip past the joint says nothing of what it does (seed 1486: a Bitaxe Hex with
+    // the joint at chip 4, whose work the joint relays on past it untouched).
+    let r = diagnose("bitaxe-hex", &["joint:4:19000", "txnoise:1000"], 1486);
+    no_chip_blamed_but(&r, &[]);
+}
