@@ -283,6 +283,8 @@ pub(crate) struct Learned {
     pub(crate) sensors_asked: Vec<bool>,
     /// Each sensor's fastest rise between two readings half a second or more apart, °C/s.
     pub(crate) sensor_rise: Vec<f32>,
+    /// How far each sensor warmed over the run: its highest temperature less its first, °C.
+    pub(crate) sensor_warmed: Vec<f32>,
     /// Each sensor's reads that gave a temperature (a plausible reading no further from its
     /// last than a board changes), and all its reads.
     pub(crate) sensor_answers: Vec<(u32, u32)>,
@@ -1210,6 +1212,15 @@ impl Engine<'_, '_> {
         }) {
             c.state = ChipState::Inconclusive;
         }
+        self.learned.sensor_warmed = self
+            .sensor_history
+            .iter()
+            .map(|h| {
+                h.first().map_or(0.0, |&(_, first)| {
+                    h.iter().map(|&(_, t)| t).fold(first, f32::max) - first
+                })
+            })
+            .collect();
         let mut findings = findings::build(self.profile, self.cfg, &self.learned, &chips);
         let halving_step = options.halving_short.map(|short_at| HalvingStep {
             short_at,

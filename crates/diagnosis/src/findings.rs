@@ -466,6 +466,10 @@ pub(crate) fn link_silence(
     shares.get(rank.saturating_sub(1)).copied()
 }
 
+/// Two sensors whose warming over a run differs by less than this are as near an overheating
+/// chip as the readings tell, °C: whole-degree sensors, and 0.4 °C of noise on either [I].
+const SENSOR_TIE_C: f32 = 2.0;
+
 /// Chips past a link, besides the one judged, needed to say how often the link alone silences
 /// a working core. [I] Tuning seed 1486: a Bitaxe Hex with a joint at chip 4 had one other
 /// chip there, which lost its replies but never its work (the joint relays work on past it).
@@ -1117,6 +1121,11 @@ pub(crate) fn build(
     // Sensors: missing, implausible, over the limit, or rising as only an overheating chip
     // near them makes them rise.
     let fastest = learned.sensor_rise.iter().copied().fold(0.0f32, f32::max);
+    let warmed = |i: usize| learned.sensor_warmed.get(i).copied().unwrap_or(0.0);
+    let warmest = (0..learned.sensors.len())
+        .filter(|&i| learned.sensors[i].state == SensorState::Ok)
+        .map(warmed)
+        .fold(0.0f32, f32::max);
     for (i, ((s, r), asked)) in profile
         .sensors
         .iter()
@@ -1136,8 +1145,15 @@ pub(crate) fn build(
                 let over = r.temp_c.filter(|&t| t > cfg.overtemp_c);
                 // The sensor that rose the fastest, and any within a tenth of it: the nearest
                 // to an overheating chip (its heat spreads over the board, less with distance).
+                // With a fast rise on the board, so is the sensor that warmed the most over the
+                // run, and any within `SENSOR_TIE_C` of it: one rise is measured between two
+                // readings, and a stale one before it makes a far sensor's rise the fastest
+                // (tuning seed 3251, an S19 Pro: a diode two rows from the hot chip rose
+                // 24 °C/s past a stale reading, the PCB sensor beside it warmed 6 °C more), and
+                // sensors reading whole degrees tie (seed 3104, an S9: both at 72 °C).
                 let rise = learned.sensor_rise.get(i).copied().unwrap_or(0.0);
-                let fast = rise >= cfg.hot_rise_c_per_s && rise >= fastest * 0.9;
+                let fast = rise >= cfg.hot_rise_c_per_s
+                    && (rise >= fastest * 0.9 || warmed(i) >= warmest - SENSOR_TIE_C);
                 if over.is_some() || fast {
                     let t = r.temp_c.unwrap_or(f32::NAN);
                     let sensor_chip = s.near_chip;

@@ -685,3 +685,30 @@ fn a_weak_chip_behind_a_bad_joint_is_weak_when_the_link_cannot_silence_that_many
     let r = diagnose("bitaxe-hex", &["joint:4:19000", "txnoise:1000"], 1486);
     no_chip_blamed_but(&r, &[]);
 }
+
+#[test]
+fn an_overheating_chip_is_in_the_region_of_the_sensor_that_warmed_the_most() {
+    // Tuning seed 3251: an S19 Pro with chip 73 overheating. A diode sensor two rows away gave
+    // one stale reading and then rose 24 °C/s, the fastest rise of the run; the PCB sensor
+    // beside chip 73 warmed 6 °C more over the run, and only the diode's region was named.
+    // Tuning seed 3104: an S9's two sensors read whole degrees and both warmed to 72 °C; the
+    // hot chip 55 lay in the region of the one whose rise measured a little slower.
+    for (model, faults, seed, hot) in [
+        (
+            "s19pro",
+            &["hot:73", "joint:5:8000", "wrongid:1", "txnoise:1000"][..],
+            3251,
+            73,
+        ),
+        ("s9", &["hot:55", "flaky:13", "txnoise:1000"][..], 3104, 55),
+    ] {
+        let r = diagnose(model, faults, seed);
+        assert!(
+            r.findings
+                .iter()
+                .any(|f| f.kind == FindingKind::Overtemp && f.chips.contains(&hot)),
+            "{model} seed {seed}: {}",
+            describe(&r)
+        );
+    }
+}
