@@ -245,26 +245,58 @@ pub(crate) fn intermittent(
     // failing its CRC, or as bytes that are no frame, far more often than the others' do. Lost
     // work on the host's line (the chip never got the job) spoils nothing: this tells a flaky
     // chip from a noisy host line where the losses alone cannot.
-    let stands_out = |count: u32, c: &ChipResult, all: u64| {
-        count >= cfg.intermittent_min
-            && excess_loss_p(
-                cfg,
-                (u64::from(count), u64::from(c.patterns.max(1))),
-                (all, all_sent),
-            ) < cfg.intermittent_p
-    };
     let mut spoiled_only = Vec::new();
     let mut flaky: Vec<usize> = Vec::new();
-    for c in chips.iter().take(found).filter(|c| judged(c)) {
+    // The chips that stand out at all (`link_suspect_p`, against the whole board) are left out
+    // of the rate each chip is weighed against: two flaky chips on a six-chip board each raised
+    // the rest's rate above what the other lost, and neither stood out (tuning seeds 3790 and
+    // 3999, Bitaxe Hex and Supra Hex).
+    let candidates: Vec<&ChipResult> = chips
+        .iter()
+        .take(found)
+        .filter(|c| judged(c))
         // One chip alone has no rest of the board to stand out from: its losses are the
         // link's as much as its own (a noisy-link note says so).
         // A miscomputing chip misses its golden nonces for that reason, not its link's (a
         // corrupted reply passing CRC5 now and then makes a stray error, not a share).
-        if found < 2 || c.hw_errors * 10 > c.golden {
-            continue;
-        }
-        let by_loss = stands_out(c.transient, c, all_lost);
-        let by_spoiling = stands_out(c.garbled, c, all_spoiled);
+        .filter(|c| found >= 2 && c.hw_errors * 10 <= c.golden)
+        .collect();
+    let p_of = |count: u32, c: &ChipResult, rest: (u64, u64)| {
+        excess_loss_p(cfg, (u64::from(count), u64::from(c.patterns.max(1))), rest)
+    };
+    let suspects: Vec<&ChipResult> = candidates
+        .iter()
+        .copied()
+        .filter(|c| {
+            p_of(c.transient, c, (all_lost, all_sent)).min(p_of(
+                c.garbled,
+                c,
+                (all_spoiled, all_sent),
+            )) < cfg.link_suspect_p
+        })
+        .collect();
+    let (out_lost, out_sent, out_spoiled) =
+        suspects.iter().fold((0u64, 0u64, 0u64), |(l, n, g), c| {
+            (
+                l + u64::from(c.transient),
+                n + u64::from(c.patterns),
+                g + u64::from(c.garbled),
+            )
+        });
+    for c in &candidates {
+        // The rest of the board without the suspects, the chip itself counted in (the tail
+        // takes it out again).
+        let own = suspects.iter().any(|s| s.index == c.index);
+        let with_own = |all: u64, out: u64, mine: u32| {
+            all.saturating_sub(out) + if own { u64::from(mine) } else { 0 }
+        };
+        let sent = with_own(all_sent, out_sent, c.patterns);
+        let stands_out = |count: u32, all: u64, out: u64| {
+            count >= cfg.intermittent_min
+                && p_of(count, c, (with_own(all, out, count), sent)) < cfg.intermittent_p
+        };
+        let by_loss = stands_out(c.transient, all_lost, out_lost);
+        let by_spoiling = stands_out(c.garbled, all_spoiled, out_spoiled);
         if by_loss || by_spoiling {
             flaky.push(c.index);
         }
@@ -272,6 +304,7 @@ pub(crate) fn intermittent(
             spoiled_only.push(c.index);
         }
     }
+    flaky.sort_unstable();
     // A bad joint in the chain's relay loses replies from every chip past it: no chip stands
     // out from the rest, but the loss rate steps up at one place. The split that explains the
     // losses best (two rates, before and after) is taken when the chips past it lose far more

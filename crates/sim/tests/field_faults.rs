@@ -712,3 +712,19 @@ fn an_overheating_chip_is_in_the_region_of_the_sensor_that_warmed_the_most() {
         );
     }
 }
+
+#[test]
+fn two_flaky_chips_on_a_small_board_are_each_weighed_against_the_chips_that_do_not_stand_out() {
+    // Tuning seed 3790: a Bitaxe Hex with chips 3 and 5 flaky (and chip 1 failing warm). Each
+    // lost about a fifth of its replies; weighed against the rest of the board with the other
+    // flaky chip in it (11 %), neither stood out.
+    let r = diagnose(
+        "bitaxe-hex",
+        &["hotfail:1:20", "flaky:5", "flaky:3", "noise:1000"],
+        3790,
+    );
+    let f = finding_at_chip(&r, FindingKind::Intermittent, 3);
+    assert_eq!(f.chips, [3, 5], "{}", describe(&r));
+    finding_at_chip(&r, FindingKind::DeadChip, 1);
+    no_chip_blamed_but(&r, &[1]);
+}
