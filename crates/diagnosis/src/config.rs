@@ -72,6 +72,9 @@ pub struct Config {
     pub hw_error_fault_rate: f64,
     /// Address rotations of the pattern test (each gives every chip a new nonce slice).
     pub max_rounds: usize,
+    /// Moves of a chip still undecided after the rounds to the slot with work for most of its
+    /// untested cores (see `finish_untested`). [I]
+    pub finish_rounds: usize,
     /// Most patterns one chip gets before it is called inconclusive.
     pub max_patterns_per_chip: usize,
     /// Extra wait for a reply beyond its expected time: fixed µs, plus reply frames' time.
@@ -184,6 +187,7 @@ impl Default for Config {
             hw_error_rate: 0.02,
             hw_error_fault_rate: 0.10,
             max_rounds: 8,
+            finish_rounds: 3,
             max_patterns_per_chip: 200,
             reply_margin_us: 500,
             short_fraction: 0.2,

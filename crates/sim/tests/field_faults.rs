@@ -740,3 +740,24 @@ fn two_flaky_chips_on_a_small_board_are_each_weighed_against_the_chips_that_do_n
     finding_at_chip(&r, FindingKind::DeadChip, 1);
     no_chip_blamed_but(&r, &[1]);
 }
+
+#[test]
+fn a_chip_at_the_weak_threshold_is_moved_to_work_for_its_untested_cores() {
+    // Tuning seeds 1737 (S21 Pro, nonce slices by offset: chip 40 with 13 of 128 cores dead)
+    // and 1732 (S19j Pro, slices by address: chip 31 with 12 %). After every round they were
+    // still undecided with 9 cores untested: none of the slots the rounds gave them had work
+    // for those cores. Each goes to the slot with work for most of them.
+    for (model, faults, seed, weak) in [
+        ("s21pro", &["break-clk:56", "weak:40:10"][..], 1737, 40),
+        ("s19jpro", &["break-ro:38", "weak:31:12"][..], 1732, 31),
+    ] {
+        let r = diagnose(model, faults, seed);
+        assert_eq!(
+            r.chips[weak].state,
+            ChipState::Weak,
+            "{model} seed {seed}: {}",
+            describe(&r)
+        );
+        no_chip_blamed_but(&r, &[weak]);
+    }
+}
