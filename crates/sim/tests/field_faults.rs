@@ -761,3 +761,27 @@ fn a_chip_at_the_weak_threshold_is_moved_to_work_for_its_untested_cores() {
         no_chip_blamed_but(&r, &[weak]);
     }
 }
+
+#[test]
+fn two_chips_at_one_address_once_is_a_corrupted_frame_and_the_chain_is_addressed_again() {
+    // Tuning seed 3921: an S17+ at 1000 ppm on the host's line. One set-address frame came in
+    // corrupted into the one before it with its CRC5 passing, so chips 0 and 1 both held
+    // address 0x00 and the last chip none, on every read of that pass: taken as a chip that
+    // forwards its set-address, nothing was judged and the two dead chips went unnamed. A
+    // second pass addresses the chain as asked.
+    let r = diagnose(
+        "s17plus",
+        &["dead:34", "dead:30", "flaky:36", "txnoise:1000"],
+        3921,
+    );
+    assert!(
+        !r.findings
+            .iter()
+            .any(|f| f.kind == FindingKind::DuplicateAddress),
+        "{}",
+        describe(&r)
+    );
+    finding_at_chip(&r, FindingKind::DeadChip, 30);
+    finding_at_chip(&r, FindingKind::DeadChip, 34);
+    no_chip_blamed_but(&r, &[30, 34]);
+}

@@ -174,6 +174,8 @@ impl Engine<'_, '_> {
         // The slot each chip holds: as asked, or as the addressing landed (below).
         let mut held: Vec<usize> = slots.to_vec();
         self.learned.duplicate_address = None;
+        // Two chips at one address seen on an earlier pass (their position).
+        let mut doubled_before: Option<usize> = None;
         for attempt in 0..self.cfg.addressing_attempts.max(1) {
             if reset || attempt > 0 {
                 self.wire.set_baud(115_200)?;
@@ -265,17 +267,35 @@ impl Engine<'_, '_> {
                     }
                 }
             }
+            // ... and on a second pass: one set-address frame corrupted on the host's line into
+            // the one before it (its CRC5 passes one time in 32) gives two chips one address
+            // for that pass only (tuning seed 3921, an S17+ at 1000 ppm on the host's line:
+            // nothing was judged); a chip that forwards the set-address it took does it on
+            // every pass.
             if let ([j], true) = (&doubled[..], confirmed) {
                 let j = *j;
                 let address = slots
                     .get(j)
                     .and_then(|&s| self.address_of_slot(s))
                     .unwrap_or(0);
-                self.learned.duplicate_address = Some((j, address));
-                self.wire
-                    .note(|| format!("chips {j} and {} answer at address 0x{address:02X}", j + 1));
-                found = expected;
-                break;
+                let last_pass = attempt + 1 == self.cfg.addressing_attempts.max(1);
+                if doubled_before == Some(j) || last_pass {
+                    self.learned.duplicate_address = Some((j, address));
+                    self.wire.note(|| {
+                        format!("chips {j} and {} answer at address 0x{address:02X}", j + 1)
+                    });
+                    found = expected;
+                    break;
+                }
+                doubled_before = Some(j);
+                self.learned.addressing_retries += 1;
+                self.wire.note(|| {
+                    format!(
+                        "chips {j} and {} answer at address 0x{address:02X}: addressing again to see it twice",
+                        j + 1
+                    )
+                });
+                continue;
             }
             // A set-address frame lost on the way shifts every chip after it by one address:
             // an address that never answers with later ones answering. Address again (every
