@@ -977,6 +977,18 @@ impl Engine<'_, '_> {
         {
             *rise = rise.max(rate);
         }
+        // The sensor's first reading, taken at power-up: a board under test gets no colder
+        // than that. A reading well below it is a corrupted reply (the jig takes a sensor's
+        // reply through the chain without a CRC: past a bad joint they read 0 °C), and the
+        // way back from it to the board's temperature is no rise (seed 7 of
+        // `joint:1:20000 sensor:0 txnoise:300` on an S9: 0 -> 41 °C over 13 s, 3.1 °C/s,
+        // reported as an overheating chip on a board with none).
+        let first = self
+            .sensor_history
+            .get(i)
+            .and_then(|h| h.first())
+            .map(|&(_, c)| c);
+        let before = before.filter(|&(_, earlier)| first.is_none_or(|c| earlier >= c - 5.0));
         if let Some((at, earlier)) = before {
             let rate = (t - earlier) / ((now - at) as f32 / 1e6);
             if rate > 0.0 {
