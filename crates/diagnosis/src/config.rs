@@ -106,9 +106,6 @@ pub struct Config {
     pub link_suspect_p: f64,
     /// See `link_suspect_p`.
     pub link_followup_patterns: usize,
-    /// Follow-ups at most: a chip still between the two thresholds after one gets another,
-    /// within its pattern budget. [I]
-    pub link_followups: usize,
     /// Most chips followed up that way in one run (the most suspicious first): a line that
     /// loses evenly and heavily is a link finding, not a reason to retest the whole board. [I]
     pub link_followup_chips: usize,
@@ -197,10 +194,9 @@ impl Default for Config {
             intermittent_min: 3,
             intermittent_p: 1e-6,
             intermittent_floor: 0.002,
-            link_suspect_p: 1e-2,
+            link_suspect_p: 1e-3,
             link_followup_patterns: 60,
             link_followup_chips: 4,
-            link_followups: 3,
             cool_at_c: 82.0,
             cool_to_c: 70.0,
             cool_max_s: 240,

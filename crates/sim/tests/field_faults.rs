@@ -714,18 +714,6 @@ fn an_overheating_chip_is_in_the_region_of_the_sensor_that_warmed_the_most() {
 }
 
 #[test]
-fn a_flaky_chip_that_lost_few_replies_by_chance_gets_work_until_the_measurement_decides() {
-    // Tuning seed 448: an S9 at 300 ppm with chip 9 dropping a byte of its replies now and
-    // then (about one reply in eight lost). It happened to lose 3 of its first 50, too few to
-    // name and too many to clear; one follow-up was not enough, and the board passed. It gets
-    // more work while it stays between the two thresholds.
-    let r = diagnose("s9", &["flaky:9", "noise:300"], 448);
-    let f = finding_at_chip(&r, FindingKind::Intermittent, 9);
-    assert_eq!(f.chips, [9], "{}", describe(&r));
-    no_chip_blamed_but(&r, &[]);
-}
-
-#[test]
 fn two_flaky_chips_on_a_small_board_are_each_weighed_against_the_chips_that_do_not_stand_out() {
     // Tuning seed 3790: a Bitaxe Hex with chips 3 and 5 flaky (and chip 1 failing warm). Each
     // lost about a fifth of its replies; weighed against the rest of the board with the other
@@ -784,4 +772,14 @@ fn two_chips_at_one_address_once_is_a_corrupted_frame_and_the_chain_is_addressed
     finding_at_chip(&r, FindingKind::DeadChip, 30);
     finding_at_chip(&r, FindingKind::DeadChip, 34);
     no_chip_blamed_but(&r, &[30, 34]);
+}
+
+#[test]
+fn a_healthy_small_board_on_a_noisy_line_is_not_worked_into_a_flaky_finding() {
+    // Held-out seed 1000559 (opened, named in the README): a healthy Bitaxe Supra Hex at
+    // 1000 ppm. Giving a chip more work again and again while its losses stayed between the
+    // suspect and intermittent thresholds (from p < 1e-2) ended in a chip named flaky on a
+    // board with none: a chip is followed up once, from p < 1e-3.
+    let r = diagnose("bitaxe-suprahex", &["noise:1000"], 1_000_559);
+    assert_eq!(r.verdict, Verdict::Pass, "{}", describe(&r));
 }

@@ -96,30 +96,17 @@ impl Engine<'_, '_> {
         self.finish_untested(&mut setup, &pool)?;
         // Last, the chips still undecided only for misses a noisy line may have caused.
         self.confirm_blamed(&setup, &pool, true)?;
-        // A chip still between the two thresholds after more work gets more again, up to its
-        // pattern budget: the measurement decides, not the number of patterns it happened to
-        // get (a flaky chip that lost 3 of its first 50 replies by chance).
-        for _ in 0..self.cfg.link_followups {
-            if !self.follow_lossy_links(&setup, &pool)? {
-                break;
-            }
-        }
-        Ok(())
+        self.follow_lossy_links(&setup, &pool)
     }
 
     /// Chips that lost more replies than the rest of the board, but not so many more that the
     /// difference decides (see `Config::link_suspect_p`), get more work of their slot: the
     /// first tries' losses of that work are counted like the rest, so a flaky chip's link
     /// stands out and a chip that was merely unlucky on a noisy line does not.
-    /// Whether any chip was followed up.
-    pub(super) fn follow_lossy_links(
-        &mut self,
-        setup: &ChainSetup,
-        pool: &PatternPool,
-    ) -> Flow<bool> {
+    pub(super) fn follow_lossy_links(&mut self, setup: &ChainSetup, pool: &PatternPool) -> Flow {
         let found = self.learned.found;
         if found < 2 || self.cfg.link_followup_patterns == 0 {
-            return Ok(false);
+            return Ok(());
         }
         let (lost, spoiled, sent) =
             self.learned
@@ -156,7 +143,7 @@ impl Engine<'_, '_> {
         suspects.sort_by(|a, b| a.0.total_cmp(&b.0));
         suspects.truncate(self.cfg.link_followup_chips);
         if suspects.is_empty() {
-            return Ok(false);
+            return Ok(());
         }
         let chips: Vec<usize> = suspects.iter().map(|&(_, i)| i).collect();
         self.step(
@@ -184,7 +171,7 @@ impl Engine<'_, '_> {
             })
             .collect();
         if picks.iter().all(Vec::is_empty) {
-            return Ok(false);
+            return Ok(());
         }
         self.test_round(setup, &chips, &picks)?;
         for &i in &chips {
@@ -192,7 +179,7 @@ impl Engine<'_, '_> {
             let c = &mut self.learned.chips[i];
             c.state = stats::decide(&c.evidence(), setup.cores, self.cfg);
         }
-        Ok(true)
+        Ok(())
     }
 
     /// Before a chip is called dead or weak, configure it again and send it work for the cores
