@@ -505,7 +505,8 @@ const SENSOR_TIE_C: f32 = 2.0;
 
 /// Chips past a link, besides the one judged, needed to say how often the link alone silences
 /// a working core. [I] Tuning seed 1486: a Bitaxe Hex with a joint at chip 4 had one other
-/// chip there, which lost its replies but never its work (the joint relays work on past it).
+/// chip past the step, chip 4 itself, which lost replies but got its work (only the work the
+/// joint relays on to chip 5 is lost), and chip 5 was weighed against it alone.
 pub(crate) const LINK_PEERS_MIN: usize = 5;
 
 /// Whether `hw_errors` miscomputed nonces of a chip among `behind` chips past an intermittent

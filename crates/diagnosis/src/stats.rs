@@ -136,9 +136,10 @@ pub fn weak_shown(e: &Evidence, cores: u16, config: &Config) -> bool {
 /// Whether a chip past an intermittent link is proven weak by its silent cores: `silent` of the
 /// `tested` distinct cores its patterns exercised never returned a golden nonce on any try,
 /// where a working core there stays silent at `link_rate` (what the other chips past the link
-/// showed at their worst: their work or replies lost on every try). A chip with one dead core fewer than
-/// `weak_dead` shows that many silent ones with a chance below `ok_risk`: its dead cores among
-/// those tested are hypergeometric, and each working one is silent at the link's rate.
+/// showed at their worst: their work or replies lost on every try). A chip with one dead core
+/// fewer than `weak_dead` shows that many silent ones with a chance below `ok_risk`: its dead
+/// cores among those tested are hypergeometric, and each working one is silent at the link's
+/// rate.
 #[must_use]
 pub fn weak_behind_link(
     cores: u16,
@@ -284,7 +285,7 @@ mod tests {
 
     /// Past a bad link a working core stays silent now and then (its work or every reply
     /// lost): a chip is weak there only when its silent cores are more than the link and a
-    /// chip just under the threshold explain. Tuning seed 2706 (S19, joint at chip 17, chip 59
+    /// chip just under the threshold explain. Tuning seed 2706 (S19, joint at chip 18, chip 59
     /// with 48 % of its cores dead): about half its tested cores silent where the other
     /// chips past the joint stay within 5 %.
     #[test]
