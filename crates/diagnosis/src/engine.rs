@@ -196,6 +196,17 @@ pub(crate) struct ChipTrack {
 }
 
 impl ChipTrack {
+    /// Distinct cores its patterns exercised: returned a golden nonce or confirmed dead.
+    fn tested_cores(&self) -> BTreeSet<u8> {
+        self.cores_ok.union(&self.cores_dead).copied().collect()
+    }
+
+    /// Patterns it may still get before it is called inconclusive.
+    fn budget(&self, cfg: &Config) -> usize {
+        cfg.max_patterns_per_chip
+            .saturating_sub(self.patterns as usize)
+    }
+
     fn evidence(&self) -> Evidence {
         Evidence {
             patterns: self.patterns,

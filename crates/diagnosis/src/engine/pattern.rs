@@ -45,11 +45,8 @@ impl Engine<'_, '_> {
                     .saturating_sub(have)
                     .div_ceil(rounds - round);
                 let want = needed.saturating_sub(have).max(4).max(spread_left) + 2;
-                let budget = self
-                    .cfg
-                    .max_patterns_per_chip
-                    .saturating_sub(c.patterns as usize);
-                let tested: BTreeSet<u8> = c.cores_ok.union(&c.cores_dead).copied().collect();
+                let budget = c.budget(self.cfg);
+                let tested = c.tested_cores();
                 picks.push(spread(
                     pool.slot(c.slot),
                     want.min(budget),
@@ -158,10 +155,7 @@ impl Engine<'_, '_> {
             .iter()
             .map(|&i| {
                 let c = &self.learned.chips[i];
-                let budget = self
-                    .cfg
-                    .max_patterns_per_chip
-                    .saturating_sub(c.patterns as usize);
+                let budget = c.budget(self.cfg);
                 spread(
                     pool.slot(c.slot),
                     self.cfg.link_followup_patterns.min(budget),
@@ -170,16 +164,26 @@ impl Engine<'_, '_> {
                 )
             })
             .collect();
+        self.test_and_judge(setup, &chips, &picks).map(|_| ())
+    }
+
+    /// Send `chips` their `picks` and judge them again on everything they answered (a miss on
+    /// every try counts as before); `false` when there was no work to send.
+    fn test_and_judge(
+        &mut self,
+        setup: &ChainSetup,
+        chips: &[usize],
+        picks: &[Vec<Pattern>],
+    ) -> Flow<bool> {
         if picks.iter().all(Vec::is_empty) {
-            return Ok(());
+            return Ok(false);
         }
-        self.test_round(setup, &chips, &picks)?;
-        for &i in &chips {
-            // Judged again on everything it answered (a miss on every try counts as before).
+        self.test_round(setup, chips, picks)?;
+        for &i in chips {
             let c = &mut self.learned.chips[i];
             c.state = stats::decide(&c.evidence(), setup.cores, self.cfg);
         }
-        Ok(())
+        Ok(true)
     }
 
     /// Before a chip is called dead or weak, configure it again and send it work for the cores
@@ -335,11 +339,11 @@ impl Engine<'_, '_> {
                 let c = &self.learned.chips[i];
                 if c.state.is_some()
                     || self.learned.excluded.contains(&i)
-                    || c.patterns as usize >= self.cfg.max_patterns_per_chip
+                    || c.budget(self.cfg) == 0
                 {
                     continue;
                 }
-                let tested: BTreeSet<u8> = c.cores_ok.union(&c.cores_dead).copied().collect();
+                let tested = c.tested_cores();
                 let new_cores = |slot: usize| {
                     pool.slot(slot)
                         .iter()
@@ -386,21 +390,16 @@ impl Engine<'_, '_> {
                 .iter()
                 .map(|&(i, n)| {
                     let c = &self.learned.chips[i];
-                    let tested: BTreeSet<u8> = c.cores_ok.union(&c.cores_dead).copied().collect();
-                    let budget = self
-                        .cfg
-                        .max_patterns_per_chip
-                        .saturating_sub(c.patterns as usize);
-                    spread(pool.slot(c.slot), n.min(budget), &tested, &c.used)
+                    spread(
+                        pool.slot(c.slot),
+                        n.min(c.budget(self.cfg)),
+                        &c.tested_cores(),
+                        &c.used,
+                    )
                 })
                 .collect();
-            if picks.iter().all(Vec::is_empty) {
+            if !self.test_and_judge(setup, &chips, &picks)? {
                 return Ok(());
-            }
-            self.test_round(setup, &chips, &picks)?;
-            for &i in &chips {
-                let c = &mut self.learned.chips[i];
-                c.state = stats::decide(&c.evidence(), setup.cores, self.cfg);
             }
             self.confirm_blamed(setup, pool, false)?;
         }
