@@ -1146,7 +1146,8 @@ impl Engine<'_, '_> {
                 c.state = ChipState::Inconclusive;
             }
         }
-        if let Some((first, share)) = behind {
+        if let Some(behind) = behind {
+            let first = behind.first();
             // A chip past the link that returned nothing of work the others there mostly got
             // back is dead whatever the link lost.
             // Replies corrupted on the joint that pass CRC5 (one in 32) carry a garbled chip
@@ -1165,12 +1166,18 @@ impl Engine<'_, '_> {
                     };
                 }
             }
-            let behind = self.learned.found.saturating_sub(first).max(1);
+            let behind_count = self.learned.found.saturating_sub(first).max(1);
             let bad_frames = self.learned.bad_frames;
             let cores = self.setup.as_ref().map(|s| s.cores);
-            let found = self.learned.found;
             let silence: Vec<Option<f64>> = (0..chips.len())
-                .map(|i| findings::link_silence(&chips, first, found, i))
+                .map(|i| {
+                    behind
+                        .stretch_of(i)
+                        .and_then(|(stretch, _)| findings::link_silence(&chips, stretch, i))
+                })
+                .collect();
+            let share: Vec<f64> = (0..chips.len())
+                .map(|i| behind.stretch_of(i).map_or(1.0, |(_, share)| share))
                 .collect();
             for c in chips.iter_mut().filter(|c| c.index >= first) {
                 // A chip there whose silent cores are far more than the other chips there show
@@ -1196,8 +1203,10 @@ impl Engine<'_, '_> {
                 }
                 let proven_dead = c.state == ChipState::Dead
                     && c.golden == 0
-                    && findings::dead_behind_link_patterns(self.cfg, share)
-                        .is_some_and(|n| c.patterns >= n);
+                    && share.get(c.index).is_some_and(|&share| {
+                        findings::dead_behind_link_patterns(self.cfg, share)
+                            .is_some_and(|n| c.patterns >= n)
+                    });
                 // A chip there miscomputes when the link cannot explain its errors and they are
                 // at least the share of its results that makes a miscomputing chip anywhere (a
                 // few errors among many good nonces are a stale reply's or the link's: held-out
@@ -1209,7 +1218,7 @@ impl Engine<'_, '_> {
                         self.cfg,
                         c.hw_errors,
                         bad_frames,
-                        behind,
+                        behind_count,
                     );
                 // A corrupted reply passes CRC5 one time in 32: a miscomputed nonce there is
                 // the link's too.

@@ -187,9 +187,8 @@ pub(crate) struct Intermittent {
     pub(crate) chips: Vec<usize>,
     /// Found from the discovery counts alone.
     pub(crate) from_counts: bool,
-    /// Found as a step in the loss rate along the chain: (first chip past it, reply loss rate
-    /// before, after).
-    pub(crate) step: Option<(usize, f64, f64)>,
+    /// Found as steps in the loss rate along the chain (at most two, in chain order).
+    pub(crate) steps: Vec<LossStep>,
     /// Replies lost at the first try, and replies expected, over the pattern test.
     pub(crate) all_lost: u64,
     pub(crate) all_sent: u64,
@@ -309,15 +308,8 @@ pub(crate) fn intermittent(
     // out from the rest, but the loss rate steps up at one place. The split that explains the
     // losses best (two rates, before and after) is taken when the chips past it lose far more
     // than the chips before would at their own rate.
-    let mut step = None;
+    let mut steps = Vec::new();
     if found >= 4 {
-        let ll = |lost: u64, sent: u64| {
-            if sent == 0 {
-                return 0.0;
-            }
-            let r = (lost as f64 / sent as f64).clamp(1e-9, 1.0 - 1e-9);
-            lost as f64 * r.ln() + (sent - lost) as f64 * (1.0 - r).ln()
-        };
         // Losses here: replies lost then found on retry, and work that never came back (a
         // joint corrupts the work on its way to the chips past it as much as their replies).
         // A chip that miscomputes, or returned nothing between chips that returned some (dead
@@ -330,77 +322,36 @@ pub(crate) fn intermittent(
                 && (c.index + 1 >= found || answered(c.index + 1));
             judged(c) && !lone_silent && c.hw_errors * 10 <= c.golden
         };
-        let lost_of = |i: usize| {
-            chips.get(i).filter(in_step).map_or(0, |c| {
-                u64::from(c.transient) + u64::from(c.patterns.saturating_sub(c.golden))
+        let losses: Vec<(u64, u64)> = (0..found)
+            .map(|i| {
+                chips.get(i).filter(in_step).map_or((0, 0), |c| {
+                    (
+                        u64::from(c.transient) + u64::from(c.patterns.saturating_sub(c.golden)),
+                        u64::from(c.patterns),
+                    )
+                })
             })
-        };
-        let sent_of = |i: usize| {
-            chips
-                .get(i)
-                .filter(in_step)
-                .map_or(0, |c| u64::from(c.patterns))
-        };
-        let total_lost: u64 = (0..found).map(lost_of).sum();
-        let total_sent: u64 = (0..found).map(sent_of).sum();
-        let (mut head_lost, mut head_sent) = (0u64, 0u64);
-        let mut best: Option<(f64, usize, u64, u64)> = None;
-        // A joint takes every chip past it: the step leaves at least two behind it (one lossy
-        // chip alone is that chip's link).
-        for s in 1..found.saturating_sub(1) {
-            head_lost += lost_of(s - 1);
-            head_sent += sent_of(s - 1);
-            let (tail_lost, tail_sent) = (total_lost - head_lost, total_sent - head_sent);
-            let fit = ll(head_lost, head_sent) + ll(tail_lost, tail_sent);
-            if best.is_none_or(|(b, ..)| fit > b) {
-                best = Some((fit, s, head_lost, head_sent));
-            }
-        }
-        if let Some((_, s, head_lost, head_sent)) = best {
-            let (tail_lost, tail_sent) = (total_lost - head_lost, total_sent - head_sent);
-            let head_rate =
-                (head_lost as f64 / head_sent.max(1) as f64).max(cfg.intermittent_floor);
-            let tail_rate = tail_lost as f64 / tail_sent.max(1) as f64;
-            // A joint takes every chip past it; dead chips are single ones. [I] Four in five of
-            // the chips past the step must lose at three times the rate before it.
-            let head_floor =
-                (head_lost as f64 / head_sent.max(1) as f64).max(cfg.intermittent_floor);
-            let past: Vec<usize> = (s..found).filter(|&i| sent_of(i) > 0).collect();
-            let lossy = past
-                .iter()
-                .filter(|&&i| lost_of(i) as f64 / sent_of(i) as f64 >= 3.0 * head_floor)
-                .count();
-            // [I] Three times the rate before it: noise spread evenly never steps like that.
-            if tail_lost >= u64::from(cfg.intermittent_min)
-                // Two chips past it only when both lose far more than the chips before: a
-                // flaky chip and a neighbour that lost a few are not a joint.
-                && (past.len() >= 3
-                    || past.len() == 2
-                        && past.iter().all(|&i| {
-                            let lost = lost_of(i);
-                            lost > 0
-                                && 1.0
-                                    - crate::stats::binomial_at_most(
-                                        sent_of(i),
-                                        head_rate,
-                                        lost - 1,
-                                    )
-                                    < cfg.intermittent_p
-                        }))
-                && lossy * 5 >= past.len() * 4
-                && tail_rate >= 3.0 * head_rate
-                && 1.0 - crate::stats::binomial_at_most(tail_sent, head_rate, tail_lost - 1)
-                    < cfg.intermittent_p
-                // ... and the chips before it lost far less than the tail's rate would have
-                // made them (a few quiet chips at the head of the chain prove nothing).
-                && crate::stats::binomial_at_most(head_sent, tail_rate, head_lost)
-                    < cfg.intermittent_p
-            {
-                // The chips past the step lose for the joint's sake: the step names the place.
-                flaky.retain(|&c| c < s);
-                flaky.push(s);
-                step = Some((s, head_lost as f64 / head_sent.max(1) as f64, tail_rate));
-            }
+            .collect();
+        if let Some(main) = loss_step(cfg, &losses, 0, None) {
+            // Two joints: the step that explains the most is found first, the other one is
+            // before it (a smaller step among the chips before it: tuning seed 2995, S19 Pro,
+            // joints at chips 23 and 71) or past it, losing on top of it (tuning seed 1748,
+            // S19j Pro, joints at chips 57 and 65). Past it, the chips are weighed against the
+            // board's own rate before the first step.
+            let earlier = loss_step(cfg, &losses[..main.at], 0, None);
+            let board = earlier.map_or(main.before, |e| e.before);
+            let later = loss_step(
+                cfg,
+                &losses,
+                main.at,
+                Some(board.max(cfg.intermittent_floor)),
+            );
+            let start = earlier.map_or(main.at, |e| e.at);
+            steps.extend(earlier);
+            steps.push(main);
+            steps.extend(later);
+            flaky.retain(|&c| c < start);
+            flaky.extend(steps.iter().map(|s| s.at));
         }
     }
     // The board's own loss rate per reply (first tries of the pattern test), with a floor.
@@ -428,36 +379,172 @@ pub(crate) fn intermittent(
     Intermittent {
         chips: flaky,
         from_counts,
-        step,
+        steps,
         all_lost,
         all_sent,
         spoiled_only,
     }
 }
 
-/// The first chip behind an intermittent link (a step in the loss, or where a short discovery
-/// stopped), and the share of their work the chips there returned, from the ones that returned
-/// any: a chip there that returned nothing of work the others mostly got back is dead once the
-/// chance of none at that share is below `intermittent_p`. `None` with no such link.
+/// A step in the loss rate along the chain: a bad joint in the relay loses work and replies of
+/// every chip past it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct LossStep {
+    /// The first chip past it.
+    pub(crate) at: usize,
+    /// The loss rate of the chips before it (from where the search started), and past it.
+    pub(crate) before: f64,
+    pub(crate) after: f64,
+}
+
+/// The step in `losses` (per chip, `(lost, sent)`; chips left out have `(0, 0)`) from chip `lo`
+/// on that explains the losses best (two rates, before and after), when the chips past it lose
+/// far more than the chips before would at their own rate. `board`, for a search past a first
+/// step, is the board's own rate before that one: the chips here already lose for the first
+/// joint's sake, and one more joint loses on top of that (the share of work that gets through
+/// falls as much as the first step asks of a step from `board`).
+fn loss_step(
+    cfg: &Config,
+    losses: &[(u64, u64)],
+    lo: usize,
+    board: Option<f64>,
+) -> Option<LossStep> {
+    let ll = |lost: u64, sent: u64| {
+        if sent == 0 {
+            return 0.0;
+        }
+        let r = (lost as f64 / sent as f64).clamp(1e-9, 1.0 - 1e-9);
+        lost as f64 * r.ln() + (sent - lost) as f64 * (1.0 - r).ln()
+    };
+    let sum = |part: &[(u64, u64)]| {
+        part.iter()
+            .fold((0u64, 0u64), |(l, n), &(a, b)| (l + a, n + b))
+    };
+    let (total_lost, total_sent) = sum(losses.get(lo..)?);
+    // A joint takes every chip past it: the step leaves at least two behind it (one lossy chip
+    // alone is that chip's link), and one chip before it.
+    let (_, s, head_lost, head_sent) = (lo + 1..losses.len().saturating_sub(1))
+        .map(|s| {
+            let (head_lost, head_sent) = sum(&losses[lo..s]);
+            let (tail_lost, tail_sent) = (total_lost - head_lost, total_sent - head_sent);
+            (
+                ll(head_lost, head_sent) + ll(tail_lost, tail_sent),
+                s,
+                head_lost,
+                head_sent,
+            )
+        })
+        .fold(None, |best: Option<(f64, usize, u64, u64)>, c| {
+            if best.is_none_or(|(b, ..)| c.0 > b) {
+                Some(c)
+            } else {
+                best
+            }
+        })?;
+    let (tail_lost, tail_sent) = (total_lost - head_lost, total_sent - head_sent);
+    let before = head_lost as f64 / head_sent.max(1) as f64;
+    let head_rate = before.max(cfg.intermittent_floor);
+    let tail_rate = tail_lost as f64 / tail_sent.max(1) as f64;
+    // [I] Three times the rate before it: noise spread evenly never steps like that. Past a
+    // first step, the share that gets through falls as much as from `board` to three times it.
+    let steps_up = |rate: f64| match board {
+        None => rate >= 3.0 * head_rate,
+        Some(b) => (1.0 - rate) * (1.0 - b) <= (1.0 - before) * (1.0 - 3.0 * b),
+    };
+    let past: Vec<&(u64, u64)> = losses[s..].iter().filter(|&&(_, n)| n > 0).collect();
+    // A joint takes every chip past it; dead chips are single ones. [I] Four in five of the
+    // chips past the step must lose at three times the rate before it.
+    let lossy = past
+        .iter()
+        .filter(|&&&(l, n)| steps_up(l as f64 / n as f64))
+        .count();
+    let unlikely_at_head = |lost: u64, sent: u64| {
+        lost > 0
+            && 1.0 - crate::stats::binomial_at_most(sent, head_rate, lost - 1) < cfg.intermittent_p
+    };
+    let accepted = tail_lost >= u64::from(cfg.intermittent_min)
+        // Two chips past it only when both lose far more than the chips before: a flaky chip
+        // and a neighbour that lost a few are not a joint.
+        && (past.len() >= 3
+            || past.len() == 2 && past.iter().all(|&&(l, n)| unlikely_at_head(l, n)))
+        && lossy * 5 >= past.len() * 4
+        && steps_up(tail_rate)
+        && unlikely_at_head(tail_lost, tail_sent)
+        // ... and the chips before it lost far less than the tail's rate would have made them
+        // (a few quiet chips at the head of the chain prove nothing).
+        && crate::stats::binomial_at_most(head_sent, tail_rate, head_lost) < cfg.intermittent_p;
+    accepted.then_some(LossStep {
+        at: s,
+        before,
+        after: tail_rate,
+    })
+}
+
+/// The chips behind an intermittent link, in stretches: one per step in the loss (two joints
+/// make two), or one from where a short discovery stopped.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct BehindLink {
+    /// Each stretch's first chip and the share of their work its chips returned, from the ones
+    /// that returned any, in chain order; the last runs to the last chip found.
+    stretches: Vec<(usize, f64)>,
+    found: usize,
+}
+
+impl BehindLink {
+    /// The first chip behind the link.
+    pub(crate) fn first(&self) -> usize {
+        self.stretches.first().map_or(self.found, |s| s.0)
+    }
+
+    /// The stretch chip `i` is in: its chips, and the share of their work they returned.
+    /// `None` before the link.
+    pub(crate) fn stretch_of(&self, i: usize) -> Option<(std::ops::Range<usize>, f64)> {
+        let at = self.stretches.iter().rposition(|s| s.0 <= i)?;
+        let (start, share) = self.stretches.get(at).copied()?;
+        let end = self.stretches.get(at + 1).map_or(self.found, |s| s.0);
+        Some((start..end, share))
+    }
+}
+
+/// The chips behind an intermittent link (steps in the loss, or where a short discovery
+/// stopped), and the share of their work the chips of each stretch returned, from the ones
+/// that returned any: a chip there that returned nothing of work the others of its stretch
+/// mostly got back is dead once the chance of none at that share is below `intermittent_p`.
+/// Each stretch alone: past a second joint far less comes back than between the two (tuning
+/// seed 3225, S21 Pro: nothing at all past chip 45, a fifth lost between 13 and 45). `None`
+/// with no such link.
 pub(crate) fn behind_link(
     profile: &Profile,
     cfg: &Config,
     learned: &Learned,
     chips: &[ChipResult],
-) -> Option<(usize, f64)> {
+) -> Option<BehindLink> {
     let link = intermittent(profile, cfg, learned, chips);
-    let first = link.step.map(|(s, ..)| s).or(if link.from_counts {
-        link.chips.first().copied()
+    let found = learned.found;
+    let starts: Vec<usize> = if link.steps.is_empty() {
+        link.from_counts
+            .then(|| link.chips.first().copied())
+            .flatten()
+            .into_iter()
+            .collect()
     } else {
-        None
-    })?;
-    let (got, sent) = chips
+        link.steps.iter().map(|s| s.at).collect()
+    };
+    let ends = starts.iter().skip(1).copied().chain([found]);
+    let stretches = starts
         .iter()
-        .filter(|c| c.index >= first && c.index < learned.found && c.golden > 0)
-        .fold((0u64, 0u64), |(g, n), c| {
-            (g + u64::from(c.golden), n + u64::from(c.patterns))
-        });
-    Some((first, got as f64 / sent.max(1) as f64))
+        .zip(ends)
+        .map(|(&start, end)| {
+            let (got, sent) = chips
+                .iter()
+                .filter(|c| (start..end).contains(&c.index) && c.golden > 0)
+                .fold((0u64, 0u64), |(g, n), c| {
+                    (g + u64::from(c.golden), n + u64::from(c.patterns))
+                });
+            (start, got as f64 / sent.max(1) as f64)
+        })
+        .collect::<Vec<_>>();
+    (!stretches.is_empty()).then_some(BehindLink { stretches, found })
 }
 
 /// Patterns a chip behind a link that returned `share` of its work must return nothing of to
@@ -481,13 +568,12 @@ pub(crate) fn dead_behind_link_patterns(cfg: &Config, share: f64) -> Option<u32>
 /// `None` with fewer than [`LINK_PEERS_MIN`] such chips: too few to say what the link does.
 pub(crate) fn link_silence(
     chips: &[ChipResult],
-    first: usize,
-    found: usize,
+    stretch: std::ops::Range<usize>,
     except: usize,
 ) -> Option<f64> {
     let mut shares: Vec<f64> = chips
         .iter()
-        .filter(|c| c.index >= first && c.index < found && c.golden > 0 && c.index != except)
+        .filter(|c| stretch.contains(&c.index) && c.golden > 0 && c.index != except)
         .filter(|c| c.cores_ok + c.cores_silent > 0)
         .map(|c| c.cores_silent as f64 / (c.cores_ok + c.cores_silent) as f64)
         .collect();
@@ -773,7 +859,7 @@ pub(crate) fn build(
     };
     let temp =
         |c: Option<f32>| c.map_or("an unread temperature".to_owned(), |c| format!("{c:.0} °C"));
-    let link_first = behind_link(profile, cfg, learned, chips).map(|(first, _)| first);
+    let behind = behind_link(profile, cfg, learned, chips);
     for c in chips.iter().take(found) {
         let i = c.index;
         if let Some(soak) = &learned.soak
@@ -820,13 +906,14 @@ pub(crate) fn build(
                 FindingKind::WeakChip,
                 i,
                 c.domain,
-                match link_first.filter(|&first| i >= first) {
+                match behind.as_ref().and_then(|b| b.stretch_of(i)) {
                     // Past a bad link its cores are weighed against the others' there.
-                    Some(first) => format!(
-                        "Chip {i}: {} of {} tested cores returned nothing on any try, where 19 in 20 of the other chips past the bad link at chip {first} left at most {:.0} % of theirs silent; {} golden nonces of {} patterns",
+                    Some((stretch, _)) => format!(
+                        "Chip {i}: {} of {} tested cores returned nothing on any try, where 19 in 20 of the other chips past the bad link at chip {} left at most {:.0} % of theirs silent; {} golden nonces of {} patterns",
                         c.cores_silent,
                         c.cores_silent + c.cores_ok,
-                        100.0 * link_silence(chips, first, found, i).unwrap_or(0.0),
+                        stretch.start,
+                        100.0 * link_silence(chips, stretch.clone(), i).unwrap_or(0.0),
                         c.golden,
                         c.patterns
                     ),
@@ -956,7 +1043,7 @@ pub(crate) fn build(
     // chip that does not hash rises under load (it draws less than its neighbours): that chip's
     // own finding says so, so only a domain whose chips all hash is reported high.
     let link = intermittent(profile, cfg, learned, chips);
-    let every_chip_hashed = found == expected && link.step.is_none() && !link.from_counts;
+    let every_chip_hashed = found == expected && link.steps.is_empty() && !link.from_counts;
     let watched = watched_domains(learned);
     let browned_domains = browned_out(profile, learned, chips);
     // Chips of domains that sag so far their chips return nothing.
@@ -1088,7 +1175,7 @@ pub(crate) fn build(
     let Intermittent {
         chips: flaky,
         from_counts,
-        step,
+        steps,
         all_lost,
         all_sent,
         spoiled_only,
@@ -1104,18 +1191,50 @@ pub(crate) fn build(
             chips: flaky.clone(),
             domains: Vec::new(),
             // A step in the loss is a joint on the link between two chips: both are suspects.
-            suspects: match step {
-                Some((s, ..)) if s > 0 => vec![s, s - 1],
-                _ => vec![first],
+            suspects: if steps.is_empty() {
+                vec![first]
+            } else {
+                steps
+                    .iter()
+                    .flat_map(|s| [s.at, s.at.saturating_sub(1)])
+                    .collect()
             },
-            message: if let Some((s, before, after)) = step {
-                format!(
-                    "Work and replies for chips {s}-{} were lost {:.1} % of the time against {:.1} % before: the loss starts on the link between chips {} and {s}",
-                    found.saturating_sub(1),
-                    100.0 * after,
-                    100.0 * before,
-                    s.saturating_sub(1)
-                )
+            message: if let Some(step) = steps.first() {
+                // Each stretch between steps with its own rate; the first against the rate
+                // before it.
+                let stretches: Vec<String> = steps
+                    .iter()
+                    .enumerate()
+                    .map(|(i, st)| {
+                        let next = steps.get(i + 1);
+                        let end = next.map_or(found, |n| n.at).saturating_sub(1);
+                        let rate = next.map_or(st.after, |n| n.before);
+                        format!("{:.1} % for chips {}-{end}", 100.0 * rate, st.at)
+                    })
+                    .collect();
+                let links: Vec<String> = steps
+                    .iter()
+                    .map(|st| format!("chips {} and {}", st.at.saturating_sub(1), st.at))
+                    .collect();
+                if let [only] = steps.as_slice() {
+                    format!(
+                        "Work and replies for chips {}-{} were lost {:.1} % of the time against {:.1} % before: the loss starts on the link between chips {} and {}",
+                        only.at,
+                        found.saturating_sub(1),
+                        100.0 * only.after,
+                        100.0 * only.before,
+                        only.at.saturating_sub(1),
+                        only.at
+                    )
+                } else {
+                    format!(
+                        "Work and replies were lost {} against {:.1} % before chip {}: the loss steps up on the links between {}",
+                        stretches.join(" and "),
+                        100.0 * step.before,
+                        step.at,
+                        links.join(" and between ")
+                    )
+                }
             } else if from_counts && !lost_in_test {
                 format!("Chip counts varied between discoveries ({counts:?}), far more than the line's loss rate explains; the short count stops at chip {first}")
             } else {
@@ -1127,7 +1246,10 @@ pub(crate) fn build(
                     _ => format!("Replies from {} were lost and came back on retry, and from {} came back corrupted far more often than the rest of the chain's{counted}", range_text(&lost), range_text(&spoiled_only)),
                 }
             },
-            hint: format!("An intermittent joint near chip {first}: reflow it and its neighbours, then retest twice"),
+            hint: match steps.as_slice() {
+                [_, _, ..] => format!("Intermittent joints near chips {}: reflow each and its neighbours, the first one first, then retest twice", steps.iter().map(|s| s.at.to_string()).collect::<Vec<_>>().join(" and ")),
+                _ => format!("An intermittent joint near chip {first}: reflow it and its neighbours, then retest twice"),
+            },
         });
     }
 

@@ -282,6 +282,49 @@ fn a_bad_joint_is_the_link_at_it_not_the_chips_behind_it() {
     no_chip_blamed_but(&r, &[]);
 }
 
+/// Two bad joints: the loss steps up at each. The step that explains most is found first, the
+/// other is before it or past it (losing on top of it); each is named, and the chips past the
+/// second are weighed against their own stretch, not the one between the joints.
+#[test]
+fn two_bad_joints_are_two_steps_each_named_where_it_is() {
+    // Tuning seed 1748: the joint at 57 loses a third of the work past it, the one at 65 most
+    // of the rest; only 57 was named.
+    let r = diagnose(
+        "s19jpro",
+        &["joint:65:10000", "joint:57:17000", "txnoise:300"],
+        1748,
+    );
+    let f = finding_at_chip(&r, FindingKind::Intermittent, 57);
+    assert!(f.suspects.contains(&65), "{}", describe(&r));
+    assert!(
+        f.message
+            .contains("between chips 56 and 57 and between chips 65 and 66"),
+        "{}",
+        describe(&r)
+    );
+    no_chip_blamed_but(&r, &[]);
+    // Tuning seed 2995: the joint at 71 makes the bigger step; the one at 23 loses a tenth of
+    // the work past it, and was hidden in the rate before 71.
+    let r = diagnose(
+        "s19pro",
+        &["joint:71:10000", "joint:23:8000", "noise:300"],
+        2995,
+    );
+    let f = finding_at_chip(&r, FindingKind::Intermittent, 23);
+    assert!(f.suspects.contains(&71), "{}", describe(&r));
+    no_chip_blamed_but(&r, &[]);
+    // Tuning seed 3225: nothing came back past the joint at 45; against the share the chips
+    // between 13 and 45 returned, each of the 19 chips there looked dead.
+    let r = diagnose(
+        "s21pro",
+        &["joint:45:17000", "flaky:4", "joint:13:12000"],
+        3225,
+    );
+    let f = finding_at_chip(&r, FindingKind::Intermittent, 13);
+    assert!(f.suspects.contains(&45), "{}", describe(&r));
+    no_chip_blamed_but(&r, &[]);
+}
+
 /// A bad joint loses set-address frames on every pass, so the chain is taken as addressed:
 /// every chip past a lost frame holds the next address, and the chips at the end get the lost
 /// ones. Then the chips before the joint are judged as on any board, and a chip past it that
