@@ -535,9 +535,13 @@ pub(crate) fn behind_link(
     let link = intermittent(profile, cfg, learned, chips);
     let found = learned.found;
     let starts: Vec<usize> = if link.steps.is_empty() {
+        // The first chip's own link is the one every chip's work and replies pass: when it
+        // loses far more than the rest, all of them are behind it (tuning seed 2462, Bitaxe Hex
+        // with a joint at chip 0: a chip that lost a third of its cores to it was called weak).
         link.from_counts
             .then(|| link.chips.first().copied())
             .flatten()
+            .or(link.chips.first().copied().filter(|&c| c == 0))
             .into_iter()
             .collect()
     } else {

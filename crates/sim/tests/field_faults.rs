@@ -297,6 +297,17 @@ fn a_bad_joint_on_a_noisy_host_line_is_placed_at_the_joint() {
     no_chip_blamed_but(&r, &[3]);
 }
 
+/// A bad joint at the first chip is on the link every chip's work and replies pass: when the
+/// first chip loses far more than the rest, every chip is judged as past a bad link (tuning
+/// seed 2462, Bitaxe Hex: chip 2 lost a third of its cores' work to it and was called weak).
+#[test]
+fn a_bad_joint_at_the_first_chip_leaves_every_chip_judged_as_past_a_link() {
+    let r = diagnose("bitaxe-hex", &["joint:0:20000", "dead:3", "hot:5"], 2462);
+    finding_at_chip(&r, FindingKind::Intermittent, 0);
+    finding_at_chip(&r, FindingKind::DeadChip, 3);
+    no_chip_blamed_but(&r, &[3]);
+}
+
 /// Two bad joints: the loss steps up at each. The step that explains most is found first, the
 /// other is before it or past it (losing on top of it); each is named, and the chips past the
 /// second are weighed against their own stretch, not the one between the joints.
