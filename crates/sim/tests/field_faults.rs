@@ -308,6 +308,22 @@ fn a_bad_joint_at_the_first_chip_leaves_every_chip_judged_as_past_a_link() {
     no_chip_blamed_but(&r, &[3]);
 }
 
+/// A corrupted reply passes CRC5 one time in 32 as a nonce of any chip: on a chain whose
+/// replies came back corrupted, a chip with a couple of errors among many good nonces is the
+/// line's, a chip erring at a miscomputing chip's share is still named (tuning seed 927,
+/// Bitaxe Supra Hex with a joint at chip 0: chip 4 had 2 errors and 69 good nonces).
+#[test]
+fn a_few_errors_a_corrupting_line_explains_blame_no_chip() {
+    let r = diagnose(
+        "bitaxe-suprahex",
+        &["wrongid:3", "hwerr:5:32", "joint:0:10000"],
+        927,
+    );
+    finding_at_chip(&r, FindingKind::HwErrors, 5);
+    finding_at_chip(&r, FindingKind::WrongChipId, 3);
+    no_chip_blamed_but(&r, &[3, 5]);
+}
+
 /// Two bad joints: the loss steps up at each. The step that explains most is found first, the
 /// other is before it or past it (losing on top of it); each is named, and the chips past the
 /// second are weighed against their own stretch, not the one between the joints.
