@@ -260,6 +260,8 @@ pub(crate) struct Learned {
     pub(crate) chips: Vec<ChipTrack>,
     pub(crate) found: usize,
     pub(crate) discovery_counts: Vec<usize>,
+    /// The most chips any addressing pass of the run heard at their addresses.
+    pub(crate) most_addressed: usize,
     /// Chain frames that failed their CRC and bytes that were no frame, over the whole run.
     /// Bring-ups addressed again because an address did not answer.
     pub(crate) addressing_retries: u32,

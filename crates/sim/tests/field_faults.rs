@@ -324,6 +324,20 @@ fn a_few_errors_a_corrupting_line_explains_blame_no_chip() {
     no_chip_blamed_but(&r, &[3, 5]);
 }
 
+/// The first set-address of a pass lost on a noisy host line leaves every address answering:
+/// each chip holds the next one's, the last holds none and answers at 0 for the first. A spare
+/// set-address after the pass is taken only by a chip left without one, and the chain is
+/// addressed again (tuning seed 3207, an S19 XP: every result went to the chip after the one
+/// that found it, chip 51 took chip 50's miscomputed nonces and dead chip 34 was left
+/// inconclusive).
+#[test]
+fn a_lost_first_set_address_is_caught_and_results_stay_on_their_chips() {
+    let r = diagnose("s19xp", &["hwerr:50:46", "dead:34", "txnoise:1000"], 3207);
+    finding_at_chip(&r, FindingKind::HwErrors, 50);
+    finding_at_chip(&r, FindingKind::DeadChip, 34);
+    no_chip_blamed_but(&r, &[34, 50]);
+}
+
 /// Two bad joints: the loss steps up at each. The step that explains most is found first, the
 /// other is before it or past it (losing on top of it); each is named, and the chips past the
 /// second are weighed against their own stretch, not the one between the joints.

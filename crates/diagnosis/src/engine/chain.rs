@@ -301,10 +301,32 @@ impl Engine<'_, '_> {
             // an address that never answers with later ones answering. Address again (every
             // chip relays, so a chip that answers nothing would also stop the ones after it).
             // The last chip missing its address leaves no gap, but fewer chips than counted.
-            let counted = self.learned.counted();
+            // An earlier pass of the run that heard more chips counts too: a noisy discovery's
+            // short count alone does not make a shorter chain (tuning seed 927, a Bitaxe Supra
+            // Hex with a joint at chip 0: discovery counted [1, 4], every pass heard 6, and one
+            // whose last two frames were lost was taken as a chain of 4 at once).
+            let counted = self.learned.counted().max(self.learned.most_addressed);
+            self.learned.most_addressed = self.learned.most_addressed.max(answered);
             // A chain shorter than counted is taken once two passes agree on it (a break stays
             // where it is; a lost frame moves).
             if gaps == 0 && (answered >= counted.min(expected) || previous == Some(answered)) {
+                // The first set-address lost leaves no gap and every address answering: each
+                // chip holds the next one's and the last holds none, answering at 0 for the
+                // first (tuning seed 3207, an S19 XP at 1000 ppm on the host's line: every
+                // result went to the chip after the one that found it, a good chip was called
+                // miscomputing and a dead one was left inconclusive). A chip with no address
+                // takes the next set-address (facts §7 step 6), so one more, to an address no
+                // chip was given, is answered only when a chip was left without one.
+                if answered == expected && self.spare_address_taken(slots)? {
+                    self.wire.note(|| {
+                        "a chip took a spare address after the pass: a set-address was lost, addressing again".to_owned()
+                    });
+                    self.learned.addressing_retries += 1;
+                    if attempt + 1 == self.cfg.addressing_attempts.max(1) {
+                        self.learned.addressing_failed = true;
+                    }
+                    continue;
+                }
                 break;
             }
             previous = Some(answered);
@@ -538,6 +560,21 @@ impl Engine<'_, '_> {
     }
 
     /// Whether a chip answers a read of register 0 at `address`, asked up to `tries` times.
+    /// Send one more set-address, to the first address none of `slots` holds, and whether a
+    /// chip answers there: a chip the pass left without an address takes it (a chip with one
+    /// passes it on, facts §7 step 6). `false` when every address is in use.
+    pub(super) fn spare_address_taken(&mut self, slots: &[usize]) -> Flow<bool> {
+        let Some(spare) = (0..=usize::from(u8::MAX))
+            .filter(|s| !slots.contains(s))
+            .find_map(|s| self.address_of_slot(s))
+        else {
+            return Ok(false);
+        };
+        self.wire.command(Command::SetAddress { address: spare })?;
+        self.wire.drain(1000)?;
+        self.answers_at(spare, self.cfg.address_check_tries)
+    }
+
     pub(super) fn answers_at(&mut self, address: u8, tries: usize) -> Flow<bool> {
         for _ in 0..tries {
             if !self.read_ids_at(address)?.is_empty() {
