@@ -338,12 +338,16 @@ pub(crate) fn intermittent(
             // joints at chips 23 and 71) or past it, losing on top of it (tuning seed 1748,
             // S19j Pro, joints at chips 57 and 65). Past it, the chips are weighed against the
             // board's own rate before the first step.
-            let earlier = loss_step(cfg, &losses[..main.at], 0, None);
+            // A joint is a step of two edges: the chip at it loses only its replies, the chips
+            // past it their work as well. The chip on the other side of the main step is left
+            // out of both searches, so that edge is not taken for a second joint (tuning seed
+            // 2706: a joint at 18 named as joints at 18 and 19).
+            let earlier = loss_step(cfg, &losses[..main.at.saturating_sub(1)], 0, None);
             let board = earlier.map_or(main.before, |e| e.before);
             let later = loss_step(
                 cfg,
                 &losses,
-                main.at,
+                main.at + 1,
                 Some(board.max(cfg.intermittent_floor)),
             );
             let start = earlier.map_or(main.at, |e| e.at);

@@ -746,12 +746,22 @@ fn a_flaky_chip_on_a_noisy_host_line_is_told_by_its_spoiled_replies() {
     // lost about 7 % of it: chip 17's lost-then-found replies did not stand out from that. Its
     // replies come back spoiled (a frame failing its CRC where its golden reply was due), which
     // nothing else on that board does.
-    let r = diagnose("s19", &["flaky:17", "hwerr:60:30", "txnoise:1000"], 130);
-    let f = finding_at_chip(&r, FindingKind::Intermittent, 17);
-    assert_eq!(f.chips, [17], "{}", describe(&r));
-    assert!(f.message.contains("corrupted"), "{}", describe(&r));
-    finding_at_chip(&r, FindingKind::HwErrors, 60);
-    no_chip_blamed_but(&r, &[60]);
+    // Seed 131 is such a run today (the run's timing moves with every frame the engine
+    // sends: on seed 130 chip 17's losses now stand out as well, and it is named for both).
+    for seed in [130, 131] {
+        let r = diagnose("s19", &["flaky:17", "hwerr:60:30", "txnoise:1000"], seed);
+        let f = finding_at_chip(&r, FindingKind::Intermittent, 17);
+        assert_eq!(f.chips, [17], "{}", describe(&r));
+        if seed == 131 {
+            assert!(
+                f.message.contains("came back corrupted") && !f.message.contains("lost"),
+                "{}",
+                describe(&r)
+            );
+        }
+        finding_at_chip(&r, FindingKind::HwErrors, 60);
+        no_chip_blamed_but(&r, &[60]);
+    }
 }
 
 #[test]
