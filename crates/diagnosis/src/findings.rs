@@ -568,6 +568,28 @@ pub(crate) fn behind_link(
     (!stretches.is_empty()).then_some(BehindLink { stretches, found })
 }
 
+/// The first chip past a chip whose own link loses far more than the rest, when no step in the
+/// loss or short discovery names a link: a joint at that chip corrupts the work it relays on as
+/// well as its own replies (the simulator's `joint`, and a flaky chip's own replies alike), so
+/// a chip past it that returned nothing is dead only against what the others past it returned.
+/// `None` with no such chip, or when it is the first chip (then every chip is past the link,
+/// `behind_link`).
+pub(crate) fn past_lossy_chip(
+    profile: &Profile,
+    cfg: &Config,
+    learned: &Learned,
+    chips: &[ChipResult],
+) -> Option<usize> {
+    let link = intermittent(profile, cfg, learned, chips);
+    if !link.steps.is_empty() || link.from_counts {
+        return None;
+    }
+    link.chips
+        .first()
+        .filter(|&&k| k > 0 && k + 1 < learned.found)
+        .map(|&k| k + 1)
+}
+
 /// Patterns a chip behind a link that returned `share` of its work must return nothing of to
 /// be proven dead: the chance of none at that share below `intermittent_p`. `None` when no
 /// count proves it (nothing came back there at all); one when everything else came back.

@@ -338,6 +338,27 @@ fn a_lost_first_set_address_is_caught_and_results_stay_on_their_chips() {
     no_chip_blamed_but(&r, &[34, 50]);
 }
 
+/// A chip whose own link loses far more than the rest relays the chips past it: a chip past
+/// it that returned nothing is dead only against what the others past it returned, and with
+/// none there it is not judged (held-out seed 1002430, opened: a Bitaxe Hex with a joint at
+/// chip 4 corrupting most of the work relayed to chip 5, which was called dead).
+#[test]
+fn the_only_chip_past_a_lossy_chip_is_not_called_dead_for_what_the_link_lost() {
+    let r = diagnose(
+        "bitaxe-hex",
+        &["joint:4:18000", "baudnoise:1000"],
+        1_002_430,
+    );
+    finding_at_chip(&r, FindingKind::Intermittent, 4);
+    no_chip_blamed_but(&r, &[]);
+    assert_eq!(
+        r.chips[5].state,
+        ChipState::Inconclusive,
+        "{}",
+        describe(&r)
+    );
+}
+
 /// Two bad joints: the loss steps up at each. The step that explains most is found first, the
 /// other is before it or past it (losing on top of it); each is named, and the chips past the
 /// second are weighed against their own stretch, not the one between the joints.
