@@ -322,6 +322,12 @@ fn a_few_errors_a_corrupting_line_explains_blame_no_chip() {
     finding_at_chip(&r, FindingKind::HwErrors, 5);
     finding_at_chip(&r, FindingKind::WrongChipId, 3);
     no_chip_blamed_but(&r, &[3, 5]);
+    // Held-out seed 1003040, opened: an S9 at 1000 ppm whose corrupted replies came back as
+    // 116 stray bytes and no bad frame; chip 0 was called miscomputing for 2 errors among 50
+    // good nonces.
+    let r = diagnose("s9", &["break-clk:21", "dead:20", "noise:1000"], 1_003_040);
+    finding_at_chip(&r, FindingKind::DeadChip, 20);
+    no_chip_blamed_but(&r, &[20]);
 }
 
 /// The first set-address of a pass lost on a noisy host line leaves every address answering:
