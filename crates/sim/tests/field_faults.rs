@@ -459,6 +459,37 @@ fn a_chip_that_stops_when_warm_is_dead_at_the_temperature_it_runs_at() {
     assert_eq!(r.verdict, Verdict::Pass, "{}", describe(&r));
 }
 
+/// The domains are in series: a dead chip's domain draws less and rises under load, and the
+/// other domains share what it gives up. On a three-domain Bitaxe each reads 180 mV low, which
+/// is the dead chip's doing, not a leak in them (tuning seed 2334); on a long stack the share
+/// is small, and a domain that sags under load beside a dead chip is still found (tuning seed
+/// 160, an S9).
+#[test]
+fn the_domains_a_dead_chip_rebalances_are_not_sagging_but_a_real_sag_still_is() {
+    let r = diagnose(
+        "bitaxe-hex",
+        &["flaky:1", "joint:3:6000", "dead:5", "baudnoise:300"],
+        2334,
+    );
+    finding_at_chip(&r, FindingKind::DeadChip, 5);
+    assert!(
+        !r.findings
+            .iter()
+            .any(|f| f.kind == FindingKind::DomainVoltage),
+        "{}",
+        describe(&r)
+    );
+    let r = diagnose("s9", &["dead:56", "sag:5:60", "txnoise:300"], 160);
+    finding_at_chip(&r, FindingKind::DeadChip, 56);
+    assert!(
+        r.findings
+            .iter()
+            .any(|f| f.kind == FindingKind::DomainVoltage && f.domains == [5]),
+        "{}",
+        describe(&r)
+    );
+}
+
 #[test]
 fn a_domain_that_sags_under_load_is_found_under_load() {
     let p = profile("s19jpro");
