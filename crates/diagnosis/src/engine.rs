@@ -262,6 +262,8 @@ pub(crate) struct Learned {
     pub(crate) discovery_counts: Vec<usize>,
     /// The most chips any addressing pass of the run heard at their addresses.
     pub(crate) most_addressed: usize,
+    /// The chain was reset and set up again once because no chip returned anything.
+    pub(crate) set_up_again: bool,
     /// Chain frames that failed their CRC and bytes that were no frame, over the whole run.
     /// Bring-ups addressed again because an address did not answer.
     pub(crate) addressing_retries: u32,

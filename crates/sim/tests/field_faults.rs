@@ -365,6 +365,17 @@ fn the_only_chip_past_a_lossy_chip_is_not_called_dead_for_what_the_link_lost() {
     );
 }
 
+/// The chips' PLLs lose lock when a ramp step is lost or corrupted on the host's line into a
+/// jump they do not follow, and every chip stops until reset: not one returns anything. The chain is reset and set up again once, and
+/// no chip is called dead for it (held-out seed 1100343, opened: a healthy S19 XP at 3000 ppm
+/// on the host's line, all 110 chips called dead).
+#[test]
+fn a_chain_where_no_chip_returns_anything_is_set_up_again_before_any_is_blamed() {
+    let r = diagnose("s19xp", &["txnoise:3000"], 1_100_343);
+    no_chip_blamed_but(&r, &[]);
+    assert_eq!(r.verdict, Verdict::Pass, "{}", describe(&r));
+}
+
 /// Two bad joints: the loss steps up at each. The step that explains most is found first, the
 /// other is before it or past it (losing on top of it); each is named, and the chips past the
 /// second are weighed against their own stretch, not the one between the joints.
