@@ -1248,25 +1248,18 @@ impl Engine<'_, '_> {
                 findings::past_lossy_chip(self.profile, self.cfg, &self.learned, &chips)
         {
             let found = self.learned.found;
-            let returned: Vec<(usize, u32, u32)> = chips
+            let silent: Vec<(usize, f64)> = chips
                 .iter()
-                .filter(|c| (start..found).contains(&c.index) && c.golden > 0)
-                .map(|c| (c.index, c.golden, c.patterns))
-                .collect();
-            for c in chips
-                .iter_mut()
                 .filter(|c| (start..found).contains(&c.index) && c.state == ChipState::Dead)
-            {
-                let (got, sent) = returned
-                    .iter()
-                    .filter(|r| r.0 != c.index)
-                    .fold((0u64, 0u64), |(g, n), r| {
-                        (g + u64::from(r.1), n + u64::from(r.2))
-                    });
-                let share = got as f64 / sent.max(1) as f64;
+                .map(|c| {
+                    let others = findings::returned_share(&chips, start..found, Some(c.index));
+                    (c.index, others)
+                })
+                .collect();
+            for (i, share) in silent {
                 let proven = findings::dead_behind_link_patterns(self.cfg, share)
-                    .is_some_and(|n| c.patterns >= n);
-                if !proven {
+                    .is_some_and(|n| chips.get(i).is_some_and(|c| c.patterns >= n));
+                if let Some(c) = chips.get_mut(i).filter(|_| !proven) {
                     c.state = ChipState::Inconclusive;
                 }
             }

@@ -420,16 +420,19 @@ fn loss_step(
         let r = (lost as f64 / sent as f64).clamp(1e-9, 1.0 - 1e-9);
         lost as f64 * r.ln() + (sent - lost) as f64 * (1.0 - r).ln()
     };
-    let sum = |part: &[(u64, u64)]| {
-        part.iter()
-            .fold((0u64, 0u64), |(l, n), &(a, b)| (l + a, n + b))
-    };
-    let (total_lost, total_sent) = sum(losses.get(lo..)?);
+    // Running totals from `lo`: `head[k]` is the losses of chips lo..lo+k.
+    let head: Vec<(u64, u64)> = std::iter::once((0, 0))
+        .chain(losses.get(lo..)?.iter().scan((0u64, 0u64), |acc, &(l, n)| {
+            *acc = (acc.0 + l, acc.1 + n);
+            Some(*acc)
+        }))
+        .collect();
+    let (total_lost, total_sent) = head.last().copied()?;
     // A joint takes every chip past it: the step leaves at least two behind it (one lossy chip
     // alone is that chip's link), and one chip before it.
     let (_, s, head_lost, head_sent) = (lo + 1..losses.len().saturating_sub(1))
-        .map(|s| {
-            let (head_lost, head_sent) = sum(&losses[lo..s]);
+        .filter_map(|s| Some((s, head.get(s - lo).copied()?)))
+        .map(|(s, (head_lost, head_sent))| {
             let (tail_lost, tail_sent) = (total_lost - head_lost, total_sent - head_sent);
             (
                 ll(head_lost, head_sent) + ll(tail_lost, tail_sent),
@@ -555,17 +558,24 @@ pub(crate) fn behind_link(
     let stretches = starts
         .iter()
         .zip(ends)
-        .map(|(&start, end)| {
-            let (got, sent) = chips
-                .iter()
-                .filter(|c| (start..end).contains(&c.index) && c.golden > 0)
-                .fold((0u64, 0u64), |(g, n), c| {
-                    (g + u64::from(c.golden), n + u64::from(c.patterns))
-                });
-            (start, got as f64 / sent.max(1) as f64)
-        })
+        .map(|(&start, end)| (start, returned_share(chips, start..end, None)))
         .collect::<Vec<_>>();
     (!stretches.is_empty()).then_some(BehindLink { stretches, found })
+}
+
+/// The share of their work the chips of `stretch` (but `except`) that returned any returned.
+pub(crate) fn returned_share(
+    chips: &[ChipResult],
+    stretch: std::ops::Range<usize>,
+    except: Option<usize>,
+) -> f64 {
+    let (got, sent) = chips
+        .iter()
+        .filter(|c| stretch.contains(&c.index) && c.golden > 0 && Some(c.index) != except)
+        .fold((0u64, 0u64), |(g, n), c| {
+            (g + u64::from(c.golden), n + u64::from(c.patterns))
+        });
+    got as f64 / sent.max(1) as f64
 }
 
 /// The first chip past a chip whose own link loses far more than the rest, when no step in the
