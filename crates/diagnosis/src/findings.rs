@@ -320,7 +320,29 @@ pub(crate) fn intermittent(
             let lone_silent = c.golden == 0
                 && (c.index == 0 || answered(c.index - 1))
                 && (c.index + 1 >= found || answered(c.index + 1));
-            judged(c) && !lone_silent && c.hw_errors * 10 <= c.golden
+            // A joint loses replies as well as work, and a reply lost at the first try mostly
+            // comes back on the next; it loses them for every chip past it. A chip that
+            // missed patterns without one reply lost and found again, or spoiled, between
+            // chips that lost a third as much or less, missed them for its dead cores (tuning
+            // seed 1590, S19k Pro: chip 51, a quarter of its cores dead, was taken for a joint
+            // before it, and its weak cores for the link's).
+            let miss_rate = |c: &ChipResult| {
+                f64::from(c.patterns.saturating_sub(c.golden) + c.transient)
+                    / f64::from(c.patterns.max(1))
+            };
+            let quieter = |i: usize| {
+                chips
+                    .get(i)
+                    .filter(|_| i < found)
+                    .is_none_or(|n| 3.0 * miss_rate(n) <= miss_rate(c))
+            };
+            let own_misses = c.golden > 0
+                && c.golden < c.patterns
+                && c.transient == 0
+                && c.garbled == 0
+                && (c.index == 0 || quieter(c.index - 1))
+                && quieter(c.index + 1);
+            judged(c) && !lone_silent && !own_misses && c.hw_errors * 10 <= c.golden
         };
         let losses: Vec<(u64, u64)> = (0..found)
             .map(|i| {

@@ -865,6 +865,25 @@ fn a_weak_chip_behind_a_bad_joint_is_weak_when_the_link_cannot_silence_that_many
 }
 
 #[test]
+fn a_weak_chip_before_a_bad_joint_is_not_taken_for_a_second_joint() {
+    // Tuning seed 1590: an S19k Pro with a quarter of chip 51's cores dead and a bad joint at
+    // chip 55. Chip 51's misses, between chips that lost nothing, were taken for a first loss
+    // step at it; it was then judged as past a link and left inconclusive. It lost no reply
+    // and found it again, which a link's losses do: its misses are its cores'.
+    let r = diagnose("s19kpro", &["weak:51:28", "joint:55:5000"], 1590);
+    finding_at_chip(&r, FindingKind::WeakChip, 51);
+    let link = finding_at_chip(&r, FindingKind::Intermittent, 55);
+    assert_eq!(link.chips, vec![55], "{}", describe(&r));
+    no_chip_blamed_but(&r, &[51]);
+    // Past a joint that loses nearly everything, the chips' few golden nonces come back
+    // without a reply found again either: there every neighbour lost as much, and the step
+    // stays at the joint (tuning seed 3026, S19, joint at 44).
+    let r = diagnose("s19", &["joint:44:15000", "dead:15"], 3026);
+    finding_at_chip(&r, FindingKind::Intermittent, 44);
+    no_chip_blamed_but(&r, &[15]);
+}
+
+#[test]
 fn an_overheating_chip_is_in_the_region_of_the_sensor_that_warmed_the_most() {
     // Tuning seed 3251: an S19 Pro with chip 73 overheating. A diode sensor two rows away gave
     // one stale reading and then rose 24 °C/s, the fastest rise of the run; the PCB sensor
