@@ -884,6 +884,17 @@ fn a_weak_chip_before_a_bad_joint_is_not_taken_for_a_second_joint() {
 }
 
 #[test]
+fn a_flaky_chip_that_lost_a_few_replies_more_than_the_line_is_given_more_work() {
+    // Tuning seed 448: an S9 at 300 ppm with chip 9's link dropping bytes. In the pattern test
+    // it lost 3 of 50 replies where the line lost 0.6 %: unlikely (3 in 1,000), not enough to
+    // follow it up, and the board passed with a flaky chip.
+    let r = diagnose("s9", &["flaky:9", "noise:300"], 448);
+    let f = finding_at_chip(&r, FindingKind::Intermittent, 9);
+    assert_eq!(f.chips, vec![9], "{}", describe(&r));
+    no_chip_blamed_but(&r, &[]);
+}
+
+#[test]
 fn an_overheating_chip_is_in_the_region_of_the_sensor_that_warmed_the_most() {
     // Tuning seed 3251: an S19 Pro with chip 73 overheating. A diode sensor two rows away gave
     // one stale reading and then rose 24 °C/s, the fastest rise of the run; the PCB sensor
