@@ -75,7 +75,11 @@ pub fn weak_dead(cores: u16, config: &Config) -> u64 {
 pub fn decide(e: &Evidence, cores: u16, config: &Config) -> Option<ChipState> {
     let results = e.golden + e.hw_errors;
     if e.golden == 0 && e.patterns >= config.dead_min_patterns {
-        return Some(if e.hw_errors > 0 {
+        // A lone wrong nonce on a chip that returned nothing is a stray one (another chip's
+        // reply with its chip field corrupted, or a wrong part's): a miscomputing chip returns
+        // its errors as often as it is sent work (tuning seed 2480, S9: dead chip 17 named
+        // miscomputing for 1 error beside a wrong part erring 179 times).
+        return Some(if e.hw_errors >= config.hw_error_min {
             ChipState::HwErrors
         } else {
             ChipState::Dead
@@ -194,6 +198,25 @@ mod tests {
         assert_eq!(
             decide(&silent(config.dead_min_patterns), 65, &config),
             Some(ChipState::Dead)
+        );
+    }
+
+    #[test]
+    fn a_chip_that_returned_nothing_but_a_stray_wrong_nonce_is_dead_not_miscomputing() {
+        let config = Config::default();
+        let silent_with_errors = |hw_errors: u32| Evidence {
+            patterns: config.dead_min_patterns,
+            cores_dead: config.dead_min_patterns as usize,
+            hw_errors,
+            ..Evidence::default()
+        };
+        assert_eq!(
+            decide(&silent_with_errors(1), 65, &config),
+            Some(ChipState::Dead)
+        );
+        assert_eq!(
+            decide(&silent_with_errors(config.hw_error_min), 65, &config),
+            Some(ChipState::HwErrors)
         );
     }
 
