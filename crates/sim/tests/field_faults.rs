@@ -297,6 +297,22 @@ fn a_bad_joint_on_a_noisy_host_line_is_placed_at_the_joint() {
     no_chip_blamed_but(&r, &[3]);
 }
 
+/// On a host line that loses a third of the work, three times that rate past a joint cannot
+/// be: what the joint loses is a share of what gets through the line (tuning seed 8280, an S21
+/// at 3000 ppm, 31.6 % lost before the joint at 4 and 80.9 % past it: chip 5 was named alone,
+/// as a flaky chip, and the joint's own chip not at all).
+#[test]
+fn a_bad_joint_on_a_line_losing_a_third_of_the_work_is_still_a_step() {
+    let r = diagnose(
+        "s21",
+        &["joint:4:12000", "slowlink:21", "txnoise:3000"],
+        8280,
+    );
+    let f = finding_at_chip(&r, FindingKind::Intermittent, 4);
+    assert!(f.suspects.contains(&5), "{}", describe(&r));
+    no_chip_blamed_but(&r, &[]);
+}
+
 /// A bad joint at the first chip is on the link every chip's work and replies pass: when the
 /// first chip loses far more than the rest, every chip is judged as past a bad link (tuning
 /// seed 2462, Bitaxe Hex: chip 2 lost a third of its cores' work to it and was called weak).
