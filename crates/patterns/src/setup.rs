@@ -165,12 +165,31 @@ impl ChainSetup {
     /// cores (no core sweeps it).
     #[must_use]
     pub fn owner(&self, nonce: u32) -> Option<Owner> {
-        let nonce_h = nonce.swap_bytes();
-        let core = self.core_of(nonce_h);
+        let core = self.core_of(nonce.swap_bytes());
         if u16::from(core) >= self.cores {
             return None;
         }
-        let (slot, counter) = match &self.rule {
+        let (slot, counter) = self.slot_and_counter(nonce);
+        let size = self.slot_size(slot).max(1);
+        Some(Owner {
+            slot,
+            core,
+            position: counter as f64 / size as f64,
+        })
+    }
+
+    /// The slot whose fields `nonce` (the header nonce) carries, whatever its core id: a
+    /// result from a core id no core has is still that chip's (miscomputed, or another part's
+    /// arithmetic), and the chip field of the reply says so.
+    #[must_use]
+    pub fn slot_of(&self, nonce: u32) -> usize {
+        self.slot_and_counter(nonce).0
+    }
+
+    /// The slot `nonce` lies in, and its counter within the slot.
+    fn slot_and_counter(&self, nonce: u32) -> (usize, u64) {
+        let nonce_h = nonce.swap_bytes();
+        match &self.rule {
             SliceRule::AddressField { shift, interval } => {
                 let interval = u32::from((*interval).max(1));
                 let field = (nonce_h >> shift) & 0xFF;
@@ -195,13 +214,7 @@ impl ChainSetup {
                     u64::from(counter - starts.get(slot).copied().unwrap_or(0)),
                 )
             }
-        };
-        let size = self.slot_size(slot).max(1);
-        Some(Owner {
-            slot,
-            core,
-            position: counter as f64 / size as f64,
-        })
+        }
     }
 
     /// Seconds a core needs to sweep all of `slot` once: 2 nonces per hash clock (MUJ-REF).
@@ -313,5 +326,10 @@ mod tests {
         assert_eq!(chain.slots(), 64);
         let owner = chain.owner(0x0900_0005_u32.swap_bytes()).unwrap();
         assert_eq!((owner.slot, owner.core), (2, 5));
+        // Core id 0x75 (117): no BM1387 core has it (114 cores), but the chip field still
+        // names address 0x34, slot 13: a result the chip there computed wrong.
+        let impossible_core = 0x347C_7A75_u32.swap_bytes();
+        assert_eq!(chain.owner(impossible_core), None);
+        assert_eq!(chain.slot_of(impossible_core), 13);
     }
 }

@@ -911,6 +911,20 @@ fn a_flaky_chip_that_lost_a_few_replies_more_than_the_line_is_given_more_work() 
 }
 
 #[test]
+fn a_wrong_parts_results_stay_on_the_wrong_part() {
+    // Tuning seed 5168: an S9 with a wrong part at chip 13. Two of its results carried a core
+    // id no BM1387 core has; they were put by their job id on chip 11, whose job last had that
+    // id, and chip 11 was called miscomputing for them. Their chip field names chip 13.
+    let r = diagnose(
+        "s9",
+        &["wrongpart:13", "hot:4", "wrongid:22", "txnoise:1000"],
+        5168,
+    );
+    finding_at_chip(&r, FindingKind::HwErrors, 13);
+    no_chip_blamed_but(&r, &[13, 22]);
+}
+
+#[test]
 fn an_overheating_chip_is_in_the_region_of_the_sensor_that_warmed_the_most() {
     // Tuning seed 3251: an S19 Pro with chip 73 overheating. A diode sensor two rows away gave
     // one stale reading and then rose 24 °C/s, the fastest rise of the run; the PCB sensor

@@ -821,9 +821,12 @@ impl Engine<'_, '_> {
                 self.learned.wrong_chip_nonces += 1;
                 continue;
             }
-            let owner_chip = setup
-                .owner(fields.nonce)
-                .and_then(|o| slot_to_chip.get(&o.slot).copied())
+            // The chip its chip field names, even with a core id no core has (a wrong part's
+            // result: tuning seed 5168, S9, two of a wrong part's errors went by job id to the
+            // chip whose job last had that id, and a good chip was called miscomputing).
+            let owner_chip = slot_to_chip
+                .get(&setup.slot_of(fields.nonce))
+                .copied()
                 .unwrap_or(s.chip);
             let job_chip = s.chip;
             let Some(track) = self.learned.chips.get_mut(owner_chip) else {
