@@ -925,6 +925,24 @@ fn a_wrong_parts_results_stay_on_the_wrong_part() {
 }
 
 #[test]
+fn a_chip_id_corrupted_once_past_a_bad_joint_is_no_wrong_part() {
+    // Tuning seed 7336: an S21 with a joint at chip 55 losing nine replies in ten past it. One
+    // discovery reply from chip 87 came back corrupted as ID 0x13E8 and passed its CRC; the
+    // three reads that were to confirm it were all lost, and a good chip was named a wrong
+    // part. An ID is another part's only when it comes back again.
+    let r = diagnose("s21", &["joint:55:20000", "txnoise:1000"], 7336);
+    assert!(
+        r.findings
+            .iter()
+            .all(|f| f.kind != FindingKind::WrongChipId),
+        "{}",
+        describe(&r)
+    );
+    finding_at_chip(&r, FindingKind::Intermittent, 55);
+    no_chip_blamed_but(&r, &[]);
+}
+
+#[test]
 fn an_overheating_chip_is_in_the_region_of_the_sensor_that_warmed_the_most() {
     // Tuning seed 3251: an S19 Pro with chip 73 overheating. A diode sensor two rows away gave
     // one stale reading and then rose 24 °C/s, the fastest rise of the run; the PCB sensor
