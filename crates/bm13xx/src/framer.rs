@@ -139,6 +139,12 @@ impl Framer {
         self.reply_len = reply_len;
     }
 
+    /// The reply length the framer expects.
+    #[must_use]
+    pub const fn reply_len(&self) -> ReplyLen {
+        self.reply_len
+    }
+
     /// Take as many of `data` as fit and return how many were taken. Drain events with
     /// [`Framer::next_event`] between pushes; [`Framer::feed`] does both.
     pub fn push(&mut self, data: &[u8]) -> usize {

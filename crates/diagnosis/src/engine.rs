@@ -860,6 +860,7 @@ impl Engine<'_, '_> {
                         device,
                         command_register: bm13xx::sensor::command_register(self.family),
                         device_register: register,
+                        reply_len: u8::try_from(self.wire.reply_len()).unwrap_or(u8::MAX),
                     })
                 }
                 _ => None,

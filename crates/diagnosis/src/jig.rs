@@ -135,6 +135,9 @@ pub struct AsicSensorPath {
     pub command_register: u8,
     /// The device register read.
     pub device_register: u8,
+    /// Bytes of the chip's register reply, preamble and CRC byte included: the jig checks
+    /// the CRC5 of the whole reply before it takes a reading.
+    pub reply_len: u8,
 }
 
 /// Bytes the jig received from the ASIC chain.

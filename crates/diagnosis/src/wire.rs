@@ -202,6 +202,16 @@ impl<'j> Wire<'j> {
         self.tx_done_us.max(self.now_us as f64)
     }
 
+    /// Bytes of a chip's reply now, preamble included (9 or 11 on BM136x, by whether version
+    /// rolling is on).
+    #[must_use]
+    pub fn reply_len(&self) -> usize {
+        match self.framer.reply_len() {
+            ReplyLen::Fixed(n) => n,
+            ReplyLen::Auto => self.family.reply_len(false),
+        }
+    }
+
     /// Replies are 11 bytes once version rolling is on (BM136x).
     pub fn set_version_rolling(&mut self, on: bool) {
         self.framer

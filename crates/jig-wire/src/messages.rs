@@ -28,7 +28,9 @@ use serde::{Deserialize, Serialize};
 /// watching it), with the chain frames the host built for the family.
 /// 4: `WriteEeprom`: the board EEPROM written a page at a time (restore a backup, fix a CRC);
 /// `PicOp::GetVoltage`; the PIC's heartbeats counted in `Stats`.
-pub const PROTOCOL_VERSION: u16 = 4;
+/// 5: `AsicI2cPath::reply_len`: a sensor reading behind a chip is taken only from a reply whose
+/// CRC5 checks (a reply corrupted on a bad joint read 118 °C and tripped the jig).
+pub const PROTOCOL_VERSION: u16 = 5;
 /// The longest lease a host may ask for, ms: a host that dies leaves a powered board for at
 /// most this long.
 pub const MAX_LEASE_MS: u32 = 10_000;
@@ -252,6 +254,10 @@ pub struct AsicI2cPath {
     pub command_register: u8,
     /// The device register read (echoed in bits 15-8 of the reply).
     pub device_register: u8,
+    /// Bytes of the chip's register reply, preamble and type+CRC byte included (7 on BM1387,
+    /// 9, or 11 on a BM136x with version rolling on; facts §2): the jig takes a reading only
+    /// from a reply whose CRC5 checks.
+    pub reply_len: u8,
 }
 
 /// What went wrong, as the jig reports it.

@@ -479,6 +479,7 @@ impl<T: Transport> Jig for Client<T> {
                     device: path.device,
                     command_register: path.command_register,
                     device_register: path.device_register,
+                    reply_len: path.reply_len,
                 },
             },
             None => Request::ReadTemperature { sensor: address },

@@ -212,8 +212,26 @@ struct AsicRead {
     until_us: u64,
     /// Read-backs sent.
     polls: u8,
-    /// The last chain bytes received while a read-back is out.
-    window: heapless::Vec<u8, 8>,
+    /// The last chain bytes received while a read-back is out: one reply's worth.
+    window: heapless::Vec<u8, MAX_REPLY_LEN>,
+}
+
+/// The longest chip reply, preamble included: 11 bytes on a BM136x with version rolling on
+/// (facts §2).
+const MAX_REPLY_LEN: usize = 11;
+
+/// The CRC5 of BM13xx chip frames: polynomial x^5+x^2+1, initial value 0x1F, most significant
+/// bit first, no reflection or output XOR (ESP-Miner `components/asic/crc.c` `crc5()`; facts
+/// §1.3). Run over a reply's bytes after the preamble, its type+CRC byte included, it leaves 0
+/// (ESP-Miner `receive_work()`). The chip-protocol crate has its own; the firmware keeps to
+/// the wire crate.
+fn crc5(bytes: &[u8]) -> u8 {
+    bytes.iter().fold(0x1F, |crc, &byte| {
+        (0..8).rev().fold(crc, |crc: u8, bit| {
+            let feedback = ((crc >> 4) ^ (byte >> bit)) & 1;
+            (((crc << 1) | feedback) ^ (feedback << 2)) & 0x1F
+        })
+    })
 }
 
 /// A stored correction beyond this is no divider's error but a broken one: ignored, ppm.
@@ -863,7 +881,10 @@ impl<H: Hal, I: I2c> Firmware<H, I> {
         } else {
             &[]
         };
-        let need = prefix.len() + 6;
+        // The whole reply, its CRC byte included: a reply corrupted on the way (a bad joint
+        // between the chip and the jig) is no reading. One read 118 °C where the sensor read
+        // 50 °C and the jig cut power (tuning seed 5363, S19 Pro past a joint).
+        let need = usize::from(path.reply_len).clamp(prefix.len() + 7, MAX_REPLY_LEN);
         let mut found = None;
         for &b in bytes {
             if read.window.len() == need {
@@ -871,10 +892,12 @@ impl<H: Hal, I: I2c> Firmware<H, I> {
             }
             let _ = read.window.push(b);
             let w = &read.window;
+            let after_preamble = w.get(prefix.len()..).unwrap_or_default();
             if w.len() == need
                 && w.starts_with(prefix)
-                && w.get(need - 2) == Some(&path.chip)
-                && w.get(need - 1) == Some(&path.command_register)
+                && after_preamble.get(4) == Some(&path.chip)
+                && after_preamble.get(5) == Some(&path.command_register)
+                && crc5(after_preamble) == 0
             {
                 let v = w.get(prefix.len()..prefix.len() + 4).unwrap_or_default();
                 let value = v.iter().fold(0u32, |acc, &x| acc << 8 | u32::from(x));
@@ -1250,5 +1273,21 @@ impl<H: Hal, I: I2c> Firmware<H, I> {
             (None, None) => return None,
         };
         Some(centi)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::crc5;
+
+    #[test]
+    fn a_captured_reply_leaves_a_crc5_residue_of_zero_and_a_corrupted_one_does_not() {
+        // BM1397 chip-ID reply `AA 55 13 97 18 00 00 00 06` (skot/ESP-Miner sniff; bm13xx-rs
+        // `response.rs` doctest), after its preamble.
+        let reply = [0x13, 0x97, 0x18, 0x00, 0x00, 0x00, 0x06];
+        assert_eq!(crc5(&reply), 0);
+        let mut corrupted = reply;
+        corrupted[3] ^= 0x40;
+        assert_ne!(crc5(&corrupted), 0);
     }
 }

@@ -53,6 +53,9 @@ struct Bench {
     /// Its I2C transfer runs until this time, µs; and when the jig sent it each frame.
     chip_busy_until: u64,
     chip_frames: Vec<(u64, &'static str)>,
+    /// Read-back replies still to come back corrupted on the way (a bad joint): the
+    /// temperature byte's bit 6 flipped after the CRC was made.
+    corrupt_replies: u32,
 }
 
 /// The frames `bm13xx::sensor::read_frames(Bm1398, 0x40, 0x4C, 0x00)` builds: I2CControl (0x1C)
@@ -63,11 +66,17 @@ const S19_START: [u8; 11] = [
 ];
 const S19_POLL: [u8; 7] = [0x55, 0xAA, 0x42, 0x05, 0x40, 0x1C, 0x0B];
 
-/// A BM1398 register reply from chip 0x40, register 0x1C: `AA 55 value 40 1C crc`.
+/// A BM1398 register reply from chip 0x40, register 0x1C: `AA 55 value 40 1C crc`, the type
+/// (register reply, 0) and CRC5 in the last byte (facts §2).
 fn i2c_control_reply(value: u32) -> Vec<u8> {
     let mut bytes = vec![0xAA, 0x55];
     bytes.extend_from_slice(&value.to_be_bytes());
-    bytes.extend_from_slice(&[0x40, 0x1C, 0x00]);
+    bytes.extend_from_slice(&[0x40, 0x1C]);
+    // The last byte that leaves a CRC5 residue of 0 over everything after the preamble.
+    let last = (0..0x20u8)
+        .find(|&b| bm13xx::crc::crc5_residue_ok(&[&bytes[2..], &[b]].concat()))
+        .unwrap();
+    bytes.push(last);
     bytes
 }
 
@@ -85,6 +94,7 @@ fn s19_sensor_path() -> (SensorAddress, AsicI2cPath) {
             device: 0x4C,
             command_register: 0x1C,
             device_register: 0x00,
+            reply_len: 9,
         },
     )
 }
@@ -131,7 +141,12 @@ impl Hal for MockHal {
                 } else {
                     0x0098_0000 | u32::from(t as u8)
                 };
-                for byte in i2c_control_reply(value) {
+                let mut reply = i2c_control_reply(value);
+                if b.corrupt_replies > 0 {
+                    b.corrupt_replies -= 1;
+                    reply[5] ^= 0x40;
+                }
+                for byte in reply {
                     b.from_chain.push_back((now + 200, byte));
                 }
             }
@@ -1059,6 +1074,32 @@ fn a_busy_chip_is_read_back_again_and_a_silent_one_is_no_device() {
     rig.run_for(100_000, 100);
     assert_eq!(rig.answer(id), "Error(NoDevice)");
     assert!(rig.bench.borrow().power, "a silent sensor is no trip");
+}
+
+#[test]
+fn a_sensor_reply_corrupted_on_the_chain_is_no_reading_and_no_trip() {
+    // Tuning seed 5363 (S19 Pro, a joint past chip 55): one reply from a sensor behind chip
+    // 57 came back as 118 °C, where the sensor read 50 °C, and the jig cut power. A reply
+    // whose CRC5 fails is no reading: the jig reads back again.
+    let mut rig = Rig::new(Limits::default());
+    rig.send(Request::SetPower { on: true });
+    rig.bench.borrow_mut().bus_mv = 13_400;
+    rig.bench.borrow_mut().nct218_c = Some(50);
+    rig.bench.borrow_mut().corrupt_replies = 1;
+    let (sensor, path) = s19_sensor_path();
+    let id = rig.send(Request::ReadAsicSensor { sensor, path });
+    rig.run_for(40_000, 50);
+    assert_eq!(rig.answer(id), "Temperature { centi_c: 5000 }");
+    let polls = rig
+        .bench
+        .borrow()
+        .chip_frames
+        .iter()
+        .filter(|f| f.1 == "poll")
+        .count();
+    assert_eq!(polls, 2, "the corrupted reply was read back again");
+    assert_eq!(rig.fw.tripped(), None);
+    assert!(rig.bench.borrow().power);
 }
 
 #[test]

@@ -59,11 +59,11 @@ const NAME: &str = concat!("hashbench-jig ", env!("CARGO_PKG_VERSION"));
 static IMAGE_TAG: &str = concat!(
     "HASHBENCH-JIG-IMAGE firmware=hashbench-jig ",
     env!("CARGO_PKG_VERSION"),
-    " protocol=4\0"
+    " protocol=5\0"
 );
 // The tag's protocol number is a literal (concat! takes no consts): keep it the wire's.
 const _: () = assert!(
-    jig_wire::PROTOCOL_VERSION == 4,
+    jig_wire::PROTOCOL_VERSION == 5,
     "update IMAGE_TAG's protocol"
 );
 
