@@ -994,10 +994,10 @@ impl Engine<'_, '_> {
             *rise = rise.max(rate);
         }
         // The sensor's first reading, taken at power-up: a board under test gets no colder
-        // than that. A reading well below it is a corrupted reply (the jig takes a sensor's
-        // reply through the chain without a CRC: past a bad joint they read 0 °C), and the
-        // way back from it to the board's temperature is no rise (seed 7 of
-        // `joint:1:20000 sensor:0 txnoise:300` on an S9: 0 -> 41 °C over 13 s, 3.1 °C/s,
+        // than that. A reading well below it is no temperature (before the jig checked a
+        // reply's CRC5 and the command register read back as written, past a bad joint they
+        // read 0 °C), and the way back from it to the board's temperature is no rise (seed 7
+        // of `joint:1:20000 sensor:0 txnoise:300` on an S9: 0 -> 41 °C over 13 s, 3.1 °C/s,
         // reported as an overheating chip on a board with none).
         let first = self
             .sensor_history

@@ -907,6 +907,15 @@ impl<H: Hal, I: I2c> Firmware<H, I> {
         }
         let value = found?;
         let [_, device, echoed, byte] = value.to_be_bytes();
+        // The command as the start frame wrote it (its four bytes before the CRC): a chip whose
+        // master never ran (its I2C host enable lost on the way) reads it back unchanged, the
+        // device address and register echoed and data 0: no reading of 0 °C.
+        let written = path
+            .start
+            .len()
+            .checked_sub(5)
+            .and_then(|at| path.start.get(at..at + 4))
+            .map(|b| b.iter().fold(0u32, |acc, &x| acc << 8 | u32::from(x)));
         // bmminer-mix `check_reg_temp`: done when bits 31-30 are clear, the device register is
         // echoed in bits 15-8, and the byte is neither 0xFF nor 0x7F (no sensor answered). And
         // the device read is the one asked for (a chip's reset value is no reading).
@@ -915,6 +924,7 @@ impl<H: Hal, I: I2c> Firmware<H, I> {
             && echoed == path.device_register
             && byte != 0xFF
             && byte != 0x7F
+            && Some(value) != written
         {
             // NCT218 standard range: whole °C, two's complement.
             let centi_c = i32::from(byte as i8) * 100;

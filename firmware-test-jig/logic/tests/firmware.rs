@@ -56,6 +56,9 @@ struct Bench {
     /// Read-back replies still to come back corrupted on the way (a bad joint): the
     /// temperature byte's bit 6 flipped after the CRC was made.
     corrupt_replies: u32,
+    /// The chip's I2C master is off (its enable never arrived): the command register reads
+    /// back as written.
+    master_off: bool,
 }
 
 /// The frames `bm13xx::sensor::read_frames(Bm1398, 0x40, 0x4C, 0x00)` builds: I2CControl (0x1C)
@@ -136,7 +139,9 @@ impl Hal for MockHal {
                 b.chip_frames.push((now, "start"));
             } else if b.to_chain.ends_with(&S19_POLL) {
                 b.chip_frames.push((now, "poll"));
-                let value = if now < b.chip_busy_until {
+                let value = if b.master_off {
+                    u32::from_be_bytes([S19_START[6], S19_START[7], S19_START[8], S19_START[9]])
+                } else if now < b.chip_busy_until {
                     0x8198_0000
                 } else {
                     0x0098_0000 | u32::from(t as u8)
@@ -1100,6 +1105,22 @@ fn a_sensor_reply_corrupted_on_the_chain_is_no_reading_and_no_trip() {
     assert_eq!(polls, 2, "the corrupted reply was read back again");
     assert_eq!(rig.fw.tripped(), None);
     assert!(rig.bench.borrow().power);
+}
+
+#[test]
+fn a_chip_whose_i2c_master_never_ran_gives_no_reading() {
+    // Seed 9 of `joint:1:20000 sensor:0 txnoise:300` on an S9: a chip that lost its I2C host
+    // enable read its command register back as written, `01 98 00 00`: the device address
+    // and register echoed, data 0, and the jig took it as 0 °C.
+    let mut rig = Rig::new(Limits::default());
+    rig.send(Request::SetPower { on: true });
+    rig.bench.borrow_mut().bus_mv = 13_400;
+    rig.bench.borrow_mut().nct218_c = Some(40);
+    rig.bench.borrow_mut().master_off = true;
+    let (sensor, path) = s19_sensor_path();
+    let id = rig.send(Request::ReadAsicSensor { sensor, path });
+    rig.run_for(100_000, 100);
+    assert_eq!(rig.answer(id), "Error(NoDevice)");
 }
 
 #[test]
