@@ -943,6 +943,23 @@ fn a_chip_id_corrupted_once_past_a_bad_joint_is_no_wrong_part() {
 }
 
 #[test]
+fn a_rate_change_lost_on_a_noisy_host_line_is_sent_again_before_a_signal_is_blamed() {
+    // Tuning seed 8256 (and held-out seed 1100736, opened): a healthy S9 at 3000 ppm on the
+    // host's line. Not one chip answered at the new rate: the rate change had not reached
+    // them, and a marginal signal was named at chip 0. The chain is set up again and the rate
+    // changed once more.
+    let r = diagnose("s9", &["txnoise:3000"], 8256);
+    assert_eq!(r.verdict, Verdict::Pass, "{}", describe(&r));
+    assert!(
+        r.findings
+            .iter()
+            .all(|f| f.kind != FindingKind::MarginalHighBaud),
+        "{}",
+        describe(&r)
+    );
+}
+
+#[test]
 fn an_overheating_chip_is_in_the_region_of_the_sensor_that_warmed_the_most() {
     // Tuning seed 3251: an S19 Pro with chip 73 overheating. A diode sensor two rows away gave
     // one stale reading and then rose 24 °C/s, the fastest rise of the run; the PCB sensor

