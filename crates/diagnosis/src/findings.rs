@@ -322,7 +322,7 @@ pub(crate) fn intermittent(
                 && (c.index + 1 >= found || answered(c.index + 1));
             // A joint loses replies as well as work, and a reply lost at the first try mostly
             // comes back on the next; it loses them for every chip past it. A chip that
-            // missed patterns without one reply lost and found again, or spoiled, between
+            // missed patterns without its replies lost and found again, or spoiled, between
             // chips that lost a third as much or less, missed them for its dead cores (tuning
             // seed 1590, S19k Pro: chip 51, a quarter of its cores dead, was taken for a joint
             // before it, and its weak cores for the link's).
@@ -336,9 +336,22 @@ pub(crate) fn intermittent(
                     .filter(|_| i < found)
                     .is_none_or(|n| 3.0 * miss_rate(n) <= miss_rate(c))
             };
+            // Its replies lost and found again no more often than its neighbours' (three
+            // times, floored at `intermittent_floor`): the line's, not its link's (tuning seed
+            // 7007, Bitaxe Supra Hex on a noisy host line: chip 0, 59 % of its cores dead and
+            // 2 replies found again, raised the rate before a joint at 3 past its step).
+            let found_again =
+                |c: &ChipResult| f64::from(c.transient) / f64::from(c.patterns.max(1));
+            let neighbours_found_again = [c.index.checked_sub(1), Some(c.index + 1)]
+                .into_iter()
+                .flatten()
+                .filter(|&i| i < found)
+                .filter_map(|i| chips.get(i))
+                .map(found_again)
+                .fold(cfg.intermittent_floor, f64::max);
             let own_misses = c.golden > 0
                 && c.golden < c.patterns
-                && c.transient == 0
+                && found_again(c) <= 3.0 * neighbours_found_again
                 && c.garbled == 0
                 && (c.index == 0 || quieter(c.index - 1))
                 && quieter(c.index + 1);
