@@ -35,6 +35,15 @@ fn finding_at_chip(r: &Report, kind: FindingKind, chip: usize) -> &Finding {
         .unwrap_or_else(|| panic!("expected {kind:?} at chip {chip}: {}", describe(r)))
 }
 
+/// No finding of `kind` in the report.
+fn no_finding_of(r: &Report, kind: FindingKind) {
+    assert!(
+        r.findings.iter().all(|f| f.kind != kind),
+        "expected no {kind:?}: {}",
+        describe(r)
+    );
+}
+
 /// No chip is called dead, weak, miscomputing or wrong except `allowed`.
 fn no_chip_blamed_but(r: &Report, allowed: &[usize]) {
     let blamed: Vec<usize> = r
@@ -554,13 +563,7 @@ fn the_last_domain_sagging_its_chips_out_is_the_domain_not_a_link_to_them() {
         .find(|f| f.kind == FindingKind::DomainVoltage && f.domains == [last])
         .unwrap_or_else(|| panic!("no sag at domain {last}: {}", describe(&r)));
     assert!(f.message.contains("browned out"), "{}", f.message);
-    assert!(
-        r.findings
-            .iter()
-            .all(|f| f.kind != FindingKind::Intermittent),
-        "{}",
-        describe(&r)
-    );
+    no_finding_of(&r, FindingKind::Intermittent);
     // Its chips had no voltage to hash at: not judged, so none is sent for replacement.
     let in_domain: Vec<usize> = p.chips_in_domain(last).collect();
     no_chip_blamed_but(&r, &[]);
@@ -943,13 +946,7 @@ fn a_chip_id_corrupted_once_past_a_bad_joint_is_no_wrong_part() {
     // three reads that were to confirm it were all lost, and a good chip was named a wrong
     // part. An ID is another part's only when it comes back again.
     let r = diagnose("s21", &["joint:55:20000", "txnoise:1000"], 7336);
-    assert!(
-        r.findings
-            .iter()
-            .all(|f| f.kind != FindingKind::WrongChipId),
-        "{}",
-        describe(&r)
-    );
+    no_finding_of(&r, FindingKind::WrongChipId);
     finding_at_chip(&r, FindingKind::Intermittent, 55);
     no_chip_blamed_but(&r, &[]);
 }
@@ -962,13 +959,7 @@ fn a_rate_change_lost_on_a_noisy_host_line_is_sent_again_before_a_signal_is_blam
     // changed once more.
     let r = diagnose("s9", &["txnoise:3000"], 8256);
     assert_eq!(r.verdict, Verdict::Pass, "{}", describe(&r));
-    assert!(
-        r.findings
-            .iter()
-            .all(|f| f.kind != FindingKind::MarginalHighBaud),
-        "{}",
-        describe(&r)
-    );
+    no_finding_of(&r, FindingKind::MarginalHighBaud);
 }
 
 #[test]

@@ -1017,12 +1017,28 @@ fn a_burst_larger_than_the_buffer_is_not_lost_when_polled_late() {
     assert!(!rig.seen.iter().any(|s| s.contains("Overflow")));
 }
 
-#[test]
-fn a_sensor_behind_a_chip_is_read_and_then_watched_by_the_jig() {
+/// A jig powering a board whose chip at 0x40 hosts an NCT218 reading `temp_c`.
+fn powered_with_sensor_behind_chip(temp_c: i8) -> Rig {
     let mut rig = Rig::new(Limits::default());
     rig.send(Request::SetPower { on: true });
     rig.bench.borrow_mut().bus_mv = 13_400;
-    rig.bench.borrow_mut().nct218_c = Some(41);
+    rig.bench.borrow_mut().nct218_c = Some(temp_c);
+    rig
+}
+
+/// Read-backs of the chip's I2C command register the jig sent.
+fn read_backs(rig: &Rig) -> usize {
+    rig.bench
+        .borrow()
+        .chip_frames
+        .iter()
+        .filter(|f| f.1 == "poll")
+        .count()
+}
+
+#[test]
+fn a_sensor_behind_a_chip_is_read_and_then_watched_by_the_jig() {
+    let mut rig = powered_with_sensor_behind_chip(41);
     let (sensor, path) = s19_sensor_path();
     let id = rig.send(Request::ReadAsicSensor { sensor, path });
     assert_eq!(rig.answer(id), "none", "answered over passes of the loop");
@@ -1052,10 +1068,7 @@ fn a_sensor_behind_a_chip_is_read_and_then_watched_by_the_jig() {
 
 #[test]
 fn a_busy_chip_is_read_back_again_and_a_silent_one_is_no_device() {
-    let mut rig = Rig::new(Limits::default());
-    rig.send(Request::SetPower { on: true });
-    rig.bench.borrow_mut().bus_mv = 13_400;
-    rig.bench.borrow_mut().nct218_c = Some(30);
+    let mut rig = powered_with_sensor_behind_chip(30);
     // A transfer far slower than bmminer's 1 ms wait: the first read-back finds it busy.
     let (sensor, path) = s19_sensor_path();
     let id = rig.send(Request::ReadAsicSensor { sensor, path });
@@ -1063,13 +1076,7 @@ fn a_busy_chip_is_read_back_again_and_a_silent_one_is_no_device() {
     rig.bench.borrow_mut().chip_busy_until = 2_500;
     rig.run_for(20_000, 50);
     assert_eq!(rig.answer(id), "Temperature { centi_c: 3000 }");
-    let polls = rig
-        .bench
-        .borrow()
-        .chip_frames
-        .iter()
-        .filter(|f| f.1 == "poll")
-        .count();
+    let polls = read_backs(&rig);
     assert_eq!(polls, 2);
 
     // No chip answers: two read-backs, then NoDevice (bmminer gives up after 2 tries).
@@ -1086,22 +1093,13 @@ fn a_sensor_reply_corrupted_on_the_chain_is_no_reading_and_no_trip() {
     // Tuning seed 5363 (S19 Pro, a joint past chip 55): one reply from a sensor behind chip
     // 57 came back as 118 °C, where the sensor read 50 °C, and the jig cut power. A reply
     // whose CRC5 fails is no reading: the jig reads back again.
-    let mut rig = Rig::new(Limits::default());
-    rig.send(Request::SetPower { on: true });
-    rig.bench.borrow_mut().bus_mv = 13_400;
-    rig.bench.borrow_mut().nct218_c = Some(50);
+    let mut rig = powered_with_sensor_behind_chip(50);
     rig.bench.borrow_mut().corrupt_replies = 1;
     let (sensor, path) = s19_sensor_path();
     let id = rig.send(Request::ReadAsicSensor { sensor, path });
     rig.run_for(40_000, 50);
     assert_eq!(rig.answer(id), "Temperature { centi_c: 5000 }");
-    let polls = rig
-        .bench
-        .borrow()
-        .chip_frames
-        .iter()
-        .filter(|f| f.1 == "poll")
-        .count();
+    let polls = read_backs(&rig);
     assert_eq!(polls, 2, "the corrupted reply was read back again");
     assert_eq!(rig.fw.tripped(), None);
     assert!(rig.bench.borrow().power);
@@ -1112,10 +1110,7 @@ fn a_chip_whose_i2c_master_never_ran_gives_no_reading() {
     // Seed 9 of `joint:1:20000 sensor:0 txnoise:300` on an S9: a chip that lost its I2C host
     // enable read its command register back as written, `01 98 00 00`: the device address
     // and register echoed, data 0, and the jig took it as 0 °C.
-    let mut rig = Rig::new(Limits::default());
-    rig.send(Request::SetPower { on: true });
-    rig.bench.borrow_mut().bus_mv = 13_400;
-    rig.bench.borrow_mut().nct218_c = Some(40);
+    let mut rig = powered_with_sensor_behind_chip(40);
     rig.bench.borrow_mut().master_off = true;
     let (sensor, path) = s19_sensor_path();
     let id = rig.send(Request::ReadAsicSensor { sensor, path });
@@ -1125,10 +1120,7 @@ fn a_chip_whose_i2c_master_never_ran_gives_no_reading() {
 
 #[test]
 fn a_reset_forgets_the_sensors_behind_chips() {
-    let mut rig = Rig::new(Limits::default());
-    rig.send(Request::SetPower { on: true });
-    rig.bench.borrow_mut().bus_mv = 13_400;
-    rig.bench.borrow_mut().nct218_c = Some(35);
+    let mut rig = powered_with_sensor_behind_chip(35);
     let (sensor, path) = s19_sensor_path();
     let id = rig.send(Request::ReadAsicSensor { sensor, path });
     rig.run_for(20_000, 50);
