@@ -963,6 +963,22 @@ fn a_rate_change_lost_on_a_noisy_host_line_is_sent_again_before_a_signal_is_blam
 }
 
 #[test]
+fn a_joint_hidden_in_a_noisy_host_lines_losses_is_found_by_the_replies_it_spoils() {
+    // Tuning seed 8996: an S19j Pro at 3000 ppm on the host's line with joints at 19 and 93.
+    // The joint at 19 lost 27 % of what reached it where the line lost 25 %: no step in the
+    // losses, and flaky chips were named between the joints. The line spoils no reply; the
+    // joint does, from chip 19 on.
+    let r = diagnose(
+        "s19jpro",
+        &["joint:93:7000", "joint:19:16000", "dead:69", "txnoise:3000"],
+        8996,
+    );
+    let f = finding_at_chip(&r, FindingKind::Intermittent, 19);
+    assert!(f.message.contains("came back spoiled"), "{}", describe(&r));
+    no_chip_blamed_but(&r, &[69]);
+}
+
+#[test]
 fn an_overheating_chip_is_in_the_region_of_the_sensor_that_warmed_the_most() {
     // Tuning seed 3251: an S19 Pro with chip 73 overheating. A diode sensor two rows away gave
     // one stale reading and then rose 24 °C/s, the fastest rise of the run; the PCB sensor
