@@ -362,24 +362,18 @@ pub(crate) fn intermittent(
                 && quieter(c.index + 1);
             judged(c) && !lone_silent && !own_misses && c.hw_errors * 10 <= c.golden
         };
-        let losses: Vec<(u64, u64)> = (0..found)
+        // Per chip, `(lost, sent)` and `(spoiled, sent)`; chips left out have nothing.
+        type Counts = Vec<(u64, u64)>;
+        let (losses, spoiled): (Counts, Counts) = (0..found)
             .map(|i| {
-                chips.get(i).filter(in_step).map_or((0, 0), |c| {
-                    (
-                        u64::from(c.transient) + u64::from(c.patterns.saturating_sub(c.golden)),
-                        u64::from(c.patterns),
-                    )
+                chips.get(i).filter(in_step).map_or(((0, 0), (0, 0)), |c| {
+                    let sent = u64::from(c.patterns);
+                    let lost =
+                        u64::from(c.transient) + u64::from(c.patterns.saturating_sub(c.golden));
+                    ((lost, sent), (u64::from(c.garbled), sent))
                 })
             })
-            .collect();
-        let spoiled: Vec<(u64, u64)> = (0..found)
-            .map(|i| {
-                chips
-                    .get(i)
-                    .filter(in_step)
-                    .map_or((0, 0), |c| (u64::from(c.garbled), u64::from(c.patterns)))
-            })
-            .collect();
+            .unzip();
         // No step in the losses: one in the replies spoiled (tuning seed 8996, an S19j Pro at
         // 3000 ppm on the host's line: a joint at 19 lost 27 % of what reached it where the
         // line lost 25 %, but replies came back spoiled from chip 19 on and from none before).
