@@ -189,10 +189,9 @@ pub(crate) struct Intermittent {
     pub(crate) from_counts: bool,
     /// Found as steps in the loss rate along the chain (at most two, in chain order).
     pub(crate) steps: Vec<LossStep>,
-    /// The steps are in the share of replies that came back spoiled, not in the losses: on a
-    /// host line that loses much work, a joint's losses hide in the line's, while the line
-    /// spoils no reply.
-    pub(crate) steps_spoiled: bool,
+    /// A step in the losses (its first chip) that met every bar but one: the chips before it
+    /// had too little work to show they lost far less than the chips past it.
+    pub(crate) unproven_head: Option<usize>,
     /// Replies lost at the first try, and replies expected, over the pattern test.
     pub(crate) all_lost: u64,
     pub(crate) all_sent: u64,
@@ -313,7 +312,7 @@ pub(crate) fn intermittent(
     // losses best (two rates, before and after) is taken when the chips past it lose far more
     // than the chips before would at their own rate.
     let mut steps = Vec::new();
-    let mut steps_spoiled = false;
+    let mut unproven_head = None;
     if found >= 4 {
         // Losses here: replies lost then found on retry, and work that never came back (a
         // joint corrupts the work on its way to the chips past it as much as their replies).
@@ -377,14 +376,18 @@ pub(crate) fn intermittent(
         // No step in the losses: one in the replies spoiled (tuning seed 8996, an S19j Pro at
         // 3000 ppm on the host's line: a joint at 19 lost 27 % of what reached it where the
         // line lost 25 %, but replies came back spoiled from chip 19 on and from none before).
-        let (losses, main) = match loss_step(cfg, &losses, 0, None) {
-            Some(m) => (losses, Some(m)),
+        // A step whose head is too short to show it lost less: the chips before it want more
+        // work before the losses are judged.
+        let candidate = step_candidate(cfg, &losses, 0, None);
+        unproven_head = candidate
+            .filter(|&(_, head_proven)| !head_proven)
+            .map(|(step, _)| step.at);
+        let in_losses = candidate.and_then(|(step, proven)| proven.then_some(step));
+        let (losses, main) = match in_losses {
+            Some(m) => (&losses, Some(m)),
             None => match loss_step(cfg, &spoiled, 0, None) {
-                Some(m) => {
-                    steps_spoiled = true;
-                    (spoiled, Some(m))
-                }
-                None => (losses, None),
+                Some(m) => (&spoiled, Some(LossStep { spoiled: true, ..m })),
+                None => (&losses, None),
             },
         };
         if let Some(main) = main {
@@ -397,14 +400,35 @@ pub(crate) fn intermittent(
             // past it their work as well. The chip on the other side of the main step is left
             // out of both searches, so that edge is not taken for a second joint (tuning seed
             // 2706: a joint at 18 named as joints at 18 and 19).
-            let earlier = loss_step(cfg, &losses[..main.at.saturating_sub(1)], 0, None);
-            let board = earlier.map_or(main.before, |e| e.before);
+            let head = main.at.saturating_sub(1);
+            // A joint before a step in the losses may lose no more than a noisy host line
+            // does, and still spoil replies the line never spoils (tuning seed 8996, an S19j
+            // Pro at 3000 ppm on the host's line, joints at 19 and 93: the one at 93 stepped
+            // the losses up, the one at 19 only the replies spoiled).
+            let earlier = loss_step(cfg, &losses[..head], 0, None)
+                .map(|e| LossStep {
+                    spoiled: main.spoiled,
+                    ..e
+                })
+                .or_else(|| {
+                    (!main.spoiled)
+                        .then(|| loss_step(cfg, spoiled.get(..head)?, 0, None))
+                        .flatten()
+                        .map(|e| LossStep { spoiled: true, ..e })
+                });
+            // The board's rate before the first step, in the main step's own kind.
+            let earlier_before = earlier.filter(|e| e.spoiled == main.spoiled);
+            let board = earlier_before.map_or(main.before, |e| e.before);
             let later = loss_step(
                 cfg,
-                &losses,
+                losses,
                 main.at + 1,
                 Some(board.max(cfg.intermittent_floor)),
-            );
+            )
+            .map(|l| LossStep {
+                spoiled: main.spoiled,
+                ..l
+            });
             let start = earlier.map_or(main.at, |e| e.at);
             steps.extend(earlier);
             steps.push(main);
@@ -439,7 +463,7 @@ pub(crate) fn intermittent(
         chips: flaky,
         from_counts,
         steps,
-        steps_spoiled,
+        unproven_head,
         all_lost,
         all_sent,
         spoiled_only,
@@ -455,6 +479,10 @@ pub(crate) struct LossStep {
     /// The loss rate of the chips before it (from where the search started), and past it.
     pub(crate) before: f64,
     pub(crate) after: f64,
+    /// The step is in the share of replies that came back spoiled, not in the losses: on a
+    /// host line that loses much work, a joint's losses hide in the line's, while the line
+    /// spoils no reply.
+    pub(crate) spoiled: bool,
 }
 
 /// The step in `losses` (per chip, `(lost, sent)`; chips left out have `(0, 0)`) from chip `lo`
@@ -469,6 +497,23 @@ fn loss_step(
     lo: usize,
     board: Option<f64>,
 ) -> Option<LossStep> {
+    step_candidate(cfg, losses, lo, board)
+        .and_then(|(step, head_proven)| head_proven.then_some(step))
+}
+
+/// The best step in `losses` from chip `lo` on (see `loss_step`) when it meets every bar of a
+/// joint's step but perhaps the last, and whether it meets that one too: that the chips before
+/// it lost far less than the tail's rate would have made them. A few patterns for a short head
+/// (one chip before a joint at the head of the chain) cannot show that however quiet it was.
+/// Only the best split: taking the next best when it fails put a joint at 0 on a short chain
+/// one chip late, where the chip past it had lost less by chance (sim seed 7, Bitaxe Supra Hex
+/// with a joint at 0 on a noisy host line).
+fn step_candidate(
+    cfg: &Config,
+    losses: &[(u64, u64)],
+    lo: usize,
+    board: Option<f64>,
+) -> Option<(LossStep, bool)> {
     let ll = |lost: u64, sent: u64| {
         if sent == 0 {
             return 0.0;
@@ -558,15 +603,20 @@ fn loss_step(
             || past.len() == 2 && past.iter().all(|&&(l, n)| unlikely_at_head(l, n)))
         && lossy * 5 >= past.len() * 4
         && steps_up(tail_rate)
-        && unlikely_at_head(tail_lost, tail_sent)
-        // ... and the chips before it lost far less than the tail's rate would have made them
-        // (a few quiet chips at the head of the chain prove nothing).
-        && crate::stats::binomial_at_most(head_sent, tail_rate, head_lost) < cfg.intermittent_p;
-    accepted.then_some(LossStep {
-        at: s,
-        before,
-        after: tail_rate,
-    })
+        && unlikely_at_head(tail_lost, tail_sent);
+    // ... and the chips before it lost far less than the tail's rate would have made them
+    // (a few quiet chips at the head of the chain prove nothing).
+    let head_proven =
+        crate::stats::binomial_at_most(head_sent, tail_rate, head_lost) < cfg.intermittent_p;
+    accepted.then_some((
+        LossStep {
+            at: s,
+            before,
+            after: tail_rate,
+            spoiled: false,
+        },
+        head_proven,
+    ))
 }
 
 /// The chips behind an intermittent link, in stretches: one per step in the loss (two joints
@@ -1325,7 +1375,7 @@ pub(crate) fn build(
         chips: flaky,
         from_counts,
         steps,
-        steps_spoiled,
+        unproven_head: _,
         all_lost,
         all_sent,
         spoiled_only,
@@ -1352,13 +1402,20 @@ pub(crate) fn build(
             message: if let Some(step) = steps.first() {
                 // Each stretch between steps with its own rate; the first against the rate
                 // before it.
+                let stretch = |i: usize, st: &LossStep| {
+                    let next = steps.get(i + 1);
+                    let end = next.map_or(found, |n| n.at).saturating_sub(1);
+                    // The next step's rate before it is this stretch's when both are of a kind.
+                    let rate = next
+                        .filter(|n| n.spoiled == st.spoiled)
+                        .map_or(st.after, |n| n.before);
+                    (end, rate)
+                };
                 let stretches: Vec<String> = steps
                     .iter()
                     .enumerate()
                     .map(|(i, st)| {
-                        let next = steps.get(i + 1);
-                        let end = next.map_or(found, |n| n.at).saturating_sub(1);
-                        let rate = next.map_or(st.after, |n| n.before);
+                        let (end, rate) = stretch(i, st);
                         format!("{:.1} % for chips {}-{end}", 100.0 * rate, st.at)
                     })
                     .collect();
@@ -1366,12 +1423,41 @@ pub(crate) fn build(
                     .iter()
                     .map(|st| format!("chips {} and {}", st.at.saturating_sub(1), st.at))
                     .collect();
-                let (what, lost) = if steps_spoiled {
-                    ("Replies", "came back spoiled")
-                } else {
-                    ("Work and replies", "were lost")
+                let kind = |spoiled: bool| {
+                    if spoiled {
+                        ("Replies", "came back spoiled")
+                    } else {
+                        ("Work and replies", "were lost")
+                    }
                 };
-                if let [only] = steps.as_slice() {
+                let (what, lost) = kind(step.spoiled);
+                if steps.iter().any(|s| s.spoiled != step.spoiled) {
+                    // Steps of both kinds: each said with its own.
+                    let each: Vec<String> = steps
+                        .iter()
+                        .enumerate()
+                        .map(|(i, st)| {
+                            let (end, rate) = stretch(i, st);
+                            let (what, lost) = kind(st.spoiled);
+                            let what = if i == 0 {
+                                what.to_owned()
+                            } else {
+                                what.to_lowercase()
+                            };
+                            format!(
+                                "{what} for chips {}-{end} {lost} {:.1} % of the time against {:.1} % before",
+                                st.at,
+                                100.0 * rate,
+                                100.0 * st.before
+                            )
+                        })
+                        .collect();
+                    format!(
+                        "{}: the loss steps up on the links between {}",
+                        each.join(", and "),
+                        links.join(" and between ")
+                    )
+                } else if let [only] = steps.as_slice() {
                     format!(
                         "{what} for chips {}-{} {lost} {:.1} % of the time against {:.1} % before: the loss starts on the link between chips {} and {}",
                         only.at,

@@ -120,7 +120,57 @@ impl Engine<'_, '_> {
         self.finish_untested(&mut setup, &pool)?;
         // Last, the chips still undecided only for misses a noisy line may have caused.
         self.confirm_blamed(&setup, &pool, true)?;
-        self.follow_lossy_links(&setup, &pool)
+        self.follow_lossy_links(&setup, &pool)?;
+        self.follow_step_head(&setup, &pool)
+    }
+
+    /// When the losses step up along the chain but the chips before the step had too little
+    /// work to show they lose far less (a joint at the head of the chain leaves one chip
+    /// before it, and that chip loses nothing of its own to call for more work), the chips
+    /// nearest before the step get more work of their slot, so the step is judged on a
+    /// measured head.
+    fn follow_step_head(&mut self, setup: &ChainSetup, pool: &PatternPool) -> Flow {
+        if self.cfg.link_followup_patterns == 0 {
+            return Ok(());
+        }
+        let chips = chip_results(self.profile, &self.learned);
+        let link = crate::findings::intermittent(self.profile, self.cfg, &self.learned, &chips);
+        let Some(at) = link.unproven_head else {
+            return Ok(());
+        };
+        let head: Vec<usize> = (0..at)
+            .rev()
+            .filter(|i| !self.learned.excluded.contains(i))
+            .filter(|&i| {
+                let c = &self.learned.chips[i];
+                c.golden > 0 && c.budget(self.cfg) > 0
+            })
+            .take(self.cfg.link_followup_chips)
+            .collect();
+        if head.is_empty() {
+            return Ok(());
+        }
+        self.step(
+            self.test_step(),
+            1.0,
+            format!(
+                "More work for {} chip(s) before chip {at}, where the losses step up",
+                head.len()
+            ),
+        )?;
+        let picks: Vec<Vec<Pattern>> = head
+            .iter()
+            .map(|&i| {
+                let c = &self.learned.chips[i];
+                spread(
+                    pool.slot(c.slot),
+                    self.cfg.link_followup_patterns.min(c.budget(self.cfg)),
+                    &BTreeSet::new(),
+                    &c.used,
+                )
+            })
+            .collect();
+        self.test_and_judge(setup, &head, &picks).map(|_| ())
     }
 
     /// Chips that lost more replies than the rest of the board, but not so many more that the
