@@ -361,6 +361,39 @@ fn a_bad_joint_after_the_first_chip_on_a_noisy_line_is_a_step_once_that_chip_is_
     }
 }
 
+/// A chip whose lost work came back mostly unspoiled lost it on the link into it: the chip
+/// before it (whose relay that link is) is named too. Held-out seed 1003392 (opened): an S9
+/// with a joint at 61, chip 62 lost 16 of 50 and 3 came back spoiled, and was named alone.
+/// Tuning seed 3071: a joint at 0 of a Bitaxe Supra Hex, chips 1, 3 and 4 named, not 0.
+#[test]
+fn a_chip_whose_work_is_lost_unspoiled_names_the_link_into_it() {
+    for (model, faults, seed, link) in [
+        ("s9", &["joint:61:7000", "hotfail:38:20"][..], 1_003_392, 61),
+        (
+            "bitaxe-suprahex",
+            &["joint:4:14000", "dead:2", "joint:0:18000", "txnoise:1000"][..],
+            3071,
+            0,
+        ),
+    ] {
+        let r = diagnose(model, faults, seed);
+        let f = finding_at_chip(&r, FindingKind::Intermittent, link + 1);
+        assert!(f.suspects.contains(&link), "{}", describe(&r));
+    }
+}
+
+/// One flaky chip past a quiet head, with a neighbour losing a few, is that chip's link, not a
+/// joint before the neighbour (held-out seed 1002094, opened: a Bitaxe Hex at 1000 ppm, flaky
+/// chip 4 lost 16 of 60, chips 3 and 5 lost 5 of 98, and a joint was named before chip 3).
+#[test]
+fn one_flaky_chip_past_a_quiet_head_is_its_own_link_not_a_joint_before_it() {
+    let r = diagnose("bitaxe-hex", &["flaky:4", "noise:1000"], 1_002_094);
+    let f = finding_at_chip(&r, FindingKind::Intermittent, 4);
+    assert_eq!(f.chips, vec![4], "{}", describe(&r));
+    assert!(!f.suspects.contains(&3), "{}", describe(&r));
+    no_chip_blamed_but(&r, &[]);
+}
+
 /// A corrupted reply passes CRC5 one time in 32 as a nonce of any chip: on a chain whose
 /// replies came back corrupted, a chip with a couple of errors among many good nonces is the
 /// line's, a chip erring at a miscomputing chip's share is still named (tuning seed 927,
