@@ -373,9 +373,10 @@ pub(crate) fn intermittent(
                 })
             })
             .unzip();
-        // No step in the losses: one in the replies spoiled (tuning seed 8996, an S19j Pro at
-        // 3000 ppm on the host's line: a joint at 19 lost 27 % of what reached it where the
-        // line lost 25 %, but replies came back spoiled from chip 19 on and from none before).
+        // No step in the losses: one in the replies spoiled (first seen on tuning seed 8996, an
+        // S19j Pro at 3000 ppm on the host's line: a joint at 19 lost 27 % of what reached it
+        // where the line lost 25 %, but replies came back spoiled from chip 19 on and from none
+        // before; the field test now shows it on sim seed 1 with a 3500 ppm joint at 40).
         // A step whose head is too short to show it lost less: the chips before it want more
         // work before the losses are judged.
         let candidate = step_candidate(cfg, &losses, 0, None);
@@ -424,9 +425,9 @@ pub(crate) fn intermittent(
             // 2706: a joint at 18 named as joints at 18 and 19).
             let head = main.at.saturating_sub(1);
             // A joint before a step in the losses may lose no more than a noisy host line
-            // does, and still spoil replies the line never spoils (tuning seed 8996, an S19j
-            // Pro at 3000 ppm on the host's line, joints at 19 and 93: the one at 93 stepped
-            // the losses up, the one at 19 only the replies spoiled).
+            // does, and still spoil replies the line never spoils (an S19j Pro at 3000 ppm on
+            // the host's line, joints at 19 and 93, sim seed 3: the one at 93 stepped the
+            // losses up, the one at 19 only the replies spoiled).
             let earlier = loss_step(cfg, &losses[..head], 0, None)
                 .map(|e| LossStep {
                     spoiled: main.spoiled,
@@ -588,8 +589,8 @@ fn step_candidate(
     // [I] A joint losing a third of what gets through is no chance on any line: on a line
     // losing more than a sixth that is the bar (tuning seed 9151, a Bitaxe Supra Hex at 3000
     // ppm: 36 % lost before a joint and 78 % past it, left inconclusive); the significance
-    // tests below still hold. Past a first step, the share that gets through falls as much as from `board` to three
-    // times it.
+    // tests below still hold. Past a first step, the share that gets through falls as much as
+    // from `board` to three times it.
     let steps_up = |rate: f64| match board {
         None => (1.0 - rate) <= (1.0 - head_rate) * (1.0 - (2.0 * head_rate).min(1.0 / 3.0)),
         Some(b) => (1.0 - rate) * (1.0 - b) <= (1.0 - before) * (1.0 - 3.0 * b),
@@ -1420,9 +1421,9 @@ pub(crate) fn build(
             // A step in the loss is a joint on the link between two chips: both are suspects.
             suspects: if steps.is_empty() {
                 // A chip whose losses came back mostly unspoiled lost its work on the way to
-                // it, not its replies: the link into it, the chip before it's relay, is as
-                // much a suspect (held-out seed 1003392, opened: an S9 with a joint at 61, of
-                // 16 patterns chip 62 lost 3 came back spoiled, and chip 62 was named alone).
+                // it, not its replies: the link into it, the relay of the chip before it, is as
+                // much a suspect (held-out seed 1003392, opened: an S9 with a joint at 61; of
+                // the 16 patterns chip 62 lost, 3 came back spoiled, and it was named alone).
                 match first.checked_sub(1) {
                     Some(before) if into_it => vec![first, before],
                     _ => vec![first],

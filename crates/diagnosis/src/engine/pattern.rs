@@ -147,18 +147,27 @@ impl Engine<'_, '_> {
             })
             .take(self.cfg.link_followup_chips)
             .collect();
-        if head.is_empty() {
+        let message = format!(
+            "More work for {} chip(s) before chip {at}, where the losses step up",
+            head.len()
+        );
+        self.follow_up(setup, pool, &head, message)
+    }
+
+    /// `link_followup_patterns` more of their slot's work for `chips` (within each one's
+    /// budget), announced with `message`, and each judged again on all it answered.
+    fn follow_up(
+        &mut self,
+        setup: &ChainSetup,
+        pool: &PatternPool,
+        chips: &[usize],
+        message: String,
+    ) -> Flow {
+        if chips.is_empty() {
             return Ok(());
         }
-        self.step(
-            self.test_step(),
-            1.0,
-            format!(
-                "More work for {} chip(s) before chip {at}, where the losses step up",
-                head.len()
-            ),
-        )?;
-        let picks: Vec<Vec<Pattern>> = head
+        self.step(self.test_step(), 1.0, message)?;
+        let picks: Vec<Vec<Pattern>> = chips
             .iter()
             .map(|&i| {
                 let c = &self.learned.chips[i];
@@ -170,7 +179,7 @@ impl Engine<'_, '_> {
                 )
             })
             .collect();
-        self.test_and_judge(setup, &head, &picks).map(|_| ())
+        self.test_and_judge(setup, chips, &picks).map(|_| ())
     }
 
     /// Chips that lost more replies than the rest of the board, but not so many more that the
@@ -216,32 +225,12 @@ impl Engine<'_, '_> {
             .collect();
         suspects.sort_by(|a, b| a.0.total_cmp(&b.0));
         suspects.truncate(self.cfg.link_followup_chips);
-        if suspects.is_empty() {
-            return Ok(());
-        }
         let chips: Vec<usize> = suspects.iter().map(|&(_, i)| i).collect();
-        self.step(
-            self.test_step(),
-            1.0,
-            format!(
-                "More work for {} chip(s) that lost more replies than the line",
-                chips.len()
-            ),
-        )?;
-        let picks: Vec<Vec<Pattern>> = chips
-            .iter()
-            .map(|&i| {
-                let c = &self.learned.chips[i];
-                let budget = c.budget(self.cfg);
-                spread(
-                    pool.slot(c.slot),
-                    self.cfg.link_followup_patterns.min(budget),
-                    &BTreeSet::new(),
-                    &c.used,
-                )
-            })
-            .collect();
-        self.test_and_judge(setup, &chips, &picks).map(|_| ())
+        let message = format!(
+            "More work for {} chip(s) that lost more replies than the line",
+            chips.len()
+        );
+        self.follow_up(setup, pool, &chips, message)
     }
 
     /// Whether none of the first `found` chips (two at least) returned anything, golden or
