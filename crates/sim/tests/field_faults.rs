@@ -35,6 +35,18 @@ fn finding_at_chip(r: &Report, kind: FindingKind, chip: usize) -> &Finding {
         .unwrap_or_else(|| panic!("expected {kind:?} at chip {chip}: {}", describe(r)))
 }
 
+/// The intermittent-link finding at `chip` that also names `suspect` (the chip on the other
+/// side of the joint, or the second joint).
+fn link_at(r: &Report, chip: usize, suspect: usize) -> &Finding {
+    let f = finding_at_chip(r, FindingKind::Intermittent, chip);
+    assert!(
+        f.suspects.contains(&suspect),
+        "expected chip {suspect} among the suspects: {}",
+        describe(r)
+    );
+    f
+}
+
 /// No finding of `kind` in the report.
 fn no_finding_of(r: &Report, kind: FindingKind) {
     assert!(
@@ -330,8 +342,7 @@ fn a_bad_joint_on_a_line_losing_a_third_of_the_work_is_still_a_step() {
         ),
     ] {
         let r = diagnose(model, faults, seed);
-        let f = finding_at_chip(&r, FindingKind::Intermittent, joint + 1);
-        assert!(f.suspects.contains(&joint), "{}", describe(&r));
+        link_at(&r, joint + 1, joint);
         no_chip_blamed_but(&r, &[]);
     }
 }
@@ -355,8 +366,7 @@ fn a_bad_joint_at_the_first_chip_leaves_every_chip_judged_as_past_a_link() {
 fn a_bad_joint_after_the_first_chip_on_a_noisy_line_is_a_step_once_that_chip_is_measured() {
     for seed in [4, 15, 23] {
         let r = diagnose("bitaxe-suprahex", &["joint:0:8000", "txnoise:1000"], seed);
-        let f = finding_at_chip(&r, FindingKind::Intermittent, 1);
-        assert!(f.suspects.contains(&0), "{}", describe(&r));
+        link_at(&r, 1, 0);
         no_chip_blamed_but(&r, &[]);
     }
 }
@@ -377,8 +387,7 @@ fn a_chip_whose_work_is_lost_unspoiled_names_the_link_into_it() {
         ),
     ] {
         let r = diagnose(model, faults, seed);
-        let f = finding_at_chip(&r, FindingKind::Intermittent, link + 1);
-        assert!(f.suspects.contains(&link), "{}", describe(&r));
+        link_at(&r, link + 1, link);
     }
 }
 
@@ -405,8 +414,7 @@ fn each_bad_joint_of_a_board_loses_the_work_it_relays() {
         &["wrongid:4", "joint:2:6000", "joint:0:13000"],
         1_001_342,
     );
-    let f = finding_at_chip(&r, FindingKind::Intermittent, 1);
-    assert!(f.suspects.contains(&0), "{}", describe(&r));
+    link_at(&r, 1, 0);
 }
 
 /// A corrupted reply passes CRC5 one time in 32 as a nonce of any chip: on a chain whose
@@ -489,8 +497,7 @@ fn two_bad_joints_are_two_steps_each_named_where_it_is() {
         &["joint:65:10000", "joint:57:17000", "txnoise:300"],
         1748,
     );
-    let f = finding_at_chip(&r, FindingKind::Intermittent, 57);
-    assert!(f.suspects.contains(&65), "{}", describe(&r));
+    let f = link_at(&r, 57, 65);
     assert!(
         f.message.contains("and between chips 65 and 66"),
         "{}",
@@ -504,8 +511,7 @@ fn two_bad_joints_are_two_steps_each_named_where_it_is() {
         &["joint:71:10000", "joint:23:8000", "noise:300"],
         2995,
     );
-    let f = finding_at_chip(&r, FindingKind::Intermittent, 23);
-    assert!(f.suspects.contains(&71), "{}", describe(&r));
+    link_at(&r, 23, 71);
     no_chip_blamed_but(&r, &[]);
     // Tuning seed 3225: nothing came back past the joint at 45; against the share the chips
     // between 13 and 45 returned, each of the 19 chips there looked dead.
@@ -514,8 +520,7 @@ fn two_bad_joints_are_two_steps_each_named_where_it_is() {
         &["joint:45:17000", "flaky:4", "joint:13:12000"],
         3225,
     );
-    let f = finding_at_chip(&r, FindingKind::Intermittent, 13);
-    assert!(f.suspects.contains(&45), "{}", describe(&r));
+    link_at(&r, 13, 45);
     no_chip_blamed_but(&r, &[]);
 }
 
@@ -984,8 +989,7 @@ fn a_weak_chip_before_a_bad_joint_is_not_taken_for_a_second_joint() {
         7007,
     );
     finding_at_chip(&r, FindingKind::WeakChip, 0);
-    let link = finding_at_chip(&r, FindingKind::Intermittent, 3);
-    assert!(link.suspects.contains(&4), "{}", describe(&r));
+    link_at(&r, 3, 4);
     no_chip_blamed_but(&r, &[0]);
 }
 
@@ -1045,8 +1049,7 @@ fn a_joint_hidden_in_a_noisy_host_lines_losses_is_found_by_the_replies_it_spoils
     // flaky chips were named around it. The line spoils no reply; the joint does, from the
     // chip past it on (sim seed 1).
     let r = diagnose("s19jpro", &["joint:40:3500", "txnoise:3000"], 1);
-    let f = finding_at_chip(&r, FindingKind::Intermittent, 41);
-    assert!(f.suspects.contains(&40), "{}", describe(&r));
+    let f = link_at(&r, 41, 40);
     assert!(f.message.contains("came back spoiled"), "{}", describe(&r));
     no_chip_blamed_but(&r, &[]);
     // With a second joint past it that steps the losses up, each step is said in its own kind
@@ -1056,8 +1059,7 @@ fn a_joint_hidden_in_a_noisy_host_lines_losses_is_found_by_the_replies_it_spoils
         &["joint:19:3500", "joint:93:12000", "txnoise:3000"],
         3,
     );
-    let f = finding_at_chip(&r, FindingKind::Intermittent, 19);
-    assert!(f.suspects.contains(&93), "{}", describe(&r));
+    let f = link_at(&r, 19, 93);
     assert!(f.message.contains("came back spoiled"), "{}", describe(&r));
     assert!(f.message.contains("were lost"), "{}", describe(&r));
     no_chip_blamed_but(&r, &[]);
