@@ -156,6 +156,10 @@ pub struct Config {
     /// watched the whole run), ms. [I] The chips hash a job for longer than that; a pause in
     /// the work (a reset, the sensors read between soak jobs) is not load.
     pub hashing_window_ms: u64,
+    /// Times a run sets the chain up again and sends a round once more when the chips at its
+    /// end return nothing of it after answering before. [I] Each costs a set-up (the PLL ramp:
+    /// about 12 s on an S17+); a board that loses them every time is judged on what it did.
+    pub silent_tail_set_ups: u32,
 }
 
 impl Default for Config {
@@ -212,6 +216,7 @@ impl Default for Config {
             aging_error_rate: 0.05,
             aging_min_errors: 3,
             hashing_window_ms: 100,
+            silent_tail_set_ups: 2,
         }
     }
 }

@@ -264,7 +264,8 @@ pub(crate) struct Learned {
     pub(crate) most_addressed: usize,
     /// The chain was reset and set up again once because no chip returned anything.
     pub(crate) set_up_again: bool,
-    /// Chain frames that failed their CRC and bytes that were no frame, over the whole run.
+    /// Rounds sent again on a chain set up again because the chips at its end fell silent.
+    pub(crate) tails_set_up_again: u32,
     /// Bring-ups addressed again because an address did not answer.
     pub(crate) addressing_retries: u32,
     /// No addressing pass came out whole: chip identities are not known.

