@@ -160,6 +160,10 @@ pub struct Config {
     /// end return nothing of it after answering before. [I] Each costs a set-up (the PLL ramp:
     /// about 12 s on an S17+); a board that loses them every time is judged on what it did.
     pub silent_tail_set_ups: u32,
+    /// Times the chips that lost more replies than the line (`link_suspect_p`) but not so many
+    /// more that it decides (`intermittent_p`) are given `link_followup_patterns` more work.
+    /// [I] Two: a chip still between the bars after one more batch is given one more.
+    pub link_followup_rounds: u32,
 }
 
 impl Default for Config {
@@ -217,6 +221,7 @@ impl Default for Config {
             aging_min_errors: 3,
             hashing_window_ms: 100,
             silent_tail_set_ups: 2,
+            link_followup_rounds: 2,
         }
     }
 }
