@@ -629,11 +629,11 @@ impl Engine<'_, '_> {
         chips: &[usize],
         picks: &[Vec<Pattern>],
     ) -> Flow {
+        if self.learned.tails_set_up_again >= self.cfg.silent_tail_set_ups {
+            return self.send_round(setup, chips, picks);
+        }
         let before = self.learned.chips.clone();
         self.send_round(setup, chips, picks)?;
-        if self.learned.tails_set_up_again >= self.cfg.silent_tail_set_ups {
-            return Ok(());
-        }
         let Some(from) = self.silent_tail(&before, chips) else {
             return Ok(());
         };
