@@ -342,8 +342,9 @@ pub(crate) fn intermittent(
             // must be a twentieth of the work at least over that. A chip at an end of the chain
             // has one neighbour, whose rate may be a joint's as much as the line's (tuning
             // seed 5416, S21: chip 106, past a joint at 105 with the last chip missing, was
-            // weighed against chip 105 alone and left out of the step): it is weighed on its
-            // raw rate, as before.
+            // weighed against chip 105 alone and left out of the step): it is weighed on raw
+            // rates, as before this weighing, and its misses must still be a twentieth of the
+            // work.
             let line = match (c.index.checked_sub(1), c.index + 1) {
                 (Some(before), after) if after < found => chips
                     .get(before)
