@@ -132,6 +132,13 @@ pub struct Config {
     /// under 1 °C/s (its mass on a bench fan: minutes to settle); the patch around one chip
     /// without its heatsink heats several °C/s.
     pub hot_rise_c_per_s: f32,
+    /// The fastest a whole board warms, °C/s: a sensor rising faster has a hot patch near it,
+    /// and its rise between two readings is weighed over `hot_settle_s` at most. [I] The
+    /// board's mass on a bench fan takes minutes to settle (see `hot_rise_c_per_s`).
+    pub board_rise_c_per_s: f32,
+    /// How long the patch around a chip that lost its heatsink takes to do most of its
+    /// heating, s. [I] A few grams of copper, FR4 and aluminium around a 10 W chip: seconds.
+    pub hot_settle_s: f32,
     /// A soak ends once the hottest sensor reads this, °C. [I] The PCB sensors of a hashing
     /// Antminer board sit around 55-75 °C in a miner; 60 °C is inside that band on a bench.
     pub soak_target_c: f32,
@@ -212,6 +219,8 @@ impl Default for Config {
             cool_max_s: 240,
             sensor_rise_max_c_per_s: 15.0,
             hot_rise_c_per_s: 3.0,
+            board_rise_c_per_s: 1.0,
+            hot_settle_s: 5.0,
             soak_target_c: 60.0,
             soak_job_ms: 50,
             soak_read_s: 5,

@@ -297,8 +297,10 @@ pub(crate) struct Learned {
     pub(crate) trip: Option<Trip>,
     /// Sensors the engine asked about (a run cut short leaves some unasked).
     pub(crate) sensors_asked: Vec<bool>,
-    /// Each sensor's fastest rise between two readings half a second or more apart, °C/s.
+    /// Each sensor's fastest heating between two readings half a second or more apart, °C/s
+    /// (`heating_rate`), and that rise as measured: °C over s.
     pub(crate) sensor_rise: Vec<f32>,
+    pub(crate) sensor_rise_step: Vec<(f32, f32)>,
     /// How far each sensor warmed over the run: its highest temperature less its first, °C.
     pub(crate) sensor_warmed: Vec<f32>,
     /// Each sensor's reads that gave a temperature (a plausible reading no further from its
@@ -360,9 +362,28 @@ struct Engine<'a, 'j> {
     /// Jig time the sensors are next read between batches of work (`keep_cool`).
     next_cool_check_us: u64,
     /// Per sensor, a rise waiting for the next reading to hold it: (°C/s, from, to).
-    pending_rise: Vec<Option<(f32, f32, f32)>>,
+    pending_rise: Vec<Option<(f32, f32, f32, f32)>>,
     /// Per sensor, the readings taken as temperatures, with their jig times, µs.
     sensor_history: Vec<Vec<(u64, f32)>>,
+}
+
+/// How fast a sensor heats, °C/s, from a rise of `degrees` over `seconds`. A rise faster than a
+/// whole board warms (`board_rise_c_per_s`) is taken over `hot_settle_s` at most: the patch
+/// around a chip that lost its heatsink does most of its heating within that, so a reading
+/// late after it spreads the same rise over a longer time (tuning seed 374, an S19k Pro with
+/// its clock line open after chip 5: the sensor by hot chip 3 rose 22 °C in the 7.4 s between
+/// two readings, 3.0 °C/s on average, just under `hot_rise_c_per_s`; a whole board warms
+/// under 7.4 °C in that time).
+pub(crate) fn heating_rate(cfg: &Config, degrees: f32, seconds: f32) -> f32 {
+    if seconds <= 0.0 {
+        return 0.0;
+    }
+    let rate = degrees / seconds;
+    if rate > cfg.board_rise_c_per_s {
+        degrees / seconds.min(cfg.hot_settle_s)
+    } else {
+        rate
+    }
 }
 
 /// A reading inside `plausible_c` and none of the values a failed read gives (exactly -1 or
@@ -808,6 +829,7 @@ impl Engine<'_, '_> {
             .collect();
         self.learned.sensors_asked = vec![false; self.profile.sensors.len()];
         self.learned.sensor_rise = vec![0.0; self.profile.sensors.len()];
+        self.learned.sensor_rise_step = vec![(0.0, 0.0); self.profile.sensors.len()];
         self.learned.sensor_answers = vec![(0, 0); self.profile.sensors.len()];
         self.learned.sensor_implausible = vec![0; self.profile.sensors.len()];
         self.pending_rise = vec![None; self.profile.sensors.len()];
@@ -983,16 +1005,19 @@ impl Engine<'_, '_> {
                 .find(|(at, _)| now.saturating_sub(*at) >= 500_000)
                 .copied()
         });
-        let (Some(rise), Some(pending)) = (
+        let (Some(rise), Some(step), Some(pending)) = (
             self.learned.sensor_rise.get_mut(i),
+            self.learned.sensor_rise_step.get_mut(i),
             self.pending_rise.get_mut(i),
         ) else {
             return;
         };
-        if let Some((rate, from, to)) = pending.take()
+        if let Some((rate, from, to, seconds)) = pending.take()
             && t >= from + 0.5 * (to - from)
+            && rate > *rise
         {
-            *rise = rise.max(rate);
+            *rise = rate;
+            *step = (to - from, seconds);
         }
         // The sensor's first reading, taken at power-up: a board under test gets no colder
         // than that. A reading well below it is no temperature (before the jig checked a
@@ -1007,9 +1032,10 @@ impl Engine<'_, '_> {
             .map(|&(_, c)| c);
         let before = before.filter(|&(_, earlier)| first.is_none_or(|c| earlier >= c - 5.0));
         if let Some((at, earlier)) = before {
-            let rate = (t - earlier) / ((now - at) as f32 / 1e6);
+            let seconds = (now - at) as f32 / 1e6;
+            let rate = heating_rate(self.cfg, t - earlier, seconds);
             if rate > 0.0 {
-                *pending = Some((rate, earlier, t));
+                *pending = Some((rate, earlier, t, seconds));
             }
         }
     }

@@ -1644,9 +1644,13 @@ pub(crate) fn build(
                             } else {
                                 String::new()
                             };
+                            let (degrees, seconds) =
+                                learned.sensor_rise_step.get(i).copied().unwrap_or_default();
                             format!(
-                                "{} rose {rise:.1} °C/s during the test (a whole board warms under 1 °C/s) and read up to {t:.1} °C{paused}",
-                                sensor_title(&s.name)
+                                "{} rose {degrees:.1} °C in {seconds:.1} s during the test ({:.1} °C/s; a whole board warms under {:.0} °C/s) and read up to {t:.1} °C{paused}",
+                                sensor_title(&s.name),
+                                degrees / seconds.max(f32::EPSILON),
+                                cfg.board_rise_c_per_s
                             )
                         },
                         hint: format!(

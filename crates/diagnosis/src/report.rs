@@ -473,6 +473,10 @@ pub fn sensor_census(profile: &boards::Profile, sensors: &[SensorResult]) -> Str
             line += &format!("; {}: {}", state.label(), names.join(", "));
         }
     }
+    // A hot chip shows only on a sensor: with none read, say what was not checked.
+    if expected > 0 && count(SensorState::Ok) == 0 {
+        line += "; no temperature was read, so no chip was checked for overheating";
+    }
     line
 }
 

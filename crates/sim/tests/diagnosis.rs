@@ -382,6 +382,26 @@ fn an_overheating_chip_whose_nearest_sensor_is_missing_is_in_the_region_of_the_n
     check_finding_at_chip(&r, FindingKind::Overtemp, k);
 }
 
+/// A hot chip shows only on a sensor: a board whose sensors all sit past a short (an S9's
+/// are read through chips 25 and 62) was checked for no overheating, and the census says so.
+#[test]
+fn with_no_sensor_read_the_census_says_no_chip_was_checked_for_overheating() {
+    let r = diagnose("s9", &["short:4"], 2112);
+    assert!(
+        r.sensors.iter().all(|s| s.state != SensorState::Ok),
+        "{:?}",
+        r.sensors
+    );
+    let census = diagnosis::report::sensor_census(&profile("s9"), &r.sensors);
+    assert!(
+        census.ends_with("no temperature was read, so no chip was checked for overheating"),
+        "{census}"
+    );
+    let r = diagnose("s9", &[], 2112);
+    let census = diagnosis::report::sensor_census(&profile("s9"), &r.sensors);
+    assert_eq!(census, "Sensors: 2 of 2 expected answer");
+}
+
 /// Issue S2 3/7: "over-temperature does not hide other faults (cool down and finish, or mark
 /// the rest untested and say so)".
 #[test]
@@ -398,7 +418,8 @@ fn an_overheating_chip_does_not_hide_the_rest_of_the_board() {
         .find(|f| f.kind == FindingKind::Overtemp && f.chips.contains(&61))
         .unwrap();
     assert!(
-        hot.message.contains("°C/s during the test")
+        hot.message
+            .contains("°C/s; a whole board warms under 1 °C/s")
             && hot.message.contains("to let the board cool"),
         "{}",
         describe(&r)

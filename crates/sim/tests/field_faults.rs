@@ -1159,6 +1159,41 @@ fn an_overheating_chip_is_in_the_region_of_the_sensor_that_warmed_the_most() {
 }
 
 #[test]
+fn an_overheating_chip_on_a_cut_chain_is_found_though_its_sensor_was_read_seconds_apart() {
+    // Tuning seeds 374 (an S19k Pro, clock line open after chip 5, chip 3 overheating) and
+    // 7187 (an S19 Pro broken at 12, chip 1 overheating): with a few chips to test, the first
+    // two readings of the sensor beside the hot chip were 7-8 s apart and it rose 21-22 °C
+    // between them, 2.6-3.0 °C/s on average, under the 3 °C/s bar; the hot chip was missed.
+    // The patch around it heats within seconds: a rise a whole board cannot make in that
+    // time (under 1 °C/s) is weighed over the first 5 s of it.
+    for (model, faults, seed, hot) in [
+        (
+            "s19kpro",
+            &["break-clk:5", "hot:3", "dead:1", "txnoise:1000"][..],
+            374,
+            3,
+        ),
+        (
+            "s19pro",
+            &["break:12", "hot:1", "baudnoise:1000"][..],
+            7187,
+            1,
+        ),
+    ] {
+        let r = diagnose(model, faults, seed);
+        let f = r
+            .findings
+            .iter()
+            .find(|f| f.kind == FindingKind::Overtemp && f.chips.contains(&hot));
+        let Some(f) = f else {
+            panic!("{model} seed {seed}: {}", describe(&r));
+        };
+        // What was measured: the rise, over how long.
+        assert!(f.message.contains(" °C in "), "{}", f.message);
+    }
+}
+
+#[test]
 fn two_flaky_chips_on_a_small_board_are_each_weighed_against_the_chips_that_do_not_stand_out() {
     // Tuning seed 3790: a Bitaxe Hex with chips 3 and 5 flaky (and chip 1 failing warm). Each
     // lost about a fifth of its replies; weighed against the rest of the board with the other
