@@ -198,6 +198,10 @@ pub(crate) struct Intermittent {
     /// The chips that stand out only by their replies coming back spoiled (not by replies
     /// lost and found on retry).
     pub(crate) spoiled_only: Vec<usize>,
+    /// Chips before the first step that lost more than the other chips before it (below
+    /// `link_suspect_p`) but not enough to be called intermittent: `(chance, chip, patterns
+    /// the other chips before the step had)`. More work decides (`follow_lossy_links`).
+    pub(crate) head_suspects: Vec<(f64, usize, u64)>,
 }
 
 /// How unlikely a chip's replies lost at the first try, `(lost, sent)`, are at the loss rate of
@@ -211,6 +215,60 @@ pub(crate) fn excess_loss_p(cfg: &Config, (lost, sent): (u64, u64), all: (u64, u
     let others = all.1.saturating_sub(sent).max(1);
     let rate = (all.0.saturating_sub(lost) as f64 / others as f64).max(cfg.intermittent_floor);
     1.0 - crate::stats::binomial_at_most(sent, rate, lost - 1)
+}
+
+/// How each chip of `pool` (two or more) stands out from the rest of `pool` by its replies lost
+/// at the first try and by its replies spoiled: `(chip, p, by_loss, by_spoiling)`, `p` the
+/// smaller of the two tails against the whole pool, and `by_*` whether it is an intermittent
+/// link by that measure (`intermittent_min`, `intermittent_p`) against the rest without the
+/// chips that stand out at all (`link_suspect_p`), as the whole board is weighed in
+/// `intermittent`.
+fn stand_out(cfg: &Config, pool: &[&ChipResult]) -> Vec<(usize, f64, bool, bool)> {
+    if pool.len() < 2 {
+        return Vec::new();
+    }
+    let sum = |chips: &mut dyn Iterator<Item = &&ChipResult>| {
+        chips.fold((0u64, 0u64, 0u64), |(l, n, g), c| {
+            (
+                l + u64::from(c.transient),
+                n + u64::from(c.patterns),
+                g + u64::from(c.garbled),
+            )
+        })
+    };
+    let (all_lost, all_sent, all_spoiled) = sum(&mut pool.iter());
+    let p_of = |count: u32, c: &ChipResult, rest: (u64, u64)| {
+        excess_loss_p(cfg, (u64::from(count), u64::from(c.patterns.max(1))), rest)
+    };
+    let p_all = |c: &ChipResult| {
+        p_of(c.transient, c, (all_lost, all_sent)).min(p_of(c.garbled, c, (all_spoiled, all_sent)))
+    };
+    let suspects: Vec<usize> = pool
+        .iter()
+        .filter(|c| p_all(c) < cfg.link_suspect_p)
+        .map(|c| c.index)
+        .collect();
+    let (out_lost, out_sent, out_spoiled) =
+        sum(&mut pool.iter().filter(|c| suspects.contains(&c.index)));
+    pool.iter()
+        .map(|c| {
+            let own = suspects.contains(&c.index);
+            let with_own = |all: u64, out: u64, mine: u32| {
+                all.saturating_sub(out) + if own { u64::from(mine) } else { 0 }
+            };
+            let sent = with_own(all_sent, out_sent, c.patterns);
+            let stands_out = |count: u32, all: u64, out: u64| {
+                count >= cfg.intermittent_min
+                    && p_of(count, c, (with_own(all, out, count), sent)) < cfg.intermittent_p
+            };
+            (
+                c.index,
+                p_all(c),
+                stands_out(c.transient, all_lost, out_lost),
+                stands_out(c.garbled, all_spoiled, out_spoiled),
+            )
+        })
+        .collect()
 }
 
 /// The intermittent links of a run (also used by the engine: chips behind one are not judged).
@@ -313,6 +371,7 @@ pub(crate) fn intermittent(
     // than the chips before would at their own rate.
     let mut steps = Vec::new();
     let mut unproven_head = None;
+    let mut head_suspects = Vec::new();
     if found >= 4 {
         // Losses here: replies lost then found on retry, and work that never came back (a
         // joint corrupts the work on its way to the chips past it as much as their replies).
@@ -478,6 +537,29 @@ pub(crate) fn intermittent(
             steps.extend(later);
             flaky.retain(|&c| c < start);
             flaky.extend(steps.iter().map(|s| s.at));
+            // The chips before the first step again, against those chips alone: past a joint
+            // the chips lose a third or more of their work and replies, which raised the
+            // board's rate a chip before it was weighed against (tuning seed 514, an S19:
+            // flaky chip 8, two before a joint at 10, lost 6 of 53 replies where the other
+            // chips before it lost 6 of 491, and was not followed up). The chip just before
+            // the step is the step's.
+            let head: Vec<&ChipResult> = candidates
+                .iter()
+                .copied()
+                .filter(|c| c.index + 1 < start)
+                .collect();
+            let head_sent: u64 = head.iter().map(|c| u64::from(c.patterns)).sum();
+            for (index, p, by_loss, by_spoiling) in stand_out(cfg, &head) {
+                if (by_loss || by_spoiling) && !flaky.contains(&index) {
+                    flaky.push(index);
+                    if by_spoiling && !by_loss {
+                        spoiled_only.push(index);
+                    }
+                } else if p < cfg.link_suspect_p {
+                    let own = chips.get(index).map_or(0, |c| u64::from(c.patterns));
+                    head_suspects.push((p, index, head_sent.saturating_sub(own)));
+                }
+            }
         }
     }
     // The board's own loss rate per reply (first tries of the pattern test), with a floor.
@@ -510,6 +592,7 @@ pub(crate) fn intermittent(
         all_lost,
         all_sent,
         spoiled_only,
+        head_suspects,
     }
 }
 
@@ -1422,6 +1505,7 @@ pub(crate) fn build(
         all_lost,
         all_sent,
         spoiled_only,
+        head_suspects: _,
     } = link;
     let lost_in_test = flaky
         .iter()
@@ -1429,6 +1513,32 @@ pub(crate) fn build(
     // Work lost only on chips a sagging domain browned out is that domain's finding.
     if !flaky.is_empty() && !flaky.iter().all(|c| browned.contains(c)) {
         let first = flaky[0];
+        // Chips whose own link stands out besides the steps (before the first one: chips past
+        // a step, and the chip just before it, are the step's). Each is named with the steps, in the message, the suspects
+        // and the hint (tuning seed 201, an S21 Pro: flaky chip 27 before a joint at 34 was
+        // in the finding's chips only, and the hint put the joint near chip 27).
+        let lone: Vec<usize> = if steps.is_empty() {
+            Vec::new()
+        } else {
+            flaky
+                .iter()
+                .copied()
+                .filter(|&c| !steps.iter().any(|s| c == s.at || c + 1 == s.at))
+                .collect()
+        };
+        let lone_text = if lone.is_empty() {
+            String::new()
+        } else {
+            let how = if lone.iter().all(|c| spoiled_only.contains(c)) {
+                "came back corrupted"
+            } else {
+                "were lost and came back on retry"
+            };
+            format!(
+                "; and replies from {} {how} far more often than the other chips' before the loss steps up",
+                range_text(&lone)
+            )
+        };
         let into_it = steps.is_empty()
             && !from_counts
             && chips
@@ -1452,9 +1562,11 @@ pub(crate) fn build(
                 steps
                     .iter()
                     .flat_map(|s| [s.at, s.at.saturating_sub(1)])
+                    .chain(lone.iter().copied())
                     .collect()
             },
             message: if let Some(step) = steps.first() {
+                let steps_text = {
                 // Each stretch between steps with its own rate; the first against the rate
                 // before it.
                 let stretch = |i: usize, st: &LossStep| {
@@ -1531,6 +1643,8 @@ pub(crate) fn build(
                         links.join(" and between ")
                     )
                 }
+                };
+                steps_text + &lone_text
             } else if from_counts && !lost_in_test {
                 format!("Chip counts varied between discoveries ({counts:?}), far more than the line's loss rate explains; the short count stops at chip {first}")
             } else {
@@ -1545,7 +1659,12 @@ pub(crate) fn build(
             },
             hint: match steps.as_slice() {
                 [_, _, ..] => format!("Intermittent joints near chips {}: reflow each and its neighbours, the first one first, then retest twice", steps.iter().map(|s| s.at.to_string()).collect::<Vec<_>>().join(" and ")),
-                _ => format!("An intermittent joint near chip {first}: reflow it and its neighbours, then retest twice"),
+                [only] => format!("An intermittent joint near chip {}: reflow it and its neighbours, then retest twice", only.at),
+                [] => format!("An intermittent joint near chip {first}: reflow it and its neighbours, then retest twice"),
+            } + &if lone.is_empty() {
+                String::new()
+            } else {
+                format!("; and the link of {} itself: reflow its CO/RI joints", range_text(&lone))
             },
         });
     }
@@ -1553,12 +1672,28 @@ pub(crate) fn build(
     // Losses and corrupted frames spread over the chain with no chip standing out: the cable
     // or the jig's UART. Said once, with what was measured, and never blamed on a chip.
     let lost_rate = all_lost as f64 / all_sent.max(1) as f64;
+    // With one chip answering (a one-chip board, or a chain cut after its first chip) there is
+    // no rest of the chain to weigh it against: its own link is as much a suspect as the
+    // cable, and the note says so rather than "not a chip" (tuning seed 3614, a Bitaxe Hex
+    // with the return line open after chip 0, which was flaky).
     if flaky.is_empty()
         && (lost_rate > cfg.intermittent_floor || learned.bad_frames >= cfg.noisy_link_frames)
     {
+        let (spread, hint) = if found == 1 {
+            (
+                ", with one chip answering: its own link cannot be told from the cable's"
+                    .to_owned(),
+                "Check the ribbon cable (length, shield, seating) and the jig's ground and UART levels, then rerun; if the losses stay, reflow chip 0's CO/RI joints; the verdict stands on the replies that came through",
+            )
+        } else {
+            (
+                " evenly over the chain".to_owned(),
+                "Not a chip: check the ribbon cable (length, shield, seating) and the jig's ground and UART levels, then rerun; the verdict stands on the replies that came through",
+            )
+        };
         out.push(link_note(
             format!(
-                "The chain link lost {all_lost} of {all_sent} replies at the first try and {} frames failed their CRC ({} stray bytes), evenly over the chain{}",
+                "The chain link lost {all_lost} of {all_sent} replies at the first try and {} frames failed their CRC ({} stray bytes){spread}{}",
                 learned.bad_frames,
                 learned.garbage_bytes,
                 if varying { format!("; chip counts varied between discoveries ({counts:?}) as much as that explains") } else { String::new() }
@@ -1567,7 +1702,7 @@ pub(crate) fn build(
             } else {
                 ""
             },
-            "Not a chip: check the ribbon cable (length, shield, seating) and the jig's ground and UART levels, then rerun; the verdict stands on the replies that came through",
+            hint,
         ));
     }
 

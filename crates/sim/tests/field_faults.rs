@@ -408,6 +408,47 @@ fn one_flaky_chip_past_a_quiet_head_is_its_own_link_not_a_joint_before_it() {
 /// its corrupted replies showed (held-out seed 1001342, opened). The joint at 0 now loses the
 /// work of every chip past it and is named.
 #[test]
+fn a_flaky_chip_before_a_bad_joint_is_weighed_against_the_chips_before_it_and_named_with_it() {
+    // Tuning seed 514: an S19, flaky chip 8 two before a joint at 10. Weighed against the
+    // whole board, where the chips past the joint lose over half their work, chip 8's 6 of 53
+    // replies lost were nothing; against the chips before the joint (6 of 491) they are worth
+    // more work, and with it chip 8 stands out.
+    let r = diagnose(
+        "s19",
+        &["flaky:8", "joint:10:11000", "sensor:3", "baudnoise:1000"],
+        514,
+    );
+    let f = link_at(&r, 11, 10);
+    assert!(
+        f.chips.contains(&8) && f.suspects.contains(&8),
+        "{}",
+        describe(&r)
+    );
+    assert!(
+        f.message.contains("and replies from chip 8 were lost"),
+        "{}",
+        describe(&r)
+    );
+    no_chip_blamed_but(&r, &[]);
+    // Tuning seed 201: an S21 Pro, flaky chip 27 before a joint at 34. Chip 27 stood out
+    // already, but only the finding's chips named it: not its message nor its suspects, and the
+    // hint put the joint near chip 27.
+    let r = diagnose("s21pro", &["flaky:27", "joint:34:14000", "weak:45:28"], 201);
+    let f = link_at(&r, 35, 34);
+    assert!(
+        f.suspects.contains(&27) && f.message.contains("chip 27"),
+        "{}",
+        describe(&r)
+    );
+    assert!(
+        f.hint.starts_with("An intermittent joint near chip 35")
+            && f.hint.contains("the link of chip 27 itself"),
+        "{}",
+        f.hint
+    );
+}
+
+#[test]
 fn each_bad_joint_of_a_board_loses_the_work_it_relays() {
     let r = diagnose(
         "bitaxe-hex",
@@ -1191,6 +1232,25 @@ fn an_overheating_chip_on_a_cut_chain_is_found_though_its_sensor_was_read_second
         // What was measured: the rise, over how long.
         assert!(f.message.contains(" °C in "), "{}", f.message);
     }
+}
+
+#[test]
+fn with_one_chip_answering_a_lossy_link_is_not_said_to_be_no_chip() {
+    // Tuning seed 3614: a Bitaxe Hex with the return line open after chip 0, and chip 0 flaky.
+    // One chip answered and lost a quarter of its replies; the note said "evenly over the
+    // chain" and "Not a chip". Its own link is as much a suspect as the cable.
+    let r = diagnose("bitaxe-hex", &["break-ro:0", "flaky:0"], 3614);
+    let f = r.findings.iter().find(|f| f.kind == FindingKind::NoisyLink);
+    let Some(f) = f else {
+        panic!("{}", describe(&r));
+    };
+    assert!(
+        f.message.contains("with one chip answering") && f.hint.contains("chip 0's CO/RI"),
+        "{}",
+        describe(&r)
+    );
+    assert!(!f.hint.starts_with("Not a chip"), "{}", f.hint);
+    no_chip_blamed_but(&r, &[]);
 }
 
 #[test]

@@ -238,7 +238,34 @@ impl Engine<'_, '_> {
                         .then_some((p, i))
                 })
                 .collect();
+            // And the chips before a step in the losses, weighed against the chips before it
+            // alone (`findings::intermittent`): past a joint the chips lose far more, which
+            // hides a flaky chip before it in the board's rate (tuning seed 514).
+            // They go first: the chips past the step stand out from the board for its sake
+            // and are judged with it (tuning seed 514: four of them took every follow-up).
+            let results = chip_results(self.profile, &self.learned);
+            let link =
+                crate::findings::intermittent(self.profile, self.cfg, &self.learned, &results);
+            let mut head = Vec::new();
+            for (p, i, rest) in link.head_suspects {
+                let Some(c) = self.learned.chips.get(i) else {
+                    continue;
+                };
+                let measured_rest = round == 0 || rest >= 4 * u64::from(c.patterns);
+                if p >= self.cfg.intermittent_p
+                    && c.golden > 0
+                    && c.budget(self.cfg) > 0
+                    && measured_rest
+                    && !self.learned.excluded.contains(&i)
+                {
+                    head.push((p, i));
+                }
+            }
+            suspects.retain(|s| !head.iter().any(|h| h.1 == s.1));
+            head.sort_by(|a, b| a.0.total_cmp(&b.0));
             suspects.sort_by(|a, b| a.0.total_cmp(&b.0));
+            head.append(&mut suspects);
+            let mut suspects = head;
             suspects.truncate(self.cfg.link_followup_chips);
             if suspects.is_empty() {
                 break;
