@@ -161,9 +161,11 @@ pub fn judge_among(
 ) -> (Call, bool) {
     let (_, kinds) = kind_of(fault);
     // One chip alone cannot be told from its link: a flaky chip or a bad joint there is a
-    // noisy link.
+    // noisy link. So on a chain that answers with one chip only (cut after its first).
     let kinds: &[FindingKind] = match fault {
-        Fault::Flaky(_) | Fault::Joint(_, _) if profile.chips.value == 1 => {
+        Fault::Flaky(_) | Fault::Joint(_, _)
+            if profile.chips.value == 1 || report.chips_found == 1 =>
+        {
             &[FindingKind::Intermittent, FindingKind::NoisyLink]
         }
         _ => kinds,
@@ -1098,6 +1100,21 @@ mod tests {
         assert_eq!(run.faults, ["hotfail:56:20", "flaky:40", "joint:23:13000"]);
         let kinds: Vec<&str> = run.calls.iter().map(|c| c.0).collect();
         assert_eq!(kinds, ["hotfail", "flaky past a joint", "joint"]);
+    }
+
+    /// A chain that answers with one chip only has no rest to weigh that chip against: a
+    /// flaky chip there is right as a noisy link, as on a one-chip board (tuning seed 3614, a
+    /// Bitaxe Hex with the return line open after flaky chip 0).
+    #[test]
+    fn a_flaky_chip_answering_alone_is_right_as_a_noisy_link() {
+        let catalog = Catalog::builtin().unwrap();
+        let profiles: Vec<&Profile> = catalog.iter().collect();
+        let run = random_board(&profiles, 3614, &[0, 300, 1_000]).unwrap();
+        assert_eq!(run.faults, ["break-ro:0", "flaky:0"]);
+        assert_eq!(
+            run.calls,
+            [("break-ro", Call::Right), ("flaky", Call::Right)]
+        );
     }
 
     /// The random corpus is reproducible from its seed, covers every profile in turn, places
