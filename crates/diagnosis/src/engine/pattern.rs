@@ -201,18 +201,21 @@ impl Engine<'_, '_> {
         // host's line with its chain broken after chip 3: chip 2 was named a link after a
         // second batch, against chip 1's 49 patterns).
         for round in 0..self.cfg.link_followup_rounds {
-            let (lost, spoiled, sent) =
-                self.learned
-                    .chips
-                    .iter()
-                    .take(found)
-                    .fold((0, 0, 0), |(l, g, s), c| {
-                        (
-                            l + u64::from(c.transient),
-                            g + u64::from(c.garbled),
-                            s + u64::from(c.patterns),
-                        )
-                    });
+            let (lost, spoiled, sent) = self
+                .learned
+                .chips
+                .iter()
+                .take(found)
+                // A chip that returned nothing has no replies to lose (see
+                // `findings::intermittent`).
+                .filter(|c| c.golden > 0)
+                .fold((0, 0, 0), |(l, g, s), c| {
+                    (
+                        l + u64::from(c.transient),
+                        g + u64::from(c.garbled),
+                        s + u64::from(c.patterns),
+                    )
+                });
             let mut suspects: Vec<(f64, usize)> = (0..found)
                 .filter(|i| !self.learned.excluded.contains(i))
                 .filter_map(|i| {
@@ -238,16 +241,17 @@ impl Engine<'_, '_> {
                         .then_some((p, i))
                 })
                 .collect();
-            // And the chips before a step in the losses, weighed against the chips before it
-            // alone (`findings::intermittent`): past a joint the chips lose far more, which
-            // hides a flaky chip before it in the board's rate (tuning seed 514).
-            // They go first: the chips past the step stand out from the board for its sake
-            // and are judged with it (tuning seed 514: four of them took every follow-up).
+            // And the chips between the bars against their own pool (`findings::intermittent`):
+            // the chips before a step in the losses against those alone (past a joint the
+            // chips lose far more, which hid a flaky chip before it in the board's rate: tuning
+            // seed 514), the whole board without the chips that stand out with none.
+            // They go first: the chips past a step stand out from the board for its sake and
+            // are judged with it (514: four of them took every follow-up).
             let results = chip_results(self.profile, &self.learned);
             let link =
                 crate::findings::intermittent(self.profile, self.cfg, &self.learned, &results);
             let mut head = Vec::new();
-            for (p, i, rest) in link.head_suspects {
+            for (p, i, rest) in link.between_bars {
                 let Some(c) = self.learned.chips.get(i) else {
                     continue;
                 };
