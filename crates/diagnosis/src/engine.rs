@@ -298,8 +298,9 @@ pub(crate) struct Learned {
     /// Sensors the engine asked about (a run cut short leaves some unasked).
     pub(crate) sensors_asked: Vec<bool>,
     /// Each sensor's fastest heating between two readings half a second or more apart, °C/s
-    /// (`heating_rate`), and that rise as measured: °C over s.
+    /// (`heating_rate`).
     pub(crate) sensor_rise: Vec<f32>,
+    /// The rise behind each `sensor_rise`, as measured: (°C, s).
     pub(crate) sensor_rise_step: Vec<(f32, f32)>,
     /// How far each sensor warmed over the run: its highest temperature less its first, °C.
     pub(crate) sensor_warmed: Vec<f32>,
@@ -361,7 +362,8 @@ struct Engine<'a, 'j> {
     last_job_us: u64,
     /// Jig time the sensors are next read between batches of work (`keep_cool`).
     next_cool_check_us: u64,
-    /// Per sensor, a rise waiting for the next reading to hold it: (°C/s, from, to).
+    /// Per sensor, a rise waiting for the next reading to hold it: (heating rate °C/s, from
+    /// °C, to °C, over s).
     pending_rise: Vec<Option<(f32, f32, f32, f32)>>,
     /// Per sensor, the readings taken as temperatures, with their jig times, µs.
     sensor_history: Vec<Vec<(u64, f32)>>,

@@ -209,13 +209,24 @@ pub(crate) struct Intermittent {
 /// the rest of the board (`all` counts the whole board, the chip included), floored at
 /// `intermittent_floor`: a binomial tail. Line noise loses replies evenly over the chips; a bad
 /// joint or a flaky chip loses its own far more often.
-pub(crate) fn excess_loss_p(cfg: &Config, (lost, sent): (u64, u64), all: (u64, u64)) -> f64 {
+pub(crate) fn excess_loss_p(cfg: &Config, lost_sent: (u64, u64), all: (u64, u64)) -> f64 {
+    excess_p(cfg, lost_sent, all, false)
+}
+
+/// `excess_loss_p`, with the rest's rate taken at the upper end of its 95 % interval where
+/// `bounded` (the rest's rate as measured, not known).
+fn excess_p(cfg: &Config, (lost, sent): (u64, u64), all: (u64, u64), bounded: bool) -> f64 {
     if lost == 0 {
         return 1.0;
     }
     let others = all.1.saturating_sub(sent).max(1);
-    let rate = (all.0.saturating_sub(lost) as f64 / others as f64).max(cfg.intermittent_floor);
-    1.0 - crate::stats::binomial_at_most(sent, rate, lost - 1)
+    let others_lost = all.0.saturating_sub(lost);
+    let rate = if bounded {
+        upper_rate(others_lost, others)
+    } else {
+        others_lost as f64 / others as f64
+    };
+    1.0 - crate::stats::binomial_at_most(sent, rate.max(cfg.intermittent_floor), lost - 1)
 }
 
 /// The upper end of the 95 % Wilson interval of a rate of `k` in `n`.
@@ -264,15 +275,13 @@ fn stand_out(cfg: &Config, pool: &[&ChipResult]) -> Vec<(usize, f64, bool, bool)
     // 1000 ppm with a joint at 4, chips 0-2 lost 0 of 147; against that, chip 3 was taken for
     // a second flaky chip). For the suspects weighed again, and for the chips given more
     // work; a chip is still called against the rate as measured.
-    let p_measured = |count: u32, c: &ChipResult, (lost, sent): (u64, u64)| {
-        if count == 0 {
-            return 1.0;
-        }
-        let n = u64::from(c.patterns.max(1));
-        let others = sent.saturating_sub(n).max(1);
-        let rate =
-            upper_rate(lost.saturating_sub(u64::from(count)), others).max(cfg.intermittent_floor);
-        1.0 - crate::stats::binomial_at_most(n, rate, u64::from(count) - 1)
+    let p_measured = |count: u32, c: &ChipResult, rest: (u64, u64)| {
+        excess_p(
+            cfg,
+            (u64::from(count), u64::from(c.patterns.max(1))),
+            rest,
+            true,
+        )
     };
     let p_all = |c: &ChipResult| {
         p_of(c.transient, c, (all_lost, all_sent)).min(p_of(c.garbled, c, (all_spoiled, all_sent)))

@@ -250,7 +250,7 @@ impl Engine<'_, '_> {
             let results = chip_results(self.profile, &self.learned);
             let link =
                 crate::findings::intermittent(self.profile, self.cfg, &self.learned, &results);
-            let mut head = Vec::new();
+            let mut own_pool = Vec::new();
             for (p, i, rest) in link.between_bars {
                 let Some(c) = self.learned.chips.get(i) else {
                     continue;
@@ -262,14 +262,14 @@ impl Engine<'_, '_> {
                     && measured_rest
                     && !self.learned.excluded.contains(&i)
                 {
-                    head.push((p, i));
+                    own_pool.push((p, i));
                 }
             }
-            suspects.retain(|s| !head.iter().any(|h| h.1 == s.1));
-            head.sort_by(|a, b| a.0.total_cmp(&b.0));
+            suspects.retain(|s| !own_pool.iter().any(|o| o.1 == s.1));
+            own_pool.sort_by(|a, b| a.0.total_cmp(&b.0));
             suspects.sort_by(|a, b| a.0.total_cmp(&b.0));
-            head.append(&mut suspects);
-            let mut suspects = head;
+            own_pool.append(&mut suspects);
+            let mut suspects = own_pool;
             suspects.truncate(self.cfg.link_followup_chips);
             if suspects.is_empty() {
                 break;
