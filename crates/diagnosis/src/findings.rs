@@ -1576,9 +1576,10 @@ pub(crate) fn build(
     if !flaky.is_empty() && !flaky.iter().all(|c| browned.contains(c)) {
         let first = flaky[0];
         // Chips whose own link stands out besides the steps (before the first one: chips past
-        // a step, and the chip just before it, are the step's). Each is named with the steps, in the message, the suspects
-        // and the hint (tuning seed 201, an S21 Pro: flaky chip 27 before a joint at 34 was
-        // in the finding's chips only, and the hint put the joint near chip 27).
+        // a step, and the chip just before it, are the step's). Each is named with the steps,
+        // in the message, the suspects and the hint (tuning seed 201, an S21 Pro: flaky chip
+        // 27 before a joint at 34 was in the finding's chips only, and the hint put the joint
+        // near chip 27).
         let lone: Vec<usize> = if steps.is_empty() {
             Vec::new()
         } else {
@@ -1601,11 +1602,14 @@ pub(crate) fn build(
                 range_text(&lone)
             )
         };
-        let into_it = steps.is_empty()
-            && !from_counts
-            && chips
-                .get(first)
-                .is_some_and(|c| c.transient > 0 && 2 * c.garbled < c.transient);
+        // A chip whose losses came back mostly unspoiled (see the suspects below).
+        let into = |c: usize| {
+            !from_counts
+                && chips
+                    .get(c)
+                    .is_some_and(|r| r.transient > 0 && 2 * r.garbled < r.transient)
+        };
+        let into_it = steps.is_empty() && into(first);
         out.push(Finding {
             kind: FindingKind::Intermittent,
             chips: flaky.clone(),
@@ -1620,12 +1624,6 @@ pub(crate) fn build(
                 // it on the same terms (tuning seed 3790, a Bitaxe Hex with chips 3 and 5
                 // flaky: only chip 3 was; 4432, an S9 with flaky chip 48 and a joint at 61:
                 // chip 62 was named without chip 61).
-                let into = |c: usize| {
-                    !from_counts
-                        && chips
-                            .get(c)
-                            .is_some_and(|r| r.transient > 0 && 2 * r.garbled < r.transient)
-                };
                 flaky
                     .iter()
                     .flat_map(|&c| match c.checked_sub(1) {
@@ -1642,82 +1640,83 @@ pub(crate) fn build(
             },
             message: if let Some(step) = steps.first() {
                 let steps_text = {
-                // Each stretch between steps with its own rate; the first against the rate
-                // before it.
-                let stretch = |i: usize, st: &LossStep| {
-                    let next = steps.get(i + 1);
-                    let end = next.map_or(found, |n| n.at).saturating_sub(1);
-                    // The next step's rate before it is this stretch's when both are of a kind.
-                    let rate = next
-                        .filter(|n| n.spoiled == st.spoiled)
-                        .map_or(st.after, |n| n.before);
-                    (end, rate)
-                };
-                let stretches: Vec<String> = steps
-                    .iter()
-                    .enumerate()
-                    .map(|(i, st)| {
-                        let (end, rate) = stretch(i, st);
-                        format!("{:.1} % for chips {}-{end}", 100.0 * rate, st.at)
-                    })
-                    .collect();
-                let links: Vec<String> = steps
-                    .iter()
-                    .map(|st| format!("chips {} and {}", st.at.saturating_sub(1), st.at))
-                    .collect();
-                let kind = |spoiled: bool| {
-                    if spoiled {
-                        ("Replies", "came back spoiled")
-                    } else {
-                        ("Work and replies", "were lost")
-                    }
-                };
-                let (what, lost) = kind(step.spoiled);
-                if steps.iter().any(|s| s.spoiled != step.spoiled) {
-                    // Steps of both kinds: each said with its own.
-                    let each: Vec<String> = steps
+                    // Each stretch between steps with its own rate; the first against the rate
+                    // before it.
+                    let stretch = |i: usize, st: &LossStep| {
+                        let next = steps.get(i + 1);
+                        let end = next.map_or(found, |n| n.at).saturating_sub(1);
+                        // The next step's rate before it is this stretch's when both are of
+                        // a kind.
+                        let rate = next
+                            .filter(|n| n.spoiled == st.spoiled)
+                            .map_or(st.after, |n| n.before);
+                        (end, rate)
+                    };
+                    let stretches: Vec<String> = steps
                         .iter()
                         .enumerate()
                         .map(|(i, st)| {
                             let (end, rate) = stretch(i, st);
-                            let (what, lost) = kind(st.spoiled);
-                            let what = if i == 0 {
-                                what.to_owned()
-                            } else {
-                                what.to_lowercase()
-                            };
-                            format!(
-                                "{what} for chips {}-{end} {lost} {:.1} % of the time against {:.1} % before",
-                                st.at,
-                                100.0 * rate,
-                                100.0 * st.before
-                            )
+                            format!("{:.1} % for chips {}-{end}", 100.0 * rate, st.at)
                         })
                         .collect();
-                    format!(
-                        "{}: the loss steps up on the links between {}",
-                        each.join(", and "),
-                        links.join(" and between ")
-                    )
-                } else if let [only] = steps.as_slice() {
-                    format!(
-                        "{what} for chips {}-{} {lost} {:.1} % of the time against {:.1} % before: the loss starts on the link between chips {} and {}",
-                        only.at,
-                        found.saturating_sub(1),
-                        100.0 * only.after,
-                        100.0 * only.before,
-                        only.at.saturating_sub(1),
-                        only.at
-                    )
-                } else {
-                    format!(
-                        "{what} {lost} {} against {:.1} % before chip {}: the loss steps up on the links between {}",
-                        stretches.join(" and "),
-                        100.0 * step.before,
-                        step.at,
-                        links.join(" and between ")
-                    )
-                }
+                    let links: Vec<String> = steps
+                        .iter()
+                        .map(|st| format!("chips {} and {}", st.at.saturating_sub(1), st.at))
+                        .collect();
+                    let kind = |spoiled: bool| {
+                        if spoiled {
+                            ("Replies", "came back spoiled")
+                        } else {
+                            ("Work and replies", "were lost")
+                        }
+                    };
+                    let (what, lost) = kind(step.spoiled);
+                    if steps.iter().any(|s| s.spoiled != step.spoiled) {
+                        // Steps of both kinds: each said with its own.
+                        let each: Vec<String> = steps
+                            .iter()
+                            .enumerate()
+                            .map(|(i, st)| {
+                                let (end, rate) = stretch(i, st);
+                                let (what, lost) = kind(st.spoiled);
+                                let what = if i == 0 {
+                                    what.to_owned()
+                                } else {
+                                    what.to_lowercase()
+                                };
+                                format!(
+                                    "{what} for chips {}-{end} {lost} {:.1} % of the time against {:.1} % before",
+                                    st.at,
+                                    100.0 * rate,
+                                    100.0 * st.before
+                                )
+                            })
+                            .collect();
+                        format!(
+                            "{}: the loss steps up on the links between {}",
+                            each.join(", and "),
+                            links.join(" and between ")
+                        )
+                    } else if let [only] = steps.as_slice() {
+                        format!(
+                            "{what} for chips {}-{} {lost} {:.1} % of the time against {:.1} % before: the loss starts on the link between chips {} and {}",
+                            only.at,
+                            found.saturating_sub(1),
+                            100.0 * only.after,
+                            100.0 * only.before,
+                            only.at.saturating_sub(1),
+                            only.at
+                        )
+                    } else {
+                        format!(
+                            "{what} {lost} {} against {:.1} % before chip {}: the loss steps up on the links between {}",
+                            stretches.join(" and "),
+                            100.0 * step.before,
+                            step.at,
+                            links.join(" and between ")
+                        )
+                    }
                 };
                 steps_text + &lone_text
             } else if from_counts && !lost_in_test {
