@@ -1624,10 +1624,16 @@ pub(crate) fn build(
                 // it on the same terms (tuning seed 3790, a Bitaxe Hex with chips 3 and 5
                 // flaky: only chip 3 was; 4432, an S9 with flaky chip 48 and a joint at 61:
                 // chip 62 was named without chip 61).
+                // A short count stops at the first chip it missed, and the joint is near the
+                // last chip it found, the one before (facts §6.2, after asicbasics and zeusbtc:
+                // the number a short chain reports is often off by one, and a count that
+                // changes points at a joint near the last chip found). Both are suspects (tuning
+                // seeds 25203 and 26019, S19 Pros with joints at 18 and 15 on overheating
+                // boards: the counts stopped at 19 and 16, and only those were named).
                 flaky
                     .iter()
                     .flat_map(|&c| match c.checked_sub(1) {
-                        Some(before) if into(c) => vec![c, before],
+                        Some(before) if into(c) || from_counts => vec![c, before],
                         _ => vec![c],
                     })
                     .collect()
@@ -1720,7 +1726,10 @@ pub(crate) fn build(
                 };
                 steps_text + &lone_text
             } else if from_counts && !lost_in_test {
-                format!("Chip counts varied between discoveries ({counts:?}), far more than the line's loss rate explains; the short count stops at chip {first}")
+                match first.checked_sub(1) {
+                    Some(last) => format!("Chip counts varied between discoveries ({counts:?}), far more than the line's loss rate explains; the short count stops after chip {last}: the joint is near it or chip {first}"),
+                    None => format!("Chip counts varied between discoveries ({counts:?}), far more than the line's loss rate explains; the short count found no chip: the joint is near chip 0 or the connector"),
+                }
             } else {
                 let counted = if varying { format!("; chip counts varied between discoveries ({counts:?})") } else { String::new() };
                 let lost: Vec<usize> = flaky.iter().copied().filter(|c| !spoiled_only.contains(c)).collect();
@@ -1735,7 +1744,10 @@ pub(crate) fn build(
                 [_, _, ..] => format!("Intermittent joints near chips {}: reflow each and its neighbours, the first one first, then retest twice", steps.iter().map(|s| s.at.to_string()).collect::<Vec<_>>().join(" and ")),
                 [only] => format!("An intermittent joint near chip {}: reflow it and its neighbours, then retest twice", only.at),
                 [] if flaky.len() > 1 && !from_counts => format!("Intermittent links at {}: reflow each one's CO/RI joints and its neighbours', then retest twice", range_text(&flaky)),
-                [] => format!("An intermittent joint near chip {first}: reflow it and its neighbours, then retest twice"),
+                [] => match first.checked_sub(1).filter(|_| from_counts) {
+                    Some(last) => format!("An intermittent joint near chips {last} and {first}: reflow both and their neighbours, then retest twice"),
+                    None => format!("An intermittent joint near chip {first}: reflow it and its neighbours, then retest twice"),
+                },
             } + &if lone.is_empty() {
                 String::new()
             } else {

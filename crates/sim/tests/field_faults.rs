@@ -303,6 +303,26 @@ fn a_bad_joint_is_the_link_at_it_not_the_chips_behind_it() {
     no_chip_blamed_but(&r, &[]);
 }
 
+/// A discovery that comes up short stops at the first chip it missed, and the joint is near
+/// the last chip it found (facts §6.2): both are named. Tuning seeds 25203 and 26019, S19 Pros
+/// that overheat at 115200 baud: no work came back before the power was cut, and a count of
+/// 19 (16) was all that showed joints at 18 (15); only chip 19 (16) was named.
+#[test]
+fn a_short_count_names_the_last_chip_it_found_and_the_first_it_missed() {
+    for (faults, seed, joint) in [
+        (&["joint:18:20000", "slowlink:91", "hot:38"][..], 25203, 18),
+        (&["hot:28", "slowlink:58", "joint:15:16000"][..], 26019, 15),
+    ] {
+        let r = diagnose("s19pro", faults, seed);
+        let f = link_at(&r, joint + 1, joint);
+        assert!(
+            f.message.contains(&format!("stops after chip {joint}")),
+            "{}",
+            describe(&r)
+        );
+    }
+}
+
 /// On a noisy host line the chips before a joint already lose a sixth of their work; a chip
 /// past it losing just under three times that is still the joint's, not a flaky chip of its
 /// own (tuning seed 1390: chip 4 of a Bitaxe Hex, 51.4 % against 17.2 %, was named alone).
