@@ -98,15 +98,21 @@ pub struct Config {
     /// Floor of the board's per-reply loss rate in that test. [I] About 100 ppm of lost or
     /// corrupted bytes on the chain (a long ribbon cable) loses 0.2 % of 11-byte replies.
     pub intermittent_floor: f64,
+    /// A chip whose losses are this unlikely at the rest of the board's rate stands out: it is
+    /// left out of the rate the other chips are weighed against (a second flaky chip hides in
+    /// a rate with the first in it). [I] One in a hundred.
+    pub link_suspect_p: f64,
     /// A chip whose losses are unlikely at the rest of the board's rate (below this) but not
     /// unlikely enough to call its link intermittent (`intermittent_p`) is given
-    /// `link_followup_patterns` more work after the pattern test, so that the measurement, not
-    /// the threshold, decides. [I] At 53 patterns a chip losing 17 % of its replies on a line
-    /// that loses 2 % often lands between the two. At one in a thousand a flaky chip that had
-    /// lost 3 of 50 on a line losing 0.6 % was never looked at again (tuning seed 448); one in
-    /// a hundred follows up about one good chip of a hundred, at most `link_followup_chips`.
-    pub link_suspect_p: f64,
-    /// See `link_suspect_p`.
+    /// `link_followup_patterns` more work after the pattern test, the most suspicious first,
+    /// so that the measurement, not the threshold, decides. [I] At 53 patterns a chip losing
+    /// 17 % of its replies on a line that loses 2 % often lands between the two: flaky chips
+    /// lost 3 and 4 of 53 on such lines (chances of 7 % and 2 %: tuning seeds 24418 and 24515,
+    /// an S19 and an S19 Pro) and were never looked at again at one in a hundred, as one that
+    /// lost 3 of 50 on a line losing 0.6 % was at one in a thousand (tuning seed 448). One in
+    /// ten follows up about one good chip in ten, at most `link_followup_chips`.
+    pub link_followup_p: f64,
+    /// See `link_followup_p`.
     pub link_followup_patterns: usize,
     /// Most chips followed up that way in one run (the most suspicious first): a line that
     /// loses evenly and heavily is a link finding, not a reason to retest the whole board. [I]
@@ -167,7 +173,7 @@ pub struct Config {
     /// end return nothing of it after answering before. [I] Each costs a set-up (the PLL ramp:
     /// about 12 s on an S17+); a board that loses them every time is judged on what it did.
     pub silent_tail_set_ups: u32,
-    /// Times the chips that lost more replies than the line (`link_suspect_p`) but not so many
+    /// Times the chips that lost more replies than the line (`link_followup_p`) but not so many
     /// more that it decides (`intermittent_p`) are given `link_followup_patterns` more work.
     /// [I] Two: a chip still between the bars after one more batch is given one more.
     pub link_followup_rounds: u32,
@@ -212,6 +218,7 @@ impl Default for Config {
             intermittent_p: 1e-6,
             intermittent_floor: 0.002,
             link_suspect_p: 1e-2,
+            link_followup_p: 0.1,
             link_followup_patterns: 60,
             link_followup_chips: 4,
             cool_at_c: 82.0,

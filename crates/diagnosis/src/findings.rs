@@ -198,7 +198,7 @@ pub(crate) struct Intermittent {
     /// The chips that stand out only by their replies coming back spoiled (not by replies
     /// lost and found on retry).
     pub(crate) spoiled_only: Vec<usize>,
-    /// Chips that lost more than the rest of their pool (below `link_suspect_p`, the chips
+    /// Chips that lost more than the rest of their pool (below `link_followup_p`, the chips
     /// that stand out left out of the rest) but not enough to be called intermittent: `(chance,
     /// chip, patterns the rest of the pool had)`. The pool is the chips before the first step,
     /// or the whole board with none. More work decides (`follow_lossy_links`).
@@ -419,7 +419,7 @@ pub(crate) fn intermittent(
         stand_out(cfg, pool)
             .into_iter()
             .filter(|&(_, p, by_loss, by_spoiling)| {
-                !by_loss && !by_spoiling && p < cfg.link_suspect_p
+                !by_loss && !by_spoiling && p < cfg.link_followup_p
             })
             .map(|(index, p, ..)| {
                 let own = chips.get(index).map_or(0, |c| u64::from(c.patterns));
@@ -2050,7 +2050,7 @@ mod tests {
         let called = out.iter().filter(|o| o.2 || o.3).map(|o| o.0).collect();
         let between = out
             .iter()
-            .filter(|o| !o.2 && !o.3 && o.1 < cfg.link_suspect_p)
+            .filter(|o| !o.2 && !o.3 && o.1 < cfg.link_followup_p)
             .map(|o| o.0)
             .collect();
         (called, between)
