@@ -161,9 +161,10 @@ impl Engine<'_, '_> {
     /// replies whichever core they come from (tuning seeds 25764 and 26871, an S19j Pro and an
     /// S19 XP at 1000 ppm past 115200 baud: flaky chips 74 and 89 ran out of headers at 72 and
     /// 92 patterns, had lost 10 and 12 replies, and stayed short of the bar). Once more only:
-    /// on the host's line some headers' jobs are lost far more often than others', and a chip
-    /// sent its slot's 25 headers five times each lost 39 % of them at the first try where the
-    /// board lost 24 %, and was called a link (tuning seed 8200, a healthy S21 at 3000 ppm).
+    /// a chip sent its slot's 25 headers five times each lost 39 % of them at the first try
+    /// where the board lost 24 %, and was called a link (tuning seed 8200, a healthy S21 at
+    /// 3000 ppm on the host's line); some of those headers were lost far more often than others,
+    /// so repeats are no independent measure.
     fn follow_up(
         &mut self,
         setup: &ChainSetup,
