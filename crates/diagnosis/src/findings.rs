@@ -349,6 +349,15 @@ fn stand_out(cfg: &Config, pool: &[&ChipResult]) -> Vec<(usize, f64, bool, bool)
         .collect()
 }
 
+/// Whether a chip `stand_out` weighed, `(chip, p, by_loss, by_spoiling)`, lost more than the
+/// rest (below `link_followup_p`) without being called intermittent: more work decides.
+fn between_the_bars(
+    cfg: &Config,
+    &(_, p, by_loss, by_spoiling): &(usize, f64, bool, bool),
+) -> bool {
+    !by_loss && !by_spoiling && p < cfg.link_followup_p
+}
+
 /// The intermittent links of a run (also used by the engine: chips behind one are not judged).
 /// The chips of a browned-out domain are left out: their work was lost to the sag, not to a
 /// link.
@@ -418,9 +427,7 @@ pub(crate) fn intermittent(
         let sent: u64 = pool.iter().map(|c| u64::from(c.patterns)).sum();
         stand_out(cfg, pool)
             .into_iter()
-            .filter(|&(_, p, by_loss, by_spoiling)| {
-                !by_loss && !by_spoiling && p < cfg.link_followup_p
-            })
+            .filter(|o| between_the_bars(cfg, o))
             .map(|(index, p, ..)| {
                 let own = chips.get(index).map_or(0, |c| u64::from(c.patterns));
                 (p, index, sent.saturating_sub(own))
@@ -2050,7 +2057,7 @@ mod tests {
         let called = out.iter().filter(|o| o.2 || o.3).map(|o| o.0).collect();
         let between = out
             .iter()
-            .filter(|o| !o.2 && !o.3 && o.1 < cfg.link_followup_p)
+            .filter(|o| between_the_bars(&cfg, o))
             .map(|o| o.0)
             .collect();
         (called, between)
