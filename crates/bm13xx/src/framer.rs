@@ -164,6 +164,12 @@ impl Framer {
         n
     }
 
+    /// Bytes held back, not yet a frame or garbage.
+    #[must_use]
+    pub const fn buffered(&self) -> usize {
+        self.end - self.start
+    }
+
     /// Mark the end of the input: bytes that cannot complete a frame become garbage.
     pub fn finish(&mut self) {
         self.ended = true;

@@ -80,6 +80,8 @@ pub struct Wire<'j> {
     capture: Option<Vec<CapturedFrame>>,
     /// The last receive bytes and the stream offset of the first of them (for garbage runs).
     rx_tail: (u64, Vec<u8>),
+    /// Jig time, µs, the last receive byte so far ended.
+    rx_quiet_from: u64,
     /// Stream offsets of what came back spoiled (a frame failing its CRC, bytes that were no
     /// frame) since [`Wire::take_spoiled`], at most [`MAX_SPOILED`] of them.
     spoiled: Vec<u64>,
@@ -88,6 +90,91 @@ pub struct Wire<'j> {
 /// Most spoiled arrivals kept between two [`Wire::take_spoiled`] (a line of pure noise would
 /// otherwise grow the list for as long as nobody asks).
 const MAX_SPOILED: usize = 4096;
+
+/// Receive bytes after the last one with the line quiet, after which bytes held back as the
+/// start of a reply are taken for what is left of a broken one. [I] Twice the longest reply:
+/// a reply's bytes come back to back.
+const STALE_BYTES: usize = 22;
+
+/// And at least this long, µs: the jig sends what it received as an event after 200 µs of a
+/// quiet line or 128 bytes (`RX_FLUSH_QUIET_US`, `RX_FLUSH_BYTES` in the firmware), stamped
+/// with its first byte's time, and an event's bytes may have had shorter pauses between them,
+/// so the end of the last byte is known only to within a few ms. [I]
+const STALE_MIN_US: u64 = 5_000;
+
+/// Where the framer's events go: the counters, the log and capture, and the replies.
+struct Sink<'a> {
+    family: Family,
+    stats: &'a mut WireStats,
+    log: &'a mut Option<Vec<String>>,
+    capture: &'a mut Option<Vec<CapturedFrame>>,
+    tail: &'a mut (u64, Vec<u8>),
+    spoiled: &'a mut Vec<u64>,
+    out: &'a mut Vec<Arrived>,
+}
+
+impl Sink<'_> {
+    /// One framer event, `time_of` giving the jig time of a stream offset.
+    fn take(&mut self, event: Event<'_>, time_of: &dyn Fn(u64) -> u64) {
+        let family = self.family;
+        if let Some(capture) = self.capture.as_mut() {
+            let (tail_base, tail) = &*self.tail;
+            let (offset, bytes) = match event {
+                Event::Frame { offset, bytes, .. } => (offset, bytes.to_vec()),
+                Event::Garbage { offset, len } => {
+                    let from = offset.saturating_sub(*tail_base) as usize;
+                    let to = (from + len).min(tail.len());
+                    (offset, tail.get(from..to).unwrap_or_default().to_vec())
+                }
+            };
+            capture.push(CapturedFrame {
+                t_us: time_of(offset),
+                dir: Dir::Rx,
+                bytes,
+            });
+        }
+        match event {
+            Event::Frame {
+                bytes,
+                crc_ok: true,
+                offset,
+            } => match Reply::parse(family, bytes) {
+                Ok(reply) => {
+                    let at_us = time_of(offset);
+                    if let Some(log) = self.log.as_mut() {
+                        log.push(format!(
+                            "{:>10.3} ms  <- {}",
+                            at_us as f64 / 1000.0,
+                            describe_reply(family, &reply)
+                        ));
+                    }
+                    self.out.push(Arrived {
+                        at_us,
+                        reply,
+                        offset,
+                    });
+                }
+                Err(_) => self.stats.bad_crc += 1,
+            },
+            Event::Frame {
+                crc_ok: false,
+                offset,
+                ..
+            } => {
+                self.stats.bad_crc += 1;
+                if self.spoiled.len() < MAX_SPOILED {
+                    self.spoiled.push(offset);
+                }
+            }
+            Event::Garbage { len, offset } => {
+                self.stats.garbage_bytes += len as u64;
+                if self.spoiled.len() < MAX_SPOILED {
+                    self.spoiled.push(offset);
+                }
+            }
+        }
+    }
+}
 
 /// The frame log and capture set aside by [`Wire::pause_recording`].
 #[derive(Debug)]
@@ -121,6 +208,7 @@ impl<'j> Wire<'j> {
             log: None,
             capture: None,
             rx_tail: (0, Vec::new()),
+            rx_quiet_from: now_us,
             spoiled: Vec::new(),
         })
     }
@@ -272,18 +360,22 @@ impl<'j> Wire<'j> {
             }
         }
         let mut out = Vec::new();
-        let family = self.family;
         let byte_us = self.byte_us();
-        let stats = &mut self.stats;
-        let log = &mut self.log;
-        let capture = &mut self.capture;
-        let (tail_base, tail) = &mut self.rx_tail;
-        let spoiled = &mut self.spoiled;
+        let mut sink = Sink {
+            family: self.family,
+            stats: &mut self.stats,
+            log: &mut self.log,
+            capture: &mut self.capture,
+            tail: &mut self.rx_tail,
+            spoiled: &mut self.spoiled,
+            out: &mut out,
+        };
         for chunk in &self.received {
-            stats.rx_bytes += chunk.bytes.len() as u64;
+            sink.stats.rx_bytes += chunk.bytes.len() as u64;
             let at_us = chunk.at_us;
             let chunk_base = self.framer.stream_offset();
-            if capture.is_some() {
+            if sink.capture.is_some() {
+                let (tail_base, tail) = &mut *sink.tail;
                 tail.extend_from_slice(&chunk.bytes);
                 if tail.len() > RX_TAIL {
                     let cut = tail.len() - RX_TAIL;
@@ -295,63 +387,23 @@ impl<'j> Wire<'j> {
             let time_of = |offset: u64| {
                 at_us + (offset.saturating_sub(chunk_base) as f64 * byte_us).round() as u64
             };
-            self.framer.feed(&chunk.bytes, |event| {
-                if let Some(capture) = capture.as_mut() {
-                    let (offset, bytes) = match event {
-                        Event::Frame { offset, bytes, .. } => (offset, bytes.to_vec()),
-                        Event::Garbage { offset, len } => {
-                            let from = offset.saturating_sub(*tail_base) as usize;
-                            let to = (from + len).min(tail.len());
-                            (offset, tail.get(from..to).unwrap_or_default().to_vec())
-                        }
-                    };
-                    capture.push(CapturedFrame {
-                        t_us: time_of(offset),
-                        dir: Dir::Rx,
-                        bytes,
-                    });
-                }
-                match event {
-                    Event::Frame {
-                        bytes,
-                        crc_ok: true,
-                        offset,
-                    } => match Reply::parse(family, bytes) {
-                        Ok(reply) => {
-                            let at_us = time_of(offset);
-                            if let Some(log) = log.as_mut() {
-                                log.push(format!(
-                                    "{:>10.3} ms  <- {}",
-                                    at_us as f64 / 1000.0,
-                                    describe_reply(family, &reply)
-                                ));
-                            }
-                            out.push(Arrived {
-                                at_us,
-                                reply,
-                                offset,
-                            });
-                        }
-                        Err(_) => stats.bad_crc += 1,
-                    },
-                    Event::Frame {
-                        crc_ok: false,
-                        offset,
-                        ..
-                    } => {
-                        stats.bad_crc += 1;
-                        if spoiled.len() < MAX_SPOILED {
-                            spoiled.push(offset);
-                        }
-                    }
-                    Event::Garbage { len, offset } => {
-                        stats.garbage_bytes += len as u64;
-                        if spoiled.len() < MAX_SPOILED {
-                            spoiled.push(offset);
-                        }
-                    }
-                }
-            });
+            self.framer
+                .feed(&chunk.bytes, |event| sink.take(event, &time_of));
+            self.rx_quiet_from = at_us + (chunk.bytes.len() as f64 * byte_us).ceil() as u64;
+        }
+        // A chip sends a reply's bytes back to back: bytes that began a reply and were followed
+        // by a quiet line are what is left of a reply that lost some, not the start of the next
+        // one. Taken for a frame with the next reply's first bytes they spoil that one as well,
+        // and on a family without a preamble the framer may find a frame passing its CRC in the
+        // two (a shifted copy of a reply) and stay off by as many bytes for every reply after
+        // (tuning seed 21728, an S9: a chip read again and again gave ID 0x000F each time).
+        let quiet_from = self.rx_quiet_from;
+        if self.framer.buffered() > 0
+            && self.now_us
+                > quiet_from + ((STALE_BYTES as f64 * byte_us).ceil() as u64).max(STALE_MIN_US)
+        {
+            let time_of = |_: u64| quiet_from;
+            self.framer.flush(|event| sink.take(event, &time_of));
         }
         Ok(out)
     }
@@ -414,5 +466,124 @@ pub fn describe_reply(family: Family, reply: &Reply) -> String {
                 f.nonce, f.core, f.job_id
             )
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+    use crate::jig::{JigInfo, Telemetry};
+
+    /// A jig that hands over scripted receive chunks once its clock passes their time.
+    struct Scripted {
+        now: u64,
+        chunks: Vec<Received>,
+    }
+
+    impl Jig for Scripted {
+        fn info(&mut self) -> Result<JigInfo, JigError> {
+            Err(JigError::NoDevice("a scripted jig".into()))
+        }
+        fn now_us(&mut self) -> Result<u64, JigError> {
+            Ok(self.now)
+        }
+        fn set_power(&mut self, _: bool) -> Result<(), JigError> {
+            Ok(())
+        }
+        fn set_reset(&mut self, _: bool) -> Result<(), JigError> {
+            Ok(())
+        }
+        fn set_baud(&mut self, _: u32) -> Result<(), JigError> {
+            Ok(())
+        }
+        fn send(&mut self, _: &[u8]) -> Result<Option<u64>, JigError> {
+            Ok(None)
+        }
+        fn wait_until(&mut self, t_us: u64, received: &mut Vec<Received>) -> Result<(), JigError> {
+            self.now = self.now.max(t_us);
+            let (due, later): (Vec<Received>, Vec<Received>) =
+                self.chunks.drain(..).partition(|c| c.at_us <= t_us);
+            received.extend(due);
+            self.chunks = later;
+            Ok(())
+        }
+        fn measure(&mut self) -> Result<Telemetry, JigError> {
+            Err(JigError::NoDevice("a scripted jig".into()))
+        }
+        fn read_temperature(&mut self, _: &crate::jig::SensorRef) -> Result<f32, JigError> {
+            Err(JigError::NoDevice("a scripted jig".into()))
+        }
+        fn read_eeprom(&mut self, _: u8, _: u8) -> Result<Vec<u8>, JigError> {
+            Err(JigError::NoDevice("a scripted jig".into()))
+        }
+    }
+
+    /// A BM1387 reply to a read of register 0 at `address`: chip ID 0x1387, two bytes, the
+    /// address, the register, then type 0 with the CRC5 (facts §1.4 layout; no BM1387 reply
+    /// was captured, so the CRC is the one that leaves a zero residue).
+    fn bm1387_address_reply(address: u8) -> Vec<u8> {
+        let mut reply = vec![0x13, 0x87, 0x90, 0x00, address, 0x00];
+        let crc = (0u8..32)
+            .find(|&c| {
+                let mut r = reply.clone();
+                r.push(c);
+                bm13xx::crc::crc5_residue_ok(&r)
+            })
+            .unwrap();
+        reply.push(crc);
+        reply
+    }
+
+    fn chunk(at_us: u64, bytes: &[u8]) -> Received {
+        Received {
+            at_us,
+            bytes: bytes.to_vec(),
+        }
+    }
+
+    /// What is left of a reply that lost bytes, followed by a quiet line, is garbage once the
+    /// line has been quiet (a chip sends a reply's bytes back to back), and the next reply is
+    /// read whole: on a family without a preamble the two taken together can hold a shifted
+    /// frame that passes its CRC.
+    #[test]
+    fn a_broken_reply_before_a_quiet_line_is_garbage_and_spoils_no_reply_after_it() {
+        let reply = bm1387_address_reply(0x0c);
+        let mut jig = Scripted {
+            now: 0,
+            chunks: vec![chunk(1_000, &reply[..5]), chunk(11_000, &reply)],
+        };
+        let mut wire = Wire::new(&mut jig, Family::Bm1387).unwrap();
+        assert!(wire.wait_until(8_000).unwrap().is_empty());
+        assert_eq!(
+            wire.stats.garbage_bytes, 5,
+            "the broken reply, once the line is quiet"
+        );
+        let after = wire.wait_until(12_000).unwrap();
+        assert!(
+            matches!(after.as_slice(), [a] if matches!(a.reply, Reply::Register(r) if r.chip_address == 0x0c)),
+            "{after:?}"
+        );
+        assert_eq!(wire.stats.garbage_bytes, 5);
+    }
+
+    /// A reply whose bytes arrive in two chunks with no quiet between them is one reply.
+    #[test]
+    fn a_reply_split_over_two_chunks_without_a_pause_is_one_reply() {
+        let reply = bm1387_address_reply(0x20);
+        let byte_us = 10_000_000 / 115_200;
+        let mut jig = Scripted {
+            now: 0,
+            chunks: vec![
+                chunk(1_000, &reply[..4]),
+                chunk(1_000 + 4 * byte_us, &reply[4..]),
+            ],
+        };
+        let mut wire = Wire::new(&mut jig, Family::Bm1387).unwrap();
+        assert!(wire.wait_until(1_000 + 4 * byte_us - 1).unwrap().is_empty());
+        let got = wire.wait_until(2_000 + 7 * byte_us).unwrap();
+        assert_eq!(got.len(), 1, "{got:?}");
+        assert_eq!(wire.stats.garbage_bytes, 0);
     }
 }
