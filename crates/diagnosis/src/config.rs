@@ -177,6 +177,17 @@ pub struct Config {
     /// more that it decides (`intermittent_p`) are given `link_followup_patterns` more work.
     /// [I] Two: a chip still between the bars after one more batch is given one more.
     pub link_followup_rounds: u32,
+    /// Register reads sent to each chip past a step in the losses (a bad joint), to weigh its
+    /// own link against the other chips past the same step (`Engine::probe_past_steps`). [I]
+    /// A chip whose link loses a fifth of its replies, past a joint losing two fifths of the
+    /// reads, stands out at `intermittent_p` from about 400 reads (a fifth more lost, at a
+    /// binomial's spread); 200 first, and as many again for the chips between the bars.
+    pub link_probe_reads: u32,
+    /// Batches of `link_probe_reads`: the first for every chip past the step, the others for
+    /// the chips still between the bars (`link_followup_p`, `intermittent_p`). [I] Five: a
+    /// flaky BM1397 past a joint lost 37 % of 600 reads where the others lost 28 % (tuning seed
+    /// 26289, an S17+), short of the bar; its short replies lose less to a flaky link.
+    pub link_probe_rounds: u32,
 }
 
 impl Default for Config {
@@ -238,6 +249,8 @@ impl Default for Config {
             hashing_window_ms: 100,
             silent_tail_set_ups: 2,
             link_followup_rounds: 2,
+            link_probe_reads: 200,
+            link_probe_rounds: 5,
         }
     }
 }

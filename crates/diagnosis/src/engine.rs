@@ -191,6 +191,10 @@ pub(crate) struct ChipTrack {
     /// Dead cores proven only by the line's loss rate (every try missed on a noisy line):
     /// counted dead, and retried before the chip is let go undecided.
     pub(crate) noisy_dead: BTreeSet<u8>,
+    /// Register reads sent to it after the pattern test found a step in the losses, and how
+    /// many of them no reply came back for (`Engine::probe_past_steps`).
+    pub(crate) reads: u32,
+    pub(crate) reads_lost: u32,
     pub(crate) state: Option<ChipState>,
     pub(crate) chip_id: Option<u16>,
 }
@@ -286,6 +290,11 @@ pub(crate) struct Learned {
     pub(crate) aging: Option<AgingSummary>,
     pub(crate) bad_frames: u64,
     pub(crate) garbage_bytes: u64,
+    /// Frames failing their CRC and stray bytes during the register reads past a step: left
+    /// out of `bad_frames` and `garbage_bytes`, which weigh the errors the chips made on their
+    /// work (`findings::miscomputing_behind_link`); the reads are counted on their own.
+    pub(crate) read_bad_frames: u64,
+    pub(crate) read_garbage_bytes: u64,
     /// Receive errors (framing, break) the jig's UART counted during the run, if it could say.
     pub(crate) uart_errors: Option<u32>,
     /// (chips answering at the high rate, that rate), when fewer than at 115200.
@@ -1168,8 +1177,16 @@ impl Engine<'_, '_> {
             // Undecided chips of an aborted run stay untested, not inconclusive.
             self.learned.pattern_tested = false;
         }
-        self.learned.bad_frames = self.wire.stats.bad_crc;
-        self.learned.garbage_bytes = self.wire.stats.garbage_bytes;
+        self.learned.bad_frames = self
+            .wire
+            .stats
+            .bad_crc
+            .saturating_sub(self.learned.read_bad_frames);
+        self.learned.garbage_bytes = self
+            .wire
+            .stats
+            .garbage_bytes
+            .saturating_sub(self.learned.read_garbage_bytes);
         let mut chips = chip_results(self.profile, &self.learned);
         // Behind an intermittent link the chips' misses are the link's: lost work and lost
         // replies, not dead cores. They are not judged (inconclusive), and the link is named.

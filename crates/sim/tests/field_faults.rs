@@ -1151,6 +1151,107 @@ fn a_flaky_chip_that_lost_a_few_replies_more_than_the_line_is_given_more_work() 
     finding_at_chip(&r, FindingKind::DeadChip, 3);
 }
 
+/// Past a joint every chip loses its work and replies alike, most of it work (a job is about
+/// ten times as long as a reply), and a flaky chip's own losses hid in that: the joint was
+/// named and the flaky chip was not (tuning seeds 21385, 22674 and 20416: an S21 Pro, an S19
+/// and an S9). Read back many times, the chips past the step lose their register reads alike
+/// but for the flaky one.
+#[test]
+fn a_flaky_chip_past_a_joint_is_named_by_its_register_reads() {
+    for (model, faults, seed, joint, flaky) in [
+        (
+            "s21pro",
+            &["flaky:50", "joint:47:7000", "noise:300"][..],
+            21385,
+            47,
+            50,
+        ),
+        (
+            "s19",
+            &["flaky:69", "joint:23:5000", "wrongpart:33", "txnoise:300"][..],
+            22674,
+            23,
+            69,
+        ),
+        (
+            "s9",
+            &["joint:31:15000", "sensor:0", "flaky:37", "baudnoise:300"][..],
+            20416,
+            31,
+            37,
+        ),
+    ] {
+        let r = diagnose(model, faults, seed);
+        let f = finding_at_chip(&r, FindingKind::Intermittent, flaky);
+        assert!(
+            f.suspects.contains(&joint) || f.suspects.contains(&(joint + 1)),
+            "the joint at {joint} among the suspects: {}",
+            describe(&r)
+        );
+        assert!(
+            f.chips.contains(&flaky)
+                && f.message.contains(&format!("chip {flaky}, past it, lost"))
+                && f.hint.contains(&format!("the link of chip {flaky} itself")),
+            "{}",
+            describe(&r)
+        );
+        no_chip_blamed_but(&r, &[33]);
+    }
+}
+
+/// An S9 chip (no preamble on its replies) read again after a broken reply and a quiet line
+/// is read whole: what was left of the broken reply is garbage once the line is quiet, not
+/// the start of a frame taken with the next reply's bytes (tuning seed 21728: the chip IDs
+/// were read again at the end of the run, a shifted frame passing its CRC came back each
+/// time, and chip 59 was called another part, 0x000F).
+#[test]
+fn a_chip_read_again_after_a_broken_reply_keeps_its_family_id() {
+    let r = diagnose(
+        "s9",
+        &["joint:28:11000", "slowlink:13", "noise:1000"],
+        21728,
+    );
+    no_finding_of(&r, FindingKind::WrongChipId);
+    finding_at_chip(&r, FindingKind::Intermittent, 28);
+    no_chip_blamed_but(&r, &[]);
+}
+
+/// With no flaky chip past it, the reads past a joint name no chip of their own (every chip
+/// there loses its reads to the joint alike), and the finding says what they showed. Tuning
+/// seeds 498 and 774 (an S19 and an S19k Pro with joints at 67): a chip that lost far fewer
+/// reads than the rest lowered the rate the others were weighed against, and a good chip
+/// next to it was named.
+#[test]
+fn past_a_joint_alone_the_reads_name_no_chip() {
+    for (model, faults, seed, dead) in [
+        ("s19jpro", &["joint:60:8000"][..], 5, None),
+        ("s21", &["joint:20:20000", "noise:1000"][..], 2, None),
+        ("s9", &["joint:10:12000", "txnoise:1000"][..], 3, None),
+        ("s19", &["joint:67:20000", "noise:300"][..], 498, None),
+        (
+            "s19kpro",
+            &["joint:67:20000", "dead:73", "sensor:1"][..],
+            774,
+            Some(73),
+        ),
+    ] {
+        let r = diagnose(model, faults, seed);
+        let f = r
+            .findings
+            .iter()
+            .find(|f| f.kind == FindingKind::Intermittent)
+            .unwrap_or_else(|| panic!("the joint: {}", describe(&r)));
+        assert!(
+            f.message
+                .contains("register reads of the chips past it were lost")
+                && f.message.contains("no chip far more often than the others"),
+            "{}",
+            describe(&r)
+        );
+        no_chip_blamed_but(&r, dead.as_slice());
+    }
+}
+
 #[test]
 fn a_flaky_chip_whose_slot_runs_out_of_headers_is_followed_up_with_the_same_ones_again() {
     // Tuning seeds 25764 and 26871: an S19j Pro and an S19 XP at 1000 ppm on the return line

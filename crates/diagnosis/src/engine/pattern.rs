@@ -121,7 +121,171 @@ impl Engine<'_, '_> {
         // Last, the chips still undecided only for misses a noisy line may have caused.
         self.confirm_blamed(&setup, &pool, true)?;
         self.follow_lossy_links(&setup, &pool)?;
-        self.follow_step_head(&setup, &pool)
+        self.follow_step_head(&setup, &pool)?;
+        self.probe_past_steps()
+    }
+
+    /// Past a step in the losses every chip loses work and replies to the joint alike, and a
+    /// chip's own flaky link hides in that: its replies are lost a fifth more often, but most
+    /// of what the chips there lose is work, a job being ten times as long as a reply (tuning
+    /// seed 21385, an S21 Pro with a joint at 47: the chips past it lost 54 % of their work,
+    /// flaky chip 50 among them, and it was not named). A register read and its reply are
+    /// short, and a chip answers one whatever its cores: the chips past the first step are
+    /// each read `link_probe_reads` times at their addresses, and a chip that loses far more
+    /// of its reads than the rest of its stretch is named (`findings::intermittent`). The
+    /// chips between the bars after that are read as many times again, up to
+    /// `link_probe_rounds` batches. Only where a step was found: a board without one is not
+    /// read at all.
+    fn probe_past_steps(&mut self) -> Flow {
+        // Which chip answers at which address must be known (`duplicate_address`,
+        // `addressing_failed`: no chip is judged then).
+        if self.cfg.link_probe_reads == 0
+            || self.learned.duplicate_address.is_some()
+            || self.learned.addressing_failed
+        {
+            return Ok(());
+        }
+        let mut past: Vec<usize> = Vec::new();
+        for round in 0..self.cfg.link_probe_rounds {
+            let chips = chip_results(self.profile, &self.learned);
+            let link = crate::findings::intermittent(self.profile, self.cfg, &self.learned, &chips);
+            let targets: Vec<usize> = if round == 0 {
+                let Some(first) = link.steps.first() else {
+                    return Ok(());
+                };
+                past = (first.at..self.learned.found)
+                    .filter(|i| !self.learned.excluded.contains(i))
+                    .filter(|&i| {
+                        let c = &self.learned.chips[i];
+                        c.golden > 0 && c.address.is_some()
+                    })
+                    .collect();
+                past.clone()
+            } else if link.reads_between_bars.is_empty() {
+                break;
+            } else {
+                // Read among other chips past the step: one chip's replies back to back, a
+                // family without a preamble resynchronises on a shifted copy of its reply
+                // that passes its CRC now and then, and takes the copies after it too (tuning
+                // seed 22576, an S9 past a joint: chip 26 read alone lost 131 of 200 reads, 54
+                // of 200 read among one other chip, 62 of 200 among all of them).
+                let mut these = link.reads_between_bars;
+                let companions: Vec<usize> = past
+                    .iter()
+                    .copied()
+                    .filter(|i| !these.contains(i))
+                    .take(READ_COMPANY.saturating_sub(these.len()))
+                    .collect();
+                these.extend(companions);
+                these
+            };
+            if targets.is_empty() {
+                break;
+            }
+            let message = format!(
+                "Reading {} chip(s) past the step in the losses {} times each, to weigh each one's own link",
+                targets.len(),
+                self.cfg.link_probe_reads
+            );
+            self.step(self.test_step(), 1.0, message)?;
+            let began_us = self.wire.now();
+            let paused = self.wire.pause_recording();
+            let (bad, garbage) = (self.wire.stats.bad_crc, self.wire.stats.garbage_bytes);
+            let read = self.read_chips(&targets, self.cfg.link_probe_reads);
+            self.learned.read_bad_frames += self.wire.stats.bad_crc.saturating_sub(bad);
+            self.learned.read_garbage_bytes +=
+                self.wire.stats.garbage_bytes.saturating_sub(garbage);
+            self.wire.resume_recording(paused);
+            read?;
+            let chips = &self.learned.chips;
+            let took_s = self.wire.now().saturating_sub(began_us) as f64 / 1e6;
+            self.wire.note(|| {
+                let each: Vec<String> = targets
+                    .iter()
+                    .filter_map(|&i| {
+                        let c = chips.get(i)?;
+                        Some(format!(
+                            "{i}@{:#04x} {}/{}",
+                            c.address?, c.reads_lost, c.reads
+                        ))
+                    })
+                    .collect();
+                format!(
+                    "register reads lost in {took_s:.2} s, chip@address lost/reads: {}",
+                    each.join(", ")
+                )
+            });
+            // Spoiled frames of the reads are no pattern's.
+            self.wire.take_spoiled();
+        }
+        Ok(())
+    }
+
+    /// Read register 0 of each of `targets` at its address `reads` times, a few reads a chip
+    /// in each batch ([`READS_PER_BATCH`]), and count the reads no reply came back for (a
+    /// reply late for its batch counts in the next; never more replies than reads).
+    fn read_chips(&mut self, targets: &[usize], reads: u32) -> Flow {
+        let addresses: Vec<(usize, u8)> = targets
+            .iter()
+            .filter_map(|&i| Some((i, self.learned.chips.get(i)?.address?)))
+            .collect();
+        let reply_us =
+            self.family.reply_len(self.family.rolls_version()) as f64 * self.wire.byte_us();
+        let relay = self.relay_us(self.learned.found) * 2;
+        let mut left = reads;
+        while left > 0 {
+            // Fewer chips, more reads a chip in a batch: each batch waits for a quiet line.
+            let per_chip =
+                (READS_PER_BATCH * 10 / addresses.len().max(1) as u32).max(READS_PER_BATCH);
+            let n = left.min(per_chip);
+            let queued_from = self.wire.tx_done().max(self.wire.now() as f64);
+            // Each pass over the chips in an order of its own: the replies come back back to
+            // back, and what a broken reply does to the one after it falls, in chain order,
+            // always on the same neighbour (tuning seed 22674, an S19 with flaky chip 69 past
+            // a joint: not named when read in chain order, named in the orders here); a chip's
+            // reads one after another repeat one reply, and a family without a preamble
+            // resynchronises on a shifted copy of it that passes its CRC now and then and
+            // takes the copies after it too (S9 boards past a joint, read that way: single
+            // good chips at a few addresses lost far more reads than the rest and were named,
+            // tuning seeds 20064-22160).
+            for pass in 0..n {
+                for k in shuffled(addresses.len(), u64::from(reads - left + pass)) {
+                    if let Some(&(_, address)) = addresses.get(k) {
+                        self.wire.command(Command::ReadRegister {
+                            dest: Dest::Chip(address),
+                            register: reg::CHIP_ADDRESS,
+                        })?;
+                    }
+                }
+            }
+            // The replies are longer than the reads: the line back is busy after the last
+            // read has left.
+            let sending = self.wire.tx_done() - queued_from;
+            let answering = reply_us * f64::from(n) * addresses.len() as f64;
+            let settle = (answering - sending).max(0.0) as u64
+                + (reply_us * 4.0) as u64
+                + relay
+                + self.cfg.discovery_quiet_ms * 1000;
+            let replies = self.wire.drain(settle)?;
+            let mut got = vec![0u32; addresses.len()];
+            for a in replies {
+                if let Reply::Register(r) = a.reply
+                    && r.register == reg::CHIP_ADDRESS
+                    && let Some(k) = addresses.iter().position(|x| x.1 == r.chip_address)
+                    && let Some(g) = got.get_mut(k)
+                {
+                    *g += 1;
+                }
+            }
+            for (&(i, _), g) in addresses.iter().zip(got) {
+                if let Some(c) = self.learned.chips.get_mut(i) {
+                    c.reads += n;
+                    c.reads_lost += n - g.min(n);
+                }
+            }
+            left -= n;
+        }
+        Ok(())
     }
 
     /// When the losses step up along the chain but the chips before the step had too little
@@ -1175,6 +1339,33 @@ struct Sent {
     at_us: f64,
 }
 
+/// Register reads a chip in one batch of `Engine::read_chips` (more for fewer than ten chips):
+/// each batch waits for the line to be quiet (`discovery_quiet_ms`) once. [I]
+const READS_PER_BATCH: u32 = 10;
+
+/// `0..n` in an order of its own for each `pass` (a Fisher-Yates shuffle driven by a
+/// SplitMix64 sequence seeded with the pass: the same order on every run).
+fn shuffled(n: usize, pass: u64) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..n).collect();
+    let mut state = pass.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    let mut next = || {
+        state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    };
+    for i in (1..n).rev() {
+        let j = (next() % (i as u64 + 1)) as usize;
+        order.swap(i, j);
+    }
+    order
+}
+
+/// Chips read together in a batch of `Engine::probe_past_steps` at least, where there are
+/// that many past the step. [I]
+const READ_COMPANY: usize = 6;
+
 /// Job ids a family can tell apart in its replies (facts §1.5).
 fn job_ids(family: Family) -> Vec<u8> {
     match family.job_byte_layout() {
@@ -1190,7 +1381,32 @@ fn job_ids(family: Family) -> Vec<u8> {
 mod tests {
     #![allow(clippy::unwrap_used)]
 
-    use super::{Batch, Outcome, readdress_order};
+    use super::{Batch, Outcome, readdress_order, shuffled};
+    use std::collections::BTreeSet;
+
+    /// Each pass of the register reads goes over every chip once, in an order of its own that
+    /// is the same on every run: no chip's reply always follows the same chip's.
+    #[test]
+    fn each_pass_of_reads_is_an_order_of_its_own_over_every_chip() {
+        let passes: Vec<Vec<usize>> = (0..20).map(|p| shuffled(17, p)).collect();
+        for order in &passes {
+            let mut sorted = order.clone();
+            sorted.sort_unstable();
+            assert_eq!(sorted, (0..17).collect::<Vec<_>>());
+        }
+        assert_eq!(passes[3], shuffled(17, 3));
+        // Chip 5's reply is followed by many different chips' over the passes.
+        let after_5: BTreeSet<usize> = passes
+            .iter()
+            .filter_map(|o| {
+                let k = o.iter().position(|&c| c == 5)?;
+                o.get(k + 1).copied()
+            })
+            .collect();
+        assert!(after_5.len() >= 8, "{after_5:?}");
+        assert_eq!(shuffled(0, 1), Vec::<usize>::new());
+        assert_eq!(shuffled(1, 1), vec![0]);
+    }
 
     /// A batch of `n` jobs whose golden replies came back at the stream offsets `golden_at`
     /// (job, offset), with spoiled arrivals at `spoiled`; the jobs `place_spoiled` marks.
