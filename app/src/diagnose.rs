@@ -53,6 +53,19 @@ pub fn simulate_board(
     simulate_with(profile, faults, seed, baud, false, Procedures::default())
 }
 
+/// [`simulate_board`], and the address each chip of the simulated chain held the last time it
+/// held any (`sim::Board::addresses_last_held`): what `eval` holds the report's map against.
+pub fn simulate_board_and_addresses(
+    profile: &Profile,
+    faults: &[sim::Fault],
+    seed: u64,
+) -> Result<(Report, Vec<Option<u8>>), CouldNotRun> {
+    let (report, mut jig) =
+        run_simulated(profile, faults, seed, None, false, Procedures::default())?;
+    let held = jig.transport().hardware().board().addresses_last_held();
+    Ok((report, held))
+}
+
 /// The longer procedures a run adds after the pattern test: the frequency ladder (percent of
 /// the profile's clock), a soak and an aging test (jig seconds).
 #[derive(Debug, Clone, Default)]
@@ -130,6 +143,17 @@ pub fn simulate_with(
     capture: bool,
     procedures: Procedures,
 ) -> Result<Report, CouldNotRun> {
+    run_simulated(profile, faults, seed, baud, capture, procedures).map(|(report, _)| report)
+}
+
+fn run_simulated(
+    profile: &Profile,
+    faults: &[sim::Fault],
+    seed: u64,
+    baud: Option<u32>,
+    capture: bool,
+    procedures: Procedures,
+) -> Result<(Report, sim::SimJig), CouldNotRun> {
     let mut jig = sim::simulated(profile, faults, seed)
         .map_err(|e| CouldNotRun(format!("simulated jig: {e}")))?;
     let options = Options {
@@ -144,13 +168,8 @@ pub fn simulate_with(
         aging_s: procedures.aging_s,
         ..Options::default()
     };
-    Ok(diagnosis::run(
-        &mut jig,
-        profile,
-        &options,
-        &mut |_| {},
-        &|| false,
-    ))
+    let report = diagnosis::run(&mut jig, profile, &options, &mut |_| {}, &|| false);
+    Ok((report, jig))
 }
 
 /// Run a simulated diagnosis as asked by `args`.

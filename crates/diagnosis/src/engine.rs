@@ -1197,6 +1197,19 @@ impl Engine<'_, '_> {
                 c.state = ChipState::Inconclusive;
             }
         }
+        // Nor does the report say which address a chip holds where that is not known: on any
+        // chip when every addressing pass lost a frame, past the first of two chips at one
+        // address otherwise (the second holds the first's address, the rest are one off).
+        let known_up_to = if self.learned.addressing_failed {
+            Some(0)
+        } else {
+            self.learned.duplicate_address.map(|(k, _)| k + 1)
+        };
+        if let Some(known) = known_up_to {
+            for c in chips.iter_mut().skip(known) {
+                c.address = None;
+            }
+        }
         let no_link = behind.is_none();
         if let Some(behind) = behind {
             let first = behind.first();

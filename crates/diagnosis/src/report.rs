@@ -237,7 +237,9 @@ pub struct Finding {
 pub struct ChipResult {
     /// Chain index.
     pub index: usize,
-    /// Address in the last addressing round (none if it never took one).
+    /// Address in the last addressing round (none if it never took one, or if which chip holds
+    /// which address is not known: every pass lost a frame, or it is past two chips at one
+    /// address).
     pub address: Option<u8>,
     /// Voltage domain.
     pub domain: usize,

@@ -140,6 +140,8 @@ pub struct Board {
     apw_rx: Vec<u8>,
     /// Break conditions the jig's UART saw on the return line (a chip holding it low).
     pub(crate) line_breaks: u32,
+    /// The address each chip held before the last reset or power-off that cleared any.
+    cleared_addresses: Vec<Option<u8>>,
 }
 
 /// The DC-DC controller of S9/S17+/S19/S19 Pro boards, as bmminer-mix drives it: bytes
@@ -336,6 +338,7 @@ impl Board {
             supply_mv: None,
             apw_rx: Vec::new(),
             line_breaks: 0,
+            cleared_addresses: Vec::new(),
         }
     }
 
@@ -492,6 +495,9 @@ impl Board {
     }
 
     fn reset_chain(&mut self, now: Ns) {
+        if self.chips.iter().any(|c| c.addressed) {
+            self.cleared_addresses = self.chip_addresses();
+        }
         let family = self.family;
         for chip in &mut self.chips {
             chip.reset(family);
@@ -989,6 +995,28 @@ impl Board {
             c.alive.iter().filter(|a| **a).count() as f64 / c.alive.len().max(1) as f64
         });
         CHIP_IDLE_W + CHIP_HASHING_W * alive
+    }
+
+    /// The address each chip of the chain holds, in chain order (`None`: it took no
+    /// set-address since power-on or reset).
+    fn chip_addresses(&self) -> Vec<Option<u8>> {
+        self.chips
+            .iter()
+            .map(|c| c.addressed.then_some(c.address))
+            .collect()
+    }
+
+    /// The address each chip held the last time the chain held any: now, or just before the
+    /// reset or power-off that cleared them (a run ends with the board off). What a probe on
+    /// the chain would have read; the engine never sees it (tests and `eval` hold the engine's
+    /// map of addresses against it).
+    #[must_use]
+    pub fn addresses_last_held(&self) -> Vec<Option<u8>> {
+        if self.chips.iter().any(|c| c.addressed) {
+            self.chip_addresses()
+        } else {
+            self.cleared_addresses.clone()
+        }
     }
 
     /// Whether the board has power (the jig's supply enable).

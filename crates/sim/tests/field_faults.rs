@@ -8,7 +8,7 @@ use diagnosis::Report;
 use diagnosis::report::{ChipState, Finding, FindingKind, Verdict};
 
 mod common;
-use common::{diagnose, diagnose_with, profile};
+use common::{diagnose, diagnose_and_addresses, diagnose_with, profile};
 
 fn describe(r: &Report) -> String {
     let findings: Vec<String> = r
@@ -122,8 +122,24 @@ fn two_chips_at_one_address_are_named_and_nothing_is_judged() {
         ("bitaxe-hex", 2),
     ] {
         let spec = format!("dupaddr:{k}");
-        let r = diagnose(model, &[spec.as_str()], 6);
+        let (r, held) =
+            diagnose_and_addresses(model, &[spec.as_str()], 6, diagnosis::Options::default());
         let f = finding_at_chip(&r, FindingKind::DuplicateAddress, k);
+        // Which chip holds which address is known up to the first of the two, and the report
+        // says no more than that: no address past it.
+        for c in &r.chips {
+            if c.index <= k {
+                assert_eq!(
+                    c.address,
+                    held[c.index],
+                    "chip {}: {}",
+                    c.index,
+                    describe(&r)
+                );
+            } else {
+                assert_eq!(c.address, None, "chip {}: {}", c.index, describe(&r));
+            }
+        }
         assert_eq!(f.suspects, [k, k + 1], "{}", describe(&r));
         assert_eq!(r.verdict, Verdict::Fail, "{}", describe(&r));
         assert!(

@@ -457,6 +457,10 @@ pub struct Tally {
     pub false_alarms: u64,
     /// Weak chips (at least 10 % of their cores dead) reported `ok`.
     pub weak_called_ok: u64,
+    /// Boards whose report puts a chip at another address than the simulated chain has it
+    /// (its results are then another chip's). Not one of the JSON keys: text only.
+    #[serde(skip)]
+    pub map_wrong: u64,
 }
 
 impl Tally {
@@ -470,6 +474,7 @@ impl Tally {
         self.inconclusive += other.inconclusive;
         self.false_alarms += other.false_alarms;
         self.weak_called_ok += other.weak_called_ok;
+        self.map_wrong += other.map_wrong;
     }
 
     fn faults(&self) -> u64 {
@@ -718,9 +723,10 @@ pub fn random_board(
     let faults = random_faults(profile, seed);
     let mut placed = faults.clone();
     placed.extend(noise_condition(ppm, seed));
-    let report = hashbench::diagnose::simulate_board(profile, &placed, seed, None)?;
+    let (report, held) = hashbench::diagnose::simulate_board_and_addresses(profile, &placed, seed)?;
     let mut tally = Tally {
         boards: 1,
+        map_wrong: u64::from(map_wrong(&report, &held)),
         ..Tally::default()
     };
     let mut calls = Vec::new();
@@ -769,6 +775,16 @@ pub fn random_board(
         tally,
         verdict: report.verdict,
     })
+}
+
+/// Whether the report places a chip at an address the chain does not have there: `held` is the
+/// address each simulated chip held the last time the chain held any.
+#[must_use]
+pub fn map_wrong(report: &Report, held: &[Option<u8>]) -> bool {
+    report
+        .chips
+        .iter()
+        .any(|c| c.address.is_some() && held.get(c.index).copied().flatten() != c.address)
 }
 
 /// Whether the report blames a chip (dead, weak, miscomputing, wrong ID) that none of `faults`
@@ -958,22 +974,24 @@ pub fn report_random(
     }
     writeln!(
         out,
-        "All: faults right {}, wrong place {}, weak called ok {}, healthy not pass at <= 1000 ppm {}",
+        "All: faults right {}, wrong place {}, weak called ok {}, healthy not pass at <= 1000 ppm {}, address map wrong on {} boards",
         pct(total.right, total.faults()),
         total.wrong_place,
         total.weak_called_ok,
-        quiet_not_pass
+        quiet_not_pass,
+        total.map_wrong
     )?;
     for run in runs.iter().filter(|r| {
         r.tally.healthy_not_pass > 0
             || r.tally.false_alarms > 0
             || r.tally.wrong_place > 0
             || r.tally.missed > 0
+            || r.tally.map_wrong > 0
             || (list_inconclusive && r.tally.inconclusive > 0)
     }) {
         writeln!(
             out,
-            "  seed {} {} [{}] {:?}: {:?}{}",
+            "  seed {} {} [{}] {:?}: {:?}{}{}",
             run.seed,
             run.profile,
             run.faults.join(" "),
@@ -981,6 +999,11 @@ pub fn report_random(
             run.calls,
             if run.tally.false_alarms > 0 {
                 " + a good chip blamed"
+            } else {
+                ""
+            },
+            if run.tally.map_wrong > 0 {
+                " + address map wrong"
             } else {
                 ""
             }
@@ -1042,6 +1065,22 @@ mod tests {
         );
         let healthy = hashbench::diagnose::simulate_board(profile, &[], 1, None).unwrap();
         assert_eq!(judge(profile, &Fault::Dead(9), &healthy).0, Call::Missed);
+    }
+
+    /// The report's map is held against the addresses the simulated chips held: a healthy
+    /// board's is whole, and the same report against a chain with two chips swapped is not.
+    #[test]
+    fn a_chip_put_at_another_address_than_it_holds_is_a_wrong_map() {
+        let catalog = Catalog::builtin().unwrap();
+        let profile = catalog.get("bitaxe-hex").unwrap();
+        let (report, held) =
+            hashbench::diagnose::simulate_board_and_addresses(profile, &[], 1).unwrap();
+        assert_eq!(held.len(), 6);
+        assert!(held.iter().all(Option::is_some), "{held:?}");
+        assert!(!map_wrong(&report, &held));
+        let mut swapped = held.clone();
+        swapped.swap(2, 3);
+        assert!(map_wrong(&report, &swapped));
     }
 
     /// Wilson 95 % intervals, checked against the closed form's known values.

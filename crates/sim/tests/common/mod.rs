@@ -18,6 +18,23 @@ pub fn diagnose(id: &str, faults: &[&str], seed: u64) -> Report {
 
 /// [`diagnose`] with `options` (their baud, version and seed are the tests').
 pub fn diagnose_with(id: &str, faults: &[&str], seed: u64, options: Options) -> Report {
+    diagnose_on(id, faults, seed, options).0
+}
+
+/// [`diagnose_with`], and the address each chip held the last time the chain held any (to hold
+/// the report's map against the chain's).
+pub fn diagnose_and_addresses(
+    id: &str,
+    faults: &[&str],
+    seed: u64,
+    options: Options,
+) -> (Report, Vec<Option<u8>>) {
+    let (report, mut jig) = diagnose_on(id, faults, seed, options);
+    let held = jig.transport().hardware().board().addresses_last_held();
+    (report, held)
+}
+
+fn diagnose_on(id: &str, faults: &[&str], seed: u64, options: Options) -> (Report, sim::SimJig) {
     let p = profile(id);
     let faults: Vec<sim::Fault> = faults
         .iter()
@@ -30,5 +47,6 @@ pub fn diagnose_with(id: &str, faults: &[&str], seed: u64, options: Options) -> 
         seed: Some(seed),
         ..options
     };
-    diagnosis::run(&mut jig, &p, &options, &mut |_| {}, &|| false)
+    let report = diagnosis::run(&mut jig, &p, &options, &mut |_| {}, &|| false);
+    (report, jig)
 }
