@@ -1266,11 +1266,21 @@ impl Engine<'_, '_> {
                     c.state = ChipState::Weak;
                     continue;
                 }
+                // ... unless its register reads were lost far more often than its stretch's:
+                // then its link is worse than theirs, and its silence may be that.
                 let proven_dead = c.state == ChipState::Dead
                     && c.golden == 0
                     && share.get(c.index).is_some_and(|&share| {
                         findings::dead_behind_link_patterns(self.cfg, share)
                             .is_some_and(|n| c.patterns >= n)
+                    })
+                    && !behind.stretch_of(c.index).is_some_and(|(stretch, _)| {
+                        findings::reads_lost_beyond_stretch(
+                            self.cfg,
+                            &self.learned,
+                            stretch,
+                            c.index,
+                        )
                     });
                 // A chip there miscomputes when the link cannot explain its errors and they are
                 // at least the share of its results that makes a miscomputing chip anywhere (a
