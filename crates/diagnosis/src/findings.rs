@@ -1108,7 +1108,8 @@ pub(crate) fn link_silence(
 /// other chips of `stretch` that returned nonces (at `intermittent_p`, as a link is named): its
 /// link is worse than theirs (a second joint before it), so its silence in the pattern test
 /// says nothing of its cores. `false` when it was not read. (At `link_suspect_p` one dead chip
-/// in a hundred past a joint was left undecided: tuning seeds 21431 and 24574.)
+/// in a hundred past a joint was left undecided: tuning seeds 21431 and 24574, measured with an
+/// addressing change since taken out.)
 pub(crate) fn reads_lost_beyond_stretch(
     cfg: &Config,
     learned: &Learned,

@@ -155,8 +155,9 @@ impl Engine<'_, '_> {
                 };
                 // The chips that returned no nonce too: a chip with dead cores answers a read
                 // like the rest, one past a second joint loses far more of them (tuning seed
-                // 3071, a Bitaxe Supra Hex with joints at 0 and 4: chip 5, past both, returned
-                // nothing and was called dead). They are not weighed for a link of their own
+                // 3071, a Bitaxe Supra Hex with joints at 0 and 4, with an addressing change
+                // since taken out: chip 5, past both, returned nothing and was called dead).
+                // They are not weighed for a link of their own
                 // (`findings::read_stand_out`); their reads decide whether their silence is.
                 past = (first.at..self.learned.found)
                     .filter(|i| !self.learned.excluded.contains(i))
