@@ -66,6 +66,11 @@ pub struct EvalArgs {
     /// pass).
     #[arg(long)]
     pub list_inconclusive: bool,
+    /// Run only the random boards with a fault counted on this row of the per-kind table (for
+    /// instance "weak past a joint"): a rare row's boards over a long seed range, for tuning.
+    /// The figures are then that subset's.
+    #[arg(long, value_name = "ROW")]
+    pub only: Option<String>,
 }
 
 /// Arguments of `hashbench-dev fuzz`.

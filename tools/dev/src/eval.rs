@@ -3,7 +3,7 @@
 //! fault alone at the first chip, the last chip and both edges of a middle domain, at several
 //! severities, over seeds. Prints a confusion matrix per fault kind.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 
 use boards::{Catalog, Profile};
@@ -350,7 +350,13 @@ pub fn run(catalog: &Catalog, args: &EvalArgs, out: &mut dyn Write) -> anyhow::R
         if args.noise.is_empty() {
             anyhow::bail!("--noise needs at least one level (ppm)");
         }
-        let runs = evaluate_random(catalog, args.seed, boards, &args.noise)?;
+        let runs = evaluate_random(
+            catalog,
+            args.seed,
+            boards,
+            &args.noise,
+            args.only.as_deref(),
+        )?;
         return report_random(
             &runs,
             &RandomSpec {
@@ -359,6 +365,7 @@ pub fn run(catalog: &Catalog, args: &EvalArgs, out: &mut dyn Write) -> anyhow::R
                 noise_levels: &args.noise,
                 json: args.json,
                 list_inconclusive: args.list_inconclusive,
+                only: args.only.as_deref(),
             },
             out,
         );
@@ -706,6 +713,38 @@ fn noise_condition(ppm: u32, seed: u64) -> Option<Fault> {
     })
 }
 
+/// The row of the per-kind table `fault` is counted on, among the board's `faults`. A chip's
+/// own faults past a bad joint are told apart: the joint loses work and replies of every chip
+/// past it, which hides a flaky chip's own losses and a weak chip's silent cores in its own (a
+/// third to four fifths of the work), so they are counted on their own row.
+#[must_use]
+pub fn row_of(fault: &Fault, faults: &[Fault]) -> &'static str {
+    let past_joint = |k: usize| {
+        faults
+            .iter()
+            .any(|f| matches!(*f, Fault::Joint(j, _) if j <= k))
+    };
+    match *fault {
+        Fault::Flaky(k) if past_joint(k) => "flaky past a joint",
+        Fault::Weak(k, _) if past_joint(k) => "weak past a joint",
+        _ => kind_of(fault).0,
+    }
+}
+
+/// The rows of the per-kind table board `seed` of the random corpus has a fault on (the faults
+/// are placed without simulating anything, so a rare row's boards are found in moments).
+#[must_use]
+pub fn board_rows(profiles: &[&Profile], seed: u64) -> Vec<&'static str> {
+    let p = profiles.len().max(1) as u64;
+    profiles
+        .get((seed % p) as usize)
+        .map(|profile| {
+            let faults = random_faults(profile, seed);
+            faults.iter().map(|f| row_of(f, &faults)).collect()
+        })
+        .unwrap_or_default()
+}
+
 /// Run board `seed` of the random corpus.
 pub fn random_board(
     profiles: &[&Profile],
@@ -734,20 +773,8 @@ pub fn random_board(
         tally.healthy = 1;
         tally.healthy_not_pass = u64::from(report.verdict != Verdict::Pass);
     }
-    // A chip's own faults past a bad joint are told apart: the joint loses work and replies of
-    // every chip past it, which hides a flaky chip's own losses and a weak chip's silent cores
-    // in its own (a third to four fifths of the work), so they are counted on their own row.
-    let past_joint = |k: usize| {
-        faults
-            .iter()
-            .any(|f| matches!(*f, Fault::Joint(j, _) if j <= k))
-    };
     for fault in &faults {
-        let name = match *fault {
-            Fault::Flaky(k) if past_joint(k) => "flaky past a joint",
-            Fault::Weak(k, _) if past_joint(k) => "weak past a joint",
-            _ => kind_of(fault).0,
-        };
+        let name = row_of(fault, &faults);
         let (call, _) = judge_among(profile, fault, &faults, &report);
         match call {
             Call::Right => tally.right += 1,
@@ -809,14 +836,36 @@ pub fn blames_unexplained(profile: &Profile, faults: &[Fault], report: &Report) 
 }
 
 /// The random corpus: boards `seed..seed + boards` over every profile of `catalog`, on two
-/// named threads.
+/// named threads; with `only`, just the boards with a fault counted on that row (an error
+/// naming the rows the range has when none has it).
 pub fn evaluate_random(
     catalog: &Catalog,
     seed: u64,
     boards: u64,
     noise_levels: &[u32],
+    only: Option<&str>,
 ) -> anyhow::Result<Vec<BoardRun>> {
     let profiles: Vec<&Profile> = catalog.iter().collect();
+    let seeds: Vec<u64> = match only {
+        None => (seed..seed + boards).collect(),
+        Some(row) => {
+            let picked: Vec<u64> = (seed..seed + boards)
+                .filter(|&s| board_rows(&profiles, s).contains(&row))
+                .collect();
+            if picked.is_empty() {
+                let rows: BTreeSet<&str> = (seed..seed + boards)
+                    .flat_map(|s| board_rows(&profiles, s))
+                    .collect();
+                anyhow::bail!(
+                    "--only {row:?}: no board of seeds {seed}..{} has a fault on that row (rows there: {})",
+                    seed + boards.saturating_sub(1),
+                    rows.into_iter().collect::<Vec<_>>().join(", ")
+                );
+            }
+            picked
+        }
+    };
+    let seeds = &seeds;
     let workers = 2u64;
     let results: Vec<anyhow::Result<Vec<BoardRun>>> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..workers)
@@ -825,9 +874,11 @@ pub fn evaluate_random(
                 std::thread::Builder::new()
                     .name(format!("eval-{w}"))
                     .spawn_scoped(scope, move || {
-                        (seed..seed + boards)
-                            .filter(|s| s % workers == w)
-                            .map(|s| random_board(profiles, s, noise_levels))
+                        seeds
+                            .iter()
+                            .enumerate()
+                            .filter(|(n, _)| *n as u64 % workers == w)
+                            .map(|(_, &s)| random_board(profiles, s, noise_levels))
                             .collect::<anyhow::Result<Vec<_>>>()
                     })
             })
@@ -863,6 +914,8 @@ pub struct RandomSpec<'a> {
     pub json: bool,
     /// List the boards with an inconclusive fault too.
     pub list_inconclusive: bool,
+    /// The row the boards were picked for, when only some were run.
+    pub only: Option<&'a str>,
 }
 
 /// Print the random corpus's figures; `Ok(false)` when a goal is missed.
@@ -877,6 +930,7 @@ pub fn report_random(
         noise_levels,
         json,
         list_inconclusive,
+        only,
     } = *spec;
     let mut total = Tally::default();
     let mut by_noise: BTreeMap<u32, Tally> = BTreeMap::new();
@@ -940,9 +994,16 @@ pub fn report_random(
             100.0 * hi
         )
     };
+    let which = match only {
+        Some(row) => format!(
+            "the {} boards with a fault on the row \"{row}\", of {boards} over every profile",
+            runs.len()
+        ),
+        None => format!("{boards} boards over every profile"),
+    };
     writeln!(
         out,
-        "Random boards: seeds {seed}..{} ({boards} boards over every profile), noise levels {noise_levels:?} ppm",
+        "Random boards: seeds {seed}..{} ({which}), noise levels {noise_levels:?} ppm",
         seed + boards.saturating_sub(1)
     )?;
     for (ppm, t) in &by_noise {
@@ -1141,6 +1202,25 @@ mod tests {
         assert_eq!(kinds, ["hotfail", "flaky past a joint", "joint"]);
     }
 
+    /// `--only` picks a rare row's boards from the fault placements alone, and a row no board
+    /// of the range has is an error that names the rows there.
+    #[test]
+    fn only_the_boards_with_a_fault_on_the_row_asked_for_are_run() {
+        let catalog = Catalog::builtin().unwrap();
+        let profiles: Vec<&Profile> = catalog.iter().collect();
+        assert_eq!(
+            board_rows(&profiles, 144),
+            ["hotfail", "flaky past a joint", "joint"]
+        );
+        let runs = evaluate_random(&catalog, 140, 8, &[0], Some("flaky past a joint")).unwrap();
+        let seeds: Vec<u64> = runs.iter().map(|r| r.seed).collect();
+        assert_eq!(seeds, [144]);
+        let err = evaluate_random(&catalog, 140, 8, &[0], Some("flakey")).unwrap_err();
+        let message = err.to_string();
+        assert!(message.contains("\"flakey\""), "{message}");
+        assert!(message.contains("flaky past a joint"), "{message}");
+    }
+
     /// A chain that answers with one chip only has no rest to weigh that chip against: a
     /// flaky chip there is right as a noisy link, as on a one-chip board (tuning seed 3614, a
     /// Bitaxe Hex with the return line open after flaky chip 0).
@@ -1162,12 +1242,11 @@ mod tests {
     fn random_boards_are_reproducible_and_their_counts_add_up() {
         let catalog = Catalog::builtin().unwrap();
         let profiles = catalog.iter().count() as u64;
-        let runs = evaluate_random(&catalog, 500, profiles, &[0, 1_000]).unwrap();
+        let runs = evaluate_random(&catalog, 500, profiles, &[0, 1_000], None).unwrap();
         assert_eq!(runs.len() as u64, profiles);
-        let again = evaluate_random(&catalog, 500, 2, &[0, 1_000]).unwrap();
+        let again = evaluate_random(&catalog, 500, 2, &[0, 1_000], None).unwrap();
         assert_eq!(again[0].faults, runs[0].faults);
-        let ids: std::collections::BTreeSet<&str> =
-            runs.iter().map(|r| r.profile.as_str()).collect();
+        let ids: BTreeSet<&str> = runs.iter().map(|r| r.profile.as_str()).collect();
         assert_eq!(ids.len() as u64, profiles, "every profile once");
         for run in &runs {
             let t = &run.tally;
@@ -1185,6 +1264,7 @@ mod tests {
                 noise_levels: &[0, 1_000],
                 json: true,
                 list_inconclusive: false,
+                only: None,
             },
             &mut out,
         )
