@@ -188,6 +188,19 @@ pub struct Config {
     /// flaky BM1397 past a joint lost 37 % of 600 reads where the others lost 28 % (tuning seed
     /// 26289, an S17+), short of the bar; its short replies lose less to a flaky link.
     pub link_probe_rounds: u32,
+    /// Most passes in which the silent cores of a chip past a step in the losses are tried
+    /// again in one slot, with cores of it that answered as controls
+    /// (`Engine::retest_silent_cores`): past a joint a working core is silent over the pattern
+    /// test's few tries as often as a third of the time, and a chip with a tenth of its cores
+    /// dead does not stand out from that. Each pass that leaves a working core silent
+    /// multiplies its chance of staying so by what the controls lost. [I] 48: at four fifths
+    /// of the work lost, a working core silent over 48 more tries is a chance of 2e-5; a pass
+    /// is a few jobs a chip (measured: 24 passes for up to eight chips took 0.3 s of an S19j
+    /// Pro 120's test at 3.125 Mbaud; moving the chips to another slot took 16 s, a set-up).
+    pub core_retest_passes: u32,
+    /// Controls per chip and pass (see `core_retest_passes`): enough to measure the pass's
+    /// losses within a tenth over a few passes, few beside the silent cores. [I]
+    pub core_retest_controls: usize,
 }
 
 impl Default for Config {
@@ -251,6 +264,8 @@ impl Default for Config {
             link_followup_rounds: 2,
             link_probe_reads: 200,
             link_probe_rounds: 5,
+            core_retest_passes: 48,
+            core_retest_controls: 8,
         }
     }
 }

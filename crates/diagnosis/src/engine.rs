@@ -195,8 +195,48 @@ pub(crate) struct ChipTrack {
     /// many of them no reply came back for (`Engine::probe_past_steps`).
     pub(crate) reads: u32,
     pub(crate) reads_lost: u32,
+    /// Its silent cores tried again after the pattern test (`Engine::retest_silent_cores`).
+    pub(crate) core_retest: CoreRetest,
     pub(crate) state: Option<ChipState>,
     pub(crate) chip_id: Option<u16>,
+}
+
+/// The silent cores of a chip past a step in the losses, tried again pass after pass beside
+/// cores of it that answered (controls): how often a working core of it is heard in a pass.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct CoreRetest {
+    /// Per slot it was moved to, what was tried there.
+    pub(crate) phases: Vec<RetestPhase>,
+    /// Every core tried.
+    pub(crate) cores: BTreeSet<u8>,
+    /// Those of them that answered.
+    pub(crate) answered: BTreeSet<u8>,
+    /// Whether it proved the chip weak (`findings::weak_by_retest`).
+    pub(crate) proven: bool,
+}
+
+impl CoreRetest {
+    /// Passes over every slot.
+    pub(crate) fn passes(&self) -> u32 {
+        self.phases.iter().map(|p| p.passes).sum()
+    }
+
+    /// Controls sent and answered over every slot.
+    pub(crate) fn controls(&self) -> (u32, u32) {
+        self.phases.iter().fold((0, 0), |(a, n), p| {
+            (a + p.controls_answered, n + p.controls)
+        })
+    }
+}
+
+/// One slot's part of a [`CoreRetest`]: the silent cores tried there (each in every pass until
+/// it answers), the passes, and the controls sent and answered in them.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct RetestPhase {
+    pub(crate) cores: BTreeSet<u8>,
+    pub(crate) passes: u32,
+    pub(crate) controls: u32,
+    pub(crate) controls_answered: u32,
 }
 
 impl ChipTrack {
@@ -1249,6 +1289,8 @@ impl Engine<'_, '_> {
                 // (taken at their worst but one in twenty) and than a chip just under the weak
                 // threshold would add is weak whatever the link lost (tuning seed 2706: chip 59,
                 // 48 % of its cores dead, past a joint at 18 where the others lost under 5 %).
+                // Or whose silent cores, tried again beside controls, stayed silent far more
+                // than working cores would (`Engine::retest_silent_cores`).
                 let proven_weak = c.golden > 0
                     && c.hw_errors * 10 <= c.golden
                     && matches!(c.state, ChipState::Weak | ChipState::Inconclusive)
@@ -1260,6 +1302,8 @@ impl Engine<'_, '_> {
                                 link,
                                 self.cfg,
                             )
+                        }) || self.learned.chips.get(c.index).is_some_and(|t| {
+                            findings::weak_by_retest(self.cfg, cores, &t.core_retest)
                         })
                     });
                 if proven_weak {

@@ -3,7 +3,7 @@
 use boards::Profile;
 
 use crate::config::Config;
-use crate::engine::Learned;
+use crate::engine::{CoreRetest, Learned};
 use crate::jig::Trip;
 use crate::report::{
     ChipResult, ChipState, DomainResult, DomainState, Finding, FindingKind, SensorState,
@@ -239,15 +239,7 @@ fn excess_p(cfg: &Config, (lost, sent): (u64, u64), all: (u64, u64), bounded: bo
 
 /// The upper end of the 95 % Wilson interval of a rate of `k` in `n`.
 fn upper_rate(k: u64, n: u64) -> f64 {
-    if n == 0 {
-        return 1.0;
-    }
-    let (k, n) = (k as f64, n as f64);
-    let z = 1.96f64;
-    let p = k / n;
-    let centre = p + z * z / (2.0 * n);
-    let spread = z * (p * (1.0 - p) / n + z * z / (4.0 * n * n)).sqrt();
-    ((centre + spread) / (1.0 + z * z / n)).min(1.0)
+    crate::stats::wilson(k, n, 1.96).1
 }
 
 /// Times the chips that stand out at all are weighed again against the rest without them
@@ -1131,6 +1123,55 @@ pub(crate) fn reads_lost_beyond_stretch(
         && excess_loss_p(cfg, (lost, reads), (rest.0 + lost, rest.1 + reads)) < cfg.intermittent_p
 }
 
+/// Whether the cores of a chip still silent after its silent cores were tried again
+/// (`Engine::retest_silent_cores`) are more than a chip just under the weak threshold leaves
+/// silent, at `ok_risk` (the bar of a weak chip anywhere). Such a chip has at most
+/// `weak_dead - 1` dead cores; the others it retested work, and each stayed silent in every
+/// pass of its slot with at most the slot's controls' loss to the power of its passes (the
+/// controls' answers taken at their lower 99.9 % bound; a pass that lost more than another only
+/// lowers that chance, the product of the passes' losses being at most their mean's power).
+/// Only slots whose controls bring that chance to [`RETEST_SILENCE_MAX`] or less count: a slot
+/// where the chip was heard too seldom says nothing of its cores there (a chip moved where
+/// the chain did not put it is not heard at all: tuning seed 50897). The worst of them is
+/// taken for all, and the dead cores weighed at every count up to that, the likeliest taken.
+pub(crate) fn weak_by_retest(cfg: &Config, cores: u16, r: &CoreRetest) -> bool {
+    let mut silent_rate = 0.0f64;
+    let (mut retested, mut still) = (0u64, 0u64);
+    for p in &r.phases {
+        let left = p.cores.difference(&r.answered).count() as u64;
+        if left == 0 || p.passes == 0 {
+            // Every core there answered (or none was tried): nothing silent to explain.
+            retested += p.cores.len() as u64;
+            continue;
+        }
+        let heard =
+            crate::stats::wilson(u64::from(p.controls_answered), u64::from(p.controls), 3.09).0;
+        let rate = (1.0 - heard).clamp(0.0, 1.0).powf(f64::from(p.passes));
+        if rate > RETEST_SILENCE_MAX {
+            continue;
+        }
+        silent_rate = silent_rate.max(rate);
+        retested += p.cores.len() as u64;
+        still += left;
+    }
+    let below = crate::stats::weak_dead(cores, cfg).saturating_sub(1);
+    if still <= below {
+        return false;
+    }
+    let chance = (0..=below.min(retested))
+        .map(|dead| {
+            let need = still - dead;
+            1.0 - crate::stats::binomial_at_most(retested - dead, silent_rate, need - 1)
+        })
+        .fold(0.0f64, f64::max);
+    chance < cfg.ok_risk
+}
+
+/// Most chance a working core of a slot stays silent over its passes for the slot to count in
+/// [`weak_by_retest`]. [I] One in twenty: a slot where the chip is heard on a tenth of the
+/// controls needs about 50 passes to get there.
+const RETEST_SILENCE_MAX: f64 = 0.05;
+
 /// Two sensors whose warming over a run differs by less than this are as near an overheating
 /// chip as the readings tell, °C: whole-degree sensors, and 0.4 °C of noise on either [I].
 const SENSOR_TIE_C: f32 = 2.0;
@@ -1453,9 +1494,25 @@ pub(crate) fn build(
                 FindingKind::WeakChip,
                 i,
                 c.domain,
-                match behind.as_ref().and_then(|b| b.stretch_of(i)) {
+                match (
+                    behind.as_ref().and_then(|b| b.stretch_of(i)),
+                    learned.chips.get(i).map(|t| &t.core_retest).filter(|r| r.proven),
+                ) {
+                    // Past a bad link its silent cores tried again stayed silent where its
+                    // answering cores' work came back.
+                    (Some((stretch, _)), Some(r)) => format!(
+                        "Chip {i}: {} of {} cores that never answered in the pattern test stayed silent when tried again, {} more passes past the bad link at chip {}, while work for its answering cores came back {} of {} times; {} golden nonces of {} patterns",
+                        r.cores.difference(&r.answered).count(),
+                        r.cores.len(),
+                        r.passes(),
+                        stretch.start,
+                        r.controls().0,
+                        r.controls().1,
+                        c.golden,
+                        c.patterns
+                    ),
                     // Past a bad link its cores are weighed against the others' there.
-                    Some((stretch, _)) => format!(
+                    (Some((stretch, _)), None) => format!(
                         "Chip {i}: {} of {} tested cores returned nothing on any try, where 19 in 20 of the other chips past the bad link at chip {} left at most {:.0} % of theirs silent; {} golden nonces of {} patterns",
                         c.cores_silent,
                         c.cores_silent + c.cores_ok,
@@ -1464,7 +1521,7 @@ pub(crate) fn build(
                         c.golden,
                         c.patterns
                     ),
-                    None => format!(
+                    (None, _) => format!(
                         "Chip {i}: {} of {} tested cores returned nothing; {} golden nonces of {} patterns",
                         c.cores_dead,
                         c.cores_dead + c.cores_ok,
@@ -2367,5 +2424,86 @@ mod tests {
         assert_eq!(dead_behind_link_patterns(&cfg, 1.0), Some(1));
         // Nothing came back past the link at all: no count proves a chip dead there.
         assert_eq!(dead_behind_link_patterns(&cfg, 0.0), None);
+    }
+
+    /// Silent cores tried again: `phases` as (first core, cores, passes, controls answered,
+    /// controls sent) per slot, `answered` of the cores heard.
+    fn retried(phases: &[(u8, u8, u32, u32, u32)], answered: &[u8]) -> CoreRetest {
+        let mut r = CoreRetest {
+            answered: answered.iter().copied().collect(),
+            ..CoreRetest::default()
+        };
+        for &(first, n, passes, heard, sent) in phases {
+            let cores: std::collections::BTreeSet<u8> = (first..first + n).collect();
+            r.cores.extend(cores.iter().copied());
+            r.phases.push(crate::engine::RetestPhase {
+                cores,
+                passes,
+                controls: sent,
+                controls_answered: heard,
+            });
+        }
+        r
+    }
+
+    #[test]
+    fn silent_cores_that_stay_silent_when_tried_again_make_a_chip_weak_only_beyond_the_threshold() {
+        let cfg = Config::default();
+        // An S19k Pro chip (112 cores: weak from 12 dead) past a joint losing half the work,
+        // its silent cores tried in two slots, 24 passes and 16, none answering: 13 cores
+        // silent where a chip under the threshold has 11 dead at most, each working one silent
+        // at 0.72^16 at worst (half the controls heard, taken at their lower bound).
+        assert!(weak_by_retest(
+            &cfg,
+            112,
+            &retried(&[(0, 5, 24, 48, 96), (5, 8, 16, 32, 64)], &[])
+        ));
+        // With 8 passes in the second slot that slot says too little, and 5 cores are left.
+        assert!(!weak_by_retest(
+            &cfg,
+            112,
+            &retried(&[(0, 5, 24, 48, 96), (5, 8, 8, 16, 32)], &[])
+        ));
+        // Eleven silent are what a chip just under the threshold may have: no proof however
+        // long it is tried.
+        assert!(!weak_by_retest(
+            &cfg,
+            112,
+            &retried(&[(0, 11, 24, 190, 192)], &[])
+        ));
+        // Twelve after 8 passes: one working core silent 8 times at half the work lost is
+        // too likely among those tried.
+        assert!(!weak_by_retest(
+            &cfg,
+            112,
+            &retried(&[(0, 14, 8, 32, 64)], &[0, 1])
+        ));
+        // The same after 24: proven.
+        assert!(weak_by_retest(
+            &cfg,
+            112,
+            &retried(&[(0, 14, 24, 96, 192)], &[0, 1])
+        ));
+        // A slot whose cores all answered has nothing silent to explain: 3 passes there.
+        assert!(weak_by_retest(
+            &cfg,
+            112,
+            &retried(&[(20, 2, 3, 12, 24), (0, 14, 24, 96, 192)], &[20, 21, 0, 1])
+        ));
+        // A slot where the chip was seldom heard (3 % of its controls: tuning seed 50897, a
+        // good chip's slot the chain did not put it in) counts for nothing, however silent.
+        assert!(!weak_by_retest(
+            &cfg,
+            112,
+            &retried(&[(0, 30, 54, 13, 432)], &[])
+        ));
+        // Nor one where it was never heard.
+        assert!(!weak_by_retest(
+            &cfg,
+            112,
+            &retried(&[(0, 30, 24, 0, 192)], &[])
+        ));
+        // Not tried at all.
+        assert!(!weak_by_retest(&cfg, 112, &CoreRetest::default()));
     }
 }

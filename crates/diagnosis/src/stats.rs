@@ -64,6 +64,24 @@ pub fn binomial_at_most(n: u64, p: f64, k: u64) -> f64 {
         .min(1.0)
 }
 
+/// The Wilson interval of a rate of `k` in `n` at `z` standard deviations: `(low, high)`,
+/// `(0, 1)` when `n` is 0.
+#[must_use]
+pub fn wilson(k: u64, n: u64, z: f64) -> (f64, f64) {
+    if n == 0 {
+        return (0.0, 1.0);
+    }
+    let (k, n) = (k.min(n) as f64, n as f64);
+    let p = k / n;
+    let centre = p + z * z / (2.0 * n);
+    let spread = z * (p * (1.0 - p) / n + z * z / (4.0 * n * n)).sqrt();
+    let scale = 1.0 + z * z / n;
+    (
+        ((centre - spread) / scale).max(0.0),
+        ((centre + spread) / scale).min(1.0),
+    )
+}
+
 /// Dead cores of a chip at the weak threshold: ceil(fraction × cores).
 #[must_use]
 pub fn weak_dead(cores: u16, config: &Config) -> u64 {
@@ -185,6 +203,22 @@ pub fn cores_needed(cores: u16, config: &Config) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn wilson_intervals_hold_the_rate_and_stay_within_0_and_1() {
+        let (lo, hi) = wilson(50, 100, 1.96);
+        assert!(
+            (lo - 0.4038).abs() < 1e-3 && (hi - 0.5962).abs() < 1e-3,
+            "{lo} {hi}"
+        );
+        assert_eq!(wilson(0, 0, 1.96), (0.0, 1.0));
+        let (lo, hi) = wilson(8, 8, 3.09);
+        assert!(
+            lo > 0.4 && lo < 0.6 && (hi - 1.0).abs() < 1e-12,
+            "{lo} {hi}"
+        );
+        assert_eq!(wilson(0, 10, 3.09).0, 0.0);
+    }
 
     #[test]
     fn a_chip_that_returned_nothing_waits_for_enough_patterns_to_be_dead() {

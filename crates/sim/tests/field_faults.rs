@@ -1082,6 +1082,24 @@ fn a_weak_chip_behind_a_bad_joint_is_weak_when_the_link_cannot_silence_that_many
 }
 
 #[test]
+fn a_weak_chip_past_a_bad_joint_is_weak_once_its_silent_cores_stay_silent_when_tried_again() {
+    // Tuning seed 6774: an S19k Pro with a joint at chip 24 losing half the work past it, and
+    // chip 64 with a fifth of its 112 cores dead. 18 of its 92 tested cores never answered
+    // where the others past the joint left 0-3 silent: short of proof against that link at
+    // one chance in a thousand, it was left inconclusive. Its silent cores are tried again
+    // beside its answering ones, in the slots with work for them; the dead ones never answer.
+    let r = diagnose("s19kpro", &["joint:24:6000", "weak:64:20"], 6774);
+    let f = finding_at_chip(&r, FindingKind::WeakChip, 64);
+    assert!(
+        f.message.contains("stayed silent when tried again"),
+        "{}",
+        describe(&r)
+    );
+    finding_at_chip(&r, FindingKind::Intermittent, 24);
+    no_chip_blamed_but(&r, &[64]);
+}
+
+#[test]
 fn a_weak_chip_before_a_bad_joint_is_not_taken_for_a_second_joint() {
     // Tuning seed 1590: an S19k Pro with a quarter of chip 51's cores dead and a bad joint at
     // chip 55. Chip 51's misses, between chips that lost nothing, were taken for a first loss

@@ -2,6 +2,7 @@
 //! blamed, the follow-up of chips that lose replies, and the jobs on the wire.
 
 use super::*;
+use crate::engine::RetestPhase;
 
 impl Engine<'_, '_> {
     pub(super) fn pattern_test(&mut self) -> Flow {
@@ -122,7 +123,322 @@ impl Engine<'_, '_> {
         self.confirm_blamed(&setup, &pool, true)?;
         self.follow_lossy_links(&setup, &pool)?;
         self.follow_step_head(&setup, &pool)?;
-        self.probe_past_steps()
+        self.probe_past_steps()?;
+        self.retest_silent_cores(&mut setup, &pool)
+    }
+
+    /// Past a step in the losses a working core stays silent over the pattern test's tries
+    /// as often as a third of the time (its work or every reply lost), and a chip with a tenth
+    /// of its cores dead does not stand out from the other chips there (tuning seed 6774, an
+    /// S19k Pro with a joint at 24: chip 64, a fifth of its cores dead, had 18 of 92 tested
+    /// cores silent where the others had 0-3, and was left undecided; 105 of 192 weak chips
+    /// past a joint over seeds 1-60,000 were). Each chip there that answered, is not `ok`, and
+    /// has as many silent cores as a weak chip has dead ones gets them tried again, pass after
+    /// pass, beside controls (work for cores of it that answered): a working core answers in a
+    /// pass about as often as the controls, a dead one never (`findings::weak_by_retest`
+    /// judges). A slot's work reaches a part of a chip's cores only: first where the chip is,
+    /// then moved to the slot with work for most of its silent cores not tried yet (as
+    /// `finish_untested` moves chips), [`RETEST_PHASES`] slots at most, and only while what
+    /// its tried cores did leaves it possibly weak (a move costs a set-up past a joint: 16 s
+    /// on an S19j Pro 120). A core that answers is not tried again; a chip proven weak is
+    /// done. A chip whose controls all went unanswered in a pass is configured again before
+    /// the next.
+    fn retest_silent_cores(&mut self, setup: &mut ChainSetup, pool: &PatternPool) -> Flow {
+        if self.cfg.core_retest_passes == 0
+            || self.learned.duplicate_address.is_some()
+            || self.learned.addressing_failed
+        {
+            return Ok(());
+        }
+        let chips = chip_results(self.profile, &self.learned);
+        let Some(behind) =
+            crate::findings::behind_link(self.profile, self.cfg, &self.learned, &chips)
+        else {
+            return Ok(());
+        };
+        let weak = stats::weak_dead(setup.cores, self.cfg) as usize;
+        let found = self.learned.found;
+        // The core each header's golden nonce belongs to, in the slot that has it.
+        let core_of: HashMap<usize, u8> = (0..pool.slots())
+            .flat_map(|slot| pool.slot(slot).iter().map(|p| (p.record, p.owner.core)))
+            .collect();
+        // The chips, the most silent first, and each one's silent cores.
+        let mut targets: Vec<(usize, usize, BTreeSet<u8>)> = Vec::new();
+        for i in behind.first()..found {
+            let Some(c) = self.learned.chips.get(i) else {
+                continue;
+            };
+            if self.learned.excluded.contains(&i)
+                || c.address.is_none()
+                || c.golden == 0
+                || c.hw_errors * 10 > c.golden
+                || matches!(c.state, Some(ChipState::Ok | ChipState::HwErrors))
+            {
+                continue;
+            }
+            // Every core it had work for that never answered: past a joint most misses come
+            // with spoiled bytes on the line and prove nothing, so they are not counted among
+            // its missed cores (tuning seed 11812, an S19j Pro with a joint at 25: chip 73,
+            // 59 % of its cores dead, answered 10 of 109 patterns and had no missed core).
+            let silent: BTreeSet<u8> = c
+                .used
+                .iter()
+                .filter_map(|record| core_of.get(record).copied())
+                .chain(c.cores_dead.union(&c.missed).copied())
+                .filter(|core| !c.cores_ok.contains(core))
+                .collect();
+            if silent.len() >= weak {
+                targets.push((silent.len(), i, silent));
+            }
+        }
+        if targets.is_empty() {
+            return Ok(());
+        }
+        targets.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+        targets.truncate(RETEST_CHIPS);
+        let slots = setup.slots().min(pool.slots());
+        let mut proven: BTreeSet<usize> = BTreeSet::new();
+        let below = weak.saturating_sub(1);
+        for phase_no in 0..RETEST_PHASES {
+            // Each chip not proven yet, in the first phase where it is, in the next ones to the
+            // free slot with work for most of its silent cores not tried yet (a chip there
+            // swaps slots with it). Moving chips costs a set-up past a joint (the moves are
+            // not confirmed there): a chip moves only while it may still be proven, from what
+            // its tried cores did (its untried silent cores taken as silent as those).
+            let mut all: Vec<usize> = (0..found).map(|i| self.learned.chips[i].slot).collect();
+            if all.iter().collect::<BTreeSet<_>>().len() != all.len() {
+                // Two chips at one slot: no move is made from it (`finish_untested`).
+                break;
+            }
+            let mut taken: BTreeSet<usize> = BTreeSet::new();
+            let mut phase: Vec<(usize, usize)> = Vec::new();
+            for (_, i, silent) in targets.iter().filter(|t| !proven.contains(&t.1)) {
+                let r = &self.learned.chips[*i].core_retest;
+                let tried = &r.cores;
+                let untried_all = silent.difference(tried).count();
+                let still = tried.difference(&r.answered).count();
+                let may_be_weak = if tried.is_empty() {
+                    true
+                } else {
+                    let share = still as f64 / tried.len() as f64;
+                    still as f64 + share * untried_all as f64 > below as f64
+                };
+                if !may_be_weak {
+                    continue;
+                }
+                let untried = |slot: usize| -> BTreeSet<u8> {
+                    pool.slot(slot)
+                        .iter()
+                        .map(|p| p.owner.core)
+                        .filter(|core| silent.contains(core) && !tried.contains(core))
+                        .collect()
+                };
+                let here = all[*i];
+                let best = if phase_no == 0 {
+                    Some((untried(here), here))
+                } else {
+                    (0..slots)
+                        .filter(|s| !taken.contains(s))
+                        .map(|s| (untried(s), s))
+                        .max_by_key(|(cores, s)| (cores.len(), here == *s, usize::MAX - s))
+                };
+                let Some((_, slot)) = best.filter(|(cores, _)| !cores.is_empty()) else {
+                    continue;
+                };
+                if let Some(j) = all.iter().position(|&t| t == slot) {
+                    all[j] = all[*i];
+                }
+                all[*i] = slot;
+                taken.insert(slot);
+                phase.push((*i, slot));
+            }
+            if phase.is_empty() {
+                break;
+            }
+            if (0..found).any(|i| self.learned.chips[i].slot != all[i]) {
+                let held: BTreeSet<usize> = all.iter().copied().collect();
+                let mut spare = (0..setup.slots()).filter(|s| !held.contains(s));
+                for i in found..self.profile.chips.value {
+                    all.push(spare.next().unwrap_or(i % setup.slots().max(1)));
+                }
+                *setup = self.rotate_to(&all, setup)?;
+                if self.learned.addressing_failed || self.learned.duplicate_address.is_some() {
+                    break;
+                }
+            }
+            // Where each chip landed: a chain set up again (the moves' fallback) may have put
+            // it elsewhere; its cores are the ones that slot has work for.
+            let mut active: Vec<usize> = Vec::new();
+            for (i, _) in &phase {
+                let Some(c) = self.learned.chips.get_mut(*i) else {
+                    continue;
+                };
+                let Some((_, _, silent)) = targets.iter().find(|t| t.1 == *i) else {
+                    continue;
+                };
+                let r = &mut c.core_retest;
+                let cores: BTreeSet<u8> = pool
+                    .slot(c.slot)
+                    .iter()
+                    .map(|p| p.owner.core)
+                    .filter(|core| silent.contains(core) && !r.cores.contains(core))
+                    .collect();
+                if !cores.is_empty() {
+                    r.cores.extend(cores.iter().copied());
+                    r.phases.push(RetestPhase {
+                        cores,
+                        ..RetestPhase::default()
+                    });
+                    active.push(*i);
+                }
+            }
+            let mut configure: Vec<usize> = active.clone();
+            let controls = self.cfg.core_retest_controls;
+            for pass in 0..self.cfg.core_retest_passes as usize {
+                if active.is_empty() {
+                    break;
+                }
+                let message = format!(
+                    "Trying the silent cores of {} chip(s) past the step in the losses again (pass {})",
+                    active.len(),
+                    pass + 1
+                );
+                self.step(self.test_step(), 1.0, message)?;
+                for &i in &configure {
+                    if let Some(address) = self.learned.chips.get(i).and_then(|c| c.address) {
+                        self.configure_chip(address)?;
+                    }
+                }
+                // Each job, and the silent core it tries (`None`: a control), spread evenly
+                // over the pass: the silent cores' work and the controls of every chip in turn,
+                // so that whatever changes while a pass goes (a chip configured again starting
+                // late) falls on both alike (tuning seed 50897, an S17+ past a joint losing
+                // three quarters: with the controls after the silent cores, two good chips'
+                // controls came back 3 % of the time and their silent cores never).
+                let mut jobs: Vec<(f64, usize, Pattern, Option<u8>)> = Vec::new();
+                for &i in &active {
+                    let Some(c) = self.learned.chips.get(i) else {
+                        continue;
+                    };
+                    let slot = pool.slot(c.slot);
+                    let r = &c.core_retest;
+                    let Some(RetestPhase { cores, .. }) = r.phases.last() else {
+                        continue;
+                    };
+                    let mut own: Vec<(Pattern, Option<u8>)> = Vec::new();
+                    for &core in cores.difference(&r.answered) {
+                        // Another of its headers each pass where the slot has several.
+                        let of_core: Vec<&Pattern> =
+                            slot.iter().filter(|p| p.owner.core == core).collect();
+                        if let Some(p) = of_core.get(pass % of_core.len().max(1)) {
+                            own.push((**p, Some(core)));
+                        }
+                    }
+                    let answering: Vec<&Pattern> = slot
+                        .iter()
+                        .filter(|p| {
+                            c.cores_ok.contains(&p.owner.core) || r.answered.contains(&p.owner.core)
+                        })
+                        .collect();
+                    let mut checks: Vec<(Pattern, Option<u8>)> = Vec::new();
+                    for k in 0..controls.min(answering.len()) {
+                        if let Some(p) = answering.get((pass * controls + k) % answering.len()) {
+                            checks.push((**p, None));
+                        }
+                    }
+                    for list in [own, checks] {
+                        let n = list.len().max(1) as f64;
+                        for (k, (p, core)) in list.into_iter().enumerate() {
+                            jobs.push(((k as f64 + 0.5) / n, i, p, core));
+                        }
+                    }
+                }
+                jobs.sort_by(|a, b| a.0.total_cmp(&b.0));
+                let (batch, tries): (Vec<(usize, Pattern)>, Vec<Option<u8>>) = jobs
+                    .into_iter()
+                    .map(|(_, i, p, core)| ((i, p), core))
+                    .unzip();
+                self.write_offsets(found)?;
+                self.wire.drain(1000)?;
+                let outcome = self.send_jobs(setup, &batch)?;
+                let mut heard: BTreeSet<usize> = BTreeSet::new();
+                for (((i, _), core), o) in batch.iter().zip(&tries).zip(&outcome) {
+                    let Some(c) = self.learned.chips.get_mut(*i) else {
+                        continue;
+                    };
+                    let r = &mut c.core_retest;
+                    match core {
+                        Some(core) if o.golden => {
+                            r.answered.insert(*core);
+                        }
+                        Some(_) => {}
+                        None => {
+                            if let Some(phase) = r.phases.last_mut() {
+                                phase.controls += 1;
+                                if o.golden {
+                                    phase.controls_answered += 1;
+                                    heard.insert(*i);
+                                }
+                            }
+                        }
+                    }
+                }
+                for &i in &active {
+                    if let Some(phase) = self
+                        .learned
+                        .chips
+                        .get_mut(i)
+                        .and_then(|c| c.core_retest.phases.last_mut())
+                    {
+                        phase.passes += 1;
+                    }
+                }
+                configure = active
+                    .iter()
+                    .copied()
+                    .filter(|i| !heard.contains(i))
+                    .collect();
+                let (cfg, cores) = (self.cfg, setup.cores);
+                for &i in &active {
+                    if let Some(c) = self.learned.chips.get_mut(i)
+                        && crate::findings::weak_by_retest(cfg, cores, &c.core_retest)
+                    {
+                        c.core_retest.proven = true;
+                        proven.insert(i);
+                    }
+                }
+                let chips = &self.learned.chips;
+                active.retain(|&i| {
+                    !proven.contains(&i)
+                        && chips.get(i).is_some_and(|c| {
+                            let r = &c.core_retest;
+                            r.phases
+                                .last()
+                                .is_some_and(|p| !p.cores.is_subset(&r.answered))
+                        })
+                });
+            }
+        }
+        let chips = &self.learned.chips;
+        self.wire.note(|| {
+            let each: Vec<String> = targets
+                .iter()
+                .filter_map(|(_, i, _)| {
+                    let r = &chips.get(*i)?.core_retest;
+                    Some(format!(
+                        "{i}: {} of {} silent; per slot cores/passes/controls answered/sent {:?}",
+                        r.cores.difference(&r.answered).count(),
+                        r.cores.len(),
+                        r.phases
+                            .iter()
+                            .map(|p| (p.cores.len(), p.passes, p.controls_answered, p.controls))
+                            .collect::<Vec<_>>(),
+                    ))
+                })
+                .collect();
+            format!("silent cores tried again: {}", each.join(", "))
+        });
+        Ok(())
     }
 
     /// Past a step in the losses every chip loses work and replies to the joint alike, and a
@@ -1368,6 +1684,15 @@ fn shuffled(n: usize, pass: u64) -> Vec<usize> {
 /// Chips read together in a batch of `Engine::probe_past_steps` at least, where there are
 /// that many past the step. [I]
 const READ_COMPANY: usize = 6;
+
+/// Most chips whose silent cores are tried again in one run (`Engine::retest_silent_cores`),
+/// the most silent first: a joint that silences many chips' cores is a link finding, not a
+/// reason to test the whole board again. [I]
+const RETEST_CHIPS: usize = 8;
+
+/// Slots a chip's silent cores are tried again in (`Engine::retest_silent_cores`): a slot's
+/// work reaches a part of a chip's cores. [I]
+const RETEST_PHASES: usize = 3;
 
 /// Job ids a family can tell apart in its replies (facts §1.5).
 fn job_ids(family: Family) -> Vec<u8> {
