@@ -1131,9 +1131,12 @@ pub(crate) fn reads_lost_beyond_stretch(
 /// controls' answers taken at their lower 99.9 % bound; a pass that lost more than another only
 /// lowers that chance, the product of the passes' losses being at most their mean's power).
 /// Only slots whose controls bring that chance to [`RETEST_SILENCE_MAX`] or less count: a slot
-/// where the chip was heard too seldom says nothing of its cores there (a chip moved where
-/// the chain did not put it is not heard at all: tuning seed 50897). The worst of them is
-/// taken for all, and the dead cores weighed at every count up to that, the likeliest taken.
+/// where the chip was heard too seldom says nothing of its cores there (tuning seed 50897, an
+/// S17+ past a joint losing three quarters: good chips 28 and 64 were heard on none of their
+/// controls in one slot and on some in others, 3-4 % of them in all, and with the controls
+/// pooled over the slots the cores tried where they were not heard made them weak). The worst
+/// of them is taken for all, and the dead cores weighed at every count up to that, the
+/// likeliest taken.
 pub(crate) fn weak_by_retest(cfg: &Config, cores: u16, r: &CoreRetest) -> bool {
     let mut silent_rate = 0.0f64;
     let (mut retested, mut still) = (0u64, 0u64);
@@ -2490,8 +2493,8 @@ mod tests {
             112,
             &retried(&[(20, 2, 3, 12, 24), (0, 14, 24, 96, 192)], &[20, 21, 0, 1])
         ));
-        // A slot where the chip was seldom heard (3 % of its controls: tuning seed 50897, a
-        // good chip's slot the chain did not put it in) counts for nothing, however silent.
+        // A slot where the chip was seldom heard (3 % of its controls, as good chips of tuning
+        // seed 50897 were) counts for nothing, however silent.
         assert!(!weak_by_retest(
             &cfg,
             112,

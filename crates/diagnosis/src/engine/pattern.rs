@@ -312,9 +312,7 @@ impl Engine<'_, '_> {
                 // Each job, and the silent core it tries (`None`: a control), spread evenly
                 // over the pass: the silent cores' work and the controls of every chip in turn,
                 // so that whatever changes while a pass goes (a chip configured again starting
-                // late) falls on both alike (tuning seed 50897, an S17+ past a joint losing
-                // three quarters: with the controls after the silent cores, two good chips'
-                // controls came back 3 % of the time and their silent cores never).
+                // late, a sensor read pausing the work) falls on both alike.
                 let mut jobs: Vec<(f64, usize, Pattern, Option<u8>)> = Vec::new();
                 for &i in &active {
                     let Some(c) = self.learned.chips.get(i) else {
