@@ -641,6 +641,31 @@ fn two_bad_joints_are_two_steps_each_named_where_it_is() {
     no_chip_blamed_but(&r, &[]);
 }
 
+/// A second joint two chips past the first: the chip between them, the first past the first
+/// joint, loses work and replies as the chips past it do, and it is what the second step is
+/// weighed against (left out, the chip at the second joint alone proved nothing). Past a first
+/// joint that also spoils the replies of the chip at it, the rate before the first step is
+/// that chip's, so the second step is asked to lose no more than a third of what gets through
+/// it, as a first step on a noisy line is.
+#[test]
+fn a_second_joint_two_chips_past_the_first_is_weighed_against_the_chip_between_them() {
+    // Sweep of sim seeds 1-40, a Bitaxe Hex with joints at 0 and 2: the one at 2 was named on
+    // 1 board of 40, now on 24. Seed 3: chip 0 lost a quarter of its replies to the joint at
+    // it, and the step from chips 1-2 (78 %) to chips 3-5 (88 %) was asked to lose 72 % of
+    // what got through to them.
+    for seed in [2, 3] {
+        let r = diagnose("bitaxe-hex", &["joint:2:6000", "joint:0:13000"], seed);
+        let f = link_at(&r, 1, 2);
+        assert!(
+            f.message
+                .contains("between chips 0 and 1 and between chips"),
+            "seed {seed}: {}",
+            describe(&r)
+        );
+        no_chip_blamed_but(&r, &[]);
+    }
+}
+
 /// A bad joint loses set-address frames on every pass, so the chain is taken as addressed:
 /// every chip past a lost frame holds the next address, and the chips at the end get the lost
 /// ones. Then the chips before the joint are judged as on any board, and a chip past it that
