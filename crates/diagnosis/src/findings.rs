@@ -718,8 +718,8 @@ pub(crate) fn intermittent(
             let board = earlier_before.map_or(main.before, |e| e.before);
             // The chip past the main step is left out only when it lost far less than the
             // chip after it, the joint's own chip: the first chip past a joint, losing work and
-            // replies alike, is the head a second joint two chips on is weighed against (tuning
-            // sweep, a Bitaxe Hex with joints at 0 and 2, sim seeds 1-40: chip 2 alone as the
+            // replies alike, is the head a second joint two chips on is weighed against (a sweep
+            // of a Bitaxe Hex with joints at 0 and 2, sim seeds 1-40: chip 2 alone as the
             // head proved nothing, and the joint at 2 was named on 1 board of 40). Against the
             // chip after it, not the whole tail: past a second joint the tail loses more than
             // that chip ever does (tuning seed 4097, an S17+ with joints at 12 and 14: chip 13
@@ -833,8 +833,8 @@ pub(crate) fn intermittent(
 /// search for a second step. [I] One in a thousand: at one in a million a joint's own chip,
 /// 7 of 53 lost where the chip after it lost a third, was let in, and with it a second joint
 /// two chips on (sim seed 40, an S19 with a joint at 18 alone); at one in a hundred the first
-/// chip past a joint that lost 74 % where the next lost 81 % was left out (sim seed 3, a
-/// Bitaxe Hex with joints at 0 and 2).
+/// chip past a joint that lost 155 of 208 where the next lost 81 % would be left out (about 8
+/// in a thousand, worked out, not run: sim seed 3, a Bitaxe Hex with joints at 0 and 2).
 const EDGE_BELOW_P: f64 = 1e-3;
 
 /// A step in the loss rate along the chain: a bad joint in the relay loses work and replies of
