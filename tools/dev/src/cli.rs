@@ -71,6 +71,15 @@ pub struct EvalArgs {
     /// The figures are then that subset's.
     #[arg(long, value_name = "ROW")]
     pub only: Option<String>,
+    /// One fixed board instead of random ones: the `--fault`s on this profile, over sim seeds
+    /// `--seed`.. (`--random` of them, 40 if not given), judged and listed as random boards
+    /// are: how often each fault of that board is found where it is.
+    #[arg(long, value_name = "PROFILE")]
+    pub sweep: Option<String>,
+    /// A fault of the `--sweep` board, as `diagnose --sim --fault` takes it (repeat for more;
+    /// line noise such as txnoise:1000 is the board's condition, not a fault to find).
+    #[arg(long = "fault", value_name = "FAULT")]
+    pub faults: Vec<String>,
 }
 
 /// Arguments of `hashbench-dev fuzz`.

@@ -344,8 +344,35 @@ pub fn evaluate(
     Ok(eval)
 }
 
+/// Boards of a sweep when `--random` does not say: enough to tell one in ten from none.
+const SWEEP_BOARDS: u64 = 40;
+
 /// The `eval` command; `Ok(false)` when a goal is missed.
 pub fn run(catalog: &Catalog, args: &EvalArgs, out: &mut dyn Write) -> anyhow::Result<bool> {
+    if let Some(model) = &args.sweep {
+        if args.faults.is_empty() {
+            anyhow::bail!("--sweep {model:?} needs at least one --fault");
+        }
+        let boards = args.random.unwrap_or(SWEEP_BOARDS);
+        let (runs, ppm) = evaluate_sweep(catalog, model, &args.faults, args.seed, boards)?;
+        let board = format!("{model} [{}]", args.faults.join(" "));
+        return report_random(
+            &runs,
+            &RandomSpec {
+                seed: args.seed,
+                boards,
+                noise_levels: &[ppm],
+                json: args.json,
+                list_inconclusive: args.list_inconclusive,
+                only: None,
+                sweep: Some(&board),
+            },
+            out,
+        );
+    }
+    if !args.faults.is_empty() {
+        anyhow::bail!("--fault places a fault on the --sweep board: give --sweep PROFILE");
+    }
     if let Some(boards) = args.random {
         if args.noise.is_empty() {
             anyhow::bail!("--noise needs at least one level (ppm)");
@@ -366,6 +393,7 @@ pub fn run(catalog: &Catalog, args: &EvalArgs, out: &mut dyn Write) -> anyhow::R
                 json: args.json,
                 list_inconclusive: args.list_inconclusive,
                 only: args.only.as_deref(),
+                sweep: None,
             },
             out,
         );
@@ -760,8 +788,21 @@ pub fn random_board(
         .copied()
         .unwrap_or(0);
     let faults = random_faults(profile, seed);
-    let mut placed = faults.clone();
-    placed.extend(noise_condition(ppm, seed));
+    let noise: Vec<Fault> = noise_condition(ppm, seed).into_iter().collect();
+    board_run(profile, &faults, &noise, ppm, seed)
+}
+
+/// Run `faults` and the line-noise conditions `noise` (`ppm`, the level the board is counted
+/// under) on `profile` with sim seed `seed`, and judge each fault.
+pub fn board_run(
+    profile: &Profile,
+    faults: &[Fault],
+    noise: &[Fault],
+    ppm: u32,
+    seed: u64,
+) -> anyhow::Result<BoardRun> {
+    let mut placed = faults.to_vec();
+    placed.extend_from_slice(noise);
     let (report, held) = hashbench::diagnose::simulate_board_and_addresses(profile, &placed, seed)?;
     let mut tally = Tally {
         boards: 1,
@@ -773,9 +814,9 @@ pub fn random_board(
         tally.healthy = 1;
         tally.healthy_not_pass = u64::from(report.verdict != Verdict::Pass);
     }
-    for fault in &faults {
-        let name = row_of(fault, &faults);
-        let (call, _) = judge_among(profile, fault, &faults, &report);
+    for fault in faults {
+        let name = row_of(fault, faults);
+        let (call, _) = judge_among(profile, fault, faults, &report);
         match call {
             Call::Right => tally.right += 1,
             Call::WrongChip => tally.wrong_place += 1,
@@ -792,7 +833,7 @@ pub fn random_board(
         }
         calls.push((name, call));
     }
-    tally.false_alarms = u64::from(blames_unexplained(profile, &faults, &report));
+    tally.false_alarms = u64::from(blames_unexplained(profile, faults, &report));
     Ok(BoardRun {
         seed,
         profile: profile.id.clone(),
@@ -865,12 +906,56 @@ pub fn evaluate_random(
             picked
         }
     };
-    let seeds = &seeds;
+    run_seeds(&seeds, |s| random_board(&profiles, s, noise_levels))
+}
+
+/// A fixed board over sim seeds `seed..seed + boards`: `faults` (specs as `diagnose --sim
+/// --fault` takes them, line noise among them) on profile `model` of `catalog`, each board
+/// judged as a random one is. The line-noise faults are the board's condition, not faults to
+/// find; it is counted under the highest of their levels.
+pub fn evaluate_sweep(
+    catalog: &Catalog,
+    model: &str,
+    faults: &[String],
+    seed: u64,
+    boards: u64,
+) -> anyhow::Result<(Vec<BoardRun>, u32)> {
+    let profile = catalog.get(model).ok_or_else(|| {
+        anyhow::anyhow!(
+            "--sweep {model:?}: no such profile (profiles: {})",
+            catalog
+                .iter()
+                .map(|p| p.id.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    })?;
+    let parsed: Vec<Fault> = faults
+        .iter()
+        .map(|f| Fault::parse(f, profile).map_err(|e| anyhow::anyhow!("--fault {f:?}: {e}")))
+        .collect::<anyhow::Result<_>>()?;
+    let level = |f: &Fault| match *f {
+        Fault::Noise(ppm) | Fault::BaudNoise(ppm) | Fault::TxNoise(ppm) => Some(ppm),
+        _ => None,
+    };
+    let (noise, chip_faults): (Vec<Fault>, Vec<Fault>) =
+        parsed.into_iter().partition(|f| level(f).is_some());
+    let ppm = noise.iter().filter_map(level).max().unwrap_or(0);
+    let seeds: Vec<u64> = (seed..seed + boards).collect();
+    let runs = run_seeds(&seeds, |s| board_run(profile, &chip_faults, &noise, ppm, s))?;
+    Ok((runs, ppm))
+}
+
+/// `board` over `seeds` on two named threads, in seed order.
+fn run_seeds(
+    seeds: &[u64],
+    board: impl Fn(u64) -> anyhow::Result<BoardRun> + Sync,
+) -> anyhow::Result<Vec<BoardRun>> {
     let workers = 2u64;
+    let board = &board;
     let results: Vec<anyhow::Result<Vec<BoardRun>>> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..workers)
             .map(|w| {
-                let profiles = &profiles;
                 std::thread::Builder::new()
                     .name(format!("eval-{w}"))
                     .spawn_scoped(scope, move || {
@@ -878,7 +963,7 @@ pub fn evaluate_random(
                             .iter()
                             .enumerate()
                             .filter(|(n, _)| *n as u64 % workers == w)
-                            .map(|(_, &s)| random_board(profiles, s, noise_levels))
+                            .map(|(_, &s)| board(s))
                             .collect::<anyhow::Result<Vec<_>>>()
                     })
             })
@@ -916,6 +1001,8 @@ pub struct RandomSpec<'a> {
     pub list_inconclusive: bool,
     /// The row the boards were picked for, when only some were run.
     pub only: Option<&'a str>,
+    /// A sweep's board (profile and faults), when the boards are one fixed board over seeds.
+    pub sweep: Option<&'a str>,
 }
 
 /// Print the random corpus's figures; `Ok(false)` when a goal is missed.
@@ -931,6 +1018,7 @@ pub fn report_random(
         json,
         list_inconclusive,
         only,
+        sweep,
     } = *spec;
     let mut total = Tally::default();
     let mut by_noise: BTreeMap<u32, Tally> = BTreeMap::new();
@@ -1001,11 +1089,18 @@ pub fn report_random(
         ),
         None => format!("{boards} boards over every profile"),
     };
-    writeln!(
-        out,
-        "Random boards: seeds {seed}..{} ({which}), noise levels {noise_levels:?} ppm",
-        seed + boards.saturating_sub(1)
-    )?;
+    match sweep {
+        Some(board) => writeln!(
+            out,
+            "Sweep: {board}, sim seeds {seed}..{} ({boards} boards)",
+            seed + boards.saturating_sub(1)
+        )?,
+        None => writeln!(
+            out,
+            "Random boards: seeds {seed}..{} ({which}), noise levels {noise_levels:?} ppm",
+            seed + boards.saturating_sub(1)
+        )?,
+    }
     for (ppm, t) in &by_noise {
         writeln!(
             out,
@@ -1221,6 +1316,29 @@ mod tests {
         assert!(message.contains("flaky past a joint"), "{message}");
     }
 
+    /// A sweep runs its one board over consecutive sim seeds, line noise as the board's
+    /// condition (not a fault to find), and says which profile or fault it could not take.
+    #[test]
+    fn a_sweep_runs_one_board_over_its_seeds_and_names_what_it_cannot_take() {
+        let catalog = Catalog::builtin().unwrap();
+        let faults = ["dead:3".to_owned(), "txnoise:300".to_owned()];
+        let (runs, ppm) = evaluate_sweep(&catalog, "bitaxe-hex", &faults, 7, 3).unwrap();
+        assert_eq!(ppm, 300);
+        assert_eq!(runs.iter().map(|r| r.seed).collect::<Vec<_>>(), [7, 8, 9]);
+        for run in &runs {
+            assert_eq!(run.profile, "bitaxe-hex");
+            assert_eq!(run.faults, ["dead:3", "txnoise:300"]);
+            assert_eq!(run.calls, [("dead", Call::Right)], "seed {}", run.seed);
+        }
+        let error = |model: &str, fault: &str| {
+            evaluate_sweep(&catalog, model, &[fault.to_owned()], 1, 1)
+                .unwrap_err()
+                .to_string()
+        };
+        assert!(error("s99", "dead:3").contains("\"s99\": no such profile"));
+        assert!(error("bitaxe-hex", "dead:9").contains("--fault \"dead:9\""));
+    }
+
     /// A chain that answers with one chip only has no rest to weigh that chip against: a
     /// flaky chip there is right as a noisy link, as on a one-chip board (tuning seed 3614, a
     /// Bitaxe Hex with the return line open after flaky chip 0).
@@ -1265,6 +1383,7 @@ mod tests {
                 json: true,
                 list_inconclusive: false,
                 only: None,
+                sweep: None,
             },
             &mut out,
         )
