@@ -353,6 +353,11 @@ pub fn run(catalog: &Catalog, args: &EvalArgs, out: &mut dyn Write) -> anyhow::R
         if args.faults.is_empty() {
             anyhow::bail!("--sweep {model:?} needs at least one --fault");
         }
+        if let Some(row) = &args.only {
+            anyhow::bail!(
+                "--only {row:?} picks random boards; a --sweep board has its faults from --fault"
+            );
+        }
         let boards = args.random.unwrap_or(SWEEP_BOARDS);
         let (runs, ppm) = evaluate_sweep(catalog, model, &args.faults, args.seed, boards)?;
         let board = format!("{model} [{}]", args.faults.join(" "));
