@@ -154,6 +154,15 @@ fn times(n: u32) -> String {
     }
 }
 
+/// Chips `first..=last` in words: "chip 4", "chips 4-9" ("none" when `last < first`).
+fn span_text(first: usize, last: usize) -> String {
+    match last.checked_sub(first) {
+        None => "none".to_owned(),
+        Some(0) => format!("chip {first}"),
+        Some(_) => format!("chips {first}-{last}"),
+    }
+}
+
 fn range_text(chips: &[usize]) -> String {
     match chips {
         [] => "none".to_owned(),
@@ -1428,7 +1437,7 @@ pub(crate) fn build(
                 format!(
                     "The chain stops after chip {}: {} {} not answer{}",
                     found - 1,
-                    range_text(&(found..expected).collect::<Vec<_>>()),
+                    span_text(found, expected - 1),
                     if expected - found == 1 { "does" } else { "do" },
                     line.0
                 ),
@@ -1976,7 +1985,7 @@ pub(crate) fn build(
                         .enumerate()
                         .map(|(i, st)| {
                             let (end, rate) = stretch(i, st);
-                            format!("{:.1} % for {}", 100.0 * rate, range_text(&(st.at..=end).collect::<Vec<_>>()))
+                            format!("{:.1} % for {}", 100.0 * rate, span_text(st.at, end))
                         })
                         .collect();
                     let links: Vec<String> = steps
@@ -2006,7 +2015,7 @@ pub(crate) fn build(
                                 };
                                 format!(
                                     "{what} for {} {lost} {:.1} % of the time against {:.1} % before",
-                                    range_text(&(st.at..=end).collect::<Vec<_>>()),
+                                    span_text(st.at, end),
                                     100.0 * rate,
                                     100.0 * st.before
                                 )
@@ -2020,7 +2029,7 @@ pub(crate) fn build(
                     } else if let [only] = steps.as_slice() {
                         format!(
                             "{what} for {} {lost} {:.1} % of the time against {:.1} % before: the loss starts on the link between chips {} and {}",
-                            range_text(&(only.at..=found.saturating_sub(1)).collect::<Vec<_>>()),
+                            span_text(only.at, found.saturating_sub(1)),
                             100.0 * only.after,
                             100.0 * only.before,
                             only.at.saturating_sub(1),
