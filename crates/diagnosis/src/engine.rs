@@ -271,6 +271,8 @@ struct AddressCheck {
     missing: Vec<usize>,
     /// Positions whose address answered more often than it was read (two chips there).
     doubled: Vec<usize>,
+    /// Per position: the reads sent to its address, and whether one was answered.
+    reads: Vec<(u32, bool)>,
 }
 
 /// A soak and the cold test before it.

@@ -1106,11 +1106,16 @@ impl Engine<'_, '_> {
                     continue;
                 };
                 let value = u32::from(self.family.chip_id()) << 16 | u32::from(new);
-                self.wire.command(Command::WriteRegister {
-                    dest: Dest::Chip(old),
-                    register: reg::CHIP_ADDRESS,
-                    value,
-                })?;
+                // `write_copies` times in a row, as `repair_shift` moves: a move lost past a
+                // bad joint sends the whole chain back through a reset and a new addressing
+                // pass; the copy goes to the address just left, which no chip holds then.
+                for _ in 0..self.cfg.write_copies.max(1) {
+                    self.wire.command(Command::WriteRegister {
+                        dest: Dest::Chip(old),
+                        register: reg::CHIP_ADDRESS,
+                        value,
+                    })?;
+                }
                 address[i] = Some(new);
             }
             self.wire.drain(0)?;
