@@ -340,6 +340,31 @@ fn a_short_count_names_the_last_chip_it_found_and_the_first_it_missed() {
     );
 }
 
+/// The round an over-temperature trip cuts short is no evidence: its work was counted before
+/// it went out, so every chip given work in it read as losing all of it (tuning seed 26019, an
+/// S19 Pro with a hot chip and a joint at 15: the chips from 29 on had their first work in that
+/// round, and a second joint was named at 29). The one joint is named, and no step past it.
+#[test]
+fn a_round_cut_short_by_a_trip_is_not_read_as_lost_work() {
+    let r = diagnose(
+        "s19pro",
+        &["hot:28", "slowlink:58", "joint:15:16000"],
+        26019,
+    );
+    finding_at_chip(&r, FindingKind::Overtemp, 28);
+    let links: Vec<&Finding> = r
+        .findings
+        .iter()
+        .filter(|f| f.kind == FindingKind::Intermittent)
+        .collect();
+    assert_eq!(links.len(), 1, "{}", describe(&r));
+    assert!(
+        links[0].chips.iter().all(|&c| (15..=16).contains(&c)),
+        "the joint at 15 alone: {}",
+        describe(&r)
+    );
+}
+
 /// On a noisy host line the chips before a joint already lose a sixth of their work; a chip
 /// past it losing just under three times that is still the joint's, not a flaky chip of its
 /// own (tuning seed 1390: chip 4 of a Bitaxe Hex, 51.4 % against 17.2 %, was named alone).

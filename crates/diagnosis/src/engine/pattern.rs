@@ -1279,9 +1279,7 @@ impl Engine<'_, '_> {
         let mut golden: Vec<bool> = vec![false; schedule.len()];
         let mut hw_on_own: Vec<bool> = vec![false; schedule.len()];
         for (chip, p) in &schedule {
-            let c = &mut self.learned.chips[*chip];
-            c.patterns += 1;
-            c.used.insert(p.record);
+            self.learned.chips[*chip].used.insert(p.record);
         }
         // A miss in a batch whose replies came through clean (no bad CRC, no stray bytes).
         let mut clean_miss: Vec<bool> = vec![false; schedule.len()];
@@ -1322,6 +1320,14 @@ impl Engine<'_, '_> {
                 }
             }
             todo.retain(|&k| !golden[k]);
+        }
+        // The round's work counts once it is all answered or retried: a round a trip cuts
+        // short (the jig powering the board off) ends here with an error, and its work,
+        // counted before it was sent, read as lost by every chip given some (tuning seed
+        // 26019, an S19 Pro with a hot chip and a joint at 15: a second joint was named at 29,
+        // the chips past it given their first work in the round the over-temperature cut).
+        for (chip, _) in &schedule {
+            self.learned.chips[*chip].patterns += 1;
         }
         // The board's rate of losing a reply at the first try, so far: a miss on every try of a
         // noisy line is the line's only while losing them all that way is not too unlikely.
