@@ -679,24 +679,33 @@ fn two_bad_joints_are_two_steps_each_named_where_it_is() {
 /// it, as a first step on a noisy line is.
 #[test]
 fn a_second_joint_two_chips_past_the_first_is_weighed_against_the_chip_between_them() {
-    // Sweep of sim seeds 1-40, a Bitaxe Hex with joints at 0 and 2 (`eval --sweep bitaxe-hex
-    // --fault joint:2:6000 --fault joint:0:13000`): the one at 2 was named on 1 board of 40,
-    // then on 24, and on 27 since the addressing asks silent addresses together (which changed
-    // every run's randomness past a joint). Sim seed 3, with the build before that: chip 0
-    // lost a quarter of its replies to the joint at it, and the step from chips 1-2 (78 %) to
-    // chips 3-5 (88 %) was asked to lose 72 % of what got through to them. It is one of the 13
-    // boards where the second step does not show now; seed 5 is one where it does.
-    for seed in [2, 5] {
+    // A Bitaxe Hex with joints at 0 and 2 (`eval --sweep bitaxe-hex --fault joint:2:6000
+    // --fault joint:0:13000`, sim seeds 1-40): the one at 2 was named on 1 board of 40, then
+    // on 24, 27 and now 28 as the addressing past a joint changed (each change moved which
+    // boards). Sim seed 3, with the first of those builds: chip 0 lost a quarter of its replies
+    // to the joint at it, and the step from chips 1-2 (78 %) to chips 3-5 (88 %) was asked to
+    // lose 72 % of what got through to them. Whether the second step shows on one board is
+    // chance (how many of chip 1's and 2's replies got through), so this counts boards: on 7 of
+    // the 20 at least (13 now; at the rate of the build before, 1 in 40, 7 or more come about
+    // four times in ten million), and no chip blamed on any.
+    let mut named = Vec::new();
+    for seed in 1..=20 {
         let r = diagnose("bitaxe-hex", &["joint:2:6000", "joint:0:13000"], seed);
-        let f = link_at(&r, 1, 2);
-        assert!(
-            f.message
-                .contains("between chips 0 and 1 and between chips"),
-            "seed {seed}: {}",
-            describe(&r)
-        );
         no_chip_blamed_but(&r, &[]);
+        if r.findings.iter().any(|f| {
+            f.kind == FindingKind::Intermittent
+                && f.chips.contains(&1)
+                && f.suspects.contains(&2)
+                && f.message
+                    .contains("between chips 0 and 1 and between chips")
+        }) {
+            named.push(seed);
+        }
     }
+    assert!(
+        named.len() >= 7,
+        "second joint named on sim seeds {named:?}"
+    );
 }
 
 /// A bad joint loses set-address frames on every pass, so the chain is taken as addressed:
@@ -761,6 +770,24 @@ fn past_a_bad_joint_every_chip_keeps_its_own_address_and_a_flaky_last_chip_is_no
         finding_at_chip(&r, FindingKind::Intermittent, 76);
         no_chip_blamed_but(&r, &[]);
     }
+}
+
+/// One address silent to the check's reads is asked again before the chips after it are moved
+/// onto it; past a joint losing most reads, asked as often as a chip there would have answered.
+/// Held-out board 1002815 (opened: a Bitaxe Supra Hex at 1000 ppm on the host's line, a joint
+/// at 2, chip 4 dead, chip 0 flaky): nine reads missed chip 4, the shift put chip 5 at its
+/// address, and chip 5, untested for that set-up and silent after, was called dead.
+#[test]
+fn a_silent_address_past_a_joint_is_asked_until_its_chip_would_have_answered_before_a_shift() {
+    let (r, held) = diagnose_and_addresses(
+        "bitaxe-suprahex",
+        &["joint:2:17000", "dead:4", "flaky:0", "txnoise:1000"],
+        1_002_815,
+        diagnosis::Options::default(),
+    );
+    map_is_the_chains(&r, &held);
+    finding_at_chip(&r, FindingKind::DeadChip, 4);
+    no_chip_blamed_but(&r, &[4]);
 }
 
 /// Past two bad joints more than half the reads are lost, and a chip's address silent to twelve
