@@ -790,6 +790,26 @@ fn a_silent_address_past_a_joint_is_asked_until_its_chip_would_have_answered_bef
     no_chip_blamed_but(&r, &[4]);
 }
 
+/// A move of the shift repair lost past a joint (both copies) leaves its chip at the next
+/// address and the next chip moves onto it: the lost frame's address is then taken by nobody,
+/// as at the end of a short chain, but the next address answers one read twice. Tuning seed
+/// 22754 (an S19 with a joint at 60 and a wrong part at 19): chips 68 and 69 at one address,
+/// the map one chip off from 68 and the last chip reported as a chain break.
+#[test]
+fn a_shift_move_lost_past_a_joint_is_seen_as_two_chips_at_one_address_and_addressed_again() {
+    let (r, held) = diagnose_and_addresses(
+        "s19",
+        &["wrongpart:19", "joint:60:20000"],
+        22754,
+        diagnosis::Options::default(),
+    );
+    map_is_the_chains(&r, &held);
+    no_finding_of(&r, FindingKind::ChainBreak);
+    assert_eq!(r.chips_found, 76, "{}", describe(&r));
+    finding_at_chip(&r, FindingKind::HwErrors, 19);
+    no_chip_blamed_but(&r, &[19]);
+}
+
 /// Past two bad joints more than half the reads are lost, and a chip's address silent to twelve
 /// reads was taken for a lost frame (seed 28: given again to the last chip, two chips at it) and
 /// a lost frame for address 0 looked taken, the chips without an address answering there (seed
