@@ -1533,7 +1533,7 @@ fn a_joint_hidden_in_a_noisy_host_lines_losses_is_found_by_the_replies_it_spoils
     // chip past it on. How few replies it spoils (under 2 %) leaves the first chips past it
     // with none spoiled now and then: `eval --sweep s19jpro --fault joint:40:3500 --fault
     // txnoise:3000 --random 20` has the joint right on 15 boards and two chips on on 3 before
-    // the addressing past a joint asked silent addresses together, 14 and 5 since (the runs
+    // the addressing past a joint asked silent addresses together, 16 and 3 since (the runs
     // changed, sim seed 1, this test's, among them). On some boards the losses step up at the
     // joint too and name it first; sim seed 6 is one where only the spoiled replies show it.
     let r = diagnose("s19jpro", &["joint:40:3500", "txnoise:3000"], 6);
