@@ -368,6 +368,8 @@ pub(crate) struct ReadOut {
     pub(crate) reads: u64,
     /// The share of the other chips' reads lost.
     pub(crate) rest_rate: f64,
+    /// Whether the other chips were one chip (two alone past the step).
+    pub(crate) against_one: bool,
 }
 
 /// What the register reads past the steps showed (`read_stand_out`).
@@ -485,6 +487,7 @@ fn read_stand_out(cfg: &Config, learned: &Learned, steps: &[LossStep]) -> ReadsP
                     lost,
                     reads,
                     rest_rate: (rest.0 - lost) as f64 / (rest.1 - reads).max(1) as f64,
+                    against_one: pair,
                 });
             } else if excess_p(cfg, (lost, reads), rest, !pair) < cfg.link_followup_p
                 && !neighbour_out
@@ -1925,10 +1928,11 @@ pub(crate) fn build(
                 .iter()
                 .map(|r| {
                     format!(
-                        "; and chip {}, past it, lost {} of {} register reads where the other chips past the same step lost {:.1} %: its own link",
+                        "; and chip {}, past it, lost {} of {} register reads where {} past the same step lost {:.1} %: its own link",
                         r.chip,
                         r.lost,
                         r.reads,
+                        if r.against_one { "the other chip" } else { "the other chips" },
                         100.0 * r.rest_rate
                     )
                 })

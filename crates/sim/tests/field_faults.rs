@@ -727,6 +727,8 @@ fn a_joint_at_the_last_chip_past_another_is_named_by_the_last_two_chips_reads() 
             f.kind == FindingKind::Intermittent
                 && f.suspects.contains(&5)
                 && f.message.contains("and chip 5, past it, lost")
+                && f.message
+                    .contains("where the other chip past the same step lost")
         }) {
             named.push(seed);
         }
