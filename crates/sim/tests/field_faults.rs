@@ -77,6 +77,25 @@ fn no_chip_blamed_but(r: &Report, allowed: &[usize]) {
     );
 }
 
+/// The sim seeds of `seeds` on which `model` with `faults` gives a report that `holds`: a
+/// mechanism that shows on a share of boards, counted. Each report is handed to `every` first
+/// (a check every board must pass, or a second count).
+fn seeds_where(
+    model: &str,
+    faults: &[&str],
+    seeds: std::ops::RangeInclusive<u64>,
+    mut every: impl FnMut(u64, &Report),
+    holds: impl Fn(&Report) -> bool,
+) -> Vec<u64> {
+    seeds
+        .filter(|&seed| {
+            let r = diagnose(model, faults, seed);
+            every(seed, &r);
+            holds(&r)
+        })
+        .collect()
+}
+
 #[test]
 fn each_open_line_is_found_where_it_is_and_named_by_how_the_domains_draw() {
     for (line, probe) in [
@@ -688,20 +707,21 @@ fn a_second_joint_two_chips_past_the_first_is_weighed_against_the_chip_between_t
     // chance (how many of chip 1's and 2's replies got through), so this counts boards: on 7 of
     // the 20 at least (13 now; at the rate of the build before, 1 in 40, 7 or more come about
     // four times in ten million), and no chip blamed on any.
-    let mut named = Vec::new();
-    for seed in 1..=20 {
-        let r = diagnose("bitaxe-hex", &["joint:2:6000", "joint:0:13000"], seed);
-        no_chip_blamed_but(&r, &[]);
-        if r.findings.iter().any(|f| {
-            f.kind == FindingKind::Intermittent
-                && f.chips.contains(&1)
-                && f.suspects.contains(&2)
-                && f.message
-                    .contains("between chips 0 and 1 and between chips")
-        }) {
-            named.push(seed);
-        }
-    }
+    let named = seeds_where(
+        "bitaxe-hex",
+        &["joint:2:6000", "joint:0:13000"],
+        1..=20,
+        |_, r| no_chip_blamed_but(r, &[]),
+        |r| {
+            r.findings.iter().any(|f| {
+                f.kind == FindingKind::Intermittent
+                    && f.chips.contains(&1)
+                    && f.suspects.contains(&2)
+                    && f.message
+                        .contains("between chips 0 and 1 and between chips")
+            })
+        },
+    );
     assert!(
         named.len() >= 7,
         "second joint named on sim seeds {named:?}"
@@ -719,20 +739,21 @@ fn a_joint_at_the_last_chip_past_another_is_named_by_the_last_two_chips_reads() 
     // 1-40: the joint at 5 found on 5 boards of 40 before, 34 with the pair weighed. Counted
     // over 20 boards: 10 at least (18 now, 1 with the build before; how many of chip 5's reads
     // the joint at 5 spoils is chance).
-    let mut named = Vec::new();
-    for seed in 1..=20 {
-        let r = diagnose("bitaxe-suprahex", &["joint:5:6000", "joint:3:5000"], seed);
-        no_chip_blamed_but(&r, &[]);
-        if r.findings.iter().any(|f| {
-            f.kind == FindingKind::Intermittent
-                && f.suspects.contains(&5)
-                && f.message.contains("and chip 5, past it, lost")
-                && f.message
-                    .contains("where the other chip past the same step lost")
-        }) {
-            named.push(seed);
-        }
-    }
+    let named = seeds_where(
+        "bitaxe-suprahex",
+        &["joint:5:6000", "joint:3:5000"],
+        1..=20,
+        |_, r| no_chip_blamed_but(r, &[]),
+        |r| {
+            r.findings.iter().any(|f| {
+                f.kind == FindingKind::Intermittent
+                    && f.suspects.contains(&5)
+                    && f.message.contains("and chip 5, past it, lost")
+                    && f.message
+                        .contains("where the other chip past the same step lost")
+            })
+        },
+    );
     assert!(named.len() >= 10, "joint at 5 named on sim seeds {named:?}");
     // Two good chips past a lone joint: neither is named for its own link.
     for seed in 1..=20 {
@@ -763,25 +784,28 @@ fn a_joint_at_the_first_chip_before_another_joint_gets_its_head_measured_and_no_
     // Past both joints the sensors' reads are lost as the chips' are, and a sensor answering
     // as often as that is no missing sensor (sim seeds 2, 6, 7, 16 and 20 called one missing
     // before).
-    let mut named = Vec::new();
     let mut sensor_called = Vec::new();
-    for seed in 1..=30 {
-        let r = diagnose("s9", &["joint:11:16000", "joint:0:7000"], seed);
-        if r.findings
-            .iter()
-            .any(|f| f.kind == FindingKind::SensorMissing)
-        {
-            sensor_called.push(seed);
-        }
-        if r.findings.iter().any(|f| {
-            f.kind == FindingKind::Intermittent
-                && f.suspects.contains(&0)
-                && f.suspects.contains(&1)
-                && f.suspects.contains(&12)
-        }) {
-            named.push(seed);
-        }
-    }
+    let named = seeds_where(
+        "s9",
+        &["joint:11:16000", "joint:0:7000"],
+        1..=30,
+        |seed, r| {
+            if r.findings
+                .iter()
+                .any(|f| f.kind == FindingKind::SensorMissing)
+            {
+                sensor_called.push(seed);
+            }
+        },
+        |r| {
+            r.findings.iter().any(|f| {
+                f.kind == FindingKind::Intermittent
+                    && f.suspects.contains(&0)
+                    && f.suspects.contains(&1)
+                    && f.suspects.contains(&12)
+            })
+        },
+    );
     assert!(named.len() >= 15, "joint at 0 named on sim seeds {named:?}");
     assert!(
         sensor_called.is_empty(),
