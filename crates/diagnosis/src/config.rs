@@ -184,7 +184,8 @@ pub struct Config {
     /// binomial's spread); 200 first, and as many again for the chips between the bars.
     pub link_probe_reads: u32,
     /// Batches of `link_probe_reads`: the first for every chip past the step, the others for
-    /// the chips still between the bars (`link_followup_p`, `intermittent_p`). [I] Five: a
+    /// the chips still between the bars (`link_followup_p`, `intermittent_p`), or for every
+    /// chip again where a few are past it (`Engine::probe_past_steps`). [I] Five: a
     /// flaky BM1397 past a joint lost 37 % of 600 reads where the others lost 28 % (tuning seed
     /// 26289, an S17+), short of the bar; its short replies lose less to a flaky link.
     pub link_probe_rounds: u32,
