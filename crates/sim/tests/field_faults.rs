@@ -810,6 +810,22 @@ fn a_flaky_chip_past_a_joint_on_a_short_chain_is_named_by_its_reads_read_in_full
     }
 }
 
+/// The silent cores of a chip past a joint are tried again beside controls; when not one
+/// control of any chip answers over the first passes, the chips are not hashing (a set-up past
+/// the joint lost two PLL ramp steps in a row: the clock jumped further than the PLL follows),
+/// and the chain is set up again before the tries count against the chip.
+#[test]
+fn a_chain_that_stopped_hashing_before_the_silent_cores_are_tried_again_is_set_up_again() {
+    // `eval --sweep bitaxe-hex --fault joint:0:16000 --fault weak:2:53`, sim seeds 1-40: chip
+    // 2 weak on 37 boards before, on 40 now. The three left undecided before, sim seeds 4, 13
+    // and 32: not one of chip 2's 384 controls came back in the first slot it was tried in.
+    for seed in [4, 13, 32] {
+        let r = diagnose("bitaxe-hex", &["joint:0:16000", "weak:2:53"], seed);
+        assert_eq!(r.chips[2].state, ChipState::Weak, "{}", describe(&r));
+        no_chip_blamed_but(&r, &[2]);
+    }
+}
+
 /// A joint at chip 0 leaves one chip before its step, and that chip is the joint's own: its
 /// replies spoiled by the joint, 50 patterns of them, prove nothing against the chips past it.
 /// When a second joint's step is the one found, the step at 1 is still a candidate, and chip 0

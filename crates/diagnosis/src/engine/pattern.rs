@@ -199,6 +199,7 @@ impl Engine<'_, '_> {
         let slots = setup.slots().min(pool.slots());
         let mut proven: BTreeSet<usize> = BTreeSet::new();
         let below = weak.saturating_sub(1);
+        let mut set_ups_left = self.cfg.silent_tail_set_ups;
         for phase_no in 0..RETEST_PHASES {
             // Each chip not proven yet, in the first phase where it is, in the next ones to the
             // free slot with work for most of its silent cores not tried yet (a chip there
@@ -396,6 +397,60 @@ impl Engine<'_, '_> {
                     .copied()
                     .filter(|i| !heard.contains(i))
                     .collect();
+                // Not one control of any chip answered over the first passes of a slot: the
+                // chips are not hashing at all. A set-up past a bad joint loses a PLL ramp step
+                // now and then; two in a row and the clock jumps further than the PLL follows
+                // (`--sweep bitaxe-hex --fault joint:0:16000 --fault weak:2:53`: on sim seeds
+                // 4, 13 and 32 the last set-up before the tries left chip 2 answering reads and
+                // returning none of 384 controls, and it was left undecided; traced on sim
+                // seed 2, a ramp step from 425 to 443.75 MHz). The chain is set up again, at
+                // the slots it holds, as often as silent tails are (`silent_tail_set_ups`),
+                // and the slot's passes start over.
+                if set_ups_left > 0
+                    && active.iter().all(|&i| {
+                        self.learned.chips.get(i).is_some_and(|c| {
+                            c.core_retest.phases.last().is_some_and(|p| {
+                                p.passes == RETEST_DEAF_PASSES && p.controls_answered == 0
+                            })
+                        })
+                    })
+                    && deaf_chance(&self.learned.chips, &active) < RETEST_DEAF_P
+                {
+                    set_ups_left -= 1;
+                    self.wire.note(|| {
+                        "no control answered on any chip whose silent cores are tried again: setting the chain up again".to_owned()
+                    });
+                    let held: Vec<usize> = (0..self.profile.chips.value)
+                        .map(|i| {
+                            self.learned
+                                .chips
+                                .get(i)
+                                .map_or(i % setup.slots().max(1), |c| c.slot)
+                        })
+                        .collect();
+                    let baud = self.pattern_baud;
+                    self.bring_up(&held, baud, true)?;
+                    *setup = self.setup.clone().unwrap_or_else(|| setup.clone());
+                    if self.learned.addressing_failed || self.learned.duplicate_address.is_some() {
+                        return Ok(());
+                    }
+                    // A chip the addressing landed on another slot has no work here.
+                    let chips = &mut self.learned.chips;
+                    active.retain(|&i| chips.get(i).is_some_and(|c| held.get(i) == Some(&c.slot)));
+                    for &i in &active {
+                        if let Some(phase) = chips
+                            .get_mut(i)
+                            .and_then(|c| c.core_retest.phases.last_mut())
+                        {
+                            *phase = RetestPhase {
+                                cores: std::mem::take(&mut phase.cores),
+                                ..RetestPhase::default()
+                            };
+                        }
+                    }
+                    configure.clear();
+                    continue;
+                }
                 let (cfg, cores) = (self.cfg, setup.cores);
                 for &i in &active {
                     if let Some(c) = self.learned.chips.get_mut(i)
@@ -1710,6 +1765,45 @@ const RETEST_CHIPS: usize = 8;
 /// Slots a chip's silent cores are tried again in (`Engine::retest_silent_cores`): a slot's
 /// work reaches a part of a chip's cores. [I]
 const RETEST_PHASES: usize = 3;
+
+/// Passes of a phase of `Engine::retest_silent_cores` after which not one control answered on
+/// any chip means the chain is not hashing. [I] Three: a lone chip past a joint losing four
+/// fifths of its replies has all 24 of its controls lost one time in 200.
+const RETEST_DEAF_PASSES: u32 = 3;
+
+/// How unlikely every control of a slot's first passes going unanswered on all of `active` must
+/// be for the chips to be taken as not hashing (`Engine::retest_silent_cores`). [I] One in a
+/// thousand: past two joints a chip's controls are heard a few times in a hundred, and eight
+/// such chips all silent over three passes is no dead chain (tuning seed 21110, an S19k Pro
+/// with joints at 31 and 35: a set-up again there cost a wrong-ID chip its finding).
+const RETEST_DEAF_P: f64 = 1e-3;
+
+/// The chance that every control of the last phase of each of `active` went unanswered at the
+/// rate its controls were heard in the phases before (the share of its patterns answered in
+/// the pattern test, in its first phase): `1.0` when a chip gives no rate to go by.
+fn deaf_chance(chips: &[ChipTrack], active: &[usize]) -> f64 {
+    let ln: f64 = active
+        .iter()
+        .filter_map(|&i| chips.get(i))
+        .map(|c| {
+            let phases = &c.core_retest.phases;
+            let (earlier, last) = match phases.split_last() {
+                Some((last, earlier)) => (earlier, last.controls),
+                None => return 0.0,
+            };
+            let (heard, sent) = earlier.iter().fold((0u32, 0u32), |(h, n), p| {
+                (h + p.controls_answered, n + p.controls)
+            });
+            let rate = if sent > 0 {
+                f64::from(heard) / f64::from(sent)
+            } else {
+                f64::from(c.golden) / f64::from(c.patterns.max(1))
+            };
+            f64::from(last) * (1.0 - rate.clamp(0.0, 1.0)).ln()
+        })
+        .sum();
+    ln.exp()
+}
 
 /// Job ids a family can tell apart in its replies (facts §1.5).
 fn job_ids(family: Family) -> Vec<u8> {
