@@ -194,10 +194,16 @@ pub struct Config {
     /// (`Engine::retest_silent_cores`): past a joint a working core is silent over the pattern
     /// test's few tries as often as a third of the time, and a chip with a tenth of its cores
     /// dead does not stand out from that. Each pass that leaves a working core silent
-    /// multiplies its chance of staying so by what the controls lost. [I] 48: at four fifths
-    /// of the work lost, a working core silent over 48 more tries is a chance of 2e-5; a pass
-    /// is a few jobs a chip (measured: 24 passes for up to eight chips took 0.3 s of an S19j
-    /// Pro 120's test at 3.125 Mbaud; moving the chips to another slot took 16 s, a set-up).
+    /// multiplies its chance of staying so by what the controls lost. [I] 144: at four fifths
+    /// of the work lost, a working core silent over 48 more tries is a chance of 2e-5, but past
+    /// a heavy joint the controls come back a few times in a hundred, and 48 passes left chips
+    /// with a sixth of their cores dead short of proof (`--sweep s17plus --fault
+    /// joint:10:18000 --fault weak:40:15`, sim seeds 2 and 6). The passes stop once a chip is
+    /// proven or its tried cores answered, and a pass is a few jobs a chip (measured: 24
+    /// passes for up to eight chips took 0.3 s of an S19j Pro 120's test at 3.125 Mbaud;
+    /// moving the chips to another slot took 16 s, a set-up): runs of boards with a joint took
+    /// from 15 s less to 2 s more in all with 144 (sim seed 1 of seven such boards, six with a
+    /// weak chip past the joint, 2-3.5 min each; two more of the weak chips proven).
     pub core_retest_passes: u32,
     /// Controls per chip and pass (see `core_retest_passes`): enough to measure the pass's
     /// losses within a tenth over a few passes, few beside the silent cores. [I]
@@ -265,7 +271,7 @@ impl Default for Config {
             link_followup_rounds: 2,
             link_probe_reads: 200,
             link_probe_rounds: 5,
-            core_retest_passes: 48,
+            core_retest_passes: 144,
             core_retest_controls: 8,
         }
     }

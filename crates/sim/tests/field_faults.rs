@@ -826,6 +826,20 @@ fn a_chain_that_stopped_hashing_before_the_silent_cores_are_tried_again_is_set_u
     }
 }
 
+/// Past a heavy joint a chip's controls come back a few times in a hundred, and a working core
+/// silent over 48 tries is no proof of a dead one there: the silent cores are tried up to 144
+/// times (`core_retest_passes`), and a chip with a sixth of its cores dead is proven weak.
+#[test]
+fn past_a_heavy_joint_the_silent_cores_are_tried_often_enough_to_prove_a_weak_chip() {
+    // `eval --sweep s17plus --fault joint:10:18000 --fault weak:40:15`, sim seeds 1-20: chip 40
+    // weak on 13 boards with 48 passes, 14 with 144; sim seeds 2 and 6 left undecided before.
+    for seed in [2, 6] {
+        let r = diagnose("s17plus", &["joint:10:18000", "weak:40:15"], seed);
+        assert_eq!(r.chips[40].state, ChipState::Weak, "{}", describe(&r));
+        no_chip_blamed_but(&r, &[40]);
+    }
+}
+
 /// A joint at chip 0 leaves one chip before its step, and that chip is the joint's own: its
 /// replies spoiled by the joint, 50 patterns of them, prove nothing against the chips past it.
 /// When a second joint's step is the one found, the step at 1 is still a candidate, and chip 0
