@@ -197,7 +197,7 @@ pub struct Config {
     /// multiplies its chance of staying so by what the controls lost. [I] 144: at four fifths
     /// of the work lost, a working core silent over 48 more tries is a chance of 2e-5, but past
     /// a heavy joint the controls come back a few times in a hundred, and 48 passes left chips
-    /// with a sixth of their cores dead short of proof (`--sweep s17plus --fault
+    /// with 15 % of their cores dead short of proof (`--sweep s17plus --fault
     /// joint:10:18000 --fault weak:40:15`, sim seeds 2 and 6). The passes stop once a chip is
     /// proven or its tried cores answered, and a pass is a few jobs a chip (measured: 24
     /// passes for up to eight chips took 0.3 s of an S19j Pro 120's test at 3.125 Mbaud;

@@ -828,7 +828,7 @@ fn a_chain_that_stopped_hashing_before_the_silent_cores_are_tried_again_is_set_u
 
 /// Past a heavy joint a chip's controls come back a few times in a hundred, and a working core
 /// silent over 48 tries is no proof of a dead one there: the silent cores are tried up to 144
-/// times (`core_retest_passes`), and a chip with a sixth of its cores dead is proven weak.
+/// times (`core_retest_passes`), and a chip with 15 % of its cores dead is proven weak.
 #[test]
 fn past_a_heavy_joint_the_silent_cores_are_tried_often_enough_to_prove_a_weak_chip() {
     // `eval --sweep s17plus --fault joint:10:18000 --fault weak:40:15`, sim seeds 1-20: chip 40

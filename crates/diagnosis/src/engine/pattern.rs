@@ -1780,7 +1780,8 @@ const RETEST_DEAF_P: f64 = 1e-3;
 
 /// The chance that every control of the last phase of each of `active` went unanswered at the
 /// rate its controls were heard in the phases before (the share of its patterns answered in
-/// the pattern test, in its first phase): `1.0` when a chip gives no rate to go by.
+/// the pattern test, in its first phase). A chip with no rate to go by (no phase, or none of
+/// its controls or patterns answered) adds nothing to it: `1.0` when none has one.
 fn deaf_chance(chips: &[ChipTrack], active: &[usize]) -> f64 {
     let ln: f64 = active
         .iter()
