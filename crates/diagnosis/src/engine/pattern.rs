@@ -420,17 +420,8 @@ impl Engine<'_, '_> {
                     self.wire.note(|| {
                         "no control answered on any chip whose silent cores are tried again: setting the chain up again".to_owned()
                     });
-                    let held: Vec<usize> = (0..self.profile.chips.value)
-                        .map(|i| {
-                            self.learned
-                                .chips
-                                .get(i)
-                                .map_or(i % setup.slots().max(1), |c| c.slot)
-                        })
-                        .collect();
-                    let baud = self.pattern_baud;
-                    self.bring_up(&held, baud, true)?;
-                    *setup = self.setup.clone().unwrap_or_else(|| setup.clone());
+                    let (held, again) = self.set_up_in_place(setup)?;
+                    *setup = again;
                     if self.learned.addressing_failed || self.learned.duplicate_address.is_some() {
                         return Ok(());
                     }
@@ -1119,6 +1110,19 @@ impl Engine<'_, '_> {
         Ok(())
     }
 
+    /// Reset the chain and set it up again at the pattern test's rate, each chip at the slot
+    /// it holds (a chip past the ones found at its own): the slots asked for, and the set-up
+    /// the chain has now (the addressing may land a chip elsewhere).
+    fn set_up_in_place(&mut self, setup: &ChainSetup) -> Flow<(Vec<usize>, ChainSetup)> {
+        let slots = setup.slots().max(1);
+        let held: Vec<usize> = (0..self.profile.chips.value)
+            .map(|i| self.learned.chips.get(i).map_or(i % slots, |c| c.slot))
+            .collect();
+        let baud = self.pattern_baud;
+        self.bring_up(&held, baud, true)?;
+        Ok((held, self.setup.clone().unwrap_or_else(|| setup.clone())))
+    }
+
     /// Give every chip a new slot for round `round`: rewrite offsets (BM1370) or addresses.
     pub(super) fn rotate(&mut self, round: usize, setup: &ChainSetup) -> Flow<ChainSetup> {
         let slots = setup.slots();
@@ -1269,13 +1273,7 @@ impl Engine<'_, '_> {
                 *track = old.clone();
             }
         }
-        let slots = setup.slots().max(1);
-        let all_slots: Vec<usize> = (0..self.profile.chips.value)
-            .map(|i| self.learned.chips.get(i).map_or(i % slots, |c| c.slot))
-            .collect();
-        let baud = self.pattern_baud;
-        self.bring_up(&all_slots, baud, true)?;
-        let setup = self.setup.clone().unwrap_or_else(|| setup.clone());
+        let (_, setup) = self.set_up_in_place(setup)?;
         // A chip the addressing landed on another slot has no work of that slot here.
         let (again, again_picks): (Vec<usize>, Vec<Vec<Pattern>>) = chips
             .iter()
