@@ -96,6 +96,22 @@ fn seeds_where(
         .collect()
 }
 
+/// Over sim seeds 1-20 of `model` with `faults` (one joint, and line noise perhaps): no chip
+/// blamed, and no chip past the joint named for its own link by its reads.
+fn no_chip_named_past_a_lone_joint(model: &str, faults: &[&str]) {
+    for seed in 1..=20 {
+        let r = diagnose(model, faults, seed);
+        no_chip_blamed_but(&r, &[]);
+        assert!(
+            !r.findings
+                .iter()
+                .any(|f| f.message.contains("past it, lost")),
+            "a good chip named past the joint on sim seed {seed}: {}",
+            describe(&r)
+        );
+    }
+}
+
 #[test]
 fn each_open_line_is_found_where_it_is_and_named_by_how_the_domains_draw() {
     for (line, probe) in [
@@ -756,17 +772,7 @@ fn a_joint_at_the_last_chip_past_another_is_named_by_the_last_two_chips_reads() 
     );
     assert!(named.len() >= 10, "joint at 5 named on sim seeds {named:?}");
     // Two good chips past a lone joint: neither is named for its own link.
-    for seed in 1..=20 {
-        let r = diagnose("bitaxe-suprahex", &["joint:3:8000"], seed);
-        no_chip_blamed_but(&r, &[]);
-        assert!(
-            !r.findings
-                .iter()
-                .any(|f| f.message.contains("past it, lost")),
-            "a good chip named past the joint: {}",
-            describe(&r)
-        );
-    }
+    no_chip_named_past_a_lone_joint("bitaxe-suprahex", &["joint:3:8000"]);
 }
 
 /// Past a joint on a short chain every chip there is read the full count: reads are cheap
@@ -797,17 +803,7 @@ fn a_flaky_chip_past_a_joint_on_a_short_chain_is_named_by_its_reads_read_in_full
         "flaky chip 4 named on sim seeds {named:?}"
     );
     // The good chips past a lone joint on a noisy line, read as often: none named.
-    for seed in 1..=20 {
-        let r = diagnose("bitaxe-hex", &["joint:2:15000", "baudnoise:1000"], seed);
-        no_chip_blamed_but(&r, &[]);
-        assert!(
-            !r.findings
-                .iter()
-                .any(|f| f.message.contains("past it, lost")),
-            "a good chip named past the joint: {}",
-            describe(&r)
-        );
-    }
+    no_chip_named_past_a_lone_joint("bitaxe-hex", &["joint:2:15000", "baudnoise:1000"]);
 }
 
 /// The silent cores of a chip past a joint are tried again beside controls; when not one
