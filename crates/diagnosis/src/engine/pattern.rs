@@ -133,16 +133,19 @@ impl Engine<'_, '_> {
     /// S19k Pro with a joint at 24: chip 64, a fifth of its cores dead, had 18 of 92 tested
     /// cores silent where the others had 0-3, and was left undecided; 105 of 192 weak chips
     /// past a joint over seeds 1-60,000 were). Each chip there that answered, is not `ok`, and
-    /// has as many silent cores as a weak chip has dead ones gets them tried again, pass after
-    /// pass, beside controls (work for cores of it that answered): a working core answers in a
-    /// pass about as often as the controls, a dead one never (`findings::weak_by_retest`
-    /// judges). A slot's work reaches a part of a chip's cores only: first where the chip is,
-    /// then moved to the slot with work for most of its silent cores not tried yet (as
-    /// `finish_untested` moves chips), [`RETEST_PHASES`] slots at most, and only while what
-    /// its tried cores did leaves it possibly weak (a move costs a set-up past a joint: 16 s
-    /// on an S19j Pro 120). A core that answers is not tried again; a chip proven weak is
-    /// done. A chip whose controls all went unanswered in a pass is configured again before
-    /// the next.
+    /// has as many silent cores as a weak chip has dead ones (or half as many, and enough with
+    /// the cores it never had work for) gets them tried again, pass after pass, beside controls
+    /// (work for cores of it that answered): a working core answers in a pass about as often
+    /// as the controls, a dead one never (`findings::weak_by_retest` judges). A slot's work
+    /// reaches a part of a chip's cores only: first every such chip where it is, then the
+    /// [`RETEST_CHIPS`] with the most cores still silent moved to the slot with work for most
+    /// of their silent cores not tried yet (as `finish_untested` moves chips),
+    /// [`RETEST_PHASES`] slots at most, and only while what its tried cores did leaves it
+    /// possibly weak (a move is a set-up past a joint when it cannot be read back). A core
+    /// that answers is not tried again; a chip proven weak, or whose cores still silent and
+    /// untried can no longer make it weak, or whose silence is settled
+    /// ([`silence_settled`]), is done. A chip whose controls all went unanswered in a pass is
+    /// configured again before the next.
     fn retest_silent_cores(&mut self, setup: &mut ChainSetup, pool: &PatternPool) -> Flow {
         if self.cfg.core_retest_passes == 0
             || self.learned.duplicate_address.is_some()
@@ -162,6 +165,8 @@ impl Engine<'_, '_> {
         let core_of: HashMap<usize, u8> = (0..pool.slots())
             .flat_map(|slot| pool.slot(slot).iter().map(|p| (p.record, p.owner.core)))
             .collect();
+        // Every core some slot has work for.
+        let covered: BTreeSet<u8> = core_of.values().copied().collect();
         // The chips, the most silent first, and each one's silent cores.
         let mut targets: Vec<(usize, usize, BTreeSet<u8>)> = Vec::new();
         for i in behind.first()..found {
@@ -187,15 +192,27 @@ impl Engine<'_, '_> {
                 .chain(c.cores_dead.union(&c.missed).copied())
                 .filter(|core| !c.cores_ok.contains(core))
                 .collect();
-            if silent.len() >= weak {
-                targets.push((silent.len(), i, silent));
+            // And the cores it never had work for: a chip one dead core short of the bar
+            // whose last dead core was never tried is proven by trying it (tuning seed 34901,
+            // an S19j Pro 120 with a joint at 2: chip 62, 7 of its 65 cores dead, had 6 silent
+            // and 3 never tried, and was left undecided). Only for a chip that is half way to
+            // the bar on the cores it was tried on.
+            let untried: BTreeSet<u8> = covered
+                .iter()
+                .copied()
+                .filter(|core| !c.cores_ok.contains(core) && !silent.contains(core))
+                .collect();
+            if silent.len() >= weak
+                || 2 * silent.len() >= weak && silent.len() + untried.len() >= weak
+            {
+                let tried = silent.len();
+                targets.push((tried, i, silent.union(&untried).copied().collect()));
             }
         }
         if targets.is_empty() {
             return Ok(());
         }
         targets.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
-        targets.truncate(RETEST_CHIPS);
         let slots = setup.slots().min(pool.slots());
         let mut proven: BTreeSet<usize> = BTreeSet::new();
         let below = weak.saturating_sub(1);
@@ -203,17 +220,47 @@ impl Engine<'_, '_> {
         for phase_no in 0..RETEST_PHASES {
             // Each chip not proven yet, in the first phase where it is, in the next ones to the
             // free slot with work for most of its silent cores not tried yet (a chip there
-            // swaps slots with it). Moving chips costs a set-up past a joint (the moves are
-            // not confirmed there): a chip moves only while it may still be proven, from what
+            // swaps slots with it). Moving chips costs a set-up past a joint (where a move
+            // is not read back): a chip moves only while it may still be proven, from what
             // its tried cores did (its untried silent cores taken as silent as those).
             let mut all: Vec<usize> = (0..found).map(|i| self.learned.chips[i].slot).collect();
             if all.iter().collect::<BTreeSet<_>>().len() != all.len() {
                 // Two chips at one slot: no move is made from it (`finish_untested`).
                 break;
             }
+            // Every chip in the first phase, where it is: past a heavy joint a good chip has as
+            // many silent cores as a weak one, and the weak one is known only by its cores
+            // staying silent when tried (tuning seed 53495, an S19 XP with a joint at 11 at
+            // 17,000 ppm: chip 92, 13 % of its cores dead, had 30 silent where the 8 tried
+            // had 35-40, and was never tried; `eval --sweep s19xp --fault weak:92:13 --fault
+            // joint:11:17000 --fault baudnoise:300 --random 10`: 3 → 6 of 10). A good chip's
+            // cores answer within a few passes
+            // and it drops out (its cores still silent and untried too few for a weak chip).
+            // Moves are for the [`RETEST_CHIPS`] with the most cores still silent.
+            let movers: BTreeSet<usize> = if phase_no == 0 {
+                BTreeSet::new()
+            } else {
+                let mut ranked: Vec<(usize, usize)> = targets
+                    .iter()
+                    .filter(|t| !proven.contains(&t.1))
+                    .map(|(_, i, _)| {
+                        let r = &self.learned.chips[*i].core_retest;
+                        (r.cores.difference(&r.answered).count(), *i)
+                    })
+                    .collect();
+                ranked.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+                ranked
+                    .into_iter()
+                    .take(RETEST_CHIPS)
+                    .map(|(_, i)| i)
+                    .collect()
+            };
             let mut taken: BTreeSet<usize> = BTreeSet::new();
             let mut phase: Vec<(usize, usize)> = Vec::new();
-            for (_, i, silent) in targets.iter().filter(|t| !proven.contains(&t.1)) {
+            for (_, i, silent) in targets
+                .iter()
+                .filter(|t| !proven.contains(&t.1) && (phase_no == 0 || movers.contains(&t.1)))
+            {
                 let r = &self.learned.chips[*i].core_retest;
                 let tried = &r.cores;
                 let untried_all = silent.difference(tried).count();
@@ -262,7 +309,7 @@ impl Engine<'_, '_> {
                 for i in found..self.profile.chips.value {
                     all.push(spare.next().unwrap_or(i % setup.slots().max(1)));
                 }
-                *setup = self.rotate_to(&all, setup)?;
+                *setup = self.rotate_to(&all, setup, CONFIRM_ROUNDS)?;
                 if self.learned.addressing_failed || self.learned.duplicate_address.is_some() {
                     break;
                 }
@@ -456,9 +503,21 @@ impl Engine<'_, '_> {
                     !proven.contains(&i)
                         && chips.get(i).is_some_and(|c| {
                             let r = &c.core_retest;
-                            r.phases
-                                .last()
-                                .is_some_and(|p| !p.cores.is_subset(&r.answered))
+                            // Its cores still silent and those it has not been tried on
+                            // yet (all taken as dead) must be able to make it weak.
+                            let untried = targets
+                                .iter()
+                                .find(|t| t.1 == i)
+                                .map_or(0, |t| t.2.difference(&r.cores).count());
+                            let still = r.cores.difference(&r.answered).count();
+                            still + untried > below
+                                && r.phases.last().is_some_and(|p| {
+                                    // No control at all (no core of it answered where it
+                                    // is): its silence there measures nothing.
+                                    p.controls > 0
+                                        && !p.cores.is_subset(&r.answered)
+                                        && !silence_settled(p)
+                                })
                         })
                 });
             }
@@ -1088,7 +1147,7 @@ impl Engine<'_, '_> {
             for i in found..self.profile.chips.value {
                 all_slots.push(spare.next().unwrap_or(i % setup.slots().max(1)));
             }
-            *setup = self.rotate_to(&all_slots, setup)?;
+            *setup = self.rotate_to(&all_slots, setup, 1)?;
             let chips: Vec<usize> = movers.iter().map(|&(i, _)| i).collect();
             let picks: Vec<Vec<Pattern>> = movers
                 .iter()
@@ -1129,7 +1188,7 @@ impl Engine<'_, '_> {
         let all_slots: Vec<usize> = (0..self.profile.chips.value)
             .map(|i| (i + round) % slots)
             .collect();
-        self.rotate_to(&all_slots, setup)
+        self.rotate_to(&all_slots, setup, 1)
     }
 
     /// Move each chip `i` of the chain to slot `all_slots[i]` (distinct slots, one for every
@@ -1139,6 +1198,7 @@ impl Engine<'_, '_> {
         &mut self,
         all_slots: &[usize],
         setup: &ChainSetup,
+        read_back_rounds: usize,
     ) -> Flow<ChainSetup> {
         let found = self.learned.found;
         let slots = setup.slots();
@@ -1186,7 +1246,7 @@ impl Engine<'_, '_> {
                 address[i] = Some(new);
             }
             self.wire.drain(0)?;
-            let answered = self.confirm_addresses(&targets)?;
+            let answered = self.confirm_addresses(&targets, read_back_rounds)?;
             moved = answered == found;
         }
         if !moved {
@@ -1203,37 +1263,59 @@ impl Engine<'_, '_> {
     }
 
     /// Read register 0 at each target address; how many chips answered at their new address.
-    pub(super) fn confirm_addresses(&mut self, targets: &[usize]) -> Flow<usize> {
+    /// An address that stayed silent is read again, up to `rounds` rounds in all (a move lost
+    /// leaves its address silent to every read): the retest's moves get [`CONFIRM_ROUNDS`],
+    /// the pattern test's rotations one.
+    pub(super) fn confirm_addresses(&mut self, targets: &[usize], rounds: usize) -> Flow<usize> {
         let interval = self.profile.address_interval.value;
         let addresses: Vec<u8> = targets
             .iter()
             .filter_map(|&s| bm13xx::address::address_of(s, interval))
             .collect();
-        for &a in &addresses {
-            self.wire.command(Command::ReadRegister {
-                dest: Dest::Chip(a),
-                register: reg::CHIP_ADDRESS,
-            })?;
-        }
-        // Every chip answers once: wait for all of them on the line, then until it is quiet.
         let reply_us = (self.family.reply_len(self.family.rolls_version()) as f64
             * self.wire.byte_us()) as u64;
-        let all_us = reply_us * addresses.len() as u64 + self.relay_us(targets.len()) * 2 + 500;
-        let mut replies = self.wire.drain(all_us)?;
-        loop {
-            let more = self.wire.wait_until(self.wire.now() + reply_us * 4 + 100)?;
-            if more.is_empty() {
+        let mut seen: BTreeSet<u8> = BTreeSet::new();
+        for _ in 0..rounds.max(1) {
+            let ask: Vec<u8> = addresses
+                .iter()
+                .copied()
+                .filter(|a| !seen.contains(a))
+                .collect();
+            if ask.is_empty() {
                 break;
             }
-            replies.extend(more);
+            for &a in &ask {
+                self.wire.command(Command::ReadRegister {
+                    dest: Dest::Chip(a),
+                    register: reg::CHIP_ADDRESS,
+                })?;
+            }
+            // Every chip asked answers once: wait for all of them on the line, then until it
+            // is quiet.
+            let all_us = reply_us * ask.len() as u64 + self.relay_us(targets.len()) * 2 + 500;
+            let mut replies = self.wire.drain(all_us)?;
+            loop {
+                let more = self.wire.wait_until(self.wire.now() + reply_us * 4 + 100)?;
+                if more.is_empty() {
+                    break;
+                }
+                replies.extend(more);
+            }
+            let mut heard: Vec<u8> = replies
+                .iter()
+                .filter_map(|a| match a.reply {
+                    Reply::Register(r) if r.register == reg::CHIP_ADDRESS => Some(r.chip_address),
+                    _ => None,
+                })
+                .collect();
+            heard.sort_unstable();
+            // Two replies from one address to one read: a move lost and another chip moved
+            // onto the address it kept. The moves did not land as planned.
+            if heard.windows(2).any(|w| w[0] == w[1]) {
+                return Ok(0);
+            }
+            seen.extend(heard);
         }
-        let seen: BTreeSet<u8> = replies
-            .iter()
-            .filter_map(|a| match a.reply {
-                Reply::Register(r) if r.register == reg::CHIP_ADDRESS => Some(r.chip_address),
-                _ => None,
-            })
-            .collect();
         Ok(addresses.iter().filter(|a| seen.contains(a)).count())
     }
 
@@ -1755,14 +1837,44 @@ fn shuffled(n: usize, pass: u64) -> Vec<usize> {
 /// that many past the step. [I]
 const READ_COMPANY: usize = 6;
 
-/// Most chips whose silent cores are tried again in one run (`Engine::retest_silent_cores`),
-/// the most silent first: a joint that silences many chips' cores is a link finding, not a
-/// reason to test the whole board again. [I]
+/// Most chips moved to other slots for their silent cores in a phase of
+/// `Engine::retest_silent_cores` after the first, the most cores still silent first: every move
+/// is a set-up past a joint. [I]
 const RETEST_CHIPS: usize = 8;
 
+/// Rounds of reads `Engine::confirm_addresses` gives an address that stayed silent after a
+/// move of `Engine::retest_silent_cores`: past a bad joint a read or its reply is lost often,
+/// and one read of each of a hundred chips there all answered almost never, so every move past
+/// a joint fell back to a reset and a new addressing pass (tuning seed 34901, an S19j Pro 120
+/// with a joint at 2: chip 62, moved to the slot with work for two of its untried silent
+/// cores, landed elsewhere twice, and was left undecided). [I] Eight: a chip past a joint
+/// losing a third of its reads stays silent to all of them about one time in 6,500. Not for
+/// the pattern test's rotations: read back so, they stayed in place on an S19j Pro at 3000 ppm
+/// on the host's line with joints at 19 and 93 where a new set-up each round had been, and
+/// the joint at 19 was found on 1 of sim seeds 2-6, 8 and 9 where it had been on all 7 (not
+/// traced).
+const CONFIRM_ROUNDS: usize = 8;
+
 /// Slots a chip's silent cores are tried again in (`Engine::retest_silent_cores`): a slot's
-/// work reaches a part of a chip's cores. [I]
-const RETEST_PHASES: usize = 3;
+/// work reaches a part of a chip's cores. [I] Five: tuning seed 34901's chip 62 needed a
+/// fourth slot for its last dead cores, and the phases are short once a slot's silence is
+/// settled ([`silence_settled`]).
+const RETEST_PHASES: usize = 5;
+
+/// Whether a phase of `Engine::retest_silent_cores` has tried its silent cores as often as
+/// tells anything: a working core among them would have answered in one of its passes but
+/// [`RETEST_SETTLED`] of the time, at the rate its controls were heard (the lower end of that
+/// rate's interval, as `findings::weak_by_retest` takes it). More passes there only cost time:
+/// a chip past a joint losing two fifths of its work was tried 144 times over where 25 told
+/// as much (tuning seed 34901, an S19j Pro 120 with a joint at 2).
+fn silence_settled(p: &RetestPhase) -> bool {
+    let heard = stats::wilson(u64::from(p.controls_answered), u64::from(p.controls), 3.09).0;
+    (1.0 - heard).clamp(0.0, 1.0).powf(f64::from(p.passes)) < RETEST_SETTLED
+}
+
+/// See [`silence_settled`]. [I] One in a million: at that rate a weak chip's last silent core
+/// is the link's about one time in ten thousand over a hundred cores.
+const RETEST_SETTLED: f64 = 1e-6;
 
 /// Passes of a phase of `Engine::retest_silent_cores` after which not one control answered on
 /// any chip means the chain is not hashing. [I] Three: a lone chip past a joint losing four
