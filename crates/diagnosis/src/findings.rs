@@ -644,6 +644,7 @@ pub(crate) fn intermittent(
             // dead, had 2 of 232 replies spoiled where its neighbours had 4 of 164 and 9 of
             // 208; kept in the search, its misses drew the step to it, no step was found and
             // the chips past the joint were never weighed as such).
+            // The rates of its neighbours on the chain (one at either end).
             let neighbours = |rate: fn(&ChipResult) -> f64| {
                 [c.index.checked_sub(1), Some(c.index + 1)]
                     .into_iter()
@@ -651,7 +652,6 @@ pub(crate) fn intermittent(
                     .filter(|&i| i < found)
                     .filter_map(|i| chips.get(i))
                     .map(rate)
-                    .fold(cfg.intermittent_floor, f64::max)
             };
             let found_again =
                 |c: &ChipResult| f64::from(c.transient) / f64::from(c.patterns.max(1));
@@ -661,20 +661,17 @@ pub(crate) fn intermittent(
             // (a Bitaxe Hex with a joint at 4, sim seed 2: chip 5 was left out against chip 4,
             // and no step was found).
             let between_two = c.index > 0 && c.index + 1 < found;
-            let quieter_neighbour = |rate: fn(&ChipResult) -> f64| {
-                [c.index.checked_sub(1), Some(c.index + 1)]
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|i| chips.get(i))
-                    .map(rate)
-                    .fold(f64::INFINITY, f64::min)
-                    .max(cfg.intermittent_floor)
-            };
+            let spoiled_like_the_quieter = between_two
+                && spoiled(c)
+                    <= neighbours(spoiled)
+                        .fold(f64::INFINITY, f64::min)
+                        .max(cfg.intermittent_floor);
             let own_misses = c.golden > 0
                 && c.golden < c.patterns
                 && excess(c) >= 0.05
-                && found_again(c) <= 3.0 * neighbours(found_again)
-                && (c.garbled == 0 || between_two && spoiled(c) <= quieter_neighbour(spoiled))
+                && found_again(c)
+                    <= 3.0 * neighbours(found_again).fold(cfg.intermittent_floor, f64::max)
+                && (c.garbled == 0 || spoiled_like_the_quieter)
                 && (c.index == 0 || quieter(c.index - 1))
                 && quieter(c.index + 1);
             judged(c) && !lone_silent && !own_misses && c.hw_errors * 10 <= c.golden
