@@ -934,7 +934,7 @@ fn past_a_heavy_joint_every_silent_chip_is_tried_so_a_weak_one_among_them_is_fou
     // of its 112 cores dead: 30 silent cores where the eight chips tried before it had 35-40,
     // and it was never tried. `eval --sweep s19xp --fault weak:92:13 --fault joint:11:17000
     // --fault baudnoise:300 --random 10`: chip 92 weak on 3 boards with only the eight most
-    // silent chips tried, 6 now (sim seeds 5, 6 and 8 the three more; 53495 itself is still
+    // silent chips tried (a build not on main), 6 now (sim seeds 5, 6 and 8 the three more; 53495 itself is still
     // undecided with the final build).
     for seed in [5, 6, 8] {
         let r = diagnose(

@@ -233,10 +233,10 @@ impl Engine<'_, '_> {
             // staying silent when tried (tuning seed 53495, an S19 XP with a joint at 11 at
             // 17,000 ppm: chip 92, 13 % of its cores dead, had 30 silent where the 8 tried
             // had 35-40, and was never tried; `eval --sweep s19xp --fault weak:92:13 --fault
-            // joint:11:17000 --fault baudnoise:300 --random 10`: 3 → 6 of 10). A good chip's
-            // cores answer within a few passes
-            // and it drops out (its cores still silent and untried too few for a weak chip).
-            // Moves are for the [`RETEST_CHIPS`] with the most cores still silent.
+            // joint:11:17000 --fault baudnoise:300 --random 10`: 6 of 10, 3 with a build not on
+            // main that tried the eight most silent only). A good chip's cores answer within a
+            // few passes and it drops out (its cores still silent and untried too few for a
+            // weak chip). Moves are for the [`RETEST_CHIPS`] with the most cores still silent.
             let movers: BTreeSet<usize> = if phase_no == 0 {
                 BTreeSet::new()
             } else {
