@@ -183,12 +183,24 @@ pub struct Config {
     /// reads, stands out at `intermittent_p` from about 400 reads (a fifth more lost, at a
     /// binomial's spread); 200 first, and as many again for the chips between the bars.
     pub link_probe_reads: u32,
-    /// Batches of `link_probe_reads`: the first for every chip past the step, the others for
-    /// the chips still between the bars (`link_followup_p`, `intermittent_p`), or for every
-    /// chip again where a few are past it (`Engine::probe_past_steps`). [I] Five: a
+    /// Most batches of `link_probe_reads`: the first for every chip past the step, the others
+    /// for the chips still between the bars (`link_followup_p`, `intermittent_p`) or not yet
+    /// ruled out (`link_probe_excess`), with a few chips of their stretch (every chip where a
+    /// few are past the step; `Engine::probe_past_steps`). [I] Fifteen, 3000 reads: past a
+    /// joint losing three fifths of the reads a flaky link's excess stands out at
+    /// `intermittent_p` from about 1200 (tuning seed 35335, an S19 XP with joints at 10 and 80:
+    /// flaky chip 91 lost 133 of 200 where its stretch lost 63 %), and a pair alone past a step
+    /// is weighed against the other's rate at the upper end of its interval (tuning seed 30270,
+    /// a Bitaxe Hex with a joint at 3: flaky chip 5 lost 489 of 1000 where chip 4 lost 395, a
+    /// chance of 3e-5, when five batches were the most). Five were the most before, and a
     /// flaky BM1397 past a joint lost 37 % of 600 reads where the others lost 28 % (tuning seed
-    /// 26289, an S17+), short of the bar; its short replies lose less to a flaky link.
+    /// 26289, an S17+): its short replies lose less to a flaky link.
     pub link_probe_rounds: u32,
+    /// A chip past a step is read again until the upper end of the 95 % interval of its loss
+    /// rate is less than this share of the replies its stretch got above the stretch's rate
+    /// (or it is called): a link of its own losing that much is ruled out. [I] A tenth, half
+    /// what a flaky link dropping 2 % of its bytes loses of an 11-byte reply.
+    pub link_probe_excess: f64,
     /// Most passes in which the silent cores of a chip past a step in the losses are tried
     /// again in one slot, with cores of it that answered as controls
     /// (`Engine::retest_silent_cores`): past a joint a working core is silent over the pattern
@@ -270,7 +282,8 @@ impl Default for Config {
             silent_tail_set_ups: 2,
             link_followup_rounds: 2,
             link_probe_reads: 200,
-            link_probe_rounds: 5,
+            link_probe_rounds: 15,
+            link_probe_excess: 0.1,
             core_retest_passes: 144,
             core_retest_controls: 8,
         }

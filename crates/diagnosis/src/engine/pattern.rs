@@ -233,8 +233,9 @@ impl Engine<'_, '_> {
             // staying silent when tried (tuning seed 53495, an S19 XP with a joint at 11 at
             // 17,000 ppm: chip 92, 13 % of its cores dead, had 30 silent where the 8 tried
             // had 35-40, and was never tried; `eval --sweep s19xp --fault weak:92:13 --fault
-            // joint:11:17000 --fault baudnoise:300 --random 10`: 6 of 10, 3 with a build not on
-            // main that tried the eight most silent only). A good chip's cores answer within a
+            // joint:11:17000 --fault baudnoise:300 --random 10`: 5 of 10, 6 before the reads
+            // past a step ran until decided, 3 with a build not on main that tried the eight
+            // most silent only). A good chip's cores answer within a
             // few passes and it drops out (its cores still silent and untried too few for a
             // weak chip). Moves are for the [`RETEST_CHIPS`] with the most cores still silent.
             let movers: BTreeSet<usize> = if phase_no == 0 {
@@ -552,9 +553,10 @@ impl Engine<'_, '_> {
     /// short, and a chip answers one whatever its cores: the chips past the first step are
     /// each read `link_probe_reads` times at their addresses, and a chip that loses far more
     /// of its reads than the rest of its stretch is named (`findings::intermittent`). The
-    /// chips between the bars after that are read as many times again, up to
-    /// `link_probe_rounds` batches (every chip, where [`READ_COMPANY`] or fewer are past the
-    /// step). Only where a step was found: a board without one is not read at all.
+    /// chips still undecided after that (between the bars, or a link of their own not ruled
+    /// out: `link_probe_excess`) are read as many times again, up to `link_probe_rounds`
+    /// batches (every chip, where [`READ_COMPANY`] or fewer are past the step). Only where a
+    /// step was found: a board without one is not read at all.
     fn probe_past_steps(&mut self) -> Flow {
         // Which chip answers at which address must be known (`duplicate_address`,
         // `addressing_failed`: no chip is judged then).
@@ -583,31 +585,54 @@ impl Engine<'_, '_> {
                     .filter(|&i| self.learned.chips[i].address.is_some())
                     .collect();
                 past.clone()
-            } else if past.len() <= READ_COMPANY {
-                // A few chips past the step: every one is read every round. They are what each
-                // is weighed against, and with 200 reads each a flaky chip's excess was short
-                // of the bar for more reads (`--sweep bitaxe-hex --fault flaky:4 --fault
-                // joint:2:15000`, sim seed 7: chip 4 lost 84 of 200 where chips 3 and 5 lost
-                // 133 of 400; named on 13 boards of 40 before, on 40 now). Reads are cheap:
-                // 200 of three chips took 0.28 s of that board's test.
-                past.clone()
-            } else if link.reads_between_bars.is_empty() {
-                break;
             } else {
-                // Read among other chips past the step: one chip's replies back to back, a
-                // family without a preamble resynchronises on a shifted copy of its reply
-                // that passes its CRC now and then, and takes the copies after it too (tuning
-                // seed 22576, an S9 past a joint: chip 26 read alone lost 131 of 200 reads, 54
-                // of 200 read among one other chip, 62 of 200 among all of them).
+                // Undecided: between the bars, or not read often enough to rule out a link
+                // of its own (`link_probe_excess`).
                 let mut these = link.reads_between_bars;
-                let companions: Vec<usize> = past
-                    .iter()
-                    .copied()
-                    .filter(|i| !these.contains(i))
-                    .take(READ_COMPANY.saturating_sub(these.len()))
-                    .collect();
-                these.extend(companions);
-                these
+                these.extend(link.reads_open);
+                these.sort_unstable();
+                these.dedup();
+                let few = past.len() <= READ_COMPANY;
+                if few && (round < READ_ALL_ROUNDS || !these.is_empty()) {
+                    // A few chips past the step: every one is read every round. They are
+                    // what each is weighed against, and with 200 reads each a flaky chip's
+                    // excess was short of the bar for more reads (`--sweep bitaxe-hex --fault
+                    // flaky:4 --fault joint:2:15000`, sim seed 7: chip 4 lost 84 of 200 where
+                    // chips 3 and 5 lost 133 of 400; named on 13 boards of 40 before, on 40
+                    // now). Reads are cheap: 200 of three chips took 0.28 s of that board's
+                    // test.
+                    past.clone()
+                } else if these.is_empty() {
+                    break;
+                } else {
+                    // Read among other chips of their stretch, the nearest first: one chip's
+                    // replies back to back, a family without a preamble resynchronises on a
+                    // shifted copy of its reply that passes its CRC now and then, and takes
+                    // the copies after it too (tuning seed 22576, an S9 past a joint: chip 26
+                    // read alone lost 131 of 200 reads, 54 of 200 read among one other chip,
+                    // 62 of 200 among all of them). Of their stretch, as it is what they are
+                    // weighed against: a chip alone with another past a second step is
+                    // weighed against that one's rate at the upper end of its interval
+                    // (tuning seed 53173, an S19j Pro with joints at 42 and 117: flaky chip
+                    // 119 was read 1000 times among chips 43-45, chip 118 200 times, and not
+                    // called).
+                    let stretch = |c: usize| link.steps.iter().filter(|s| s.at <= c).count();
+                    let mut company: Vec<usize> = past
+                        .iter()
+                        .copied()
+                        .filter(|i| !these.contains(i))
+                        .collect();
+                    company.sort_by_key(|&i| {
+                        let near = these
+                            .iter()
+                            .map(|&t| (stretch(t) != stretch(i), t.abs_diff(i)))
+                            .min();
+                        (near, i)
+                    });
+                    company.truncate(READ_COMPANY.saturating_sub(these.len()));
+                    these.extend(company);
+                    these
+                }
             };
             if targets.is_empty() {
                 break;
@@ -1836,6 +1861,14 @@ fn shuffled(n: usize, pass: u64) -> Vec<usize> {
 /// Chips read together in a batch of `Engine::probe_past_steps` at least, where there are
 /// that many past the step. [I]
 const READ_COMPANY: usize = 6;
+
+/// Batches in which `Engine::probe_past_steps` reads every chip where [`READ_COMPANY`] or
+/// fewer are past the step, whether or not one is still undecided. [I] Five, all there were
+/// before chips were read until decided: a light joint at the last chip spoils less of its
+/// replies than a flaky link (`link_probe_excess` rules it out as one), and 1000 reads of the
+/// pair past the first joint name it (tuning seed 45038, a Bitaxe Hex with joints at 0 and 5
+/// at 5000 ppm: missed when the reads stopped once no chip was undecided).
+const READ_ALL_ROUNDS: u32 = 5;
 
 /// Most chips moved to other slots for their silent cores in a phase of
 /// `Engine::retest_silent_cores` after the first, the most cores still silent first: every move
