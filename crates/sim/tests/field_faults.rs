@@ -1740,6 +1740,35 @@ fn a_flaky_chip_past_a_heavy_joint_is_read_until_its_link_is_called_or_ruled_out
     }
 }
 
+/// Chips past a joint that lose fewer reads than the rest of their stretch are left out of it
+/// (the joint's own chip, a chip answering for another), but "fewer" is against the rest
+/// without the chips that lose more: with a flaky chip and a second joint at the last chip,
+/// the three good chips were each low against a rate with those two in it, and the last chip,
+/// left with no rest, was called against none, "where the other chips past the same step lost
+/// 0.0 %" (tuning seed 45038, a Bitaxe Hex with a joint at 0, flaky chip 3 and a joint at 5).
+#[test]
+fn past_a_joint_the_chips_that_lose_less_than_two_bad_ones_are_still_their_measure() {
+    let r = diagnose(
+        "bitaxe-hex",
+        &["joint:0:13000", "flaky:3", "joint:5:5000"],
+        45038,
+    );
+    let f = link_at(&r, 1, 0);
+    for chip in [3, 5] {
+        assert!(
+            f.message.contains(&format!("chip {chip}, past it, lost")),
+            "chip {chip} named by its reads: {}",
+            describe(&r)
+        );
+    }
+    assert!(
+        !f.message.contains("lost 0.0 %"),
+        "a chip weighed against no other: {}",
+        describe(&r)
+    );
+    no_chip_blamed_but(&r, &[]);
+}
+
 /// An S9 chip (no preamble on its replies) read again after a broken reply and a quiet line
 /// is read whole: what was left of the broken reply is garbage once the line is quiet, not
 /// the start of a frame taken with the next reply's bytes (tuning seed 21728: the chip IDs

@@ -1865,9 +1865,9 @@ const READ_COMPANY: usize = 6;
 /// Batches in which `Engine::probe_past_steps` reads every chip where [`READ_COMPANY`] or
 /// fewer are past the step, whether or not one is still undecided. [I] Five, all there were
 /// before chips were read until decided: a light joint at the last chip spoils less of its
-/// replies than a flaky link (`link_probe_excess` rules it out as one), and 1000 reads of the
-/// pair past the first joint name it (tuning seed 45038, a Bitaxe Hex with joints at 0 and 5
-/// at 5000 ppm: missed when the reads stopped once no chip was undecided).
+/// replies than a flaky link, and `link_probe_excess` may rule it out as one (tuning seed
+/// 45038, a Bitaxe Hex with joints at 0 and at 5 of 5000 ppm: missed by a build not on main
+/// that stopped reading once no chip was undecided).
 const READ_ALL_ROUNDS: u32 = 5;
 
 /// Most chips moved to other slots for their silent cores in a phase of
