@@ -3,7 +3,7 @@
 //! order, the board's measurements and the report; `chain` brings the chain up, `pattern` runs
 //! the pattern test, `procedures` the ladder, supply steps, soak and aging.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use bm13xx::bringup::{self, Phase};
 use bm13xx::job::job_for_header;
@@ -195,10 +195,28 @@ pub(crate) struct ChipTrack {
     /// many of them no reply came back for (`Engine::probe_past_steps`).
     pub(crate) reads: u32,
     pub(crate) reads_lost: u32,
+    /// The chip IDs the replies to those reads carried (register 0), and how many of each.
+    pub(crate) read_ids: BTreeMap<u16, u32>,
     /// Its silent cores tried again after the pattern test (`Engine::retest_silent_cores`).
     pub(crate) core_retest: CoreRetest,
     pub(crate) state: Option<ChipState>,
     pub(crate) chip_id: Option<u16>,
+}
+
+impl ChipTrack {
+    /// The chip's ID as the register reads past a step gave it (`read_ids`), where most of
+    /// them agree: `(id, replies with it, replies)`. That ID is the chip's, whatever one read
+    /// at a check of the addresses says: a reply corrupted on the way passes the CRC (five
+    /// bits) now and then, and a wrong-ID part a bit away from the family's (0x1362 and
+    /// 0x1366) was taken for the family's part on one such reply at a check after the reads
+    /// and never read again (tuning seed 21110, an S19k Pro with joints at 31 and 35: chip
+    /// 40, past both, gave 0x1362 on 648 reads and was recorded as 0x1366). [I] Two thirds of
+    /// its replies and three at least: a corrupted reply passes the CRC one time in 32.
+    pub(crate) fn id_from_reads(&self) -> Option<(u16, u32, u32)> {
+        let all: u32 = self.read_ids.values().sum();
+        let (&id, &n) = self.read_ids.iter().max_by_key(|&(_, &n)| n)?;
+        (n >= 3 && 3 * n >= 2 * all).then_some((id, n, all))
+    }
 }
 
 /// The silent cores of a chip past a step in the losses, tried again pass after pass beside

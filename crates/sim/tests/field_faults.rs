@@ -1769,6 +1769,37 @@ fn past_a_joint_the_chips_that_lose_less_than_two_bad_ones_are_still_their_measu
     no_chip_blamed_but(&r, &[]);
 }
 
+/// A chip past a joint is read hundreds of times, and each reply carries its ID: where most
+/// agree, that is its ID, and one reply at a later check of the addresses, corrupted on the way
+/// and passing the five-bit CRC, does not overturn it (tuning seed 21110, an S19k Pro with
+/// joints at 31 and 35: wrong-ID chip 40, past both, gave 0x1362 on 648 reads, was recorded as
+/// the family's 0x1366 at a check after them, a bit away, and never read again).
+#[test]
+fn a_wrong_id_chip_past_two_joints_keeps_the_id_its_reads_agreed_on() {
+    let r = diagnose(
+        "s19kpro",
+        &[
+            "joint:35:13000",
+            "joint:31:20000",
+            "wrongid:40",
+            "baudnoise:1000",
+        ],
+        21110,
+    );
+    let f = finding_at_chip(&r, FindingKind::WrongChipId, 40);
+    assert!(f.message.contains("0x1362"), "{}", describe(&r));
+    assert_eq!(
+        r.findings
+            .iter()
+            .filter(|f| f.kind == FindingKind::WrongChipId)
+            .count(),
+        1,
+        "{}",
+        describe(&r)
+    );
+    no_chip_blamed_but(&r, &[]);
+}
+
 /// An S9 chip (no preamble on its replies) read again after a broken reply and a quiet line
 /// is read whole: what was left of the broken reply is garbage once the line is quiet, not
 /// the start of a frame taken with the next reply's bytes (tuning seed 21728: the chip IDs

@@ -757,7 +757,8 @@ impl Engine<'_, '_> {
     /// one whose other ID never comes back a second time is not taken for another part (its
     /// ID stays unknown): past a joint losing nine replies in ten, three reads all lost left a
     /// corrupted ID standing (tuning seed 7336, S21: chip 87 named a 0x13E8 part). Reads stop
-    /// once either is seen, at most `CHIP_ID_READS`.
+    /// once either is seen, at most `CHIP_ID_READS`. An ID the reads past a step agreed on is
+    /// not read again (`ChipTrack::id_from_reads`).
     pub(super) fn confirm_chip_ids(&mut self) -> Flow {
         /// [I] Six reads: a reply gets through a link losing two in three about nine times in
         /// ten.
@@ -766,8 +767,10 @@ impl Engine<'_, '_> {
         let wrong: Vec<(usize, u8, u16)> = (0..self.learned.found)
             .filter_map(|i| {
                 let c = &self.learned.chips[i];
+                // Read many times past a step and agreed on: settled.
+                let settled = c.id_from_reads().is_some();
                 match (c.chip_id, c.address) {
-                    (Some(id), Some(a)) if id != family_id => Some((i, a, id)),
+                    (Some(id), Some(a)) if id != family_id && !settled => Some((i, a, id)),
                     _ => None,
                 }
             })
@@ -915,7 +918,10 @@ impl Engine<'_, '_> {
             .map_or(0, |i| i + 1);
         for (track, id) in self.learned.chips.iter_mut().zip(&answered).take(found) {
             if let Some(id) = id {
-                track.chip_id = Some(*id);
+                // One reply does not overturn the ID many reads past a step agreed on.
+                track.chip_id = track
+                    .id_from_reads()
+                    .map_or(Some(*id), |(id, _, _)| Some(id));
             }
         }
         Ok(AddressCheck {

@@ -673,7 +673,26 @@ impl Engine<'_, '_> {
             // Spoiled frames of the reads are no pattern's.
             self.wire.take_spoiled();
         }
+        self.ids_from_reads();
         Ok(())
+    }
+
+    /// Each chip's ID as the reads past the step gave it, where most of them agree
+    /// (`ChipTrack::id_from_reads`).
+    fn ids_from_reads(&mut self) {
+        for (i, c) in self.learned.chips.iter_mut().enumerate() {
+            if let Some((id, n, all)) = c.id_from_reads()
+                && c.chip_id != Some(id)
+            {
+                let before = c.chip_id;
+                c.chip_id = Some(id);
+                self.wire.note(|| {
+                    format!(
+                        "chip {i} gave ID 0x{id:04X} on {n} of {all} reads past the step (recorded as {before:04X?})"
+                    )
+                });
+            }
+        }
     }
 
     /// Read register 0 of each of `targets` at its address `reads` times, a few reads a chip
@@ -730,6 +749,12 @@ impl Engine<'_, '_> {
                     && let Some(g) = got.get_mut(k)
                 {
                     *g += 1;
+                    if let Some(c) = addresses
+                        .get(k)
+                        .and_then(|&(i, _)| self.learned.chips.get_mut(i))
+                    {
+                        *c.read_ids.entry(r.chip_id()).or_default() += 1;
+                    }
                 }
             }
             for (&(i, _), g) in addresses.iter().zip(got) {
