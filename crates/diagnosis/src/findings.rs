@@ -430,16 +430,16 @@ fn read_stand_out(cfg: &Config, learned: &Learned, steps: &[LossStep]) -> ReadsP
         };
         let all = sum(&|_| true);
         past.weighed = (past.weighed.0 + all.0, past.weighed.1 + all.1);
-        // Chips that lost far fewer reads than the rest are not of the stretch either: the
-        // joint's own chip gets its reads whole and loses only its replies, and a chip at an
-        // address that is another's answers for it (tuning seed 498, an S19 with a joint at
-        // 67: chip 74 lost 1 of 200 where the rest lost 38 %, which lowered the rate chip 73
-        // was weighed against). They are left out of the rest and never named.
         let mut suspects: Vec<usize> = pool
             .iter()
             .filter(|p| excess_loss_p(cfg, (p.1, p.2), all) < cfg.link_suspect_p)
             .map(|p| p.0)
             .collect();
+        // Chips that lost far fewer reads than the rest are not of the stretch either: the
+        // joint's own chip gets its reads whole and loses only its replies, and a chip at an
+        // address that is another's answers for it (tuning seed 498, an S19 with a joint at
+        // 67: chip 74 lost 1 of 200 where the rest lost 38 %, which lowered the rate chip 73
+        // was weighed against). They are left out of the rest and never named.
         // Low against the others without the chips that stand out above them: with two of
         // five chips losing more, the other three were each low against a rate with those two
         // in it, and the last chip was left with no rest and called against none, "where the
@@ -2507,6 +2507,53 @@ mod tests {
         ];
         let second = loss_step(&cfg, &losses, 1, 2, Some(29.0 / 109.0)).map(|s| s.at);
         assert_eq!(second, Some(3));
+    }
+
+    /// Tuning seed 45038, a Bitaxe Hex with a joint at 0, flaky chip 3 and a joint at 5, its
+    /// reads past the step at 1 as its finding gave them (chips 3 and 5; chips 1, 2 and 4
+    /// together lost 31.3 %, split about evenly here): chips 3 and 5 are each weighed against
+    /// the three that do not stand out. Before, those three were each low against a rate with
+    /// chips 3 and 5 in it, and chip 5 was called against none (a rest of 0.0 %).
+    #[test]
+    fn past_a_step_two_chips_that_lose_more_are_each_weighed_against_the_rest() {
+        let cfg = Config::default();
+        let learned = Learned {
+            chips: vec![
+                crate::engine::ChipTrack::default(),
+                read_back(40, 620, 2000),
+                read_back(40, 630, 2000),
+                read_back(40, 889, 2000),
+                read_back(40, 630, 2000),
+                read_back(40, 740, 2000),
+            ],
+            found: 6,
+            ..Learned::default()
+        };
+        let step = LossStep {
+            at: 1,
+            before: 0.286,
+            after: 0.785,
+            spoiled: false,
+        };
+        let past = read_stand_out(&cfg, &learned, &[step]);
+        let called: Vec<(usize, u64)> = past
+            .called
+            .iter()
+            .map(|r| (r.chip, (r.rest_rate * 1000.0).round() as u64))
+            .collect();
+        assert_eq!(called, vec![(3, 313), (5, 313)]);
+    }
+
+    /// A chip past a step is read again while its reads leave open a link of its own losing a
+    /// tenth of the replies its stretch gets (`link_probe_excess`). Tuning seed 35335's chip
+    /// 91: 133 of 200 where its stretch lost 63 %, open; a good chip there at 2000 reads, ruled
+    /// out; a chip with no rest to weigh against, never open.
+    #[test]
+    fn a_chip_past_a_step_is_open_until_its_reads_rule_out_a_link_of_its_own() {
+        let cfg = Config::default();
+        assert!(open_link(&cfg, (133, 200), (4057, 6400)));
+        assert!(!open_link(&cfg, (1270, 2000), (4057, 6400)));
+        assert!(!open_link(&cfg, (133, 200), (0, 0)));
     }
 
     /// Tuning seed 3071, a Bitaxe Supra Hex with joints at 0 and 4, its frame log's reads: chips
