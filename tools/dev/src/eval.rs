@@ -541,19 +541,12 @@ pub struct BoardRun {
     pub verdict: Verdict,
 }
 
-/// Wilson score interval (95 %) of `k` successes in `n`, as fractions.
+/// Wilson score interval (95 %) of `k` successes in `n`, as fractions: the engine's own
+/// (`diagnosis::stats::wilson`) at 1.96 standard deviations, so the figures and the engine's
+/// bars are one formula.
 #[must_use]
 pub fn wilson(k: u64, n: u64) -> (f64, f64) {
-    if n == 0 {
-        return (0.0, 1.0);
-    }
-    let z = 1.959_964;
-    let n_f = n as f64;
-    let p = k as f64 / n_f;
-    let denom = 1.0 + z * z / n_f;
-    let centre = (p + z * z / (2.0 * n_f)) / denom;
-    let half = z * (p * (1.0 - p) / n_f + z * z / (4.0 * n_f * n_f)).sqrt() / denom;
-    ((centre - half).max(0.0), (centre + half).min(1.0))
+    diagnosis::stats::wilson(k, n, 1.959_964)
 }
 
 /// Sensors of `profile` the jig can read and tell apart: not a chip's own diode, and not one
