@@ -168,7 +168,7 @@ impl Engine<'_, '_> {
         // Every core some slot has work for.
         let covered: BTreeSet<u8> = core_of.values().copied().collect();
         // The chips, the most silent first, and each one's silent cores.
-        let mut targets: Vec<(usize, usize, BTreeSet<u8>)> = Vec::new();
+        let mut targets: Vec<RetestTarget> = Vec::new();
         for i in behind.first()..found {
             let Some(c) = self.learned.chips.get(i) else {
                 continue;
@@ -205,14 +205,22 @@ impl Engine<'_, '_> {
             if silent.len() >= weak
                 || 2 * silent.len() >= weak && silent.len() + untried.len() >= weak
             {
-                let tried = silent.len();
-                targets.push((tried, i, silent.union(&untried).copied().collect()));
+                targets.push(RetestTarget {
+                    chip: i,
+                    cores: silent.union(&untried).copied().collect(),
+                    silent,
+                });
             }
         }
         if targets.is_empty() {
             return Ok(());
         }
-        targets.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+        targets.sort_by(|a, b| {
+            b.silent
+                .len()
+                .cmp(&a.silent.len())
+                .then(a.chip.cmp(&b.chip))
+        });
         let slots = setup.slots().min(pool.slots());
         let mut proven: BTreeSet<usize> = BTreeSet::new();
         let below = weak.saturating_sub(1);
@@ -237,19 +245,23 @@ impl Engine<'_, '_> {
             // past a step ran until decided, 3 with a build not on main that tried the eight
             // most silent only). A good chip's cores answer within a
             // few passes and it drops out (its cores still silent and untried too few for a
-            // weak chip). Moves are for the [`RETEST_CHIPS`] with the most cores still silent.
+            // weak chip). Moves are for the [`RETEST_CHIPS`] that may still be weak
+            // ([`dead_estimate`]) with the most dead cores estimated.
             let movers: BTreeSet<usize> = if phase_no == 0 {
                 BTreeSet::new()
             } else {
-                let mut ranked: Vec<(usize, usize)> = targets
+                let mut ranked: Vec<(f64, usize)> = targets
                     .iter()
-                    .filter(|t| !proven.contains(&t.1))
-                    .map(|(_, i, _)| {
-                        let r = &self.learned.chips[*i].core_retest;
-                        (r.cores.difference(&r.answered).count(), *i)
+                    .filter(|t| !proven.contains(&t.chip))
+                    .map(|t| {
+                        (
+                            dead_estimate(&self.learned.chips[t.chip].core_retest, t),
+                            t.chip,
+                        )
                     })
+                    .filter(|(dead, _)| *dead > below as f64)
                     .collect();
-                ranked.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+                ranked.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
                 ranked
                     .into_iter()
                     .take(RETEST_CHIPS)
@@ -258,20 +270,13 @@ impl Engine<'_, '_> {
             };
             let mut taken: BTreeSet<usize> = BTreeSet::new();
             let mut phase: Vec<(usize, usize)> = Vec::new();
-            for (_, i, silent) in targets
-                .iter()
-                .filter(|t| !proven.contains(&t.1) && (phase_no == 0 || movers.contains(&t.1)))
-            {
+            for t in targets.iter().filter(|t| {
+                !proven.contains(&t.chip) && (phase_no == 0 || movers.contains(&t.chip))
+            }) {
+                let (i, silent) = (&t.chip, &t.cores);
                 let r = &self.learned.chips[*i].core_retest;
                 let tried = &r.cores;
-                let untried_all = silent.difference(tried).count();
-                let still = tried.difference(&r.answered).count();
-                let may_be_weak = if tried.is_empty() {
-                    true
-                } else {
-                    let share = still as f64 / tried.len() as f64;
-                    still as f64 + share * untried_all as f64 > below as f64
-                };
+                let may_be_weak = dead_estimate(r, t) > below as f64;
                 if !may_be_weak {
                     continue;
                 }
@@ -322,7 +327,7 @@ impl Engine<'_, '_> {
                 let Some(c) = self.learned.chips.get_mut(*i) else {
                     continue;
                 };
-                let Some((_, _, silent)) = targets.iter().find(|t| t.1 == *i) else {
+                let Some(silent) = targets.iter().find(|t| t.chip == *i).map(|t| &t.cores) else {
                     continue;
                 };
                 let r = &mut c.core_retest;
@@ -508,8 +513,8 @@ impl Engine<'_, '_> {
                             // yet (all taken as dead) must be able to make it weak.
                             let untried = targets
                                 .iter()
-                                .find(|t| t.1 == i)
-                                .map_or(0, |t| t.2.difference(&r.cores).count());
+                                .find(|t| t.chip == i)
+                                .map_or(0, |t| t.cores.difference(&r.cores).count());
                             let still = r.cores.difference(&r.answered).count();
                             still + untried > below
                                 && r.phases.last().is_some_and(|p| {
@@ -527,8 +532,8 @@ impl Engine<'_, '_> {
         self.wire.note(|| {
             let each: Vec<String> = targets
                 .iter()
-                .filter_map(|(_, i, _)| {
-                    let r = &chips.get(*i)?.core_retest;
+                .filter_map(|t| {
+                    let (i, r) = (t.chip, &chips.get(t.chip)?.core_retest);
                     Some(format!(
                         "{i}: {} of {} silent; per slot cores/passes/controls answered/sent {:?}",
                         r.cores.difference(&r.answered).count(),
@@ -1896,9 +1901,54 @@ const READ_COMPANY: usize = 6;
 const READ_ALL_ROUNDS: u32 = 5;
 
 /// Most chips moved to other slots for their silent cores in a phase of
-/// `Engine::retest_silent_cores` after the first, the most cores still silent first: every move
-/// is a set-up past a joint. [I]
+/// `Engine::retest_silent_cores` after the first, the most dead cores estimated first
+/// ([`dead_estimate`]): every move is a set-up past a joint. [I]
 const RETEST_CHIPS: usize = 8;
+
+/// A chip whose silent cores `Engine::retest_silent_cores` tries again.
+struct RetestTarget {
+    chip: usize,
+    /// The cores it had work for and never answered on.
+    silent: BTreeSet<u8>,
+    /// Those and the cores no slot it was at had work for: every core tried again.
+    cores: BTreeSet<u8>,
+}
+
+/// How many of a target's cores are dead, as far as its cores tried again tell: the ones
+/// tried and still silent, and of the ones not tried yet each kind at the share still silent
+/// among the tried ones of that kind. The kinds differ: a core that had work and never
+/// answered is dead far more often than one that never had work (tuning seed 38051, an S19
+/// Pro with a joint at 45: chip 99, 15 of its 128 cores dead, 13 making it weak, had 11 silent
+/// cores, 10 of them dead, and 26 never given work, 5 of them dead; its first slot had work
+/// for 2 of the first kind and 8 of the second, 3 stayed silent, and at one share for both
+/// kinds 3 + 27 × 3/10 = 11.1 was short of 13 and the chip was never moved to its silent
+/// cores). A silent core that had work is taken as dead until some of its kind are tried; a
+/// core that never had work, at the share of all tried. Shares by the rule of succession,
+/// (still silent + 1) / (tried + 2): a few tried cores that all answered do not prove the rest
+/// of their kind alive (tuning seed 39639, an S19 XP with a joint at 50: chip 80, 12 dead
+/// cores, as many as make it weak, 9 of them among its 11 silent; after its first slot 3 of 3
+/// silent and 0 of 6 never given work stayed silent, at the plain shares 3 + 8 × 1 + 24 × 0 =
+/// 11 and the chip was not moved again).
+fn dead_estimate(r: &CoreRetest, t: &RetestTarget) -> f64 {
+    let still = |cores: &BTreeSet<u8>| cores.difference(&r.answered).count();
+    let share = |cores: &BTreeSet<u8>, fallback: f64| {
+        if cores.is_empty() {
+            fallback
+        } else {
+            (still(cores) as f64 + 1.0) / (cores.len() as f64 + 2.0)
+        }
+    };
+    let tried_silent: BTreeSet<u8> = r.cores.intersection(&t.silent).copied().collect();
+    let tried_never: BTreeSet<u8> = r.cores.difference(&t.silent).copied().collect();
+    let left_silent = t.silent.difference(&r.cores).count() as f64;
+    let left_never = t
+        .cores
+        .iter()
+        .filter(|c| !t.silent.contains(c) && !r.cores.contains(c))
+        .count() as f64;
+    let never_share = share(&tried_never, share(&r.cores, 1.0));
+    still(&r.cores) as f64 + share(&tried_silent, 1.0) * left_silent + never_share * left_never
+}
 
 /// Rounds of reads `Engine::confirm_addresses` gives an address that stayed silent after a
 /// move of `Engine::retest_silent_cores`: past a bad joint a read or its reply is lost often,
@@ -1914,10 +1964,11 @@ const RETEST_CHIPS: usize = 8;
 const CONFIRM_ROUNDS: usize = 8;
 
 /// Slots a chip's silent cores are tried again in (`Engine::retest_silent_cores`): a slot's
-/// work reaches a part of a chip's cores. [I] Five: tuning seed 34901's chip 62 needed a
-/// fourth slot for its last dead cores, and the phases are short once a slot's silence is
-/// settled ([`silence_settled`]).
-const RETEST_PHASES: usize = 5;
+/// work reaches a part of a chip's cores. [I] Eight: tuning seed 34901's chip 62 needed a
+/// fourth slot for its last dead cores, tuning seed 39639's chip 80 (at the bar) a sixth, and
+/// the phases are short once a slot's silence is settled ([`silence_settled`]); a chip is moved
+/// only while it may still be weak ([`dead_estimate`]).
+const RETEST_PHASES: usize = 8;
 
 /// Whether a phase of `Engine::retest_silent_cores` has tried its silent cores as often as
 /// tells anything: a working core among them would have answered in one of its passes but
@@ -1989,7 +2040,9 @@ fn job_ids(family: Family) -> Vec<u8> {
 mod tests {
     #![allow(clippy::unwrap_used)]
 
-    use super::{Batch, Outcome, readdress_order, shuffled};
+    use super::{
+        Batch, CoreRetest, Outcome, RetestTarget, dead_estimate, readdress_order, shuffled,
+    };
     use std::collections::BTreeSet;
 
     /// Each pass of the register reads goes over every chip once, in an order of its own that
@@ -2047,6 +2100,58 @@ mod tests {
         assert!(garbled_jobs(6, &golden, &[30]).is_empty());
         // Two silent jobs between the replies around it: it cannot be told whose it was.
         assert!(garbled_jobs(5, &[(0, 0), (3, 9), (4, 18)], &[5]).is_empty());
+    }
+
+    /// A target whose cores `0..silent` had work and never answered and `silent..all` never had
+    /// work, after `tried` of them were tried again and `answered` of those answered.
+    fn retest(silent: u8, all: u8, tried: &[u8], answered: &[u8]) -> (CoreRetest, RetestTarget) {
+        let r = CoreRetest {
+            cores: tried.iter().copied().collect(),
+            answered: answered.iter().copied().collect(),
+            ..CoreRetest::default()
+        };
+        let t = RetestTarget {
+            chip: 0,
+            silent: (0..silent).collect(),
+            cores: (0..all).collect(),
+        };
+        (r, t)
+    }
+
+    #[test]
+    fn the_dead_cores_left_are_estimated_per_kind_of_core_not_at_one_share() {
+        // Tuning seed 38051's chip 99: 11 silent, 26 never given work; its first slot tried 2
+        // of the first kind (both stayed silent) and 8 of the second (7 answered). 3 still
+        // silent + 9 × 3/4 + 18 × 2/10 = 13.35: over the 12 a weak S19 Pro chip is above, where
+        // one share for all (3 + 27 × 3/10 = 11.1) was not.
+        let tried: Vec<u8> = [0, 1].into_iter().chain(11..19).collect();
+        let (r, t) = retest(11, 37, &tried, &(11..18).collect::<Vec<_>>());
+        let dead = dead_estimate(&r, &t);
+        assert!(
+            (dead - (3.0 + 9.0 * 0.75 + 18.0 * 0.2)).abs() < 1e-9,
+            "{dead}"
+        );
+        // Tuning seed 39639's chip 80: 11 silent, 30 never given work; 3 silent tried and none
+        // answered, 6 never given work tried and all answered. 3 + 8 × 4/5 + 24 × 1/8 = 12.4,
+        // over 11; at the plain shares 3 + 8 + 0 = 11 was not.
+        let (r, t) = retest(
+            11,
+            41,
+            &[0, 1, 2, 11, 12, 13, 14, 15, 16],
+            &[11, 12, 13, 14, 15, 16],
+        );
+        let dead = dead_estimate(&r, &t);
+        assert!(
+            (dead - (3.0 + 8.0 * 0.8 + 24.0 * 0.125)).abs() < 1e-9,
+            "{dead}"
+        );
+        // Nothing tried yet: every core may be dead.
+        let (r, t) = retest(11, 41, &[], &[]);
+        assert!((dead_estimate(&r, &t) - 41.0).abs() < 1e-9);
+        // Every core tried: the ones still silent, exactly.
+        let all: Vec<u8> = (0..41).collect();
+        let (r, t) = retest(11, 41, &all, &all[5..]);
+        assert!((dead_estimate(&r, &t) - 5.0).abs() < 1e-9);
     }
 
     /// Apply `moves` to `current`, checking each lands on a slot nobody holds.
