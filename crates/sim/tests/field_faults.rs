@@ -77,6 +77,19 @@ fn no_chip_blamed_but(r: &Report, allowed: &[usize]) {
     );
 }
 
+/// Chip `weak` is called weak, and no chip but it and `also` is blamed; `board` names the board
+/// in a failure.
+fn weak_and_no_other_blamed(r: &Report, weak: usize, also: &[usize], board: &str) {
+    assert_eq!(
+        r.chips[weak].state,
+        ChipState::Weak,
+        "{board}: {}",
+        describe(r)
+    );
+    let allowed: Vec<usize> = std::iter::once(weak).chain(also.iter().copied()).collect();
+    no_chip_blamed_but(r, &allowed);
+}
+
 /// The sim seeds of `seeds` on which `model` with `faults` gives a report that `holds`: a
 /// mechanism that shows on a share of boards, counted. Each report is handed to `every` first
 /// (a check every board must pass, or a second count).
@@ -869,13 +882,7 @@ fn a_weak_chip_past_a_joint_spoiled_like_its_neighbours_does_not_hide_the_joints
             &["weak:4:46", "joint:0:7000", "baudnoise:1000"],
             seed,
         );
-        assert_eq!(
-            r.chips[4].state,
-            ChipState::Weak,
-            "sim seed {seed}: {}",
-            describe(&r)
-        );
-        no_chip_blamed_but(&r, &[4]);
+        weak_and_no_other_blamed(&r, 4, &[], &format!("sim seed {seed}"));
     }
 }
 
@@ -956,13 +963,7 @@ fn a_weak_chip_at_the_bar_past_a_joint_is_moved_to_its_silent_cores_until_proven
     ];
     for (model, faults, seed, weak, other) in boards {
         let r = diagnose(model, faults, seed);
-        assert_eq!(
-            r.chips[weak].state,
-            ChipState::Weak,
-            "{model}, tuning seed {seed}: {}",
-            describe(&r)
-        );
-        no_chip_blamed_but(&r, &[weak, other]);
+        weak_and_no_other_blamed(&r, weak, &[other], &format!("{model}, tuning seed {seed}"));
     }
 }
 
@@ -989,13 +990,7 @@ fn past_a_heavy_joint_every_silent_chip_is_tried_so_a_weak_one_among_them_is_fou
             &["weak:92:13", "joint:11:17000", "baudnoise:300"],
             seed,
         );
-        assert_eq!(
-            r.chips[92].state,
-            ChipState::Weak,
-            "sim seed {seed}: {}",
-            describe(&r)
-        );
-        no_chip_blamed_but(&r, &[92]);
+        weak_and_no_other_blamed(&r, 92, &[], &format!("sim seed {seed}"));
     }
 }
 
@@ -1362,13 +1357,7 @@ fn a_chip_just_past_the_weak_threshold_is_measured_on_every_core_and_called_weak
     // rounds left instead of a few a round.
     for seed in 1..=4 {
         let r = diagnose("bitaxe-hex", &["weak:1:12"], seed);
-        assert_eq!(
-            r.chips[1].state,
-            ChipState::Weak,
-            "seed {seed}: {}",
-            describe(&r)
-        );
-        no_chip_blamed_but(&r, &[1]);
+        weak_and_no_other_blamed(&r, 1, &[], &format!("seed {seed}"));
     }
 }
 
@@ -2161,13 +2150,7 @@ fn a_chip_at_the_weak_threshold_is_moved_to_work_for_its_untested_cores() {
         ("s19jpro", &["break-ro:38", "weak:31:12"][..], 1732, 31),
     ] {
         let r = diagnose(model, faults, seed);
-        assert_eq!(
-            r.chips[weak].state,
-            ChipState::Weak,
-            "{model} seed {seed}: {}",
-            describe(&r)
-        );
-        no_chip_blamed_but(&r, &[weak]);
+        weak_and_no_other_blamed(&r, weak, &[], &format!("{model} seed {seed}"));
     }
 }
 
