@@ -57,6 +57,14 @@ pub struct Config {
     /// broadcast lost on the host's line would misconfigure every chip at once, a chip's own
     /// write lost leaves that chip silent for a whole round). [I]
     pub write_copies: usize,
+    /// Past a link the run has found losing work, a configuration write goes out as many times
+    /// as make the chance that every copy is lost there below this, up to
+    /// `write_copies_max` (`Engine::link_write_copies`). [I] About one set-up in a hundred
+    /// then misses a write past the link (a set-up makes ten or so writes a lost copy spoils
+    /// alone, and its PLL ramp needs two steps in a row lost).
+    pub write_loss_risk: f64,
+    /// See `write_loss_risk`. [I]
+    pub write_copies_max: usize,
     /// Passes of writing the chips' nonce offsets and reading them back until every chip holds
     /// its own. [I]
     pub offset_write_passes: usize,
@@ -246,6 +254,8 @@ impl Default for Config {
             noise_miss_risk: 1e-4,
             offset_write_passes: 3,
             write_copies: 2,
+            write_loss_risk: 1e-3,
+            write_copies_max: 8,
             hw_error_min: 2,
             hw_error_rate: 0.02,
             hw_error_fault_rate: 0.10,

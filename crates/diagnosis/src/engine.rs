@@ -414,6 +414,8 @@ struct Engine<'a, 'j> {
     pattern_baud: u32,
     pattern_time_us: u64,
     pattern_bytes: (u64, u64),
+    /// Copies of each configuration write this set-up (`Engine::link_write_copies`).
+    write_copies: usize,
     current: Step,
     only_chips: Option<Vec<usize>>,
     /// The hash clock the chips run at now (the PLL ramp starts here), MHz.
@@ -495,6 +497,7 @@ pub fn run(
         pattern_baud: 115_200,
         pattern_time_us: 0,
         pattern_bytes: (0, 0),
+        write_copies: options.config.write_copies,
         current: Step::Preflight,
         only_chips: options.only_chips.clone(),
         chip_mhz: options.config.pll_reset_mhz,

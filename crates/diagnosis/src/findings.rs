@@ -1104,6 +1104,16 @@ impl BehindLink {
         self.stretches.first().map_or(self.found, |s| s.0)
     }
 
+    /// The least share of their work the chips of a stretch returned, of the stretches that
+    /// returned any.
+    pub(crate) fn least_share(&self) -> Option<f64> {
+        self.stretches
+            .iter()
+            .map(|s| s.1)
+            .filter(|&share| share > 0.0)
+            .reduce(f64::min)
+    }
+
     /// The stretch chip `i` is in: its chips, and the share of their work they returned.
     /// `None` before the link.
     pub(crate) fn stretch_of(&self, i: usize) -> Option<(std::ops::Range<usize>, f64)> {

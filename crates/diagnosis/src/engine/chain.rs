@@ -24,7 +24,7 @@ impl Engine<'_, '_> {
     /// which looks like a board of dead chips; a register write is idempotent, so each goes out
     /// `write_copies` times.
     pub(super) fn write_all(&mut self, register: u8, value: u32) -> Flow {
-        for _ in 0..self.cfg.write_copies.max(1) {
+        for _ in 0..self.write_copies.max(1) {
             self.wire.command(Command::WriteRegister {
                 dest: Dest::All,
                 register,
@@ -32,6 +32,52 @@ impl Engine<'_, '_> {
             })?;
         }
         Ok(())
+    }
+
+    /// Take `link_write_copies` for the writes from here on, noted when it changes.
+    pub(super) fn set_write_copies(&mut self) {
+        let copies = self.link_write_copies();
+        if copies != self.write_copies {
+            self.write_copies = copies;
+            self.wire
+                .note(|| format!("past the lossy link: each configuration write {copies} times"));
+        }
+    }
+
+    /// Copies of each configuration write for the set-up about to be made: `write_copies`, or
+    /// more where this run found a link losing work, as many as its chips' returns ask for
+    /// (`stats::copies_past_link`, for the stretch that returned the least). A set-up past
+    /// such a link that lost one write silences every chip there for its rounds: a chip given
+    /// much of its work in them returns next to nothing and was called weak (sweep `eval
+    /// --sweep s19pro --fault joint:18:10000 --fault joint:20:17000 --fault txnoise:300`, sim
+    /// seed 14: chip 40, 1 golden nonce of 216, its patterns sent in set-ups that had lost a
+    /// PLL step twice in a row or the hash counting number past chip 20).
+    pub(super) fn link_write_copies(&self) -> usize {
+        let chips = chip_results(self.profile, &self.learned);
+        let least = findings::behind_link(self.profile, self.cfg, &self.learned, &chips)
+            .and_then(|behind| behind.least_share());
+        let Some(returned) = least else {
+            return self.cfg.write_copies.max(1);
+        };
+        let write = Command::WriteRegister {
+            dest: Dest::All,
+            register: 0,
+            value: 0,
+        }
+        .encode(self.family)
+        .as_bytes()
+        .len();
+        let job = job_for_header(self.family, &self.params, 0, &[0; 80])
+            .as_bytes()
+            .len();
+        let reply = self.family.reply_len(self.family.rolls_version());
+        stats::copies_past_link(
+            returned,
+            self.cfg.tries_per_pattern,
+            write,
+            job + reply,
+            self.cfg,
+        )
     }
 
     pub(super) fn broadcast(&mut self, phase: Phase) -> Flow {
@@ -65,7 +111,7 @@ impl Engine<'_, '_> {
     /// never lands after the configuration it precedes.
     pub(super) fn configure_chip(&mut self, address: u8) -> Flow {
         for write in bringup::writes(self.family, Phase::PerChip) {
-            for _ in 0..self.cfg.write_copies.max(1) {
+            for _ in 0..self.write_copies.max(1) {
                 self.wire.command(Command::WriteRegister {
                     dest: Dest::Chip(address),
                     register: write.register,
@@ -168,6 +214,7 @@ impl Engine<'_, '_> {
     pub(super) fn bring_up(&mut self, slots: &[usize], baud: u32, reset: bool) -> Flow {
         // A reset (or the first addressing) leaves the chips with no work.
         self.last_job_us = 0;
+        self.set_write_copies();
         let expected = self.profile.chips.value;
         let mut found = 0;
         let mut previous: Option<usize> = None;
@@ -733,7 +780,7 @@ impl Engine<'_, '_> {
             // kept address 0xA6 and chip 76 took it as the last address, the map one chip
             // short). A copy is harmless: it goes to the address just left, which no chip takes
             // before the next move.
-            for _ in 0..self.cfg.write_copies.max(1) {
+            for _ in 0..self.write_copies.max(1) {
                 self.wire.command(Command::WriteRegister {
                     dest: Dest::Chip(from),
                     register: reg::CHIP_ADDRESS,

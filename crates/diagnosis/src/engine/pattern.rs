@@ -1255,6 +1255,7 @@ impl Engine<'_, '_> {
         setup: &ChainSetup,
         read_back_rounds: usize,
     ) -> Flow<ChainSetup> {
+        self.set_write_copies();
         let found = self.learned.found;
         let slots = setup.slots();
         let targets: Vec<usize> = all_slots.iter().copied().take(found).collect();
@@ -1291,7 +1292,7 @@ impl Engine<'_, '_> {
                 // `write_copies` times in a row, as `repair_shift` moves: a move lost past a
                 // bad joint sends the whole chain back through a reset and a new addressing
                 // pass; the copy goes to the address just left, which no chip holds then.
-                for _ in 0..self.cfg.write_copies.max(1) {
+                for _ in 0..self.write_copies.max(1) {
                     self.wire.command(Command::WriteRegister {
                         dest: Dest::Chip(old),
                         register: reg::CHIP_ADDRESS,
