@@ -57,7 +57,8 @@ pub struct Config {
     /// broadcast lost on the host's line would misconfigure every chip at once, a chip's own
     /// write lost leaves that chip silent for a whole round). [I]
     pub write_copies: usize,
-    /// Past a link the run has found losing work, a configuration write goes out as many times
+    /// Past a link the run has found losing work, once a set-up there has been seen lost (a
+    /// silent tail set up again), a configuration write goes out as many times
     /// as make the chance that every copy is lost there below this, up to
     /// `write_copies_max` (`Engine::link_write_copies`). [I] About one set-up in a hundred
     /// then misses a write past the link (a set-up makes ten or so writes a lost copy spoils

@@ -684,9 +684,9 @@ fn chips_a_set_up_silenced_past_a_bad_joint_are_set_up_again_not_blamed() {
 /// 11-byte write both lost past two joints one time in fifteen, and a set-up that lost a PLL
 /// step twice in a row, the hash counting number or the core enable left every chip past the
 /// joints silent for its rounds, once the set-ups sent again for that were spent. A chip given
-/// much of its work in such rounds returned next to nothing and was called weak. Once the run
-/// has measured the link, each write goes out as often as make losing every copy there
-/// unlikely. An S19 Pro with joints at 18 and 20 on a host line at 300 ppm (the joints of
+/// much of its work in such rounds returned next to nothing and was called weak. Once a set-up
+/// of the run has been seen lost there (a silent tail), each write goes out as often as the
+/// link's measured loss makes losing every copy there unlikely. An S19 Pro with joints at 18 and 20 on a host line at 300 ppm (the joints of
 /// held-out board 1000099's fault list; `eval --sweep s19pro --fault joint:18:10000 --fault
 /// joint:20:17000 --fault txnoise:300 --random 30`: a good chip blamed on 7 boards of 30
 /// before, none now): sim seed 14 called chip 40 weak (1 golden nonce of 216 patterns, 99 of

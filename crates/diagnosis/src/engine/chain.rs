@@ -44,15 +44,21 @@ impl Engine<'_, '_> {
         }
     }
 
-    /// Copies of each configuration write for the set-up about to be made: `write_copies`, or
-    /// more where this run found a link losing work, as many as its chips' returns ask for
+    /// Copies of each configuration write for the set-up about to be made: `write_copies`, or,
+    /// once a set-up of this run has been seen lost past a link (a silent tail, set up again:
+    /// `Engine::test_round`), as many as the chips' returns there ask for
     /// (`stats::copies_past_link`, for the stretch that returned the least). A set-up past
     /// such a link that lost one write silences every chip there for its rounds: a chip given
     /// much of its work in them returns next to nothing and was called weak (sweep `eval
     /// --sweep s19pro --fault joint:18:10000 --fault joint:20:17000 --fault txnoise:300`, sim
     /// seed 14: chip 40, 1 golden nonce of 216, its patterns sent in set-ups that had lost a
-    /// PLL step twice in a row or the hash counting number past chip 20).
+    /// PLL step twice in a row or the hash counting number past chip 20). Only then: copying
+    /// every write from the first measured loss on changed the course of runs whose set-ups
+    /// never failed (the addressing and register reads past a joint, four field tests).
     pub(super) fn link_write_copies(&self) -> usize {
+        if self.learned.tails_set_up_again == 0 {
+            return self.cfg.write_copies.max(1);
+        }
         let chips = chip_results(self.profile, &self.learned);
         let least = findings::behind_link(self.profile, self.cfg, &self.learned, &chips)
             .and_then(|behind| behind.least_share());
