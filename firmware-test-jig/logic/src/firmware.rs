@@ -33,6 +33,12 @@ const ASIC_I2C_WAIT_US: u64 = 1_000;
 const ASIC_REPLY_TIMEOUT_US: u64 = 20_000;
 /// Read-backs before a chip-hosted sensor counts as not answering (bmminer `wait_iic_ok`: 2).
 const ASIC_POLLS: u8 = 2;
+/// The device register the chip's I2C command register is left reading after each reading
+/// (`marker_frame`): the NCT218's ID register, which bmminer reads too (facts §5.1, BMM
+/// `read_temp()`: register 0xFE reads the sensor ID, 0x1A), and its die revision where 0xFE is
+/// the register read.
+const MARK_REGISTER: u8 = 0xFE;
+const MARK_REGISTER_ALT: u8 = 0xFF;
 
 /// Safety limits and calibration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -128,6 +134,9 @@ pub struct Firmware<H, I> {
     asic_read: Option<AsicRead>,
     /// A host read of a chip-hosted sensor waiting for the one in progress: (id, path slot).
     asic_wanted: Option<(u16, usize)>,
+    /// The marker read after the last reading (`mark_asic_register`) runs on its chip's I2C
+    /// master until this jig time, µs: no start goes out before.
+    asic_mark_until_us: u64,
     /// Per-tap corrections, ppm of the reading (from the jig's EEPROM).
     cal: [i32; TAP_CHANNELS],
     /// Corrections still to store: the next tap, and not before this jig time.
@@ -234,6 +243,39 @@ fn crc5(bytes: &[u8]) -> u8 {
     })
 }
 
+/// The start frame `start` made to read `MARK_REGISTER` of the same device instead of
+/// `device_register` (`MARK_REGISTER_ALT` where that is the one read): the command word's bits
+/// 15-8 (the third byte before the CRC, big-endian; facts §1.2) replaced and its CRC5 made again
+/// over the bytes after the preamble (facts §1.3: a command's last byte is the CRC5 of the
+/// bytes after `55 AA` up to it). `None` when `start` is not such a frame (its last byte is
+/// not that CRC5): no marker, the read goes as before.
+fn marker_frame(
+    start: &[u8],
+    device_register: u8,
+) -> Option<heapless::Vec<u8, { jig_wire::MAX_PATH_FRAME }>> {
+    let body = if start.starts_with(&[0x55, 0xAA]) {
+        2
+    } else {
+        0
+    };
+    let (&crc, framed) = start.split_last()?;
+    let covered = framed.get(body..)?;
+    if covered.len() < 4 || crc5(covered) != crc {
+        return None;
+    }
+    let mut marker = heapless::Vec::from_slice(start).ok()?;
+    let at = start.len().checked_sub(3)?;
+    *marker.get_mut(at)? = if device_register == MARK_REGISTER {
+        MARK_REGISTER_ALT
+    } else {
+        MARK_REGISTER
+    };
+    let last = marker.len() - 1;
+    let fresh = crc5(marker.get(body..last)?);
+    *marker.get_mut(last)? = fresh;
+    Some(marker)
+}
+
 /// A stored correction beyond this is no divider's error but a broken one: ignored, ppm.
 const MAX_CORRECTION_PPM: i32 = 50_000;
 /// An AT24C02 EEPROM's write time (the jig's own, between two stored corrections, and the
@@ -292,6 +334,7 @@ impl<H: Hal, I: I2c> Firmware<H, I> {
             asic_paths: heapless::Vec::new(),
             asic_read: None,
             asic_wanted: None,
+            asic_mark_until_us: 0,
             cal: [0; TAP_CHANNELS],
             cal_writes: None,
             eeprom_busy_until: 0,
@@ -810,6 +853,14 @@ impl<H: Hal, I: I2c> Firmware<H, I> {
         let Some(start) = self.asic_paths.get(slot).map(|(_, p)| p.start.clone()) else {
             return;
         };
+        // The marker read after the last reading still runs: a command now would land while
+        // its master is busy. Try again on the next pass (the supervisor) or wait for it.
+        if self.hal.now_us() < self.asic_mark_until_us {
+            if let Some(id) = id {
+                self.asic_wanted = Some((id, slot));
+            }
+            return;
+        }
         // A full transmit buffer: try again on the next pass (the supervisor) or say so.
         if self.queue_chain(&start).is_none() {
             if let Some(id) = id {
@@ -875,7 +926,8 @@ impl<H: Hal, I: I2c> Firmware<H, I> {
         if read.waiting {
             return None;
         }
-        let (_, path) = self.asic_paths.get(read.slot)?;
+        let slot = read.slot;
+        let (_, path) = self.asic_paths.get(slot)?;
         let prefix: &[u8] = if path.poll.starts_with(&[0x55, 0xAA]) {
             &[0xAA, 0x55]
         } else {
@@ -929,12 +981,36 @@ impl<H: Hal, I: I2c> Firmware<H, I> {
             // NCT218 standard range: whole °C, two's complement.
             let centi_c = i32::from(byte as i8) * 100;
             let id = self.asic_read.take().and_then(|r| r.id);
+            self.mark_asic_register(slot);
             Some((id, centi_c))
         } else {
             // Busy or not yet the byte: read back again after the chip's transfer time.
             read.waiting = true;
             read.until_us = self.hal.now_us() + ASIC_I2C_WAIT_US;
             None
+        }
+    }
+
+    /// After a reading, leave the chip's I2C command register reading another register of the
+    /// same device (`marker_frame`). A start lost on its way to the chip next time (a bad
+    /// joint before it) then leaves that read in the register, which no read-back takes for a
+    /// reading; without it the register still held the last reading, device and register
+    /// echoed as asked, and the jig gave it again as new: a stale low reading on a warming
+    /// board made a sensor past two joints look as if it rose 4 °C in 0.5 s, an overheating
+    /// chip on a board with none (sweep `eval --sweep s19pro --fault joint:18:10000 --fault
+    /// joint:20:17000 --fault txnoise:300`, sim seeds 12 and 14: sensor ASIC 58 diode read
+    /// 31 °C three times over 9 s while the diodes beside it warmed to 34-35 °C). Only a start
+    /// and its marker both lost give a stale reading now.
+    fn mark_asic_register(&mut self, slot: usize) {
+        let Some(marker) = self
+            .asic_paths
+            .get(slot)
+            .and_then(|(_, p)| marker_frame(&p.start, p.device_register))
+        else {
+            return;
+        };
+        if self.queue_chain(&marker).is_some() {
+            self.asic_mark_until_us = self.tx_end_us + ASIC_I2C_WAIT_US;
         }
     }
 
