@@ -1282,10 +1282,13 @@ impl Engine<'_, '_> {
             // field and land on any chip, before the joint too: a chip there with a few such
             // errors, far below what a miscomputing chip shows, is the link's.
             for c in chips.iter_mut().filter(|c| c.index < first) {
-                let results = f64::from(c.golden + c.hw_errors);
                 if c.state == ChipState::HwErrors
-                    && c.golden > 0
-                    && f64::from(c.hw_errors) < self.cfg.hw_error_fault_rate * results
+                    && !findings::errors_own(
+                        self.cfg,
+                        c.hw_errors,
+                        c.golden,
+                        findings::ErrorsSeen::BeforeLink,
+                    )
                 {
                     c.state = if c.golden >= c.patterns {
                         ChipState::Ok
@@ -1353,14 +1356,15 @@ impl Engine<'_, '_> {
                 // at least the share of its results that makes a miscomputing chip anywhere (a
                 // few errors among many good nonces are a stale reply's or the link's: held-out
                 // seed 1003280, 3 errors and 64 good nonces).
-                let results = f64::from(c.golden + c.hw_errors);
                 let proven_miscomputing = c.state == ChipState::HwErrors
-                    && f64::from(c.hw_errors) >= self.cfg.hw_error_fault_rate * results
-                    && findings::miscomputing_behind_link(
+                    && findings::errors_own(
                         self.cfg,
                         c.hw_errors,
-                        bad_frames,
-                        behind_count,
+                        c.golden,
+                        findings::ErrorsSeen::PastLink {
+                            bad_frames,
+                            behind: behind_count,
+                        },
                     );
                 // A corrupted reply passes CRC5 one time in 32: a miscomputed nonce there is
                 // the link's too.
@@ -1414,12 +1418,17 @@ impl Engine<'_, '_> {
             let garbage = self.learned.garbage_bytes;
             let found = self.learned.found;
             for c in chips.iter_mut() {
-                let results = f64::from(c.golden + c.hw_errors);
                 if c.state == ChipState::HwErrors
-                    && c.golden > 0
-                    && (bad_frames > 0 || garbage > 0)
-                    && f64::from(c.hw_errors) < self.cfg.hw_error_fault_rate * results
-                    && !findings::miscomputing_behind_link(self.cfg, c.hw_errors, bad_frames, found)
+                    && !findings::errors_own(
+                        self.cfg,
+                        c.hw_errors,
+                        c.golden,
+                        findings::ErrorsSeen::WholeChain {
+                            bad_frames,
+                            garbage,
+                            found,
+                        },
+                    )
                 {
                     c.state = if c.golden >= c.patterns {
                         ChipState::Ok

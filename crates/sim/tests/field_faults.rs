@@ -1514,6 +1514,46 @@ fn a_miscomputing_chip_behind_a_bad_joint_is_named_when_the_joint_cannot_explain
 }
 
 #[test]
+fn a_chip_whose_errors_the_line_may_explain_is_given_more_work_before_it_is_judged() {
+    // Seeds of `eval`'s tuning ranges where a miscomputing chip was called so by its first
+    // errors and sent no more work. Past a joint (23303, 22181, 25622: chips erring on 30 %,
+    // 35 % and 42 % of their nonces) 3 errors among 19 and 15 good nonces and 7 among 8 were
+    // no more than the joint's corrupted replies explain, and each was left inconclusive.
+    let r = diagnose(
+        "s19xp",
+        &["joint:41:8000", "hwerr:60:30", "baudnoise:300"],
+        23303,
+    );
+    finding_at_chip(&r, FindingKind::HwErrors, 60);
+    finding_at_chip(&r, FindingKind::Intermittent, 42);
+    no_chip_blamed_but(&r, &[60]);
+    let r = diagnose(
+        "s19jpro120",
+        &["hwerr:108:35", "wrongid:53", "joint:84:6000"],
+        22181,
+    );
+    finding_at_chip(&r, FindingKind::HwErrors, 108);
+    finding_at_chip(&r, FindingKind::Intermittent, 84);
+    finding_at_chip(&r, FindingKind::WrongChipId, 53);
+    no_chip_blamed_but(&r, &[53, 108]);
+    let r = diagnose(
+        "s19kpro",
+        &["hwerr:17:42", "wrongpart:51", "joint:9:17000", "noise:1000"],
+        25622,
+    );
+    finding_at_chip(&r, FindingKind::HwErrors, 17);
+    finding_at_chip(&r, FindingKind::Intermittent, 10);
+    no_chip_blamed_but(&r, &[17, 51]);
+    // On a line corrupting a few replies with no joint (26760, an S21 at 300 ppm), chip 66,
+    // erring on 27 %, stopped at 2 errors among 21 good nonces, under a miscomputing chip's
+    // share of errors, and was called `ok`.
+    let r = diagnose("s21", &["dead:22", "hwerr:66:27", "noise:300"], 26760);
+    finding_at_chip(&r, FindingKind::HwErrors, 66);
+    finding_at_chip(&r, FindingKind::DeadChip, 22);
+    no_chip_blamed_but(&r, &[22, 66]);
+}
+
+#[test]
 fn a_healthy_board_on_a_noisy_host_line_keeps_every_chip_configured() {
     // Tuning seed 1765: an S19j Pro (120 chips) at 1000 ppm on the host's line. One of the 600
     // per-chip configuration writes lost now and then left a chip's cores closed for a whole

@@ -124,7 +124,86 @@ impl Engine<'_, '_> {
         self.follow_lossy_links(&setup, &pool)?;
         self.follow_step_head(&setup, &pool)?;
         self.probe_past_steps()?;
+        self.follow_unproven_errors(&setup, &pool)?;
         self.retest_silent_cores(&mut setup, &pool)
+    }
+
+    /// A chip is called miscomputing at its first two errors (`stats::decide`) and then sent no
+    /// more work, but the report holds its errors its own only where the chain's corruption
+    /// cannot explain them (`findings::errors_own`): tuning seeds 22181 (an S19j Pro with a
+    /// joint at 84, chip 108 erring on 35 % of its nonces), 23303 (an S19 XP with a joint at
+    /// 41, chip 60 erring on 30 %) and 25622 (an S19k Pro with a joint at 9, chip 17 erring on
+    /// 42 %) stopped at 3 errors among 15 and 19 good nonces and 7 among 8, no more than their
+    /// links explain, and were left inconclusive; 26760 (an S21 at 300 ppm, no link) stopped
+    /// chip 66, erring on 27 %, at 2 errors among 21 good nonces, under a miscomputing chip's
+    /// share, and called it `ok`. Such chips get `link_followup_patterns` more work, up to
+    /// `link_followup_rounds` times, the largest share of errors first and
+    /// `link_followup_chips` at a time: a miscomputing chip keeps erring at its share, the
+    /// corruption's errors stay a few per chip. Past a link only chips erring at that share
+    /// already: a few errors among many good nonces there are the link's (held-out seed
+    /// 1003280), and more work past a joint sends more replies late.
+    fn follow_unproven_errors(&mut self, setup: &ChainSetup, pool: &PatternPool) -> Flow {
+        if self.cfg.link_followup_patterns == 0 {
+            return Ok(());
+        }
+        for _ in 0..self.cfg.link_followup_rounds {
+            let chips = chip_results(self.profile, &self.learned);
+            let behind =
+                crate::findings::behind_link(self.profile, self.cfg, &self.learned, &chips)
+                    .map(|b| b.first());
+            let found = self.learned.found;
+            // What the report weighs the errors against (the reads' own apart).
+            let bad_frames = self
+                .wire
+                .stats
+                .bad_crc
+                .saturating_sub(self.learned.read_bad_frames);
+            let garbage = self
+                .wire
+                .stats
+                .garbage_bytes
+                .saturating_sub(self.learned.read_garbage_bytes);
+            let mut suspects: Vec<(f64, usize)> = (0..found)
+                .filter(|i| !self.learned.excluded.contains(i))
+                .filter_map(|i| {
+                    let c = self.learned.chips.get(i)?;
+                    let share = f64::from(c.hw_errors) / f64::from(c.golden + c.hw_errors).max(1.0);
+                    let seen = match behind {
+                        Some(first) if i >= first => {
+                            if share < self.cfg.hw_error_fault_rate {
+                                return None;
+                            }
+                            crate::findings::ErrorsSeen::PastLink {
+                                bad_frames,
+                                behind: found.saturating_sub(first).max(1),
+                            }
+                        }
+                        Some(_) => crate::findings::ErrorsSeen::BeforeLink,
+                        None => crate::findings::ErrorsSeen::WholeChain {
+                            bad_frames,
+                            garbage,
+                            found,
+                        },
+                    };
+                    (c.state == Some(ChipState::HwErrors)
+                        && c.budget(self.cfg) > 0
+                        && !crate::findings::errors_own(self.cfg, c.hw_errors, c.golden, seen))
+                    .then_some((share, i))
+                })
+                .collect();
+            if suspects.is_empty() {
+                return Ok(());
+            }
+            suspects.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+            suspects.truncate(self.cfg.link_followup_chips);
+            let these: Vec<usize> = suspects.iter().map(|&(_, i)| i).collect();
+            let message = format!(
+                "More work for {} chip(s) whose miscomputed nonces the line may explain",
+                these.len()
+            );
+            self.follow_up(setup, pool, &these, message)?;
+        }
+        Ok(())
     }
 
     /// Past a step in the losses a working core stays silent over the pattern test's tries
