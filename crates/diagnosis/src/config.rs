@@ -121,10 +121,12 @@ pub struct Config {
     /// lost 3 of 50 on a line losing 0.6 % was at one in a thousand (tuning seed 448). One in
     /// ten follows up about one good chip in ten, at most `link_followup_chips`.
     pub link_followup_p: f64,
-    /// See `link_followup_p`.
+    /// See `link_followup_p`. Also the more work a chip gets whose miscomputed nonces the line
+    /// may still explain (`Engine::follow_unproven_errors`).
     pub link_followup_patterns: usize,
     /// Most chips followed up that way in one run (the most suspicious first): a line that
     /// loses evenly and heavily is a link finding, not a reason to retest the whole board. [I]
+    /// The same for the chips whose errors are followed up.
     pub link_followup_chips: usize,
     /// The pattern test stops sending work when a sensor reads this, °C, and waits for the
     /// board to cool (`cool_to_c`) before it goes on, so an overheating chip does not trip the
@@ -184,7 +186,8 @@ pub struct Config {
     pub silent_tail_set_ups: u32,
     /// Times the chips that lost more replies than the line (`link_followup_p`) but not so many
     /// more that it decides (`intermittent_p`) are given `link_followup_patterns` more work.
-    /// [I] Two: a chip still between the bars after one more batch is given one more.
+    /// [I] Two: a chip still between the bars after one more batch is given one more. The same
+    /// for a chip whose miscomputed nonces the line may still explain.
     pub link_followup_rounds: u32,
     /// Register reads sent to each chip past a step in the losses (a bad joint), to weigh its
     /// own link against the other chips past the same step (`Engine::probe_past_steps`). [I]
