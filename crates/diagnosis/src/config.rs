@@ -187,7 +187,8 @@ pub struct Config {
     /// Times the chips that lost more replies than the line (`link_followup_p`) but not so many
     /// more that it decides (`intermittent_p`) are given `link_followup_patterns` more work.
     /// [I] Two: a chip still between the bars after one more batch is given one more. The same
-    /// for a chip whose miscomputed nonces the line may still explain.
+    /// for a chip whose miscomputed nonces the line may still explain, and for the chips before
+    /// a step in the losses that have not yet shown they lose far less than the chips past it.
     pub link_followup_rounds: u32,
     /// Register reads sent to each chip past a step in the losses (a bad joint), to weigh its
     /// own link against the other chips past the same step (`Engine::probe_past_steps`). [I]
