@@ -733,19 +733,7 @@ pub(crate) fn intermittent(
         // before; the field test now shows it on sim seed 1 with a 3500 ppm joint at 40).
         // A step whose head is too short to show it lost less: the chips before it want more
         // work before the losses are judged.
-        // When the best split is no step, the one after the first chip is weighed alone: a
-        // joint at the head of the chain leaves one chip before it, whose few patterns add
-        // little to a split's likelihood, and the chips past it losing a little less or more
-        // by chance put the best split anywhere along a long chain (tuning `--sweep s17plus
-        // --fault joint:0:5000`, sim seeds 9, 11 and 14: the best split at 3, the joint missed
-        // and the board passed; `--sweep s19jpro --fault joint:0:5000 --fault txnoise:300`,
-        // sim seed 6: the best split at 39, and a chip far along the chain named for it).
-        let candidate = step_candidate(cfg, &losses, 0, 1, None).or_else(|| {
-            losses
-                .first()
-                .filter(|&&(_, sent)| sent > 0)
-                .and_then(|_| step_candidate_in(cfg, &losses, 0, 1..2, None))
-        });
+        let candidate = step_candidate(cfg, &losses, 0, 1, None);
         unproven_head = candidate
             .filter(|&(_, head_proven)| !head_proven)
             .map(|(step, _)| step.at);
@@ -993,20 +981,6 @@ fn step_candidate(
     head_min: usize,
     board: Option<f64>,
 ) -> Option<(LossStep, bool)> {
-    // A joint takes every chip past it: the step leaves at least two behind it (one lossy chip
-    // alone is that chip's link), and one chip before it (`head_min`).
-    let splits = lo + head_min.max(1)..losses.len().saturating_sub(1);
-    step_candidate_in(cfg, losses, lo, splits, board)
-}
-
-/// `step_candidate` with the step's first chip among `splits` (each past `lo`).
-fn step_candidate_in(
-    cfg: &Config,
-    losses: &[(u64, u64)],
-    lo: usize,
-    splits: std::ops::Range<usize>,
-    board: Option<f64>,
-) -> Option<(LossStep, bool)> {
     let ll = |lost: u64, sent: u64| {
         if sent == 0 {
             return 0.0;
@@ -1022,8 +996,9 @@ fn step_candidate_in(
         }))
         .collect();
     let (total_lost, total_sent) = head.last().copied()?;
-    let (_, s, head_lost, head_sent) = splits
-        .filter(|&s| s > lo)
+    // A joint takes every chip past it: the step leaves at least two behind it (one lossy chip
+    // alone is that chip's link), and one chip before it (`head_min`).
+    let (_, s, head_lost, head_sent) = (lo + head_min.max(1)..losses.len().saturating_sub(1))
         .filter_map(|s| Some((s, head.get(s - lo).copied()?)))
         // A joint steps the loss up: a fall along the chain is no joint's, and the best split
         // being one hid a rise before it.

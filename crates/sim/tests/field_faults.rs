@@ -525,25 +525,15 @@ fn a_joint_at_the_head_is_judged_on_a_measured_first_chip_when_its_draw_fell_sho
     no_chip_blamed_but(&r, &[]);
 }
 
-/// A light joint at the first chip loses about 30 % of the work past it, and the chips there
-/// losing a little less or more by chance put the best split of a long chain anywhere but
-/// after chip 0, whose 50 patterns add little to a split's likelihood: the split after the
-/// first chip is weighed on its own, and its head measured, up to twice, until it proves the
-/// chips past it lose far more (`eval --sweep s17plus --fault joint:0:5000`, sim seeds 9 and
-/// 11, and `--sweep s9 --fault joint:0:5000 --fault txnoise:300`, sim seed 6: each passed
-/// with the chain called evenly noisy before; of those sweeps' 20 boards each, 19 and 17 are
-/// found now, 17 and 14 before).
+/// A light joint at the first chip on a noisy host line: after one more batch chip 0 had lost
+/// 12 of 110 against 30 % past it, and that still proved nothing at one in a million; the head
+/// of a step gets more work up to twice (`eval --sweep s9 --fault joint:0:5000 --fault
+/// txnoise:300`, sim seed 6: the joint missed and the board passed before).
 #[test]
-fn a_light_joint_at_the_first_chip_of_a_long_chain_is_weighed_after_that_chip() {
-    for (model, faults, seed) in [
-        ("s17plus", &["joint:0:5000"][..], 9),
-        ("s17plus", &["joint:0:5000"][..], 11),
-        ("s9", &["joint:0:5000", "txnoise:300"][..], 6),
-    ] {
-        let r = diagnose(model, faults, seed);
-        link_at(&r, 1, 0);
-        no_chip_blamed_but(&r, &[]);
-    }
+fn a_light_joint_at_the_first_chip_is_judged_on_a_head_measured_twice() {
+    let r = diagnose("s9", &["joint:0:5000", "txnoise:300"], 6);
+    link_at(&r, 1, 0);
+    no_chip_blamed_but(&r, &[]);
 }
 
 /// A chip whose lost work came back mostly unspoiled lost it on the link into it: the chip
