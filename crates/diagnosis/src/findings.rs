@@ -1,5 +1,7 @@
 //! From what the engine learned to what a technician should repair, most severe first.
 
+use std::collections::BTreeSet;
+
 use boards::Profile;
 
 use crate::config::Config;
@@ -176,6 +178,61 @@ fn range_text(chips: &[usize]) -> String {
                 .join(", ")
         ),
     }
+}
+
+/// Chips as runs of neighbours: "chips 3-9, 12, 40-75".
+fn runs_text(chips: &[usize]) -> String {
+    let mut runs: Vec<(usize, usize)> = Vec::new();
+    for &c in chips {
+        match runs.last_mut() {
+            Some((_, last)) if *last + 1 == c => *last = c,
+            _ => runs.push((c, c)),
+        }
+    }
+    let each: Vec<String> = runs
+        .iter()
+        .map(|&(a, b)| {
+            if a == b {
+                a.to_string()
+            } else {
+                format!("{a}-{b}")
+            }
+        })
+        .collect();
+    match chips {
+        [] => "none".to_owned(),
+        [_] => format!("chip {}", each.join(", ")),
+        _ => format!("chips {}", each.join(", ")),
+    }
+}
+
+/// The note a link's finding ends with when the chips past it (`past`, in chain order) were
+/// not judged, their misses or errors being the link's as much as theirs: which, and on what.
+fn unjudged_past_link(past: &[&ChipResult]) -> Option<String> {
+    let golden = (
+        past.iter().map(|c| c.golden).min()?,
+        past.iter().map(|c| c.golden).max()?,
+    );
+    let sent = (
+        past.iter().map(|c| c.patterns).min()?,
+        past.iter().map(|c| c.patterns).max()?,
+    );
+    let span = |(lo, hi): (u32, u32)| {
+        if lo == hi {
+            lo.to_string()
+        } else {
+            format!("{lo}-{hi}")
+        }
+    };
+    let indices: Vec<usize> = past.iter().map(|c| c.index).collect();
+    Some(format!(
+        ". What {} returned past it ({} golden nonces of {} patterns{}) the link's losses may explain: inconclusive, not passed; the test after the repair is {} test",
+        runs_text(&indices),
+        span(golden),
+        span(sent),
+        if past.len() > 1 { " each" } else { "" },
+        if past.len() > 1 { "their" } else { "its" }
+    ))
 }
 
 /// Grid distance between two chips on the board layout.
@@ -2500,6 +2557,42 @@ pub(crate) fn build(
             String::new()
         });
     }
+    // Past a link that loses most of the work, the chips whose little work back proved
+    // nothing are inconclusive; the link's finding names them and says on how little, so the
+    // test after the reflow is known to be their test, not a retest of passed chips (tuning
+    // seed 27860, an S19j Pro with joints at 76 and 78: chips 78-125 got 4-19 golden nonces of
+    // 107-176 patterns back, 96 % lost, and the report named only the joints).
+    // Chips another finding names, or whose domain it names (a browned-out domain's), are
+    // said there; with the addresses not known no chip is judged, and that finding says so.
+    if learned.trip.is_none() && !learned.addressing_failed && learned.duplicate_address.is_none() {
+        let others = || out.iter().filter(|f| f.kind != FindingKind::Intermittent);
+        let named: BTreeSet<usize> = others()
+            .flat_map(|f| f.chips.iter().chain(&f.suspects).copied())
+            .collect();
+        let domains: BTreeSet<usize> = others()
+            .filter(|f| {
+                matches!(
+                    f.kind,
+                    FindingKind::DomainVoltage | FindingKind::DomainShort
+                )
+            })
+            .flat_map(|f| f.domains.iter().copied())
+            .collect();
+        if let Some(f) = out.iter_mut().find(|f| f.kind == FindingKind::Intermittent)
+            && let Some(&from) = f.chips.iter().min()
+        {
+            let past: Vec<&ChipResult> = chips
+                .iter()
+                .filter(|c| c.state == ChipState::Inconclusive && c.index > from)
+                .filter(|c| !f.chips.contains(&c.index))
+                .filter(|c| c.index < found && !named.contains(&c.index))
+                .filter(|c| !domains.contains(&c.domain))
+                .collect();
+            if let Some(note) = unjudged_past_link(&past) {
+                f.message.push_str(&note);
+            }
+        }
+    }
     out.sort_by(|a, b| {
         a.kind
             .cmp(&b.kind)
@@ -2736,6 +2829,49 @@ mod tests {
         }
     }
 
+    /// The chips past a link that the work back from them could not judge are named in runs of
+    /// neighbours, with the golden nonces and patterns each had: the numbers of tuning seed
+    /// 27860's chips past two joints (`hashbench diagnose --sim s19jpro --seed 27860`).
+    #[test]
+    fn the_chips_a_link_left_unjudged_are_named_with_what_they_returned() {
+        let unjudged = |of: &[(usize, u32, u32)]| {
+            let past: Vec<ChipResult> = of
+                .iter()
+                .map(|&(i, patterns, golden)| ChipResult {
+                    state: ChipState::Inconclusive,
+                    golden,
+                    ..chip(i, patterns, 0, 0)
+                })
+                .collect();
+            unjudged_past_link(&past.iter().collect::<Vec<_>>())
+        };
+        assert_eq!(
+            unjudged(&[
+                (79, 126, 8),
+                (80, 115, 9),
+                (81, 115, 6),
+                (83, 176, 18),
+                (125, 107, 4)
+            ]),
+            Some(
+                ". What chips 79-81, 83, 125 returned past it (4-18 golden nonces of 107-176 \
+                 patterns each) the link's losses may explain: inconclusive, not passed; the \
+                 test after the repair is their test"
+                    .to_owned()
+            )
+        );
+        assert_eq!(
+            unjudged(&[(4, 224, 48)]),
+            Some(
+                ". What chip 4 returned past it (48 golden nonces of 224 patterns) the link's \
+                 losses may explain: inconclusive, not passed; the test after the repair is \
+                 its test"
+                    .to_owned()
+            )
+        );
+        assert_eq!(unjudged(&[]), None);
+    }
+
     /// The chips `stand_out` calls intermittent (by loss or spoiling), and those it would give
     /// more work (between the bars).
     fn called_and_between(pool: &[ChipResult]) -> (Vec<usize>, Vec<usize>) {
@@ -2807,7 +2943,7 @@ mod tests {
             ..CoreRetest::default()
         };
         for &(first, n, passes, heard, sent) in phases {
-            let cores: std::collections::BTreeSet<u8> = (first..first + n).collect();
+            let cores: BTreeSet<u8> = (first..first + n).collect();
             r.cores.extend(cores.iter().copied());
             r.phases.push(crate::engine::RetestPhase {
                 cores,
