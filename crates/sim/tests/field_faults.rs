@@ -1031,6 +1031,41 @@ fn a_weak_chip_at_the_bar_past_a_joint_is_moved_to_its_silent_cores_until_proven
     }
 }
 
+/// A chip's work and replies cross only the links between it and the host: a bad joint past a
+/// weak chip does not make its misses the line's. Tuning seeds 44025 (an S21 Pro, chip 21 with
+/// 17 % of its cores dead before a joint at 25 losing 53 % past it), 23321 (an S21 Pro, chip 2
+/// at 10 % before a joint at 15) and 33646 (a Bitaxe Hex, chip 0 at 12 % before a joint at 2):
+/// at the whole board's loss rate every miss of the weak chip was unresolved (31 of them on
+/// 44025's chip 21 after 232 patterns, 8 dead cores confirmed where 13 make it weak), and it
+/// was left undecided.
+#[test]
+fn a_weak_chip_before_a_bad_joint_is_judged_on_the_line_between_it_and_the_host() {
+    let boards: [(&str, &[&str], u64, usize); 3] = [
+        (
+            "s21pro",
+            &["flaky:52", "joint:25:7000", "weak:21:17"],
+            44025,
+            21,
+        ),
+        (
+            "s21pro",
+            &["weak:2:10", "wrongid:36", "joint:15:10000", "noise:1000"],
+            23321,
+            2,
+        ),
+        (
+            "bitaxe-hex",
+            &["flaky:5", "joint:2:20000", "weak:0:12", "txnoise:1000"],
+            33646,
+            0,
+        ),
+    ];
+    for (model, faults, seed, weak) in boards {
+        let r = diagnose(model, faults, seed);
+        weak_and_no_other_blamed(&r, weak, &[], &format!("{model}, tuning seed {seed}"));
+    }
+}
+
 /// Past a heavy joint a good chip has as many silent cores as a weak one, and only trying them
 /// again tells them apart: every chip there with enough silent cores is tried where it is, and
 /// drops out once its cores answer; the moves to other slots are for the chips still silent.

@@ -1616,20 +1616,46 @@ impl Engine<'_, '_> {
         for (chip, _) in &schedule {
             self.learned.chips[*chip].patterns += 1;
         }
-        // The board's rate of losing a reply at the first try, so far: a miss on every try of a
-        // noisy line is the line's only while losing them all that way is not too unlikely.
-        let (lost, sent) = self.learned.chips.iter().fold((0u64, 0u64), |(l, s), c| {
-            (l + u64::from(c.transient), s + u64::from(c.patterns))
-        });
-        let loss = (lost as f64 / sent.max(1) as f64).max(self.cfg.intermittent_floor);
-        let all_lost_by_noise = loss.powi(i32::from(self.cfg.tries_per_pattern.max(1)));
-        let noise_cannot = all_lost_by_noise < self.cfg.noise_miss_risk;
+        // The rate at which the line loses a chip's reply at the first try, so far: a miss on
+        // every try of a noisy line is the line's only while losing them all that way is not
+        // too unlikely. A chip's work and replies cross only the links between it and the
+        // host, so its line is the chips before it and itself: the rate over them, or over
+        // the stretch ending at it that loses most (at its 95 % low end: a step in the losses
+        // before it, not diluted by the clean chips before that). A bad joint past the chip
+        // does not touch its traffic (tuning seed 44025, an S21 Pro with a joint at 25 losing
+        // 53 % past it: chip 21, 17 % of its cores dead, lost nothing on retries, but at the
+        // whole board's rate its misses proved nothing; 31 of them unresolved after 232
+        // patterns, and it was left undecided).
+        let tracks = self
+            .learned
+            .chips
+            .get(..self.learned.found)
+            .unwrap_or_default();
+        let line_loss: Vec<f64> = (0..tracks.len())
+            .map(|i| {
+                let (mut lost, mut sent, mut worst) = (0u64, 0u64, 0.0f64);
+                for c in tracks.iter().take(i + 1).rev() {
+                    lost += u64::from(c.transient);
+                    sent += u64::from(c.patterns);
+                    worst = worst.max(stats::wilson(lost, sent, 1.96).0);
+                }
+                (lost as f64 / sent.max(1) as f64)
+                    .max(worst)
+                    .max(self.cfg.intermittent_floor)
+            })
+            .collect();
+        let noise_cannot = |chip: usize| {
+            line_loss.get(chip).is_some_and(|loss| {
+                loss.powi(i32::from(self.cfg.tries_per_pattern.max(1))) < self.cfg.noise_miss_risk
+            })
+        };
         // Whether chip `c` loses replies like the rest of the board (the line's noise) and few
         // enough that a miss on every try is not its loss: then a miss is a dead core even on
         // a noisy line. A chip that loses more than the board's rate explains (its own link or
         // relay) keeps its misses unresolved.
         let tries_all = i32::from(self.cfg.tries_per_pattern.max(1));
-        let like_the_line = |c: &ChipTrack| {
+        let like_the_line = |c: &ChipTrack, chip: usize| {
+            let loss = line_loss.get(chip).copied().unwrap_or(1.0);
             let n = u64::from(c.patterns);
             let t = u64::from(c.transient);
             let own = t as f64 / n.max(1) as f64;
@@ -1660,11 +1686,16 @@ impl Engine<'_, '_> {
                 }
             } else if !hw_on_own[k] {
                 let every_try = tries[k] >= self.cfg.tries_per_pattern;
-                let sure = (clean_miss[k] || noise_cannot && every_try) && c.transient == 0;
+                let sure = (clean_miss[k] || noise_cannot(*chip) && every_try) && c.transient == 0;
                 // A chip that answered nothing this round may have lost its configuration on
                 // the host's line (it then misses everything): its misses prove nothing.
                 let answered_this_round = answered.contains(chip);
-                if sure || noise_cannot && every_try && answered_this_round && like_the_line(c) {
+                if sure
+                    || noise_cannot(*chip)
+                        && every_try
+                        && answered_this_round
+                        && like_the_line(c, *chip)
+                {
                     // Every try missed, one of them on a clean line, from a chip whose replies
                     // were never seen lost, and it sent nothing wrong instead: the core is dead.
                     // Or every try missed on a line that loses too few replies for that, from
