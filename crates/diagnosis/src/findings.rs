@@ -2560,8 +2560,9 @@ pub(crate) fn build(
     // Past a link that loses most of the work, the chips whose little work back proved
     // nothing are inconclusive; the link's finding names them and says on how little, so the
     // test after the reflow is known to be their test, not a retest of passed chips (tuning
-    // seed 27860, an S19j Pro with joints at 76 and 78: chips 78-125 got 4-19 golden nonces of
-    // 107-176 patterns back, 96 % lost, and the report named only the joints).
+    // seed 27860, an S19j Pro with joints at 76 and 78: chips 79-125 got 2-19 golden nonces of
+    // 97-176 patterns back, 96 % lost past the second joint, and the report named only the
+    // joints).
     // Chips another finding names, or whose domain it names (a browned-out domain's), are
     // said there; with the addresses not known no chip is judged, and that finding says so.
     if learned.trip.is_none() && !learned.addressing_failed && learned.duplicate_address.is_none() {
@@ -2851,10 +2852,10 @@ mod tests {
                 (80, 115, 9),
                 (81, 115, 6),
                 (83, 176, 18),
-                (125, 107, 4)
+                (125, 115, 5)
             ]),
             Some(
-                ". What chips 79-81, 83, 125 returned past it (4-18 golden nonces of 107-176 \
+                ". What chips 79-81, 83, 125 returned past it (5-18 golden nonces of 115-176 \
                  patterns each) the link's losses may explain: inconclusive, not passed; the \
                  test after the repair is their test"
                     .to_owned()

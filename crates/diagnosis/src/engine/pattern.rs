@@ -1649,9 +1649,9 @@ impl Engine<'_, '_> {
                 loss.powi(i32::from(self.cfg.tries_per_pattern.max(1))) < self.cfg.noise_miss_risk
             })
         };
-        // Whether chip `c` loses replies like the rest of the board (the line's noise) and few
+        // Whether chip `c` loses replies like its line (the chips from the host to it) and few
         // enough that a miss on every try is not its loss: then a miss is a dead core even on
-        // a noisy line. A chip that loses more than the board's rate explains (its own link or
+        // a noisy line. A chip that loses more than its line's rate explains (its own link or
         // relay) keeps its misses unresolved.
         let tries_all = i32::from(self.cfg.tries_per_pattern.max(1));
         let like_the_line = |c: &ChipTrack, chip: usize| {
