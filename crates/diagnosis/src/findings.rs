@@ -165,23 +165,8 @@ fn span_text(first: usize, last: usize) -> String {
     }
 }
 
+/// Chips as runs of neighbours: "chip 4", "chips 3-9", "chips 3-9, 12, 40-75".
 fn range_text(chips: &[usize]) -> String {
-    match chips {
-        [] => "none".to_owned(),
-        [one] => format!("chip {one}"),
-        [first, .., last] if last - first + 1 == chips.len() => format!("chips {first}-{last}"),
-        many => format!(
-            "chips {}",
-            many.iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-    }
-}
-
-/// Chips as runs of neighbours: "chips 3-9, 12, 40-75".
-fn runs_text(chips: &[usize]) -> String {
     let mut runs: Vec<(usize, usize)> = Vec::new();
     for &c in chips {
         match runs.last_mut() {
@@ -227,7 +212,7 @@ fn unjudged_past_link(past: &[&ChipResult]) -> Option<String> {
     let indices: Vec<usize> = past.iter().map(|c| c.index).collect();
     Some(format!(
         ". What {} returned past it ({} golden nonces of {} patterns{}) the link's losses may explain: inconclusive, not passed; the test after the repair is {} test",
-        runs_text(&indices),
+        range_text(&indices),
         span(golden),
         span(sent),
         if past.len() > 1 { " each" } else { "" },
