@@ -1644,16 +1644,16 @@ impl Engine<'_, '_> {
                     .max(self.cfg.intermittent_floor)
             })
             .collect();
+        let tries_all = i32::from(self.cfg.tries_per_pattern.max(1));
         let noise_cannot = |chip: usize| {
-            line_loss.get(chip).is_some_and(|loss| {
-                loss.powi(i32::from(self.cfg.tries_per_pattern.max(1))) < self.cfg.noise_miss_risk
-            })
+            line_loss
+                .get(chip)
+                .is_some_and(|loss| loss.powi(tries_all) < self.cfg.noise_miss_risk)
         };
         // Whether chip `c` loses replies like its line (the chips from the host to it) and few
         // enough that a miss on every try is not its loss: then a miss is a dead core even on
         // a noisy line. A chip that loses more than its line's rate explains (its own link or
         // relay) keeps its misses unresolved.
-        let tries_all = i32::from(self.cfg.tries_per_pattern.max(1));
         let like_the_line = |c: &ChipTrack, chip: usize| {
             let loss = line_loss.get(chip).copied().unwrap_or(1.0);
             let n = u64::from(c.patterns);
