@@ -269,6 +269,16 @@ impl ChipTrack {
             .saturating_sub(self.patterns as usize)
     }
 
+    /// Its unresolved misses settled on what it showed since: a missed core that returned a
+    /// golden nonce works (a dead core never answers), and the misses left unexplained count
+    /// one per core (a core missed on several patterns is one core that may be dead).
+    fn settle_misses(&mut self) {
+        let ok = &self.cores_ok;
+        self.missed.retain(|core| !ok.contains(core));
+        let left = u32::try_from(self.missed.len()).unwrap_or(u32::MAX);
+        self.unresolved = self.unresolved.min(left);
+    }
+
     fn evidence(&self) -> Evidence {
         Evidence {
             patterns: self.patterns,
