@@ -1567,8 +1567,8 @@ fn a_bad_joint_two_chips_from_the_end_of_a_short_chain_is_placed_at_the_joint() 
     // the link was put earlier, at a good chip).
     // Chip 5 is also named as its own link by its reads on about half of these boards (the
     // joint's own chip gets its reads whole and loses only its replies, so chip 5, weighed
-    // against it alone, loses more): sim seeds 1-40, 22 boards with 5068c2b's build, 28 with
-    // the twenty-first session's (seed 1 among them). Not a blame; noticed, not mended.
+    // against it alone, loses more): sim seeds 1-40, 22 boards with the twentieth session's
+    // build, 28 with the twenty-first's (seed 1 among them). Not a blame; noticed, not mended.
     for seed in 1..=2 {
         let r = diagnose("bitaxe-hex", &["joint:4:10000"], seed);
         let f = finding_at_chip(&r, FindingKind::Intermittent, 4);
