@@ -1007,11 +1007,12 @@ fn the_last_chip_silent_after_a_late_set_up_past_a_joint_is_asked_again_not_cut_
 fn a_weak_chip_past_a_joint_has_its_untried_cores_tried_in_the_slots_with_work_for_them() {
     // Tuning seed 34901: an S19j Pro 120 with a joint at 2 and chip 62 with 7 of its 65 cores
     // dead. It had 6 silent cores and 3 never tried; both moves meant for it landed it
-    // elsewhere, and it was left undecided. Found by its retest from the fifteenth session to
-    // the twentieth; since a retest clears only the misses it reached (the twenty-first), its 7
-    // dead cores stay unresolved misses and its retest phases go to 18 cores never tried as
-    // well: it is inconclusive again, not passed (with the clearing before, a chip like it at
-    // the bar past a joint was called `ok` now and then: the test after this one's).
+    // elsewhere, and it was left undecided. Found by its retest up to the twentieth session;
+    // since a retest clears only the misses it reached (the twenty-first), its 7 dead cores
+    // stay unresolved misses and its retest phases go to 18 cores never tried as well: it is
+    // inconclusive again, not passed (with the clearing before, a chip like it at the bar past
+    // a joint was called `ok` now and then:
+    // `a_weak_chip_past_a_light_joint_is_cleared_only_of_the_misses_its_retest_reached`).
     let r = diagnose("s19jpro120", &["joint:2:5000", "weak:62:11"], 34901);
     weak_or_unjudged(&r, 62, &[], "tuning seed 34901");
     finding_at_chip(&r, FindingKind::Intermittent, 2);
