@@ -1210,8 +1210,7 @@ impl Engine<'_, '_> {
                 // with only the clearing kept to the cores reached: core 26, called dead past
                 // the joint, answered, the 10 cores it had missed were dropped with it, and it
                 // was called `ok`).
-                let doubted: Vec<u8> = c.cores_dead.iter().copied().collect();
-                c.cores_dead.clear();
+                let doubted = std::mem::take(&mut c.cores_dead);
                 c.noisy_dead.clear();
                 for core in doubted {
                     if c.missed.insert(core) {
