@@ -188,6 +188,10 @@ pub(crate) struct ChipTrack {
     pub(crate) retested: u32,
     /// Cores of its unresolved misses.
     pub(crate) missed: BTreeSet<u8>,
+    /// Those of them it was blamed for in a round a retest showed it had lost whole (a core it
+    /// was blamed for answered): they stay unresolved misses, but are no silent core of its own
+    /// until they miss again in a round it answered (see `ChipResult::cores_doubted`).
+    pub(crate) doubted: BTreeSet<u8>,
     /// Dead cores proven only by the line's loss rate (every try missed on a noisy line):
     /// counted dead, and retried before the chip is let go undecided.
     pub(crate) noisy_dead: BTreeSet<u8>,
@@ -275,6 +279,7 @@ impl ChipTrack {
     fn settle_misses(&mut self) {
         let ok = &self.cores_ok;
         self.missed.retain(|core| !ok.contains(core));
+        self.doubted.retain(|core| !ok.contains(core));
         let left = u32::try_from(self.missed.len()).unwrap_or(u32::MAX);
         self.unresolved = self.unresolved.min(left);
     }
@@ -654,6 +659,11 @@ fn chip_results(profile: &Profile, learned: &Learned) -> Vec<ChipResult> {
                 cores_silent: track
                     .cores_dead
                     .union(&track.missed)
+                    .filter(|core| !track.cores_ok.contains(core))
+                    .count(),
+                cores_doubted: track
+                    .doubted
+                    .iter()
                     .filter(|core| !track.cores_ok.contains(core))
                     .count(),
                 transient: track.transient,
@@ -1332,9 +1342,12 @@ impl Engine<'_, '_> {
                     && matches!(c.state, ChipState::Weak | ChipState::Inconclusive)
                     && cores.is_some_and(|cores| {
                         silence.get(c.index).copied().flatten().is_some_and(|link| {
+                            // Its cores missed only in a round it lost whole say nothing of
+                            // them (`ChipResult::cores_doubted`).
+                            let silent = c.cores_silent.saturating_sub(c.cores_doubted);
                             crate::stats::weak_behind_link(
                                 cores,
-                                (c.cores_silent as u64, (c.cores_ok + c.cores_silent) as u64),
+                                (silent as u64, (c.cores_ok + silent) as u64),
                                 link,
                                 self.cfg,
                             )

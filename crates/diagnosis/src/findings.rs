@@ -1756,8 +1756,8 @@ pub(crate) fn build(
                     // Past a bad link its cores are weighed against the others' there.
                     (Some((stretch, _)), None) => format!(
                         "Chip {i}: {} of {} tested cores returned nothing on any try, where 19 in 20 of the other chips past the bad link at chip {} left at most {:.0} % of theirs silent; {} golden nonces of {} patterns",
-                        c.cores_silent,
-                        c.cores_silent + c.cores_ok,
+                        c.cores_silent.saturating_sub(c.cores_doubted),
+                        c.cores_silent.saturating_sub(c.cores_doubted) + c.cores_ok,
                         stretch.start,
                         100.0 * link_silence(chips, stretch.clone(), i).unwrap_or(0.0),
                         c.golden,
@@ -2810,6 +2810,7 @@ mod tests {
             cores_dead: 0,
             cores_tested: 0,
             cores_silent: 0,
+            cores_doubted: 0,
             transient,
             garbled,
         }

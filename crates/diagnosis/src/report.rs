@@ -274,6 +274,11 @@ pub struct ChipResult {
     /// those whose misses proved nothing (the line or the chip's link lost them).
     #[serde(skip)]
     pub cores_silent: usize,
+    /// Those of them it missed only in a round it lost whole (every core silent, then a core
+    /// it was blamed for answered when retested: a lost configuration, not its cores), and
+    /// never since in a round it answered: no proof of a silent core of its own.
+    #[serde(skip)]
+    pub cores_doubted: usize,
     /// Lost then found on retry.
     #[serde(skip)]
     pub transient: u32,

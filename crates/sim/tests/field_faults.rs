@@ -1135,6 +1135,27 @@ fn a_weak_chip_past_a_light_joint_is_cleared_only_of_the_misses_its_retest_reach
     weak_or_unjudged(&r, 93, &[16], "s19jpro, sim seed 10");
 }
 
+/// A chip that missed every pattern of a round lost that round (its configuration, or the
+/// round's work past a joint), and when a core it was blamed for answers its retest, the
+/// cores that round blamed stay unresolved misses (they hold off `ok`) but are no silent cores
+/// of its own: past a joint they are not weighed against its neighbours' silence until they
+/// miss again in a round it answers. Held-out seed 1100613 (an S19j Pro 120 at 3000 ppm, by
+/// its fault list, not opened) called a good chip weak that way; as a sweep, `--sweep
+/// s19jpro120 --fault joint:71:8000 --fault hot:44 --fault slowlink:108 --fault baudnoise:3000
+/// --random 40`, sim seed 19: chip 105 missed all 15 patterns of a round on a clean line, 4
+/// answered its retest, the over-temperature trip cut the test, and its 11 other blamed cores
+/// read as 11 of 15 silent past the joint: weak. No good chip is blamed on the 40 now.
+#[test]
+fn a_good_chip_past_a_joint_is_not_weak_for_the_cores_of_a_round_it_lost() {
+    let r = diagnose(
+        "s19jpro120",
+        &["joint:71:8000", "hot:44", "slowlink:108", "baudnoise:3000"],
+        19,
+    );
+    link_at(&r, 72, 71);
+    no_chip_blamed_but(&r, &[]);
+}
+
 /// Past a heavy joint a good chip has as many silent cores as a weak one, and only trying them
 /// again tells them apart: every chip there with enough silent cores is tried where it is, and
 /// drops out once its cores answer; the moves to other slots are for the chips still silent.

@@ -1193,6 +1193,7 @@ impl Engine<'_, '_> {
                 } else if c.missed.remove(&p.owner.core) {
                     // One unresolved miss explained: that core works.
                     c.unresolved = c.unresolved.saturating_sub(1);
+                    c.doubted.remove(&p.owner.core);
                 }
                 c.cores_ok.insert(p.owner.core);
             }
@@ -1210,12 +1211,20 @@ impl Engine<'_, '_> {
                 // with only the clearing kept to the cores reached: core 26, called dead past
                 // the joint, answered, the 10 cores it had missed were dropped with it, and it
                 // was called `ok`).
+                // Those cores were blamed on a round it lost: they are no silent cores of its
+                // own until they miss again in a round it answers (held-out seed 1100613, an
+                // S19j Pro 120 at 3000 ppm with a joint at 71, reproduced by `--sweep s19jpro120
+                // --fault joint:71:8000 --fault hot:44 --fault slowlink:108 --fault
+                // baudnoise:3000`, sim seed 19: good chip 105 lost a round, 4 cores answered
+                // the retest, an over-temperature trip ended the test, and its 11 blamed cores
+                // read as 11 of 15 silent past the joint: called weak).
                 let doubted = std::mem::take(&mut c.cores_dead);
                 c.noisy_dead.clear();
                 for core in doubted {
                     if c.missed.insert(core) {
                         c.unresolved += 1;
                     }
+                    c.doubted.insert(core);
                 }
                 c.recovered = 0;
                 c.retested += 1;
@@ -1704,6 +1713,11 @@ impl Engine<'_, '_> {
                 // A chip that answered nothing this round may have lost its configuration on
                 // the host's line (it then misses everything): its misses prove nothing.
                 let answered_this_round = answered.contains(chip);
+                if answered_this_round {
+                    // Missed in a round it answered: its own silence now, whatever an earlier
+                    // lost round had left in doubt.
+                    c.doubted.remove(&p.owner.core);
+                }
                 if sure
                     || noise_cannot(*chip)
                         && every_try
@@ -1716,6 +1730,7 @@ impl Engine<'_, '_> {
                     // a chip that loses no more than the line: dead, retried once more later.
                     c.cores_ok.remove(&p.owner.core);
                     c.cores_dead.insert(p.owner.core);
+                    c.doubted.remove(&p.owner.core);
                     if !sure {
                         c.noisy_dead.insert(p.owner.core);
                     }
