@@ -1144,7 +1144,8 @@ fn a_weak_chip_past_a_light_joint_is_cleared_only_of_the_misses_its_retest_reach
 /// s19jpro120 --fault joint:71:8000 --fault hot:44 --fault slowlink:108 --fault baudnoise:3000
 /// --random 40`, sim seed 19: chip 105 missed all 15 patterns of a round on a clean line, 4
 /// answered its retest, the over-temperature trip cut the test, and its 11 other blamed cores
-/// read as 11 of 15 silent past the joint: weak. No good chip is blamed on the 40 now.
+/// read as 11 of 15 silent past the joint: weak. No good chip is blamed on the 40 now (2
+/// before: sim seeds 19 and 31, chips 105 and 112 weak).
 #[test]
 fn a_good_chip_past_a_joint_is_not_weak_for_the_cores_of_a_round_it_lost() {
     let r = diagnose(
