@@ -265,6 +265,10 @@ pub(crate) struct Intermittent {
     pub(crate) reads_open: Vec<usize>,
     /// Register reads lost, and sent, to the chips weighed past the steps.
     pub(crate) reads_past: (u64, u64),
+    /// The chips at the end of the chain, past the last step, whose reads were all lost far
+    /// more often than the rest of its stretch's: a joint at the first of them
+    /// (`read_stand_out`).
+    pub(crate) reads_joint: Option<ReadRun>,
 }
 
 /// How unlikely a chip's replies lost at the first try, `(lost, sent)`, are at the loss rate of
@@ -417,6 +421,22 @@ pub(crate) struct ReadOut {
     pub(crate) against_one: bool,
 }
 
+/// Chips at the end of the chain, one after another, past the last step, whose register reads
+/// were each lost far more often than the rest of their stretch's, and together far more: a
+/// joint at the first of them, losing the reads of every chip past it.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct ReadRun {
+    /// The joint's chip, the first of them.
+    pub(crate) at: usize,
+    /// The chips, in chain order, to the last found.
+    pub(crate) chips: Vec<usize>,
+    /// Their reads lost, and sent, together.
+    pub(crate) lost: u64,
+    pub(crate) reads: u64,
+    /// The share of the rest of the stretch's reads lost.
+    pub(crate) rest_rate: f64,
+}
+
 /// What the register reads past the steps showed (`read_stand_out`).
 #[derive(Debug, Clone, Default, PartialEq)]
 struct ReadsPast {
@@ -428,6 +448,8 @@ struct ReadsPast {
     open: Vec<usize>,
     /// Reads lost, and sent, over the stretches weighed.
     weighed: (u64, u64),
+    /// A joint at the end of the chain that no step was found for.
+    joint: Option<ReadRun>,
 }
 
 /// Per stretch past each of `steps` (from its first chip to the chip before the next step's
@@ -436,7 +458,8 @@ struct ReadsPast {
 /// Every chip of a stretch loses what the joints before it lose, so the rest of the stretch
 /// is the measure (the chips that stand out at `link_suspect_p` left out of it, as in
 /// `stand_out`). A chip is called only when neither neighbour stands out at all: chips past a
-/// joint that no step was found for lose more together, and that is no chip's own link.
+/// joint that no step was found for lose more together, and that is no chip's own link. When
+/// they run to the end of the chain that joint is named (`ReadsPast::joint`).
 fn read_stand_out(cfg: &Config, learned: &Learned, steps: &[LossStep]) -> ReadsPast {
     let mut past = ReadsPast::default();
     for (i, step) in steps.iter().enumerate() {
@@ -516,6 +539,9 @@ fn read_stand_out(cfg: &Config, learned: &Learned, steps: &[LossStep]) -> ReadsP
             suspects.extend(more);
         }
         let out = sum(&|c| suspects.contains(&c) || low.contains(&c));
+        if i + 1 == steps.len() {
+            past.joint = read_run(cfg, &pool, &suspects, (all.0 - out.0, all.1 - out.1), end);
+        }
         for &(c, lost, reads) in pool.iter().filter(|p| !low.contains(&p.0)) {
             let own = suspects.contains(&c);
             let with_own = |all: u64, out: u64, mine: u64| all - out + if own { mine } else { 0 };
@@ -559,6 +585,52 @@ fn read_stand_out(cfg: &Config, learned: &Learned, steps: &[LossStep]) -> ReadsP
         }
     }
     past
+}
+
+/// The chips standing out among the reads of the last stretch (`pool`, `(chip, lost, reads)`;
+/// `suspects`) that run, one after another, to its end, the last chip found (`end` past it):
+/// a joint at the first of them loses every one's reads (its own replies, and the commands and
+/// replies of the chips past it), where a chip's own link loses only its own. Two chips at least
+/// (one is its own link, or the link into it), with a rest of the stretch to weigh them against
+/// (`rest`, `(lost, reads)`), and together far above it (`intermittent_p`, the rest's rate at the
+/// upper end of its interval). Such a joint two chips or fewer from the end leaves too few chips
+/// past it for a step in the losses (`step_candidate`): a Bitaxe Supra Hex with joints at 0 and
+/// 4 and flaky chip 2 (tuning seed 27391; `eval --sweep bitaxe-suprahex --fault joint:4:14000
+/// --fault flaky:2 --fault joint:0:10000 --random 40`, sim seed 1: chips 4 and 5 lost 1398 and
+/// 1476 of 3000 reads where chips 1 and 3 lost 26 %, and the joint at 4 was missed on 32 of
+/// 40).
+fn read_run(
+    cfg: &Config,
+    pool: &[(usize, u64, u64)],
+    suspects: &[usize],
+    rest: (u64, u64),
+    end: usize,
+) -> Option<ReadRun> {
+    let mut run: Vec<&(usize, u64, u64)> = pool
+        .iter()
+        .rev()
+        .take_while(|p| suspects.contains(&p.0))
+        .collect();
+    run.reverse();
+    let (first, last) = (run.first()?.0, run.last()?.0);
+    let one_after_another = run.windows(2).all(|w| w[0].0 + 1 == w[1].0);
+    if run.len() < 2 || last + 1 != end || !one_after_another || rest.1 == 0 {
+        return None;
+    }
+    let (lost, reads) = run.iter().fold((0, 0), |(l, n), p| (l + p.1, n + p.2));
+    let p = excess_p(cfg, (lost, reads), (rest.0 + lost, rest.1 + reads), true);
+    // Each answers half as often as the rest at least (see `read_stand_out`).
+    let answered = |(l, n): (u64, u64)| (n - l) as f64 / n.max(1) as f64;
+    let answer = run
+        .iter()
+        .all(|p| 2.0 * answered((p.1, p.2)) >= answered(rest));
+    (lost >= u64::from(cfg.intermittent_min) && p < cfg.intermittent_p && answer).then(|| ReadRun {
+        at: first,
+        chips: (first..end).collect(),
+        lost,
+        reads,
+        rest_rate: rest.0 as f64 / rest.1 as f64,
+    })
 }
 
 /// Whether the reads of a chip past a step, `(lost, reads)`, leave open that its own link loses
@@ -670,6 +742,7 @@ pub(crate) fn intermittent(
     let mut reads_between_bars = Vec::new();
     let mut reads_open = Vec::new();
     let mut reads_past = (0, 0);
+    let mut reads_joint = None;
     if found >= 4 {
         // Losses here: replies lost then found on retry, and work that never came back (a
         // joint corrupts the work on its way to the chips past it as much as their replies).
@@ -887,9 +960,11 @@ pub(crate) fn intermittent(
             let reads = read_stand_out(cfg, learned, &steps);
             (reads_out, reads_between_bars, reads_open, reads_past) =
                 (reads.called, reads.between, reads.open, reads.weighed);
+            reads_joint = reads.joint;
             let named: Vec<usize> = reads_out
                 .iter()
                 .map(|r| r.chip)
+                .chain(reads_joint.iter().map(|r| r.at))
                 .filter(|c| !flaky.contains(c))
                 .collect();
             flaky.extend(named);
@@ -958,6 +1033,7 @@ pub(crate) fn intermittent(
         reads_between_bars,
         reads_open,
         reads_past,
+        reads_joint,
     }
 }
 
@@ -2058,6 +2134,7 @@ pub(crate) fn build(
         reads_between_bars: _,
         reads_open: _,
         reads_past,
+        reads_joint,
     } = link;
     let lost_in_test = flaky
         .iter()
@@ -2078,11 +2155,12 @@ pub(crate) fn build(
                 .copied()
                 .filter(|&c| !steps.iter().any(|s| c == s.at || c + 1 == s.at))
                 .filter(|c| !reads_out.iter().any(|r| r.chip == *c))
+                .filter(|c| !reads_joint.as_ref().is_some_and(|r| r.chips.contains(c)))
                 .collect()
         };
         // Chips past a step named by their register reads (`read_stand_out`), or what the
         // reads there showed.
-        let read_text: String = if reads_out.is_empty() {
+        let read_text: String = if reads_out.is_empty() && reads_joint.is_none() {
             let (lost, reads) = reads_past;
             if reads > 0 {
                 format!(
@@ -2105,6 +2183,16 @@ pub(crate) fn build(
                         100.0 * r.rest_rate
                     )
                 })
+                .chain(reads_joint.iter().map(|r| {
+                    format!(
+                        "; and {}, past it, lost {} of {} register reads together where the other chips past the same step lost {:.1} %: a joint near chip {} too",
+                        range_text(&r.chips),
+                        r.lost,
+                        r.reads,
+                        100.0 * r.rest_rate,
+                        r.at
+                    )
+                }))
                 .collect()
         };
         let lone_text = if lone.is_empty() {
@@ -2161,6 +2249,7 @@ pub(crate) fn build(
                     .flat_map(|s| [s.at, s.at.saturating_sub(1)])
                     .chain(lone.iter().copied())
                     .chain(reads_out.iter().map(|r| r.chip))
+                    .chain(reads_joint.iter().flat_map(|r| [r.at, r.at.saturating_sub(1)]))
                     .collect()
             },
             message: if let Some(step) = steps.first() {
@@ -2272,14 +2361,21 @@ pub(crate) fn build(
                     .copied()
                     .chain(reads_out.iter().map(|r| r.chip))
                     .collect();
-                if own.is_empty() {
+                let own_text = if own.is_empty() {
                     String::new()
                 } else {
                     format!(
                         "; and the link of {} itself: reflow its CO/RI joints",
                         range_text(&own)
                     )
-                }
+                };
+                let joint_text = reads_joint.as_ref().map_or(String::new(), |r| {
+                    format!(
+                        "; and an intermittent joint near chip {}: reflow it and its neighbours too",
+                        r.at
+                    )
+                });
+                own_text + &joint_text
             },
         });
     }
@@ -2590,6 +2686,48 @@ pub(crate) fn build(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn chips_at_the_chains_end_losing_their_reads_together_are_a_joint_at_the_first() {
+        let cfg = Config::default();
+        // Tuning seed 27391's reads past the step at 1, `(chip, lost, reads)`: flaky chip 2,
+        // a joint at 4 losing the reads of chips 4 and 5; the rest, chips 1 and 3, lost 26 %.
+        let pool = [
+            (1, 748, 3000),
+            (2, 1238, 3000),
+            (3, 795, 3000),
+            (4, 1398, 3000),
+            (5, 1476, 3000),
+        ];
+        let rest = (748 + 795, 6000);
+        let run = read_run(&cfg, &pool, &[2, 4, 5], rest, 6);
+        assert_eq!(
+            run.as_ref().map(|r| (r.at, r.chips.clone())),
+            Some((4, vec![4, 5]))
+        );
+        assert_eq!(run.map(|r| (r.lost, r.reads)), Some((2874, 6000)));
+        // The last chip alone is its own link or the link into it, not a joint's stretch.
+        assert_eq!(read_run(&cfg, &pool, &[2, 5], rest, 6), None);
+        // Chips standing out short of the end: a joint at 3 would lose chip 5's reads too.
+        assert_eq!(read_run(&cfg, &pool, &[3, 4], rest, 6), None);
+        // Standing out, but not one after another (chip 4 returned no nonce and is not
+        // weighed): no run.
+        let gap = [
+            (1, 748, 3000),
+            (2, 795, 3000),
+            (3, 1398, 3000),
+            (5, 1476, 3000),
+        ];
+        assert_eq!(read_run(&cfg, &gap, &[3, 5], rest, 6), None);
+        // Together no more than the rest loses at the upper end of its interval: no joint.
+        let even = [
+            (1, 748, 3000),
+            (2, 795, 3000),
+            (3, 790, 3000),
+            (4, 800, 3000),
+        ];
+        assert_eq!(read_run(&cfg, &even, &[3, 4], rest, 5), None);
+    }
 
     #[test]
     fn a_chip_behind_a_link_miscomputes_when_the_link_cannot_explain_its_errors() {

@@ -610,6 +610,27 @@ fn a_chip_the_heads_more_work_leaves_between_the_bars_gets_its_own() {
     no_chip_blamed_but(&r, &[1]);
 }
 
+/// A joint two chips from the end of the chain leaves too few chips past it for a step in the
+/// losses, but it loses the register reads of both: chips at the end of the chain, one after
+/// another, whose reads are each lost far more often than the rest of their stretch's are a
+/// joint at the first of them. Tuning seed 27391, a Bitaxe Supra Hex with joints at 0 and 4
+/// and flaky chip 2: chips 4 and 5 lost 2895 of 6000 reads where chips 1 and 3 lost 26 %, and
+/// the joint at 4 was missed (`eval --sweep bitaxe-suprahex --fault joint:4:14000 --fault
+/// flaky:2 --fault joint:0:10000 --random 40`: named on 8 of 40 sim seeds, on 39 now).
+#[test]
+fn a_joint_near_the_end_of_the_chain_is_named_by_the_reads_it_loses() {
+    let r = diagnose(
+        "bitaxe-suprahex",
+        &["joint:4:14000", "flaky:2", "joint:0:10000", "baudnoise:300"],
+        27_391,
+    );
+    let f = link_at(&r, 4, 3);
+    // Chip 2 is its own link; chip 5, past the joint, is not.
+    assert!(f.chips.contains(&2), "{}", describe(&r));
+    assert!(!f.chips.contains(&5), "{}", describe(&r));
+    no_chip_blamed_but(&r, &[]);
+}
+
 /// Every bad joint of a board corrupts the work it relays, not only the first one listed: a
 /// joint at 0 listed after one at 2 lost no work to chips 1 and 2 in the simulator, and only
 /// its corrupted replies showed (held-out seed 1001342, opened). The joint at 0 now loses the
