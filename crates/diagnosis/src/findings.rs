@@ -559,9 +559,8 @@ fn read_stand_out(cfg: &Config, learned: &Learned, steps: &[LossStep]) -> ReadsP
             // half as often as the rest is not at the address it was given, or not answering
             // (tuning seed 1855, a Bitaxe Supra Hex with two chips at one address: chip 5's
             // address never answered; such a chain is no longer read at all). [I] Half.
-            let answered = |(l, n): (u64, u64)| (n - l) as f64 / n.max(1) as f64;
-            let answers =
-                2.0 * answered((lost, reads)) >= answered((rest.0 - lost, rest.1 - reads));
+            let answers = 2.0 * answered_share((lost, reads))
+                >= answered_share((rest.0 - lost, rest.1 - reads));
             if lost >= u64::from(cfg.intermittent_min)
                 && p < cfg.intermittent_p
                 && !neighbour_out
@@ -585,6 +584,11 @@ fn read_stand_out(cfg: &Config, learned: &Learned, steps: &[LossStep]) -> ReadsP
         }
     }
     past
+}
+
+/// The share of `(lost, reads)` that came back.
+fn answered_share((lost, reads): (u64, u64)) -> f64 {
+    reads.saturating_sub(lost) as f64 / reads.max(1) as f64
 }
 
 /// The chips standing out among the reads of the last stretch (`pool`, `(chip, lost, reads)`;
@@ -620,10 +624,9 @@ fn read_run(
     let (lost, reads) = run.iter().fold((0, 0), |(l, n), p| (l + p.1, n + p.2));
     let p = excess_p(cfg, (lost, reads), (rest.0 + lost, rest.1 + reads), true);
     // Each answers half as often as the rest at least (see `read_stand_out`).
-    let answered = |(l, n): (u64, u64)| (n - l) as f64 / n.max(1) as f64;
     let answer = run
         .iter()
-        .all(|p| 2.0 * answered((p.1, p.2)) >= answered(rest));
+        .all(|p| 2.0 * answered_share((p.1, p.2)) >= answered_share(rest));
     (lost >= u64::from(cfg.intermittent_min) && p < cfg.intermittent_p && answer).then(|| ReadRun {
         at: first,
         chips: (first..end).collect(),
