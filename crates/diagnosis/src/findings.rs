@@ -704,7 +704,7 @@ fn read_step(
     // Work lost for each share of reads lost, past the step.
     let tail_ratio = rate(work_of(tail)) / tail_rate;
     let head_past = head.iter().all(|p| {
-        let own_work = rate(work_of(std::slice::from_ref(p)));
+        let own_work = work.get(p.0).map_or(0.0, |&w| rate(w));
         own_work >= HEAD_WORK_SHARE * tail_ratio * rate((p.1, p.2))
     });
     let p = excess_p(cfg, t, (h.0 + t.0, h.1 + t.1), true);
