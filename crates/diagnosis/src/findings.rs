@@ -700,9 +700,10 @@ fn read_step(
             .filter_map(|p| work.get(p.0))
             .fold((0u64, 0u64), |(l, n), w| (l + w.0, n + w.1))
     };
-    let work_too = rate(work_of(tail)) > rate(work_of(head));
+    let tail_work = rate(work_of(tail));
+    let work_too = tail_work > rate(work_of(head));
     // Work lost for each share of reads lost, past the step.
-    let tail_ratio = rate(work_of(tail)) / tail_rate;
+    let tail_ratio = tail_work / tail_rate;
     let head_past = head.iter().all(|p| {
         let own_work = work.get(p.0).map_or(0.0, |&w| rate(w));
         own_work >= HEAD_WORK_SHARE * tail_ratio * rate((p.1, p.2))
