@@ -29,7 +29,7 @@ pub struct Evidence {
 }
 
 /// ln C(n, k).
-fn ln_choose(n: u64, k: u64) -> f64 {
+pub(crate) fn ln_choose(n: u64, k: u64) -> f64 {
     if k > n {
         return f64::NEG_INFINITY;
     }

@@ -1057,7 +1057,9 @@ fn the_last_chip_silent_after_a_late_set_up_past_a_joint_is_asked_again_not_cut_
 /// never had work tried too, in the slots with work for them: the moves there are read back
 /// until each chip answers at its new address (one read of each of a hundred chips past a
 /// joint all answered almost never, and every move fell back to a new set-up that put the
-/// chip elsewhere), and a slot's tries end once a working core would have answered.
+/// chip elsewhere), and a slot's tries end once a working core would have answered. It is
+/// moved while the chance it is weak is not small, and a retest with nothing to try where the
+/// chips are goes on to the moves.
 #[test]
 fn a_weak_chip_past_a_joint_has_its_untried_cores_tried_in_the_slots_with_work_for_them() {
     // Tuning seed 34901: an S19j Pro 120 with a joint at 2 and chip 62 with 7 of its 65 cores
@@ -1068,9 +1070,21 @@ fn a_weak_chip_past_a_joint_has_its_untried_cores_tried_in_the_slots_with_work_f
     // inconclusive again, not passed (with the clearing before, a chip like it at the bar past
     // a joint was called `ok` now and then:
     // `a_weak_chip_past_a_light_joint_is_cleared_only_of_the_misses_its_retest_reached`).
-    let r = diagnose("s19jpro120", &["joint:2:5000", "weak:62:11"], 34901);
-    weak_or_unjudged(&r, 62, &[], "tuning seed 34901");
-    finding_at_chip(&r, FindingKind::Intermittent, 2);
+    // Since the twenty-fifth session it is moved while the chance it is weak is not small, not
+    // only while its dead cores estimated are over the bar (5.8 of 7 after its second slot, a
+    // chance of 0.36), and weak again. On sim seeds 2 and 3 its silent cores were all in
+    // slots it had left, nothing was tried where it was, and that ended the retest before any
+    // move (`eval --sweep s19jpro120 --fault joint:2:5000 --fault weak:62:11 --random 20`: 16
+    // of 20 before, 20 of 20 since).
+    for (seed, board) in [
+        (34901, "tuning seed 34901"),
+        (2, "sim seed 2"),
+        (3, "sim seed 3"),
+    ] {
+        let r = diagnose("s19jpro120", &["joint:2:5000", "weak:62:11"], seed);
+        weak_and_no_other_blamed(&r, 62, &[], board);
+        finding_at_chip(&r, FindingKind::Intermittent, 2);
+    }
 }
 
 /// A chip at the weak bar past a joint is moved to the slots with work for its silent cores as
