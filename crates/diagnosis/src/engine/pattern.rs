@@ -2406,7 +2406,7 @@ mod tests {
         // Tuning seed 34901's chip 62: 7 silent, 18 never given work; after its second slot 1
         // of 2 silent cores and 1 of 10 never given work tried were still silent. 5.8 dead
         // estimated, under the 7 that make a 65-core chip weak, but 7 or more one time in
-        // three (0.362 by the beta-binomials, worked out by hand).
+        // three (0.362 by the beta-binomials, worked out apart from this code in Python).
         let tried: Vec<u8> = [0, 1].into_iter().chain(7..17).collect();
         let answered: Vec<u8> = [1].into_iter().chain(7..16).collect();
         let (r, t) = retest(7, 25, &tried, &answered);
