@@ -53,17 +53,33 @@ pub fn simulate_board(
     simulate_with(profile, faults, seed, baud, false, Procedures::default())
 }
 
-/// [`simulate_board`], and the address each chip of the simulated chain held the last time it
-/// held any (`sim::Board::addresses_last_held`): what `eval` holds the report's map against.
-pub fn simulate_board_and_addresses(
+/// What the simulated board knows after a run and the engine never sees: what `eval` holds
+/// the report against.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SimTruth {
+    /// The address each chip held the last time the chain held any
+    /// (`sim::Board::addresses_last_held`).
+    pub addresses: Vec<Option<u8>>,
+    /// Per chip, the share of the jobs the chain took that reached it whole
+    /// (`sim::Board::work_reaching`).
+    pub work_reaching: Vec<f64>,
+}
+
+/// [`simulate_board`], and what the simulated board knows of the run ([`SimTruth`]).
+pub fn simulate_board_and_truth(
     profile: &Profile,
     faults: &[sim::Fault],
     seed: u64,
-) -> Result<(Report, Vec<Option<u8>>), CouldNotRun> {
+) -> Result<(Report, SimTruth), CouldNotRun> {
     let (report, mut jig) =
         run_simulated(profile, faults, seed, None, false, Procedures::default())?;
-    let held = jig.transport().hardware().board().addresses_last_held();
-    Ok((report, held))
+    let addresses = jig.transport().hardware().board().addresses_last_held();
+    let work_reaching = jig.transport().hardware().board().work_reaching();
+    let truth = SimTruth {
+        addresses,
+        work_reaching,
+    };
+    Ok((report, truth))
 }
 
 /// The longer procedures a run adds after the pattern test: the frequency ladder (percent of

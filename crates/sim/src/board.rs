@@ -142,6 +142,9 @@ pub struct Board {
     pub(crate) line_breaks: u32,
     /// The address each chip held before the last reset or power-off that cleared any.
     cleared_addresses: Vec<Option<u8>>,
+    /// Jobs the chain took (at its baud), and per chip those that reached it whole.
+    jobs_taken: u64,
+    jobs_reaching: Vec<u64>,
 }
 
 /// The DC-DC controller of S9/S17+/S19/S19 Pro boards, as bmminer-mix drives it: bytes
@@ -339,6 +342,8 @@ impl Board {
             apw_rx: Vec::new(),
             line_breaks: 0,
             cleared_addresses: Vec::new(),
+            jobs_taken: 0,
+            jobs_reaching: vec![0; profile.chips.value],
         }
     }
 
@@ -664,7 +669,13 @@ impl Board {
                     }
                 }
             }
-            HostFrame::Job(work) => self.job(at, &work, reach),
+            HostFrame::Job(work) => {
+                self.jobs_taken += 1;
+                for n in self.jobs_reaching.iter_mut().take(reach) {
+                    *n += 1;
+                }
+                self.job(at, &work, reach);
+            }
         }
     }
 
@@ -1017,6 +1028,23 @@ impl Board {
         } else {
             self.cleared_addresses.clone()
         }
+    }
+
+    /// Per chip, the share of the jobs the chain took that reached it whole (1.0 when no job
+    /// was taken): what a bad joint, a cut or a reset before it left of the work. The engine
+    /// never sees it; `eval` holds a chip fault it could not tell against it.
+    #[must_use]
+    pub fn work_reaching(&self) -> Vec<f64> {
+        self.jobs_reaching
+            .iter()
+            .map(|&n| {
+                if self.jobs_taken == 0 {
+                    1.0
+                } else {
+                    n as f64 / self.jobs_taken as f64
+                }
+            })
+            .collect()
     }
 
     /// Whether the board has power (the jig's supply enable).

@@ -8,7 +8,7 @@ use diagnosis::Report;
 use diagnosis::report::{ChipState, Finding, FindingKind, Verdict};
 
 mod common;
-use common::{diagnose, diagnose_and_addresses, diagnose_with, profile};
+use common::{diagnose, diagnose_and_addresses, diagnose_and_work, diagnose_with, profile};
 
 fn describe(r: &Report) -> String {
     let findings: Vec<String> = r
@@ -396,6 +396,22 @@ fn a_bad_joint_is_the_link_at_it_not_the_chips_behind_it() {
     let r = diagnose("s19jpro", &["joint:60:8000"], 5);
     finding_at_chip(&r, FindingKind::Intermittent, 60);
     no_chip_blamed_but(&r, &[]);
+}
+
+/// A bad joint corrupts the jobs it relays: every chip past it gets the same share of the
+/// work, one job in (1 - 20,000 ppm)^88 bytes of a BM1366 job frame, about 0.17, and the
+/// chips up to it all of it. What `eval` holds a chip fault past joints against (masked under
+/// a tenth).
+#[test]
+fn a_bad_joint_lets_every_chip_past_it_the_same_share_of_the_work() {
+    let (_, work) = diagnose_and_work("bitaxe-hex", &["joint:1:20000"], 1);
+    assert_eq!(work.len(), 6);
+    assert_eq!(work[..2], [1.0, 1.0]);
+    assert!(
+        work[2..].iter().all(|&w| w == work[2]),
+        "one joint, one share: {work:?}"
+    );
+    assert!((0.10..0.25).contains(&work[2]), "{work:?}");
 }
 
 /// A discovery that comes up short stops at the first chip it missed, and the joint is near

@@ -34,6 +34,14 @@ pub fn diagnose_and_addresses(
     (report, held)
 }
 
+/// [`diagnose`], and per chip the share of the chain's jobs that reached it whole
+/// (`sim::Board::work_reaching`).
+pub fn diagnose_and_work(id: &str, faults: &[&str], seed: u64) -> (Report, Vec<f64>) {
+    let (report, mut jig) = diagnose_on(id, faults, seed, Options::default());
+    let work = jig.transport().hardware().board().work_reaching();
+    (report, work)
+}
+
 fn diagnose_on(id: &str, faults: &[&str], seed: u64, options: Options) -> (Report, sim::SimJig) {
     let p = profile(id);
     let faults: Vec<sim::Fault> = faults
