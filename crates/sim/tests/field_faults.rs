@@ -399,9 +399,9 @@ fn a_bad_joint_is_the_link_at_it_not_the_chips_behind_it() {
 }
 
 /// A bad joint corrupts the jobs it relays: every chip past it gets the same share of the
-/// work, one job in (1 - 20,000 ppm)^88 bytes of a BM1366 job frame, about 0.17, and the
-/// chips up to it all of it. What `eval` holds a chip fault past joints against (masked under
-/// a tenth).
+/// work, (1 - 0.02)^88 for a joint of 20,000 ppm and the 88 bytes of a BM1366 job frame,
+/// about 0.17, and the chips up to it all of it. What `eval` holds a chip fault past joints
+/// against (masked under a tenth).
 #[test]
 fn a_bad_joint_lets_every_chip_past_it_the_same_share_of_the_work() {
     let (_, work) = diagnose_and_work("bitaxe-hex", &["joint:1:20000"], 1);
