@@ -768,16 +768,19 @@ fn noise_condition(ppm: u32, seed: u64) -> Option<Fault> {
 /// third to four fifths of the work), so they are counted on their own row.
 #[must_use]
 pub fn row_of(fault: &Fault, faults: &[Fault]) -> &'static str {
-    let past_joint = |k: usize| {
-        faults
-            .iter()
-            .any(|f| matches!(*f, Fault::Joint(j, _) if j <= k))
-    };
+    let past_joint = |k: usize| past_a_joint(k, faults);
     match *fault {
         Fault::Flaky(k) if past_joint(k) => "flaky past a joint",
         Fault::Weak(k, _) if past_joint(k) => "weak past a joint",
         _ => kind_of(fault).0,
     }
+}
+
+/// Whether chip `k` is at or past a bad joint of `faults`.
+fn past_a_joint(k: usize, faults: &[Fault]) -> bool {
+    faults
+        .iter()
+        .any(|f| matches!(*f, Fault::Joint(j, _) if j <= k))
 }
 
 /// The rows of the per-kind table board `seed` of the random corpus has a fault on (the faults
@@ -882,7 +885,7 @@ pub fn board_run(
 /// [`MASKED_WORK`] of its work reach (`work_reaching`, per chip).
 fn masked(fault: &Fault, faults: &[Fault], work_reaching: &[f64]) -> bool {
     match *fault {
-        Fault::Weak(k, _) | Fault::Flaky(k) if row_of(fault, faults).ends_with("past a joint") => {
+        Fault::Weak(k, _) | Fault::Flaky(k) if past_a_joint(k, faults) => {
             work_reaching.get(k).is_some_and(|&w| w < MASKED_WORK)
         }
         _ => false,
