@@ -562,6 +562,9 @@ pub struct BoardRun {
     pub tally: Tally,
     /// The verdict.
     pub verdict: Verdict,
+    /// Per weak or flaky chip past a joint: its index and the share of the jobs that reached it
+    /// whole (the simulator's count, which the engine never sees).
+    pub work_past_joints: Vec<(usize, f64)>,
 }
 
 /// Wilson score interval (95 %) of `k` successes in `n`, as fractions: the engine's own
@@ -870,6 +873,15 @@ pub fn board_run(
         calls.push((name, call));
     }
     tally.false_alarms = u64::from(blames_unexplained(profile, faults, &report));
+    let work_past_joints = faults
+        .iter()
+        .filter_map(|f| match *f {
+            Fault::Weak(k, _) | Fault::Flaky(k) if past_a_joint(k, faults) => {
+                Some((k, truth.work_reaching.get(k).copied().unwrap_or(0.0)))
+            }
+            _ => None,
+        })
+        .collect();
     Ok(BoardRun {
         seed,
         profile: profile.id.clone(),
@@ -878,6 +890,7 @@ pub fn board_run(
         calls,
         tally,
         verdict: report.verdict,
+        work_past_joints,
     })
 }
 
@@ -1210,9 +1223,14 @@ pub fn report_random(
             || r.tally.map_wrong > 0
             || (list_inconclusive && r.tally.inconclusive + r.tally.masked > 0)
     }) {
+        let work: String = run
+            .work_past_joints
+            .iter()
+            .map(|(k, w)| format!(" (chip {k} got {:.2} % of the work)", 100.0 * w))
+            .collect();
         writeln!(
             out,
-            "  seed {} {} [{}] {:?}: {:?}{}{}",
+            "  seed {} {} [{}] {:?}: {:?}{}{}{work}",
             run.seed,
             run.profile,
             run.faults.join(" "),
@@ -1411,6 +1429,7 @@ mod tests {
                 calls: vec![("weak past a joint", call)],
                 tally,
                 verdict: Verdict::Fail,
+                work_past_joints: vec![(102, 0.0542)],
             }
         };
         let spec = RandomSpec {
@@ -1435,6 +1454,8 @@ mod tests {
         );
         assert!(text.contains("(1 found all the same"), "{text}");
         assert!(text.contains("seed 100 s19jpro"), "{text}");
+        // The listing gives the share of the work that reached the chip past the joint.
+        assert!(text.contains("(chip 102 got 5.42 % of the work)"), "{text}");
         // One inconclusive fault judged is still under the 99 % of 99.
         runs[0] = board(1, Call::Inconclusive);
         let mut out = Vec::new();
