@@ -1535,9 +1535,7 @@ pub(crate) fn weak_by_retest(cfg: &Config, cores: u16, r: &CoreRetest) -> bool {
             retested += p.cores.len() as u64;
             continue;
         }
-        let heard =
-            crate::stats::wilson(u64::from(p.controls_answered), u64::from(p.controls), 3.09).0;
-        let rate = (1.0 - heard).clamp(0.0, 1.0).powf(f64::from(p.passes));
+        let rate = phase_silence(p);
         if rate > RETEST_SILENCE_MAX {
             continue;
         }
@@ -1562,6 +1560,20 @@ pub(crate) fn weak_by_retest(cfg: &Config, cores: u16, r: &CoreRetest) -> bool {
 /// [`weak_by_retest`]. [I] One in twenty: a slot where the chip is heard on a tenth of the
 /// controls needs about 50 passes to get there.
 const RETEST_SILENCE_MAX: f64 = 0.05;
+
+/// The most chance a working core tried in every pass of a slot's phase of
+/// `Engine::retest_silent_cores` stayed silent in all of them: the controls' share answered,
+/// taken at its lower 99.9 % bound, missed `passes` times over. 1 before any pass.
+pub(crate) fn phase_silence(p: &crate::engine::RetestPhase) -> f64 {
+    let heard = crate::stats::wilson(u64::from(p.controls_answered), u64::from(p.controls), 3.09).0;
+    (1.0 - heard).clamp(0.0, 1.0).powf(f64::from(p.passes))
+}
+
+/// Whether a phase's silence tells anything of the cores tried in it ([`weak_by_retest`]
+/// counts it only then): [`phase_silence`] at [`RETEST_SILENCE_MAX`] or less.
+pub(crate) fn phase_tells(p: &crate::engine::RetestPhase) -> bool {
+    phase_silence(p) <= RETEST_SILENCE_MAX
+}
 
 /// Two sensors whose warming over a run differs by less than this are as near an overheating
 /// chip as the readings tell, °C: whole-degree sensors, and 0.4 °C of noise on either [I].
