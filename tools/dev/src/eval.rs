@@ -875,12 +875,8 @@ pub fn board_run(
     tally.false_alarms = u64::from(blames_unexplained(profile, faults, &report));
     let work_past_joints = faults
         .iter()
-        .filter_map(|f| match *f {
-            Fault::Weak(k, _) | Fault::Flaky(k) if past_a_joint(k, faults) => {
-                Some((k, truth.work_reaching.get(k).copied().unwrap_or(0.0)))
-            }
-            _ => None,
-        })
+        .filter_map(|f| own_chip_past_a_joint(f, faults))
+        .map(|k| (k, truth.work_reaching.get(k).copied().unwrap_or(0.0)))
         .collect();
     Ok(BoardRun {
         seed,
@@ -897,11 +893,16 @@ pub fn board_run(
 /// Whether `fault` is a weak or flaky chip past a joint of `faults` that the chain let under
 /// [`MASKED_WORK`] of its work reach (`work_reaching`, per chip).
 fn masked(fault: &Fault, faults: &[Fault], work_reaching: &[f64]) -> bool {
+    own_chip_past_a_joint(fault, faults)
+        .is_some_and(|k| work_reaching.get(k).is_some_and(|&w| w < MASKED_WORK))
+}
+
+/// The chip of `fault` when it is a weak or flaky chip past a joint of `faults`: the faults a
+/// joint's losses can mask, and whose share of the work the listing gives.
+fn own_chip_past_a_joint(fault: &Fault, faults: &[Fault]) -> Option<usize> {
     match *fault {
-        Fault::Weak(k, _) | Fault::Flaky(k) if past_a_joint(k, faults) => {
-            work_reaching.get(k).is_some_and(|&w| w < MASKED_WORK)
-        }
-        _ => false,
+        Fault::Weak(k, _) | Fault::Flaky(k) if past_a_joint(k, faults) => Some(k),
+        _ => None,
     }
 }
 
