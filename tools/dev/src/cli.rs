@@ -68,7 +68,7 @@ pub struct EvalArgs {
     pub list_inconclusive: bool,
     /// Run only the random boards with a fault counted on this row of the per-kind table (for
     /// instance "weak past a joint"): a rare row's boards over a long seed range, for tuning.
-    /// The figures are then that subset's.
+    /// "healthy" runs the boards with no fault placed. The figures are then that subset's.
     #[arg(long, value_name = "ROW")]
     pub only: Option<String>,
     /// One fixed board instead of random ones: the `--fault`s on this profile, over sim seeds

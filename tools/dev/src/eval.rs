@@ -937,9 +937,23 @@ pub fn blames_unexplained(profile: &Profile, faults: &[Fault], report: &Report) 
         })
 }
 
+/// What `--only` takes for the boards with no fault at all: the healthy goal's boards (no
+/// healthy board short of pass at 1000 ppm or less) over a range long enough to hold a
+/// thousand of them.
+pub const HEALTHY_ROW: &str = "healthy";
+
+/// Whether a board with faults on `rows` (`board_rows`) is one `--only row` runs.
+fn board_is_on_row(rows: &[&str], row: &str) -> bool {
+    if row == HEALTHY_ROW {
+        rows.is_empty()
+    } else {
+        rows.contains(&row)
+    }
+}
+
 /// The random corpus: boards `seed..seed + boards` over every profile of `catalog`, on two
-/// named threads; with `only`, just the boards with a fault counted on that row (an error
-/// naming the rows the range has when none has it).
+/// named threads; with `only`, just the boards with a fault counted on that row, or the
+/// healthy ones for `HEALTHY_ROW` (an error naming the rows the range has when none has it).
 pub fn evaluate_random(
     catalog: &Catalog,
     seed: u64,
@@ -952,11 +966,18 @@ pub fn evaluate_random(
         None => (seed..seed + boards).collect(),
         Some(row) => {
             let picked: Vec<u64> = (seed..seed + boards)
-                .filter(|&s| board_rows(&profiles, s).contains(&row))
+                .filter(|&s| board_is_on_row(&board_rows(&profiles, s), row))
                 .collect();
             if picked.is_empty() {
                 let rows: BTreeSet<&str> = (seed..seed + boards)
-                    .flat_map(|s| board_rows(&profiles, s))
+                    .flat_map(|s| {
+                        let rows = board_rows(&profiles, s);
+                        if rows.is_empty() {
+                            vec![HEALTHY_ROW]
+                        } else {
+                            rows
+                        }
+                    })
                     .collect();
                 anyhow::bail!(
                     "--only {row:?}: no board of seeds {seed}..{} has a fault on that row (rows there: {})",
@@ -1151,6 +1172,10 @@ pub fn report_random(
         )
     };
     let which = match only {
+        Some(HEALTHY_ROW) => format!(
+            "the {} healthy boards (no fault placed), of {boards} over every profile",
+            runs.len()
+        ),
         Some(row) => format!(
             "the {} boards with a fault on the row \"{row}\", of {boards} over every profile",
             runs.len()
@@ -1482,6 +1507,26 @@ mod tests {
         let message = err.to_string();
         assert!(message.contains("\"flakey\""), "{message}");
         assert!(message.contains("flaky past a joint"), "{message}");
+        assert!(message.contains("healthy"), "{message}");
+    }
+
+    /// `--only healthy` picks the boards with no fault placed, the ones the healthy goal is
+    /// counted on, and each of them counts as healthy.
+    #[test]
+    fn only_healthy_runs_the_boards_with_no_fault() {
+        let catalog = Catalog::builtin().unwrap();
+        let profiles: Vec<&Profile> = catalog.iter().collect();
+        let expected: Vec<u64> = (140..156)
+            .filter(|&s| board_rows(&profiles, s).is_empty())
+            .collect();
+        assert!(!expected.is_empty() && expected.len() < 16, "{expected:?}");
+        let runs = evaluate_random(&catalog, 140, 16, &[0], Some(HEALTHY_ROW)).unwrap();
+        let seeds: Vec<u64> = runs.iter().map(|r| r.seed).collect();
+        assert_eq!(seeds, expected);
+        for run in &runs {
+            assert!(run.calls.is_empty(), "seed {}: {:?}", run.seed, run.faults);
+            assert_eq!(run.tally.healthy, 1, "seed {}", run.seed);
+        }
     }
 
     /// A sweep runs its one board over consecutive sim seeds, line noise as the board's
