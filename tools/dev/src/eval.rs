@@ -942,12 +942,14 @@ pub fn blames_unexplained(profile: &Profile, faults: &[Fault], report: &Report) 
 /// thousand of them.
 pub const HEALTHY_ROW: &str = "healthy";
 
-/// Whether a board with faults on `rows` (`board_rows`) is one `--only row` runs.
-fn board_is_on_row(rows: &[&str], row: &str) -> bool {
-    if row == HEALTHY_ROW {
-        rows.is_empty()
+/// The rows `--only` finds board `seed` on: those of its faults (`board_rows`), or
+/// `HEALTHY_ROW` when it has none.
+fn only_rows(profiles: &[&Profile], seed: u64) -> Vec<&'static str> {
+    let rows = board_rows(profiles, seed);
+    if rows.is_empty() {
+        vec![HEALTHY_ROW]
     } else {
-        rows.contains(&row)
+        rows
     }
 }
 
@@ -966,18 +968,11 @@ pub fn evaluate_random(
         None => (seed..seed + boards).collect(),
         Some(row) => {
             let picked: Vec<u64> = (seed..seed + boards)
-                .filter(|&s| board_is_on_row(&board_rows(&profiles, s), row))
+                .filter(|&s| only_rows(&profiles, s).contains(&row))
                 .collect();
             if picked.is_empty() {
                 let rows: BTreeSet<&str> = (seed..seed + boards)
-                    .flat_map(|s| {
-                        let rows = board_rows(&profiles, s);
-                        if rows.is_empty() {
-                            vec![HEALTHY_ROW]
-                        } else {
-                            rows
-                        }
-                    })
+                    .flat_map(|s| only_rows(&profiles, s))
                     .collect();
                 anyhow::bail!(
                     "--only {row:?}: no board of seeds {seed}..{} has a fault on that row (rows there: {})",
