@@ -9,7 +9,9 @@
 //!
 //! Limits: BM1387 frames carry no preamble, so they are found by sliding a CRC5 window; garbage
 //! can then match by chance (CRC5 and type bits: about 1 in 128 positions) and hide an
-//! overlapping frame. Preamble families only mis-frame when garbage contains `AA 55` (or
+//! overlapping frame. Told what the host awaits ([`Framer::await_replies`]), such a framer
+//! takes a register reply only from a chip it read, for the register it read: a reply that
+//! lost a byte and the start of the next then rarely pass for one. Preamble families only mis-frame when garbage contains `AA 55` (or
 //! `55 AA`) followed by bytes whose CRC happens to match.
 
 use crate::crc::{crc5, crc5_residue_ok, crc16};
@@ -57,6 +59,61 @@ pub enum Event<'a> {
     },
 }
 
+/// The replies the host awaits, for a family without a preamble ([`Framer::await_replies`]):
+/// a window passing its CRC that is a register reply the host did not ask for is a shifted
+/// copy of replies, not a frame. Families with a preamble take every frame whatever this says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Awaited {
+    /// Any reply (the default).
+    Anything,
+    /// Nonces only: the host has no register read in flight.
+    Nonces,
+    /// Nonces, and replies to reads of `register` from the chips at the addresses of a set
+    /// ([`Awaited::reads`]).
+    Reads {
+        /// The register read.
+        register: u8,
+        /// The chip addresses read, one bit each (bit `a % 64` of word `a / 64`).
+        addresses: [u64; 4],
+    },
+}
+
+impl Awaited {
+    /// Replies to reads of `register` from the chips at `addresses`, and nonces.
+    #[must_use]
+    pub fn reads(register: u8, addresses: &[u8]) -> Self {
+        let mut set = [0u64; 4];
+        for &a in addresses {
+            if let Some(word) = set.get_mut(usize::from(a / 64)) {
+                *word |= 1 << (a % 64);
+            }
+        }
+        Self::Reads {
+            register,
+            addresses: set,
+        }
+    }
+
+    /// Whether `body`, a reply body passing its CRC (a register reply if its type is 0: the
+    /// value, the chip address and the register, as [`crate::reply::Reply::parse`] reads it),
+    /// is one the host awaits.
+    fn takes(&self, body: &[u8]) -> bool {
+        let register_reply = body.last().is_some_and(|b| b >> 5 == 0);
+        match *self {
+            Self::Anything => true,
+            Self::Nonces => !register_reply,
+            Self::Reads {
+                register,
+                addresses,
+            } => {
+                !register_reply
+                    || matches!(body.get(4..6), Some(&[a, r]) if r == register
+                        && addresses.get(usize::from(a / 64)).is_some_and(|w| w >> (a % 64) & 1 == 1))
+            }
+        }
+    }
+}
+
 /// Counters a framer keeps over its life.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct FramerStats {
@@ -92,6 +149,7 @@ pub struct Framer {
     garbage: Option<(u64, usize)>,
     ended: bool,
     stats: FramerStats,
+    awaited: Awaited,
 }
 
 impl Framer {
@@ -109,6 +167,7 @@ impl Framer {
             garbage: None,
             ended: false,
             stats: FramerStats::default(),
+            awaited: Awaited::Anything,
         }
     }
 
@@ -132,6 +191,11 @@ impl Framer {
     #[must_use]
     pub fn stream_offset(&self) -> u64 {
         self.base + self.end as u64
+    }
+
+    /// What the host awaits from now on, for a family without a preamble (see [`Awaited`]).
+    pub fn await_replies(&mut self, awaited: Awaited) {
+        self.awaited = awaited;
     }
 
     /// Change the expected reply length (after version rolling is switched on or off).
@@ -226,9 +290,13 @@ impl Framer {
                 };
             }
             let verdict = match self.direction {
-                Direction::FromChip => {
-                    recognise_reply(self.family, self.reply_len, window, self.ended)
-                }
+                Direction::FromChip => recognise_reply(
+                    self.family,
+                    self.reply_len,
+                    window,
+                    self.ended,
+                    &self.awaited,
+                ),
                 Direction::FromHost => recognise_host(self.family, window, self.ended),
             };
             let (len, crc_ok) = match verdict {
@@ -296,12 +364,18 @@ fn reply_valid(body: &[u8]) -> bool {
     matches!(body.last().map(|b| b >> 5), Some(0 | 4)) && crc5_residue_ok(body)
 }
 
-fn recognise_reply(family: Family, reply_len: ReplyLen, w: &[u8], ended: bool) -> Verdict {
+fn recognise_reply(
+    family: Family,
+    reply_len: ReplyLen,
+    w: &[u8],
+    ended: bool,
+    awaited: &Awaited,
+) -> Verdict {
     if !family.has_preamble() {
         let len = family.reply_len(false);
         return match w.get(..len) {
             None => Verdict::NeedMore,
-            Some(frame) if reply_valid(frame) => Verdict::Frame(len),
+            Some(frame) if reply_valid(frame) && awaited.takes(frame) => Verdict::Frame(len),
             Some(_) => Verdict::Skip,
         };
     }
@@ -581,6 +655,61 @@ mod tests {
                 Seen::Frame(1, inactive.as_bytes().to_vec(), true)
             ]
         );
+    }
+
+    /// BM1387 replies, no preamble, seen by a framer awaiting `awaited`: the good frames.
+    fn bm1387_frames(input: &[u8], awaited: Awaited) -> Vec<(u64, Vec<u8>)> {
+        let mut framer = Framer::replies(Family::Bm1387, false);
+        framer.await_replies(awaited);
+        frames(&run(framer, input, 3))
+    }
+
+    /// Replies to reads of register 0 from an S9 chain past a bad joint (the engine's capture,
+    /// `diagnose --sim s9 --seed 3 --fault joint:10:12000 --fault txnoise:1000`): chip 0x54's
+    /// reply lost its first byte, and its CRC byte with the first six bytes of chip 0x08's
+    /// reply pass the CRC as a reply of register 0x08 from 0x08. Awaiting the reads, the framer
+    /// looks on and finds 0x08's reply whole.
+    #[test]
+    fn a_reply_the_host_did_not_ask_for_is_a_shifted_copy_while_it_awaits_reads() {
+        let broken_0x54 = [0x87, 0x00, 0x54, 0x54, 0x00, 0x06];
+        let reply_0x08 = [0x13, 0x87, 0x00, 0x08, 0x08, 0x00, 0x02];
+        let input = [&broken_0x54[..], &reply_0x08[..]].concat();
+        let shifted = vec![0x06, 0x13, 0x87, 0x00, 0x08, 0x08, 0x00];
+        assert_eq!(bm1387_frames(&input, Awaited::Anything), vec![(5, shifted)]);
+        let reads = Awaited::reads(0x00, &[0x54, 0x08]);
+        assert_eq!(bm1387_frames(&input, reads), vec![(6, reply_0x08.to_vec())]);
+        // A reply from a chip that was not read is not taken either, nor one of another
+        // register; nonces always are.
+        let other = Awaited::reads(0x00, &[0x54, 0x0C]);
+        assert!(bm1387_frames(&reply_0x08, other).is_empty());
+        assert!(bm1387_frames(&reply_0x08, Awaited::reads(0x20, &[0x08])).is_empty());
+        assert_eq!(bm1387_frames(&NONCE_1387[0], reads).len(), 1);
+    }
+
+    /// Nonces of one S9 chip back to back (tuning seed 41888, `--fault baudnoise:1000`, the
+    /// engine's capture): the first lost its fifth byte, and from there each nonce but its first
+    /// byte, with the next one's first byte, passed the CRC as a register reply, eight in a row.
+    const NONCE_1387: [[u8; 7]; 3] = [
+        [0x08, 0x9B, 0x40, 0x53, 0x00, 0x03, 0x8A],
+        [0x08, 0xA0, 0xDD, 0xEC, 0x00, 0x04, 0x9F],
+        [0x08, 0xA3, 0x09, 0x55, 0x00, 0x05, 0x86],
+    ];
+
+    #[test]
+    fn a_register_reply_is_a_shifted_copy_of_nonces_while_only_nonces_are_awaited() {
+        let broken = [0x08, 0x90, 0x44, 0x8F, 0x02, 0x93];
+        let input = [&broken[..], &NONCE_1387.concat()].concat();
+        let seen = bm1387_frames(&input, Awaited::Anything);
+        assert_eq!(
+            seen.iter().map(|f| f.0).collect::<Vec<_>>(),
+            [0, 7, 14],
+            "shifted by one: {seen:02X?}"
+        );
+        assert!(seen.iter().all(|f| f.1.last() == Some(&0x08)));
+        let nonces: Vec<(u64, Vec<u8>)> = (0..3)
+            .map(|k| (6 + 7 * k as u64, NONCE_1387[k].to_vec()))
+            .collect();
+        assert_eq!(bm1387_frames(&input, Awaited::Nonces), nonces);
     }
 
     #[test]
