@@ -1,7 +1,7 @@
 //! The chain link as the engine uses it: commands and jobs out, framed replies in, with the
 //! bytes and the jig time they take.
 
-use bm13xx::framer::{Event, Framer, ReplyLen};
+use bm13xx::framer::{Awaited, Event, Framer, ReplyLen};
 use bm13xx::{Command, Family, Reply};
 
 use serde::{Deserialize, Serialize};
@@ -298,6 +298,13 @@ impl<'j> Wire<'j> {
             ReplyLen::Fixed(n) => n,
             ReplyLen::Auto => self.family.reply_len(false),
         }
+    }
+
+    /// What the engine awaits from the chips from now on: on a family without a preamble, a
+    /// register reply it did not ask for is taken for a shifted copy of replies, and the
+    /// framer looks on for the frames in it ([`Awaited`]).
+    pub fn await_replies(&mut self, awaited: Awaited) {
+        self.framer.await_replies(awaited);
     }
 
     /// Replies are 11 bytes once version rolling is on (BM136x).
