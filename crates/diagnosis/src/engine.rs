@@ -442,6 +442,9 @@ struct Engine<'a, 'j> {
     sensors_read: bool,
     /// Chips whose I2C master was enabled since the last reset.
     sensor_hosts: Vec<u8>,
+    /// Chips whose I2C master was enabled once more since the last reset, after a read through
+    /// them brought nothing back.
+    sensor_hosts_again: Vec<u8>,
     /// Golden nonces of the aging test (not evidence; counted for the nonce-rate plot).
     aging_golden: u32,
     /// Jig time the last job left the jig (0 after a reset): the chips hash for a while after.
@@ -519,6 +522,7 @@ pub fn run(
         clock_mhz: profile.frequency_mhz.value,
         sensors_read: false,
         sensor_hosts: Vec::new(),
+        sensor_hosts_again: Vec::new(),
         aging_golden: 0,
         last_job_us: 0,
         next_cool_check_us: 0,
@@ -999,6 +1003,21 @@ impl Engine<'_, '_> {
             };
             if let Some(slot) = readings.get_mut(i) {
                 *slot = reading;
+            }
+            // A read through a chip that brought nothing back may follow a lost enable write:
+            // the BM1387's I2C master then stays off, and every later read of the sensor fails
+            // as a missing one's would (tuning seeds 39248, 49984 and 51152, healthy S9s on a
+            // noisy host line: a sensor answered 1 of 5 reads and was called missing). The
+            // enable (the divider it carries is the chain's own, bmminer writes both at once)
+            // goes out again before the next read through that chip, once per reset: a
+            // missing sensor's every read would otherwise send one more write, and past a bad
+            // joint each is a write a chip may take corrupted.
+            if reading.is_none()
+                && let Some(chip) = via_chip_address
+                && !self.sensor_hosts_again.contains(&chip)
+            {
+                self.sensor_hosts.retain(|&h| h != chip);
+                self.sensor_hosts_again.push(chip);
             }
             // A reading further from the sensor's last than a board can change in the time
             // between is a corrupted reply (a read through the chain): not a temperature.

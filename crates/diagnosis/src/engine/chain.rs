@@ -6,6 +6,7 @@ use super::*;
 impl Engine<'_, '_> {
     pub(super) fn release_reset(&mut self) -> Flow {
         self.sensor_hosts.clear();
+        self.sensor_hosts_again.clear();
         self.wire.jig().set_reset(true)?;
         self.wait_ms(self.cfg.reset_low_ms)?;
         self.wire.jig().set_reset(false)?;
