@@ -66,8 +66,6 @@ pub enum Event<'a> {
 pub enum Awaited {
     /// Any reply (the default).
     Anything,
-    /// Nonces only: the host has no register read in flight.
-    Nonces,
     /// Nonces, and replies to reads of `register` from the chips at the addresses of a set
     /// ([`Awaited::reads`]).
     Reads {
@@ -101,7 +99,6 @@ impl Awaited {
         let register_reply = body.last().is_some_and(|b| b >> 5 == 0);
         match *self {
             Self::Anything => true,
-            Self::Nonces => !register_reply,
             Self::Reads {
                 register,
                 addresses,
@@ -683,33 +680,8 @@ mod tests {
         let other = Awaited::reads(0x00, &[0x54, 0x0C]);
         assert!(bm1387_frames(&reply_0x08, other).is_empty());
         assert!(bm1387_frames(&reply_0x08, Awaited::reads(0x20, &[0x08])).is_empty());
-        assert_eq!(bm1387_frames(&NONCE_1387[0], reads).len(), 1);
-    }
-
-    /// Nonces of one S9 chip back to back (tuning seed 41888, `--fault baudnoise:1000`, the
-    /// engine's capture): the first lost its fifth byte, and from there each nonce but its first
-    /// byte, with the next one's first byte, passed the CRC as a register reply, eight in a row.
-    const NONCE_1387: [[u8; 7]; 3] = [
-        [0x08, 0x9B, 0x40, 0x53, 0x00, 0x03, 0x8A],
-        [0x08, 0xA0, 0xDD, 0xEC, 0x00, 0x04, 0x9F],
-        [0x08, 0xA3, 0x09, 0x55, 0x00, 0x05, 0x86],
-    ];
-
-    #[test]
-    fn a_register_reply_is_a_shifted_copy_of_nonces_while_only_nonces_are_awaited() {
-        let broken = [0x08, 0x90, 0x44, 0x8F, 0x02, 0x93];
-        let input = [&broken[..], &NONCE_1387.concat()].concat();
-        let seen = bm1387_frames(&input, Awaited::Anything);
-        assert_eq!(
-            seen.iter().map(|f| f.0).collect::<Vec<_>>(),
-            [0, 7, 14],
-            "shifted by one: {seen:02X?}"
-        );
-        assert!(seen.iter().all(|f| f.1.last() == Some(&0x08)));
-        let nonces: Vec<(u64, Vec<u8>)> = (0..3)
-            .map(|k| (6 + 7 * k as u64, NONCE_1387[k].to_vec()))
-            .collect();
-        assert_eq!(bm1387_frames(&input, Awaited::Nonces), nonces);
+        let nonce = [0x08, 0x9B, 0x40, 0x53, 0x00, 0x03, 0x8A];
+        assert_eq!(bm1387_frames(&nonce, reads), vec![(0, nonce.to_vec())]);
     }
 
     #[test]

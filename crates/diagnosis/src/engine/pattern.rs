@@ -1810,19 +1810,6 @@ impl Engine<'_, '_> {
     ) -> Flow<Vec<Outcome>> {
         // Every earlier batch's replies are in: the sensors can be read without losing one.
         self.keep_cool()?;
-        // Nonces alone come back to a batch: on a family without a preamble, a nonce that lost
-        // a byte and the start of the next may pass the CRC as a register reply, and the
-        // framer then stays off by as many bytes, reply after reply (tuning seed 41888, a
-        // healthy S9 at 1000 ppm on the return line: a one-chip follow-up, back to back, lost
-        // 8 replies in a row to "register replies", 11 of 60 in all, and its link was called).
-        self.wire.await_replies(Awaited::Nonces);
-        let outcome = self.send_batch(setup, jobs);
-        self.wire.await_replies(Awaited::Anything);
-        outcome
-    }
-
-    /// [`Engine::send_jobs`] once the sensors were read before the batch.
-    fn send_batch(&mut self, setup: &ChainSetup, jobs: &[(usize, Pattern)]) -> Flow<Vec<Outcome>> {
         // What came back spoiled before this batch is no reply of it.
         self.wire.take_spoiled();
         let family = self.family;
@@ -1851,9 +1838,7 @@ impl Engine<'_, '_> {
                 // then the sensors read, as between batches.
                 let arrived = self.wire.wait_until(latest_expected.ceil() as u64)?;
                 self.absorb(setup, &arrived, &mut batch);
-                self.wire.await_replies(Awaited::Anything);
                 self.keep_cool()?;
-                self.wire.await_replies(Awaited::Nonces);
             }
             let job_id = ids[k % ids.len()];
             let frame = job_for_header(family, &self.params, job_id, &p.header);
