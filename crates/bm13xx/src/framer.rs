@@ -11,8 +11,9 @@
 //! can then match by chance (CRC5 and type bits: about 1 in 128 positions) and hide an
 //! overlapping frame. Told what the host awaits ([`Framer::await_replies`]), such a framer
 //! takes a register reply only from a chip it read, for the register it read: a reply that
-//! lost a byte and the start of the next then rarely pass for one. Preamble families only mis-frame when garbage contains `AA 55` (or
-//! `55 AA`) followed by bytes whose CRC happens to match.
+//! lost a byte and the start of the next then rarely pass for one. Preamble families only
+//! mis-frame when garbage contains `AA 55` (or `55 AA`) followed by bytes whose CRC happens to
+//! match.
 
 use crate::crc::{crc5, crc5_residue_ok, crc16};
 use crate::family::Family;
