@@ -121,6 +121,14 @@ pub struct Config {
     /// lost 3 of 50 on a line losing 0.6 % was at one in a thousand (tuning seed 448). One in
     /// ten follows up about one good chip in ten, at most `link_followup_chips`.
     pub link_followup_p: f64,
+    /// A chip given more work that way is called on everything it lost only where that more
+    /// work, on its own, lost more than the rest of the board at this chance or less (by its
+    /// replies lost, or by its replies spoiled): the work that picked it was picked for its
+    /// losses, and a good chip picked as the unluckiest of a noisy board came out of its more
+    /// work with its pick's losses in its count (held-out seed 1006102, opened: an S19k Pro at
+    /// 300 ppm on the return line, chip 57 picked at 5 of 65 lost, then 3 of 66, a chance of
+    /// about 0.005 on their own, and its link called on the 8 of 131). [I] One in a thousand.
+    pub link_replicate_p: f64,
     /// See `link_followup_p`. Also the more work a chip gets whose miscomputed nonces the line
     /// may still explain (`Engine::follow_unproven_errors`).
     pub link_followup_patterns: usize,
@@ -277,6 +285,7 @@ impl Default for Config {
             intermittent_floor: 0.002,
             link_suspect_p: 1e-2,
             link_followup_p: 0.1,
+            link_replicate_p: 1e-3,
             link_followup_patterns: 60,
             link_followup_chips: 4,
             cool_at_c: 82.0,

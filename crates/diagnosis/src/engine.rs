@@ -199,6 +199,10 @@ pub(crate) struct ChipTrack {
     /// many of them no reply came back for (`Engine::probe_past_steps`).
     pub(crate) reads: u32,
     pub(crate) reads_lost: u32,
+    /// Its replies lost then found, spoiled, and its patterns, when it was first given more
+    /// work for its losses (`Engine::follow_up`): what picked it (see
+    /// `Config::link_replicate_p`).
+    pub(crate) before_follow_up: Option<(u32, u32, u32)>,
     /// The chip IDs the replies to those reads carried (register 0), and how many of each.
     pub(crate) read_ids: BTreeMap<u16, u32>,
     /// Its silent cores tried again after the pattern test (`Engine::retest_silent_cores`).

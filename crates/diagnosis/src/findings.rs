@@ -254,6 +254,9 @@ pub(crate) struct Intermittent {
     /// chip, patterns the rest of the pool had)`. The pool is the chips before the first step,
     /// or the whole board with none. More work decides (`follow_lossy_links`).
     pub(crate) between_bars: Vec<(f64, usize, u64)>,
+    /// Chips that stood out enough to call, with more work whose own losses did not
+    /// (`Config::link_replicate_p`): not called; more work again decides.
+    pub(crate) unreplicated: Vec<usize>,
     /// Chips past a step whose register reads came back far less often than the other chips'
     /// of their stretch (`read_stand_out`).
     pub(crate) reads_out: Vec<ReadOut>,
@@ -405,6 +408,38 @@ fn stand_out(cfg: &Config, pool: &[&ChipResult]) -> Vec<(usize, f64, bool, bool)
             )
         })
         .collect()
+}
+
+/// For a chip of `pool` given more work for its losses, whether that more work alone lost more
+/// of its replies (and spoiled more) than the rest of `pool` at `link_replicate_p`: `None` for
+/// a chip never given more work (see `Config::link_replicate_p`).
+fn replicated(
+    cfg: &Config,
+    learned: &Learned,
+    pool: &[&ChipResult],
+    index: usize,
+) -> Option<(bool, bool)> {
+    let (lost0, spoiled0, sent0) = learned.chips.get(index)?.before_follow_up?;
+    let c = pool.iter().find(|c| c.index == index)?;
+    let (lost, spoiled, sent) =
+        pool.iter()
+            .filter(|o| o.index != index)
+            .fold((0u64, 0u64, 0u64), |(l, g, n), o| {
+                (
+                    l + u64::from(o.transient),
+                    g + u64::from(o.garbled),
+                    n + u64::from(o.patterns),
+                )
+            });
+    let more = u64::from(c.patterns.saturating_sub(sent0));
+    let p = |own: u32, own0: u32, rest: u64| {
+        let own = u64::from(own.saturating_sub(own0));
+        excess_loss_p(cfg, (own, more), (rest + own, sent + more))
+    };
+    Some((
+        p(c.transient, lost0, lost) < cfg.link_replicate_p,
+        p(c.garbled, spoiled0, spoiled) < cfg.link_replicate_p,
+    ))
 }
 
 /// A chip past a step whose register reads were lost far more often than the rest of its
@@ -821,7 +856,20 @@ pub(crate) fn intermittent(
         // corrupted reply passing CRC5 now and then makes a stray error, not a share).
         .filter(|c| found >= 2 && c.golden > 0 && c.hw_errors * 10 <= c.golden)
         .collect();
+    let mut unreplicated = Vec::new();
+    // A chip given more work for its losses is called only where that work replicates them.
+    let mut replicate = |pool: &[&ChipResult], index: usize, by: (bool, bool)| {
+        let Some((loss, spoiling)) = replicated(cfg, learned, pool, index) else {
+            return by;
+        };
+        let kept = (by.0 && loss, by.1 && spoiling);
+        if (by.0 || by.1) && !(kept.0 || kept.1) && !unreplicated.contains(&index) {
+            unreplicated.push(index);
+        }
+        kept
+    };
     for (index, _, by_loss, by_spoiling) in stand_out(cfg, &candidates) {
+        let (by_loss, by_spoiling) = replicate(&candidates, index, (by_loss, by_spoiling));
         if by_loss || by_spoiling {
             flaky.push(index);
         }
@@ -1092,6 +1140,7 @@ pub(crate) fn intermittent(
                 .filter(|c| c.index + 1 < start)
                 .collect();
             for (index, _, by_loss, by_spoiling) in stand_out(cfg, &head) {
+                let (by_loss, by_spoiling) = replicate(&head, index, (by_loss, by_spoiling));
                 if (by_loss || by_spoiling) && !flaky.contains(&index) {
                     flaky.push(index);
                     if by_spoiling && !by_loss {
@@ -1132,6 +1181,7 @@ pub(crate) fn intermittent(
     }
     flaky.sort_unstable();
     spoiled_only.retain(|c| flaky.contains(c));
+    unreplicated.retain(|c| !flaky.contains(c));
     Intermittent {
         chips: flaky,
         from_counts,
@@ -1141,6 +1191,7 @@ pub(crate) fn intermittent(
         all_sent,
         spoiled_only,
         between_bars,
+        unreplicated,
         reads_out,
         reads_between_bars,
         reads_open,
@@ -2257,6 +2308,7 @@ pub(crate) fn build(
         all_sent,
         spoiled_only,
         between_bars: _,
+        unreplicated: _,
         reads_out,
         reads_between_bars: _,
         reads_open: _,

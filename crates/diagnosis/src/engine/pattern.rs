@@ -5,6 +5,11 @@ use super::*;
 use crate::engine::RetestPhase;
 use bm13xx::framer::Awaited;
 
+/// Rounds of more work, past `Config::link_followup_rounds`, for the chips whose more work has
+/// not yet replicated the losses that picked them (`Config::link_replicate_p`). [I] Two: each
+/// is one chip's slot of work again, on a board that already showed it stands out.
+const REPLICATE_ROUNDS: u32 = 2;
+
 impl Engine<'_, '_> {
     pub(super) fn pattern_test(&mut self) -> Flow {
         let Some(setup) = self.setup.clone() else {
@@ -968,6 +973,12 @@ impl Engine<'_, '_> {
             return Ok(());
         }
         self.step(self.test_step(), 1.0, message)?;
+        for &i in chips {
+            if let Some(c) = self.learned.chips.get_mut(i) {
+                c.before_follow_up
+                    .get_or_insert((c.transient, c.garbled, c.patterns));
+            }
+        }
         // Per chip, its batches: the work it has not had, then its slot's headers again.
         let batches: Vec<[Vec<Pattern>; 2]> = chips
             .iter()
@@ -1033,7 +1044,10 @@ impl Engine<'_, '_> {
         // own losses look like its excess (tuning seed 1918, a Bitaxe Hex at 1000 ppm on the
         // host's line with its chain broken after chip 3: chip 2 was named a link after a
         // second batch, against chip 1's 49 patterns).
-        for round in 0..self.cfg.link_followup_rounds {
+        for round in 0..self.cfg.link_followup_rounds + REPLICATE_ROUNDS {
+            // Past the rounds, only the chips whose more work has not yet replicated the
+            // losses that picked them.
+            let replicate_only = round >= self.cfg.link_followup_rounds;
             let (lost, spoiled, sent) = self
                 .learned
                 .chips
@@ -1084,7 +1098,10 @@ impl Engine<'_, '_> {
             let link =
                 crate::findings::intermittent(self.profile, self.cfg, &self.learned, &results);
             let mut own_pool = Vec::new();
-            for (p, i, rest) in link.between_bars {
+            if replicate_only {
+                suspects.clear();
+            }
+            for (p, i, rest) in link.between_bars.into_iter().filter(|_| !replicate_only) {
                 let Some(c) = self.learned.chips.get(i) else {
                     continue;
                 };
@@ -1096,6 +1113,23 @@ impl Engine<'_, '_> {
                     && !self.learned.excluded.contains(&i)
                 {
                     own_pool.push((p, i));
+                }
+            }
+            // A chip whose more work did not replicate the losses that picked it gets more
+            // again, first (see `Config::link_replicate_p`): its call waits on that. Tuning
+            // seed 1234, an S19 at 1000 ppm on the return line: flaky chip 65 lost 7 of 53,
+            // then 6 of 60 in its more work against 1.9 % for the rest of the board, a chance
+            // of about 0.001, and was not called.
+            for i in link.unreplicated {
+                if self
+                    .learned
+                    .chips
+                    .get(i)
+                    .is_some_and(|c| c.budget(self.cfg) > 0)
+                    && !self.learned.excluded.contains(&i)
+                    && !own_pool.iter().any(|o: &(f64, usize)| o.1 == i)
+                {
+                    own_pool.push((0.0, i));
                 }
             }
             suspects.retain(|s| !own_pool.iter().any(|o| o.1 == s.1));
