@@ -410,27 +410,41 @@ fn stand_out(cfg: &Config, pool: &[&ChipResult]) -> Vec<(usize, f64, bool, bool)
         .collect()
 }
 
+/// The chips of `stand_out`'s verdicts called by their losses or their spoiled replies.
+fn called_in(standing: &[(usize, f64, bool, bool)]) -> Vec<usize> {
+    standing
+        .iter()
+        .filter(|s| s.2 || s.3)
+        .map(|s| s.0)
+        .collect()
+}
+
 /// For a chip of `pool` given more work for its losses, whether that more work alone lost more
-/// of its replies (and spoiled more) than the rest of `pool` at `link_replicate_p`: `None` for
-/// a chip never given more work (see `Config::link_replicate_p`).
+/// of its replies (and spoiled more) than the rest of `pool` without the chips `called` with it,
+/// at `link_replicate_p`: `None` for a chip never given more work, or with no rest (see
+/// `Config::link_replicate_p`).
 fn replicated(
     cfg: &Config,
     learned: &Learned,
     pool: &[&ChipResult],
+    called: &[usize],
     index: usize,
 ) -> Option<(bool, bool)> {
     let (lost0, spoiled0, sent0) = learned.chips.get(index)?.before_follow_up?;
     let c = pool.iter().find(|c| c.index == index)?;
-    let (lost, spoiled, sent) =
-        pool.iter()
-            .filter(|o| o.index != index)
-            .fold((0u64, 0u64, 0u64), |(l, g, n), o| {
-                (
-                    l + u64::from(o.transient),
-                    g + u64::from(o.garbled),
-                    n + u64::from(o.patterns),
-                )
-            });
+    let (lost, spoiled, sent) = pool
+        .iter()
+        .filter(|o| o.index != index && !called.contains(&o.index))
+        .fold((0u64, 0u64, 0u64), |(l, g, n), o| {
+            (
+                l + u64::from(o.transient),
+                g + u64::from(o.garbled),
+                n + u64::from(o.patterns),
+            )
+        });
+    if sent == 0 {
+        return None;
+    }
     let more = u64::from(c.patterns.saturating_sub(sent0));
     let p = |own: u32, own0: u32, rest: u64| {
         let own = u64::from(own.saturating_sub(own0));
@@ -858,8 +872,12 @@ pub(crate) fn intermittent(
         .collect();
     let mut unreplicated = Vec::new();
     // A chip given more work for its losses is called only where that work replicates them.
-    let mut replicate = |pool: &[&ChipResult], index: usize, by: (bool, bool)| {
-        let Some((loss, spoiling)) = replicated(cfg, learned, pool, index) else {
+    // Weighed against the rest of the pool without the chips that stand out with it (two flaky
+    // chips on a small board each raised the other's rest: tuning seed 3790, a Bitaxe Hex with
+    // chips 3 and 5 flaky, and 25055, a Bitaxe Supra Hex with joints at 0 and 4 and flaky
+    // chip 2, whose chips past the joint were each weighed against the others).
+    let mut replicate = |pool: &[&ChipResult], called: &[usize], index: usize, by: (bool, bool)| {
+        let Some((loss, spoiling)) = replicated(cfg, learned, pool, called, index) else {
             return by;
         };
         let kept = (by.0 && loss, by.1 && spoiling);
@@ -868,8 +886,10 @@ pub(crate) fn intermittent(
         }
         kept
     };
-    for (index, _, by_loss, by_spoiling) in stand_out(cfg, &candidates) {
-        let (by_loss, by_spoiling) = replicate(&candidates, index, (by_loss, by_spoiling));
+    let standing = stand_out(cfg, &candidates);
+    let called = called_in(&standing);
+    for (index, _, by_loss, by_spoiling) in standing {
+        let (by_loss, by_spoiling) = replicate(&candidates, &called, index, (by_loss, by_spoiling));
         if by_loss || by_spoiling {
             flaky.push(index);
         }
@@ -1139,8 +1159,11 @@ pub(crate) fn intermittent(
                 .copied()
                 .filter(|c| c.index + 1 < start)
                 .collect();
-            for (index, _, by_loss, by_spoiling) in stand_out(cfg, &head) {
-                let (by_loss, by_spoiling) = replicate(&head, index, (by_loss, by_spoiling));
+            let standing = stand_out(cfg, &head);
+            let called = called_in(&standing);
+            for (index, _, by_loss, by_spoiling) in standing {
+                let (by_loss, by_spoiling) =
+                    replicate(&head, &called, index, (by_loss, by_spoiling));
                 if (by_loss || by_spoiling) && !flaky.contains(&index) {
                     flaky.push(index);
                     if by_spoiling && !by_loss {
