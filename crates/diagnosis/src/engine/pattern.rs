@@ -828,9 +828,9 @@ impl Engine<'_, '_> {
         // Whether they do depends on the two replies' bytes, so some chips lost far more reads
         // than the rest for their addresses alone (an S9 past a joint at 10, sim seed 3: chip
         // 59 at 0x08 lost 27 % where the chips read with it lost 21 %, and its link was
-        // called; each of its losses came with a "reply" of register 0x08 from 0x08 or 0x00,
-        // the bytes of its own reply one or two places on). Only a reply to these reads is a
-        // register reply now.
+        // called; its losses beyond theirs came with as many "replies" of register 0x08 from
+        // 0x08 or 0x00, the bytes of its own reply one or two places on). Only a reply to these
+        // reads is a register reply now.
         let read: Vec<u8> = addresses.iter().map(|&(_, a)| a).collect();
         self.wire
             .await_replies(Awaited::reads(reg::CHIP_ADDRESS, &read));
