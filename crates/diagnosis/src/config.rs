@@ -127,7 +127,13 @@ pub struct Config {
     /// losses, and a good chip picked as the unluckiest of a noisy board came out of its more
     /// work with its pick's losses in its count (held-out seed 1006102, opened: an S19k Pro at
     /// 300 ppm on the return line, chip 57 picked at 5 of 65 lost, then 3 of 66, a chance of
-    /// about 0.005 on their own, and its link called on the 8 of 131). [I] One in a thousand.
+    /// about 0.005 on their own, and its link called on the 8 of 131). [I] One in ten
+    /// thousand: at one in a thousand, good chips picked that way on about one healthy board
+    /// in two thousand replicated by chance (tuning seed 34193, an S17+ at 300 ppm on the
+    /// host's line: the simulator flipped bits in 9 of the 135 jobs sent chip 24 from its more
+    /// work on, and in 1 of the 187 sent the other chips then, where 56-byte jobs lose 1.7 %
+    /// on average); a flaky chip replicates past this bar in the rounds it is given for that
+    /// (`REPLICATE_ROUNDS`).
     pub link_replicate_p: f64,
     /// See `link_followup_p`. Also the more work a chip gets whose miscomputed nonces the line
     /// may still explain (`Engine::follow_unproven_errors`).
@@ -285,7 +291,7 @@ impl Default for Config {
             intermittent_floor: 0.002,
             link_suspect_p: 1e-2,
             link_followup_p: 0.1,
-            link_replicate_p: 1e-3,
+            link_replicate_p: 1e-4,
             link_followup_patterns: 60,
             link_followup_chips: 4,
             cool_at_c: 82.0,
