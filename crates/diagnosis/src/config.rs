@@ -121,19 +121,18 @@ pub struct Config {
     /// lost 3 of 50 on a line losing 0.6 % was at one in a thousand (tuning seed 448). One in
     /// ten follows up about one good chip in ten, at most `link_followup_chips`.
     pub link_followup_p: f64,
-    /// A chip given more work that way is called on everything it lost only where that more
-    /// work, on its own, lost more than the rest of the board at this chance or less (by its
-    /// replies lost, or by its replies spoiled): the work that picked it was picked for its
-    /// losses, and a good chip picked as the unluckiest of a noisy board came out of its more
-    /// work with its pick's losses in its count (held-out seed 1006102, opened: an S19k Pro at
-    /// 300 ppm on the return line, chip 57 picked at 5 of 65 lost, then 3 of 66, a chance of
-    /// about 0.005 on their own, and its link called on the 8 of 131). [I] One in ten
-    /// thousand: at one in a thousand, good chips picked that way on about one healthy board
-    /// in two thousand replicated by chance (tuning seed 34193, an S17+ at 300 ppm on the
-    /// host's line: the simulator flipped bits in 9 of the 135 jobs sent chip 24 from its more
-    /// work on, and in 1 of the 187 sent the other chips then, where 56-byte jobs lose 1.7 %
-    /// on average); a flaky chip replicates past this bar in the rounds it is given for that
-    /// (`REPLICATE_ROUNDS`).
+    /// A chip given more work that way is called on everything it lost only where that more work,
+    /// on its own, lost more than the rest of the board at this chance or less (by its replies
+    /// lost, or by its replies spoiled): the work that picked it was picked for its losses, and a
+    /// good chip picked as the unluckiest of a noisy board came out of its more work with its
+    /// pick's losses in its count (held-out seed 1006102, opened: an S19k Pro at 300 ppm on the
+    /// return line, chip 57 picked at 5 of 65 lost, then 3 of 66, a chance of about 0.005 on their
+    /// own, and its link called on the 8 of 131). [I] One in ten thousand: at one in a thousand, a
+    /// good chip picked that way replicated by chance on one of the 3950 healthy boards of tuning
+    /// 28001-44,000 (seed 34193, an S17+ at 300 ppm on the host's line: in the run's last 322 jobs
+    /// the simulator flipped bits in 9 of the 135 sent chip 24 and in 1 of the 187 sent the others,
+    /// where a 56-byte job loses 1.7 % on average); a flaky chip replicates past this bar in the
+    /// rounds it is given for that (`REPLICATE_ROUNDS`).
     pub link_replicate_p: f64,
     /// See `link_followup_p`. Also the more work a chip gets whose miscomputed nonces the line
     /// may still explain (`Engine::follow_unproven_errors`).

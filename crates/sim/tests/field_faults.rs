@@ -2572,3 +2572,22 @@ fn a_chip_picked_for_more_work_is_called_on_that_work_alone() {
     no_finding_of(&r, FindingKind::Intermittent);
     assert_eq!(r.verdict, Verdict::Pass, "{}", describe(&r));
 }
+
+/// A good chip's more work is called only when it replicates the pick at one in ten thousand, and
+/// goes out beside a control chip's. Tuning seed 34193, an S17+ at 300 ppm on the host's line: in
+/// the run's last 322 jobs (from 9.18 s on the jig clock) the simulator flipped bits in 9 of the
+/// 135 sent chip 24 and in 1 of the 187 sent the others, and chip 24 was called at one in a
+/// thousand. Tuning seed 41888, an S9 at 1000 ppm on the return line: chip 2's 60 jobs of more
+/// work, sent alone, came back as replies that all begin alike, and one byte lost among them cost
+/// eight in a row (the BM1387's replies carry no preamble): 11 of 60 lost, and chip 2 was called.
+#[test]
+fn a_good_chip_unlucky_in_its_more_work_is_not_called() {
+    for (id, noise, seed) in [
+        ("s17plus", "txnoise:300", 34193),
+        ("s9", "baudnoise:1000", 41888),
+    ] {
+        let r = diagnose(id, &[noise], seed);
+        no_finding_of(&r, FindingKind::Intermittent);
+        assert_eq!(r.verdict, Verdict::Pass, "seed {seed}: {}", describe(&r));
+    }
+}
