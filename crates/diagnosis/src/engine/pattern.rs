@@ -7,10 +7,10 @@ use bm13xx::framer::Awaited;
 
 /// Rounds of more work, past `Config::link_followup_rounds`, for the chips whose more work has
 /// not yet replicated the losses that picked them (`Config::link_replicate_p`). [I] Four: each
-/// is one chip's slot of work again (and as much for a control, `Engine::with_controls`), on a
-/// board that already showed it stands out; a flaky chip that loses a tenth of its replies
-/// where the line loses 2 % needs about three of them to pass one in ten thousand (tuning seed
-/// 1234 lost 6 of 60 in one).
+/// is one chip's slot of work again (and, on a BM1387, as much for a control,
+/// `Engine::with_controls`), on a board that already showed it stands out; a flaky chip that
+/// loses a tenth of its replies where the line loses 2 % needs about three of them to pass one
+/// in ten thousand (tuning seed 1234 lost 6 of 60 in one).
 const REPLICATE_ROUNDS: u32 = 4;
 
 impl Engine<'_, '_> {
@@ -982,14 +982,21 @@ impl Engine<'_, '_> {
                     .get_or_insert((c.transient, c.garbled, c.patterns));
             }
         }
-        // Each chip's work goes out beside as much for a chip that does not stand out (the
-        // next one in chain order that returned work and has budget left), so the replies on
-        // the line alternate between chips as in the rounds. One chip's work alone comes back
-        // as a run of replies that begin alike, which a BM1387's line (no preamble) misframes
-        // more often than mixed ones: tuning seed 41888, an S9 at 1000 ppm on the return line,
-        // had good chip 2 called on the losses of its more work sent alone; with a control
-        // beside it, its more work loses as the rounds did and the board passes.
-        let chips = self.with_controls(chips);
+        // Where replies carry no preamble (BM1387), each chip's work goes out beside as much
+        // for another chip (the next one in chain order that returned work and has budget
+        // left), so the replies on the line alternate between chips as in the rounds. One
+        // chip's work alone comes back as a run of replies that begin alike, and the framer,
+        // sliding its CRC5 window, reads a run of them shifted after one lost byte: tuning
+        // seed 41888, an S9 at 1000 ppm on the return line, had good chip 2 called on the
+        // losses of its more work sent alone; with a control beside it, the board passes.
+        // With a preamble the framer resyncs at the next reply, and a control's work would
+        // only take budget and change who stands out (two field tests: the flaky chip and the
+        // joint of a Bitaxe Hex, a weak chip past a joint).
+        let chips = if self.family.has_preamble() {
+            chips.to_vec()
+        } else {
+            self.with_controls(chips)
+        };
         let chips = chips.as_slice();
         // Per chip, its batches: the work it has not had, then its slot's headers again.
         let batches: Vec<[Vec<Pattern>; 2]> = chips
