@@ -8,9 +8,10 @@ use bm13xx::framer::Awaited;
 /// Rounds of more work, past `Config::link_followup_rounds`, for the chips whose more work has
 /// not yet replicated the losses that picked them (`Config::link_replicate_p`). [I] Four: each
 /// is one chip's slot of work again (and, on a BM1387, as much for a control,
-/// `Engine::with_controls`), on a board that already showed it stands out; a flaky chip that
-/// loses a tenth of its replies where the line loses 2 % needs about three of them to pass one
-/// in ten thousand (tuning seed 1234 lost 6 of 60 in one).
+/// `Engine::with_controls`), on a board that already showed it stands out. Tuning seed 1234's
+/// flaky chip lost 6 of 60 in one, where the rest lost 1.9 %: a binomial chance of about 1e-3;
+/// at that rate, 12 of 120 in two is about 3e-6, past one in ten thousand with room for an
+/// unlucky round.
 const REPLICATE_ROUNDS: u32 = 4;
 
 impl Engine<'_, '_> {
