@@ -303,6 +303,18 @@ fn upper_rate(k: u64, n: u64) -> f64 {
     crate::stats::wilson(k, n, 1.96).1
 }
 
+/// Replies lost at the first try, replies spoiled, and replies due (patterns sent) over
+/// `chips`.
+fn tally<'a>(chips: impl IntoIterator<Item = &'a ChipResult>) -> (u64, u64, u64) {
+    chips.into_iter().fold((0, 0, 0), |(l, g, n), c| {
+        (
+            l + u64::from(c.transient),
+            g + u64::from(c.garbled),
+            n + u64::from(c.patterns),
+        )
+    })
+}
+
 /// Times the chips that stand out at all are weighed again against the rest without them
 /// (`stand_out`). [I] Two: a third flaky chip on one board is rare, and each pass trims the
 /// rest's rate a little more on a line that loses evenly.
@@ -318,16 +330,7 @@ fn stand_out(cfg: &Config, pool: &[&ChipResult]) -> Vec<(usize, f64, bool, bool)
     if pool.len() < 2 {
         return Vec::new();
     }
-    let sum = |chips: &mut dyn Iterator<Item = &&ChipResult>| {
-        chips.fold((0u64, 0u64, 0u64), |(l, n, g), c| {
-            (
-                l + u64::from(c.transient),
-                n + u64::from(c.patterns),
-                g + u64::from(c.garbled),
-            )
-        })
-    };
-    let (all_lost, all_sent, all_spoiled) = sum(&mut pool.iter());
+    let (all_lost, all_spoiled, all_sent) = tally(pool.iter().copied());
     let p_of = |count: u32, c: &ChipResult, rest: (u64, u64)| {
         excess_loss_p(cfg, (u64::from(count), u64::from(c.patterns.max(1))), rest)
     };
@@ -357,8 +360,8 @@ fn stand_out(cfg: &Config, pool: &[&ChipResult]) -> Vec<(usize, f64, bool, bool)
         .map(|c| c.index)
         .collect();
     for _ in 0..SUSPECT_PASSES {
-        let (out_lost, out_sent, out_spoiled) =
-            sum(&mut pool.iter().filter(|c| suspects.contains(&c.index)));
+        let (out_lost, out_spoiled, out_sent) =
+            tally(pool.iter().copied().filter(|c| suspects.contains(&c.index)));
         let rest = |all: u64, out: u64| all.saturating_sub(out);
         let more: Vec<usize> = pool
             .iter()
@@ -378,8 +381,8 @@ fn stand_out(cfg: &Config, pool: &[&ChipResult]) -> Vec<(usize, f64, bool, bool)
         }
         suspects.extend(more);
     }
-    let (out_lost, out_sent, out_spoiled) =
-        sum(&mut pool.iter().filter(|c| suspects.contains(&c.index)));
+    let (out_lost, out_spoiled, out_sent) =
+        tally(pool.iter().copied().filter(|c| suspects.contains(&c.index)));
     pool.iter()
         .map(|c| {
             let own = suspects.contains(&c.index);
@@ -432,16 +435,11 @@ fn replicated(
 ) -> Option<(bool, bool)> {
     let (lost0, spoiled0, sent0) = learned.chips.get(index)?.before_follow_up?;
     let c = pool.iter().find(|c| c.index == index)?;
-    let (lost, spoiled, sent) = pool
-        .iter()
-        .filter(|o| o.index != index && !called.contains(&o.index))
-        .fold((0u64, 0u64, 0u64), |(l, g, n), o| {
-            (
-                l + u64::from(o.transient),
-                g + u64::from(o.garbled),
-                n + u64::from(o.patterns),
-            )
-        });
+    let (lost, spoiled, sent) = tally(
+        pool.iter()
+            .copied()
+            .filter(|o| o.index != index && !called.contains(&o.index)),
+    );
     if sent == 0 {
         return None;
     }
@@ -857,13 +855,12 @@ pub(crate) fn intermittent(
     // replies to lose: its none lost are no measure of the line (tuning seed 3262, a Bitaxe Hex
     // with dead chip 4: its 0 of 65 lowered the rate a good chip 3 was weighed against, and
     // chip 3's link was called intermittent).
-    let (all_lost, all_sent) = chips
-        .iter()
-        .take(found)
-        .filter(|c| judged(c) && c.golden > 0)
-        .fold((0u64, 0u64), |(l, n), c| {
-            (l + u64::from(c.transient), n + u64::from(c.patterns))
-        });
+    let (all_lost, _, all_sent) = tally(
+        chips
+            .iter()
+            .take(found)
+            .filter(|c| judged(c) && c.golden > 0),
+    );
     // A chip's own link also spoils its replies: a reply due from it comes back as a frame
     // failing its CRC, or as bytes that are no frame, far more often than the others' do. Lost
     // work on the host's line (the chip never got the job) spoils nothing: this tells a flaky
