@@ -2573,6 +2573,27 @@ fn a_chip_picked_for_more_work_is_called_on_that_work_alone() {
     assert_eq!(r.verdict, Verdict::Pass, "{}", describe(&r));
 }
 
+/// Where the rest of the board is thin, a chip's more work goes out beside a control chip's, so
+/// the rest it is weighed against grows with it. Tuning seed 2574, a Bitaxe Hex with its chain
+/// broken after chip 1 at 300 ppm on the host's line, and 26518, an S19k Pro broken after chip
+/// 1 at 300 ppm on the return line: flaky chip 1 lost about a fifth of its more work, weighed
+/// against chip 0's 49 and 54 replies alone, and was not called.
+#[test]
+fn a_flaky_chip_beside_a_thin_rest_is_called_with_a_control() {
+    for (id, faults, seed) in [
+        (
+            "bitaxe-hex",
+            ["break-rst:1", "flaky:1", "txnoise:300"],
+            2574,
+        ),
+        ("s19kpro", ["break:2", "flaky:1", "noise:300"], 26518),
+    ] {
+        let r = diagnose(id, &faults, seed);
+        finding_at_chip(&r, FindingKind::Intermittent, 1);
+        no_chip_blamed_but(&r, &[]);
+    }
+}
+
 /// A good chip's more work is weighed against the rest of a small board as that rest was
 /// measured, not as if its rate were known. Seed 1015870 (held out once, opened for this): a
 /// Bitaxe Hex at 1000 ppm on the return line; chip 2 was picked at 4 of 49 lost, then lost 6 of

@@ -220,7 +220,7 @@ impl Engine<'_, '_> {
                 "More work for {} chip(s) whose miscomputed nonces the line may explain",
                 these.len()
             );
-            self.follow_up(setup, pool, &these, message)?;
+            self.follow_up(setup, pool, &these, message, false)?;
         }
         Ok(())
     }
@@ -949,7 +949,7 @@ impl Engine<'_, '_> {
                 "More work for {} chip(s) before chip {at}, where the losses step up",
                 head.len()
             );
-            self.follow_up(setup, pool, &head, message)?;
+            self.follow_up(setup, pool, &head, message, false)?;
             worked = true;
         }
         Ok(worked)
@@ -965,13 +965,16 @@ impl Engine<'_, '_> {
     /// a chip sent its slot's 25 headers five times each lost 39 % of them at the first try
     /// where the board lost 24 %, and was called a link (tuning seed 8200, a healthy S21 at
     /// 3000 ppm on the host's line); some of those headers were lost far more often than others,
-    /// so repeats are no independent measure.
+    /// so repeats are no independent measure. `weighed_on_their_own`: the lossy links' more
+    /// work, called on what it loses by itself (`findings::replicated`), which takes a control
+    /// where the rest of the board is thin (below).
     fn follow_up(
         &mut self,
         setup: &ChainSetup,
         pool: &PatternPool,
         chips: &[usize],
         message: String,
+        weighed_on_their_own: bool,
     ) -> Flow {
         if chips.is_empty() {
             return Ok(());
@@ -992,12 +995,20 @@ impl Engine<'_, '_> {
         // losses of its more work sent alone; with a control beside it, the board passes.
         // With a preamble the framer resyncs at the next reply, and a control's work would
         // only take budget and change who stands out (two field tests: the flaky chip and the
-        // joint of a Bitaxe Hex, a weak chip past a joint).
-        let chips = if self.family.has_preamble() {
-            chips.to_vec()
-        } else {
-            self.with_controls(chips)
-        };
+        // joint of a Bitaxe Hex, a weak chip past a joint), but for more work that is to be
+        // weighed on its own (`weighed_on_their_own`: the lossy links' follow-up) where the rest
+        // of the board is thin (`thin_rest`): there the more work is weighed against the rest's
+        // own count (`findings::replicated`), and the control's work is what that count grows
+        // by. Not for the chips before a step: a control past it moves the step (field test
+        // `a_chip_the_heads_more_work_leaves_between_the_bars_gets_its_own`). Tuning
+        // seeds 1246 and 2574 (a Bitaxe Hex), 26518 (an S19k Pro), each with its chain broken
+        // after chip 1 and one of the two chips flaky, and 26863 (a Bitaxe Supra Hex, flaky
+        // chip 0 before a joint at 2): each flaky chip lost a fifth of its more work or more,
+        // weighed against a rest of 49 to 94 replies, and was called only with a control.
+        let preamble = self.family.has_preamble();
+        let chips = self.with_controls(chips, |i| {
+            !preamble || weighed_on_their_own && self.thin_rest(i)
+        });
         let chips = chips.as_slice();
         // Per chip, its batches: the work it has not had, then its slot's headers again.
         let batches: Vec<[Vec<Pattern>; 2]> = chips
@@ -1046,12 +1057,13 @@ impl Engine<'_, '_> {
         Ok(())
     }
 
-    /// `chips` with, after each, the next chip in chain order (wrapping) that is not one of
-    /// them, returned golden work, is not excluded and has budget left, each taken once.
-    fn with_controls(&self, chips: &[usize]) -> Vec<usize> {
+    /// `chips` with, after each that `needs` one, the next chip in chain order (wrapping) that
+    /// is not one of them, returned golden work, is not excluded and has budget left, each
+    /// taken once.
+    fn with_controls(&self, chips: &[usize], needs: impl Fn(usize) -> bool) -> Vec<usize> {
         let found = self.learned.found;
         let mut out = chips.to_vec();
-        for &i in chips {
+        for &i in chips.iter().filter(|&&i| needs(i)) {
             let control = (1..found).map(|d| (i + d) % found).find(|&k| {
                 !out.contains(&k)
                     && !self.learned.excluded.contains(&k)
@@ -1064,6 +1076,23 @@ impl Engine<'_, '_> {
             out.extend(control);
         }
         out
+    }
+
+    /// Whether the chips found besides chip `i` that returned golden work were sent fewer than
+    /// four times the most work one chip gets (`Config::max_patterns_per_chip`): too few
+    /// replies to take their rate as known beside chip `i`'s (the four times of
+    /// `follow_lossy_links`).
+    fn thin_rest(&self, i: usize) -> bool {
+        let rest: usize = self
+            .learned
+            .chips
+            .iter()
+            .take(self.learned.found)
+            .enumerate()
+            .filter(|&(k, c)| k != i && c.golden > 0)
+            .map(|(_, c)| c.patterns as usize)
+            .sum();
+        rest < 4 * self.cfg.max_patterns_per_chip
     }
 
     /// Chips that lost more replies than the rest of the board, but not so many more that the
@@ -1186,7 +1215,7 @@ impl Engine<'_, '_> {
                 "More work for {} chip(s) that lost more replies than the line",
                 chips.len()
             );
-            self.follow_up(setup, pool, &chips, message)?;
+            self.follow_up(setup, pool, &chips, message, true)?;
         }
         Ok(())
     }
