@@ -1134,7 +1134,9 @@ pub fn report_random(
         && total.false_alarms == 0
         && total.wrong_place == 0
         && total.weak_called_ok == 0
-        && right_share >= 0.99
+        // A run of healthy boards alone (`--only healthy`) has no fault to find: its share of
+        // faults found right is 0 of 0, not a miss.
+        && (total.faults() == 0 || right_share >= 0.99)
         && short_kinds.is_empty();
     if json {
         let value = serde_json::json!({
@@ -1483,6 +1485,46 @@ mod tests {
         assert!(!report_random(&runs, &spec, &mut out).unwrap());
         let text = String::from_utf8(out).unwrap();
         assert!(text.contains("weak past a joint 98/99"), "{text}");
+    }
+
+    /// A run of healthy boards alone has no fault to find: its goals are met when every board
+    /// passes, and missed by one that does not.
+    #[test]
+    fn healthy_boards_alone_meet_the_goals_when_every_one_passes() {
+        let board = |seed: u64, passed: bool| BoardRun {
+            seed,
+            profile: "bitaxe-hex".to_owned(),
+            noise: 1000,
+            faults: vec!["noise:1000".to_owned()],
+            calls: Vec::new(),
+            tally: Tally {
+                boards: 1,
+                healthy: 1,
+                healthy_not_pass: u64::from(!passed),
+                ..Tally::default()
+            },
+            verdict: if passed { Verdict::Pass } else { Verdict::Fail },
+            work_past_joints: Vec::new(),
+        };
+        let spec = RandomSpec {
+            seed: 1,
+            boards: 3,
+            noise_levels: &[1000],
+            json: false,
+            list_inconclusive: false,
+            only: Some(HEALTHY_ROW),
+            sweep: None,
+        };
+        let mut runs: Vec<BoardRun> = (1..=3).map(|s| board(s, true)).collect();
+        let mut out = Vec::new();
+        assert!(report_random(&runs, &spec, &mut out).unwrap());
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.contains("Goals met"), "{text}");
+        runs[1] = board(2, false);
+        let mut out = Vec::new();
+        assert!(!report_random(&runs, &spec, &mut out).unwrap());
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.contains("Goals MISSED"), "{text}");
     }
 
     /// `--only` picks a rare row's boards from the fault placements alone, and a row no board
