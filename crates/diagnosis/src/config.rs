@@ -124,9 +124,10 @@ pub struct Config {
     /// A chip given more work that way is called on everything it lost only where that more work,
     /// on its own, lost more than the rest of the board at this chance or less (by its replies
     /// lost, or by its replies spoiled; against the rest's rate, and by its share of the losses
-    /// it and the rest had together, `findings::replicated`): the work that picked it was picked for its losses, and a
-    /// good chip picked as the unluckiest of a noisy board came out of its more work with its
-    /// pick's losses in its count (held-out seed 1006102, opened: an S19k Pro at 300 ppm on the
+    /// it and the rest had together, `findings::replicated`): the work that picked it was
+    /// picked for its losses, and a good chip picked as the unluckiest of a noisy board came
+    /// out of its more work with its pick's losses in its count (held-out seed 1006102,
+    /// opened: an S19k Pro at 300 ppm on the
     /// return line, chip 57 picked at 5 of 65 lost, then 3 of 66, a chance of about 0.005 on their
     /// own, and its link called on the 8 of 131). [I] One in ten thousand: at one in a thousand, a
     /// good chip picked that way replicated by chance on one of the 3950 healthy boards of tuning

@@ -2576,8 +2576,8 @@ fn a_chip_picked_for_more_work_is_called_on_that_work_alone() {
 /// Where the rest of the board is thin, a chip's more work goes out beside a control chip's, so
 /// the rest it is weighed against grows with it. Tuning seed 2574, a Bitaxe Hex with its chain
 /// broken after chip 1 at 300 ppm on the host's line, and 26518, an S19k Pro broken after chip
-/// 1 at 300 ppm on the return line: flaky chip 1 lost about a fifth of its more work, weighed
-/// against chip 0's 49 and 54 replies alone, and was not called.
+/// 1 at 300 ppm on the return line: flaky chip 1 lost about a fifth of its more work, and
+/// weighed against chip 0's 49 and 54 replies alone (no control), it was not called.
 #[test]
 fn a_flaky_chip_beside_a_thin_rest_is_called_with_a_control() {
     for (id, faults, seed) in [
