@@ -446,11 +446,11 @@ fn replicated(
     let more = u64::from(c.patterns.saturating_sub(sent0));
     // Against the rest's rate as if known, and against the rest's own count: of the losses the
     // more work and the rest had together, the more work's share beside its share of the work
-    // (the conditional test of two rates, each measured). On a small board the rest is a few hundred
-    // replies, and one lost among them is no rate to weigh six against (held-out seed 1015870,
-    // opened: a Bitaxe Hex at 1000 ppm on the return line, good chip 2 picked at 4 of 49 lost,
-    // then 6 of its 151 more against the rest's 1 of 245: a chance of 5e-5 at the rest's rate,
-    // of 0.014 by the share, and its link was called). Both must pass the bar.
+    // (the conditional test of two rates, each measured). On a small board the rest is a few
+    // hundred replies, and one lost among them is no rate to weigh six against (held-out seed
+    // 1015870, opened: a Bitaxe Hex at 1000 ppm on the return line, good chip 2 picked at 4 of
+    // 49 lost, then 6 of its 151 more against the rest's 1 of 245: a chance of 5e-5 at the
+    // rest's rate, of 0.014 by the share, and its link was called). Both must pass the bar.
     let share = |own: u64, rest: u64| {
         if own == 0 || more == 0 {
             return 1.0;

@@ -2607,9 +2607,9 @@ fn a_good_chip_on_a_small_board_is_weighed_against_the_rest_as_measured() {
     assert_eq!(r.verdict, Verdict::Pass, "{}", describe(&r));
 }
 
-/// A good chip's more work is called only when it replicates the pick at one in ten thousand, and
-/// on a BM1387 goes out beside a control chip's. Tuning seed 34193, an S17+ at 300 ppm on the host's line: in
-/// the run's last 322 jobs (from 9.18 s on the jig clock) the simulator flipped bits in 9 of the
+/// A good chip's more work is called only when it replicates the pick at one in ten thousand,
+/// and on a BM1387 goes out beside a control chip's. Tuning seed 34193, an S17+ at 300 ppm on
+/// the host's line: in the run's last 322 jobs (from 9.18 s on the jig clock) the simulator flipped bits in 9 of the
 /// 135 sent chip 24 and in 1 of the 187 sent the others, and chip 24 was called at one in a
 /// thousand. Tuning seed 41888, an S9 at 1000 ppm on the return line: chip 2's 60 jobs of more
 /// work, sent alone, came back as replies that all begin alike, and one byte lost among them cost
